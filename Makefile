@@ -1,0 +1,44 @@
+# Two commands do all set-up on a fresh machine:  make run  and  make test.
+PYTHON ?= python3
+VENV   := .venv
+PY     := $(VENV)/bin/python
+PIP    := $(PY) -m pip
+PORT   ?= 8501
+
+.PHONY: run test lint typecheck unit browser bench clean
+
+$(VENV)/.runtime: requirements.txt pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PIP) install -q --upgrade pip
+	$(PIP) install -q -r requirements.txt
+	$(PIP) install -q --no-deps -e .
+	touch $@
+
+$(VENV)/.dev: $(VENV)/.runtime requirements-dev.txt
+	$(PIP) install -q -r requirements-dev.txt
+	touch $@
+
+run: $(VENV)/.runtime
+	$(PY) -m streamlit run app.py --server.address 127.0.0.1 --server.port $(PORT)
+
+lint: $(VENV)/.dev
+	$(VENV)/bin/ruff check ptexplore pages tests bench app.py
+	$(VENV)/bin/ruff format --check ptexplore
+
+typecheck: $(VENV)/.dev
+	$(VENV)/bin/mypy ptexplore
+
+unit: $(VENV)/.dev
+	$(PY) -m pytest -m "not browser" -q
+
+browser: $(VENV)/.dev
+	$(PY) -m pytest -m browser -q
+
+test: lint typecheck
+	$(PY) -m pytest -q
+
+bench: $(VENV)/.dev
+	@for f in bench/*.py; do echo "== $$f"; $(PY) $$f || exit 1; done
+
+clean:
+	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache

@@ -1,0 +1,102 @@
+"""Shared page setup: every page (and the landing page) calls :func:`page_setup` first."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import streamlit as st
+
+from ptexplore.errors import LessonError
+from ptexplore.pages import HOME, PAGES, PageInfo
+from ptexplore.runtime import configure_torch
+
+#: session_state keys that outlive a page switch (widget keys are dropped by Streamlit
+#: when the widget is not rendered in a run, so persistent values live under these).
+_PERSIST_PREFIX = "_ptx."
+DEFAULT_SEED = 0
+
+
+def page_setup(page: PageInfo) -> None:
+    """Page config, torch threads and the common sidebar (learning path + about)."""
+    st.set_page_config(
+        page_title=f"{page.title} · ptexplore" if page is not HOME else "ptexplore",
+        page_icon=page.icon,
+        layout="wide",
+        initial_sidebar_state="expanded",
+    )
+    configure_torch()
+    with st.sidebar:
+        with st.expander("About ptexplore", expanded=False):
+            import torch
+            import torchvision
+
+            st.markdown(
+                "Every number and picture here is computed live by real "
+                f"torch {torch.__version__} / torchvision {torchvision.__version__} code "
+                "running on this server — nothing is simulated."
+            )
+            st.caption(f"{len(PAGES)} pages · CUDA available: {torch.cuda.is_available()}")
+
+
+def persistent(name: str, default: Any) -> str:
+    """Return a widget key ``name`` whose value survives switching pages.
+
+    Call before creating the widget, pass the returned key, and on each run the widget
+    starts from the last value the learner chose (on any page sharing ``name``).
+    """
+    store = _PERSIST_PREFIX + name
+    if store not in st.session_state:
+        st.session_state[store] = default
+    if name not in st.session_state:
+        st.session_state[name] = st.session_state[store]
+    return name
+
+
+def remember(name: str) -> None:
+    """Copy a widget's current value into its persistent store (use as on_change)."""
+    st.session_state[_PERSIST_PREFIX + name] = st.session_state[name]
+
+
+def seed_input(page: PageInfo, *, label: str = "Seed") -> int:
+    """The sidebar seed for pages that draw random things; shown, shared, persistent."""
+    key = persistent("sidebar.seed", DEFAULT_SEED)
+    with st.sidebar:
+        seed = st.number_input(
+            label,
+            min_value=0,
+            max_value=2**31 - 1,
+            step=1,
+            key=key,
+            on_change=remember,
+            args=(key,),
+            help="Same seed, same picture: every random draw on this page starts from it.",
+        )
+    return int(seed)
+
+
+def show_error(err: LessonError) -> None:
+    """Show a learner-facing error: the message, and the fix when there is one."""
+    if err.fix:
+        st.error(f"{err.message}\n\n**Fix:** {err.fix}", icon="🚫")
+    else:
+        st.error(err.message, icon="🚫")
+
+
+@contextmanager
+def report_errors() -> Iterator[None]:
+    """Run a block; a :class:`LessonError` inside it is shown with ``st.error``.
+
+    Only LessonError is caught: anything else is a bug and must surface in tests.
+    """
+    try:
+        yield
+    except LessonError as err:
+        show_error(err)
+
+
+def code_panel(code: str, *, title: str = "Reproduce this in Python", expanded: bool = False) -> None:
+    """The few lines of PyTorch that reproduce what the page shows."""
+    with st.expander(f"🐍 {title}", expanded=expanded):
+        st.code(code.strip() + "\n", language="python")
