@@ -7,6 +7,9 @@ that page (``"<key>.<name>"``), so tests can address widgets without guessing.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,8 +40,44 @@ MODELS = PageInfo(
     ),
 )
 
-#: Pages in learning-path order. A page is listed here only once it works fully.
-PAGES: tuple[PageInfo, ...] = (MODELS,)
+TENSORS = PageInfo(
+    key="tensors",
+    file="pages/1_Tensor_Lab.py",
+    title="Tensor lab",
+    icon="🔗",
+    lesson=(
+        "numpy ↔ tensor memory sharing: mutate one side and watch the other; why id() proves "
+        "nothing; .item(); and how fast each list-of-arrays → tensor path really is."
+    ),
+)
+
+VIEW = PageInfo(
+    key="view",
+    file="pages/2_View_Reshape_Lab.py",
+    title="view() / reshape lab",
+    icon="🧮",
+    lesson=(
+        "Shapes, -1, strides and contiguity made visible: when view() shares storage, when "
+        "reshape() copies, and why view() refuses a transposed tensor."
+    ),
+)
+
+AUGMENT = PageInfo(
+    key="augment",
+    file="pages/4_Augmentation_Lab.py",
+    title="Augmentation lab",
+    icon="🖼️",
+    lesson=(
+        "Tune torchvision transform pipelines on your own images: seeded grids, the random "
+        "parameters drawn, step-by-step views, and code export."
+    ),
+)
+
+#: Every page of the learning path, in sidebar order.
+ALL_PAGES: tuple[PageInfo, ...] = (TENSORS, VIEW, MODELS, AUGMENT)
+
+#: The pages that exist in this checkout (a page file lands only once it works fully).
+PAGES: tuple[PageInfo, ...] = tuple(p for p in ALL_PAGES if (ROOT / p.file).is_file())
 
 
 def page_by_key(key: str) -> PageInfo:
