@@ -1,0 +1,280 @@
+"""Plotly grids for the lab: every cell coloured by its element's position in memory.
+
+A tensor's cells carry ``storage_offset + Σ index·stride`` as their colour, so the row-major
+reading order of a contiguous tensor is a smooth gradient and a transposed one visibly jumps
+around. The storage row underneath uses the same colour scale, so each cell can be traced to
+the memory slot it reads. Cells written through the result are outlined in every panel.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import plotly.graph_objects as go
+from plotly.subplots import make_subplots
+
+from ptexplore.style import ACCENT, SEQUENTIAL_SCALE, base_layout
+from ptexplore.view.lab import StorageFacts, TensorFacts
+
+#: At most this many 2-D panels are drawn for one tensor (the rest are summarised).
+MAX_PANELS = 12
+#: Cell text (the values) is drawn only while a figure has at most this many cells.
+MAX_TEXT_CELLS = 400
+UNUSED_COLOUR = "#E5E5E5"
+
+
+@dataclass(frozen=True, slots=True)
+class PanelGrid:
+    """One 2-D slice of a tensor as drawn: its title and row-major cell data."""
+
+    title: str
+    index_prefix: tuple[int, ...]
+    positions: tuple[tuple[int, ...], ...]
+    values: tuple[tuple[int, ...], ...]
+
+
+def panel_grids(facts: TensorFacts, name: str, max_panels: int = MAX_PANELS) -> list[PanelGrid]:
+    """Split a tensor into 2-D panels: one per leading index for 3-D and up.
+
+    0-D → one 1×1 panel, 1-D → one 1×n row, 2-D → one panel, k-D → ``prod(shape[:-2])``
+    panels (at most ``max_panels``).
+    """
+    shape = facts.shape
+    if len(shape) == 0:
+        return [PanelGrid(name, (), ((facts.positions[0],),), ((facts.values[0],),))]
+    if len(shape) == 1:
+        return [PanelGrid(name, (), (facts.positions,), (facts.values,))]
+    rows, cols = shape[-2], shape[-1]
+    lead = shape[:-2]
+    n_panels = math.prod(lead)
+    size = rows * cols
+    grids: list[PanelGrid] = []
+    for p in range(min(n_panels, max_panels)):
+        prefix: list[int] = []
+        rem = p
+        for d in reversed(lead):
+            prefix.append(rem % d)
+            rem //= d
+        prefix.reverse()
+        start = p * size
+        pos = facts.positions[start : start + size]
+        val = facts.values[start : start + size]
+        title = f"{name}[{', '.join(map(str, prefix))}]" if prefix else name
+        grids.append(
+            PanelGrid(
+                title,
+                tuple(prefix),
+                tuple(pos[r * cols : (r + 1) * cols] for r in range(rows)),
+                tuple(val[r * cols : (r + 1) * cols] for r in range(rows)),
+            )
+        )
+    return grids
+
+
+def panel_count(facts: TensorFacts) -> int:
+    return math.prod(facts.shape[:-2]) if len(facts.shape) >= 3 else 1
+
+
+def _index_text(prefix: tuple[int, ...], r: int, c: int, ndim: int) -> str:
+    if ndim == 0:
+        return ""
+    if ndim == 1:
+        return str(c)
+    return ", ".join(str(i) for i in (*prefix, r, c))
+
+
+def tensor_figure(
+    facts: TensorFacts,
+    *,
+    name: str,
+    zmax: int | None = None,
+    written: frozenset[int] = frozenset(),
+    max_panels: int = MAX_PANELS,
+) -> go.Figure:
+    """Heatmap panels of ``facts`` coloured by memory position (0 … ``zmax``)."""
+    grids = panel_grids(facts, name, max_panels)
+    top = max(len(facts.storage.values) - 1, 1) if zmax is None else max(zmax, 1)
+    rows_cells = len(grids[0].positions)
+    cols_cells = len(grids[0].positions[0])
+    ncols = 1 if cols_cells > 24 else 2 if cols_cells > 8 else 3 if cols_cells > 4 else 4
+    ncols = min(ncols, len(grids))
+    nrows = math.ceil(len(grids) / ncols)
+    total_cells = len(grids) * rows_cells * cols_cells
+    show_text = total_cells <= MAX_TEXT_CELLS
+    fig = make_subplots(
+        rows=nrows,
+        cols=ncols,
+        subplot_titles=[g.title for g in grids] if len(grids) > 1 else None,
+        horizontal_spacing=0.04 if ncols > 1 else 0.0,
+        vertical_spacing=min(0.12, 0.4 / max(nrows, 1)),
+    )
+    ndim = len(facts.shape)
+    for i, g in enumerate(grids):
+        row, col = i // ncols + 1, i % ncols + 1
+        idx = [
+            [_index_text(g.index_prefix, r, c, ndim) for c in range(len(g.positions[r]))]
+            for r in range(len(g.positions))
+        ]
+        fig.add_trace(
+            go.Heatmap(
+                z=[list(r) for r in g.positions],
+                text=[[str(v) for v in r] for r in g.values],
+                customdata=idx,
+                texttemplate="%{text}" if show_text else None,
+                coloraxis="coloraxis",
+                xgap=2,
+                ygap=2,
+                hovertemplate=(
+                    f"{name}[%{{customdata}}] = %{{text}}<br>memory position %{{z}}<extra></extra>"
+                ),
+                name=g.title,
+            ),
+            row=row,
+            col=col,
+        )
+        marks = [
+            (c, r) for r, line in enumerate(g.positions) for c, p in enumerate(line) if p in written
+        ]
+        if marks:
+            fig.add_trace(
+                go.Scatter(
+                    x=[m[0] for m in marks],
+                    y=[m[1] for m in marks],
+                    mode="markers",
+                    marker={
+                        "symbol": "square-open",
+                        "size": 26 if show_text else 10,
+                        "color": ACCENT,
+                        "line": {"width": 3},
+                    },
+                    hoverinfo="skip",
+                    showlegend=False,
+                    name="written",
+                ),
+                row=row,
+                col=col,
+            )
+        fig.update_yaxes(
+            autorange="reversed",
+            row=row,
+            col=col,
+            dtick=1 if rows_cells <= 20 else None,
+            showgrid=False,
+            zeroline=False,
+            showticklabels=ndim >= 2,
+        )
+        fig.update_xaxes(
+            row=row,
+            col=col,
+            dtick=1 if cols_cells <= 20 else None,
+            showgrid=False,
+            zeroline=False,
+            side="top",
+        )
+    panel_h = max(60, min(34 * rows_cells, 420)) + 40
+    fig.update_layout(
+        **base_layout(
+            height=min(60 + nrows * panel_h, 900),
+            margin={"l": 30, "r": 10, "t": 50 if len(grids) > 1 else 30, "b": 10},
+            coloraxis={
+                "colorscale": SEQUENTIAL_SCALE,
+                "cmin": 0,
+                "cmax": top,
+                "colorbar": {"title": {"text": "memory<br>position"}, "thickness": 12},
+            },
+            showlegend=False,
+        )
+    )
+    return fig
+
+
+@dataclass(frozen=True, slots=True)
+class StorageRow:
+    """One storage to draw: a label, its contents, and the cells written so far."""
+
+    label: str
+    storage: StorageFacts
+    written: frozenset[int] = frozenset()
+
+
+def storage_figure(rows: Sequence[StorageRow]) -> go.Figure:
+    """Each storage as one row of cells, coloured by position; unread cells greyed."""
+    fig = make_subplots(
+        rows=len(rows),
+        cols=1,
+        subplot_titles=[r.label for r in rows],
+        vertical_spacing=0.35 / max(len(rows), 1) if len(rows) > 1 else 0.0,
+    )
+    for i, row in enumerate(rows, start=1):
+        st = row.storage
+        n = len(st.values)
+        show_text = n <= 64
+        texts = [str(v) for v in st.values]
+        unused = [0 if not u else None for u in st.used]
+        if any(v is not None for v in unused):
+            fig.add_trace(
+                go.Heatmap(
+                    z=[unused],
+                    text=[texts],
+                    texttemplate="%{text}" if show_text else None,
+                    colorscale=[[0, UNUSED_COLOUR], [1, UNUSED_COLOUR]],
+                    showscale=False,
+                    xgap=2,
+                    hovertemplate="storage[%{x}] = %{text}<br>not read by this tensor"
+                    "<extra></extra>",
+                    name="unused",
+                ),
+                row=i,
+                col=1,
+            )
+        fig.add_trace(
+            go.Heatmap(
+                z=[[p if u else None for p, u in zip(range(n), st.used, strict=True)]],
+                text=[texts],
+                texttemplate="%{text}" if show_text else None,
+                coloraxis="coloraxis",
+                xgap=2,
+                hovertemplate="storage[%{x}] = %{text}<extra></extra>",
+                name=row.label,
+            ),
+            row=i,
+            col=1,
+        )
+        marks = sorted(row.written)
+        if marks:
+            fig.add_trace(
+                go.Scatter(
+                    x=marks,
+                    y=[0] * len(marks),
+                    mode="markers",
+                    marker={
+                        "symbol": "square-open",
+                        "size": 24 if show_text else 10,
+                        "color": ACCENT,
+                        "line": {"width": 3},
+                    },
+                    hoverinfo="skip",
+                    showlegend=False,
+                ),
+                row=i,
+                col=1,
+            )
+        fig.update_yaxes(showticklabels=False, showgrid=False, zeroline=False, row=i, col=1)
+        fig.update_xaxes(dtick=1 if n <= 32 else None, showgrid=False, zeroline=False, row=i, col=1)
+    top = max(max(len(r.storage.values) for r in rows) - 1, 1)
+    fig.update_layout(
+        **base_layout(
+            height=40 + 110 * len(rows),
+            margin={"l": 20, "r": 10, "t": 40, "b": 20},
+            coloraxis={
+                "colorscale": SEQUENTIAL_SCALE,
+                "cmin": 0,
+                "cmax": top,
+                "showscale": False,
+            },
+            showlegend=False,
+        )
+    )
+    return fig
