@@ -1,0 +1,330 @@
+"""List of arrays → one tensor: four real paths, timed live on this machine.
+
+``torch.tensor(list_of_arrays)`` walks the list element by element in Python-object land
+(torch itself warns it is "extremely slow"); the numpy-first paths build one contiguous
+buffer in C and hand it over in a single step.
+"""
+
+from __future__ import annotations
+
+import os
+import platform
+import statistics
+import time
+import warnings
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+import numpy as np
+import torch
+
+from ptexplore.errors import InputError
+from ptexplore.style import ACCENT, PALETTE, base_layout
+
+ITEM_SHAPE = (7, 7, 3)
+DEFAULT_N = 10_000
+MAX_N = 50_000
+#: N × repeats cap: the slow path costs ~37 µs per array on a 2-core CI box, so the capped
+#: run (slow path + scaling points) stays under a few seconds.
+MAX_WORK = 100_000
+SCALING_FRACTIONS = (0.1, 0.25, 0.5)
+
+WHY_SLOW = (
+    "torch.tensor(list) cannot see that the list holds same-shaped arrays: it inspects the "
+    "list as a nested Python sequence, element by element, turning each number into a "
+    "Python object and back (torch warns: 'extremely slow'); np.array/np.stack copy the "
+    "arrays' buffers into one block in C, which torch then takes in one step."
+)
+
+
+class Path(StrEnum):
+    TENSOR_LIST = "torch.tensor(list)"
+    TENSOR_NP_ARRAY = "torch.tensor(np.array(list))"
+    FROM_NUMPY_STACK = "torch.from_numpy(np.stack(list))"
+    AS_TENSOR_NP_ARRAY = "torch.as_tensor(np.array(list))"
+
+
+class BenchDtype(StrEnum):
+    FLOAT32 = "float32"
+    FLOAT64 = "float64"
+    UINT8 = "uint8"
+
+
+def _convert(path: Path, arrays: list[np.ndarray]) -> torch.Tensor:
+    if path is Path.TENSOR_LIST:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", UserWarning)
+            return torch.tensor(arrays)
+    if path is Path.TENSOR_NP_ARRAY:
+        return torch.tensor(np.array(arrays))
+    if path is Path.FROM_NUMPY_STACK:
+        return torch.from_numpy(np.stack(arrays))
+    return torch.as_tensor(np.array(arrays))
+
+
+def make_arrays(n: int, dtype: BenchDtype, seed: int = 0) -> list[np.ndarray]:
+    rng = np.random.default_rng(seed)
+    if dtype is BenchDtype.UINT8:
+        return [rng.integers(0, 256, ITEM_SHAPE, dtype=np.uint8) for _ in range(n)]
+    return [rng.random(ITEM_SHAPE).astype(dtype.value) for _ in range(n)]
+
+
+def slow_path_warning(dtype: BenchDtype = BenchDtype.FLOAT32) -> str:
+    """torch's own warning for the slow path, captured live (empty if already shown once)."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        torch.tensor(make_arrays(2, dtype))
+    texts = [str(w.message).split(" (Triggered internally")[0] for w in caught]
+    return texts[0] if texts else ""
+
+
+@dataclass(frozen=True, slots=True)
+class PathTiming:
+    path: Path
+    times_s: tuple[float, ...]
+    median_s: float
+    ratio: float  # median / fastest median (1.0 = fastest)
+
+
+@dataclass(frozen=True, slots=True)
+class ScalingPoint:
+    n: int
+    path: Path
+    seconds: float
+
+
+@dataclass(frozen=True, slots=True)
+class BenchResult:
+    n: int
+    repeats: int
+    requested_repeats: int
+    dtype: BenchDtype
+    timings: tuple[PathTiming, ...]
+    scaling: tuple[ScalingPoint, ...]
+    all_equal: bool
+    out_shape: tuple[int, ...]
+    out_dtype: str
+    measured_at: str
+    machine: str
+    total_s: float
+
+    def timing(self, path: Path) -> PathTiming:
+        return next(t for t in self.timings if t.path is path)
+
+    @property
+    def speedup(self) -> float:
+        """How many times slower the slowest path is than the fastest."""
+        return max(t.ratio for t in self.timings)
+
+
+def machine_description() -> str:
+    return (
+        f"{platform.system()} {platform.machine()}, {os.cpu_count()} CPUs, "
+        f"torch {torch.__version__} with {torch.get_num_threads()} intra-op thread(s), "
+        f"numpy {np.__version__}"
+    )
+
+
+def effective_repeats(n: int, repeats: int) -> int:
+    return max(1, min(repeats, MAX_WORK // max(n, 1)))
+
+
+def validate(n: int, repeats: int) -> None:
+    if not 1 <= n <= MAX_N:
+        raise InputError(
+            f"N = {n:,} is outside 1…{MAX_N:,}.",
+            fix=f"Pick N up to {MAX_N:,}: the slow path alone takes ~2 s there on a small box.",
+        )
+    if not 1 <= repeats <= 9:
+        raise InputError(f"repeats = {repeats} is outside 1…9.", fix="Use 1 to 9 repeats.")
+
+
+def _time(path: Path, arrays: list[np.ndarray]) -> tuple[float, torch.Tensor]:
+    t0 = time.perf_counter()
+    out = _convert(path, arrays)
+    return time.perf_counter() - t0, out
+
+
+def run_benchmark(
+    n: int = DEFAULT_N,
+    repeats: int = 3,
+    dtype: BenchDtype = BenchDtype.FLOAT32,
+    *,
+    seed: int = 0,
+    scaling: bool = True,
+    progress: Callable[[float, str], None] | None = None,
+) -> BenchResult:
+    """Time the four paths (median of ``repeats``), plus a scaling sweep over smaller N.
+
+    All four results are compared with ``torch.equal``; a mismatch raises AssertionError.
+    """
+    validate(n, repeats)
+    reps = effective_repeats(n, repeats)
+    start = time.perf_counter()
+    arrays = make_arrays(n, dtype, seed)
+    sizes = sorted({max(1, int(n * f)) for f in SCALING_FRACTIONS} - {n}) if scaling else []
+    # Work units proportional to slow-path cost, for an honest progress bar.
+    total_work = n * reps + sum(sizes)
+    done = 0.0
+
+    def tick(work: float, label: str) -> None:
+        nonlocal done
+        done += work
+        if progress is not None:
+            progress(min(done / total_work, 1.0), label)
+
+    times: dict[Path, list[float]] = {p: [] for p in Path}
+    outputs: dict[Path, torch.Tensor] = {}
+    for r in range(reps):
+        for path in Path:
+            seconds, out = _time(path, arrays)
+            times[path].append(seconds)
+            outputs[path] = out
+            tick(n if path is Path.TENSOR_LIST else 0, f"repeat {r + 1}/{reps}: {path.value}")
+    reference = outputs[Path.FROM_NUMPY_STACK]
+    all_equal = all(
+        o.shape == reference.shape and o.dtype == reference.dtype and torch.equal(o, reference)
+        for o in outputs.values()
+    )
+    if not all_equal:
+        raise AssertionError("the four conversion paths produced different tensors")
+    medians = {p: statistics.median(v) for p, v in times.items()}
+    fastest = min(medians.values())
+    timings = tuple(
+        PathTiming(
+            path=p,
+            times_s=tuple(times[p]),
+            median_s=medians[p],
+            ratio=medians[p] / fastest if fastest > 0 else float("inf"),
+        )
+        for p in Path
+    )
+    points: list[ScalingPoint] = []
+    for size in sizes:
+        subset = arrays[:size]
+        for path in Path:
+            seconds, _ = _time(path, subset)
+            points.append(ScalingPoint(n=size, path=path, seconds=seconds))
+            tick(size if path is Path.TENSOR_LIST else 0, f"scaling N={size:,}: {path.value}")
+    for path in Path:  # the main run is the largest scaling point
+        points.append(ScalingPoint(n=n, path=path, seconds=medians[path]))
+    return BenchResult(
+        n=n,
+        repeats=reps,
+        requested_repeats=repeats,
+        dtype=dtype,
+        timings=timings,
+        scaling=tuple(points),
+        all_equal=all_equal,
+        out_shape=tuple(reference.shape),
+        out_dtype=str(reference.dtype),
+        measured_at=datetime.now().strftime("%Y-%m-%d %H:%M:%S"),
+        machine=machine_description(),
+        total_s=time.perf_counter() - start,
+    )
+
+
+def _fmt_seconds(s: float) -> str:
+    if s >= 1:
+        return f"{s:.2f} s"
+    if s >= 1e-3:
+        return f"{s * 1e3:.1f} ms"
+    return f"{s * 1e6:.0f} µs"
+
+
+def fmt_seconds(s: float) -> str:
+    return _fmt_seconds(s)
+
+
+def times_figure(result: BenchResult) -> Any:
+    """Bar chart of median times (log axis) labelled with the ratio to the fastest path."""
+    import plotly.graph_objects as go
+
+    paths = [t.path.value for t in result.timings]
+    colors = [ACCENT if t.path is Path.TENSOR_LIST else PALETTE[1] for t in result.timings]
+    fig = go.Figure(
+        go.Bar(
+            x=paths,
+            y=[t.median_s for t in result.timings],
+            marker_color=colors,
+            text=[f"{_fmt_seconds(t.median_s)} · {t.ratio:.0f}×" for t in result.timings],
+            textposition="outside",
+            customdata=[[t.ratio, len(t.times_s)] for t in result.timings],
+            hovertemplate=(
+                "%{x}<br>median %{y:.4f} s over %{customdata[1]} runs"
+                "<br>%{customdata[0]:.1f}× the fastest<extra></extra>"
+            ),
+        )
+    )
+    fig.update_layout(
+        **base_layout(
+            title=f"N = {result.n:,} arrays of {ITEM_SHAPE} {result.dtype.value}: median time",
+            yaxis={"type": "log", "title": "seconds (log scale)"},
+            height=420,
+            showlegend=False,
+        )
+    )
+    return fig
+
+
+def scaling_figure(result: BenchResult) -> Any:
+    """Time vs N for each path (log–log): all grow linearly, with very different slopes."""
+    import plotly.graph_objects as go
+
+    fig = go.Figure()
+    for i, path in enumerate(Path):
+        pts = sorted((p for p in result.scaling if p.path is path), key=lambda p: p.n)
+        fig.add_trace(
+            go.Scatter(
+                x=[p.n for p in pts],
+                y=[p.seconds for p in pts],
+                mode="lines+markers",
+                name=path.value,
+                line={"color": ACCENT if path is Path.TENSOR_LIST else PALETTE[1 + i]},
+            )
+        )
+    fig.update_layout(
+        **base_layout(
+            title="Scaling: time vs N (log–log)",
+            xaxis={"type": "log", "title": "N arrays"},
+            yaxis={"type": "log", "title": "seconds"},
+            height=420,
+        )
+    )
+    return fig
+
+
+def bench_code(n: int, dtype: BenchDtype, repeats: int) -> str:
+    if dtype is BenchDtype.UINT8:
+        make = f"arrays = [rng.integers(0, 256, {ITEM_SHAPE}, dtype=np.uint8) for _ in range({n})]"
+    else:
+        make = f'arrays = [rng.random({ITEM_SHAPE}).astype("{dtype.value}") for _ in range({n})]'
+    return f"""import statistics, time
+import numpy as np
+import torch
+
+rng = np.random.default_rng(0)
+{make}
+paths = {{
+    "torch.tensor(list)": lambda: torch.tensor(arrays),  # torch warns: extremely slow
+    "torch.tensor(np.array(list))": lambda: torch.tensor(np.array(arrays)),
+    "torch.from_numpy(np.stack(list))": lambda: torch.from_numpy(np.stack(arrays)),
+    "torch.as_tensor(np.array(list))": lambda: torch.as_tensor(np.array(arrays)),
+}}
+results, medians = {{}}, {{}}
+for name, convert in paths.items():
+    runs = []
+    for _ in range({repeats}):
+        t0 = time.perf_counter()
+        results[name] = convert()
+        runs.append(time.perf_counter() - t0)
+    medians[name] = statistics.median(runs)
+ref = results["torch.from_numpy(np.stack(list))"]
+assert all(torch.equal(r, ref) for r in results.values())
+fastest = min(medians.values())
+for name, s in medians.items():
+    print(f"{{name:34s}} {{s:8.4f}} s  {{s / fastest:6.1f}}x")
+"""

@@ -1,0 +1,584 @@
+"""The numpy ↔ tensor memory lab: make an array, bridge it to a tensor, mutate either side.
+
+Every verdict is measured on the live objects: ``np.shares_memory(a, t.numpy())`` and
+``t.data_ptr()`` against ``a.__array_interface__['data'][0]``. Nothing is inferred from the
+name of the bridge (``torch.as_tensor`` shares *or* copies depending on dtype and device).
+
+A :class:`Lab` holds one learner's live ``a`` and ``t``; pages keep it in that learner's
+session state, never in a process-wide cache.
+"""
+
+from __future__ import annotations
+
+import re
+import warnings
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+import numpy as np
+import torch
+
+from ptexplore.errors import InputError, LessonError
+
+#: Largest array the lab edits cell by cell (rows × cols); keeps tables readable.
+MAX_DIM = 12
+MAX_ELEMENTS = 144
+
+
+class NpDtype(StrEnum):
+    """The numpy dtypes a learner can pick (the value is what ``np.dtype`` reads)."""
+
+    FLOAT64 = "float64"
+    FLOAT32 = "float32"
+    FLOAT16 = "float16"
+    INT64 = "int64"
+    INT32 = "int32"
+    UINT8 = "uint8"
+    BIG_ENDIAN = ">f8"
+    OBJECT = "object"
+    STR = "str"
+
+    @property
+    def label(self) -> str:
+        extra = {
+            NpDtype.FLOAT64: "float64 (numpy's default)",
+            NpDtype.BIG_ENDIAN: ">f8 (big-endian float64)",
+            NpDtype.OBJECT: "object (Python objects)",
+            NpDtype.STR: "str (<U…)",
+        }
+        return extra.get(self, self.value)
+
+    @property
+    def numeric(self) -> bool:
+        return self not in (NpDtype.OBJECT, NpDtype.STR)
+
+    @property
+    def is_int(self) -> bool:
+        return self in (NpDtype.INT64, NpDtype.INT32, NpDtype.UINT8)
+
+
+class Layout(StrEnum):
+    """How the array sits in memory before it is bridged."""
+
+    CONTIGUOUS = "C-contiguous"
+    TRANSPOSED = "transposed view (.T)"
+    REVERSED = "reversed view (a[::-1])"
+    READ_ONLY = "read-only (writeable=False)"
+
+
+class Bridge(StrEnum):
+    """How the tensor is made from the array (value = the code that does it)."""
+
+    FROM_NUMPY = "torch.from_numpy(a)"
+    AS_TENSOR = "torch.as_tensor(a)"
+    AS_TENSOR_F32 = "torch.as_tensor(a, dtype=torch.float32)"
+    TENSOR = "torch.tensor(a)"
+    CLONE = "torch.from_numpy(a).clone()"
+    NUMPY_BACK = "t = torch.tensor(a); a = t.numpy()"
+
+
+class Hop(StrEnum):
+    """An optional trip to the GPU after the bridge."""
+
+    NONE = "stay on CPU"
+    CUDA = ".cuda()"
+    CUDA_CPU = ".cuda().cpu()"
+
+
+class Action(StrEnum):
+    """A mutation on either side (value = a short label; code comes from :func:`action_code`)."""
+
+    NP_IADD = "a += 1"
+    NP_FILL = "a[:] = v"
+    NP_SET = "a[0, 0] = v"
+    NP_REBIND = "a = a + 1"
+    T_ADD = "t.add_(1)"
+    T_SET = "t[0] = v"
+
+    @property
+    def side(self) -> str:
+        return "tensor" if self in (Action.T_ADD, Action.T_SET) else "numpy"
+
+
+class Verdict(StrEnum):
+    SHARED = "shares memory"
+    SEPARATE = "separate memory"
+
+
+def cuda_available() -> bool:
+    return bool(torch.cuda.is_available())
+
+
+def parse_shape(text: str) -> tuple[int, ...]:
+    """``"3, 4"`` → ``(3, 4)``; 1 or 2 positive dims, at most 12 each (tables stay readable)."""
+    parts = [p for p in re.split(r"[,\sx×()]+", text.strip()) if p]
+    if not parts:
+        raise InputError("Type a shape such as 3, 4.", fix="Use one or two whole numbers: 3, 4")
+    try:
+        dims = tuple(int(p) for p in parts)
+    except ValueError:
+        raise InputError(
+            f"{text!r} is not a shape: use whole numbers separated by commas.", fix="e.g. 3, 4"
+        ) from None
+    if len(dims) > 2:
+        raise InputError(
+            f"This lab edits 1-D or 2-D arrays; {dims} has {len(dims)} dims.",
+            fix="Use rows, cols such as 3, 4 (memory sharing works the same for any ndim).",
+        )
+    if any(d < 1 or d > MAX_DIM for d in dims):
+        raise InputError(
+            f"Each dimension must be between 1 and {MAX_DIM}; got {dims}.",
+            fix="Pick a small shape such as 3, 4 so every cell fits on screen.",
+        )
+    return dims
+
+
+@dataclass(frozen=True, slots=True)
+class LabSpec:
+    shape: tuple[int, ...] = (3, 4)
+    dtype: NpDtype = NpDtype.FLOAT64
+    layout: Layout = Layout.CONTIGUOUS
+    bridge: Bridge = Bridge.FROM_NUMPY
+    hop: Hop = Hop.NONE
+
+
+def make_array(spec: LabSpec) -> np.ndarray:
+    """The learner's array ``a`` (values 0, 1, 2, … so every cell is distinguishable)."""
+    size = int(np.prod(spec.shape))
+    base = np.arange(size)
+    if spec.dtype is NpDtype.STR:
+        values = base.astype(str)
+    elif spec.dtype is NpDtype.OBJECT:
+        values = base.astype(object)
+    else:
+        values = base.astype(np.dtype(spec.dtype.value))
+    if spec.layout is Layout.TRANSPOSED:
+        # Stored as (cols, rows) in C order, viewed as (rows, cols): strides are swapped.
+        return values.reshape(spec.shape[::-1]).T
+    a = values.reshape(spec.shape)
+    if spec.layout is Layout.REVERSED:
+        return a[::-1]
+    if spec.layout is Layout.READ_ONLY:
+        a.flags.writeable = False
+    return a
+
+
+def array_code(spec: LabSpec) -> str:
+    """The numpy line(s) that build :func:`make_array`'s result."""
+    size = int(np.prod(spec.shape))
+    if spec.dtype is NpDtype.STR:
+        make = f"np.arange({size}).astype(str)"
+    elif spec.dtype is NpDtype.OBJECT:
+        make = f"np.arange({size}).astype(object)"
+    elif spec.dtype is NpDtype.FLOAT64:
+        make = f"np.arange({size}, dtype=np.float64)"
+    else:
+        make = f'np.arange({size}).astype("{spec.dtype.value}")'
+    if spec.layout is Layout.TRANSPOSED:
+        return f"a = {make}.reshape{spec.shape[::-1]}.T"
+    line = f"a = {make}.reshape{spec.shape}"
+    if spec.layout is Layout.REVERSED:
+        return line + "[::-1]"
+    if spec.layout is Layout.READ_ONLY:
+        return line + "\na.flags.writeable = False"
+    return line
+
+
+def bridge_error(err: Exception, where: str) -> LessonError:
+    """Turn torch's real refusal into a lesson with the fix (torch's words kept verbatim)."""
+    text = str(err).strip()
+    low = text.lower()
+    if "negative" in low and "stride" in low:
+        return LessonError(
+            f"{where} refused: {text}",
+            fix=(
+                "a[::-1] is a view that walks memory backwards (negative strides), which "
+                "tensors cannot describe. Use a.copy() or np.ascontiguousarray(a) first, or "
+                "torch.flip(torch.from_numpy(a_forward), dims=[0]). The tensor then shares "
+                "memory with the copy, not with the original."
+            ),
+        )
+    if "byte order" in low:
+        return LessonError(
+            f"{where} refused: {text}",
+            fix=(
+                "Convert to native byte order first: "
+                "a = a.astype(a.dtype.newbyteorder('=')) (this copies)."
+            ),
+        )
+    if "numpy.object_" in text or "numpy.str_" in text or "numpy.bytes_" in text:
+        return LessonError(
+            f"{where} refused: {text}",
+            fix=(
+                "Tensors hold numbers only. Convert first, e.g. a.astype(np.float64) "
+                "(strings of digits parse; other objects must be turned into numbers)."
+            ),
+        )
+    if "requires grad" in low:
+        return LessonError(
+            f"{where} refused: {text}",
+            fix="Call t.detach().numpy(): detach() shares memory and just drops the graph.",
+        )
+    if "cuda" in low or "device type" in low:
+        return LessonError(
+            f"{where} refused: {text}",
+            fix="Copy to host memory first: t.cpu().numpy() (a copy, never shared with GPU).",
+        )
+    return LessonError(f"{where} refused: {text}")
+
+
+def tensor_to_numpy(t: torch.Tensor) -> np.ndarray:
+    """``t.numpy()`` with torch's errors turned into lessons (grad → detach, CUDA → cpu)."""
+    try:
+        return t.numpy()
+    except (RuntimeError, TypeError) as err:
+        raise bridge_error(err, "t.numpy()") from None
+
+
+def _record_warnings(caught: list[warnings.WarningMessage]) -> list[str]:
+    return [str(w.message).split(" (Triggered internally")[0] for w in caught]
+
+
+def build_tensor(a: np.ndarray, spec: LabSpec) -> tuple[np.ndarray, torch.Tensor, list[str]]:
+    """Run the learner's bridge on ``a``: returns ``(a, t, notes)``.
+
+    ``a`` is returned because the ``t.numpy()`` bridge makes a new array from the tensor.
+    Notes hold torch's own warnings (read-only arrays) and the read-only lesson.
+    """
+    notes: list[str] = []
+    if spec.hop is not Hop.NONE and not cuda_available():
+        raise LessonError(
+            "CUDA is not available on this server (torch.cuda.is_available() is False), so "
+            f"{spec.hop.value} cannot run here; nothing is simulated.",
+            fix="Stay on CPU, or run bench/cuda_check.py on a machine with an NVIDIA GPU.",
+        )
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            t: torch.Tensor
+            if spec.bridge is Bridge.FROM_NUMPY:
+                t = torch.from_numpy(a)
+            elif spec.bridge is Bridge.AS_TENSOR:
+                t = torch.as_tensor(a)
+            elif spec.bridge is Bridge.AS_TENSOR_F32:
+                t = torch.as_tensor(a, dtype=torch.float32)
+            elif spec.bridge is Bridge.TENSOR:
+                t = torch.tensor(a)
+            elif spec.bridge is Bridge.CLONE:
+                t = torch.from_numpy(a).clone()
+            else:
+                t = torch.tensor(a)
+                a = t.numpy()
+        except (TypeError, ValueError, RuntimeError) as err:
+            raise bridge_error(err, spec.bridge.value) from None
+    notes.extend(_record_warnings(caught))
+    if not a.flags.writeable:
+        notes.append(
+            "a is read-only, yet the tensor is writable: torch does not support read-only "
+            "tensors, so writing through t changes a anyway (undefined behaviour). torch "
+            "warns about this once per process. Use torch.from_numpy(a.copy()) or "
+            "torch.tensor(a)."
+        )
+    if spec.hop is Hop.CUDA:
+        t = t.cuda()
+    elif spec.hop is Hop.CUDA_CPU:
+        t = t.cuda().cpu()
+    return a, t, notes
+
+
+def tensor_code(spec: LabSpec) -> str:
+    if spec.bridge is Bridge.NUMPY_BACK:
+        line = "t = torch.tensor(a)\na = t.numpy()  # a is now t's memory, seen by numpy"
+    else:
+        line = f"t = {spec.bridge.value}"
+    if spec.hop is not Hop.NONE:
+        line += f"\nt = t{spec.hop.value}"
+    return line
+
+
+def tensor_values(t: torch.Tensor) -> np.ndarray:
+    """A snapshot copy of ``t``'s values in host memory (for display and diffs)."""
+    out: np.ndarray = t.detach().cpu().numpy().copy()
+    return out
+
+
+def array_ptr(a: np.ndarray) -> int:
+    return int(a.__array_interface__["data"][0])
+
+
+@dataclass(frozen=True, slots=True)
+class SharingReport:
+    """What the live objects say about memory, dtype, strides and identity."""
+
+    verdict: Verdict
+    shares_memory: bool | None  # np.shares_memory(a, t.numpy()); None when t is not on CPU
+    np_ptr: int
+    t_ptr: int
+    same_ptr: bool
+    device: str
+    np_dtype: str
+    torch_dtype: str
+    np_strides_bytes: tuple[int, ...]
+    np_itemsize: int
+    t_strides_elements: tuple[int, ...]
+    t_element_size: int
+    np_id: int
+    t_id: int
+    explanation: str
+
+
+def sharing_report(a: np.ndarray, t: torch.Tensor) -> SharingReport:
+    np_ptr = array_ptr(a)
+    t_ptr = int(t.data_ptr())
+    device = str(t.device)
+    shares: bool | None
+    if t.device.type == "cpu":
+        shares = bool(np.shares_memory(a, t.detach().numpy()))
+        if shares:
+            how = (
+                "the same address"
+                if np_ptr == t_ptr
+                else "overlapping bytes (different start addresses)"
+            )
+            explanation = (
+                f"np.shares_memory(a, t.numpy()) is True and both point at {how}: one buffer, "
+                "two views. Writing through either name changes what the other shows."
+            )
+        else:
+            explanation = (
+                "np.shares_memory(a, t.numpy()) is False: the tensor owns its own copy. "
+                "Writing to one side never shows up on the other."
+            )
+    else:
+        shares = None
+        explanation = (
+            f"t lives in {device} memory and a in host memory: they cannot share. "
+            "t.data_ptr() is a GPU address, not comparable with a's host address. "
+            "t.numpy() would refuse (use t.cpu().numpy(), which copies)."
+        )
+    verdict = Verdict.SHARED if shares else Verdict.SEPARATE
+    return SharingReport(
+        verdict=verdict,
+        shares_memory=shares,
+        np_ptr=np_ptr,
+        t_ptr=t_ptr,
+        same_ptr=np_ptr == t_ptr,
+        device=device,
+        np_dtype=str(a.dtype),
+        torch_dtype=str(t.dtype),
+        np_strides_bytes=tuple(int(s) for s in a.strides),
+        np_itemsize=int(a.itemsize),
+        t_strides_elements=tuple(int(s) for s in t.stride()),
+        t_element_size=int(t.element_size()),
+        np_id=id(a),
+        t_id=id(t),
+        explanation=explanation,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class IdLesson:
+    """``t.numpy()`` twice: two Python objects (two ids), one buffer."""
+
+    first_id: int
+    second_id: int
+    same_object: bool
+    share_memory: bool
+    same_ptr: bool
+    temporaries_same_id: bool  # id(t.numpy()) == id(t.numpy()) — ids of freed objects get reused
+
+
+def id_lesson(t: torch.Tensor) -> IdLesson | None:
+    """Measured on the live tensor; ``None`` when ``t`` is not on the CPU."""
+    if t.device.type != "cpu":
+        return None
+    n1 = t.detach().numpy()
+    n2 = t.detach().numpy()
+    temporaries = id(t.detach().numpy()) == id(t.detach().numpy())
+    return IdLesson(
+        first_id=id(n1),
+        second_id=id(n2),
+        same_object=n1 is n2,
+        share_memory=bool(np.shares_memory(n1, n2)),
+        same_ptr=array_ptr(n1) == array_ptr(n2),
+        temporaries_same_id=temporaries,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class ActionRecord:
+    """One mutation and what it did to each side (measured before/after)."""
+
+    code: str
+    side: str
+    a_changed: bool
+    t_changed: bool
+    followed: bool  # the other side changed too
+    shares_after: bool | None
+    id_a_before: int
+    id_a_after: int
+
+    @property
+    def rebound(self) -> bool:
+        return self.id_a_before != self.id_a_after
+
+
+def _index_code(ndim: int, index: tuple[int, ...]) -> str:
+    return ", ".join(str(i) for i in index[:ndim])
+
+
+def _literal(a_dtype: np.dtype[Any], value: float) -> str:
+    if a_dtype.kind in "iu":
+        return str(int(value))
+    return repr(float(value))
+
+
+def action_code(action: Action, ndim: int, value: float, dtype: np.dtype[Any]) -> str:
+    v = _literal(dtype, value)
+    if action is Action.NP_IADD:
+        return "a += 1"
+    if action is Action.NP_FILL:
+        return f"a[:] = {v}"
+    if action is Action.NP_SET:
+        return f"a[{_index_code(ndim, (0, 0))}] = {v}"
+    if action is Action.NP_REBIND:
+        return "a = a + 1  # a NEW array bound to the name a"
+    if action is Action.T_ADD:
+        return "t.add_(1)"
+    return f"t[0] = {v}"
+
+
+def _check_value(dtype: np.dtype[Any], value: float) -> None:
+    if dtype.kind in "iu":
+        info = np.iinfo(dtype)
+        if value != int(value) or not info.min <= value <= info.max:
+            raise InputError(
+                f"{value:g} does not fit a {dtype} array (whole numbers {info.min}…{info.max}).",
+                fix=f"Pick a whole number between {info.min} and {info.max}.",
+            )
+
+
+def _changed(before: np.ndarray, after: np.ndarray) -> bool:
+    return bool(changed_mask(before, after).any())
+
+
+def changed_mask(before: np.ndarray, after: np.ndarray) -> np.ndarray:
+    """Cells whose value differs (NaN equal to NaN); all True if the shapes differ."""
+    if before.shape != after.shape:
+        return np.ones(after.shape, dtype=bool)
+    if before.dtype.kind in "fc" and after.dtype.kind in "fc":
+        same = (before == after) | (np.isnan(before) & np.isnan(after))
+    else:
+        same = before == after
+    return ~np.asarray(same, dtype=bool)
+
+
+@dataclass(slots=True)
+class Lab:
+    """One learner's live pair: the numpy array ``a`` and the tensor ``t``.
+
+    Mutable on purpose (the whole point is mutating it); keep it in session state.
+    ``a_before``/``t_before`` are snapshots taken before the last action, for highlighting.
+    ``old_a`` is the array object ``a`` named before a rebinding (``a = a + 1``).
+    """
+
+    spec: LabSpec
+    a: np.ndarray
+    t: torch.Tensor
+    notes: list[str]
+    a_before: np.ndarray
+    t_before: np.ndarray
+    version: int = 0
+    history: list[ActionRecord] = field(default_factory=list)
+    old_a: np.ndarray | None = None
+
+    def snapshot(self) -> tuple[np.ndarray, np.ndarray]:
+        return self.a.copy(), tensor_values(self.t)
+
+    def report(self) -> SharingReport:
+        return sharing_report(self.a, self.t)
+
+    def _finish(self, code: str, side: str, a0: np.ndarray, t0: np.ndarray, id0: int) -> None:
+        a1, t1 = self.snapshot()
+        a_changed, t_changed = _changed(a0, a1), _changed(t0, t1)
+        followed = t_changed if side == "numpy" else a_changed
+        self.a_before, self.t_before = a0, t0
+        self.version += 1
+        self.history.append(
+            ActionRecord(
+                code=code,
+                side=side,
+                a_changed=a_changed,
+                t_changed=t_changed,
+                followed=followed,
+                shares_after=self.report().shares_memory,
+                id_a_before=id0,
+                id_a_after=id(self.a),
+            )
+        )
+
+    def apply(self, action: Action, value: float = 0.0) -> ActionRecord:
+        """Run ``action`` on the live objects and record what changed on each side."""
+        a0, t0 = self.snapshot()
+        id0 = id(self.a)
+        code = action_code(action, self.a.ndim, value, self.a.dtype)
+        if action in (Action.NP_FILL, Action.NP_SET, Action.T_SET):
+            _check_value(self.a.dtype, value)
+        try:
+            if action is Action.NP_IADD:
+                self.a += 1
+            elif action is Action.NP_FILL:
+                self.a[:] = value
+            elif action is Action.NP_SET:
+                self.a[(0,) * self.a.ndim] = value
+            elif action is Action.NP_REBIND:
+                self.old_a = self.a
+                self.a = self.a + 1
+            elif action is Action.T_ADD:
+                self.t.add_(1)
+            else:
+                self.t[0] = value
+        except ValueError as err:
+            if "read-only" in str(err):
+                raise LessonError(
+                    f"{code.split('  #')[0]} refused: {err}. numpy protects a read-only array "
+                    "(but a tensor made from it would not: torch cannot mark tensors read-only).",
+                    fix="Work on a copy (a = a.copy()) or pick another layout.",
+                ) from None
+            raise
+        self._finish(code, action.side, a0, t0, id0)
+        return self.history[-1]
+
+    def edit(self, cells: dict[tuple[int, ...], float]) -> ActionRecord | None:
+        """Cell edits from the table editor: ``a[i, j] = v`` in place, one line per cell."""
+        if not cells:
+            return None
+        if not self.a.flags.writeable:
+            raise LessonError(
+                "a is read-only: numpy refuses cell edits.", fix="Pick another layout."
+            )
+        for v in cells.values():
+            _check_value(self.a.dtype, v)
+        a0, t0 = self.snapshot()
+        id0 = id(self.a)
+        lines = []
+        for index, v in sorted(cells.items()):
+            self.a[index] = v
+            lines.append(f"a[{_index_code(self.a.ndim, index)}] = {_literal(self.a.dtype, v)}")
+        self._finish("\n".join(lines), "numpy", a0, t0, id0)
+        return self.history[-1]
+
+
+def new_lab(spec: LabSpec) -> Lab:
+    """Build ``a`` from the spec and bridge it (raises LessonError for refused bridges)."""
+    a = make_array(spec)
+    a, t, notes = build_tensor(a, spec)
+    return Lab(
+        spec=spec,
+        a=a,
+        t=t,
+        notes=notes,
+        a_before=a.copy(),
+        t_before=tensor_values(t),
+    )
