@@ -13,6 +13,7 @@ from ptexplore.view.lab import (
     PreOp,
     Sharing,
     TensorFacts,
+    cells_reading,
     infer_explanation,
     run_lab,
 )
@@ -38,6 +39,7 @@ __all__ = [
     "Sharing",
     "StorageRow",
     "TensorFacts",
+    "cells_reading",
     "infer_explanation",
     "lab_code",
     "parse_permutation",

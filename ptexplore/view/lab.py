@@ -119,6 +119,8 @@ class TensorFacts:
     #: For each element in reading order, its index in the storage ("memory position").
     positions: tuple[int, ...]
     storage: StorageFacts
+    #: torch's own ``repr`` of the tensor (summarised with ``...`` when large).
+    text: str
 
     @property
     def numel(self) -> int:
@@ -222,6 +224,7 @@ def tensor_facts(t: torch.Tensor) -> TensorFacts:
             values=tuple(int(v) for v in store.tolist()),
             used=tuple(bool(u) for u in used.tolist()),
         ),
+        text=repr(t),
     )
 
 
@@ -505,3 +508,16 @@ def run_lab(config: LabConfig, writes: Sequence[tuple[int, int]] = ()) -> LabRes
         written_positions=written,
         numpy=_numpy_analogy(x, y, config),
     )
+
+
+def cells_reading(facts: TensorFacts, positions: frozenset[int]) -> tuple[tuple[str, int], ...]:
+    """The elements of a tensor that read the given memory positions: ``("1, 2", value)``.
+
+    Used after a write through ``y``: when ``y`` is a view, the written memory positions
+    are read by some of ``x``'s elements too, and this lists them with their new values.
+    """
+    out: list[tuple[str, int]] = []
+    for i, (p, v) in enumerate(zip(facts.positions, facts.values, strict=True)):
+        if p in positions:
+            out.append((", ".join(map(str, unravel(i, facts.shape))), v))
+    return tuple(out)

@@ -1,0 +1,303 @@
+"""The lab's verdicts are torch's: -1 arithmetic, errors, strides, pointers, writes, code."""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import json
+
+import numpy as np
+import pytest
+import torch
+
+from ptexplore.errors import InputError
+from ptexplore.view import (
+    Fill,
+    LabConfig,
+    Method,
+    PreOp,
+    Sharing,
+    StorageRow,
+    cells_reading,
+    infer_explanation,
+    lab_code,
+    run_lab,
+    storage_figure,
+    tensor_figure,
+)
+from ptexplore.view.figures import panel_grids
+
+# --- -1 inference -----------------------------------------------------------------------
+
+
+def test_minus_one_arithmetic() -> None:
+    inf = infer_explanation((2, -1, 4), 24)
+    assert inf is not None
+    assert (inf.index, inf.value, inf.text) == (1, 3, "24 / (2·4) = 3")
+    simple = infer_explanation((2, -1), 6)
+    assert simple is not None and simple.text == "6 / 2 = 3"
+    assert torch.arange(24).view(2, -1, 4).shape[1] == 3  # what torch really inferred
+
+
+def test_minus_one_not_whole() -> None:
+    inf = infer_explanation((5, -1), 24)
+    assert inf is not None and inf.value is None
+    assert "24 / 5 = 4.8 is not a whole number (24 = 4·5 + 4)" in inf.text
+    zero = infer_explanation((0, -1), 24)
+    assert zero is not None and zero.value is None and "multiply to 0" in zero.text
+    assert infer_explanation((2, 3), 6) is None
+
+
+def test_lab_reports_inferred_size_and_result() -> None:
+    r = run_lab(LabConfig((2, 3, 4), target=(2, -1, 4)))
+    assert r.inference is not None and r.inference.text == "24 / (2·4) = 3"
+    assert r.result is not None and r.result.shape == (2, 3, 4)
+    flat = run_lab(LabConfig((3, 2), method=Method.VIEW_FLAT))
+    assert flat.inference is not None and flat.inference.value == 6
+
+
+# --- every error text of the issue, verbatim from torch -----------------------------------
+
+
+def test_invalid_size_error_is_torchs() -> None:
+    r = run_lab(LabConfig((2, 3, 4), method=Method.VIEW, target=(5, 5)))
+    assert r.result is None and r.failure is not None and r.sharing is Sharing.FAILED
+    assert r.failure.kind == "RuntimeError"
+    assert r.failure.message == "shape '[5, 5]' is invalid for input of size 24"
+    assert "5·5 = 25 ≠ 24" in r.failure.lesson
+    assert "-1" in r.failure.fix
+
+
+def test_invalid_size_with_minus_one() -> None:
+    r = run_lab(LabConfig((2, 3, 4), method=Method.RESHAPE, target=(5, -1)))
+    assert r.failure is not None
+    assert r.failure.message == "shape '[5, -1]' is invalid for input of size 24"
+    assert r.inference is not None and r.inference.value is None
+
+
+def test_transposed_view_fails_with_reshape_fix() -> None:
+    r = run_lab(LabConfig((3, 2), op=PreOp.TRANSPOSE, method=Method.VIEW, target=(6,)))
+    assert r.failure is not None
+    with pytest.raises(RuntimeError) as real:
+        torch.arange(6).view(3, 2).t().view(6)
+    assert r.failure.message == str(real.value)
+    assert r.failure.message.startswith("view size is not compatible with input tensor's size")
+    assert r.failure.message.endswith("Use .reshape(...) instead.")
+    assert "`x.reshape(6)`" in r.failure.fix and "`x.contiguous().view(6)`" in r.failure.fix
+    assert "not contiguous (stride (1, 2) for shape (2, 3))" in r.failure.lesson
+
+
+def test_view_minus_one_on_slice_fails_and_dim_out_of_range_is_torchs() -> None:
+    # every 2nd column of a 3x4: strides (4, 2) still form one even stride → view works
+    ok = run_lab(LabConfig((3, 4), op=PreOp.SLICE, step=2, method=Method.VIEW_FLAT))
+    assert ok.result is not None and ok.result.stride == (2,) and ok.sharing is Sharing.SAME_PTR
+    # every 3rd: strides (4, 3) → no single stride walks it in order → torch refuses
+    r = run_lab(LabConfig((3, 4), op=PreOp.SLICE, step=3, method=Method.VIEW_FLAT))
+    assert r.failure is not None and "view size is not compatible" in r.failure.message
+    bad = run_lab(LabConfig((3, 4), method=Method.UNSQUEEZE, dim=5))
+    assert bad.failure is not None and bad.failure.kind == "IndexError"
+    assert bad.failure.message == (
+        "Dimension out of range (expected to be in range of [-3, 2], but got 5)"
+    )
+
+
+def test_transpose_of_1d_source_is_a_lesson_error() -> None:
+    with pytest.raises(InputError, match="only 1"):
+        run_lab(LabConfig((6,), op=PreOp.TRANSPOSE))
+
+
+# --- strides, offsets, contiguity -------------------------------------------------------
+
+
+def test_transposed_source_facts() -> None:
+    r = run_lab(LabConfig((2, 3, 4), op=PreOp.TRANSPOSE, method=Method.RESHAPE, target=(-1,)))
+    x = r.source
+    assert x.shape == (2, 4, 3) and x.stride == (12, 1, 4)
+    assert x.storage_offset == 0 and x.is_contiguous is False
+    # memory positions in reading order: x[0,0,:] reads 0, 4, 8
+    assert x.positions[:6] == (0, 4, 8, 1, 5, 9)
+    assert all(x.storage.used)
+
+
+def test_sliced_source_facts() -> None:
+    r = run_lab(LabConfig((3, 4), op=PreOp.SLICE, step=2, method=Method.RESHAPE, target=(-1,)))
+    x = r.source
+    assert x.shape == (3, 2) and x.stride == (4, 2) and x.storage_offset == 0
+    assert x.is_contiguous is False
+    assert x.values == (0, 2, 4, 6, 8, 10)
+    assert x.storage.used == tuple(i % 2 == 0 for i in range(12))
+
+
+def test_permuted_source_facts() -> None:
+    r = run_lab(LabConfig((2, 3, 4), op=PreOp.PERMUTE, perm=(2, 0, 1), method=Method.SQUEEZE))
+    assert r.source.shape == (4, 2, 3) and r.source.stride == (1, 12, 4)
+    assert r.source.is_contiguous is False and r.source.storage_offset == 0
+    assert r.result is not None and r.sharing is Sharing.SAME_PTR
+
+
+def test_contiguous_preop_copies_then_view_works() -> None:
+    r = run_lab(LabConfig((3, 2), op=PreOp.CONTIGUOUS, method=Method.VIEW, target=(6,)))
+    assert r.source.is_contiguous and r.source.stride == (3, 1)
+    assert r.result is not None and r.result.values == (0, 2, 4, 1, 3, 5)
+    assert r.sharing is Sharing.SAME_PTR
+
+
+# --- sharing: views share, reshape-after-transpose copies --------------------------------
+
+
+@pytest.mark.parametrize(
+    "config",
+    [
+        LabConfig((2, 3, 4), method=Method.VIEW, target=(6, -1)),
+        LabConfig((2, 3, 4), method=Method.RESHAPE, target=(4, 6)),
+        LabConfig((2, 3, 4), method=Method.FLATTEN),
+        LabConfig((2, 3, 4), method=Method.UNSQUEEZE, dim=1),
+        LabConfig((2, 1, 4), method=Method.SQUEEZE, dim=1),
+        LabConfig((2, 3, 4), op=PreOp.TRANSPOSE, method=Method.UNSQUEEZE, dim=0),
+        LabConfig((2, 3, 4), method=Method.VIEW_FLAT),
+    ],
+)
+def test_views_share_the_pointer(config: LabConfig) -> None:
+    r = run_lab(config)
+    assert r.result is not None
+    assert r.sharing is Sharing.SAME_PTR
+    assert r.result.data_ptr == r.source.data_ptr
+    assert r.result.storage_ptr == r.source.storage_ptr
+    assert r.verdict.startswith("shares storage with the source: same data_ptr")
+
+
+def test_reshape_after_transpose_copies() -> None:
+    r = run_lab(LabConfig((3, 2), op=PreOp.TRANSPOSE, method=Method.RESHAPE, target=(6,)))
+    assert r.result is not None and r.sharing is Sharing.COPY
+    assert r.result.data_ptr != r.source.data_ptr
+    assert r.result.storage_ptr != r.source.storage_ptr
+    assert r.result.values == (0, 2, 4, 1, 3, 5) and r.result.is_contiguous
+    assert r.verdict.startswith("copied: new storage")
+    flat = run_lab(LabConfig((3, 2), op=PreOp.TRANSPOSE, method=Method.FLATTEN))
+    assert flat.sharing is Sharing.COPY
+
+
+# --- writes go through the real result ----------------------------------------------------
+
+
+def test_write_through_view_changes_source() -> None:
+    r = run_lab(LabConfig((3, 2), target=(2, -1)), writes=[(4, 100)])
+    assert r.result is not None
+    assert r.result.nested() == [[0, 1, 2], [3, 100, 5]]
+    assert r.source.nested() == [[0, 1], [2, 3], [100, 5]]
+    assert r.source.storage.values[4] == 100
+    assert r.written_positions == frozenset({4})
+    assert cells_reading(r.source, r.written_positions) == (("2, 0", 100),)
+
+
+def test_write_through_copy_leaves_source() -> None:
+    r = run_lab(
+        LabConfig((3, 2), op=PreOp.TRANSPOSE, method=Method.RESHAPE, target=(6,)),
+        writes=[(0, -7)],
+    )
+    assert r.result is not None and r.result.values[0] == -7
+    assert r.source.values == (0, 2, 4, 1, 3, 5)
+    assert -7 not in r.source.storage.values
+
+
+def test_write_out_of_range_is_lesson_error() -> None:
+    with pytest.raises(InputError, match="outside y, which has 6 elements"):
+        run_lab(LabConfig((3, 2), target=(-1,)), writes=[(6, 1)])
+
+
+def test_random_fill_is_seeded() -> None:
+    a = run_lab(LabConfig((3, 4), fill=Fill.RANDOM, seed=3, method=Method.VIEW_FLAT))
+    b = run_lab(LabConfig((3, 4), fill=Fill.RANDOM, seed=3, method=Method.VIEW_FLAT))
+    expected = torch.randint(0, 100, (12,), generator=torch.Generator().manual_seed(3))
+    assert a.source.values == b.source.values == tuple(expected.tolist())
+
+
+# --- numpy analogy -------------------------------------------------------------------------
+
+
+def test_numpy_analogy_is_live() -> None:
+    r = run_lab(LabConfig((3, 2), op=PreOp.TRANSPOSE, method=Method.RESHAPE, target=(6,)))
+    assert r.numpy is not None and r.numpy.shares_memory is False
+    a = np.arange(6).reshape(3, 2).T
+    assert np.shares_memory(a, np.reshape(a, (6,))) is False
+    v = run_lab(LabConfig((3, 2), method=Method.VIEW, target=(2, -1)))
+    assert v.numpy is not None and v.numpy.shares_memory is True and v.numpy.shape == (2, 3)
+    bad = run_lab(LabConfig((3, 2), method=Method.VIEW, target=(5, 5)))
+    assert bad.numpy is not None and bad.numpy.error is not None
+    assert "cannot reshape array of size 6" in bad.numpy.error
+
+
+# --- generated code reproduces the page ----------------------------------------------------
+
+
+def _exec(code: str) -> tuple[dict[str, object], str]:
+    ns: dict[str, object] = {}
+    buf = io.StringIO()
+    with contextlib.redirect_stdout(buf):
+        exec(compile(code, "<lab_code>", "exec"), ns)
+    return ns, buf.getvalue()
+
+
+@pytest.mark.parametrize(
+    ("config", "writes"),
+    [
+        (LabConfig((3, 2), target=(2, -1)), [(4, 100)]),
+        (LabConfig((2, 3, 4), op=PreOp.TRANSPOSE, method=Method.RESHAPE, target=(2, -1)), [(1, 9)]),
+        (LabConfig((2, 3, 4), op=PreOp.PERMUTE, perm=(1, 2, 0), method=Method.FLATTEN, dim=1), []),
+        (LabConfig((3, 4), op=PreOp.SLICE, step=3, method=Method.UNSQUEEZE, dim=-1), [(0, 5)]),
+        (LabConfig((4, 5), fill=Fill.RANDOM, seed=7, method=Method.SQUEEZE, dim=0), []),
+    ],
+)
+def test_generated_code_reproduces_result(config: LabConfig, writes: list[tuple[int, int]]) -> None:
+    r = run_lab(config, writes)
+    assert r.result is not None
+    ns, out = _exec(lab_code(config, r.writes, r.result.shape))
+    x, y = ns["x"], ns["y"]
+    assert isinstance(x, torch.Tensor) and isinstance(y, torch.Tensor)
+    assert tuple(y.shape) == r.result.shape and tuple(y.stride()) == r.result.stride
+    assert y.tolist() == r.result.nested() and x.tolist() == r.source.nested()
+    assert f"shares storage: {r.sharing is not Sharing.COPY}" in out
+
+
+def test_generated_code_prints_torchs_error() -> None:
+    config = LabConfig((3, 2), op=PreOp.TRANSPOSE, method=Method.VIEW, target=(6,))
+    r = run_lab(config)
+    assert r.failure is not None
+    _, out = _exec(lab_code(config))
+    assert f"error: {r.failure.message}" in out
+
+
+# --- figures -----------------------------------------------------------------------------
+
+
+def test_tensor_figure_colours_by_memory_position() -> None:
+    r = run_lab(LabConfig((2, 3, 4), op=PreOp.TRANSPOSE, method=Method.RESHAPE, target=(-1,)))
+    fig = tensor_figure(r.source, name="x")
+    heat = [t for t in fig.data if t.type == "heatmap"]
+    assert len(heat) == 2  # one panel per leading index
+    assert [list(row) for row in heat[0].z][:2] == [[0, 4, 8], [1, 5, 9]]
+    assert list(heat[1].text[0]) == ["12", "16", "20"]
+    assert fig.layout.coloraxis.cmax == 23
+    titles = [a.text for a in fig.layout.annotations]
+    assert titles == ["x[0]", "x[1]"]
+
+
+def test_written_cells_are_outlined_and_storage_greys_unused() -> None:
+    r = run_lab(
+        LabConfig((3, 4), op=PreOp.SLICE, step=2, method=Method.UNSQUEEZE, dim=0),
+        writes=[(1, 77)],
+    )
+    fig = tensor_figure(r.source, name="x", written=r.written_positions)
+    marks = [t for t in fig.data if t.type == "scatter"]
+    assert len(marks) == 1 and list(marks[0].x) == [1] and list(marks[0].y) == [0]
+    sfig = storage_figure([StorageRow("x", r.source.storage, r.written_positions)])
+    grey, coloured = (t for t in sfig.data if t.type == "heatmap")
+    assert list(coloured.z[0])[:4] == [0, None, 2, None]
+    assert list(grey.z[0])[:4] == [None, 0, None, 0]
+    assert list(coloured.text[0])[2] == "77"
+    json.loads(sfig.to_json())  # serialisable for st.plotly_chart
+
+
+def test_many_panels_are_capped() -> None:
+    r = run_lab(LabConfig((20, 2, 2), method=Method.VIEW_FLAT))
+    assert len(panel_grids(r.source, "x")) == 12
