@@ -27,17 +27,16 @@ def page_setup(page: PageInfo) -> None:
         initial_sidebar_state="expanded",
     )
     configure_torch()
-    with st.sidebar:
-        with st.expander("About ptexplore", expanded=False):
-            import torch
-            import torchvision
+    with st.sidebar, st.expander("About ptexplore", expanded=False):
+        import torch
+        import torchvision
 
-            st.markdown(
-                "Every number and picture here is computed live by real "
-                f"torch {torch.__version__} / torchvision {torchvision.__version__} code "
-                "running on this server — nothing is simulated."
-            )
-            st.caption(f"{len(PAGES)} pages · CUDA available: {torch.cuda.is_available()}")
+        st.markdown(
+            "Every number and picture here is computed live by real "
+            f"torch {torch.__version__} / torchvision {torchvision.__version__} code "
+            "running on this server — nothing is simulated."
+        )
+        st.caption(f"{len(PAGES)} pages · CUDA available: {torch.cuda.is_available()}")
 
 
 def persistent(name: str, default: Any) -> str:
@@ -96,7 +95,9 @@ def report_errors() -> Iterator[None]:
         show_error(err)
 
 
-def code_panel(code: str, *, title: str = "Reproduce this in Python", expanded: bool = False) -> None:
+def code_panel(
+    code: str, *, title: str = "Reproduce this in Python", expanded: bool = False
+) -> None:
     """The few lines of PyTorch that reproduce what the page shows."""
     with st.expander(f"🐍 {title}", expanded=expanded):
         st.code(code.strip() + "\n", language="python")

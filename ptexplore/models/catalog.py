@@ -1,0 +1,225 @@
+"""Which models can be opened, how to build them, and what torchvision publishes about them."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any
+
+from torch import nn
+from torchvision import models as tvm
+
+from ptexplore.errors import ModelError
+from ptexplore.models import examples
+from ptexplore.models.build import MetaBuild, build_on_meta
+from ptexplore.rng import seeded
+
+EXAMPLE_PREFIX = "example:"
+
+
+class Source(StrEnum):
+    TORCHVISION = "torchvision"
+    EXAMPLE = "example"
+
+
+class InputKind(StrEnum):
+    IMAGE = "image"  # (N, C, H, W) with H = W chosen by the learner
+    VECTOR = "vector"  # (N, features)
+
+
+@dataclass(frozen=True, slots=True)
+class ModelEntry:
+    key: str
+    label: str
+    source: Source
+    family: str
+    input_kind: InputKind
+    #: one sample's shape, e.g. (3, 224, 224) or (2,)
+    default_input: tuple[int, ...]
+    takes_num_classes: bool
+    default_num_classes: int | None
+    #: torchvision's published GMACs (``weights.meta["_ops"]``) at ``default_input``
+    published_gmacs: float | None
+    #: torchvision's published parameter count (for the default number of classes)
+    published_params: int | None
+    #: the weights those figures belong to, e.g. "ViT_H_14_Weights.IMAGENET1K_SWAG_LINEAR_V1"
+    published_weights: str | None
+    #: False when no published weights have exactly this architecture (googlenet's drop the
+    #: auxiliary classifiers that a weights=None build has)
+    weights_match: bool
+    doc: str
+
+
+@dataclass(frozen=True, slots=True)
+class _Example:
+    cls: type[nn.Module]
+    input_kind: InputKind
+    default_input: tuple[int, ...]
+    takes_num_classes: bool
+    default_num_classes: int | None
+
+
+_EXAMPLES: dict[str, _Example] = {
+    "Model": _Example(examples.Model, InputKind.IMAGE, (3, 32, 32), False, None),
+    "Net": _Example(examples.Net, InputKind.VECTOR, (2,), False, None),
+    "SmallVGG": _Example(examples.SmallVGG, InputKind.IMAGE, (3, 32, 32), True, 10),
+    "SharedLayerNet": _Example(examples.SharedLayerNet, InputKind.VECTOR, (8,), False, None),
+}
+
+#: Constructor keywords that silence torchvision's "init_weights will change" warnings
+#: while keeping today's behaviour.
+_EXTRA_KWARGS: dict[str, dict[str, Any]] = {
+    "googlenet": {"init_weights": True},
+    "inception_v3": {"init_weights": True},
+}
+
+
+def _first_paragraph(obj: Any) -> str:
+    """The first paragraph of a docstring, on one line."""
+    doc = (getattr(obj, "__doc__", None) or "").strip()
+    paragraph = doc.split("\n\n", 1)[0]
+    return " ".join(line.strip() for line in paragraph.splitlines())
+
+
+@functools.cache
+def _torchvision_entry(name: str) -> ModelEntry:
+    """Details of a torchvision model, with the published figures of the weights whose
+    architecture a ``weights=None`` build reproduces.
+
+    A build without weights uses the constructor's defaults: vit_h_14 then has a 224-pixel
+    position embedding, so its 518-pixel SWAG_E2E weights do not describe it but its
+    224-pixel SWAG_LINEAR weights do. The matching weights are the first whose published
+    parameter count equals the meta build's.
+    """
+    builder = tvm.get_model_builder(name)
+    all_weights = list(tvm.get_model_weights(name))
+    total = sum(p.numel() for p in build_meta(name).model.parameters())
+    matching = [w for w in all_weights if w.meta.get("num_params") == total]
+    weights = matching[0] if matching else tvm.get_model_weights(name).DEFAULT
+    crop = int(weights.transforms.keywords.get("crop_size", 224))
+    ops = weights.meta.get("_ops")
+    return ModelEntry(
+        key=name,
+        label=name,
+        source=Source.TORCHVISION,
+        family=builder.__module__.rsplit(".", 1)[-1],
+        input_kind=InputKind.IMAGE,
+        default_input=(3, crop, crop),
+        takes_num_classes=True,
+        default_num_classes=1000,
+        published_gmacs=float(ops) if ops is not None else None,
+        published_params=int(weights.meta["num_params"]),
+        published_weights=str(weights),
+        weights_match=bool(matching),
+        doc=_first_paragraph(builder),
+    )
+
+
+def _example_entry(name: str) -> ModelEntry:
+    ex = _EXAMPLES[name]
+    return ModelEntry(
+        key=EXAMPLE_PREFIX + name,
+        label=f"{name} (example)",
+        source=Source.EXAMPLE,
+        family="example",
+        input_kind=ex.input_kind,
+        default_input=ex.default_input,
+        takes_num_classes=ex.takes_num_classes,
+        default_num_classes=ex.default_num_classes,
+        published_gmacs=None,
+        published_params=None,
+        published_weights=None,
+        weights_match=False,
+        doc=_first_paragraph(ex.cls),
+    )
+
+
+@functools.cache
+def torchvision_names() -> tuple[str, ...]:
+    """Every torchvision classification model, as ``list_models(module=models)`` gives."""
+    return tuple(tvm.list_models(module=tvm))
+
+
+@functools.cache
+def choices() -> tuple[tuple[str, str], ...]:
+    """(key, label) of every model: the examples first, then every torchvision classifier.
+
+    Cheap: details (published figures, input size) are computed per model by :func:`entry`.
+    """
+    return tuple((EXAMPLE_PREFIX + n, f"{n} (example)") for n in _EXAMPLES) + tuple(
+        (n, n) for n in torchvision_names()
+    )
+
+
+def entry(key: str) -> ModelEntry:
+    if key.startswith(EXAMPLE_PREFIX):
+        name = key.removeprefix(EXAMPLE_PREFIX)
+        if name in _EXAMPLES:
+            return _example_entry(name)
+    elif key in torchvision_names():
+        return _torchvision_entry(key)
+    raise ModelError(
+        f"There is no model called {key!r} here.",
+        fix="Pick one from the list: the examples, or any torchvision classification model.",
+    )
+
+
+def _light(key: str) -> tuple[Source, bool, int | None]:
+    """(source, takes_num_classes, default_num_classes) without computing published data."""
+    if key.startswith(EXAMPLE_PREFIX) and key.removeprefix(EXAMPLE_PREFIX) in _EXAMPLES:
+        ex = _EXAMPLES[key.removeprefix(EXAMPLE_PREFIX)]
+        return Source.EXAMPLE, ex.takes_num_classes, ex.default_num_classes
+    if key in torchvision_names():
+        return Source.TORCHVISION, True, 1000
+    entry(key)  # raises the learner-facing error
+    raise AssertionError("unreachable")
+
+
+def _check_num_classes(key: str, num_classes: int | None) -> int | None:
+    _, takes, default = _light(key)
+    if num_classes is None or not takes:
+        return default
+    if not 1 <= num_classes <= 100_000:
+        raise ModelError(
+            f"num_classes must be between 1 and 100,000, not {num_classes}.",
+            fix="Use the number of categories in your dataset, e.g. 10 for CIFAR-10.",
+        )
+    return num_classes
+
+
+def factory(key: str, num_classes: int | None = None) -> Callable[[], nn.Module]:
+    """A zero-argument constructor for the model, with random (untrained) init."""
+    source, takes, _ = _light(key)
+    n = _check_num_classes(key, num_classes)
+    if source is Source.EXAMPLE:
+        cls = _EXAMPLES[key.removeprefix(EXAMPLE_PREFIX)].cls
+        if takes:
+            return functools.partial(cls, num_classes=n)
+        return cls
+    kwargs: dict[str, Any] = {"weights": None, "num_classes": n, **_EXTRA_KWARGS.get(key, {})}
+    return functools.partial(tvm.get_model, key, **kwargs)
+
+
+def build_meta(key: str, num_classes: int | None = None) -> MetaBuild:
+    """Structure only: every parameter and buffer on ``meta`` (fast for any size)."""
+    return build_on_meta(factory(key, num_classes))
+
+
+def build_real(key: str, num_classes: int | None = None, *, seed: int = 0) -> nn.Module:
+    """A normal CPU build with its real random init, seeded (costly for big models)."""
+    with seeded(seed):
+        return factory(key, num_classes)()
+
+
+def constructor_code(key: str, num_classes: int | None = None) -> tuple[str, str]:
+    """(import lines, expression) that build this model in plain PyTorch."""
+    source, takes, _ = _light(key)
+    n = _check_num_classes(key, num_classes)
+    if source is Source.EXAMPLE:
+        name = key.removeprefix(EXAMPLE_PREFIX)
+        arg = f"num_classes={n}" if takes else ""
+        return (f"from ptexplore.models.examples import {name}", f"{name}({arg})")
+    extra = "".join(f", {k}={v!r}" for k, v in _EXTRA_KWARGS.get(key, {}).items())
+    return ("from torchvision import models", f"models.{key}(weights=None, num_classes={n}{extra})")

@@ -1,0 +1,165 @@
+"""Per-layer output shapes and compute, from one forward pass on meta tensors.
+
+A private meta build is traced (hooks are registered on it and nowhere else), inside
+``torch.utils.flop_counter.FlopCounterMode``. Each module's MACs are the FLOPs counted
+between its forward pre-hook and its forward hook, halved (one multiply-add = 2 FLOPs).
+Unlike torchinfo, this counts the matmuls inside attention and functional calls, so totals
+equal torchvision's published ``_ops`` (vit_l_16: 61.6 GMACs, not torchinfo's 0.36).
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import Any
+
+import torch
+from torch import nn
+from torch.utils.flop_counter import FlopCounterMode
+
+from ptexplore.errors import ModelError
+from ptexplore.models import catalog
+from ptexplore.models.catalog import InputKind
+
+MAX_SIDE = 2048
+MAX_BATCH = 1024
+
+
+@dataclass(frozen=True, slots=True)
+class LayerRow:
+    qualname: str
+    name: str
+    class_name: str
+    depth: int
+    output_shape: str  # e.g. "[1, 64, 112, 112]", "—" when not called
+    calls: int
+    own_params: int
+    macs: int  # inclusive of sub-modules, summed over calls
+    is_leaf: bool
+
+
+@dataclass(frozen=True, slots=True)
+class ShapeReport:
+    key: str
+    input_shape: tuple[int, ...]
+    output_shape: str
+    rows: tuple[LayerRow, ...]
+    total_macs: int
+    total_params: int
+    published_gmacs: float | None  # torchvision's figure, valid at the default input only
+    at_published_input: bool
+    seconds: float
+
+    @property
+    def gmacs(self) -> float:
+        return self.total_macs / 1e9
+
+    @property
+    def gflops(self) -> float:
+        return 2 * self.total_macs / 1e9
+
+
+def describe(value: Any) -> str:
+    """A compact shape description of a forward output."""
+    if isinstance(value, torch.Tensor):
+        return str(list(value.shape))
+    if isinstance(value, tuple | list):
+        inner = ", ".join(describe(v) for v in value)
+        return f"({inner})" if isinstance(value, tuple) else f"[{inner}]"
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{k}: {describe(v)}" for k, v in value.items()) + "}"
+    if hasattr(value, "_fields"):  # NamedTuple outputs such as InceptionOutputs
+        return describe(tuple(value))
+    return type(value).__name__
+
+
+def input_shape_for(key: str, side: int | None, batch: int = 1) -> tuple[int, ...]:
+    e = catalog.entry(key)
+    if not 1 <= batch <= MAX_BATCH:
+        raise ModelError(f"Batch size must be between 1 and {MAX_BATCH}.")
+    if e.input_kind is InputKind.VECTOR:
+        return (batch, *e.default_input)
+    c, h, _ = e.default_input
+    s = h if side is None else side
+    if not 1 <= s <= MAX_SIDE:
+        raise ModelError(f"Input side must be between 1 and {MAX_SIDE} pixels, not {s}.")
+    return (batch, c, s, s)
+
+
+def _one_sentence(err: BaseException, shape: tuple[int, ...]) -> str:
+    msg = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+    return f"The model's forward pass refused an input of shape {list(shape)}: {msg}"
+
+
+def trace(
+    key: str, num_classes: int | None = None, side: int | None = None, batch: int = 1
+) -> ShapeReport:
+    """Output shape and MACs of every module for a ``batch``×C×side×side meta input."""
+    t0 = time.perf_counter()
+    shape = input_shape_for(key, side, batch)
+    e = catalog.entry(key)
+    model = catalog.build_meta(key, num_classes).model  # private: hooks never leak
+    model.eval()
+    names = {id(m): q for q, m in model.named_modules()}
+    shapes: dict[str, str] = {}
+    calls: dict[str, int] = {}
+    macs: dict[str, int] = {}
+    stack: list[tuple[str, int]] = []
+    counter = FlopCounterMode(display=False)
+
+    def pre(module: nn.Module, _args: Any) -> None:
+        stack.append((names[id(module)], counter.get_total_flops()))
+
+    def post(module: nn.Module, _args: Any, output: Any) -> None:
+        q, start = stack.pop()
+        shapes[q] = describe(output)
+        calls[q] = calls.get(q, 0) + 1
+        macs[q] = macs.get(q, 0) + (counter.get_total_flops() - start) // 2
+
+    handles = []
+    for m in model.modules():
+        handles.append(m.register_forward_pre_hook(pre))
+        handles.append(m.register_forward_hook(post))
+    x = torch.empty(shape, device="meta")
+    try:
+        with torch.no_grad(), counter:
+            out = model(x)
+    except Exception as err:  # any failure of a third-party forward becomes one sentence
+        raise ModelError(_one_sentence(err, shape)) from err
+    finally:
+        for h in handles:
+            h.remove()
+    rows = tuple(
+        LayerRow(
+            qualname=q,
+            name=q.rsplit(".", 1)[-1] if q else type(m).__name__,
+            class_name=type(m).__name__,
+            depth=0 if not q else q.count(".") + 1,
+            output_shape=shapes.get(q, "—"),
+            calls=calls.get(q, 0),
+            own_params=sum(p.numel() for p in m._parameters.values() if p is not None),
+            macs=macs.get(q, 0),
+            is_leaf=not m._modules,
+        )
+        for q, m in model.named_modules()
+    )
+    total = counter.get_total_flops() // 2
+    return ShapeReport(
+        key=key,
+        input_shape=shape,
+        output_shape=describe(out),
+        rows=rows,
+        total_macs=total,
+        total_params=sum(p.numel() for p in model.parameters()),
+        published_gmacs=e.published_gmacs,
+        at_published_input=(shape[1:] == e.default_input and batch == 1),
+        seconds=time.perf_counter() - t0,
+    )
+
+
+def human(n: float) -> str:
+    """1234567 → '1.23 M' (for MACs and parameter counts)."""
+    for unit, scale in (("T", 1e12), ("G", 1e9), ("M", 1e6), ("K", 1e3)):
+        if abs(n) >= scale:
+            return f"{n / scale:.2f} {unit}"
+    return f"{n:.0f}"
