@@ -1,0 +1,804 @@
+"""The transform catalog, as data: one :class:`TransformSpec` per ``torchvision.transforms.v2``
+transform, each parameter with its kind, torchvision's default, its valid range or choices.
+
+Widgets, validation, building the real transform, JSON import and code export are all
+driven from these specs; no transform has hand-written UI code.
+"""
+
+from __future__ import annotations
+
+import enum
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import torch
+from torchvision.transforms import v2
+
+from ptexplore.errors import InputError
+
+#: A parameter value as stored in a pipeline and in JSON (pairs/triples are tuples).
+Value = int | float | bool | str | tuple[float, ...]
+
+
+class Kind(enum.StrEnum):
+    INT = "int"
+    FLOAT = "float"
+    BOOL = "bool"
+    CHOICE = "choice"
+    #: One int (shorter side / square) or two ints "h, w".
+    SIZE = "size"
+    #: (min, max) floats, min <= max.
+    RANGE = "range"
+    #: Two independent floats (e.g. translate x, y).
+    PAIR = "pair"
+    #: Three floats, one per RGB channel (Normalize mean / std).
+    TRIPLE = "triple"
+
+
+class Scaling(enum.StrEnum):
+    """How a transform depends on the input's pixel count (decides the preview copy)."""
+
+    #: Output looks the same on a downscaled copy (flips, colour, relative geometry).
+    FREE = "free"
+    #: Resamples to a fixed output size: everything after it is independent of the source.
+    RESCALES = "rescales"
+    #: Works in absolute pixels (crops, pads, blur kernels): needs the full-size source.
+    PIXELS = "pixels"
+
+
+class Category(enum.StrEnum):
+    SIZE = "Size & crop"
+    GEOMETRY = "Geometry"
+    COLOR = "Colour"
+    AUTO = "Auto-augment policies"
+    TENSOR = "Tensor & normalise"
+
+
+@dataclass(frozen=True, slots=True)
+class ParamSpec:
+    name: str
+    kind: Kind
+    default: Value
+    doc: str
+    lo: float | None = None
+    hi: float | None = None
+    step: float | None = None
+    choices: tuple[Value, ...] = ()
+    #: Always written in exported code (torchvision has no default for it).
+    required: bool = False
+    #: This widget value means "None" for torchvision (e.g. ColorJitter brightness 0).
+    none_value: Value | None = None
+    #: The value must be odd (GaussianBlur kernel size).
+    odd: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class TransformSpec:
+    name: str
+    doc: str
+    category: Category
+    scaling: Scaling
+    params: tuple[ParamSpec, ...] = ()
+    random: bool = True
+
+    def param(self, name: str) -> ParamSpec:
+        for p in self.params:
+            if p.name == name:
+                return p
+        raise KeyError(f"{self.name} has no parameter {name!r}")
+
+    def defaults(self) -> dict[str, Value]:
+        return {p.name: p.default for p in self.params}
+
+
+_INTERP = ("nearest", "bilinear", "bicubic")
+_PAD_MODES = ("constant", "edge", "reflect", "symmetric")
+
+
+def _p(name: str, default: float = 0.5) -> ParamSpec:
+    return ParamSpec(name, Kind.FLOAT, default, "Probability of applying it.", 0.0, 1.0, 0.05)
+
+
+def _interp(default: str) -> ParamSpec:
+    return ParamSpec(
+        "interpolation", Kind.CHOICE, default, "How new pixel values are sampled.", choices=_INTERP
+    )
+
+
+def _fill() -> ParamSpec:
+    return ParamSpec("fill", Kind.INT, 0, "Value for pixels outside the image.", 0, 255, 1)
+
+
+def _size(default: int) -> ParamSpec:
+    return ParamSpec(
+        "size",
+        Kind.SIZE,
+        default,
+        "Output size: one number = square (crops) / shorter side (Resize); “h, w” = exact.",
+        1,
+        4096,
+        1,
+        required=True,
+    )
+
+
+_ANTIALIAS = ParamSpec("antialias", Kind.BOOL, True, "Low-pass filter before downsampling.")
+
+CATALOG: tuple[TransformSpec, ...] = (
+    TransformSpec(
+        "Resize",
+        "Resize the input; an int resizes the SHORTER side and keeps the aspect ratio.",
+        Category.SIZE,
+        Scaling.RESCALES,
+        (
+            _size(256),
+            _interp("bilinear"),
+            ParamSpec(
+                "max_size",
+                Kind.INT,
+                0,
+                "Cap on the longer side after resizing (0 = no cap).",
+                0,
+                4096,
+                1,
+                none_value=0,
+            ),
+            _ANTIALIAS,
+        ),
+        random=False,
+    ),
+    TransformSpec(
+        "CenterCrop",
+        "Crop the centre of the input (pads with 0 if the image is smaller).",
+        Category.SIZE,
+        Scaling.PIXELS,
+        (_size(224),),
+        random=False,
+    ),
+    TransformSpec(
+        "RandomCrop",
+        "Crop the input at a random location.",
+        Category.SIZE,
+        Scaling.PIXELS,
+        (
+            _size(224),
+            ParamSpec(
+                "padding",
+                Kind.INT,
+                0,
+                "Pad every border first (0 = none).",
+                0,
+                256,
+                1,
+                none_value=0,
+            ),
+            ParamSpec("pad_if_needed", Kind.BOOL, False, "Pad if the image is smaller than size."),
+            _fill(),
+            ParamSpec(
+                "padding_mode",
+                Kind.CHOICE,
+                "constant",
+                "How padding is filled.",
+                choices=_PAD_MODES,
+            ),
+        ),
+    ),
+    TransformSpec(
+        "RandomResizedCrop",
+        "Crop a random area (scale) with a random aspect ratio, then resize it to size.",
+        Category.SIZE,
+        Scaling.RESCALES,
+        (
+            _size(224),
+            ParamSpec(
+                "scale",
+                Kind.RANGE,
+                (0.08, 1.0),
+                "Crop area as a fraction of the image.",
+                0.01,
+                1.0,
+                0.01,
+            ),
+            ParamSpec(
+                "ratio",
+                Kind.RANGE,
+                (0.75, 4.0 / 3.0),
+                "Crop aspect ratio (width / height), drawn log-uniformly.",
+                0.1,
+                10.0,
+                0.01,
+            ),
+            _interp("bilinear"),
+            _ANTIALIAS,
+        ),
+    ),
+    TransformSpec(
+        "Pad",
+        "Pad the input on all sides.",
+        Category.SIZE,
+        Scaling.PIXELS,
+        (
+            ParamSpec(
+                "padding", Kind.INT, 16, "Pixels added on each side.", 0, 512, 1, required=True
+            ),
+            _fill(),
+            ParamSpec(
+                "padding_mode",
+                Kind.CHOICE,
+                "constant",
+                "How padding is filled.",
+                choices=_PAD_MODES,
+            ),
+        ),
+        random=False,
+    ),
+    TransformSpec(
+        "RandomHorizontalFlip",
+        "Mirror the input left↔right with probability p.",
+        Category.GEOMETRY,
+        Scaling.FREE,
+        (_p("p"),),
+    ),
+    TransformSpec(
+        "RandomVerticalFlip",
+        "Mirror the input top↕bottom with probability p.",
+        Category.GEOMETRY,
+        Scaling.FREE,
+        (_p("p"),),
+    ),
+    TransformSpec(
+        "RandomRotation",
+        "Rotate by an angle drawn uniformly from [-degrees, +degrees].",
+        Category.GEOMETRY,
+        Scaling.FREE,
+        (
+            ParamSpec(
+                "degrees",
+                Kind.FLOAT,
+                15.0,
+                "Largest rotation, in degrees.",
+                0.0,
+                180.0,
+                1.0,
+                required=True,
+            ),
+            _interp("nearest"),
+            ParamSpec(
+                "expand", Kind.BOOL, False, "Grow the output so the whole rotated image fits."
+            ),
+            _fill(),
+        ),
+    ),
+    TransformSpec(
+        "RandomAffine",
+        "Random rotation, translation, scale and shear, keeping the centre fixed.",
+        Category.GEOMETRY,
+        Scaling.FREE,
+        (
+            ParamSpec(
+                "degrees",
+                Kind.FLOAT,
+                0.0,
+                "Largest rotation, in degrees.",
+                0.0,
+                180.0,
+                1.0,
+                required=True,
+            ),
+            ParamSpec(
+                "translate",
+                Kind.PAIR,
+                (0.0, 0.0),
+                "Largest shift as a fraction of width, height (0, 0 = none).",
+                0.0,
+                1.0,
+                0.01,
+                none_value=(0.0, 0.0),
+            ),
+            ParamSpec(
+                "scale",
+                Kind.RANGE,
+                (1.0, 1.0),
+                "Zoom factor range (1, 1 = none).",
+                0.1,
+                3.0,
+                0.05,
+                none_value=(1.0, 1.0),
+            ),
+            ParamSpec(
+                "shear",
+                Kind.FLOAT,
+                0.0,
+                "Largest x-shear, in degrees (0 = none).",
+                0.0,
+                80.0,
+                1.0,
+                none_value=0.0,
+            ),
+            _interp("nearest"),
+            _fill(),
+        ),
+    ),
+    TransformSpec(
+        "RandomPerspective",
+        "Random perspective warp with probability p.",
+        Category.GEOMETRY,
+        Scaling.FREE,
+        (
+            ParamSpec(
+                "distortion_scale", Kind.FLOAT, 0.5, "How far corners move (0–1).", 0.0, 1.0, 0.05
+            ),
+            _p("p"),
+            _interp("bilinear"),
+            _fill(),
+        ),
+    ),
+    TransformSpec(
+        "ElasticTransform",
+        "Bend the image with a smooth random displacement field (like water).",
+        Category.GEOMETRY,
+        Scaling.PIXELS,
+        (
+            ParamSpec(
+                "alpha", Kind.FLOAT, 50.0, "Displacement strength, in pixels.", 0.0, 500.0, 1.0
+            ),
+            ParamSpec(
+                "sigma", Kind.FLOAT, 5.0, "Smoothness of the displacement field.", 0.1, 50.0, 0.1
+            ),
+            _interp("bilinear"),
+            _fill(),
+        ),
+    ),
+    TransformSpec(
+        "ColorJitter",
+        "Randomly change brightness, contrast, saturation and hue (in a random order).",
+        Category.COLOR,
+        Scaling.FREE,
+        (
+            ParamSpec(
+                "brightness",
+                Kind.FLOAT,
+                0.0,
+                "Factor drawn from [1-b, 1+b] (0 = off).",
+                0.0,
+                2.0,
+                0.05,
+                none_value=0.0,
+            ),
+            ParamSpec(
+                "contrast",
+                Kind.FLOAT,
+                0.0,
+                "Factor drawn from [1-c, 1+c] (0 = off).",
+                0.0,
+                2.0,
+                0.05,
+                none_value=0.0,
+            ),
+            ParamSpec(
+                "saturation",
+                Kind.FLOAT,
+                0.0,
+                "Factor drawn from [1-s, 1+s] (0 = off).",
+                0.0,
+                2.0,
+                0.05,
+                none_value=0.0,
+            ),
+            ParamSpec(
+                "hue",
+                Kind.FLOAT,
+                0.0,
+                "Hue shift drawn from [-h, +h] (0 = off).",
+                0.0,
+                0.5,
+                0.01,
+                none_value=0.0,
+            ),
+        ),
+    ),
+    TransformSpec(
+        "Grayscale",
+        "Convert to grayscale (1 channel, or 3 identical channels).",
+        Category.COLOR,
+        Scaling.FREE,
+        (
+            ParamSpec(
+                "num_output_channels",
+                Kind.CHOICE,
+                1,
+                "Output channels (3 keeps RGB-shaped tensors).",
+                choices=(1, 3),
+            ),
+        ),
+        random=False,
+    ),
+    TransformSpec(
+        "RandomGrayscale",
+        "Convert to grayscale with probability p (keeps the channel count).",
+        Category.COLOR,
+        Scaling.FREE,
+        (_p("p", 0.1),),
+    ),
+    TransformSpec(
+        "GaussianBlur",
+        "Blur with a Gaussian kernel whose sigma is drawn from a range.",
+        Category.COLOR,
+        Scaling.PIXELS,
+        (
+            ParamSpec(
+                "kernel_size",
+                Kind.INT,
+                5,
+                "Kernel size in pixels (odd).",
+                1,
+                101,
+                2,
+                required=True,
+                odd=True,
+            ),
+            ParamSpec("sigma", Kind.RANGE, (0.1, 2.0), "Sigma range (min, max).", 0.01, 20.0, 0.01),
+        ),
+    ),
+    TransformSpec(
+        "RandomInvert",
+        "Invert the colours with probability p.",
+        Category.COLOR,
+        Scaling.FREE,
+        (_p("p"),),
+    ),
+    TransformSpec(
+        "RandomPosterize",
+        "Keep only the top `bits` bits of each channel, with probability p (uint8 only).",
+        Category.COLOR,
+        Scaling.FREE,
+        (
+            ParamSpec("bits", Kind.INT, 4, "Bits kept per channel.", 0, 8, 1, required=True),
+            _p("p"),
+        ),
+    ),
+    TransformSpec(
+        "RandomSolarize",
+        "Invert every pixel above threshold, with probability p.",
+        Category.COLOR,
+        Scaling.FREE,
+        (
+            ParamSpec(
+                "threshold",
+                Kind.FLOAT,
+                128.0,
+                "Pixels ≥ threshold are inverted (0–255 for uint8, 0–1 after ToDtype).",
+                0.0,
+                255.0,
+                1.0,
+                required=True,
+            ),
+            _p("p"),
+        ),
+    ),
+    TransformSpec(
+        "RandomAdjustSharpness",
+        "Sharpen (factor > 1) or blur (factor < 1) with probability p.",
+        Category.COLOR,
+        Scaling.PIXELS,
+        (
+            ParamSpec(
+                "sharpness_factor",
+                Kind.FLOAT,
+                2.0,
+                "0 = blurred, 1 = original, 2 = sharper.",
+                0.0,
+                10.0,
+                0.1,
+                required=True,
+            ),
+            _p("p"),
+        ),
+    ),
+    TransformSpec(
+        "RandomAutocontrast",
+        "Stretch each channel to the full 0–255 range, with probability p.",
+        Category.COLOR,
+        Scaling.FREE,
+        (_p("p"),),
+    ),
+    TransformSpec(
+        "RandomEqualize",
+        "Equalize the histogram, with probability p (uint8 only).",
+        Category.COLOR,
+        Scaling.FREE,
+        (_p("p"),),
+    ),
+    TransformSpec(
+        "AutoAugment",
+        "Apply one of the learned AutoAugment sub-policies (2 ops each).",
+        Category.AUTO,
+        Scaling.FREE,
+        (
+            ParamSpec(
+                "policy",
+                Kind.CHOICE,
+                "imagenet",
+                "Policy learned on this dataset.",
+                choices=("imagenet", "cifar10", "svhn"),
+            ),
+            _interp("nearest"),
+        ),
+    ),
+    TransformSpec(
+        "RandAugment",
+        "Apply num_ops random ops, all at the same magnitude.",
+        Category.AUTO,
+        Scaling.FREE,
+        (
+            ParamSpec("num_ops", Kind.INT, 2, "Ops applied in a row.", 0, 10, 1),
+            ParamSpec("magnitude", Kind.INT, 9, "Strength bin (< num_magnitude_bins).", 0, 99, 1),
+            ParamSpec("num_magnitude_bins", Kind.INT, 31, "Number of strength bins.", 2, 100, 1),
+            _interp("nearest"),
+        ),
+    ),
+    TransformSpec(
+        "TrivialAugmentWide",
+        "Apply ONE random op at a random magnitude (no tuning needed).",
+        Category.AUTO,
+        Scaling.FREE,
+        (
+            ParamSpec("num_magnitude_bins", Kind.INT, 31, "Number of strength bins.", 2, 100, 1),
+            _interp("nearest"),
+        ),
+    ),
+    TransformSpec(
+        "AugMix",
+        "Mix several randomly augmented chains with the original image.",
+        Category.AUTO,
+        Scaling.FREE,
+        (
+            ParamSpec("severity", Kind.INT, 3, "Strength of each op (1–10).", 1, 10, 1),
+            ParamSpec("mixture_width", Kind.INT, 3, "Number of chains mixed.", 1, 10, 1),
+            ParamSpec("chain_depth", Kind.INT, -1, "Ops per chain (-1 = random 1–3).", -1, 10, 1),
+            ParamSpec(
+                "alpha",
+                Kind.FLOAT,
+                1.0,
+                "Dirichlet/Beta concentration of the mix.",
+                0.05,
+                10.0,
+                0.05,
+            ),
+            ParamSpec("all_ops", Kind.BOOL, True, "Also use the ops that overlap ImageNet-C."),
+            _interp("bilinear"),
+        ),
+    ),
+    TransformSpec(
+        "RandomErasing",
+        "Erase a random rectangle (cutout), with probability p.",
+        Category.TENSOR,
+        Scaling.FREE,
+        (
+            _p("p"),
+            ParamSpec(
+                "scale",
+                Kind.RANGE,
+                (0.02, 0.33),
+                "Erased area as a fraction of the image.",
+                0.001,
+                1.0,
+                0.001,
+            ),
+            ParamSpec(
+                "ratio", Kind.RANGE, (0.3, 3.3), "Aspect ratio of the erased box.", 0.05, 20.0, 0.05
+            ),
+            ParamSpec("value", Kind.FLOAT, 0.0, "Fill value of the erased box.", 0.0, 255.0, 1.0),
+        ),
+    ),
+    TransformSpec(
+        "ToImage",
+        "Wrap the input as a tv_tensors.Image (uint8 stays uint8: no scaling yet).",
+        Category.TENSOR,
+        Scaling.FREE,
+        (),
+        random=False,
+    ),
+    TransformSpec(
+        "ToDtype",
+        "Change dtype; scale=True maps uint8 0–255 to float 0–1 (what ToTensor did).",
+        Category.TENSOR,
+        Scaling.FREE,
+        (
+            ParamSpec(
+                "dtype",
+                Kind.CHOICE,
+                "float32",
+                "Target dtype.",
+                choices=("float32", "float16", "float64", "uint8"),
+                required=True,
+            ),
+            ParamSpec("scale", Kind.BOOL, False, "Rescale values to the new dtype's range."),
+        ),
+        random=False,
+    ),
+    TransformSpec(
+        "Normalize",
+        "Subtract mean and divide by std, per channel (float input only).",
+        Category.TENSOR,
+        Scaling.FREE,
+        (
+            ParamSpec(
+                "mean",
+                Kind.TRIPLE,
+                (0.485, 0.456, 0.406),
+                "Per-channel mean (ImageNet shown).",
+                -10.0,
+                10.0,
+                required=True,
+            ),
+            ParamSpec(
+                "std",
+                Kind.TRIPLE,
+                (0.229, 0.224, 0.225),
+                "Per-channel std (ImageNet shown).",
+                1e-6,
+                10.0,
+                required=True,
+            ),
+        ),
+        random=False,
+    ),
+)
+
+_BY_NAME: dict[str, TransformSpec] = {spec.name: spec for spec in CATALOG}
+NAMES: tuple[str, ...] = tuple(_BY_NAME)
+
+
+def spec_for(name: str) -> TransformSpec:
+    try:
+        return _BY_NAME[name]
+    except KeyError:
+        raise InputError(
+            f"“{name}” is not a transform in the catalog.",
+            fix=f"Use one of: {', '.join(NAMES)}.",
+        ) from None
+
+
+# ---------------------------------------------------------------------------- validation
+
+
+def coerce(spec: TransformSpec, param: ParamSpec, value: Any) -> Value:
+    """Check one value against its ParamSpec; return it in canonical form or raise."""
+    where = f"{spec.name}.{param.name}"
+
+    def bad(msg: str, fix: str | None = None) -> InputError:
+        return InputError(f"{where}: {msg}", fix=fix or f"{param.doc}")
+
+    def in_range(x: float) -> float:
+        if not math.isfinite(x):
+            raise bad(f"{x} is not a finite number.")
+        if param.lo is not None and x < param.lo:
+            raise bad(f"{x:g} is below the smallest allowed value {param.lo:g}.")
+        if param.hi is not None and x > param.hi:
+            raise bad(f"{x:g} is above the largest allowed value {param.hi:g}.")
+        return x
+
+    kind = param.kind
+    if kind is Kind.BOOL:
+        if not isinstance(value, bool):
+            raise bad(f"expected true/false, got {value!r}.")
+        return value
+    if kind is Kind.CHOICE:
+        if value not in param.choices or isinstance(value, bool):
+            raise bad(f"{value!r} is not one of {list(param.choices)}.")
+        return value  # type: ignore[no-any-return]
+    if kind is Kind.INT:
+        if isinstance(value, bool) or not isinstance(value, int | float) or int(value) != value:
+            raise bad(f"expected a whole number, got {value!r}.")
+        out = int(in_range(float(value)))
+        if param.odd and out % 2 == 0:
+            raise bad(f"{out} is even; the kernel needs an odd size.", fix=f"Use {out + 1}.")
+        return out
+    if kind is Kind.FLOAT:
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise bad(f"expected a number, got {value!r}.")
+        return in_range(float(value))
+    if kind is Kind.SIZE:
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            items: list[Any] = [value]
+        elif isinstance(value, list | tuple):
+            items = list(value)
+        else:
+            raise bad(f"expected a number or “h, w”, got {value!r}.")
+        if len(items) not in (1, 2) or any(
+            isinstance(v, bool) or not isinstance(v, int | float) or int(v) != v for v in items
+        ):
+            raise bad(f"expected one or two whole numbers, got {value!r}.")
+        sides = tuple(int(in_range(float(v))) for v in items)
+        return sides[0] if len(sides) == 1 else (sides[0], sides[1])
+    width = 3 if kind is Kind.TRIPLE else 2
+    if not isinstance(value, list | tuple) or len(value) != width:
+        raise bad(f"expected {width} numbers, got {value!r}.")
+    if any(isinstance(v, bool) or not isinstance(v, int | float) for v in value):
+        raise bad(f"expected {width} numbers, got {value!r}.")
+    nums = tuple(in_range(float(v)) for v in value)
+    if kind is Kind.RANGE and nums[0] > nums[1]:
+        raise bad(
+            f"min {nums[0]:g} is greater than max {nums[1]:g}.",
+            fix="Make the first value (min) smaller than or equal to the second (max).",
+        )
+    return nums
+
+
+def size_arg(value: Value) -> int | list[int]:
+    if isinstance(value, tuple):
+        return [int(v) for v in value]
+    return int(value)
+
+
+def to_kwargs(spec: TransformSpec, params: Mapping[str, Value]) -> dict[str, Any]:
+    """Map canonical widget values to the keyword arguments torchvision expects."""
+    kwargs: dict[str, Any] = {}
+    for p in spec.params:
+        value = params[p.name]
+        if p.none_value is not None and value == p.none_value:
+            kwargs[p.name] = None
+            continue
+        if p.kind is Kind.SIZE:
+            kwargs[p.name] = size_arg(value)
+        elif p.kind in (Kind.RANGE, Kind.PAIR, Kind.TRIPLE):
+            assert isinstance(value, tuple)
+            kwargs[p.name] = list(value) if p.kind is Kind.TRIPLE else tuple(value)
+        elif p.name == "interpolation":
+            kwargs[p.name] = v2.InterpolationMode(str(value))
+        elif p.name == "dtype":
+            kwargs[p.name] = getattr(torch, str(value))
+        elif p.name == "policy":
+            kwargs[p.name] = v2.AutoAugmentPolicy(str(value))
+        else:
+            kwargs[p.name] = value
+    if spec.name == "RandomRotation":
+        kwargs["degrees"] = float(kwargs["degrees"])
+    if spec.name == "RandomAffine" and kwargs.get("shear") is not None:
+        kwargs["shear"] = float(kwargs["shear"])
+    return kwargs
+
+
+def check_combination(spec: TransformSpec, params: Mapping[str, Value]) -> None:
+    """Cross-parameter rules torchvision would only hit later (or never report clearly)."""
+    if spec.name == "RandAugment":
+        mag, bins = params["magnitude"], params["num_magnitude_bins"]
+        assert isinstance(mag, int) and isinstance(bins, int)
+        if mag >= bins:
+            raise InputError(
+                f"RandAugment: magnitude {mag} must be smaller than num_magnitude_bins {bins} "
+                "(it indexes one of the bins).",
+                fix=f"Set magnitude ≤ {bins - 1} or raise num_magnitude_bins.",
+            )
+    if spec.name == "Normalize":
+        std = params["std"]
+        assert isinstance(std, tuple)
+        if any(s <= 0 for s in std):
+            raise InputError(
+                "Normalize: every std must be > 0 (it is a divisor).",
+                fix="Use e.g. 0.229, 0.224, 0.225.",
+            )
+
+
+def build_transform(name: str, params: Mapping[str, Value]) -> v2.Transform:
+    """Validate ``params`` against the spec and build the real torchvision transform."""
+    spec = spec_for(name)
+    unknown = set(params) - {p.name for p in spec.params}
+    if unknown:
+        raise InputError(
+            f"{name} has no parameter(s) {', '.join(sorted(unknown))}.",
+            fix=f"{name} takes: {', '.join(p.name for p in spec.params) or 'no parameters'}.",
+        )
+    full = spec.defaults()
+    full.update(params)
+    canon = {p.name: coerce(spec, p, full[p.name]) for p in spec.params}
+    check_combination(spec, canon)
+    cls = getattr(v2, name)
+    try:
+        transform: v2.Transform = cls(**to_kwargs(spec, canon))
+    except (ValueError, TypeError) as err:
+        raise InputError(f"{name}: torchvision refused these settings — {err}") from err
+    return transform

@@ -1,0 +1,291 @@
+"""Safe image decoding for the Augmentation lab: explicit formats, explicit caps, plain errors.
+
+Everything a learner can upload goes through :func:`decode_image_bytes`, which
+
+* opens with an explicit ``formats=[...]`` list (nothing else is even tried);
+* refuses decompression bombs: Pillow's ``Image.MAX_IMAGE_PIXELS`` is lowered to
+  :data:`MAX_PIXELS` (process-wide, it only ever gets stricter) and the
+  ``DecompressionBombWarning`` Pillow emits above it is treated as an error;
+* loads the pixels inside ``try`` (a truncated or corrupt file only fails on ``load()``,
+  not on ``open()``);
+* applies the EXIF orientation, keeps the first frame of animations and converts every
+  mode to 8-bit RGB explicitly, saying in :attr:`DecodedImage.notes` what it did;
+* optionally decodes a *preview-sized copy* (JPEG ``draft()`` decodes at 1/2, 1/4 or 1/8
+  scale directly, other formats are resized after decoding) and says so.
+"""
+
+from __future__ import annotations
+
+import io
+import warnings
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+from PIL import Image, ImageOps, UnidentifiedImageError
+
+from ptexplore.errors import InputError
+
+#: Formats Pillow may try, in this order (``Image.open(..., formats=SUPPORTED_FORMATS)``).
+SUPPORTED_FORMATS: tuple[str, ...] = ("JPEG", "PNG", "WEBP", "BMP", "GIF", "TIFF")
+#: File-name extensions the uploader accepts (the browser enforces them, we do not rely on it).
+UPLOAD_EXTENSIONS: tuple[str, ...] = ("png", "jpg", "jpeg", "webp", "bmp", "gif", "tif", "tiff")
+#: Largest upload in bytes; equals ``server.maxUploadSize`` (50 MB) in .streamlit/config.toml.
+#: The widget's limit is only enforced by the browser, so the page checks ``uploaded.size``
+#: and this module checks ``len(data)`` again.
+MAX_UPLOAD_BYTES = 50 * 1024 * 1024
+#: Decompression-bomb cap: 40 megapixels (a 12 MP phone photo fits three times over).
+#: ``Image.MAX_IMAGE_PIXELS`` is lowered to this value when this module is imported.
+MAX_PIXELS = 40_000_000
+#: Images smaller than this on either side are refused: nothing meaningful to augment.
+MIN_SIDE = 8
+#: Longest/shortest side above this is refused (a 1×10 000 strip is not a photo).
+MAX_ASPECT = 25.0
+#: Above this aspect ratio the image is accepted with a warning note.
+WARN_ASPECT = 4.0
+
+if Image.MAX_IMAGE_PIXELS is None or Image.MAX_IMAGE_PIXELS > MAX_PIXELS:
+    Image.MAX_IMAGE_PIXELS = MAX_PIXELS
+
+_FORMAT_LIST = ", ".join(SUPPORTED_FORMATS)
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class DecodedImage:
+    """An uploaded picture as a uint8 ``(3, H, W)`` RGB tensor plus what decoding did."""
+
+    pixels: torch.Tensor
+    name: str
+    format: str
+    original_mode: str
+    #: (width, height) of the full image after EXIF orientation.
+    original_size: tuple[int, int]
+    n_frames: int
+    notes: tuple[str, ...]
+
+    @property
+    def size(self) -> tuple[int, int]:
+        """(width, height) of :attr:`pixels`."""
+        return int(self.pixels.shape[-1]), int(self.pixels.shape[-2])
+
+    @property
+    def downscaled(self) -> bool:
+        return self.size != self.original_size
+
+    @property
+    def scale(self) -> float:
+        """Pixels width / original width (1.0 when decoded at full size)."""
+        return self.size[0] / self.original_size[0]
+
+
+def _open(data: bytes) -> Image.Image:
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            return Image.open(io.BytesIO(data), formats=list(SUPPORTED_FORMATS))
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as err:
+        raise InputError(
+            f"This file declares a huge image and was refused as a possible decompression "
+            f"bomb (over {MAX_PIXELS / 1e6:.0f} megapixels).",
+            fix="Upload a smaller image (resize it to at most ~6000×6000 pixels first).",
+        ) from err
+    except UnidentifiedImageError as err:
+        raise InputError(
+            f"This file is not an image in a supported format ({_FORMAT_LIST}).",
+            fix="Upload a photo saved as PNG, JPEG, WebP, BMP, GIF or TIFF.",
+        ) from err
+    except (OSError, SyntaxError, ValueError, EOFError) as err:
+        raise InputError(
+            f"The image header could not be read: the file is corrupt ({err}).",
+            fix="Re-export the image from an image editor and upload it again.",
+        ) from err
+
+
+def _check_geometry(width: int, height: int, notes: list[str]) -> None:
+    if width * height > MAX_PIXELS:
+        raise InputError(
+            f"This image is {width}×{height} = {width * height / 1e6:.1f} megapixels; the cap "
+            f"is {MAX_PIXELS / 1e6:.0f} MP (decompression-bomb guard).",
+            fix="Resize the image to at most ~6000×6000 pixels and upload it again.",
+        )
+    if min(width, height) < MIN_SIDE:
+        raise InputError(
+            f"This image is only {width}×{height} pixels; augmenting needs at least "
+            f"{MIN_SIDE} pixels on each side.",
+            fix="Upload a larger photo.",
+        )
+    aspect = max(width, height) / min(width, height)
+    if aspect > MAX_ASPECT:
+        raise InputError(
+            f"This image is {width}×{height}: an aspect ratio of {aspect:.0f}:1 is too extreme "
+            f"to preview (limit {MAX_ASPECT:.0f}:1).",
+            fix="Crop it to a less extreme shape first.",
+        )
+    if aspect > WARN_ASPECT:
+        notes.append(
+            f"Very elongated image ({aspect:.1f}:1): RandomResizedCrop's default ratio range "
+            "(3/4–4/3) will only ever see part of it."
+        )
+
+
+def _load(im: Image.Image) -> None:
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            im.load()
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as err:
+        raise InputError(
+            "A frame of this file is too large and was refused as a possible decompression bomb.",
+            fix="Upload a smaller image.",
+        ) from err
+    except (OSError, SyntaxError, ValueError, EOFError, IndexError) as err:
+        raise InputError(
+            f"The image data is truncated or corrupt: its header was fine but the pixels "
+            f"could not be decoded ({err}).",
+            fix="Re-export or re-download the image and upload it again.",
+        ) from err
+
+
+_ORIENTATION_TEXT = {
+    2: "mirrored horizontally",
+    3: "rotated 180°",
+    4: "mirrored vertically",
+    5: "transposed",
+    6: "rotated 90° clockwise",
+    7: "transversed",
+    8: "rotated 90° counter-clockwise",
+}
+
+
+def _to_rgb(im: Image.Image, notes: list[str]) -> np.ndarray:
+    """Convert any Pillow mode to an (H, W, 3) uint8 array, noting what was done."""
+    mode = im.mode
+    if mode == "RGB":
+        return np.asarray(im, dtype=np.uint8)
+    has_alpha = mode in {"RGBA", "LA", "PA", "RGBa", "La"} or (
+        mode == "P" and "transparency" in im.info
+    )
+    if has_alpha:
+        rgba = im.convert("RGBA")
+        alpha = np.asarray(rgba.getchannel("A"))
+        transparent = float((alpha < 255).mean())
+        if transparent == 0.0:
+            notes.append(f"Mode {mode}: the alpha channel was fully opaque, so it was dropped.")
+            return np.asarray(rgba.convert("RGB"), dtype=np.uint8)
+        white = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
+        notes.append(
+            f"Mode {mode}: {transparent:.0%} of the pixels are (partly) transparent; "
+            "composited on a white background, then the alpha channel was dropped."
+        )
+        return np.asarray(Image.alpha_composite(white, rgba).convert("RGB"), dtype=np.uint8)
+    if mode == "P":
+        notes.append("Palette image (mode P): colours looked up and converted to RGB.")
+        return np.asarray(im.convert("RGB"), dtype=np.uint8)
+    if mode in {"L", "1"}:
+        what = "Black-and-white (mode 1)" if mode == "1" else "Grayscale (mode L)"
+        notes.append(
+            f"{what}: copied into 3 identical channels so RGB transforms and a 3-channel "
+            "Normalize apply."
+        )
+        gray = np.asarray(im.convert("L"), dtype=np.uint8)
+        return np.repeat(gray[:, :, None], 3, axis=2)
+    if mode == "CMYK":
+        notes.append("CMYK image: converted to RGB (Pillow's conversion, no colour profile).")
+        return np.asarray(im.convert("RGB"), dtype=np.uint8)
+    if mode.startswith("I;16") or mode in {"I", "F"}:
+        raw = np.asarray(im)
+        if mode.startswith("I;16") or (mode == "I" and raw.min() >= 0 and raw.max() <= 65535):
+            wide = raw.astype(np.uint32)
+            gray = ((wide * 255 + 32767) // 65535).astype(np.uint8)
+            notes.append(
+                f"16-bit grayscale (mode {mode}): values scaled 0–65535 → 0–255 "
+                f"(max {int(raw.max())} → {int(gray.max())}), not clipped at 255."
+            )
+        else:
+            lo, hi = float(raw.min()), float(raw.max())
+            span = hi - lo if hi > lo else 1.0
+            gray = np.round((raw.astype(np.float64) - lo) / span * 255.0).astype(np.uint8)
+            notes.append(
+                f"Mode {mode} ({raw.dtype} values {lo:g}…{hi:g}): rescaled min–max to 0–255."
+            )
+        return np.repeat(gray[:, :, None], 3, axis=2)
+    notes.append(f"Mode {mode}: converted to RGB.")
+    return np.asarray(im.convert("RGB"), dtype=np.uint8)
+
+
+def decode_image_bytes(
+    data: bytes, *, name: str = "image", max_short_side: int | None = None
+) -> DecodedImage:
+    """Decode ``data`` into a :class:`DecodedImage` or raise a learner-facing ``InputError``.
+
+    ``max_short_side``: when given and the image's shorter side is larger, decode a
+    preview-sized copy whose shorter side is about that long (JPEG via ``draft()``).
+    """
+    if len(data) == 0:
+        raise InputError(
+            f"“{name}” is empty (0 bytes).", fix="Upload the image file itself, not an empty file."
+        )
+    if len(data) > MAX_UPLOAD_BYTES:
+        raise InputError(
+            f"“{name}” is {len(data) / 2**20:.1f} MB; uploads are limited to "
+            f"{MAX_UPLOAD_BYTES // 2**20} MB.",
+            fix="Upload a smaller file (re-save the photo as JPEG).",
+        )
+    notes: list[str] = []
+    im = _open(data)
+    fmt = str(im.format)
+    n_frames = int(getattr(im, "n_frames", 1))
+    if n_frames > 1:
+        im.seek(0)
+        notes.append(f"{fmt} with {n_frames} frames: only the first frame is used.")
+    orientation = int(im.getexif().get(0x0112, 1))
+    stored_w, stored_h = im.size
+    _check_geometry(stored_w, stored_h, notes)
+    original_size = (stored_h, stored_w) if orientation in {5, 6, 7, 8} else (stored_w, stored_h)
+
+    target: tuple[int, int] | None = None
+    if max_short_side is not None and min(stored_w, stored_h) > max_short_side:
+        ratio = max_short_side / min(stored_w, stored_h)
+        target = (max(1, round(stored_w * ratio)), max(1, round(stored_h * ratio)))
+        if fmt == "JPEG":
+            drafted = im.draft(None, target)
+            if drafted is not None and im.size != (stored_w, stored_h):
+                notes.append(
+                    f"Preview copy: JPEG decoded directly at 1/{stored_w // im.size[0]} scale "
+                    f"(draft mode) — {stored_w}×{stored_h} → {im.size[0]}×{im.size[1]}."
+                )
+    _load(im)
+    original_mode = im.mode
+    if orientation in _ORIENTATION_TEXT:
+        im = ImageOps.exif_transpose(im)
+        notes.append(f"EXIF orientation {orientation} applied: {_ORIENTATION_TEXT[orientation]}.")
+    rgb = _to_rgb(im, notes)
+    if target is not None:
+        want = (target[1], target[0]) if orientation in {5, 6, 7, 8} else target
+        h, w = rgb.shape[:2]
+        if min(h, w) > 1.25 * min(want):
+            small = Image.fromarray(rgb).resize(want, Image.Resampling.BILINEAR, reducing_gap=2.0)
+            notes.append(
+                f"Preview copy: resized {w}×{h} → {want[0]}×{want[1]} (antialiased) for speed."
+            )
+            rgb = np.asarray(small, dtype=np.uint8)
+    pixels = torch.from_numpy(np.ascontiguousarray(rgb)).permute(2, 0, 1).contiguous()
+    return DecodedImage(
+        pixels=pixels,
+        name=name,
+        format=fmt,
+        original_mode=original_mode,
+        original_size=original_size,
+        n_frames=n_frames,
+        notes=tuple(notes),
+    )
+
+
+def check_upload_size(size: int, name: str) -> None:
+    """Refuse an upload by its declared size before reading it (``uploaded.size``)."""
+    if size > MAX_UPLOAD_BYTES:
+        raise InputError(
+            f"“{name}” is {size / 2**20:.1f} MB; uploads are limited to "
+            f"{MAX_UPLOAD_BYTES // 2**20} MB.",
+            fix="Upload a smaller file (re-save the photo as JPEG).",
+        )

@@ -1,0 +1,147 @@
+"""Export a pipeline as runnable Python and as JSON; import the JSON back.
+
+The Python reproduces the preview's seeding scheme exactly: ``torch.manual_seed(seed)``, then
+sample ``i`` is the ``i``-th call of ``pipeline(img)``. Run on the same uint8 image tensor,
+it returns tensors equal to the preview's (tests execute the generated code).
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import torchvision
+
+from ptexplore.augment.catalog import Kind, ParamSpec, Value, spec_for
+from ptexplore.augment.pipeline import Pipeline, Step, pipeline_from_mapping
+from ptexplore.errors import InputError
+
+JSON_FORMAT = "ptexplore.augment.pipeline"
+JSON_VERSION = 1
+#: Largest JSON text accepted on import.
+MAX_JSON_CHARS = 200_000
+
+
+def _literal(param: ParamSpec, value: Value) -> str:
+    if param.none_value is not None and value == param.none_value:
+        return "None"
+    if param.name == "interpolation":
+        return f"v2.InterpolationMode.{str(value).upper()}"
+    if param.name == "dtype":
+        return f"torch.{value}"
+    if param.name == "policy":
+        return f"v2.AutoAugmentPolicy.{str(value).upper()}"
+    if param.kind is Kind.TRIPLE:
+        assert isinstance(value, tuple)
+        return "[" + ", ".join(repr(float(v)) for v in value) + "]"
+    if param.kind in (Kind.RANGE, Kind.PAIR):
+        assert isinstance(value, tuple)
+        return "(" + ", ".join(repr(float(v)) for v in value) + ")"
+    if param.kind is Kind.SIZE and isinstance(value, tuple):
+        return "(" + ", ".join(str(int(v)) for v in value) + ")"
+    if param.kind is Kind.FLOAT and isinstance(value, int | float):
+        return repr(float(value))
+    return repr(value)
+
+
+def step_code(step: Step) -> str:
+    """``v2.Name(arg=value, ...)``: required args always, others only when not default."""
+    spec = spec_for(step.name)
+    args = []
+    for p in spec.params:
+        value = step.get(p.name)
+        if p.required or value != p.default:
+            args.append(f"{p.name}={_literal(p, value)}")
+    return f"v2.{step.name}({', '.join(args)})"
+
+
+def compose_code(pipeline: Pipeline) -> str:
+    lines = ["pipeline = v2.Compose(["]
+    for i, step in enumerate(pipeline.steps, start=1):
+        code = step_code(step)
+        if step.enabled:
+            lines.append(f"    {code},  # {i}")
+        else:
+            lines.append(f"    # {code},  # {i} (disabled in the lab)")
+    lines.append("])")
+    return "\n".join(lines)
+
+
+def export_code(
+    pipeline: Pipeline,
+    *,
+    seed: int,
+    n: int,
+    image_path: str = "your_image.jpg",
+    source_note: str | None = None,
+) -> str:
+    """A complete, runnable script that rebuilds the preview grid's tensors."""
+    note = f"\n# Note: {source_note}" if source_note else ""
+    version = torchvision.__version__
+    return f'''"""Augmentation pipeline exported by ptexplore (torchvision {version})."""
+import torch
+from PIL import Image, ImageOps
+from torchvision.transforms import v2
+
+{compose_code(pipeline)}
+
+# Load like the lab does: EXIF orientation applied, RGB, uint8 tensor of shape (3, H, W).
+IMAGE_PATH = {image_path!r}
+with Image.open(IMAGE_PATH) as im:
+    img = v2.functional.pil_to_tensor(ImageOps.exif_transpose(im).convert("RGB")){note}
+
+# The lab's seeding scheme: seed torch's global RNG once, then sample i is the i-th call
+# of pipeline(img), in order. Same seed + same image -> the same tensors as the preview.
+SEED = {int(seed)}
+N = {int(n)}
+torch.manual_seed(SEED)
+samples = [pipeline(img) for _ in range(N)]
+print(len(samples), "samples of shape", tuple(samples[0].shape), samples[0].dtype)
+'''
+
+
+def to_json(pipeline: Pipeline) -> str:
+    data: dict[str, Any] = {
+        "format": JSON_FORMAT,
+        "version": JSON_VERSION,
+        "torchvision": torchvision.__version__,
+        "steps": [
+            {
+                "transform": step.name,
+                "enabled": step.enabled,
+                "params": {k: list(v) if isinstance(v, tuple) else v for k, v in step.params},
+            }
+            for step in pipeline.steps
+        ],
+    }
+    return json.dumps(data, indent=2)
+
+
+def from_json(text: str) -> Pipeline:
+    """Parse exported JSON back into a validated Pipeline (learner-facing errors)."""
+    if len(text) > MAX_JSON_CHARS:
+        raise InputError(
+            f"This JSON is {len(text):,} characters; a pipeline export is far smaller "
+            f"(limit {MAX_JSON_CHARS:,}).",
+            fix="Import a file exported from this page.",
+        )
+    if not text.strip():
+        raise InputError("The JSON is empty.", fix="Paste or upload an exported pipeline.")
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as err:
+        raise InputError(
+            f"This is not valid JSON: {err.msg} at line {err.lineno}, column {err.colno}.",
+            fix="Import a file exported from this page without editing its syntax.",
+        ) from err
+    if not isinstance(data, dict):
+        raise InputError("The JSON must be an object with a “steps” list.")
+    fmt = data.get("format", JSON_FORMAT)
+    if fmt != JSON_FORMAT:
+        raise InputError(f"This JSON is a “{fmt}”, not a ptexplore augmentation pipeline.")
+    version = data.get("version", JSON_VERSION)
+    if version != JSON_VERSION:
+        raise InputError(
+            f"Pipeline format version {version} is not supported (only {JSON_VERSION})."
+        )
+    return pipeline_from_mapping(data)

@@ -1,0 +1,247 @@
+"""The pipeline model: an ordered tuple of steps, each a catalog transform with its values.
+
+Immutable (frozen dataclasses): every edit returns a new :class:`Pipeline`, so the page can
+keep one in ``st.session_state`` and caches can hash it.
+"""
+
+from __future__ import annotations
+
+import enum
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+
+from torchvision.transforms import v2
+
+from ptexplore.augment.catalog import (
+    Scaling,
+    Value,
+    build_transform,
+    coerce,
+    spec_for,
+)
+from ptexplore.errors import InputError, LessonError
+
+IMAGENET_MEAN: tuple[float, float, float] = (0.485, 0.456, 0.406)
+IMAGENET_STD: tuple[float, float, float] = (0.229, 0.224, 0.225)
+#: A pipeline never gets longer than this (a guard for JSON imports and button mashing).
+MAX_STEPS = 32
+
+
+@dataclass(frozen=True, slots=True)
+class Step:
+    name: str
+    params: tuple[tuple[str, Value], ...]
+    enabled: bool = True
+
+    @classmethod
+    def make(cls, name: str, enabled: bool = True, **params: Value) -> Step:
+        """A step with the catalog's defaults, overridden by ``params`` (validated)."""
+        spec = spec_for(name)
+        values = spec.defaults()
+        for key, value in params.items():
+            values[key] = coerce(spec, spec.param(key), value)
+        return cls(name, tuple((p.name, values[p.name]) for p in spec.params), enabled)
+
+    @property
+    def kwargs(self) -> dict[str, Value]:
+        return dict(self.params)
+
+    def get(self, name: str) -> Value:
+        return self.kwargs[name]
+
+    def with_param(self, name: str, value: Value) -> Step:
+        spec = spec_for(self.name)
+        canon = coerce(spec, spec.param(name), value)
+        return replace(self, params=tuple((k, canon if k == name else v) for k, v in self.params))
+
+    def build(self) -> v2.Transform:
+        return build_transform(self.name, self.kwargs)
+
+    @property
+    def label(self) -> str:
+        return self.name
+
+
+@dataclass(frozen=True, slots=True)
+class Pipeline:
+    steps: tuple[Step, ...] = ()
+
+    def add(self, name: str, index: int | None = None) -> Pipeline:
+        if len(self.steps) >= MAX_STEPS:
+            raise InputError(
+                f"A pipeline holds at most {MAX_STEPS} steps.", fix="Remove a step first."
+            )
+        step = Step.make(name)
+        at = len(self.steps) if index is None else max(0, min(index, len(self.steps)))
+        return Pipeline((*self.steps[:at], step, *self.steps[at:]))
+
+    def _check(self, i: int) -> None:
+        if not 0 <= i < len(self.steps):
+            raise InputError(f"There is no step {i + 1} (the pipeline has {len(self.steps)}).")
+
+    def remove(self, i: int) -> Pipeline:
+        self._check(i)
+        return Pipeline(self.steps[:i] + self.steps[i + 1 :])
+
+    def move(self, i: int, j: int) -> Pipeline:
+        """Move step ``i`` to position ``j`` (clamped to the ends)."""
+        self._check(i)
+        j = max(0, min(j, len(self.steps) - 1))
+        steps = list(self.steps)
+        step = steps.pop(i)
+        steps.insert(j, step)
+        return Pipeline(tuple(steps))
+
+    def set_enabled(self, i: int, enabled: bool) -> Pipeline:
+        self._check(i)
+        steps = list(self.steps)
+        steps[i] = replace(steps[i], enabled=enabled)
+        return Pipeline(tuple(steps))
+
+    def set_param(self, i: int, name: str, value: Value) -> Pipeline:
+        self._check(i)
+        steps = list(self.steps)
+        steps[i] = steps[i].with_param(name, value)
+        return Pipeline(tuple(steps))
+
+    @property
+    def active(self) -> tuple[tuple[int, Step], ...]:
+        """(index in the pipeline, step) of the enabled steps, in order."""
+        return tuple((i, s) for i, s in enumerate(self.steps) if s.enabled)
+
+    def build_steps(self) -> tuple[v2.Transform, ...]:
+        """Build every enabled step; an invalid one raises a LessonError naming its number."""
+        built = []
+        for i, step in self.active:
+            try:
+                built.append(step.build())
+            except LessonError as err:
+                raise type(err)(f"Step {i + 1} ({step.name}) — {err.message}", fix=err.fix) from err
+        return tuple(built)
+
+    def build(self) -> v2.Compose:
+        return v2.Compose(list(self.build_steps()))
+
+    def normalization(self) -> tuple[tuple[float, ...], tuple[float, ...]] | None:
+        """Mean and std of the last enabled Normalize step (for display), if any."""
+        found: tuple[tuple[float, ...], tuple[float, ...]] | None = None
+        for _, step in self.active:
+            if step.name == "Normalize":
+                mean, std = step.get("mean"), step.get("std")
+                assert isinstance(mean, tuple) and isinstance(std, tuple)
+                found = (mean, std)
+        return found
+
+
+class Preset(enum.StrEnum):
+    TRAIN = "train"
+    VAL = "val"
+    CUSTOM = "custom"
+
+
+def train_preset() -> Pipeline:
+    """RandomResizedCrop(224), RandomHorizontalFlip, ToTensor (v2 spelling), Normalize."""
+    return Pipeline(
+        (
+            Step.make("RandomResizedCrop", size=224),
+            Step.make("RandomHorizontalFlip"),
+            Step.make("ToImage"),
+            Step.make("ToDtype", dtype="float32", scale=True),
+            Step.make("Normalize", mean=IMAGENET_MEAN, std=IMAGENET_STD),
+        )
+    )
+
+
+def val_preset() -> Pipeline:
+    """Resize(256), CenterCrop(224), ToTensor (v2 spelling), Normalize."""
+    return Pipeline(
+        (
+            Step.make("Resize", size=256),
+            Step.make("CenterCrop", size=224),
+            Step.make("ToImage"),
+            Step.make("ToDtype", dtype="float32", scale=True),
+            Step.make("Normalize", mean=IMAGENET_MEAN, std=IMAGENET_STD),
+        )
+    )
+
+
+def preset(which: Preset | str) -> Pipeline:
+    which = Preset(which)
+    if which is Preset.TRAIN:
+        return train_preset()
+    if which is Preset.VAL:
+        return val_preset()
+    raise InputError("The custom preset is whatever you build; it has no fixed steps.")
+
+
+# ------------------------------------------------------------------- preview-sized source
+
+#: The preview copy may be this much smaller than "never upsample a crop": a smallest
+#: RandomResizedCrop crop is then upsampled by at most 1/0.75 ≈ 1.33×, invisible in a grid.
+PREVIEW_SLACK = 0.75
+#: Preview copies are at least this tall/wide on their shorter side.
+PREVIEW_MIN_SIDE = 512
+
+
+def _side_of(value: Value) -> int:
+    return int(max(value)) if isinstance(value, tuple) else int(value)
+
+
+def preview_source_side(pipeline: Pipeline) -> int | None:
+    """Shorter side a downscaled source may have without changing what the grid shows.
+
+    Walks the enabled steps: scale-free steps (flips, colour, relative geometry) don't care;
+    the first step that resamples to a fixed size (Resize, RandomResizedCrop) decides how
+    many source pixels are enough; a step that works in absolute pixels (crop, pad, blur)
+    before that needs the full-size source (``None``). No resampling step at all: the
+    output is the source size, so the full source is needed too (``None``).
+    """
+    for _, step in pipeline.active:
+        spec = spec_for(step.name)
+        if spec.scaling is Scaling.PIXELS:
+            return None
+        if spec.scaling is Scaling.RESCALES:
+            out = _side_of(step.get("size"))
+            if step.name == "RandomResizedCrop":
+                scale = step.get("scale")
+                assert isinstance(scale, tuple)
+                need = PREVIEW_SLACK * out / math.sqrt(max(scale[0], 1e-4))
+            else:
+                need = 2.0 * out
+            side = max(PREVIEW_MIN_SIDE, math.ceil(need), 2 * out)
+            return int(math.ceil(side / 64) * 64)
+    return None
+
+
+def pipeline_from_mapping(data: Mapping[str, object]) -> Pipeline:
+    """Build a pipeline from the JSON shape ``{"steps": [{"transform", "enabled", "params"}]}``."""
+    steps_raw = data.get("steps")
+    if not isinstance(steps_raw, list):
+        raise InputError(
+            "The JSON has no “steps” list.",
+            fix="Export a pipeline from this page to see the format.",
+        )
+    if len(steps_raw) > MAX_STEPS:
+        raise InputError(f"The JSON has {len(steps_raw)} steps; at most {MAX_STEPS} are allowed.")
+    steps = []
+    for k, raw in enumerate(steps_raw, start=1):
+        if not isinstance(raw, dict) or not isinstance(raw.get("transform"), str):
+            raise InputError(f"Step {k} of the JSON needs a “transform” name.")
+        params = raw.get("params", {})
+        enabled = raw.get("enabled", True)
+        if not isinstance(params, dict) or not isinstance(enabled, bool):
+            raise InputError(f"Step {k}: “params” must be an object and “enabled” true/false.")
+        name = raw["transform"]
+        spec = spec_for(name)
+        unknown = set(params) - {p.name for p in spec.params}
+        if unknown:
+            raise InputError(
+                f"Step {k} ({name}) has unknown parameter(s): {', '.join(sorted(unknown))}.",
+                fix=f"{name} takes: {', '.join(p.name for p in spec.params) or 'nothing'}.",
+            )
+        try:
+            steps.append(Step.make(name, enabled=enabled, **params))
+        except LessonError as err:
+            raise InputError(f"Step {k} — {err.message}", fix=err.fix) from err
+    return Pipeline(tuple(steps))

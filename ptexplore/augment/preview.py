@@ -1,0 +1,409 @@
+"""Seeded preview grids that also report the random parameters each sample actually drew.
+
+Seeding scheme (the exported code reproduces it exactly)::
+
+    torch.manual_seed(seed)
+    samples = [pipeline(img) for _ in range(n)]     # sample i = the i-th call, in order
+
+The grid calls the enabled steps one after the other, which is exactly what
+``v2.Compose.forward`` does, under :func:`ptexplore.rng.seeded` (torch's global RNG
+seeded with ``seed``, restored afterwards). To *see* the draws without changing them, each
+built transform gets instance-level wrappers around the methods torchvision itself calls:
+``make_params`` (v2's parameter sampler: crop box, angle, jitter factors, …) and, for the
+auto-augment family, ``_apply_image_or_video_transform`` (the op and magnitude chosen).
+The wrappers only record; they draw nothing, so the random stream is untouched.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import torch
+from torchvision.transforms import v2
+
+from ptexplore.augment.pipeline import Pipeline, Step
+from ptexplore.errors import LessonError
+from ptexplore.rng import seeded
+from ptexplore.style import PALETTE, base_layout
+
+MAX_SAMPLES = 64
+
+Norm = tuple[tuple[float, ...], tuple[float, ...]]
+
+
+@dataclass(frozen=True, slots=True)
+class Draw:
+    """What one step did to one sample."""
+
+    step: int
+    name: str
+    #: For probability-p steps: did it fire? ``None`` for steps that always run.
+    applied: bool | None
+    text: str
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class Sample:
+    index: int
+    tensor: torch.Tensor
+    draws: tuple[Draw, ...]
+
+    @property
+    def caption(self) -> str:
+        parts = [d.text for d in self.draws if d.text]
+        return f"#{self.index} · " + ("; ".join(parts) if parts else "no random step")
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class TraceStep:
+    """The traced sample after one step (step ``-1`` = the input)."""
+
+    step: int
+    name: str
+    tensor: torch.Tensor
+    draw: Draw | None
+    norm: Norm | None
+
+    @property
+    def shape(self) -> tuple[int, ...]:
+        return tuple(int(s) for s in self.tensor.shape)
+
+    @property
+    def dtype(self) -> str:
+        return str(self.tensor.dtype).removeprefix("torch.")
+
+    @property
+    def value_range(self) -> tuple[float, float]:
+        t = self.tensor
+        return float(t.min()), float(t.max())
+
+    @property
+    def caption(self) -> str:
+        c, h, w = self.shape[-3:]
+        lo, hi = self.value_range
+        head = "input" if self.step < 0 else f"{self.step + 1}. {self.name}"
+        return f"{head} → {c}×{h}×{w} {self.dtype}, values {lo:.3g}…{hi:.3g}"
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class Grid:
+    seed: int
+    samples: tuple[Sample, ...]
+    trace: tuple[TraceStep, ...]
+    trace_index: int | None
+    norm: Norm | None
+
+    @property
+    def output_shapes(self) -> tuple[tuple[int, ...], ...]:
+        return tuple(tuple(int(s) for s in x.tensor.shape) for x in self.samples)
+
+
+# ------------------------------------------------------------------ recording the draws
+
+
+class _Recorder:
+    """Instance-level wrappers that copy what torchvision drew for one transform."""
+
+    def __init__(self, transform: v2.Transform) -> None:
+        self.params: dict[str, Any] | None = None
+        self.ops: list[tuple[str, float]] = []
+        self.mix: list[float] = []
+        make_params: Callable[[list[Any]], dict[str, Any]] = transform.make_params
+
+        def recording_make_params(flat_inputs: list[Any]) -> dict[str, Any]:
+            params = make_params(flat_inputs)
+            self.params = params
+            return params
+
+        object.__setattr__(transform, "make_params", recording_make_params)
+        if hasattr(transform, "_apply_image_or_video_transform"):
+            apply_op = transform._apply_image_or_video_transform
+
+            def recording_apply(image: Any, transform_id: str, magnitude: float, **kw: Any) -> Any:
+                self.ops.append((transform_id, float(magnitude)))
+                return apply_op(image, transform_id, magnitude, **kw)
+
+            object.__setattr__(transform, "_apply_image_or_video_transform", recording_apply)
+        if isinstance(transform, v2.AugMix):
+            dirichlet = transform._sample_dirichlet
+
+            def recording_dirichlet(params: torch.Tensor) -> torch.Tensor:
+                out: torch.Tensor = dirichlet(params)
+                if not self.mix:
+                    self.mix.append(float(out.reshape(-1)[0]))
+                return out
+
+            object.__setattr__(transform, "_sample_dirichlet", recording_dirichlet)
+
+    def reset(self) -> None:
+        self.params = None
+        self.ops = []
+        self.mix = []
+
+
+_RANDOM_APPLY = (
+    "RandomHorizontalFlip",
+    "RandomVerticalFlip",
+    "RandomPerspective",
+    "RandomGrayscale",
+    "RandomInvert",
+    "RandomPosterize",
+    "RandomSolarize",
+    "RandomAdjustSharpness",
+    "RandomAutocontrast",
+    "RandomEqualize",
+    "RandomErasing",
+)
+
+_SHORT = {
+    "RandomHorizontalFlip": "h-flip",
+    "RandomVerticalFlip": "v-flip",
+    "RandomPerspective": "perspective",
+    "RandomGrayscale": "gray",
+    "RandomInvert": "invert",
+    "RandomPosterize": "posterize",
+    "RandomSolarize": "solarize",
+    "RandomAdjustSharpness": "sharpen",
+    "RandomAutocontrast": "autocontrast",
+    "RandomEqualize": "equalize",
+    "RandomErasing": "erase",
+}
+
+
+def _f(x: Any) -> float:
+    return float(x.item() if isinstance(x, torch.Tensor) else x)
+
+
+def describe(
+    name: str,
+    params: dict[str, Any] | None,
+    ops: Sequence[tuple[str, float]],
+    mix: Sequence[float],
+    in_hw: tuple[int, int],
+) -> Draw:
+    """Turn recorded params into a Draw with a short human text (step set by the caller)."""
+    if name in _RANDOM_APPLY:
+        applied = params is not None
+        short = _SHORT[name]
+        if not applied:
+            return Draw(-1, name, False, f"no {short}")
+        assert params is not None
+        if name == "RandomErasing":
+            i, j, h, w = (int(params[k]) for k in ("i", "j", "h", "w"))
+            return Draw(-1, name, True, f"erased {w}×{h} at x={j}, y={i}")
+        return Draw(-1, name, True, short)
+    if params is None and not ops:
+        return Draw(-1, name, None, "")
+    p = params or {}
+    if name in ("RandomResizedCrop", "RandomCrop") and "top" in p:
+        top, left, h, w = (int(p[k]) for k in ("top", "left", "height", "width"))
+        area = h * w / (in_hw[0] * in_hw[1])
+        return Draw(-1, name, None, f"crop {w}×{h} at x={left}, y={top} ({area:.0%} of area)")
+    if name == "RandomRotation":
+        return Draw(-1, name, None, f"angle {_f(p['angle']):+.1f}°")
+    if name == "RandomAffine":
+        tx, ty = (int(v) for v in p["translate"])
+        sx, sy = (_f(v) for v in p["shear"])
+        text = (
+            f"angle {_f(p['angle']):+.1f}°, shift ({tx:+d},{ty:+d}) px, scale {_f(p['scale']):.2f}"
+        )
+        if sx or sy:
+            text += f", shear ({sx:+.1f}°, {sy:+.1f}°)"
+        return Draw(-1, name, None, text)
+    if name == "ColorJitter":
+        names = ("brightness", "contrast", "saturation", "hue")
+        order = [int(k) for k in p["fn_idx"]]
+        parts = []
+        for k in order:
+            v = p[f"{names[k]}_factor"]
+            if v is None:
+                continue
+            parts.append(f"hue {_f(v):+.3f}" if k == 3 else f"{names[k][:3]}×{_f(v):.2f}")
+        return Draw(-1, name, None, ", ".join(parts) or "no jitter (all factors 0)")
+    if name == "GaussianBlur":
+        return Draw(-1, name, None, f"blur σ={_f(p['sigma'][0]):.2f}")
+    if name == "ElasticTransform":
+        disp = p["displacement"]
+        h, w = in_hw
+        scale = torch.tensor([w / 2.0, h / 2.0])
+        shift = float((disp * scale).norm(dim=-1).max())
+        return Draw(-1, name, None, f"elastic, max shift {shift:.1f} px")
+    if ops or name in ("AutoAugment", "RandAugment", "TrivialAugmentWide", "AugMix"):
+        shown = [f"{op}({m:+.2f})" if m else op for op, m in ops]
+        if name == "AugMix":
+            head = f"AugMix {len(ops)} ops"
+            if mix:
+                head += f", original weight {mix[0]:.2f}"
+            more = f" +{len(shown) - 3} more" if len(shown) > 3 else ""
+            return Draw(-1, name, None, f"{head}: {', '.join(shown[:3])}{more}")
+        return Draw(-1, name, None, ", ".join(shown) if shown else f"{name}: no op applied")
+    return Draw(-1, name, None, "")
+
+
+# ----------------------------------------------------------------------------- errors
+
+_HINTS: tuple[tuple[str, str, str], ...] = (
+    ("Normalize", "float tensor", "Put ToDtype(float32, scale=True) before Normalize."),
+    (
+        "Normalize",
+        "",
+        "Normalize needs one mean/std per channel: check Grayscale(num_output_channels).",
+    ),
+    ("RandomPosterize", "", "Posterize works on uint8 only: move it before ToDtype."),
+    ("RandomEqualize", "", "Equalize works on uint8 only: move it before ToDtype."),
+    ("RandomSolarize", "", "After ToDtype(scale=True) values are 0–1: use a threshold ≤ 1."),
+)
+
+
+def _fail(index: int, step: Step, x: torch.Tensor, err: Exception) -> LessonError:
+    shape = "×".join(str(int(s)) for s in x.shape)
+    dtype = str(x.dtype).removeprefix("torch.")
+    fix = "Change this step's settings, move it, or disable it."
+    for name, needle, hint in _HINTS:
+        if step.name == name and needle in str(err):
+            fix = hint
+            break
+    return LessonError(
+        f"Step {index + 1} ({step.name}) failed on a {shape} {dtype} tensor: {err}", fix=fix
+    )
+
+
+# ----------------------------------------------------------------------------- the grid
+
+
+def run_grid(
+    pipeline: Pipeline, image: torch.Tensor, *, seed: int, n: int, trace_index: int | None = 0
+) -> Grid:
+    """Draw ``n`` samples of ``pipeline(image)`` from ``seed`` (see the module docstring)."""
+    if not 1 <= n <= MAX_SAMPLES:
+        raise LessonError(f"The grid shows 1 to {MAX_SAMPLES} samples, not {n}.")
+    if trace_index is not None and not 0 <= trace_index < n:
+        raise LessonError(f"Sample {trace_index} is not in a grid of {n}.")
+    active = pipeline.active
+    transforms = pipeline.build_steps()
+    recorders = [_Recorder(t) for t in transforms]
+    norm_after: list[Norm | None] = []
+    current: Norm | None = None
+    for _, step in active:
+        if step.name == "Normalize":
+            mean, std = step.get("mean"), step.get("std")
+            assert isinstance(mean, tuple) and isinstance(std, tuple)
+            current = (mean, std)
+        norm_after.append(current)
+
+    samples: list[Sample] = []
+    trace: list[TraceStep] = []
+    with seeded(seed):
+        for i in range(n):
+            x = image
+            draws: list[Draw] = []
+            tracing = i == trace_index
+            if tracing:
+                trace.append(TraceStep(-1, "input", x, None, None))
+            for k, ((idx, step), t, rec) in enumerate(
+                zip(active, transforms, recorders, strict=True)
+            ):
+                rec.reset()
+                hw = (int(x.shape[-2]), int(x.shape[-1]))
+                try:
+                    x = t(x)
+                except (RuntimeError, ValueError, TypeError, IndexError) as err:
+                    raise _fail(idx, step, x, err) from err
+                d = describe(step.name, rec.params, rec.ops, rec.mix, hw)
+                draw = Draw(idx, d.name, d.applied, d.text)
+                draws.append(draw)
+                if tracing:
+                    trace.append(TraceStep(idx, step.name, x, draw, norm_after[k]))
+            samples.append(Sample(i, x, tuple(draws)))
+    return Grid(seed, tuple(samples), tuple(trace), trace_index, current)
+
+
+# --------------------------------------------------------------------------- display
+
+
+def to_display(x: torch.Tensor, norm: Norm | None = None) -> np.ndarray:
+    """A tensor as an HxWx3 (or HxW) uint8 array; normalised tensors are denormalised first.
+
+    Float tensors are shown as values in [0, 1] (clipped): a float tensor still in 0–255
+    (ToDtype without ``scale=True``) shows up as mostly white, which is the truth.
+    """
+    t = x.detach().as_subclass(torch.Tensor)
+    if t.ndim != 3:
+        raise LessonError(f"Cannot display a tensor of shape {tuple(t.shape)} as an image.")
+    if t.dtype != torch.uint8:
+        f = t.float()
+        if norm is not None and len(norm[0]) == f.shape[0]:
+            mean = torch.tensor(norm[0]).view(-1, 1, 1)
+            std = torch.tensor(norm[1]).view(-1, 1, 1)
+            f = f * std + mean
+        t = (f.clamp(0.0, 1.0) * 255.0).round().to(torch.uint8)
+    if t.shape[0] == 1:
+        return t[0].numpy()
+    return t[:3].permute(1, 2, 0).contiguous().numpy()
+
+
+@dataclass(frozen=True, slots=True)
+class ChannelStat:
+    channel: str
+    mean: float
+    std: float
+    min: float
+    max: float
+
+
+def channel_stats(x: torch.Tensor) -> tuple[ChannelStat, ...]:
+    f = x.detach().as_subclass(torch.Tensor).float().flatten(1)
+    names = ("R", "G", "B") if f.shape[0] == 3 else tuple(f"c{i}" for i in range(f.shape[0]))
+    return tuple(
+        ChannelStat(
+            names[c],
+            float(f[c].mean()),
+            float(f[c].std(unbiased=False)),
+            float(f[c].min()),
+            float(f[c].max()),
+        )
+        for c in range(f.shape[0])
+    )
+
+
+def histogram_figure(x: torch.Tensor, *, title: str, bins: int = 64) -> Any:
+    """Per-channel histograms of a tensor's values (counted here with numpy, drawn as lines)."""
+    import plotly.graph_objects as go
+
+    f = x.detach().as_subclass(torch.Tensor).float().flatten(1).numpy()
+    lo, hi = float(f.min()), float(f.max())
+    if math.isclose(lo, hi):
+        lo, hi = lo - 0.5, hi + 0.5
+    edges = np.linspace(lo, hi, bins + 1)
+    centers = (edges[:-1] + edges[1:]) / 2
+    colors = (PALETTE[0], PALETTE[2], PALETTE[1]) if f.shape[0] == 3 else PALETTE
+    names = ("R", "G", "B") if f.shape[0] == 3 else tuple(f"c{i}" for i in range(f.shape[0]))
+    fig = go.Figure()
+    for c in range(f.shape[0]):
+        counts, _ = np.histogram(f[c], bins=edges)
+        fig.add_trace(
+            go.Scatter(
+                x=centers,
+                y=counts,
+                mode="lines",
+                line={"color": colors[c % len(colors)], "width": 2, "shape": "hvh"},
+                name=names[c],
+                fill="tozeroy",
+                opacity=0.5,
+            )
+        )
+    fig.add_vline(x=0.0, line={"color": "#888", "dash": "dot", "width": 1})
+    fig.update_layout(
+        **base_layout(
+            title={"text": title, "font": {"size": 14}},
+            height=300,
+            xaxis_title="value",
+            yaxis_title="pixels",
+            legend={"orientation": "h", "y": 1.12, "x": 1, "xanchor": "right"},
+        )
+    )
+    return fig
