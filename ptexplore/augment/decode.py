@@ -269,7 +269,7 @@ def decode_image_bytes(
                 f"Preview copy: resized {w}×{h} → {want[0]}×{want[1]} (antialiased) for speed."
             )
             rgb = np.asarray(small, dtype=np.uint8)
-    pixels = torch.from_numpy(np.ascontiguousarray(rgb)).permute(2, 0, 1).contiguous()
+    pixels = torch.from_numpy(np.require(rgb, requirements=["W"])).permute(2, 0, 1).contiguous()
     return DecodedImage(
         pixels=pixels,
         name=name,
