@@ -8,7 +8,7 @@ def test_landing_renders_a_card_per_page() -> None:
     at = open_page()
     assert not at.exception
     assert at.title[0].value.startswith("🔦 ptexplore")
-    links = [el.proto.page for el in at.get("page_link")]
+    links = [el.proto.page for el in at.main.get("page_link")]
     assert len(links) == len(PAGES)
     for page in PAGES:
         assert (ROOT / page.file).is_file(), page.file

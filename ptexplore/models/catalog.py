@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
@@ -80,7 +81,9 @@ def _first_paragraph(obj: Any) -> str:
     """The first paragraph of a docstring, on one line."""
     doc = (getattr(obj, "__doc__", None) or "").strip()
     paragraph = doc.split("\n\n", 1)[0]
-    return " ".join(line.strip() for line in paragraph.splitlines())
+    text = " ".join(line.strip() for line in paragraph.splitlines())
+    # reStructuredText links `Title <url>`__ → Title
+    return re.sub(r"`([^`<]+?)\s*<[^>]+>`_+", r"\1", text).replace("``", "")
 
 
 @functools.cache

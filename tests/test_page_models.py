@@ -1,0 +1,88 @@
+"""AppTest: the model explorer renders and its main interactions give the real numbers."""
+
+from __future__ import annotations
+
+from streamlit.testing.v1 import AppTest
+
+from tests.conftest import open_page
+
+PAGE = "pages/3_Model_Explorer.py"
+
+
+def _metric(at: AppTest, label: str) -> str:
+    return next(str(m.value) for m in at.metric if m.label == label)
+
+
+def _tree_caption(at: AppTest) -> str:
+    return next(str(c.value) for c in at.caption if str(c.value).startswith("Showing "))
+
+
+def test_example_model_renders_with_real_counts() -> None:
+    at = open_page(PAGE)
+    assert not at.exception and not at.error
+    assert at.selectbox(key="models.model").value == "example:Model"
+    assert _metric(at, "Total parameters") == "260,160"
+    assert _metric(at, "Modules") == "8"
+    assert _metric(at, "modules()") == "8 items"
+    assert _metric(at, "children()") == "4 items"
+    assert _metric(at, "output") == "[1, 128, 10, 10]"
+    html = at.get("html")[0].proto.body
+    assert "features" in html and "conv3" in html
+
+
+def test_resnet18_then_vit_b_16_changes_totals_and_macs() -> None:
+    at = open_page(PAGE)
+    at.selectbox(key="models.model").set_value("resnet18").run()
+    assert not at.exception and not at.error
+    assert _metric(at, "Total parameters") == "11,689,512"
+    assert any("1.814 GMACs" in s.value and "equal ✓" in s.value for s in at.success)
+    at.selectbox(key="models.model").set_value("vit_b_16").run()
+    assert not at.exception and not at.error
+    assert _metric(at, "Total parameters") == "86,567,656"
+    assert _metric(at, "MACs") == "17.56 G"
+    assert at.number_input(key="models.side").value == 224
+
+
+def test_filter_conv_narrows_the_tree() -> None:
+    at = open_page(PAGE)
+    assert _tree_caption(at).startswith("Showing 8 of 8 modules")
+    at.text_input(key="models.filter").set_value("conv").run()
+    assert not at.exception
+    assert _tree_caption(at).startswith("Showing 6 of 8 modules · 4 match 'conv'")
+    html = at.get("html")[0].proto.body
+    assert "<mark>conv</mark>1" in html and "maxpool1" not in html
+    at.text_input(key="models.filter").set_value("zzz").run()
+    assert any("No module name contains 'zzz'" in w.value for w in at.warning)
+
+
+def test_freeze_and_num_classes() -> None:
+    at = open_page(PAGE)
+    at.selectbox(key="models.model").set_value("resnet18").run()
+    at.number_input(key="models.num_classes").set_value(10).run()
+    assert _metric(at, "Total parameters") == "11,181,642"
+    at.multiselect(key="models.freeze").set_value(["conv1", "layer1"]).run()
+    assert not at.exception
+    assert _metric(at, "Frozen") == f"{9408 + 147968:,}"
+    assert _metric(at, "Trainable") == f"{11_181_642 - 9408 - 147968:,}"
+
+
+def test_bad_input_size_is_one_sentence_not_a_traceback() -> None:
+    at = open_page(PAGE)
+    at.selectbox(key="models.model").set_value("vit_b_16").run()
+    at.number_input(key="models.side").set_value(200).run()
+    assert not at.exception
+    assert any("refused an input of shape [1, 3, 200, 200]" in e.value for e in at.error)
+    # the rest of the page keeps working
+    assert _metric(at, "Total parameters") == "86,567,656"
+
+
+def test_iterator_choice_and_parameter_values() -> None:
+    at = open_page(PAGE)
+    at.radio(key="models.iterator").set_value("named_children()").run()
+    codes = [c.value for c in at.code]
+    assert any(c.startswith("0 - ('conv1', Conv2d(3, 64") for c in codes)
+    at.selectbox(key="models.param").set_value("features.conv3.weight").run()
+    assert not at.exception
+    assert any(
+        "features.conv3.weight" in m.value and "[128, 64, 3, 3]" in m.value for m in at.markdown
+    )
