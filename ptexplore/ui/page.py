@@ -27,16 +27,22 @@ def page_setup(page: PageInfo) -> None:
         initial_sidebar_state="expanded",
     )
     configure_torch()
-    with st.sidebar, st.expander("About ptexplore", expanded=False):
-        import torch
-        import torchvision
+    import torch
+    import torchvision
 
-        st.markdown(
-            "Every number and picture here is computed live by real "
-            f"torch {torch.__version__} / torchvision {torchvision.__version__} code "
-            "running on this server — nothing is simulated."
-        )
-        st.caption(f"{len(PAGES)} pages · CUDA available: {torch.cuda.is_available()}")
+    with st.sidebar:
+        st.markdown("### 🔦 ptexplore")
+        st.page_link(HOME.file, label="Home", icon=HOME.icon)
+        for i, p in enumerate(PAGES, start=1):
+            st.page_link(p.file, label=f"{i}. {p.title}", icon=p.icon)
+        st.divider()
+        with st.expander("About ptexplore", expanded=False):
+            st.markdown(
+                "Every number and picture here is computed live by real "
+                f"torch {torch.__version__} / torchvision {torchvision.__version__} code "
+                "running on this server — nothing is simulated."
+            )
+            st.caption(f"{len(PAGES)} pages · CUDA available: {torch.cuda.is_available()}")
 
 
 def persistent(name: str, default: Any) -> str:
