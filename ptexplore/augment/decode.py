@@ -238,10 +238,8 @@ def decode_image_bytes(
     if n_frames > 1:
         im.seek(0)
         notes.append(f"{fmt} with {n_frames} frames: only the first frame is used.")
-    orientation = int(im.getexif().get(0x0112, 1))
     stored_w, stored_h = im.size
     _check_geometry(stored_w, stored_h, notes)
-    original_size = (stored_h, stored_w) if orientation in {5, 6, 7, 8} else (stored_w, stored_h)
 
     target: tuple[int, int] | None = None
     if max_short_side is not None and min(stored_w, stored_h) > max_short_side:
@@ -255,6 +253,12 @@ def decode_image_bytes(
                     f"(draft mode) — {stored_w}×{stored_h} → {im.size[0]}×{im.size[1]}."
                 )
     _load(im)
+    try:
+        orientation = int(im.getexif().get(0x0112, 1))
+    except (OSError, SyntaxError, ValueError, TypeError):
+        orientation = 1
+        notes.append("The EXIF block is unreadable: orientation left as stored.")
+    original_size = (stored_h, stored_w) if orientation in {5, 6, 7, 8} else (stored_w, stored_h)
     original_mode = im.mode
     if orientation in _ORIENTATION_TEXT:
         im = ImageOps.exif_transpose(im)
