@@ -163,7 +163,7 @@ def tensor_figure(
             dtick=1 if rows_cells <= 20 else None,
             showgrid=False,
             zeroline=False,
-            showticklabels=ndim >= 2,
+            showticklabels=ndim >= 2 and col == 1,
         )
         fig.update_xaxes(
             row=row,
@@ -171,18 +171,23 @@ def tensor_figure(
             dtick=1 if cols_cells <= 20 else None,
             showgrid=False,
             zeroline=False,
-            side="top",
         )
     panel_h = max(60, min(34 * rows_cells, 420)) + 40
+    height = min(60 + nrows * panel_h, 900)
     fig.update_layout(
         **base_layout(
-            height=min(60 + nrows * panel_h, 900),
+            height=height,
             margin={"l": 30, "r": 10, "t": 50 if len(grids) > 1 else 30, "b": 10},
             coloraxis={
                 "colorscale": SEQUENTIAL_SCALE,
                 "cmin": 0,
                 "cmax": top,
-                "colorbar": {"title": {"text": "memory<br>position"}, "thickness": 12},
+                "colorbar": {
+                    "title": {"text": "memory<br>position"},
+                    "thickness": 12,
+                    "lenmode": "pixels",
+                    "len": max(height - 60, 80),
+                },
             },
             showlegend=False,
         )
@@ -201,11 +206,13 @@ class StorageRow:
 
 def storage_figure(rows: Sequence[StorageRow]) -> go.Figure:
     """Each storage as one row of cells, coloured by position; unread cells greyed."""
+    row_h, gap, top_m, bottom_m = 70, 70, 40, 30
+    height = top_m + bottom_m + len(rows) * row_h + (len(rows) - 1) * gap
     fig = make_subplots(
         rows=len(rows),
         cols=1,
         subplot_titles=[r.label for r in rows],
-        vertical_spacing=0.35 / max(len(rows), 1) if len(rows) > 1 else 0.0,
+        vertical_spacing=gap / (height - top_m - bottom_m) if len(rows) > 1 else 0.0,
     )
     for i, row in enumerate(rows, start=1):
         st = row.storage
@@ -266,8 +273,8 @@ def storage_figure(rows: Sequence[StorageRow]) -> go.Figure:
     top = max(max(len(r.storage.values) for r in rows) - 1, 1)
     fig.update_layout(
         **base_layout(
-            height=40 + 110 * len(rows),
-            margin={"l": 20, "r": 10, "t": 40, "b": 20},
+            height=height,
+            margin={"l": 20, "r": 10, "t": top_m, "b": bottom_m},
             coloraxis={
                 "colorscale": SEQUENTIAL_SCALE,
                 "cmin": 0,

@@ -1,0 +1,354 @@
+"""Streamlit rendering for the view()/reshape lab (widgets → LabConfig, results → screen)."""
+
+from __future__ import annotations
+
+import math
+
+import streamlit as st
+
+from ptexplore.pages import VIEW
+from ptexplore.ui.page import seed_input
+from ptexplore.view import (
+    Fill,
+    LabConfig,
+    LabResult,
+    Method,
+    PreOp,
+    Sharing,
+    StorageRow,
+    TensorFacts,
+    cells_reading,
+    parse_permutation,
+    parse_source_shape,
+    parse_target_shape,
+    storage_figure,
+    tensor_figure,
+)
+from ptexplore.view.figures import MAX_PANELS, panel_count
+from ptexplore.view.lab import MAX_STEP, unravel
+
+K = VIEW.key
+#: session_state slot holding this learner's writes, tied to the config they were made for.
+WRITES = f"{K}._writes"
+
+DEFAULT_SOURCE = "2, 3, 4"
+DEFAULT_TARGET = "4, -1"
+
+METHOD_LABELS = {
+    Method.VIEW: "x.view(shape)",
+    Method.RESHAPE: "x.reshape(shape)",
+    Method.FLATTEN: "x.flatten(start_dim)",
+    Method.UNSQUEEZE: "x.unsqueeze(dim)",
+    Method.SQUEEZE: "x.squeeze(dim)",
+    Method.VIEW_FLAT: "x.view(-1)",
+}
+
+
+def controls() -> LabConfig:
+    """Draw every input widget, then parse them (errors raise InputError after drawing)."""
+    c1, c2, c3 = st.columns(3, gap="large")
+    with c1:
+        st.markdown("**1 · Source** `base` → `x`")
+        src_text = st.text_input(
+            "Source shape",
+            value=DEFAULT_SOURCE,
+            key=f"{K}.source_shape",
+            help="Integers separated by commas, at most 6 dims and 10,000 elements.",
+        )
+        fill = Fill(
+            st.radio(
+                "Values in memory",
+                [f.value for f in Fill],
+                horizontal=True,
+                key=f"{K}.fill",
+                format_func=lambda v: {
+                    "arange": "torch.arange(n)",
+                    "random": "random ints (seeded)",
+                }[v],
+            )
+        )
+    with c2:
+        st.markdown("**2 · Before the reshape**")
+        op = PreOp(
+            st.selectbox(
+                "Operation on x",
+                [o.value for o in PreOp],
+                key=f"{K}.op",
+                format_func=lambda v: PreOp(v).label,
+            )
+        )
+        perm_text = ""
+        step = 2
+        if op is PreOp.PERMUTE:
+            perm_text = st.text_input(
+                "permute order (empty = reverse all dims)",
+                value="",
+                key=f"{K}.perm",
+                placeholder="e.g. 2, 0, 1",
+            )
+        elif op is PreOp.SLICE:
+            step = int(
+                st.number_input(
+                    "step", min_value=1, max_value=MAX_STEP, value=2, step=1, key=f"{K}.step"
+                )
+            )
+    with c3:
+        st.markdown("**3 · The call** `y = …`")
+        method = Method(
+            st.selectbox(
+                "Method",
+                [m.value for m in Method],
+                key=f"{K}.method",
+                format_func=lambda v: METHOD_LABELS[Method(v)],
+            )
+        )
+        target_text = DEFAULT_TARGET
+        dim = 0
+        if method.takes_shape:
+            target_text = st.text_input(
+                "Target shape (at most one -1)",
+                value=DEFAULT_TARGET,
+                key=f"{K}.shape",
+                help="-1 means: torch infers this size from the element count.",
+            )
+        elif method.takes_dim:
+            dim = int(
+                st.number_input(
+                    "start_dim" if method is Method.FLATTEN else "dim",
+                    min_value=-8,
+                    max_value=7,
+                    value=0,
+                    step=1,
+                    key=f"{K}.dim",
+                    help="torch checks the range itself; out-of-range dims show its message.",
+                )
+            )
+    seed = seed_input(VIEW) if fill is Fill.RANDOM else 0
+    shape = parse_source_shape(src_text)
+    perm = parse_permutation(perm_text, len(shape)) if perm_text.strip() else None
+    target = parse_target_shape(target_text) if method.takes_shape else (-1,)
+    return LabConfig(
+        source_shape=shape,
+        op=op,
+        perm=perm,
+        step=step,
+        method=method,
+        target=target,
+        dim=dim,
+        fill=fill,
+        seed=seed,
+    )
+
+
+def current_writes(config: LabConfig) -> list[tuple[int, int]]:
+    """This learner's writes for ``config`` (a new config starts from a fresh tensor)."""
+    state = st.session_state.get(WRITES)
+    if not isinstance(state, dict) or state.get("config") != repr(config):
+        state = {"config": repr(config), "writes": []}
+        st.session_state[WRITES] = state
+    writes: list[tuple[int, int]] = state["writes"]
+    return writes
+
+
+def _add_write() -> None:
+    state = st.session_state.get(WRITES)
+    if isinstance(state, dict):
+        pos = int(st.session_state.get(f"{K}.write_at", 0))
+        value = int(st.session_state.get(f"{K}.write_value", 100))
+        state["writes"] = [*state["writes"], (pos, value)]
+
+
+def _reset_writes() -> None:
+    state = st.session_state.get(WRITES)
+    if isinstance(state, dict):
+        state["writes"] = []
+
+
+def verdict(result: LabResult) -> None:
+    """The one-line answer: view (shared), copy, or torch's refusal with the fix."""
+    call = f"`y = {result.call}`"
+    if result.failure is not None:
+        f = result.failure
+        st.error(
+            f"{call} **failed** — torch says: `{f.kind}: {f.message}`\n\n"
+            f"{f.lesson}\n\n**Fix:** {f.fix}",
+            icon="🚫",
+        )
+    elif result.sharing is Sharing.COPY:
+        st.warning(f"{call} → **{result.verdict}**.", icon="📄")
+    else:
+        st.success(f"{call} → **{result.verdict}**.", icon="🔗")
+    if result.inference is not None:
+        inf = result.inference
+        if inf.value is not None:
+            st.info(
+                f"**How -1 was inferred:** `{inf.text}` → size {inf.value} at index {inf.index}.",
+                icon="🧮",
+            )
+        else:
+            st.info(f"**Why -1 cannot be inferred:** {inf.text}.", icon="🧮")
+
+
+def _fmt_ptr(p: int) -> str:
+    return hex(p)
+
+
+def tensor_metrics(facts: TensorFacts, *, name: str, ref: TensorFacts | None = None) -> None:
+    """shape / stride / storage_offset / is_contiguous / data_ptr as st.metric."""
+    a, b, c = st.columns(3)
+    a.metric(f"{name}.shape", str(tuple(facts.shape)))
+    b.metric(f"{name}.stride()", str(tuple(facts.stride)))
+    c.metric(f"{name}.storage_offset()", str(facts.storage_offset))
+    d, e = st.columns([1, 2])
+    d.metric(f"{name}.is_contiguous()", str(facts.is_contiguous))
+    delta: str | None = None
+    if ref is not None:
+        if facts.storage_ptr != ref.storage_ptr:
+            delta = "new storage (copy)"
+        elif facts.data_ptr == ref.data_ptr:
+            delta = "same as x.data_ptr()"
+        else:
+            diff = facts.data_ptr - ref.data_ptr
+            delta = f"x.data_ptr() {diff:+d} bytes (same storage)"
+    e.metric(
+        f"{name}.data_ptr()",
+        _fmt_ptr(facts.data_ptr),
+        delta=delta,
+        delta_color="off",
+        delta_arrow="off",
+        help=f"= storage start {_fmt_ptr(facts.storage_ptr)} + storage_offset × "
+        f"{facts.element_size} bytes",
+    )
+
+
+def tensor_grid(facts: TensorFacts, *, name: str, written: frozenset[int], key: str) -> None:
+    fig = tensor_figure(facts, name=name, written=written)
+    st.plotly_chart(fig, key=key, config={"displayModeBar": False})
+    st.code(f">>> {name}\n{facts.text}", language="python")
+    n = panel_count(facts)
+    if n > MAX_PANELS:
+        st.caption(f"Showing the first {MAX_PANELS} of {n} panels ({name}[…, :, :]).")
+
+
+def side_by_side(result: LabResult) -> None:
+    left, right = st.columns(2, gap="large")
+    shared = result.sharing in (Sharing.SAME_PTR, Sharing.SAME_STORAGE)
+    with left:
+        st.markdown(f"#### Source `x = {result.source_expr}`")
+        tensor_metrics(result.source, name="x")
+        tensor_grid(
+            result.source,
+            name="x",
+            written=result.written_positions if shared else frozenset(),
+            key=f"{K}.source_grid",
+        )
+    with right:
+        st.markdown(f"#### Result `y = {result.call}`")
+        if result.result is None:
+            st.warning("No `y`: torch raised instead of returning a tensor (see above).")
+        else:
+            tensor_metrics(result.result, name="y", ref=result.source)
+            tensor_grid(
+                result.result, name="y", written=result.written_positions, key=f"{K}.result_grid"
+            )
+
+
+def storage_rows(result: LabResult) -> None:
+    cfg = result.config
+    shared = result.sharing in (Sharing.SAME_PTR, Sharing.SAME_STORAGE)
+    origin = (
+        "a fresh copy made by .contiguous()"
+        if cfg.op is PreOp.CONTIGUOUS
+        else f"base, {math.prod(cfg.source_shape)} elements"
+    )
+    grey = "" if all(result.source.storage.used) else " — grey cells are not read by x"
+    rows = [
+        StorageRow(
+            f"storage of x ({origin}){grey}",
+            result.source.storage,
+            result.written_positions if shared else frozenset(),
+        )
+    ]
+    if result.result is not None and not shared:
+        rows.append(
+            StorageRow(
+                f"new storage of y (copied by {result.call})",
+                result.result.storage,
+                result.written_positions,
+            )
+        )
+    st.markdown("#### Memory: the storage, one row, same colours")
+    st.plotly_chart(storage_figure(rows), key=f"{K}.storage", config={"displayModeBar": False})
+    st.caption(
+        "Colour = the element's position in memory (its storage index "
+        "`storage_offset + Σ index·stride`). Read a grid left→right, top→bottom: a smooth "
+        "gradient means memory is read in order (contiguous); jumps mean the strides skip "
+        "around. A view re-reads the same storage; a copy gets a new one, laid out in order."
+    )
+
+
+def write_box(result: LabResult) -> None:
+    """The button that writes through ``y`` (into session-local tensors)."""
+    y = result.result
+    with st.container(border=True):
+        st.markdown("#### ✍️ Write through `y` — does `x` change?")
+        if y is None:
+            st.caption("Nothing to write into: y does not exist.")
+            return
+        a, b, c, d = st.columns([2, 2, 2, 1], vertical_alignment="bottom")
+        pos = int(
+            a.number_input(
+                f"position in y (reading order, 0…{y.numel - 1})",
+                min_value=0,
+                max_value=max(y.numel - 1, 0),
+                value=min(1, y.numel - 1),
+                step=1,
+                key=f"{K}.write_at",
+            )
+        )
+        b.number_input("value", value=100, step=1, key=f"{K}.write_value")
+        idx = ", ".join(map(str, unravel(pos, y.shape))) or "..."
+        c.button(f"Write y[{idx}] = value", key=f"{K}.write", on_click=_add_write, type="primary")
+        d.button("Reset", key=f"{K}.reset", on_click=_reset_writes, disabled=not result.writes)
+        if result.writes:
+            hits = cells_reading(result.source, result.written_positions)
+            if result.sharing is Sharing.COPY:
+                st.markdown(
+                    f"Wrote {len(result.writes)} value(s) into `y`: **x is unchanged** — y has "
+                    "its own storage, so the write never reaches x."
+                )
+            else:
+                shown = ", ".join(f"`x[{i}]` = {v}" for i, v in hits[:8])
+                more = f" (+{len(hits) - 8} more)" if len(hits) > 8 else ""
+                st.markdown(
+                    f"Wrote {len(result.writes)} value(s) into `y`: **x changed too** — "
+                    f"{shown}{more}. Same memory, two shapes."
+                )
+
+
+def numpy_note(result: LabResult) -> None:
+    npy = result.numpy
+    live = ""
+    if npy is not None and npy.call:
+        if npy.error is not None:
+            live = f" Live, on `a = x.numpy()`: `{npy.call}` → ValueError: {npy.error}."
+        else:
+            live = (
+                f" Live, on `a = x.numpy()`: `{npy.call}` → shape {npy.shape}, "
+                f"`np.shares_memory` = **{npy.shares_memory}**."
+            )
+    st.markdown(
+        "**numpy analogy.** `x.view(shape)` is like `np.reshape(a, shape)` *when numpy can "
+        "return a view*; `x.reshape(shape)` is `np.reshape` exactly (a view when possible, "
+        "otherwise a copy). It is **not** `np.resize`, which changes the element count by "
+        "repeating or cutting the data." + live
+    )
+
+
+def render(result: LabResult) -> None:
+    """Everything below the controls, in page order."""
+    verdict(result)
+    side_by_side(result)
+    storage_rows(result)
+    write_box(result)
+    numpy_note(result)

@@ -1,0 +1,128 @@
+"""AppTest: the view()/reshape lab page, driven through its widgets (no browser)."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from tests.conftest import open_page
+
+PAGE = "pages/2_View_Reshape_Lab.py"
+
+
+def _metrics(at: AppTest) -> dict[str, str]:
+    return {m.label: m.value for m in at.metric}
+
+
+def _chart(at: AppTest, key: str) -> dict[str, object]:
+    for el in at.get("plotly_chart"):
+        if key in el.proto.id:
+            spec: dict[str, object] = json.loads(el.proto.spec)
+            return spec
+    raise AssertionError(f"no plotly chart with key {key}")
+
+
+@pytest.fixture(scope="module")
+def at() -> AppTest:
+    app = open_page(PAGE)
+    assert not app.exception, [e.value for e in app.exception]
+    return app
+
+
+def test_3x2_to_2_minus_1(at: AppTest) -> None:
+    at.text_input(key="view.source_shape").set_value("3, 2").run()
+    at.selectbox(key="view.op").set_value("none").run()
+    at.selectbox(key="view.method").set_value("view").run()
+    at.text_input(key="view.shape").set_value("2, -1").run()
+    assert not at.exception
+    codes = [c.value for c in at.code]
+    assert ">>> y\ntensor([[0, 1, 2],\n        [3, 4, 5]])" in codes
+    m = _metrics(at)
+    assert m["x.shape"] == "(3, 2)" and m["x.stride()"] == "(2, 1)"
+    assert m["y.shape"] == "(2, 3)" and m["y.stride()"] == "(3, 1)"
+    assert m["y.storage_offset()"] == "0" and m["y.is_contiguous()"] == "True"
+    assert m["y.data_ptr()"] == m["x.data_ptr()"]
+    assert "shares storage with the source: same data_ptr" in at.success[0].value
+    assert "`6 / 2 = 3`" in at.info[0].value
+    # the result grid is the real tensor: values as cell text, memory positions as colour
+    fig = _chart(at, "result_grid")
+    heat = [t for t in fig["data"] if t["type"] == "heatmap"]  # type: ignore[index]
+    assert heat[0]["text"] == [["0", "1", "2"], ["3", "4", "5"]]
+    assert heat[0]["z"] == [[0, 1, 2], [3, 4, 5]]
+    # the code panel is the code for what is on screen
+    assert any("y = x.view(2, -1)" in c and "base = torch.arange(6)" in c for c in codes)
+
+
+def test_write_into_view_changes_source(at: AppTest) -> None:
+    at.text_input(key="view.source_shape").set_value("3, 2").run()
+    at.selectbox(key="view.op").set_value("none").run()
+    at.selectbox(key="view.method").set_value("view").run()
+    at.text_input(key="view.shape").set_value("2, -1").run()
+    at.number_input(key="view.write_at").set_value(4).run()
+    at.number_input(key="view.write_value").set_value(100).run()
+    at.button(key="view.write").click().run()
+    assert not at.exception
+    codes = [c.value for c in at.code]
+    assert ">>> y\ntensor([[  0,   1,   2],\n        [  3, 100,   5]])" in codes
+    assert ">>> x\ntensor([[  0,   1],\n        [  2,   3],\n        [100,   5]])" in codes
+    assert any("x changed too" in md.value and "`x[2, 0]` = 100" in md.value for md in at.markdown)
+    assert any("y[1, 1] = 100  # write through y" in c for c in codes)
+    storage = _chart(at, "storage")
+    coloured = [t for t in storage["data"] if t["type"] == "heatmap"][-1]  # type: ignore[index]
+    assert coloured["text"][0][4] == "100"
+    # a fresh session never sees this learner's write
+    other = open_page(PAGE)
+    other.text_input(key="view.source_shape").set_value("3, 2").run()
+    other.text_input(key="view.shape").set_value("2, -1").run()
+    assert ">>> y\ntensor([[0, 1, 2],\n        [3, 4, 5]])" in [c.value for c in other.code]
+    at.button(key="view.reset").click().run()
+    assert ">>> y\ntensor([[0, 1, 2],\n        [3, 4, 5]])" in [c.value for c in at.code]
+
+
+def test_transposed_view_error_then_reshape_copy(at: AppTest) -> None:
+    at.text_input(key="view.source_shape").set_value("3, 2").run()
+    at.selectbox(key="view.op").set_value("transpose").run()
+    at.selectbox(key="view.method").set_value("view").run()
+    at.text_input(key="view.shape").set_value("6").run()
+    assert not at.exception
+    assert len(at.error) == 1
+    err = at.error[0].value
+    assert "view size is not compatible with input tensor's size and stride" in err
+    assert "Use .reshape(...) instead." in err
+    assert "`x.reshape(6)`" in err and "`x.contiguous().view(6)`" in err
+    assert _metrics(at)["x.is_contiguous()"] == "False"
+    assert "y.shape" not in _metrics(at)
+
+    at.selectbox(key="view.method").set_value("reshape").run()
+    assert not at.exception and not at.error
+    assert "copied: new storage" in at.warning[0].value
+    m = _metrics(at)
+    assert m["y.data_ptr()"] != m["x.data_ptr()"]
+    assert m["y.is_contiguous()"] == "True" and m["x.stride()"] == "(1, 2)"
+    assert ">>> y\ntensor([0, 2, 4, 1, 3, 5])" in [c.value for c in at.code]
+    # writing into the copy leaves x alone
+    at.number_input(key="view.write_at").set_value(0).run()
+    at.button(key="view.write").click().run()
+    assert any("x is unchanged" in md.value for md in at.markdown)
+    assert ">>> x\ntensor([[0, 2, 4],\n        [1, 3, 5]])" in [c.value for c in at.code]
+
+
+def test_bad_inputs_show_messages_not_tracebacks(at: AppTest) -> None:
+    at.selectbox(key="view.op").set_value("none").run()
+    at.selectbox(key="view.method").set_value("view").run()
+    at.text_input(key="view.source_shape").set_value("2, 3, 4").run()
+    at.text_input(key="view.shape").set_value("5, 5").run()
+    assert not at.exception
+    assert "shape '[5, 5]' is invalid for input of size 24" in at.error[0].value
+    at.text_input(key="view.shape").set_value("-1, -1").run()
+    assert not at.exception
+    assert "only one dimension can be inferred" in at.error[0].value
+    at.text_input(key="view.shape").set_value("2.5").run()
+    assert "not a whole number" in at.error[0].value
+    at.text_input(key="view.source_shape").set_value("1000, 1000").run()
+    assert not at.exception and "at most 10,000" in at.error[0].value
+    at.text_input(key="view.source_shape").set_value("2, 3, 4").run()
+    at.text_input(key="view.shape").set_value("2, -1, 4").run()
+    assert "`24 / (2·4) = 3`" in at.info[0].value
