@@ -88,7 +88,7 @@ def _on_import() -> None:
 
 
 # ------------------------------------------------------------------------------ images
-left, right = st.columns([1, 2.3], gap="large")
+left, right = st.columns([1.15, 2.2], gap="large")
 with left:
     st.subheader("Images")
     uploads = st.file_uploader(

@@ -256,6 +256,7 @@ _HINTS: tuple[tuple[str, str, str], ...] = (
     ("RandomPosterize", "", "Posterize works on uint8 only: move it before ToDtype."),
     ("RandomEqualize", "", "Equalize works on uint8 only: move it before ToDtype."),
     ("RandomSolarize", "", "After ToDtype(scale=True) values are 0–1: use a threshold ≤ 1."),
+    ("RandomCrop", "larger than", "Tick pad_if_needed, or crop smaller than the image."),
 )
 
 

@@ -219,18 +219,17 @@ def pipeline_editor() -> Pipeline:
     for i, step in enumerate(pipeline.steps):
         spec = spec_for(step.name)
         with st.container(border=True):
-            head, up, down, rm = st.columns([6, 1, 1, 1], vertical_alignment="center")
             en_key = f"{STEP_PREFIX}{i}.enabled"
             if en_key not in st.session_state:
                 st.session_state[en_key] = step.enabled
-            with head:
-                st.checkbox(
-                    f"**{i + 1}. {step.name}**",
-                    key=en_key,
-                    on_change=_on_enabled,
-                    args=(i, en_key),
-                    help=f"{spec.doc} (untick to disable this step)",
-                )
+            st.checkbox(
+                f"**{i + 1}. {step.name}**",
+                key=en_key,
+                on_change=_on_enabled,
+                args=(i, en_key),
+                help="Untick to disable this step (it stays in the list and the export).",
+            )
+            up, down, rm, _ = st.columns([1, 1, 1, 2], gap="small")
             up.button(
                 "↑",
                 key=f"{STEP_PREFIX}{i}.up",
@@ -238,6 +237,7 @@ def pipeline_editor() -> Pipeline:
                 args=(i, i - 1),
                 disabled=i == 0,
                 help="Move up",
+                width="stretch",
             )
             down.button(
                 "↓",
@@ -246,9 +246,15 @@ def pipeline_editor() -> Pipeline:
                 args=(i, i + 1),
                 disabled=i == n - 1,
                 help="Move down",
+                width="stretch",
             )
             rm.button(
-                "✕", key=f"{STEP_PREFIX}{i}.remove", on_click=_on_remove, args=(i,), help="Remove"
+                "✕",
+                key=f"{STEP_PREFIX}{i}.remove",
+                on_click=_on_remove,
+                args=(i,),
+                help="Remove this step",
+                width="stretch",
             )
             st.caption(spec.doc)
             if spec.params:
