@@ -49,7 +49,7 @@ with report_errors():
     with tab_iter:
         ui.render_iterators(entry, num_classes)
     with tab_params:
-        ui.render_parameters(entry, num_classes, frozen, seed)
+        weights_file = ui.render_parameters(entry, num_classes, frozen, seed)
     with tab_shapes:
         side, batch = ui.side_input(entry)
         shape = shapes.input_shape_for(entry.key, side, batch)
@@ -64,6 +64,7 @@ with report_errors():
             num_classes,
             shape,
             frozen=frozen,
+            weights_file=weights_file,
             name_filter=str(st.session_state.get(f"{MODELS.key}.filter", "")).strip(),
         )
     )

@@ -86,3 +86,32 @@ def test_iterator_choice_and_parameter_values() -> None:
     assert any(
         "features.conv3.weight" in m.value and "[128, 64, 3, 3]" in m.value for m in at.markdown
     )
+
+
+def test_uploaded_state_dict_values_are_shown() -> None:
+    import io
+
+    import torch
+
+    from ptexplore.models import catalog
+
+    real = catalog.build_real("example:Model", seed=11)
+    with torch.no_grad():
+        real.conv1.weight.fill_(0.25)
+    buf = io.BytesIO()
+    torch.save({"state_dict": real.state_dict()}, buf)
+    at = open_page(PAGE)
+    at.radio(key="models.weights").set_value("uploaded file").run()
+    at.file_uploader(key="models.weights_file").set_value(
+        ("weights.pth", buf.getvalue(), "application/octet-stream")
+    ).run()
+    assert not at.exception and not at.error
+    assert _metric(at, "loaded") == "8" and _metric(at, "missing keys") == "0"
+    assert _metric(at, "mean") == "0.25" and _metric(at, "std") == "0"
+    assert any("torch.load('weights.pth'" in c.value for c in at.code)
+    at.file_uploader(key="models.weights_file").set_value(
+        ("junk.pth", b"not a checkpoint", "application/octet-stream")
+    ).run()
+    assert not at.exception
+    assert any("not a checkpoint torch.load" in e.value for e in at.error)
+    assert _metric(at, "output") == "[1, 128, 10, 10]"  # the rest of the page still renders

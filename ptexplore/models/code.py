@@ -12,6 +12,7 @@ def explorer_code(
     *,
     frozen: tuple[str, ...] = (),
     name_filter: str = "",
+    weights_file: str | None = None,
 ) -> str:
     imports, expr = catalog.constructor_code(key, num_classes)
     lines = [
@@ -21,6 +22,12 @@ def explorer_code(
         "",
         f"model = {expr}",
     ]
+    if weights_file is not None:
+        lines += [
+            f"state = torch.load({weights_file!r}, map_location='cpu', weights_only=True)",
+            "result = model.load_state_dict(state, strict=False)",
+            "print('missing:', result.missing_keys, 'unexpected:', result.unexpected_keys)",
+        ]
     for g in frozen:
         lines.append(f"model.{g}.requires_grad_(False)  # freeze")
     lines += [

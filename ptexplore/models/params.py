@@ -143,6 +143,7 @@ def explain_name(model: nn.Module, name: str) -> tuple[NamePart, ...]:
 class ValuesSource(StrEnum):
     FULL_BUILD = "full build"
     OWNER_ONLY = "owner layer only"
+    LOADED = "loaded weights"
 
 
 @dataclass(frozen=True, slots=True)
@@ -198,7 +199,20 @@ def param_values(
     p = dict(model.named_parameters())[name].detach()
     if p.device.type == "meta":  # pragma: no cover - guarded by build_keeping
         raise ModelError(f"Could not materialise {name!r}.")
-    flat = p.reshape(-1).float()
+    return summarize(name, p, seed=seed, source=source, t0=t0, max_values=max_values)
+
+
+def summarize(
+    name: str,
+    tensor: torch.Tensor,
+    *,
+    seed: int,
+    source: ValuesSource,
+    t0: float,
+    max_values: int = 200_000,
+) -> ParamValues:
+    """Statistics and a (seeded random) sample of a real tensor's values."""
+    flat = tensor.detach().reshape(-1).float()
     sample = flat
     if flat.numel() > max_values:
         gen = torch.Generator().manual_seed(seed)
@@ -206,7 +220,7 @@ def param_values(
     std = float(flat.std()) if flat.numel() > 1 else 0.0
     return ParamValues(
         name=name,
-        shape=tuple(p.shape),
+        shape=tuple(tensor.shape),
         values=tuple(float(v) for v in sample.tolist()),
         numel=flat.numel(),
         mean=float(flat.mean()),

@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
+import time
+from pathlib import Path
+
 import pandas as pd
 import streamlit as st
+import torch
+from streamlit.runtime.uploaded_file_manager import UploadedFile
 
-from ptexplore.models import catalog, iterators, params, plots, shapes, tree
+from ptexplore.errors import LessonError
+from ptexplore.models import catalog, iterators, params, plots, shapes, tree, weights
 from ptexplore.models.catalog import InputKind, ModelEntry
+from ptexplore.models.weights import LoadReport, WeightsSource
 from ptexplore.pages import MODELS
-from ptexplore.ui.page import persistent, remember
+from ptexplore.ui.page import persistent, remember, show_error
 
 K = MODELS.key
 DEFAULT_MODEL = "example:Model"
@@ -74,6 +81,19 @@ def cached_explain(key: str, num_classes: int | None, name: str) -> tuple[params
 @st.cache_data(max_entries=64, show_spinner=False)
 def cached_filter(key: str, num_classes: int | None, text: str) -> list[tuple[str, str]]:
     return tree.filter_named_modules(catalog.build_meta(key, num_classes).model, text)
+
+
+@st.cache_resource(max_entries=2, show_spinner="Reading the checkpoint…")
+def _read_file(path: str, mtime: float) -> tuple[dict[str, torch.Tensor], str | None, str | None]:
+    # read-only afterwards: tensors are only ever assigned into private meta builds and read
+    return weights.read_state_dict(Path(path))
+
+
+@st.cache_resource(max_entries=2, show_spinner="Reading the uploaded checkpoint…")
+def _read_upload(
+    file_id: str, size: int, _data: bytes
+) -> tuple[dict[str, torch.Tensor], str | None, str | None]:
+    return weights.read_state_dict(_data)
 
 
 # ---------------------------------------------------------------- sidebar
@@ -207,7 +227,8 @@ def render_iterators(e: ModelEntry, num_classes: int | None) -> None:
 
 def render_parameters(
     e: ModelEntry, num_classes: int | None, frozen: tuple[str, ...], seed: int
-) -> None:
+) -> str | None:
+    """The parameters tab; returns the weights file the values came from, if any."""
     table = cached_param_table(e.key, num_classes, frozen)
     st.dataframe(
         pd.DataFrame(
@@ -238,7 +259,7 @@ def render_parameters(
         names = [r.name for r in table.rows]
         if not names:
             st.info("This model has no parameters.")
-            return
+            return None
         name = st.selectbox("Parameter", names, key=f"{K}.param")
         parts = cached_explain(e.key, num_classes, name)
         st.dataframe(
@@ -249,8 +270,15 @@ def render_parameters(
             hide_index=True,
             width="stretch",
         )
-    v = cached_values(e.key, num_classes, name, seed)
-    st.markdown(f"#### Values of `{name}` — shape {list(v.shape)}, seed {v.seed}")
+    try:
+        v, report = _values(e, num_classes, name, seed, weights_choice(e))
+    except LessonError as err:  # a bad file must not take the rest of the page with it
+        show_error(err)
+        st.caption("Showing the random init instead.")
+        v, report = cached_values(e.key, num_classes, name, seed), None
+    if report is not None:
+        render_load_report(report)
+    st.markdown(f"#### Values of `{name}` — shape {list(v.shape)}")
     m = st.columns(6)
     m[0].metric("mean", f"{v.mean:.4g}")
     m[1].metric("std", f"{v.std:.4g}")
@@ -258,20 +286,134 @@ def render_parameters(
     m[3].metric("max", f"{v.max:.4g}")
     m[4].metric("mean |x|", f"{v.abs_mean:.4g}")
     m[5].metric("zeros", f"{v.zeros_share:.1%}")
-    if v.source is params.ValuesSource.FULL_BUILD:
+    if v.source is params.ValuesSource.LOADED:
+        st.caption(f"Real values read from the checkpoint ({v.seconds * 1000:.0f} ms).")
+    elif v.source is params.ValuesSource.FULL_BUILD:
         st.caption(
-            f"Real values from a normal build after `torch.manual_seed({v.seed})`: the same "
-            f"numbers plain PyTorch gives ({v.seconds * 1000:.0f} ms)."
+            f"Random init: real values from a normal build after `torch.manual_seed({v.seed})`"
+            f" — the same numbers plain PyTorch gives ({v.seconds * 1000:.0f} ms)."
         )
     else:
         st.caption(
-            f"This model is large, so only this tensor (owned by `{v.owner or '(root)'}`) was "
-            "materialised, every other weight stayed on meta. The model's own init code ran on "
-            "it, so the distribution is the real one, but the "
+            f"Random init, seed {v.seed}. This model is large, so only this tensor (owned by "
+            f"`{v.owner or '(root)'}`) was materialised, every other weight stayed on meta. The "
+            "model's own init code ran on it, so the distribution is the real one, but the "
             "random stream differs from a full build, so individual numbers differ "
             f"({v.seconds * 1000:.0f} ms instead of building every layer)."
         )
     st.plotly_chart(plots.values_histogram(v), key=f"{K}.hist")
+    return None if report is None else report.origin
+
+
+def weights_choice(e: ModelEntry) -> tuple[WeightsSource, Path | None, UploadedFile | None]:
+    """The 'Values from' control: random init, the torch hub cache, or an uploaded file."""
+    source = WeightsSource(
+        st.radio(
+            "Values from",
+            [s.value for s in WeightsSource],
+            horizontal=True,
+            key=f"{K}.weights",
+            help="Nothing is downloaded: real weights are used only when you have them.",
+        )
+    )
+    if source is WeightsSource.HUB:
+        path = weights.hub_checkpoint_path(e.key)
+        if path is None:
+            filename = weights.hub_filename(e.key)
+            where = Path(torch.hub.get_dir()) / "checkpoints"
+            st.info(
+                f"No cached weights for {e.label}: torchvision keeps "
+                + (f"`{filename}`" if filename else "its weights")
+                + f" in `{where}` after `weights='DEFAULT'` downloads them once. Nothing is "
+                "downloaded here; showing the random init instead."
+            )
+            return WeightsSource.RANDOM, None, None
+        return source, path, None
+    if source is WeightsSource.UPLOAD:
+        up = st.file_uploader(
+            "A state_dict saved with torch.save (.pth, .pt)",
+            type=["pth", "pt", "bin", "ckpt"],
+            key=f"{K}.weights_file",
+        )
+        if up is None:
+            st.caption("No file yet: showing the random init.")
+            return WeightsSource.RANDOM, None, None
+        return source, None, up
+    return source, None, None
+
+
+def _values(
+    e: ModelEntry,
+    num_classes: int | None,
+    name: str,
+    seed: int,
+    choice: tuple[WeightsSource, Path | None, UploadedFile | None],
+) -> tuple[params.ParamValues, LoadReport | None]:
+    source, path, upload = choice
+    if source is WeightsSource.RANDOM:
+        return cached_values(e.key, num_classes, name, seed), None
+    t0 = time.perf_counter()
+    if path is not None:
+        sd, wrapper, prefix = _read_file(str(path), path.stat().st_mtime)
+        origin = str(path)
+    else:
+        assert upload is not None
+        data = upload.getvalue()
+        sd, wrapper, prefix = _read_upload(upload.file_id, len(data), data)
+        origin = upload.name
+    model, report = weights.load_into_meta(
+        e.key,
+        num_classes,
+        sd,
+        source=source,
+        origin=origin,
+        wrapper_key=wrapper,
+        stripped_prefix=prefix,
+    )
+    tensor = weights.tensor_from(model, name)
+    if tensor is None:
+        st.warning(f"`{name}` was not loaded from the file (see the report): random init shown.")
+        return cached_values(e.key, num_classes, name, seed), report
+    return (
+        params.summarize(name, tensor, seed=seed, source=params.ValuesSource.LOADED, t0=t0),
+        report,
+    )
+
+
+def render_load_report(r: LoadReport) -> None:
+    st.markdown(f"**`model.load_state_dict(sd, strict=False)`** from `{r.origin}`")
+    notes = []
+    if r.wrapper_key:
+        notes.append(f"the file is a checkpoint dict: its weights are under `{r.wrapper_key!r}`")
+    if r.stripped_prefix:
+        notes.append(f"every key started with `{r.stripped_prefix}` (saved from DataParallel)")
+    if notes:
+        st.caption("; ".join(notes) + ".")
+    c = st.columns(4)
+    c[0].metric("loaded", len(r.loaded))
+    c[1].metric("missing keys", len(r.missing))
+    c[2].metric("unexpected keys", len(r.unexpected))
+    c[3].metric("shape mismatches", len(r.mismatched))
+    if r.missing or r.unexpected or r.mismatched:
+        with st.expander("Which keys"):
+            if r.mismatched:
+                st.markdown("Shape mismatches (set aside; strict=False does not skip these):")
+                st.dataframe(
+                    pd.DataFrame(
+                        [(n, str(list(a)), str(list(b))) for n, a, b in r.mismatched],
+                        columns=["name", "model", "file"],
+                    ),
+                    hide_index=True,
+                )
+            if r.missing:
+                st.markdown(
+                    "Missing (keep their random init): "
+                    + ", ".join(f"`{k}`" for k in r.missing[:50])
+                )
+            if r.unexpected:
+                st.markdown(
+                    "Unexpected (ignored): " + ", ".join(f"`{k}`" for k in r.unexpected[:50])
+                )
 
 
 def side_input(e: ModelEntry) -> tuple[int | None, int]:
