@@ -1,0 +1,74 @@
+"""The conversion benchmark: four real paths, equal results, honest medians and plots."""
+
+from __future__ import annotations
+
+import contextlib
+import io
+
+import pytest
+import torch
+
+from ptexplore.errors import InputError
+from ptexplore.tensors import BenchDtype, Path, bench_code, run_benchmark
+from ptexplore.tensors.bench import (
+    MAX_N,
+    MAX_WORK,
+    _convert,
+    effective_repeats,
+    make_arrays,
+    scaling_figure,
+    times_figure,
+)
+
+
+@pytest.mark.parametrize("dtype", list(BenchDtype))
+def test_all_paths_give_equal_tensors(dtype: BenchDtype) -> None:
+    arrays = make_arrays(20, dtype)
+    outs = [_convert(p, arrays) for p in Path]
+    assert all(o.shape == (20, 7, 7, 3) for o in outs)
+    assert all(o.dtype == getattr(torch, dtype.value) for o in outs)
+    assert all(torch.equal(o, outs[0]) for o in outs)
+
+
+def test_run_benchmark_small() -> None:
+    seen: list[float] = []
+    result = run_benchmark(400, 3, BenchDtype.FLOAT32, progress=lambda f, _: seen.append(f))
+    assert [t.path for t in result.timings] == list(Path)
+    assert result.all_equal and result.out_shape == (400, 7, 7, 3)
+    assert result.repeats == 3 and all(len(t.times_s) == 3 for t in result.timings)
+    assert min(t.ratio for t in result.timings) == pytest.approx(1.0)
+    for t in result.timings:
+        assert sorted(t.times_s)[1] == pytest.approx(t.median_s)
+    # The per-element path is the slow one (by far) even at N = 400.
+    assert result.timing(Path.TENSOR_LIST).ratio == result.speedup > 5
+    assert sorted({p.n for p in result.scaling}) == [40, 100, 200, 400]
+    assert len(result.scaling) == 16
+    assert seen == sorted(seen) and seen[-1] == pytest.approx(1.0)
+    assert "CPUs" in result.machine and result.measured_at
+
+
+def test_figures_show_four_bars_and_four_lines() -> None:
+    result = run_benchmark(200, 1, BenchDtype.UINT8)
+    bars = times_figure(result).data[0]
+    assert list(bars.x) == [p.value for p in Path]
+    assert all("×" in label for label in bars.text)
+    fig = scaling_figure(result)
+    assert [tr.name for tr in fig.data] == [p.value for p in Path]
+    assert fig.layout.xaxis.type == "log"
+
+
+def test_repeats_are_capped_and_n_validated() -> None:
+    assert effective_repeats(MAX_N, 5) == MAX_WORK // MAX_N
+    assert effective_repeats(1000, 5) == 5
+    with pytest.raises(InputError):
+        run_benchmark(MAX_N + 1, 1)
+    with pytest.raises(InputError):
+        run_benchmark(10, 0)
+
+
+def test_bench_code_runs_and_asserts_equality() -> None:
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        exec(bench_code(30, BenchDtype.FLOAT64, 1), {})
+    lines = out.getvalue().strip().splitlines()
+    assert [line.split()[0] for line in lines] == [p.value for p in Path]

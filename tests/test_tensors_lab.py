@@ -1,0 +1,234 @@
+"""Sharing verdicts of every bridge, checked against np.shares_memory and data_ptr."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from ptexplore.errors import InputError, LessonError
+from ptexplore.tensors import (
+    Action,
+    Bridge,
+    Hop,
+    LabSpec,
+    Layout,
+    NpDtype,
+    Verdict,
+    changed_mask,
+    code_for,
+    cuda_available,
+    id_lesson,
+    new_lab,
+    parse_shape,
+    sharing_report,
+    tensor_to_numpy,
+)
+
+NUMERIC = [NpDtype.FLOAT64, NpDtype.FLOAT32, NpDtype.FLOAT16, NpDtype.INT64, NpDtype.UINT8]
+SHARING_BRIDGES = {Bridge.FROM_NUMPY, Bridge.AS_TENSOR, Bridge.NUMPY_BACK}
+
+
+def expected_shared(bridge: Bridge, dtype: NpDtype) -> bool:
+    if bridge is Bridge.AS_TENSOR_F32:
+        return dtype is NpDtype.FLOAT32  # shares only when no dtype conversion is needed
+    return bridge in SHARING_BRIDGES
+
+
+@pytest.mark.parametrize("dtype", NUMERIC)
+@pytest.mark.parametrize("bridge", list(Bridge))
+def test_verdict_matches_shares_memory_and_data_ptr(bridge: Bridge, dtype: NpDtype) -> None:
+    lab = new_lab(LabSpec(shape=(3, 4), dtype=dtype, bridge=bridge))
+    rep = lab.report()
+    truth = bool(np.shares_memory(lab.a, lab.t.numpy()))
+    assert rep.shares_memory is truth
+    assert rep.same_ptr is (lab.t.data_ptr() == lab.a.__array_interface__["data"][0])
+    assert rep.verdict is (Verdict.SHARED if truth else Verdict.SEPARATE)
+    assert truth is expected_shared(bridge, dtype)
+    assert rep.np_id == id(lab.a) and rep.t_id == id(lab.t)
+    # Mutating numpy shows up in the tensor exactly when they share.
+    record = lab.apply(Action.NP_IADD)
+    assert record.a_changed and record.followed is truth
+    np.testing.assert_array_equal(lab.t.numpy() == lab.a, np.full((3, 4), truth))
+
+
+def test_float64_default_stays_float64() -> None:
+    lab = new_lab(LabSpec())
+    rep = lab.report()
+    assert (rep.np_dtype, rep.torch_dtype) == ("float64", "torch.float64")
+    assert rep.np_strides_bytes == (32, 8) and rep.t_strides_elements == (4, 1)
+    assert rep.np_itemsize == rep.t_element_size == 8
+    assert rep.same_ptr and rep.shares_memory
+
+
+def test_as_tensor_with_other_dtype_copies_float64() -> None:
+    lab = new_lab(LabSpec(bridge=Bridge.AS_TENSOR_F32))
+    rep = lab.report()
+    assert rep.torch_dtype == "torch.float32" and rep.verdict is Verdict.SEPARATE
+    assert not rep.same_ptr
+
+
+@pytest.mark.parametrize(
+    ("action", "numpy_side"),
+    [
+        (Action.NP_IADD, True),
+        (Action.NP_FILL, True),
+        (Action.NP_SET, True),
+        (Action.T_ADD, False),
+        (Action.T_SET, False),
+    ],
+)
+@pytest.mark.parametrize("bridge", [Bridge.FROM_NUMPY, Bridge.TENSOR, Bridge.CLONE])
+def test_each_action_propagates_only_when_shared(
+    action: Action, numpy_side: bool, bridge: Bridge
+) -> None:
+    lab = new_lab(LabSpec(shape=(2, 3), bridge=bridge))
+    shared = lab.report().shares_memory
+    a_before, t_before = lab.a.copy(), lab.t.clone()
+    rec = lab.apply(action, 7.0)
+    assert rec.side == ("numpy" if numpy_side else "tensor")
+    assert rec.a_changed is (numpy_side or bool(shared))
+    assert rec.t_changed is ((not numpy_side) or bool(shared))
+    assert rec.followed is shared
+    assert not rec.rebound
+    if not shared:
+        untouched = lab.t if numpy_side else torch.from_numpy(lab.a)
+        ref = t_before if numpy_side else torch.from_numpy(a_before)
+        assert torch.equal(untouched, ref)
+    assert rec.shares_after is shared
+
+
+def test_rebinding_makes_a_new_array_and_tensor_does_not_follow() -> None:
+    lab = new_lab(LabSpec(shape=(2, 2)))
+    old_id = id(lab.a)
+    old = lab.a
+    rec = lab.apply(Action.NP_REBIND)
+    assert rec.rebound and rec.id_a_before == old_id and rec.id_a_after == id(lab.a)
+    assert rec.a_changed and not rec.t_changed and not rec.followed
+    np.testing.assert_array_equal(lab.a, [[1, 2], [3, 4]])
+    np.testing.assert_array_equal(lab.t.numpy(), [[0, 1], [2, 3]])
+    rep = lab.report()
+    assert rep.shares_memory is False and not rep.same_ptr
+    assert lab.old_a is old and np.shares_memory(old, lab.t.numpy())
+    # The new a is on its own: mutating it leaves t alone.
+    assert not lab.apply(Action.NP_IADD).followed
+
+
+def test_edit_cells_writes_in_place_and_records_code() -> None:
+    lab = new_lab(LabSpec(shape=(3, 4)))
+    rec = lab.edit({(1, 2): 99.0, (0, 0): -1.0})
+    assert rec is not None and rec.followed
+    assert rec.code == "a[0, 0] = -1.0\na[1, 2] = 99.0"
+    assert lab.t[1, 2].item() == 99.0 and lab.t[0, 0].item() == -1.0
+    assert changed_mask(lab.a_before, lab.a).sum() == 2
+    assert lab.edit({}) is None
+
+
+def test_transposed_view_shares_with_swapped_strides() -> None:
+    lab = new_lab(LabSpec(shape=(3, 4), layout=Layout.TRANSPOSED))
+    rep = lab.report()
+    assert rep.verdict is Verdict.SHARED
+    assert rep.np_strides_bytes == (8, 24)
+    assert rep.t_strides_elements == (1, 3)
+    assert not lab.t.is_contiguous()
+    copy = new_lab(LabSpec(shape=(3, 4), layout=Layout.TRANSPOSED, bridge=Bridge.TENSOR))
+    # torch.tensor copies, yet keeps the source's layout (measured, not assumed).
+    assert copy.report().verdict is Verdict.SEPARATE
+    assert copy.report().t_strides_elements == (1, 3)
+
+
+@pytest.mark.parametrize("bridge", [Bridge.FROM_NUMPY, Bridge.AS_TENSOR, Bridge.TENSOR])
+def test_negative_strides_are_a_lesson(bridge: Bridge) -> None:
+    with pytest.raises(LessonError) as info:
+        new_lab(LabSpec(layout=Layout.REVERSED, bridge=bridge))
+    assert "negative" in info.value.message
+    assert info.value.fix is not None and ".copy()" in info.value.fix
+
+
+@pytest.mark.parametrize(
+    ("dtype", "words"),
+    [
+        (NpDtype.OBJECT, "numpy.object_"),
+        (NpDtype.STR, "numpy.str_"),
+        (NpDtype.BIG_ENDIAN, "byte order"),
+    ],
+)
+def test_unsupported_dtypes_are_lessons(dtype: NpDtype, words: str) -> None:
+    with pytest.raises(LessonError) as info:
+        new_lab(LabSpec(dtype=dtype))
+    assert words in info.value.message and info.value.fix
+
+
+def test_read_only_array_warns_and_tensor_writes_anyway() -> None:
+    lab = new_lab(LabSpec(shape=(2, 2), layout=Layout.READ_ONLY))
+    assert any("read-only" in n for n in lab.notes)
+    with pytest.raises(LessonError, match="read-only"):
+        lab.apply(Action.NP_IADD)
+    rec = lab.apply(Action.T_ADD)
+    assert rec.followed and not lab.a.flags.writeable
+    np.testing.assert_array_equal(lab.a, [[1, 2], [3, 4]])
+
+
+def test_numpy_errors_become_lessons() -> None:
+    with pytest.raises(LessonError) as info:
+        tensor_to_numpy(torch.ones(2, requires_grad=True))
+    assert "requires grad" in info.value.message and "detach()" in (info.value.fix or "")
+    n = tensor_to_numpy(torch.ones(2, requires_grad=True).detach())
+    assert n.tolist() == [1.0, 1.0]
+
+
+def test_values_outside_int_range_are_input_errors() -> None:
+    lab = new_lab(LabSpec(dtype=NpDtype.UINT8))
+    with pytest.raises(InputError, match="0…255"):
+        lab.apply(Action.NP_FILL, 300.0)
+    with pytest.raises(InputError):
+        lab.apply(Action.T_SET, 1.5)
+
+
+def test_parse_shape() -> None:
+    assert parse_shape("3, 4") == (3, 4)
+    assert parse_shape("(5,)") == (5,)
+    assert parse_shape("2x6") == (2, 6)
+    for bad in ["", "a, b", "2, 3, 4", "0, 3", "13"]:
+        with pytest.raises(InputError):
+            parse_shape(bad)
+
+
+def test_id_lesson_two_objects_one_buffer() -> None:
+    lab = new_lab(LabSpec())
+    ids = id_lesson(lab.t)
+    assert ids is not None
+    assert ids.first_id != ids.second_id and not ids.same_object
+    assert ids.share_memory and ids.same_ptr
+
+
+def test_report_for_a_tensor_off_the_cpu_never_claims_sharing() -> None:
+    a = np.zeros(3)
+    t = torch.empty(3, device="meta")  # a non-CPU device that exists without a GPU
+    rep = sharing_report(a, t)
+    assert rep.shares_memory is None and rep.verdict is Verdict.SEPARATE
+    assert rep.device == "meta" and "cannot share" in rep.explanation
+    assert id_lesson(t) is None
+
+
+@pytest.mark.skipif(cuda_available(), reason="checks the no-CUDA explanation")
+def test_cuda_hop_is_refused_honestly_without_cuda() -> None:
+    with pytest.raises(LessonError, match=r"torch.cuda.is_available\(\) is False"):
+        new_lab(LabSpec(hop=Hop.CUDA))
+
+
+@pytest.mark.parametrize("bridge", list(Bridge))
+def test_generated_code_reproduces_the_lab(bridge: Bridge) -> None:
+    lab = new_lab(LabSpec(shape=(2, 3), dtype=NpDtype.FLOAT32, bridge=bridge))
+    lab.apply(Action.NP_IADD)
+    lab.edit({(1, 1): 42.0})
+    lab.apply(Action.T_SET, 5.0)
+    lab.apply(Action.NP_REBIND)
+    lab.apply(Action.T_ADD)
+    ns: dict[str, object] = {}
+    exec(code_for(lab), ns)  # the code the page shows must run
+    a, t = ns["a"], ns["t"]
+    assert isinstance(a, np.ndarray) and isinstance(t, torch.Tensor)
+    np.testing.assert_array_equal(a, lab.a)
+    assert torch.equal(t, lab.t)
+    assert np.shares_memory(a, t.numpy()) is False
