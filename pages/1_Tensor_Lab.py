@@ -228,9 +228,7 @@ with speed_tab:
     bench_dtype = b3.selectbox("dtype", list(BenchDtype), key="tensors.bench_dtype")
     previous = st.session_state.get(BENCH_KEY)
     run = st.button(
-        "⏱️ Run again (re-measure)" if previous is not None else "⏱️ Run benchmark",
-        key="tensors.bench_run",
-        type="primary",
+        "⏱️ Run benchmark (re-measures on every press)", key="tensors.bench_run", type="primary"
     )
     if run:
         bar = st.progress(0.0, text="starting…")
@@ -246,9 +244,12 @@ with speed_tab:
         bar.empty()
     if previous is not None:
         bench_results(previous)
-        warning = slow_path_warning(previous.dtype)
+        warning = slow_path_warning()
         if warning:
-            st.caption(f"torch's own warning for the slow path (captured live): “{warning}”")
+            st.caption(
+                f"torch's own warning for the slow path (it prints it once per server "
+                f"process; this is the text it emitted here): “{warning}”"
+            )
         code_panel(bench_code(previous.n, previous.dtype, previous.repeats))
     else:
         st.caption("Nothing measured yet in this session: press Run.")

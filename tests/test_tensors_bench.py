@@ -72,3 +72,9 @@ def test_bench_code_runs_and_asserts_equality() -> None:
         exec(bench_code(30, BenchDtype.FLOAT64, 1), {})
     lines = out.getvalue().strip().splitlines()
     assert [line.split()[0] for line in lines] == [p.value for p in Path]
+
+
+def test_torch_warns_about_the_slow_path() -> None:
+    from ptexplore.tensors.bench import slow_path_warning
+
+    assert "extremely slow" in slow_path_warning()

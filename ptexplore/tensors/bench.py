@@ -53,11 +53,25 @@ class BenchDtype(StrEnum):
     UINT8 = "uint8"
 
 
+#: torch's own "extremely slow" warning text, as it was emitted in this process. torch emits
+#: it only once per process (TORCH_WARN_ONCE), so the first capture is kept to show later.
+_slow_warning: list[str] = []
+
+
+def _tensor_from_list(arrays: list[np.ndarray]) -> torch.Tensor:
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        out = torch.tensor(arrays)
+    for w in caught:
+        text = str(w.message).split(" (Triggered internally")[0]
+        if "slow" in text and not _slow_warning:
+            _slow_warning.append(text)
+    return out
+
+
 def _convert(path: Path, arrays: list[np.ndarray]) -> torch.Tensor:
     if path is Path.TENSOR_LIST:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", UserWarning)
-            return torch.tensor(arrays)
+        return _tensor_from_list(arrays)
     if path is Path.TENSOR_NP_ARRAY:
         return torch.tensor(np.array(arrays))
     if path is Path.FROM_NUMPY_STACK:
@@ -72,13 +86,11 @@ def make_arrays(n: int, dtype: BenchDtype, seed: int = 0) -> list[np.ndarray]:
     return [rng.random(ITEM_SHAPE).astype(dtype.value) for _ in range(n)]
 
 
-def slow_path_warning(dtype: BenchDtype = BenchDtype.FLOAT32) -> str:
-    """torch's own warning for the slow path, captured live (empty if already shown once)."""
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        torch.tensor(make_arrays(2, dtype))
-    texts = [str(w.message).split(" (Triggered internally")[0] for w in caught]
-    return texts[0] if texts else ""
+def slow_path_warning() -> str:
+    """torch's warning for the slow path, as emitted in this process ("" if it never was)."""
+    if not _slow_warning:
+        _tensor_from_list(make_arrays(2, BenchDtype.FLOAT32))
+    return _slow_warning[0] if _slow_warning else ""
 
 
 @dataclass(frozen=True, slots=True)

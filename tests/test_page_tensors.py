@@ -1,0 +1,176 @@
+"""AppTest: the Tensor lab page mutates real objects, per session, and times the four paths."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from ptexplore.pages import TENSORS
+from ptexplore.tensors import (
+    Action,
+    Bridge,
+    ErrorCase,
+    ItemShape,
+    Layout,
+    NpDtype,
+    Path,
+    cuda_available,
+)
+from ptexplore.ui.tensors import BENCH_KEY, LAB_KEY
+from tests.conftest import open_page
+
+BASE = np.arange(12, dtype=np.float64).reshape(3, 4)
+
+
+@pytest.fixture(scope="module")
+def shared_at() -> AppTest:
+    return open_page(TENSORS.file)
+
+
+def views(at: AppTest) -> tuple[np.ndarray, np.ndarray]:
+    """(a, t) as the page shows them: the two tables after the cell editor."""
+    frames = list(at.dataframe)
+    assert frames[0].key == "tensors.editor"
+    return frames[1].value.to_numpy(), frames[2].value.to_numpy()
+
+
+def ok(at: AppTest) -> AppTest:
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def metric(at: AppTest, label: str) -> str:
+    return str(next(m.value for m in at.metric if m.label == label))
+
+
+def test_default_page_shares_float64_memory(shared_at: AppTest) -> None:
+    at = ok(shared_at)
+    a, t = views(at)
+    np.testing.assert_array_equal(a, BASE)
+    np.testing.assert_array_equal(t, BASE)
+    assert metric(at, "verdict") == "🔗 SHARED"
+    assert metric(at, "np.shares_memory(a, t.numpy())") == "True"
+    assert metric(at, "t.data_ptr() == a's address") == "True"
+    assert any("torch.float64" in md.value for md in at.markdown)
+    assert at.radio(key="tensors.hop").disabled is (not cuda_available())
+
+
+@pytest.mark.parametrize("bridge", [Bridge.FROM_NUMPY, Bridge.TENSOR, Bridge.AS_TENSOR_F32])
+def test_every_action_changes_the_other_side_exactly_when_shared(
+    shared_at: AppTest, bridge: Bridge
+) -> None:
+    at = shared_at
+    at.radio(key="tensors.bridge").set_value(bridge).run()
+    shared = ok(at) and metric(at, "np.shares_memory(a, t.numpy())") == "True"
+    assert shared is (bridge is Bridge.FROM_NUMPY)
+    for action in Action:
+        at.button(key="tensors.reset").click().run()
+        a0, t0 = views(ok(at))
+        at.radio(key="tensors.action").set_value(action)
+        at.number_input(key="tensors.value").set_value(7.0)
+        at.button(key="tensors.apply").click().run()
+        a1, t1 = views(ok(at))
+        a_changed = not np.array_equal(a0, a1)
+        t_changed = not np.array_equal(t0, t1)
+        if action is Action.NP_REBIND:
+            assert a_changed and not t_changed, bridge
+            assert metric(at, "verdict") == "✂️ SEPARATE"
+            assert any("new array" in i.value for i in at.info)
+        elif action.side == "numpy":
+            assert a_changed and t_changed is shared, (bridge, action)
+        else:
+            assert t_changed and a_changed is shared, (bridge, action)
+        if shared and action is not Action.NP_REBIND:
+            np.testing.assert_array_equal(a1, t1)
+    at.radio(key="tensors.bridge").set_value(Bridge.FROM_NUMPY).run()
+
+
+def test_cell_edit_reaches_the_tensor_only_when_shared(shared_at: AppTest) -> None:
+    at = shared_at
+    for bridge, shared in [(Bridge.FROM_NUMPY, True), (Bridge.CLONE, False)]:
+        at.radio(key="tensors.bridge").set_value(bridge).run()
+        at.button(key="tensors.reset").click().run()
+        at.session_state["tensors.editor"] = {
+            "edited_rows": {1: {"2": 99.0}},
+            "added_rows": [],
+            "deleted_rows": [],
+        }
+        a, t = views(ok(at.run()))
+        assert a[1, 2] == 99.0
+        assert bool(t[1, 2] == 99.0) is shared
+        assert any("a[1, 2] = 99.0" in (s.value) for s in [*at.success, *at.info])
+        # The next run renews the editor from a's real values (no stale edit replayed).
+        at.radio(key="tensors.action").set_value(Action.NP_IADD)
+        at.button(key="tensors.apply").click().run()
+        a2, _ = views(ok(at))
+        assert a2[1, 2] == 100.0
+        assert at.data_editor[0].value.to_numpy()[1, 2] == 100.0
+    at.radio(key="tensors.bridge").set_value(Bridge.FROM_NUMPY).run()
+
+
+def test_two_sessions_are_isolated() -> None:
+    one, two = open_page(TENSORS.file), open_page(TENSORS.file)
+    for _ in range(2):
+        one.button(key="tensors.apply").click().run()  # a += 1 in session one only
+    a1, t1 = views(ok(one))
+    a2, t2 = views(ok(two.run()))
+    np.testing.assert_array_equal(a1, BASE + 2)
+    np.testing.assert_array_equal(t1, BASE + 2)
+    np.testing.assert_array_equal(a2, BASE)
+    np.testing.assert_array_equal(t2, BASE)
+    assert one.session_state[LAB_KEY] is not two.session_state[LAB_KEY]
+    two.radio(key="tensors.action").set_value(Action.T_ADD)
+    two.button(key="tensors.apply").click().run()
+    np.testing.assert_array_equal(views(ok(two))[0], BASE + 1)
+    np.testing.assert_array_equal(views(ok(one.run()))[0], BASE + 2)
+
+
+@pytest.mark.parametrize(
+    ("dtype", "layout", "words"),
+    [
+        (NpDtype.OBJECT, Layout.CONTIGUOUS, "numpy.object_"),
+        (NpDtype.BIG_ENDIAN, Layout.CONTIGUOUS, "byte order"),
+        (NpDtype.FLOAT64, Layout.REVERSED, "negative"),
+    ],
+)
+def test_refused_bridges_are_lessons_not_tracebacks(
+    shared_at: AppTest, dtype: NpDtype, layout: Layout, words: str
+) -> None:
+    at = shared_at
+    at.selectbox(key="tensors.dtype").set_value(dtype)
+    at.selectbox(key="tensors.layout").set_value(layout).run()
+    assert any(words in e.value and "Fix:" in e.value for e in ok(at).error)
+    assert LAB_KEY not in at.session_state
+    at.selectbox(key="tensors.dtype").set_value(NpDtype.FLOAT64)
+    at.selectbox(key="tensors.layout").set_value(Layout.CONTIGUOUS).run()
+    assert metric(ok(at), "verdict") == "🔗 SHARED"
+
+
+def test_error_and_item_tabs_run_the_real_calls(shared_at: AppTest) -> None:
+    at = shared_at
+    at.selectbox(key="tensors.error_case").set_value(ErrorCase.NEGATIVE_STRIDES).run()
+    assert any("ValueError" in e.value and "negative" in e.value for e in ok(at).error)
+    at.selectbox(key="tensors.item_shape").set_value(ItemShape.TWO_TWO).run()
+    assert any("4 elements cannot be converted to Scalar" in e.value for e in ok(at).error)
+    at.selectbox(key="tensors.item_shape").set_value(ItemShape.ONE_ONE).run()
+    assert any("Python type: `float`" in s.value for s in ok(at).success)
+
+
+def test_benchmark_runs_with_small_n_and_shows_four_results(shared_at: AppTest) -> None:
+    at = shared_at
+    assert any("Nothing measured yet" in c.value for c in at.caption)
+    at.number_input(key="tensors.bench_n").set_value(300)
+    at.slider(key="tensors.bench_repeats").set_value(1)
+    at.button(key="tensors.bench_run").click().run()
+    bench = [m for m in ok(at).metric if m.label in {p.value for p in Path}]
+    assert [m.label for m in bench] == [p.value for p in Path]
+    assert all(m.value.endswith(("s", "ms", "µs")) for m in bench)
+    assert any("the fastest" in str(m.delta) for m in bench)
+    assert at.session_state[BENCH_KEY].n == 300 and at.session_state[BENCH_KEY].all_equal
+    assert any("Measured" in c.value and "on this server" in c.value for c in at.caption)
+    assert len(at.get("plotly_chart")) == 2
+    first = at.session_state[BENCH_KEY]
+    at.button(key="tensors.bench_run").click().run()  # a re-run measures again
+    again = ok(at).session_state[BENCH_KEY]
+    assert again is not first and again.timings != first.timings
