@@ -167,6 +167,7 @@ def test_benchmark_runs_with_small_n_and_shows_four_results(shared_at: AppTest) 
     assert [m.label for m in bench] == [p.value for p in Path]
     assert all(m.value.endswith(("s", "ms", "µs")) for m in bench)
     assert any("the fastest" in str(m.delta) for m in bench)
+    assert sum(m.delta == "fastest" for m in bench) >= 1
     assert at.session_state[BENCH_KEY].n == 300 and at.session_state[BENCH_KEY].all_equal
     assert any("Measured" in c.value and "on this server" in c.value for c in at.caption)
     assert len(at.get("plotly_chart")) == 2

@@ -7,6 +7,7 @@ buffer in C and hand it over in a single step.
 
 from __future__ import annotations
 
+import math
 import os
 import platform
 import statistics
@@ -269,6 +270,7 @@ def times_figure(result: BenchResult) -> Any:
             marker_color=colors,
             text=[f"{_fmt_seconds(t.median_s)} · {t.ratio:.0f}×" for t in result.timings],
             textposition="outside",
+            cliponaxis=False,
             customdata=[[t.ratio, len(t.times_s)] for t in result.timings],
             hovertemplate=(
                 "%{x}<br>median %{y:.4f} s over %{customdata[1]} runs"
@@ -279,7 +281,15 @@ def times_figure(result: BenchResult) -> Any:
     fig.update_layout(
         **base_layout(
             title=f"N = {result.n:,} arrays of {ITEM_SHAPE} {result.dtype.value}: median time",
-            yaxis={"type": "log", "title": "seconds (log scale)"},
+            yaxis={
+                "type": "log",
+                "title": "seconds (log scale)",
+                "range": [
+                    math.log10(min(t.median_s for t in result.timings)) - 0.5,
+                    math.log10(max(t.median_s for t in result.timings)) + 0.6,
+                ],
+            },
+            uniformtext={"minsize": 11, "mode": "show"},
             height=420,
             showlegend=False,
         )

@@ -204,11 +204,13 @@ def bench_results(result: BenchResult) -> None:
     cols = st.columns(len(result.timings))
     for col, timing in zip(cols, result.timings, strict=True):
         with col:
+            fastest = timing.ratio < 1.0 + 1e-9
             st.metric(
                 timing.path.value,
                 fmt_seconds(timing.median_s),
-                delta=f"{timing.ratio:.1f}× the fastest",
+                delta="fastest" if fastest else f"{timing.ratio:.1f}× the fastest",
                 delta_color="inverse" if timing.ratio > 2 else "off",
+                delta_arrow="off" if fastest else "auto",
             )
     slow = result.timing(Path.TENSOR_LIST)
     st.markdown(
