@@ -232,3 +232,16 @@ def test_generated_code_reproduces_the_lab(bridge: Bridge) -> None:
     np.testing.assert_array_equal(a, lab.a)
     assert torch.equal(t, lab.t)
     assert np.shares_memory(a, t.numpy()) is False
+
+
+def test_cuda_numpy_refusal_is_classified_with_the_cpu_fix() -> None:
+    from ptexplore.tensors.lab import bridge_error
+
+    # The text torch raises for t.numpy() on a CUDA tensor (verified live by bench/cuda_check.py).
+    err = TypeError(
+        "can't convert cuda:0 device type tensor to numpy. Use Tensor.cpu() to copy the "
+        "tensor to host memory first."
+    )
+    lesson = bridge_error(err, "t.numpy()")
+    assert lesson.message.startswith("t.numpy() refused: can't convert cuda:0")
+    assert lesson.fix is not None and "t.cpu().numpy()" in lesson.fix
