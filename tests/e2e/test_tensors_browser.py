@@ -65,4 +65,3 @@ def test_edit_numpy_cell_updates_tensor(server_url: str, page: Any, tmp_path: Pa
     assert "[ 4.,  5., 99.,  7.]" in a_text, a_text
     assert page.get_by_text("a[1, 2] = 99.0").first.is_visible()
     page.screenshot(path=str(tmp_path / "tensor_lab.png"), full_page=True)
-    page.screenshot(path="/tmp/tensor_lab_after.png", full_page=True)
