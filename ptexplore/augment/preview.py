@@ -85,7 +85,7 @@ class TraceStep:
     def caption(self) -> str:
         c, h, w = self.shape[-3:]
         lo, hi = self.value_range
-        head = "input" if self.step < 0 else f"{self.step + 1}. {self.name}"
+        head = "input" if self.step < 0 else f"step {self.step + 1}: {self.name}"
         return f"{head} → {c}×{h}×{w} {self.dtype}, values {lo:.3g}…{hi:.3g}"
 
 

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import numpy as np
 from PIL import Image
+from playwright.sync_api import expect
 
 from tests.e2e.conftest import wait_for_app
 
@@ -38,7 +39,15 @@ def test_upload_shows_grid(server_url: str, page: object, tmp_path: Path) -> Non
     # Re-roll draws a new grid from seed 1 and says so.
     first_caption = captions.first.inner_text()
     pg.get_by_role("button", name="🎲 Re-roll").click()  # type: ignore[attr-defined]
+    seed_value = pg.locator("[data-testid='stMetricValue']").first  # type: ignore[attr-defined]
+    expect(seed_value).to_have_text("1")
+    expect(captions.first).not_to_have_text(first_caption)
     wait_for_app(pg)
-    pg.get_by_text("Seed").first.wait_for()  # type: ignore[attr-defined]
-    assert captions.first.inner_text() != first_caption
+    assert captions.count() == 16
+    # Step-by-step view: one image per step, then the denormalised tensor + histogram.
+    pg.get_by_role("tab", name="Step by step").click()  # type: ignore[attr-defined]
+    pg.get_by_text("After Normalize").wait_for()  # type: ignore[attr-defined]
+    wait_for_app(pg)
+    pg.get_by_text("values -").first.wait_for()  # type: ignore[attr-defined]
+    pg.screenshot(path=str(tmp_path / "augment_steps.png"))  # type: ignore[attr-defined]
     print(tmp_path / "augment.png")

@@ -1,0 +1,143 @@
+"""Seeded grids: determinism, equality with v2.Compose, honest drawn parameters, display."""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pytest
+import torch
+from torchvision.transforms import v2
+
+from ptexplore.augment.pipeline import Pipeline, Step, preview_source_side, train_preset, val_preset
+from ptexplore.augment.preview import channel_stats, histogram_figure, run_grid, to_display
+from ptexplore.errors import LessonError
+
+
+def _coords(h: int = 120, w: int = 160) -> torch.Tensor:
+    """Pixel (y, x) stores x//2 in R, y//2 in G: crops reveal where they were taken."""
+    yy, xx = torch.meshgrid(torch.arange(h), torch.arange(w), indexing="ij")
+    return torch.stack([xx // 2, yy // 2, (xx + yy) % 256]).to(torch.uint8)
+
+
+def _photo() -> torch.Tensor:
+    return torch.randint(
+        0, 256, (3, 90, 120), dtype=torch.uint8, generator=torch.Generator().manual_seed(3)
+    )
+
+
+def test_same_seed_same_grid_pixel_equal_and_other_seed_differs() -> None:
+    img = _photo()
+    a = run_grid(train_preset(), img, seed=7, n=8)
+    b = run_grid(train_preset(), img, seed=7, n=8)
+    c = run_grid(train_preset(), img, seed=8, n=8)
+    assert all(torch.equal(x.tensor, y.tensor) for x, y in zip(a.samples, b.samples, strict=True))
+    assert [s.caption for s in a.samples] == [s.caption for s in b.samples]
+    assert any(
+        not torch.equal(x.tensor, y.tensor) for x, y in zip(a.samples, c.samples, strict=True)
+    )
+    # the global RNG is restored: drawing a grid does not disturb torch's stream
+    torch.manual_seed(123)
+    before = torch.rand(1)
+    torch.manual_seed(123)
+    run_grid(train_preset(), img, seed=7, n=2)
+    assert torch.equal(torch.rand(1), before)
+
+
+def test_grid_equals_plain_compose_with_manual_seed() -> None:
+    img = _photo()
+    pipe = train_preset().add("ColorJitter").set_param(5, "brightness", 0.4).add("RandomErasing")
+    grid = run_grid(pipe, img, seed=11, n=6)
+    compose = pipe.build()
+    with torch.random.fork_rng():
+        torch.manual_seed(11)
+        ref = [compose(img) for _ in range(6)]
+    assert all(torch.equal(r, s.tensor) for r, s in zip(ref, grid.samples, strict=True))
+
+
+def test_crop_boxes_in_captions_are_the_ones_applied() -> None:
+    img = _coords()
+    pipe = Pipeline((Step.make("RandomCrop", size=(40, 50)),))
+    grid = run_grid(pipe, img, seed=0, n=10)
+    for s in grid.samples:
+        m = re.search(r"crop 50×40 at x=(\d+), y=(\d+)", s.caption)
+        assert m, s.caption
+        x, y = int(m.group(1)), int(m.group(2))
+        assert int(s.tensor[0, 0, 0]) == x // 2 and int(s.tensor[1, 0, 0]) == y // 2
+
+
+def test_flip_and_angle_captions_match_the_output() -> None:
+    img = _coords()
+    flips = run_grid(Pipeline((Step.make("RandomHorizontalFlip"),)), img, seed=1, n=12)
+    said = [("no h-flip" not in s.caption) for s in flips.samples]
+    did = [torch.equal(s.tensor, img.flip(-1)) for s in flips.samples]
+    assert said == did and any(did) and not all(did)
+    rot = run_grid(Pipeline((Step.make("RandomRotation", degrees=30.0),)), img, seed=2, n=4)
+    for s in rot.samples:
+        angle = float(re.search(r"angle ([+-][\d.]+)°", s.caption).group(1))  # type: ignore[union-attr]
+        assert -30 <= angle <= 30
+        expected = v2.functional.rotate(img, angle)
+        assert (s.tensor.int() - expected.int()).abs().float().mean() < 20
+    jitter = run_grid(
+        Pipeline((Step.make("ColorJitter", brightness=0.5, hue=0.1),)), img, seed=3, n=3
+    )
+    for s in jitter.samples:
+        b = float(re.search(r"bri×([\d.]+)", s.caption).group(1))  # type: ignore[union-attr]
+        assert 0.5 <= b <= 1.5 and "hue" in s.caption
+    auto = run_grid(Pipeline((Step.make("RandAugment", num_ops=2),)), img, seed=4, n=3)
+    assert all(s.caption.count("(") + s.caption.count(",") >= 1 for s in auto.samples)
+
+
+def test_step_trace_shows_every_step_with_shape_and_dtype() -> None:
+    img = _photo()
+    grid = run_grid(val_preset(), img, seed=0, n=3, trace_index=2)
+    names = [t.name for t in grid.trace]
+    assert names == ["input", "Resize", "CenterCrop", "ToImage", "ToDtype", "Normalize"]
+    assert grid.trace[1].shape == (3, 256, 341)
+    assert grid.trace[2].shape == (3, 224, 224) and grid.trace[2].dtype == "uint8"
+    assert grid.trace[4].dtype == "float32" and grid.trace[4].value_range[1] <= 1.0
+    assert grid.trace[-1].norm is not None and grid.trace[3].norm is None
+    assert "Resize → 3×256×341 uint8" in grid.trace[1].caption
+    assert torch.equal(grid.trace[-1].tensor, grid.samples[2].tensor)
+
+
+def test_denormalised_display_recovers_the_uint8_crop() -> None:
+    img = _photo()
+    grid = run_grid(val_preset(), img, seed=0, n=1)
+    shown = to_display(grid.samples[0].tensor, grid.norm)
+    crop = grid.trace[2].tensor.permute(1, 2, 0).numpy()
+    assert shown.dtype == np.uint8 and shown.shape == (224, 224, 3)
+    assert np.abs(shown.astype(int) - crop.astype(int)).max() <= 1
+    gray = to_display(torch.full((1, 8, 8), 0.5))
+    assert gray.shape == (8, 8) and int(gray[0, 0]) == 128
+
+
+def test_channel_stats_and_histogram_are_computed_from_the_tensor() -> None:
+    x = torch.stack([torch.zeros(10, 10), torch.ones(10, 10), torch.arange(100.0).view(10, 10)])
+    stats = channel_stats(x)
+    assert [s.channel for s in stats] == ["R", "G", "B"]
+    assert stats[1].mean == 1.0 and stats[0].std == 0.0
+    assert stats[2].mean == pytest.approx(49.5) and stats[2].max == 99.0
+    fig = histogram_figure(x, title="t", bins=20)
+    assert len(fig.data) == 3 and all(sum(tr.y) == 100 for tr in fig.data)
+
+
+def test_runtime_failures_become_lesson_errors_with_a_fix() -> None:
+    img = _photo()
+    bad = Pipeline((Step.make("Normalize"),))
+    with pytest.raises(LessonError) as info:
+        run_grid(bad, img, seed=0, n=2)
+    assert "Step 1 (Normalize) failed on a 3×90×120 uint8 tensor" in info.value.message
+    assert "ToDtype" in (info.value.fix or "")
+    with pytest.raises(LessonError, match="1 to 64 samples"):
+        run_grid(train_preset(), img, seed=0, n=65)
+
+
+def test_preview_source_side_rules() -> None:
+    assert preview_source_side(train_preset()) == 640
+    assert preview_source_side(val_preset()) == 512
+    assert preview_source_side(Pipeline((Step.make("CenterCrop"),))) is None
+    assert preview_source_side(Pipeline((Step.make("ColorJitter"),))) is None
+    flip_then_crop = Pipeline((Step.make("RandomHorizontalFlip"), Step.make("RandomResizedCrop")))
+    assert preview_source_side(flip_then_crop) == 640
+    assert preview_source_side(train_preset().set_enabled(0, False)) is None
