@@ -23,7 +23,7 @@ run: $(VENV)/.runtime
 
 lint: $(VENV)/.dev
 	$(VENV)/bin/ruff check ptexplore pages tests bench app.py
-	$(VENV)/bin/ruff format --check ptexplore
+	$(VENV)/bin/ruff format --check ptexplore pages tests bench app.py
 
 typecheck: $(VENV)/.dev
 	$(VENV)/bin/mypy ptexplore

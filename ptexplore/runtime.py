@@ -15,11 +15,14 @@ THREADS_ENV = "PTEXPLORE_TORCH_THREADS"
 def configure_torch(threads: int | None = None) -> int:
     """Set torch's intra-op thread count once per process and return it.
 
-    Default 1: several learners' reruns run in parallel threads of one Streamlit
-    process; on a small machine torch's own intra-op threads then contend with each other
-    (measured on 2 cores: 2 threads under load 110 ms → 450 ms per preview, 1 thread
-    stayed at 146 ms). Parallelism across sessions beats parallelism inside one op.
-    Override with ``PTEXPLORE_TORCH_THREADS``.
+    Default 1, chosen deliberately for a server that several learners share: Streamlit runs
+    every session's reruns as threads of one process, so parallelism across sessions is
+    already there, and torch's own intra-op threads then compete with it for the same cores.
+    Measured on 2 cores: a 2-thread full-size augmentation grid went from 110 ms alone to
+    450 ms under load while 1 thread stayed at 146 ms; on the preview-sized copies the
+    pages normally work on, 1 and 2 threads tie under load (16–65 ms vs 12–69 ms for 1–4
+    concurrent sessions). A single-user machine that mostly renders full-resolution previews
+    gains from more threads: set ``PTEXPLORE_TORCH_THREADS``.
     """
     global _configured
     if threads is None:
