@@ -6,16 +6,16 @@ from ptexplore.errors import LessonError
 from ptexplore.models import shapes
 from ptexplore.models.code import explorer_code
 from ptexplore.pages import MODELS
-from ptexplore.ui import code_panel, page_setup, report_errors, seed_input, show_error
+from ptexplore.ui import code_panel, page_setup, report_errors, show_error
 from ptexplore.ui import models as ui
 
-page_setup(MODELS)
+ctx = page_setup(MODELS, model=True, seed="Seed (parameter values)")
 st.title(f"{MODELS.icon} {MODELS.title}")
 st.caption(MODELS.lesson)
 
 with report_errors():
-    entry, num_classes = ui.model_picker()
-    seed = seed_input(MODELS, label="Seed (parameter values)")
+    assert ctx.model is not None and ctx.seed is not None
+    entry, num_classes, seed = ctx.model, ctx.num_classes, ctx.seed
     table = ui.cached_param_table(entry.key, num_classes, ())
     top_groups = [g.group for g in table.groups if g.group != "(root)"]
     frozen = tuple(

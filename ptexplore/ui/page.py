@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import Any
 
 import streamlit as st
 
 from ptexplore.errors import LessonError
+from ptexplore.models.catalog import ModelEntry
 from ptexplore.pages import HOME, PAGES, PageInfo
 from ptexplore.runtime import configure_torch
 
@@ -18,8 +20,22 @@ _PERSIST_PREFIX = "_ptx."
 DEFAULT_SEED = 0
 
 
-def page_setup(page: PageInfo) -> None:
-    """Page config, torch threads and the common sidebar (learning path + about)."""
+@dataclass(frozen=True, slots=True)
+class PageContext:
+    """What the shared sidebar gave the page."""
+
+    seed: int | None  # the sidebar seed, when the page asked for one
+    model: ModelEntry | None  # the chosen model, when the page asked for the picker
+    num_classes: int | None
+
+
+def page_setup(page: PageInfo, *, seed: bool | str = False, model: bool = False) -> PageContext:
+    """The one setup every page calls first.
+
+    Page config, torch threads, and the shared sidebar: learning-path navigation, then the
+    model picker (``model=True``; its choice persists across pages), then the seed
+    (``seed=True`` or a label; persistent and shown), then "About".
+    """
     st.set_page_config(
         page_title=f"{page.title} · ptexplore" if page is not HOME else "ptexplore",
         page_icon=page.icon,
@@ -43,6 +59,16 @@ def page_setup(page: PageInfo) -> None:
                 "running on this server — nothing is simulated."
             )
             st.caption(f"{len(PAGES)} pages · CUDA available: {torch.cuda.is_available()}")
+    entry: ModelEntry | None = None
+    num_classes: int | None = None
+    if model:
+        from ptexplore.ui.models import model_picker  # lazy: ui.models imports this module
+
+        entry, num_classes = model_picker()
+    chosen_seed = None
+    if seed:
+        chosen_seed = seed_input(page, label=seed if isinstance(seed, str) else "Seed")
+    return PageContext(seed=chosen_seed, model=entry, num_classes=num_classes)
 
 
 def persistent(name: str, default: Any) -> str:
