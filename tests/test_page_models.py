@@ -115,3 +115,17 @@ def test_uploaded_state_dict_values_are_shown() -> None:
     assert not at.exception
     assert any("not a checkpoint torch.load" in e.value for e in at.error)
     assert _metric(at, "output") == "[1, 128, 10, 10]"  # the rest of the page still renders
+
+
+def test_shared_cached_model_is_never_mutated() -> None:
+    from ptexplore.ui.models import shared_meta
+
+    at = open_page(PAGE)
+    at.selectbox(key="models.model").set_value("resnet18").run()
+    at.multiselect(key="models.freeze").set_value(["layer1"]).run()
+    at.number_input(key="models.side").set_value(160).run()
+    assert not at.exception
+    model = shared_meta("resnet18", 1000)
+    assert all(p.requires_grad for p in model.parameters())  # freezing used a private build
+    assert all(m.training for m in model.modules())  # tracing's eval() too
+    assert not any(m._forward_hooks or m._forward_pre_hooks for m in model.modules())

@@ -23,35 +23,45 @@ MAX_ITEMS_SHOWN = 300
 
 
 # ---------------------------------------------------------------- cached computations
-# Arguments are str/int/tuple only; results are frozen dataclasses. Every function builds
-# its own private meta model, so nothing cached is ever mutated or hooked.
+# Arguments are str/int/tuple only; results are frozen dataclasses.
+
+
+@st.cache_resource(max_entries=4, show_spinner=False)
+def shared_meta(key: str, num_classes: int | None) -> torch.nn.Module:
+    """One meta build per model, shared by all sessions for READ-ONLY walks (tree,
+    iterators, counts, name filter, naming rule). Nothing may mutate it: freezing, tracing
+    (hooks, eval()) and materialising values always use private builds."""
+    return catalog.build_meta(key, num_classes).model
+
+
+def _model_for(key: str, num_classes: int | None, frozen: tuple[str, ...]) -> torch.nn.Module:
+    if not frozen:
+        return shared_meta(key, num_classes)
+    model = catalog.build_meta(key, num_classes).model  # private: freezing mutates it
+    params.freeze(model, frozen)
+    return model
 
 
 @st.cache_data(max_entries=64, show_spinner=False)
 def cached_tree(key: str, num_classes: int | None, frozen: tuple[str, ...]) -> tree.ModuleNode:
-    model = catalog.build_meta(key, num_classes).model
-    params.freeze(model, frozen)
-    return tree.build_tree(model)
+    return tree.build_tree(_model_for(key, num_classes, frozen))
 
 
 @st.cache_data(max_entries=64, show_spinner=False)
 def cached_param_table(
     key: str, num_classes: int | None, frozen: tuple[str, ...]
 ) -> params.ParamTable:
-    model = catalog.build_meta(key, num_classes).model
-    params.freeze(model, frozen)
-    return params.param_table(model)
+    return params.param_table(_model_for(key, num_classes, frozen))
 
 
 @st.cache_data(max_entries=64, show_spinner=False)
 def cached_iterator(key: str, num_classes: int | None, kind: str) -> iterators.IteratorView:
-    model = catalog.build_meta(key, num_classes).model
-    return iterators.iterator_view(model, iterators.IteratorKind(kind))
+    return iterators.iterator_view(shared_meta(key, num_classes), iterators.IteratorKind(kind))
 
 
 @st.cache_data(max_entries=64, show_spinner=False)
 def cached_counts(key: str, num_classes: int | None) -> dict[str, int]:
-    model = catalog.build_meta(key, num_classes).model
+    model = shared_meta(key, num_classes)
     return {
         "modules()": len(list(model.modules())),
         "children()": len(list(model.children())),
@@ -75,12 +85,12 @@ def cached_values(key: str, num_classes: int | None, name: str, seed: int) -> pa
 
 @st.cache_data(max_entries=64, show_spinner=False)
 def cached_explain(key: str, num_classes: int | None, name: str) -> tuple[params.NamePart, ...]:
-    return params.explain_name(catalog.build_meta(key, num_classes).model, name)
+    return params.explain_name(shared_meta(key, num_classes), name)
 
 
 @st.cache_data(max_entries=64, show_spinner=False)
 def cached_filter(key: str, num_classes: int | None, text: str) -> list[tuple[str, str]]:
-    return tree.filter_named_modules(catalog.build_meta(key, num_classes).model, text)
+    return tree.filter_named_modules(shared_meta(key, num_classes), text)
 
 
 @st.cache_resource(max_entries=2, show_spinner="Reading the checkpoint…")
