@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import ast
+import re
+
 import pytest
 import torch
 from hypothesis import HealthCheck, given, settings
@@ -43,6 +46,7 @@ def test_target_shapes_accepted(text: str, dims: tuple[int, ...]) -> None:
         ("()", "is empty"),
         ("2, x", "`x` in the target shape is not a whole number"),
         ("2.5, 2", "`2.5` in the target shape is not a whole number"),
+        ("2`**x**`", "`` 2`**x**` `` in the target shape is not a whole number"),
         ("1_0", "not a whole number"),
         ("٣", "not a whole number"),
         ("2,,3", "empty size at position 2"),
@@ -101,7 +105,9 @@ def test_permutation_rules() -> None:
 
 _token = st.one_of(
     st.integers(-3, 30).map(str),
-    st.sampled_from(["-1", "0", "24", "12", "1.5", "x", "", " ", "1e3", "--1", "+2", "99999"]),
+    st.sampled_from(
+        ["-1", "0", "24", "12", "1.5", "x", "", " ", "1e3", "--1", "+2", "99999", "007", "`"]
+    ),
     st.text(alphabet="0123456789-,()[] .ab", max_size=4),
 )
 _plausible = st.lists(
@@ -114,6 +120,16 @@ shape_text = st.one_of(
     st.lists(_token, min_size=0, max_size=8).map(lambda t: "(" + ",".join(t) + ")"),
     st.text(max_size=30),
 )
+
+
+def _python_reading(text: str) -> tuple[int, ...]:
+    """How Python itself reads an accepted shape string (independent of the lab's parser):
+    ``ast.literal_eval`` of the text as a tuple, leading zeros dropped (``007`` is 7)."""
+    body = re.sub(r"(?<![0-9])0+(?=[0-9])", "", text.strip())
+    value = ast.literal_eval(body if body[:1] in "([" else f"({body})")
+    items = value if isinstance(value, (tuple, list)) else (value,)
+    assert all(type(v) is int for v in items), items
+    return tuple(items)
 
 
 def _torch_outcome(x: torch.Tensor, dims: tuple[int, ...], method: str) -> object:
@@ -135,6 +151,7 @@ def test_any_target_string_matches_torch_or_explains(
     except InputError as err:
         assert err.message.strip()
         return
+    assert dims == _python_reading(text)  # the parser read what Python reads
     config = LabConfig(
         (2, 3, 4),
         op=PreOp.TRANSPOSE if transposed else PreOp.NONE,
@@ -162,6 +179,7 @@ def test_any_source_string_parses_or_explains(text: str) -> None:
     except InputError as err:
         assert err.message.strip()
         return
+    assert dims == _python_reading(text)
     result = run_lab(LabConfig(dims, method=Method.VIEW_FLAT))
     assert result.source.shape == tuple(torch.arange(result.source.numel).view(dims).shape)
     assert result.result is not None

@@ -37,6 +37,14 @@ def torch_message(call: Callable[[], object]) -> str | None:
     return None
 
 
+def code_span(text: str) -> str:
+    """``text`` as one Markdown code span, even when it contains backticks itself."""
+    runs = re.findall(r"`+", text)
+    fence = "`" * (max((len(r) for r in runs), default=0) + 1)
+    pad = " " if runs else ""
+    return f"{fence}{pad}{text}{pad}{fence}"
+
+
 def _tokens(text: str, what: str) -> list[str]:
     if not isinstance(text, str):
         raise InputError(f"The {what} must be text such as `{_EXAMPLE}`.")
@@ -49,7 +57,7 @@ def _tokens(text: str, what: str) -> list[str]:
     if len(body) >= 2 and body[0] in "([" and body[-1] in ")]":
         if (body[0], body[-1]) not in {("(", ")"), ("[", "]")}:
             raise InputError(
-                f"The {what} `{body}` opens and closes with different brackets.",
+                f"The {what} {code_span(body)} opens and closes with different brackets.",
                 fix=f"Write `({_EXAMPLE})`, `[{_EXAMPLE}]` or just `{_EXAMPLE}`.",
             )
         body = body[1:-1].strip()
@@ -63,13 +71,13 @@ def _tokens(text: str, what: str) -> list[str]:
     for i, part in enumerate(parts):
         if part == "":
             raise InputError(
-                f"The {what} `{text.strip()}` has an empty size at position {i + 1}.",
+                f"The {what} {code_span(text.strip())} has an empty size at position {i + 1}.",
                 fix=f"Separate sizes with single commas, e.g. `{_EXAMPLE}`.",
             )
         if not _INT.fullmatch(part):
             shown = part if len(part) <= 20 else part[:20] + "…"
             raise InputError(
-                f"`{shown}` in the {what} is not a whole number: sizes are integers only.",
+                f"{code_span(shown)} in the {what} is not a whole number: sizes are integers only.",
                 fix=f"Type integers separated by commas, e.g. `{_EXAMPLE}`.",
             )
         if len(part) > _MAX_TOKEN or abs(int(part)) > MAX_ELEMENTS:
