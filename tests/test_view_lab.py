@@ -25,7 +25,8 @@ from ptexplore.view import (
     storage_figure,
     tensor_figure,
 )
-from ptexplore.view.figures import panel_grids
+from ptexplore.view.figures import MAX_HEIGHT, MAX_PANELS, panel_grids
+from ptexplore.view.shapes import MAX_ELEMENTS, code_span
 
 # --- -1 inference -----------------------------------------------------------------------
 
@@ -128,6 +129,38 @@ def test_sliced_source_facts() -> None:
     assert x.storage.used == tuple(i % 2 == 0 for i in range(12))
 
 
+def test_slice_start_gives_a_storage_offset() -> None:
+    r = run_lab(LabConfig((3, 4), op=PreOp.SLICE, start=1, step=2, method=Method.VIEW_FLAT))
+    x, y = r.source, r.result
+    real = torch.arange(12).view(3, 4)[..., 1::2]
+    assert r.source_expr == "base.view(3, 4)[..., 1::2]"
+    assert x.shape == (3, 2) and x.stride == (4, 2) and x.storage_offset == 1
+    assert x.values == tuple(real.reshape(-1).tolist()) == (1, 3, 5, 7, 9, 11)
+    assert x.data_ptr == x.storage_ptr + 1 * 8  # one int64 past the storage start
+    assert x.storage.used == tuple(i % 2 == 1 for i in range(12))
+    # view(-1) still works (one even stride of 2) and keeps the offset and the pointer
+    assert y is not None and y.stride == (2,) and y.storage_offset == 1
+    assert r.sharing is Sharing.SAME_PTR and y.data_ptr == x.data_ptr
+    with pytest.raises(InputError, match="past the end of the last dimension"):
+        run_lab(LabConfig((3, 4), op=PreOp.SLICE, start=4))
+
+
+def test_invalid_minus_one_lesson_names_the_cause() -> None:
+    zero = run_lab(LabConfig((2, 3), method=Method.VIEW, target=(0, -1)))
+    assert zero.failure is not None
+    assert zero.failure.message == "shape '[0, -1]' is invalid for input of size 6"
+    assert "multiply to 0" in zero.failure.lesson
+    frac = run_lab(LabConfig((2, 3), method=Method.VIEW, target=(4, -1)))
+    assert frac.failure is not None and "not a whole number." in frac.failure.lesson
+    assert "multiply to 0" not in frac.failure.lesson
+
+
+def test_code_span_survives_backticks() -> None:
+    assert code_span("x") == "`x`"
+    assert code_span("2`**x**`") == "`` 2`**x**` ``"
+    assert code_span("a``b") == "``` a``b ```"
+
+
 def test_permuted_source_facts() -> None:
     r = run_lab(LabConfig((2, 3, 4), op=PreOp.PERMUTE, perm=(2, 0, 1), method=Method.SQUEEZE))
     assert r.source.shape == (4, 2, 3) and r.source.stride == (1, 12, 4)
@@ -203,6 +236,12 @@ def test_write_through_copy_leaves_source() -> None:
 def test_write_out_of_range_is_lesson_error() -> None:
     with pytest.raises(InputError, match="outside y, which has 6 elements"):
         run_lab(LabConfig((3, 2), target=(-1,)), writes=[(6, 1)])
+    # a value beyond int64 used to escape as numpy/torch's ValueError
+    for value in (2**70, -(2**63), 1_000_000):
+        with pytest.raises(InputError, match="too large to write"):
+            run_lab(LabConfig((3, 2), target=(-1,)), writes=[(0, value)])
+    ok = run_lab(LabConfig((3, 2), target=(-1,)), writes=[(0, -999_999)])
+    assert ok.result is not None and ok.source.values[0] == -999_999
 
 
 def test_random_fill_is_seeded() -> None:
@@ -220,11 +259,30 @@ def test_numpy_analogy_is_live() -> None:
     assert r.numpy is not None and r.numpy.shares_memory is False
     a = np.arange(6).reshape(3, 2).T
     assert np.shares_memory(a, np.reshape(a, (6,))) is False
+    assert r.numpy.call == "np.reshape(a, (6,))"
     v = run_lab(LabConfig((3, 2), method=Method.VIEW, target=(2, -1)))
     assert v.numpy is not None and v.numpy.shares_memory is True and v.numpy.shape == (2, 3)
+    assert v.numpy.call == "np.reshape(a, (2, -1), copy=False)"
     bad = run_lab(LabConfig((3, 2), method=Method.VIEW, target=(5, 5)))
     assert bad.numpy is not None and bad.numpy.error is not None
     assert "cannot reshape array of size 6" in bad.numpy.error
+    # np.resize does not refuse: it repeats the data (live, from numpy)
+    assert bad.numpy.resize == (
+        "np.resize(a, (5, 5)) → 25 elements [0, 1, 2, 3, 4, 5, 0, 1, …]: it repeats the "
+        "data without a word"
+    )
+    assert np.resize(np.arange(6), (5, 5)).reshape(-1)[6:8].tolist() == [0, 1]
+
+
+def test_numpy_view_analogy_refuses_like_torch() -> None:
+    """view ↔ np.reshape(copy=False): both refuse a transposed source, neither copies."""
+    r = run_lab(LabConfig((3, 2), op=PreOp.TRANSPOSE, method=Method.VIEW, target=(6,)))
+    assert r.failure is not None and r.numpy is not None
+    assert r.numpy.call == "np.reshape(a, (6,), copy=False)"
+    with pytest.raises(ValueError) as real:
+        np.reshape(np.arange(6).reshape(3, 2).T, (6,), copy=False)
+    assert r.numpy.error == str(real.value) and r.numpy.shape is None
+    assert r.numpy.resize is None  # element count matches: np.resize is not the question
 
 
 # --- generated code reproduces the page ----------------------------------------------------
@@ -245,6 +303,7 @@ def _exec(code: str) -> tuple[dict[str, object], str]:
         (LabConfig((2, 3, 4), op=PreOp.TRANSPOSE, method=Method.RESHAPE, target=(2, -1)), [(1, 9)]),
         (LabConfig((2, 3, 4), op=PreOp.PERMUTE, perm=(1, 2, 0), method=Method.FLATTEN, dim=1), []),
         (LabConfig((3, 4), op=PreOp.SLICE, step=3, method=Method.UNSQUEEZE, dim=-1), [(0, 5)]),
+        (LabConfig((3, 4), op=PreOp.SLICE, start=1, method=Method.VIEW, target=(2, 3)), [(1, 7)]),
         (LabConfig((4, 5), fill=Fill.RANDOM, seed=7, method=Method.SQUEEZE, dim=0), []),
     ],
 )
@@ -300,4 +359,28 @@ def test_written_cells_are_outlined_and_storage_greys_unused() -> None:
 
 def test_many_panels_are_capped() -> None:
     r = run_lab(LabConfig((20, 2, 2), method=Method.VIEW_FLAT))
-    assert len(panel_grids(r.source, "x")) == 12
+    grids = panel_grids(r.source, "x")
+    assert MAX_PANELS == 16 and len(grids) == 16
+    assert grids[-1].title == "x[15]" and grids[-1].values == ((60, 61), (62, 63))
+    # all 2**6 = 64 elements of a 6-D source fit in 16 panels x[i, j, k, l]
+    six = run_lab(LabConfig((2, 2, 2, 2, 2, 2), method=Method.VIEW_FLAT))
+    assert [g.title for g in panel_grids(six.source, "x")][-1] == "x[1, 1, 1, 1]"
+
+
+def test_big_grids_drop_gaps_and_crammed_text() -> None:
+    big = run_lab(LabConfig((100, 100), op=PreOp.TRANSPOSE, method=Method.RESHAPE, target=(-1,)))
+    assert big.result is not None and big.result.numel == MAX_ELEMENTS
+    heat = next(t for t in tensor_figure(big.source, name="x").data if t.type == "heatmap")
+    assert (heat.xgap, heat.ygap) == (0, 0) and heat.texttemplate is None
+    assert list(heat.z[0][:3]) == [0, 100, 200]  # x[0, :] reads memory with stride 100
+    # 1-D y of 64 cells: one row, too narrow for digits → no text, hover still tells
+    flat = run_lab(LabConfig((2, 2, 2, 2, 2, 2), method=Method.VIEW_FLAT))
+    assert flat.result is not None
+    row = next(t for t in tensor_figure(flat.result, name="y").data if t.type == "heatmap")
+    assert row.texttemplate is None and row.xgap == 1
+    small = next(t for t in tensor_figure(flat.source, name="x").data if t.type == "heatmap")
+    assert small.texttemplate == "%{text}" and small.xgap == 2
+    fig = tensor_figure(flat.source, name="x")
+    assert fig.layout.height <= MAX_HEIGHT
+    sfig = storage_figure([StorageRow("x", big.source.storage)])
+    assert next(t for t in sfig.data if t.type == "heatmap").xgap == 0

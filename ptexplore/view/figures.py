@@ -19,10 +19,20 @@ from ptexplore.style import ACCENT, SEQUENTIAL_SCALE, base_layout
 from ptexplore.view.lab import StorageFacts, TensorFacts
 
 #: At most this many 2-D panels are drawn for one tensor (the rest are summarised).
-MAX_PANELS = 12
-#: Cell text (the values) is drawn only while a figure has at most this many cells.
+MAX_PANELS = 16
+#: Cell text (the values) is drawn only while a figure has at most this many cells …
 MAX_TEXT_CELLS = 400
+#: … and at most this many cells side by side (wider rows leave no room for the digits).
+MAX_TEXT_ACROSS = 24
+#: Figure height limit in pixels.
+MAX_HEIGHT = 1100
 UNUSED_COLOUR = "#E5E5E5"
+
+
+def cell_gap(cells: int) -> int:
+    """White gap between cells: 2 px while cells are big, none once they are a few px wide
+    (otherwise a 100×100 grid is mostly gap)."""
+    return 2 if cells <= 40 else 1 if cells <= 80 else 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,17 +108,27 @@ def tensor_figure(
     top = max(len(facts.storage.values) - 1, 1) if zmax is None else max(zmax, 1)
     rows_cells = len(grids[0].positions)
     cols_cells = len(grids[0].positions[0])
-    ncols = 1 if cols_cells > 24 else 2 if cols_cells > 8 else 3 if cols_cells > 4 else 4
+    ncols = 1 if cols_cells > 48 else 2 if cols_cells > 8 else 3 if cols_cells > 4 else 4
     ncols = min(ncols, len(grids))
     nrows = math.ceil(len(grids) / ncols)
     total_cells = len(grids) * rows_cells * cols_cells
-    show_text = total_cells <= MAX_TEXT_CELLS
+    across = ncols * cols_cells
+    show_text = total_cells <= MAX_TEXT_CELLS and across <= MAX_TEXT_ACROSS
+    multi = len(grids) > 1
+    # room between panel rows for the tick labels above and the next panel's title
+    gap_px = 48 if multi else 0
+    top_m, bottom_m = (50 if multi else 30), 30
+    panel_h = max(60, min(34 * rows_cells, 420))
+    fixed = top_m + bottom_m + (nrows - 1) * gap_px
+    if fixed + nrows * panel_h > MAX_HEIGHT:
+        panel_h = max(40, (MAX_HEIGHT - fixed) // nrows)
+    height = fixed + nrows * panel_h
     fig = make_subplots(
         rows=nrows,
         cols=ncols,
-        subplot_titles=[g.title for g in grids] if len(grids) > 1 else None,
+        subplot_titles=[g.title for g in grids] if multi else None,
         horizontal_spacing=0.04 if ncols > 1 else 0.0,
-        vertical_spacing=min(0.12, 0.4 / max(nrows, 1)),
+        vertical_spacing=gap_px / (height - top_m - bottom_m) if nrows > 1 else 0.0,
     )
     ndim = len(facts.shape)
     for i, g in enumerate(grids):
@@ -124,8 +144,9 @@ def tensor_figure(
                 customdata=idx,
                 texttemplate="%{text}" if show_text else None,
                 coloraxis="coloraxis",
-                xgap=2,
-                ygap=2,
+                xgap=cell_gap(across),
+                ygap=cell_gap(rows_cells),
+                textfont={"size": 13 if across <= 12 else 11},
                 hovertemplate=(
                     f"{name}[%{{customdata}}] = %{{text}}<br>memory position %{{z}}<extra></extra>"
                 ),
@@ -172,12 +193,10 @@ def tensor_figure(
             showgrid=False,
             zeroline=False,
         )
-    panel_h = max(60, min(34 * rows_cells, 420)) + 40
-    height = min(60 + nrows * panel_h, 900)
     fig.update_layout(
         **base_layout(
             height=height,
-            margin={"l": 30, "r": 10, "t": 50 if len(grids) > 1 else 30, "b": 10},
+            margin={"l": 30, "r": 10, "t": top_m, "b": bottom_m},
             coloraxis={
                 "colorscale": SEQUENTIAL_SCALE,
                 "cmin": 0,
@@ -217,7 +236,7 @@ def storage_figure(rows: Sequence[StorageRow]) -> go.Figure:
     for i, row in enumerate(rows, start=1):
         st = row.storage
         n = len(st.values)
-        show_text = n <= 64
+        show_text = n <= 48
         texts = [str(v) for v in st.values]
         unused = [0 if not u else None for u in st.used]
         if any(v is not None for v in unused):
@@ -228,7 +247,7 @@ def storage_figure(rows: Sequence[StorageRow]) -> go.Figure:
                     texttemplate="%{text}" if show_text else None,
                     colorscale=[[0, UNUSED_COLOUR], [1, UNUSED_COLOUR]],
                     showscale=False,
-                    xgap=2,
+                    xgap=cell_gap(n),
                     hovertemplate="storage[%{x}] = %{text}<br>not read by this tensor"
                     "<extra></extra>",
                     name="unused",
@@ -242,7 +261,7 @@ def storage_figure(rows: Sequence[StorageRow]) -> go.Figure:
                 text=[texts],
                 texttemplate="%{text}" if show_text else None,
                 coloraxis="coloraxis",
-                xgap=2,
+                xgap=cell_gap(n),
                 hovertemplate="storage[%{x}] = %{text}<extra></extra>",
                 name=row.label,
             ),

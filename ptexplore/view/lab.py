@@ -23,6 +23,8 @@ from ptexplore.view.shapes import MAX_ELEMENTS, format_shape
 #: Values drawn by the "random" fill lie in ``[0, RANDOM_HIGH)``.
 RANDOM_HIGH = 100
 MAX_STEP = 10
+#: Values written through ``y`` stay within ``±MAX_WRITE`` (readable cells, no int64 overflow).
+MAX_WRITE = 999_999
 
 
 class Fill(StrEnum):
@@ -47,7 +49,7 @@ class PreOp(StrEnum):
             PreOp.NONE: "nothing (fresh, contiguous)",
             PreOp.TRANSPOSE: "transpose(-2, -1)",
             PreOp.PERMUTE: "permute(…)",
-            PreOp.SLICE: "slice with a step  [..., ::step]",
+            PreOp.SLICE: "slice with a step  [..., start::step]",
             PreOp.CONTIGUOUS: "transpose(-2, -1).contiguous()",
         }[self]
 
@@ -88,6 +90,7 @@ class LabConfig:
     op: PreOp = PreOp.NONE
     perm: tuple[int, ...] | None = None
     step: int = 2
+    start: int = 0
     method: Method = Method.VIEW
     target: tuple[int, ...] = (-1,)
     dim: int = 0
@@ -154,12 +157,19 @@ class Failure:
 
 @dataclass(frozen=True, slots=True)
 class NumpyAnalogy:
-    """The same reshape done by numpy on the same array, computed live."""
+    """The same reshape done by numpy on the same array, computed live.
+
+    ``view`` maps to ``np.reshape(a, shape, copy=False)`` (a view or an error, never a
+    copy), ``reshape`` to plain ``np.reshape`` (a view when possible, else a copy).
+    ``resize`` is what ``np.resize`` does with the same sizes when the element count does
+    not match: it silently repeats or cuts the data, where torch and np.reshape refuse.
+    """
 
     call: str
     shape: tuple[int, ...] | None
     shares_memory: bool | None
     error: str | None
+    resize: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -279,7 +289,15 @@ def _pre_op(config: LabConfig) -> tuple[str, tuple[int, ...] | None]:
                 f"The slice step must be between 1 and {MAX_STEP}, not {config.step}.",
                 fix="torch slicing needs a positive step; try 2.",
             )
-        return f"[..., ::{config.step}]", None
+        last = config.source_shape[-1]
+        if not 0 <= config.start < last:
+            raise InputError(
+                f"The slice start {config.start} is past the end of the last dimension "
+                f"(size {last}), so x would have no elements to show.",
+                fix=f"Pick a start from 0 to {last - 1}.",
+            )
+        start = str(config.start) if config.start else ""
+        return f"[..., {start}::{config.step}]", None
     return "", None
 
 
@@ -302,7 +320,7 @@ def make_source(config: LabConfig) -> tuple[torch.Tensor, torch.Tensor]:
         perm = config.perm if config.perm is not None else default_perm(x.dim())
         x = x.permute(perm)
     elif config.op is PreOp.SLICE:
-        x = x[..., :: config.step]
+        x = x[..., config.start :: config.step]
     return base, x
 
 
@@ -382,9 +400,16 @@ def _lesson(err: Exception, x: torch.Tensor, config: LabConfig) -> tuple[str, st
         known = [d for d in config.target if d != -1]
         prod = math.prod(known)
         if -1 in config.target:
+            if prod == 0:
+                return (
+                    f"With -1, torch solves {n} / {prod} for the missing size, but the other "
+                    "sizes multiply to 0: no size can make them hold "
+                    f"{n} elements.",
+                    f"Use sizes of at least 1 whose product divides {n}.",
+                )
             return (
                 f"With -1, torch solves {n} / {prod} for the missing size, and that is not a "
-                "whole number (or the other sizes multiply to 0).",
+                "whole number.",
                 f"Pick sizes whose product divides {n}.",
             )
         shown = "·".join(str(d) for d in config.target)
@@ -417,22 +442,44 @@ def _sharing(x: torch.Tensor, y: torch.Tensor) -> tuple[Sharing, str]:
     )
 
 
+def _shape_arg(shape: Sequence[int]) -> str:
+    return f"({format_shape(tuple(shape))}{',' if len(shape) == 1 else ''})"
+
+
+def _resize_note(a: np.ndarray, shape: tuple[int, ...]) -> str | None:
+    """``np.resize`` on a wrong element count: what it silently returns instead of an error."""
+    if -1 in shape or any(d < 0 for d in shape) or math.prod(shape) == a.size:
+        return None
+    want = math.prod(shape)
+    if want > MAX_ELEMENTS:
+        return None
+    out = np.resize(a, shape).reshape(-1)
+    head = ", ".join(str(int(v)) for v in out[:8]) + (", …" if want > 8 else "")
+    how = "repeats" if want > a.size else "cuts"
+    return (
+        f"np.resize(a, {_shape_arg(shape)}) → {want} elements [{head}]: it {how} the data "
+        "without a word"
+    )
+
+
 def _numpy_analogy(x: torch.Tensor, y: torch.Tensor | None, config: LabConfig) -> NumpyAnalogy:
     a = x.numpy()
     if config.method.takes_shape or config.method is Method.VIEW_FLAT:
         shape = (-1,) if config.method is Method.VIEW_FLAT else config.target
-        call = f"np.reshape(a, ({format_shape(shape)}{',' if len(shape) == 1 else ''}))"
+        strict = config.method is not Method.RESHAPE
+        call = f"np.reshape(a, {_shape_arg(shape)}{', copy=False' if strict else ''})"
+        resize = _resize_note(a, shape)
         try:
-            b = np.reshape(a, shape)
+            b = np.reshape(a, shape, copy=False) if strict else np.reshape(a, shape)
         except ValueError as err:
-            return NumpyAnalogy(call, None, None, str(err))
-        return NumpyAnalogy(call, tuple(b.shape), bool(np.shares_memory(a, b)), None)
+            return NumpyAnalogy(call, None, None, str(err), resize)
+        return NumpyAnalogy(call, tuple(b.shape), bool(np.shares_memory(a, b)), None, resize)
     if y is None:
         return NumpyAnalogy("", None, None, None)
     if config.method is Method.FLATTEN:
         start = config.dim % max(a.ndim, 1) if a.ndim else 0
         shape = (*a.shape[:start], -1)
-        call = f"np.reshape(a, ({format_shape(shape)}{',' if len(shape) == 1 else ''}))"
+        call = f"np.reshape(a, {_shape_arg(shape)})"
         b = np.reshape(a, shape)
     elif config.method is Method.UNSQUEEZE:
         call = f"np.expand_dims(a, {config.dim})"
@@ -484,6 +531,12 @@ def run_lab(config: LabConfig, writes: Sequence[tuple[int, int]] = ()) -> LabRes
         )
     applied: list[tuple[int, int]] = []
     for pos, value in writes:
+        if not -MAX_WRITE <= value <= MAX_WRITE:
+            raise InputError(
+                f"The value {value} is too large to write here: this lab writes values "
+                f"between -{MAX_WRITE:,} and {MAX_WRITE:,}.",
+                fix="Write a smaller number; any value shows whether x changes.",
+            )
         if not 0 <= pos < y.numel():
             raise InputError(
                 f"Position {pos} is outside y, which has {y.numel()} elements.",
