@@ -126,3 +126,65 @@ def test_bad_inputs_show_messages_not_tracebacks(at: AppTest) -> None:
     at.text_input(key="view.source_shape").set_value("2, 3, 4").run()
     at.text_input(key="view.shape").set_value("2, -1, 4").run()
     assert "`24 / (2·4) = 3`" in at.info[0].value
+
+
+def test_slice_start_shows_offset_and_pointer_shift(at: AppTest) -> None:
+    at.text_input(key="view.source_shape").set_value("3, 4").run()
+    at.selectbox(key="view.op").set_value("step-slice").run()
+    at.number_input(key="view.start").set_value(1).run()
+    at.number_input(key="view.step").set_value(2).run()
+    at.selectbox(key="view.method").set_value("view(-1)").run()
+    assert not at.exception and not at.error
+    m = {mt.label: mt for mt in at.metric}
+    assert m["x.storage_offset()"].value == "1" and m["y.storage_offset()"].value == "1"
+    assert m["x.stride()"].value == "(4, 2)" and m["y.stride()"].value == "(2,)"
+    assert m["y.data_ptr()"].value == m["x.data_ptr()"].value
+    assert m["x.data_ptr()"].proto.delta == "storage start + 1 × 8 bytes (storage_offset 1)"
+    codes = [c.value for c in at.code]
+    assert ">>> x\ntensor([[ 1,  3],\n        [ 5,  7],\n        [ 9, 11]])" in codes
+    assert any("x = base.view(3, 4)[..., 1::2]" in c for c in codes)
+    at.number_input(key="view.start").set_value(4).run()
+    assert not at.exception and "past the end of the last dimension" in at.error[0].value
+    at.number_input(key="view.start").set_value(0).run()
+    at.selectbox(key="view.op").set_value("none").run()
+
+
+def test_six_dims_metrics_in_full_and_numpy_truths(at: AppTest) -> None:
+    at.selectbox(key="view.op").set_value("none").run()
+    at.text_input(key="view.source_shape").set_value("2, 2, 2, 2, 2, 2").run()
+    at.selectbox(key="view.method").set_value("view").run()
+    at.text_input(key="view.shape").set_value("8, 9").run()
+    assert not at.exception
+    m = _metrics(at)
+    assert m["x.shape"] == "(2, 2, 2, 2, 2, 2)" and m["x.stride()"] == "(32, 16, 8, 4, 2, 1)"
+    assert "shape '[8, 9]' is invalid for input of size 64" in at.error[0].value
+    note = next(md.value for md in at.markdown if md.value.startswith("**numpy analogy.**"))
+    assert "`np.reshape(a, shape, copy=False)`" in note and "not** `np.resize`" not in note
+    assert "`np.reshape(a, (8, 9), copy=False)` → ValueError: cannot reshape array" in note
+    assert "`np.resize(a, (8, 9)) → 72 elements [0, 1, 2, 3, 4, 5, 6, 7, …]: it repeats" in note
+    # 16 panels x[i, j, k, l], one per leading index
+    fig = _chart(at, "source_grid")
+    titles = [a["text"] for a in fig["layout"]["annotations"]]  # type: ignore[index]
+    assert len(titles) == 16 and titles[-1] == "x[1, 1, 1, 1]"
+    at.text_input(key="view.source_shape").set_value("2`**x**`").run()
+    assert not at.exception
+    assert at.error[0].value.startswith("`` 2`**x**` `` in the source shape is not a whole")
+    at.text_input(key="view.source_shape").set_value("2, 3, 4").run()
+
+
+def test_changing_settings_after_a_write_starts_fresh(at: AppTest) -> None:
+    at.selectbox(key="view.op").set_value("none").run()
+    at.selectbox(key="view.method").set_value("view").run()
+    at.text_input(key="view.source_shape").set_value("3, 2").run()
+    at.text_input(key="view.shape").set_value("-1").run()
+    at.number_input(key="view.write_at").set_value(5).run()
+    at.number_input(key="view.write_value").set_value(-999_999).run()
+    at.button(key="view.write").click().run()
+    assert ">>> x\ntensor([[      0,       1],\n        [      2,       3],\n" in "".join(
+        c.value for c in at.code
+    )
+    at.text_input(key="view.shape").set_value("2, 3").run()  # a new y: a fresh tensor
+    assert not at.exception
+    assert ">>> x\ntensor([[0, 1],\n        [2, 3],\n        [4, 5]])" in [c.value for c in at.code]
+    assert not any(md.value.startswith("Wrote ") for md in at.markdown)
+    assert at.button(key="view.reset").disabled

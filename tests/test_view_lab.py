@@ -377,7 +377,7 @@ def test_big_grids_drop_gaps_and_crammed_text() -> None:
     flat = run_lab(LabConfig((2, 2, 2, 2, 2, 2), method=Method.VIEW_FLAT))
     assert flat.result is not None
     row = next(t for t in tensor_figure(flat.result, name="y").data if t.type == "heatmap")
-    assert row.texttemplate is None and row.xgap == 1
+    assert row.texttemplate is None and row.xgap == 0
     small = next(t for t in tensor_figure(flat.source, name="x").data if t.type == "heatmap")
     assert small.texttemplate == "%{text}" and small.xgap == 2
     fig = tensor_figure(flat.source, name="x")

@@ -25,7 +25,8 @@ from ptexplore.view import (
     tensor_figure,
 )
 from ptexplore.view.figures import MAX_PANELS, panel_count
-from ptexplore.view.lab import MAX_STEP, unravel
+from ptexplore.view.lab import MAX_STEP, MAX_WRITE, unravel
+from ptexplore.view.shapes import MAX_ELEMENTS
 
 K = VIEW.key
 #: session_state slot holding this learner's writes, tied to the config they were made for.
@@ -79,6 +80,7 @@ def controls() -> LabConfig:
         )
         perm_text = ""
         step = 2
+        start = 0
         if op is PreOp.PERMUTE:
             perm_text = st.text_input(
                 "permute order (empty = reverse all dims)",
@@ -87,8 +89,21 @@ def controls() -> LabConfig:
                 placeholder="e.g. 2, 0, 1",
             )
         elif op is PreOp.SLICE:
+            s1, s2 = st.columns(2)
+            start = int(
+                s1.number_input(
+                    "start",
+                    min_value=0,
+                    max_value=MAX_ELEMENTS - 1,
+                    value=0,
+                    step=1,
+                    key=f"{K}.start",
+                    help="A start > 0 makes x begin later in memory: storage_offset() and "
+                    "data_ptr() move, the storage does not.",
+                )
+            )
             step = int(
-                st.number_input(
+                s2.number_input(
                     "step", min_value=1, max_value=MAX_STEP, value=2, step=1, key=f"{K}.step"
                 )
             )
@@ -132,6 +147,7 @@ def controls() -> LabConfig:
         op=op,
         perm=perm,
         step=step,
+        start=start,
         method=method,
         target=target,
         dim=dim,
@@ -193,13 +209,29 @@ def _fmt_ptr(p: int) -> str:
     return hex(p)
 
 
+#: Roughly how many characters of st.metric's large font fit across half the page.
+_ROW_CHARS = 34
+
+
 def tensor_metrics(facts: TensorFacts, *, name: str, ref: TensorFacts | None = None) -> None:
-    """shape / stride / storage_offset / is_contiguous / data_ptr as st.metric."""
-    a, b, c = st.columns(3)
-    a.metric(f"{name}.shape", str(tuple(facts.shape)))
-    b.metric(f"{name}.stride()", str(tuple(facts.stride)))
-    c.metric(f"{name}.storage_offset()", str(facts.storage_offset))
-    d, e = st.columns([1, 2])
+    """shape / stride / storage_offset / is_contiguous / data_ptr as st.metric.
+
+    Columns are sized by their text so a 6-D shape or stride is never cut to ``(2, 2, 2…``:
+    short facts share one row, long ones get most of a row each.
+    """
+    shape_s, stride_s = str(tuple(facts.shape)), str(tuple(facts.stride))
+    offset_s = str(facts.storage_offset)
+    widths = [max(len(t), 6) + 2 for t in (shape_s, stride_s, offset_s)]
+    if sum(widths) <= _ROW_CHARS:
+        a, b, c = st.columns(widths)
+        d, e = st.columns([1, 2])
+    else:
+        a, c = st.columns([2, 1])
+        b, d = st.columns([2, 1])
+        e = st.container()
+    a.metric(f"{name}.shape", shape_s, help=f"{name}.shape = torch.Size({list(facts.shape)})")
+    b.metric(f"{name}.stride()", stride_s, help=f"{name}.stride() = {stride_s}")
+    c.metric(f"{name}.storage_offset()", offset_s)
     d.metric(f"{name}.is_contiguous()", str(facts.is_contiguous))
     delta: str | None = None
     if ref is not None:
@@ -210,6 +242,11 @@ def tensor_metrics(facts: TensorFacts, *, name: str, ref: TensorFacts | None = N
         else:
             diff = facts.data_ptr - ref.data_ptr
             delta = f"x.data_ptr() {diff:+d} bytes (same storage)"
+    elif facts.storage_offset:
+        delta = (
+            f"storage start + {facts.storage_offset} × {facts.element_size} bytes "
+            f"(storage_offset {facts.storage_offset})"
+        )
     e.metric(
         f"{name}.data_ptr()",
         _fmt_ptr(facts.data_ptr),
@@ -224,7 +261,9 @@ def tensor_metrics(facts: TensorFacts, *, name: str, ref: TensorFacts | None = N
 def tensor_grid(facts: TensorFacts, *, name: str, written: frozenset[int], key: str) -> None:
     fig = tensor_figure(facts, name=name, written=written)
     st.plotly_chart(fig, key=key, config={"displayModeBar": False})
-    st.code(f">>> {name}\n{facts.text}", language="python")
+    text = f">>> {name}\n{facts.text}"
+    # a 6-D repr runs to dozens of lines: keep it in a scroll box, not a page-long column
+    st.code(text, language="python", height=320 if text.count("\n") > 16 else "content")
     n = panel_count(facts)
     if n > MAX_PANELS:
         st.caption(f"Showing the first {MAX_PANELS} of {n} panels ({name}[…, :, :]).")
@@ -262,9 +301,10 @@ def storage_rows(result: LabResult) -> None:
         else f"base, {math.prod(cfg.source_shape)} elements"
     )
     grey = "" if all(result.source.storage.used) else " — grey cells are not read by x"
+    owner = "the one storage shared by x and y" if shared else "storage of x"
     rows = [
         StorageRow(
-            f"storage of x ({origin}){grey}",
+            f"{owner} ({origin}){grey}",
             result.source.storage,
             result.written_positions if shared else frozenset(),
         )
@@ -306,7 +346,14 @@ def write_box(result: LabResult) -> None:
                 key=f"{K}.write_at",
             )
         )
-        b.number_input("value", value=100, step=1, key=f"{K}.write_value")
+        b.number_input(
+            "value",
+            min_value=-MAX_WRITE,
+            max_value=MAX_WRITE,
+            value=100,
+            step=1,
+            key=f"{K}.write_value",
+        )
         idx = ", ".join(map(str, unravel(pos, y.shape))) or "..."
         c.button(f"Write y[{idx}] = value", key=f"{K}.write", on_click=_add_write, type="primary")
         d.button("Reset", key=f"{K}.reset", on_click=_reset_writes, disabled=not result.writes)
@@ -331,17 +378,21 @@ def numpy_note(result: LabResult) -> None:
     live = ""
     if npy is not None and npy.call:
         if npy.error is not None:
-            live = f" Live, on `a = x.numpy()`: `{npy.call}` → ValueError: {npy.error}."
+            live = f" Live, on `a = x.numpy()`: `{npy.call}` → ValueError: {npy.error}"
         else:
             live = (
                 f" Live, on `a = x.numpy()`: `{npy.call}` → shape {npy.shape}, "
-                f"`np.shares_memory` = **{npy.shares_memory}**."
+                f"`np.shares_memory` = **{npy.shares_memory}**"
             )
+        if npy.resize is not None:
+            live += f"; whereas `{npy.resize}`"
+        live += "."
     st.markdown(
-        "**numpy analogy.** `x.view(shape)` is like `np.reshape(a, shape)` *when numpy can "
-        "return a view*; `x.reshape(shape)` is `np.reshape` exactly (a view when possible, "
-        "otherwise a copy). It is **not** `np.resize`, which changes the element count by "
-        "repeating or cutting the data." + live
+        "**numpy analogy.** `x.view(shape)` is like `np.reshape(a, shape, copy=False)` "
+        "(numpy ≥ 2.1): the same memory read with a new shape, or an error when no strides "
+        "can do that — never a copy. `x.reshape(shape)` is plain `np.reshape(a, shape)`: a "
+        "view when possible, otherwise a copy. Neither is `np.resize`, which changes the "
+        "element count by repeating or cutting the data." + live
     )
 
 

@@ -32,7 +32,7 @@ UNUSED_COLOUR = "#E5E5E5"
 def cell_gap(cells: int) -> int:
     """White gap between cells: 2 px while cells are big, none once they are a few px wide
     (otherwise a 100×100 grid is mostly gap)."""
-    return 2 if cells <= 40 else 1 if cells <= 80 else 0
+    return 2 if cells <= 24 else 1 if cells <= 40 else 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,7 +118,8 @@ def tensor_figure(
     # room between panel rows for the tick labels above and the next panel's title
     gap_px = 48 if multi else 0
     top_m, bottom_m = (50 if multi else 30), 30
-    panel_h = max(60, min(34 * rows_cells, 420))
+    # a 1-row strip still gets room for a readable colour bar
+    panel_h = max(60 if multi else 110, min(34 * rows_cells, 420))
     fixed = top_m + bottom_m + (nrows - 1) * gap_px
     if fixed + nrows * panel_h > MAX_HEIGHT:
         panel_h = max(40, (MAX_HEIGHT - fixed) // nrows)
