@@ -12,6 +12,7 @@ from PIL import Image
 from ptexplore.augment.decode import (
     MAX_PIXELS,
     MAX_UPLOAD_BYTES,
+    Conversion,
     check_upload_size,
     decode_image_bytes,
 )
@@ -164,3 +165,44 @@ def test_preview_copy_is_downscaled_and_said_so() -> None:
     assert p.size == (400, 300) and any("resized 1200×900 → 400×300" in n for n in p.notes)
     full = decode_image_bytes(png, max_short_side=900)
     assert not full.downscaled
+
+
+def test_every_error_names_the_file() -> None:
+    for data, needle in (
+        (b"plain text" * 20, "not an image"),
+        (_encode(_gradient(4, 4), "PNG"), "only 4×4 pixels"),
+        (_encode(_gradient(256, 256), "PNG")[:300], "truncated or corrupt"),
+    ):
+        with pytest.raises(InputError) as info:
+            decode_image_bytes(data, name="holiday 3.png")
+        assert info.value.message.startswith("“holiday 3.png”: "), info.value.message
+        assert needle in info.value.message
+    with pytest.raises(InputError) as empty:  # already named: not prefixed twice
+        decode_image_bytes(b"", name="x.png")
+    assert empty.value.message.count("x.png") == 1
+
+
+def test_float_images_with_nan_are_rescaled_or_refused() -> None:
+    a = np.linspace(-1.0, 3.0, 32 * 32, dtype=np.float32).reshape(32, 32)
+    a[0, 0] = np.nan
+    a[0, 1] = np.inf
+    d = decode_image_bytes(_encode(Image.fromarray(a, "F"), "TIFF"))
+    assert d.original_mode == "F" and d.conversion is Conversion.MIN_MAX
+    assert d.pixels[0, 0, :2].tolist() == [0, 0]  # NaN/inf → the minimum
+    finite = np.isfinite(a)
+    lo, hi = float(a[finite].min()), float(a[finite].max())
+    want = np.round((np.where(finite, a, lo).astype(np.float64) - lo) / (hi - lo) * 255)
+    assert torch.equal(d.pixels[0], torch.from_numpy(want.astype(np.uint8)))
+    assert int(d.pixels[0, -1, -1]) == 255 and torch.equal(d.pixels[0], d.pixels[2])
+    assert any("2 NaN/infinite pixel(s)" in n for n in d.notes)
+    nan = _encode(Image.fromarray(np.full((16, 16), np.nan, np.float32), "F"), "TIFF")
+    _fails(nan, "NaN or infinite")
+
+
+def test_conversion_kind_is_recorded_for_the_export() -> None:
+    assert decode_image_bytes(_encode(_gradient(), "PNG")).conversion is Conversion.RGB
+    assert decode_image_bytes(_encode(_gradient().convert("L"), "PNG")).conversion is Conversion.RGB
+    rgba = decode_image_bytes(_encode(_gradient().convert("RGBA"), "PNG"))
+    assert rgba.conversion is Conversion.ON_WHITE
+    a16 = Image.fromarray(np.full((16, 16), 40000, dtype=np.uint16))
+    assert decode_image_bytes(_encode(a16, "PNG")).conversion is Conversion.SCALE_16

@@ -16,6 +16,7 @@ Everything a learner can upload goes through :func:`decode_image_bytes`, which
 
 from __future__ import annotations
 
+import enum
 import io
 import warnings
 from dataclasses import dataclass
@@ -50,6 +51,19 @@ if Image.MAX_IMAGE_PIXELS is None or Image.MAX_IMAGE_PIXELS > MAX_PIXELS:
 _FORMAT_LIST = ", ".join(SUPPORTED_FORMATS)
 
 
+class Conversion(enum.StrEnum):
+    """How the pixels became 8-bit RGB (the exported script repeats the same steps)."""
+
+    #: Pillow's ``convert("RGB")`` (RGB, L, 1, P, CMYK, …): identical to what most code does.
+    RGB = "rgb"
+    #: Alpha composited on white, then dropped (RGBA, LA, PA, P with transparency).
+    ON_WHITE = "on_white"
+    #: 16-bit (or 0–65535 ``I``) grayscale scaled to 0–255, not clipped.
+    SCALE_16 = "scale_16"
+    #: Other ``I``/``F`` grayscale: rescaled min–max to 0–255.
+    MIN_MAX = "min_max"
+
+
 @dataclass(frozen=True, slots=True, eq=False)
 class DecodedImage:
     """An uploaded picture as a uint8 ``(3, H, W)`` RGB tensor plus what decoding did."""
@@ -62,6 +76,7 @@ class DecodedImage:
     original_size: tuple[int, int]
     n_frames: int
     notes: tuple[str, ...]
+    conversion: Conversion = Conversion.RGB
 
     @property
     def size(self) -> tuple[int, int]:
@@ -157,11 +172,11 @@ _ORIENTATION_TEXT = {
 }
 
 
-def _to_rgb(im: Image.Image, notes: list[str]) -> np.ndarray:
+def _to_rgb(im: Image.Image, notes: list[str]) -> tuple[np.ndarray, Conversion]:
     """Convert any Pillow mode to an (H, W, 3) uint8 array, noting what was done."""
     mode = im.mode
     if mode == "RGB":
-        return np.asarray(im, dtype=np.uint8)
+        return np.asarray(im, dtype=np.uint8), Conversion.RGB
     has_alpha = mode in {"RGBA", "LA", "PA", "RGBa", "La"} or (
         mode == "P" and "transparency" in im.info
     )
@@ -171,16 +186,17 @@ def _to_rgb(im: Image.Image, notes: list[str]) -> np.ndarray:
         transparent = float((alpha < 255).mean())
         if transparent == 0.0:
             notes.append(f"Mode {mode}: the alpha channel was fully opaque, so it was dropped.")
-            return np.asarray(rgba.convert("RGB"), dtype=np.uint8)
+            return np.asarray(rgba.convert("RGB"), dtype=np.uint8), Conversion.ON_WHITE
         white = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
         notes.append(
             f"Mode {mode}: {transparent:.0%} of the pixels are (partly) transparent; "
             "composited on a white background, then the alpha channel was dropped."
         )
-        return np.asarray(Image.alpha_composite(white, rgba).convert("RGB"), dtype=np.uint8)
+        out = np.asarray(Image.alpha_composite(white, rgba).convert("RGB"), dtype=np.uint8)
+        return out, Conversion.ON_WHITE
     if mode == "P":
         notes.append("Palette image (mode P): colours looked up and converted to RGB.")
-        return np.asarray(im.convert("RGB"), dtype=np.uint8)
+        return np.asarray(im.convert("RGB"), dtype=np.uint8), Conversion.RGB
     if mode in {"L", "1"}:
         what = "Black-and-white (mode 1)" if mode == "1" else "Grayscale (mode L)"
         notes.append(
@@ -188,13 +204,14 @@ def _to_rgb(im: Image.Image, notes: list[str]) -> np.ndarray:
             "Normalize apply."
         )
         gray = np.asarray(im.convert("L"), dtype=np.uint8)
-        return np.repeat(gray[:, :, None], 3, axis=2)
+        return np.repeat(gray[:, :, None], 3, axis=2), Conversion.RGB
     if mode == "CMYK":
         notes.append("CMYK image: converted to RGB (Pillow's conversion, no colour profile).")
-        return np.asarray(im.convert("RGB"), dtype=np.uint8)
+        return np.asarray(im.convert("RGB"), dtype=np.uint8), Conversion.RGB
     if mode.startswith("I;16") or mode in {"I", "F"}:
         raw = np.asarray(im)
         if mode.startswith("I;16") or (mode == "I" and raw.min() >= 0 and raw.max() <= 65535):
+            conversion = Conversion.SCALE_16
             wide = raw.astype(np.uint32)
             gray = ((wide * 255 + 32767) // 65535).astype(np.uint8)
             notes.append(
@@ -202,15 +219,29 @@ def _to_rgb(im: Image.Image, notes: list[str]) -> np.ndarray:
                 f"(max {int(raw.max())} → {int(gray.max())}), not clipped at 255."
             )
         else:
-            lo, hi = float(raw.min()), float(raw.max())
+            conversion = Conversion.MIN_MAX
+            values = raw.astype(np.float64)
+            finite = np.isfinite(values)
+            if not finite.any():
+                raise InputError(
+                    f"Every pixel of this mode {mode} image is NaN or infinite: there is no "
+                    "picture to show.",
+                    fix="Export the image with real pixel values.",
+                )
+            lo, hi = float(values[finite].min()), float(values[finite].max())
             span = hi - lo if hi > lo else 1.0
-            gray = np.round((raw.astype(np.float64) - lo) / span * 255.0).astype(np.uint8)
+            values = np.where(finite, values, lo)
+            gray = np.round((values - lo) / span * 255.0).astype(np.uint8)
             notes.append(
                 f"Mode {mode} ({raw.dtype} values {lo:g}…{hi:g}): rescaled min–max to 0–255."
             )
-        return np.repeat(gray[:, :, None], 3, axis=2)
+            if not finite.all():
+                notes.append(
+                    f"{int((~finite).sum())} NaN/infinite pixel(s) were set to the minimum."
+                )
+        return np.repeat(gray[:, :, None], 3, axis=2), conversion
     notes.append(f"Mode {mode}: converted to RGB.")
-    return np.asarray(im.convert("RGB"), dtype=np.uint8)
+    return np.asarray(im.convert("RGB"), dtype=np.uint8), Conversion.RGB
 
 
 def decode_image_bytes(
@@ -220,7 +251,18 @@ def decode_image_bytes(
 
     ``max_short_side``: when given and the image's shorter side is larger, decode a
     preview-sized copy whose shorter side is about that long (JPEG via ``draft()``).
+    Every error message names the file (several uploads may fail at once).
     """
+    try:
+        return _decode(data, name, max_short_side)
+    except InputError as err:
+        prefix = f"“{name}”"
+        if err.message.startswith(prefix):
+            raise
+        raise InputError(f"{prefix}: {err.message}", fix=err.fix) from err
+
+
+def _decode(data: bytes, name: str, max_short_side: int | None) -> DecodedImage:
     if len(data) == 0:
         raise InputError(
             f"“{name}” is empty (0 bytes).", fix="Upload the image file itself, not an empty file."
@@ -263,7 +305,13 @@ def decode_image_bytes(
     if orientation in _ORIENTATION_TEXT:
         im = ImageOps.exif_transpose(im)
         notes.append(f"EXIF orientation {orientation} applied: {_ORIENTATION_TEXT[orientation]}.")
-    rgb = _to_rgb(im, notes)
+    try:
+        rgb, conversion = _to_rgb(im, notes)
+    except (OSError, ValueError) as err:  # e.g. a mode Pillow cannot convert to RGB
+        raise InputError(
+            f"This mode {original_mode} image could not be converted to RGB ({err}).",
+            fix="Save it as an ordinary RGB PNG or JPEG and upload that.",
+        ) from err
     if target is not None:
         want = (target[1], target[0]) if orientation in {5, 6, 7, 8} else target
         h, w = rgb.shape[:2]
@@ -282,6 +330,7 @@ def decode_image_bytes(
         original_size=original_size,
         n_frames=n_frames,
         notes=tuple(notes),
+        conversion=conversion,
     )
 
 
