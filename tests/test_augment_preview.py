@@ -9,7 +9,14 @@ import pytest
 import torch
 from torchvision.transforms import v2
 
-from ptexplore.augment.pipeline import Pipeline, Step, preview_source_side, train_preset, val_preset
+from ptexplore.augment.pipeline import (
+    Pipeline,
+    Step,
+    keeps_source_size,
+    preview_source_side,
+    train_preset,
+    val_preset,
+)
 from ptexplore.augment.preview import channel_stats, histogram_figure, run_grid, to_display
 from ptexplore.errors import LessonError
 
@@ -137,7 +144,32 @@ def test_preview_source_side_rules() -> None:
     assert preview_source_side(train_preset()) == 640
     assert preview_source_side(val_preset()) == 512
     assert preview_source_side(Pipeline((Step.make("CenterCrop"),))) is None
-    assert preview_source_side(Pipeline((Step.make("ColorJitter"),))) is None
+    # only scale-free steps: output = source size, previewed on a 512-px copy (and said so)
+    jitter = Pipeline((Step.make("ColorJitter"),))
+    assert preview_source_side(jitter) == 512 and keeps_source_size(jitter)
     flip_then_crop = Pipeline((Step.make("RandomHorizontalFlip"), Step.make("RandomResizedCrop")))
-    assert preview_source_side(flip_then_crop) == 640
-    assert preview_source_side(train_preset().set_enabled(0, False)) is None
+    assert preview_source_side(flip_then_crop) == 640 and not keeps_source_size(flip_then_crop)
+    assert preview_source_side(train_preset().set_enabled(0, False)) == 512
+    blur = Pipeline((Step.make("ColorJitter"), Step.make("GaussianBlur")))
+    assert preview_source_side(blur) is None and keeps_source_size(blur)
+
+
+def test_grid_memory_budget_stops_with_a_plain_message() -> None:
+    img = torch.zeros(3, 400, 500, dtype=torch.uint8)  # 600 000 bytes per uint8 sample
+    pipe = Pipeline((Step.make("RandomHorizontalFlip"),))
+    assert len(run_grid(pipe, img, seed=0, n=8, max_bytes=5_000_000).samples) == 8
+    with pytest.raises(LessonError) as info:
+        run_grid(pipe, img, seed=0, n=9, max_bytes=5_000_000)
+    assert info.value.message.startswith("9 samples of 3×400×500 uint8 would take 5 MB")
+    assert "about 8 samples of this size" in info.value.message
+    assert "Show at most 8 samples" in (info.value.fix or "")
+    floats = pipe.add("ToDtype").set_param(1, "scale", True)  # 4 bytes per value
+    with pytest.raises(LessonError, match="One sample of 3×400×500 float32 alone takes 2 MB"):
+        run_grid(floats, img, seed=0, n=1, max_bytes=1_000_000)
+    # sizes that vary per sample are caught by the running total
+    grow = Pipeline((Step.make("RandomRotation", degrees=180.0, expand=True),))
+    sizes = [s.tensor.numel() for s in run_grid(grow, img, seed=3, n=6).samples]
+    budget = sizes[0] * 6 + 1  # passes the first-sample estimate ...
+    assert sum(sizes) > budget  # ... but the later, larger rotations overflow it
+    with pytest.raises(LessonError, match="would take"):
+        run_grid(grow, img, seed=3, n=6, max_bytes=budget)

@@ -188,14 +188,20 @@ def _side_of(value: Value) -> int:
     return int(max(value)) if isinstance(value, tuple) else int(value)
 
 
+def keeps_source_size(pipeline: Pipeline) -> bool:
+    """True when no enabled step resamples to a fixed size: the output follows the source."""
+    return not any(spec_for(s.name).scaling is Scaling.RESCALES for _, s in pipeline.active)
+
+
 def preview_source_side(pipeline: Pipeline) -> int | None:
     """Shorter side a downscaled source may have without changing what the grid shows.
 
     Walks the enabled steps: scale-free steps (flips, colour, relative geometry) don't care;
     the first step that resamples to a fixed size (Resize, RandomResizedCrop) decides how
     many source pixels are enough; a step that works in absolute pixels (crop, pad, blur)
-    before that needs the full-size source (``None``). No resampling step at all: the
-    output is the source size, so the full source is needed too (``None``).
+    before that needs the full-size source (``None``). Only scale-free steps: the output
+    has the source's size, and a :data:`PREVIEW_MIN_SIDE` copy shows the same picture at
+    screen size (the page says the real output size; see :func:`keeps_source_size`).
     """
     for _, step in pipeline.active:
         spec = spec_for(step.name)
@@ -211,7 +217,7 @@ def preview_source_side(pipeline: Pipeline) -> int | None:
                 need = 2.0 * out
             side = max(PREVIEW_MIN_SIDE, math.ceil(need), 2 * out)
             return int(math.ceil(side / 64) * 64)
-    return None
+    return PREVIEW_MIN_SIDE
 
 
 def pipeline_from_mapping(data: Mapping[str, object]) -> Pipeline:

@@ -31,6 +31,10 @@ from ptexplore.rng import seeded
 from ptexplore.style import PALETTE, base_layout
 
 MAX_SAMPLES = 64
+#: Most memory one grid's output tensors may take. Several learners share one server: a
+#: full-resolution 12 MP photo through ToDtype(float32) is 144 MB per sample, so 64 of
+#: them would need 9 GB. Above the budget the grid stops with a plain message instead.
+MAX_GRID_BYTES = 512 * 2**20
 
 Norm = tuple[tuple[float, ...], tuple[float, ...]]
 
@@ -276,10 +280,40 @@ def _fail(index: int, step: Step, x: torch.Tensor, err: Exception) -> LessonErro
 # ----------------------------------------------------------------------------- the grid
 
 
+def _too_big(n: int, first: torch.Tensor, budget: int) -> LessonError:
+    shape = "×".join(str(int(s)) for s in first.shape)
+    dtype = str(first.dtype).removeprefix("torch.")
+    each = first.numel() * first.element_size()
+    fits = budget // max(each, 1)
+    if fits < 1:
+        return LessonError(
+            f"One sample of {shape} {dtype} alone takes {each / 2**20:,.0f} MB, more than the "
+            f"{budget / 2**20:,.0f} MB one grid may use on this shared server.",
+            fix="Add or shrink a Resize step, or turn off Full-resolution preview.",
+        )
+    return LessonError(
+        f"{n} samples of {shape} {dtype} would take {n * each / 2**20:,.0f} MB; one grid may "
+        f"use at most {budget / 2**20:,.0f} MB on this shared server (about {fits} samples "
+        "of this size).",
+        fix=f"Show at most {fits} samples, add a Resize/RandomResizedCrop step, or turn off "
+        "Full-resolution preview.",
+    )
+
+
 def run_grid(
-    pipeline: Pipeline, image: torch.Tensor, *, seed: int, n: int, trace_index: int | None = 0
+    pipeline: Pipeline,
+    image: torch.Tensor,
+    *,
+    seed: int,
+    n: int,
+    trace_index: int | None = 0,
+    max_bytes: int = MAX_GRID_BYTES,
 ) -> Grid:
-    """Draw ``n`` samples of ``pipeline(image)`` from ``seed`` (see the module docstring)."""
+    """Draw ``n`` samples of ``pipeline(image)`` from ``seed`` (see the module docstring).
+
+    Stops with a :class:`LessonError` as soon as the samples would outgrow ``max_bytes``
+    (checked on the first sample, then as the total grows: random sizes differ).
+    """
     if not 1 <= n <= MAX_SAMPLES:
         raise LessonError(f"The grid shows 1 to {MAX_SAMPLES} samples, not {n}.")
     if trace_index is not None and not 0 <= trace_index < n:
@@ -298,6 +332,7 @@ def run_grid(
 
     samples: list[Sample] = []
     trace: list[TraceStep] = []
+    total = 0
     with seeded(seed):
         for i in range(n):
             x = image
@@ -319,6 +354,9 @@ def run_grid(
                 draws.append(draw)
                 if tracing:
                     trace.append(TraceStep(idx, step.name, x, draw, norm_after[k]))
+            total += x.numel() * x.element_size()
+            if (i == 0 and total * n > max_bytes) or total > max_bytes:
+                raise _too_big(n, x, max_bytes)
             samples.append(Sample(i, x, tuple(draws)))
     return Grid(seed, tuple(samples), tuple(trace), trace_index, current)
 
