@@ -122,3 +122,16 @@ def test_invalid_settings_give_a_clear_message(
         build_transform(name, params)  # type: ignore[arg-type]
     assert needle in str(info.value)
     assert info.value.fix
+
+
+def test_absurd_numbers_are_refused_in_plain_words() -> None:
+    for name, params in (
+        ("Resize", {"size": 10**400}),
+        ("Pad", {"padding": 10**400}),
+        ("RandomRotation", {"degrees": 10**400}),
+        ("Normalize", {"mean": (0.5, 10**400, 0.5)}),
+    ):
+        with pytest.raises(InputError, match="far too large"):
+            build_transform(name, params)  # type: ignore[arg-type]
+    with pytest.raises(InputError, match="inf is not a finite number"):
+        build_transform("RandomErasing", {"scale": (0.1, float("inf"))})

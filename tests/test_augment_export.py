@@ -11,7 +11,7 @@ import pytest
 import torch
 from PIL import Image
 
-from ptexplore.augment.decode import decode_image_bytes
+from ptexplore.augment.decode import Conversion, decode_image_bytes
 from ptexplore.augment.export import export_code, from_json, step_code, to_json
 from ptexplore.augment.pipeline import Pipeline, Step, preset, train_preset, val_preset
 from ptexplore.augment.preview import run_grid
@@ -126,3 +126,48 @@ def test_json_round_trip_and_bad_json() -> None:
     with pytest.raises(InputError, match="empty"):
         from_json("  ")
     assert from_json('{"steps": []}') == Pipeline()
+
+
+def _rgba_and_16bit(tmp_path: Path) -> list[tuple[Path, bytes]]:
+    rng = np.random.default_rng(9)
+    rgba = rng.integers(0, 256, (90, 120, 4), dtype=np.uint8)
+    rgba[:45, :, 3] = 0  # top half fully transparent: composited on white
+    exif = Image.Exif()
+    exif[0x0112] = 8  # and rotated, so the export must apply EXIF too
+    out = []
+    for name, im, kw in (
+        ("alpha.png", Image.fromarray(rgba, "RGBA"), {"exif": exif.tobytes()}),
+        ("deep.png", Image.fromarray(rng.integers(0, 65536, (80, 100), dtype=np.uint16)), {}),
+        ("float.tif", Image.fromarray(rng.normal(0, 5, (70, 90)).astype(np.float32), "F"), {}),
+    ):
+        buf = io.BytesIO()
+        im.save(buf, format=name.rsplit(".", 1)[1].replace("tif", "TIFF").upper(), **kw)
+        (tmp_path / name).write_bytes(buf.getvalue())
+        out.append((tmp_path / name, buf.getvalue()))
+    return out
+
+
+def test_exported_loading_matches_the_lab_for_alpha_16_bit_and_float(tmp_path: Path) -> None:
+    pipe = Pipeline((Step.make("RandomHorizontalFlip"), Step.make("ColorJitter", hue=0.2)))
+    for path, data in _rgba_and_16bit(tmp_path):
+        decoded = decode_image_bytes(data, name=path.name)
+        assert decoded.conversion is not Conversion.RGB, path.name
+        grid = run_grid(pipe, decoded.pixels, seed=5, n=3)
+        code = export_code(pipe, seed=5, n=3, image_path=str(path), conversion=decoded.conversion)
+        namespace: dict[str, object] = {"__name__": "exported"}
+        exec(compile(code, "exported.py", "exec"), namespace)
+        assert torch.equal(namespace["img"], decoded.pixels), path.name  # type: ignore[arg-type]
+        for got, want in zip(namespace["samples"], grid.samples, strict=True):  # type: ignore[call-overload]
+            assert torch.equal(got, want.tensor), path.name
+
+
+def test_hostile_json_gets_a_message_not_a_traceback() -> None:
+    huge = '{"steps": [{"transform": "Resize", "params": {"size": 1%s}}]}'
+    with pytest.raises(InputError, match="far too large"):
+        from_json(huge % ("0" * 400))
+    with pytest.raises(InputError, match="thousands of digits"):
+        from_json(huge % ("0" * 5000))
+    with pytest.raises(InputError, match="nested brackets"):
+        from_json("[" * 50_000 + "]" * 50_000)
+    with pytest.raises(InputError, match="33 steps; at most 32 are allowed"):
+        from_json(json.dumps({"steps": [{"transform": "RandomInvert"}] * 33}))

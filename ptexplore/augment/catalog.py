@@ -672,7 +672,11 @@ def coerce(spec: TransformSpec, param: ParamSpec, value: Any) -> Value:
     def bad(msg: str, fix: str | None = None) -> InputError:
         return InputError(f"{where}: {msg}", fix=fix or f"{param.doc}")
 
-    def in_range(x: float) -> float:
+    def in_range(x: float | int) -> float:
+        try:
+            x = float(x)
+        except OverflowError:
+            raise bad("that number is far too large.") from None
         if not math.isfinite(x):
             raise bad(f"{x} is not a finite number.")
         if param.lo is not None and x < param.lo:
@@ -693,14 +697,14 @@ def coerce(spec: TransformSpec, param: ParamSpec, value: Any) -> Value:
     if kind is Kind.INT:
         if isinstance(value, bool) or not isinstance(value, int | float) or int(value) != value:
             raise bad(f"expected a whole number, got {value!r}.")
-        out = int(in_range(float(value)))
+        out = int(in_range(value))
         if param.odd and out % 2 == 0:
             raise bad(f"{out} is even; the kernel needs an odd size.", fix=f"Use {out + 1}.")
         return out
     if kind is Kind.FLOAT:
         if isinstance(value, bool) or not isinstance(value, int | float):
             raise bad(f"expected a number, got {value!r}.")
-        return in_range(float(value))
+        return in_range(value)
     if kind is Kind.SIZE:
         if isinstance(value, int | float) and not isinstance(value, bool):
             items: list[Any] = [value]
@@ -712,14 +716,14 @@ def coerce(spec: TransformSpec, param: ParamSpec, value: Any) -> Value:
             isinstance(v, bool) or not isinstance(v, int | float) or int(v) != v for v in items
         ):
             raise bad(f"expected one or two whole numbers, got {value!r}.")
-        sides = tuple(int(in_range(float(v))) for v in items)
+        sides = tuple(int(in_range(v)) for v in items)
         return sides[0] if len(sides) == 1 else (sides[0], sides[1])
     width = 3 if kind is Kind.TRIPLE else 2
     if not isinstance(value, list | tuple) or len(value) != width:
         raise bad(f"expected {width} numbers, got {value!r}.")
     if any(isinstance(v, bool) or not isinstance(v, int | float) for v in value):
         raise bad(f"expected {width} numbers, got {value!r}.")
-    nums = tuple(in_range(float(v)) for v in value)
+    nums = tuple(in_range(v) for v in value)
     if kind is Kind.RANGE and nums[0] > nums[1]:
         raise bad(
             f"min {nums[0]:g} is greater than max {nums[1]:g}.",

@@ -13,6 +13,7 @@ from typing import Any
 import torchvision
 
 from ptexplore.augment.catalog import Kind, ParamSpec, Value, spec_for
+from ptexplore.augment.decode import Conversion
 from ptexplore.augment.pipeline import Pipeline, Step, pipeline_from_mapping
 from ptexplore.errors import InputError
 
@@ -67,6 +68,43 @@ def compose_code(pipeline: Pipeline) -> str:
     return "\n".join(lines)
 
 
+#: The lines that load ``IMAGE_PATH`` into ``img`` exactly as the lab's decoder does.
+_LOAD_CODE: dict[Conversion, str] = {
+    Conversion.RGB: """\
+# Load like the lab does: EXIF orientation applied, RGB, uint8 tensor of shape (3, H, W).
+with Image.open(IMAGE_PATH) as im:
+    img = v2.functional.pil_to_tensor(ImageOps.exif_transpose(im).convert("RGB"))""",
+    Conversion.ON_WHITE: """\
+# Load like the lab does: EXIF orientation applied, transparency composited on white,
+# RGB, uint8 tensor of shape (3, H, W).
+with Image.open(IMAGE_PATH) as im:
+    rgba = ImageOps.exif_transpose(im).convert("RGBA")
+white = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
+img = v2.functional.pil_to_tensor(Image.alpha_composite(white, rgba).convert("RGB"))""",
+    Conversion.SCALE_16: """\
+# Load like the lab does: EXIF orientation applied, 16-bit values scaled 0-65535 -> 0-255
+# (convert("RGB") would clip them at 255), 3 identical channels, uint8 (3, H, W).
+import numpy as np
+
+with Image.open(IMAGE_PATH) as im:
+    raw = np.asarray(ImageOps.exif_transpose(im)).astype(np.uint32)
+gray = torch.from_numpy(((raw * 255 + 32767) // 65535).astype(np.uint8))
+img = gray.expand(3, -1, -1).contiguous()""",
+    Conversion.MIN_MAX: """\
+# Load like the lab does: EXIF orientation applied, values rescaled min-max to 0-255
+# (NaN/inf set to the minimum), 3 identical channels, uint8 (3, H, W).
+import numpy as np
+
+with Image.open(IMAGE_PATH) as im:
+    raw = np.asarray(ImageOps.exif_transpose(im)).astype(np.float64)
+finite = np.isfinite(raw)
+lo, hi = raw[finite].min(), raw[finite].max()
+raw = np.where(finite, raw, lo)
+gray = np.round((raw - lo) / ((hi - lo) if hi > lo else 1.0) * 255.0).astype(np.uint8)
+img = torch.from_numpy(gray).expand(3, -1, -1).contiguous()""",
+}
+
+
 def export_code(
     pipeline: Pipeline,
     *,
@@ -74,8 +112,13 @@ def export_code(
     n: int,
     image_path: str = "your_image.jpg",
     source_note: str | None = None,
+    conversion: Conversion = Conversion.RGB,
 ) -> str:
-    """A complete, runnable script that rebuilds the preview grid's tensors."""
+    """A complete, runnable script that rebuilds the preview grid's tensors.
+
+    ``conversion`` is :attr:`DecodedImage.conversion` of the previewed image, so the script
+    turns the file into the very same uint8 tensor the lab used.
+    """
     note = f"\n# Note: {source_note}" if source_note else ""
     version = torchvision.__version__
     return f'''"""Augmentation pipeline exported by ptexplore (torchvision {version})."""
@@ -85,10 +128,8 @@ from torchvision.transforms import v2
 
 {compose_code(pipeline)}
 
-# Load like the lab does: EXIF orientation applied, RGB, uint8 tensor of shape (3, H, W).
 IMAGE_PATH = {image_path!r}
-with Image.open(IMAGE_PATH) as im:
-    img = v2.functional.pil_to_tensor(ImageOps.exif_transpose(im).convert("RGB")){note}
+{_LOAD_CODE[Conversion(conversion)]}{note}
 
 # The lab's seeding scheme: seed torch's global RNG once, then sample i is the i-th call
 # of pipeline(img), in order. Same seed + same image -> the same tensors as the preview.
@@ -133,6 +174,12 @@ def from_json(text: str) -> Pipeline:
         raise InputError(
             f"This is not valid JSON: {err.msg} at line {err.lineno}, column {err.colno}.",
             fix="Import a file exported from this page without editing its syntax.",
+        ) from err
+    except (ValueError, RecursionError) as err:  # a 5000-digit number, [[[[…]]]] nesting
+        raise InputError(
+            "This JSON cannot be read: it holds a number with thousands of digits or "
+            "thousands of nested brackets.",
+            fix="Import a file exported from this page.",
         ) from err
     if not isinstance(data, dict):
         raise InputError("The JSON must be an object with a “steps” list.")
