@@ -245,3 +245,80 @@ def test_cuda_numpy_refusal_is_classified_with_the_cpu_fix() -> None:
     lesson = bridge_error(err, "t.numpy()")
     assert lesson.message.startswith("t.numpy() refused: can't convert cuda:0")
     assert lesson.fix is not None and "t.cpu().numpy()" in lesson.fix
+
+
+@pytest.mark.parametrize("bridge", list(Bridge))
+def test_read_only_note_follows_the_measured_sharing(bridge: Bridge) -> None:
+    lab = new_lab(LabSpec(shape=(2, 2), layout=Layout.READ_ONLY, bridge=bridge))
+    shares = bool(np.shares_memory(lab.a, lab.t.numpy()))
+    if bridge is Bridge.NUMPY_BACK:  # a = t.numpy() is a new, writable array: no note
+        assert lab.a.flags.writeable and not any("read-only" in n for n in lab.notes)
+        return
+    ours = [n for n in lab.notes if n.startswith("a is read-only")]
+    assert len(ours) == 1
+    assert ("changes a anyway" in ours[0]) is shares
+    assert ("t is a copy" in ours[0]) is (not shares)
+    before = lab.a.copy()
+    rec = lab.apply(Action.T_ADD)
+    assert rec.followed is shares  # the note's claim, checked on the live objects
+    assert np.array_equal(lab.a, before) is (not shares)
+
+
+def test_tensor_side_values_use_the_tensors_dtype() -> None:
+    lab = new_lab(LabSpec(shape=(2, 3), dtype=NpDtype.INT64, bridge=Bridge.AS_TENSOR_F32))
+    rec = lab.apply(Action.T_SET, 1.5)  # t is float32: 1.5 fits, although a is int64
+    assert rec.code == "t[0] = 1.5" and not rec.followed
+    assert lab.t[0].tolist() == [1.5, 1.5, 1.5]
+    np.testing.assert_array_equal(lab.a, np.arange(6).reshape(2, 3))
+    with pytest.raises(InputError, match="a's dtype int64"):
+        lab.apply(Action.NP_SET, 1.5)
+
+
+@pytest.mark.parametrize(
+    ("dtype", "bridge", "action", "value", "words"),
+    [
+        (NpDtype.FLOAT16, Bridge.FROM_NUMPY, Action.NP_FILL, 1e6, "a's dtype float16"),
+        (NpDtype.FLOAT32, Bridge.TENSOR, Action.NP_SET, 1e300, "a's dtype float32"),
+        (NpDtype.FLOAT64, Bridge.AS_TENSOR_F32, Action.T_SET, 1e300, "t's dtype float32"),
+    ],
+)
+def test_values_that_would_overflow_to_inf_are_input_errors(
+    dtype: NpDtype, bridge: Bridge, action: Action, value: float, words: str
+) -> None:
+    lab = new_lab(LabSpec(shape=(2, 2), dtype=dtype, bridge=bridge))
+    with pytest.raises(InputError, match=words) as info:
+        lab.apply(action, value)
+    assert "inf" in info.value.message and info.value.fix
+    assert not lab.history and np.isfinite(lab.a).all()
+
+
+def test_torch_refusing_a_write_is_a_lesson_not_a_crash() -> None:
+    lab = new_lab(LabSpec(shape=(2, 2), bridge=Bridge.TENSOR))
+    lab.t.requires_grad_()  # torch refuses in-place writes to a leaf that requires grad
+    with pytest.raises(LessonError, match=r"t\.add_\(1\) refused by torch: a leaf Variable"):
+        lab.apply(Action.T_ADD)
+    assert not lab.history
+
+
+def test_one_d_transposed_layout_says_nothing_is_transposed() -> None:
+    lab = new_lab(LabSpec(shape=(5,), layout=Layout.TRANSPOSED))
+    assert lab.a.strides == (8,)
+    assert any("nothing is transposed" in n for n in lab.notes)
+    assert not new_lab(LabSpec(shape=(2, 3), layout=Layout.TRANSPOSED)).notes
+
+
+def test_old_a_stays_the_array_t_was_made_with() -> None:
+    lab = new_lab(LabSpec(shape=(2, 2)))
+    first = lab.a
+    lab.apply(Action.NP_REBIND)
+    lab.apply(Action.NP_REBIND)
+    assert lab.old_a is first and np.shares_memory(first, lab.t.numpy())
+    np.testing.assert_array_equal(lab.a, [[2, 3], [4, 5]])
+
+
+def test_parse_shape_accepts_lists_and_quotes_bad_text_literally() -> None:
+    assert parse_shape("[3, 4]") == (3, 4)
+    assert parse_shape(" 3 4 ") == (3, 4)
+    with pytest.raises(InputError) as info:
+        parse_shape("[x](http://example.com)")
+    assert "](" not in info.value.message  # no clickable markdown link from learner text

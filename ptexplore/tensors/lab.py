@@ -110,16 +110,25 @@ def cuda_available() -> bool:
     return bool(torch.cuda.is_available())
 
 
+def _literal_text(text: str) -> str:
+    """The learner's text quoted so markdown renders it literally (no links, no emphasis)."""
+    return re.sub(r"([\\`*_{}\[\]()<>#+\-.!|~])", r"\\\1", repr(text))
+
+
 def parse_shape(text: str) -> tuple[int, ...]:
-    """``"3, 4"`` → ``(3, 4)``; 1 or 2 positive dims, at most 12 each (tables stay readable)."""
-    parts = [p for p in re.split(r"[,\sx×()]+", text.strip()) if p]
+    """``"3, 4"`` → ``(3, 4)``; 1 or 2 positive dims, at most 12 each (tables stay readable).
+
+    Accepts what people paste: ``3, 4``, ``(3, 4)``, ``[3, 4]``, ``3x4``, ``3 4``.
+    """
+    parts = [p for p in re.split(r"[,\sx×()\[\]]+", text.strip()) if p]
     if not parts:
         raise InputError("Type a shape such as 3, 4.", fix="Use one or two whole numbers: 3, 4")
     try:
         dims = tuple(int(p) for p in parts)
     except ValueError:
         raise InputError(
-            f"{text!r} is not a shape: use whole numbers separated by commas.", fix="e.g. 3, 4"
+            f"{_literal_text(text)} is not a shape: use whole numbers separated by commas.",
+            fix="e.g. 3, 4",
         ) from None
     if len(dims) > 2:
         raise InputError(
@@ -194,9 +203,10 @@ def bridge_error(err: Exception, where: str) -> LessonError:
             f"{where} refused: {text}",
             fix=(
                 "a[::-1] is a view that walks memory backwards (negative strides), which "
-                "tensors cannot describe. Use a.copy() or np.ascontiguousarray(a) first, or "
-                "torch.flip(torch.from_numpy(a_forward), dims=[0]). The tensor then shares "
-                "memory with the copy, not with the original."
+                "tensors cannot describe. Use torch.from_numpy(a.copy()) (or "
+                "np.ascontiguousarray(a)): the tensor then shares memory with the copy, not "
+                "with a. torch.from_numpy(a_forward).flip(0) also works, and is a copy too "
+                "(torch.flip never returns a view)."
             ),
         )
     if "byte order" in low:
@@ -236,8 +246,44 @@ def tensor_to_numpy(t: torch.Tensor) -> np.ndarray:
         raise bridge_error(err, "t.numpy()") from None
 
 
+#: torch's once-per-process warnings, kept as torch worded them the one time it emitted them
+#: here (TORCH_WARN_ONCE: later calls are silent, so the text is remembered to show again).
+_ONCE_WARNINGS: dict[str, str] = {}
+READ_ONLY_WARNING = "not writable"
+
+
+def remember_warning(text: str) -> None:
+    if READ_ONLY_WARNING in text:
+        _ONCE_WARNINGS.setdefault(READ_ONLY_WARNING, text)
+
+
+def torch_read_only_warning() -> str:
+    """torch's own read-only-array warning text, if it was emitted through ptexplore."""
+    return _ONCE_WARNINGS.get(READ_ONLY_WARNING, "")
+
+
 def _record_warnings(caught: list[warnings.WarningMessage]) -> list[str]:
-    return [str(w.message).split(" (Triggered internally")[0] for w in caught]
+    texts = [str(w.message).split(" (Triggered internally")[0] for w in caught]
+    for text in texts:
+        remember_warning(text)
+    return texts
+
+
+def _read_only_note(a: np.ndarray, t: torch.Tensor) -> str:
+    """What a read-only ``a`` means for this ``t``: measured, not inferred from the bridge."""
+    if t.device.type != "cpu":
+        return "a is read-only; t is a copy in GPU memory, so nothing written to t can reach a."
+    if np.shares_memory(a, t.detach().numpy()):
+        return (
+            "a is read-only, yet t shares its memory (np.shares_memory is True) and t is "
+            "writable: torch does not support read-only tensors, so writing through t changes "
+            "a anyway (undefined behaviour). torch warns about this only once per process. "
+            "Use torch.from_numpy(a.copy()) or torch.tensor(a)."
+        )
+    return (
+        "a is read-only and t is a copy (np.shares_memory is False): writing through t "
+        "leaves a untouched. This is the safe way to make a tensor from a read-only array."
+    )
 
 
 def build_tensor(a: np.ndarray, spec: LabSpec) -> tuple[np.ndarray, torch.Tensor, list[str]]:
@@ -273,17 +319,17 @@ def build_tensor(a: np.ndarray, spec: LabSpec) -> tuple[np.ndarray, torch.Tensor
         except (TypeError, ValueError, RuntimeError) as err:
             raise bridge_error(err, spec.bridge.value) from None
     notes.extend(_record_warnings(caught))
-    if not a.flags.writeable:
-        notes.append(
-            "a is read-only, yet the tensor is writable: torch does not support read-only "
-            "tensors, so writing through t changes a anyway (undefined behaviour). torch "
-            "warns about this once per process. Use torch.from_numpy(a.copy()) or "
-            "torch.tensor(a)."
-        )
     if spec.hop is Hop.CUDA:
         t = t.cuda()
     elif spec.hop is Hop.CUDA_CPU:
         t = t.cuda().cpu()
+    if not a.flags.writeable:
+        notes.append(_read_only_note(a, t))
+    if spec.layout is Layout.TRANSPOSED and a.ndim == 1:
+        notes.append(
+            f"a is 1-D: a.T is the same layout (strides {a.strides}, contiguous), so nothing "
+            "is transposed. Use a 2-D shape such as 3, 4 to see swapped strides."
+        )
     return a, t, notes
 
 
@@ -449,14 +495,30 @@ def action_code(action: Action, ndim: int, value: float, dtype: np.dtype[Any]) -
     return f"t[0] = {v}"
 
 
-def _check_value(dtype: np.dtype[Any], value: float) -> None:
+def _check_value(dtype: np.dtype[Any], value: float, name: str = "a") -> None:
+    """Refuse a ``v`` that the target's dtype cannot hold (instead of a silent wrap or inf)."""
     if dtype.kind in "iu":
         info = np.iinfo(dtype)
         if value != int(value) or not info.min <= value <= info.max:
             raise InputError(
-                f"{value:g} does not fit a {dtype} array (whole numbers {info.min}…{info.max}).",
+                f"{value:g} does not fit {name}'s dtype {dtype} "
+                f"(whole numbers {info.min}…{info.max}).",
                 fix=f"Pick a whole number between {info.min} and {info.max}.",
             )
+    elif dtype.kind == "f":
+        finfo = np.finfo(dtype)
+        if abs(value) > float(finfo.max):
+            raise InputError(
+                f"{value:g} does not fit {name}'s dtype {dtype}: its largest value is "
+                f"{float(finfo.max):g}, so it would become inf.",
+                fix=f"Pick a value between {-float(finfo.max):g} and {float(finfo.max):g}.",
+            )
+
+
+def numpy_dtype_of(t: torch.Tensor) -> np.dtype[Any]:
+    """The numpy dtype matching ``t.dtype`` (works for tensors on any device)."""
+    dtype: np.dtype[Any] = torch.empty(0, dtype=t.dtype).numpy().dtype
+    return dtype
 
 
 def _changed(before: np.ndarray, after: np.ndarray) -> bool:
@@ -480,7 +542,8 @@ class Lab:
 
     Mutable on purpose (the whole point is mutating it); keep it in session state.
     ``a_before``/``t_before`` are snapshots taken before the last action, for highlighting.
-    ``old_a`` is the array object ``a`` named before a rebinding (``a = a + 1``).
+    ``old_a`` is the array object ``t`` was made with, kept once ``a = a + 1`` rebinds the name
+    ``a`` to a new array (later rebindings keep the first one: that is the array to compare).
     """
 
     spec: LabSpec
@@ -522,9 +585,10 @@ class Lab:
         """Run ``action`` on the live objects and record what changed on each side."""
         a0, t0 = self.snapshot()
         id0 = id(self.a)
-        code = action_code(action, self.a.ndim, value, self.a.dtype)
+        target = numpy_dtype_of(self.t) if action.side == "tensor" else self.a.dtype
+        code = action_code(action, self.a.ndim, value, target)
         if action in (Action.NP_FILL, Action.NP_SET, Action.T_SET):
-            _check_value(self.a.dtype, value)
+            _check_value(target, value, "t" if action.side == "tensor" else "a")
         try:
             if action is Action.NP_IADD:
                 self.a += 1
@@ -533,7 +597,8 @@ class Lab:
             elif action is Action.NP_SET:
                 self.a[(0,) * self.a.ndim] = value
             elif action is Action.NP_REBIND:
-                self.old_a = self.a
+                if self.old_a is None:
+                    self.old_a = self.a
                 self.a = self.a + 1
             elif action is Action.T_ADD:
                 self.t.add_(1)
@@ -547,6 +612,8 @@ class Lab:
                     fix="Work on a copy (a = a.copy()) or pick another layout.",
                 ) from None
             raise
+        except RuntimeError as err:  # torch refusing the value: its own words, as a lesson
+            raise LessonError(f"{code} refused by torch: {err}") from None
         self._finish(code, action.side, a0, t0, id0)
         return self.history[-1]
 
