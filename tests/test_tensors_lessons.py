@@ -99,3 +99,29 @@ def test_item_code_runs_and_prints_what_the_page_shows(shape: ItemShape) -> None
         assert out.getvalue().strip() == f"{res.value_repr} <class 'float'>"
     else:
         assert out.getvalue().strip().splitlines() == [res.tolist_repr, res.first_item_repr]
+
+
+@pytest.mark.parametrize("value", [1e300, -1e19, 9.3e18])
+def test_item_int64_values_that_overflow_are_input_errors(value: float) -> None:
+    from ptexplore.errors import InputError
+
+    with pytest.raises(InputError, match="does not fit int64"):
+        item_lesson(ItemShape.TWO_TWO, ItemDtype.INT64, value)
+
+
+def test_item_notes_say_what_happened_to_the_value() -> None:
+    res = item_lesson(ItemShape.ONE, ItemDtype.INT64, 2.5)
+    assert res.value_repr == "2" and "int(2.5) = 2" in res.note
+    assert "still holds exactly one element" in res.note
+    res32 = item_lesson(ItemShape.ONE_ONE, ItemDtype.FLOAT32, 0.1)
+    assert "still holds exactly one element" in res32.note and "float32" in res32.note
+    many = item_lesson(ItemShape.TWO_TWO, ItemDtype.FLOAT64, 1.0)
+    assert many.first_item_code == "t[0, 0].item()" and many.first_item_repr == "1.0"
+    assert item_lesson(ItemShape.THREE, ItemDtype.BOOL, 0.0).first_item_code == "t[0].item()"
+
+
+def test_read_only_lesson_keeps_torchs_words_after_the_once_only_warning() -> None:
+    for _ in range(2):  # the second call is silent in torch: the text is remembered
+        lesson = run_error_lesson(ErrorCase.READ_ONLY)
+        assert "not writable" in lesson.message
+        assert "a is [1.0, 1.0, 1.0]" in lesson.message

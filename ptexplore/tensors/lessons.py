@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -11,7 +12,13 @@ from typing import Any
 import numpy as np
 import torch
 
-from ptexplore.tensors.lab import array_ptr, cuda_available
+from ptexplore.errors import InputError
+from ptexplore.tensors.lab import (
+    array_ptr,
+    cuda_available,
+    remember_warning,
+    torch_read_only_warning,
+)
 
 
 class ErrorCase(StrEnum):
@@ -120,15 +127,21 @@ def _read_only() -> tuple[str, str, str, bool | None]:
         warnings.simplefilter("always")
         t = torch.from_numpy(a)
     t.add_(1)
+    after = (
+        f"Live result: after t.add_(1) the read-only array a is {a.tolist()} and "
+        f"a.flags.writeable is {a.flags.writeable}."
+    )
     if caught:
         kind, message = type(caught[0].message).__name__, _first_line(str(caught[0].message))
+        remember_warning(message)
+        message = f"{message} {after}"
     else:
         kind = "UserWarning"
+        earlier = torch_read_only_warning()
+        said = f"“{earlier}”" if earlier else "its 'The given NumPy array is not writable' warning"
         message = (
-            "(torch already printed its 'The given NumPy array is not writable' warning "
-            "earlier in this server process; it prints it only once.) Live result: after "
-            f"t.add_(1) the read-only array a is {a.tolist()} and a.flags.writeable is "
-            f"{a.flags.writeable}."
+            f"torch printed {said} earlier in this server process, and prints it only once, "
+            f"so this call was silent. {after}"
         )
     fixed = torch.from_numpy(a.copy())
     return kind, message, repr(fixed), bool(np.shares_memory(a, fixed.numpy()))
@@ -179,7 +192,8 @@ def run_error_lesson(case: ErrorCase) -> ErrorLesson:
         tc = torch.ones(3, device="cuda")
 
         def cuda_fix() -> tuple[Any, bool | None]:
-            return tc.cpu().numpy(), False
+            n = tc.cpu().numpy()
+            return n, array_ptr(n) == tc.data_ptr()  # a host copy: never t's GPU address
 
         kind, message, fix_result, shares = _run(tc.numpy, cuda_fix)
     elif case is ErrorCase.READ_ONLY:
@@ -198,14 +212,16 @@ def run_error_lesson(case: ErrorCase) -> ErrorLesson:
         ao = np.array([1, 2.5, "3"], dtype=object)
 
         def obj_fix() -> tuple[Any, bool | None]:
-            return torch.from_numpy(ao.astype(np.float64)), False
+            ft = torch.from_numpy(ao.astype(np.float64))
+            return ft, bool(np.shares_memory(ao, ft.numpy()))
 
         kind, message, fix_result, shares = _run(lambda: torch.from_numpy(ao), obj_fix)
     elif case is ErrorCase.STR_DTYPE:
         a_str = np.array(["1.5", "2", "3"])
 
         def str_fix() -> tuple[Any, bool | None]:
-            return torch.tensor(a_str.astype(np.float64)), False
+            ft = torch.tensor(a_str.astype(np.float64))
+            return ft, bool(np.shares_memory(a_str, ft.numpy()))
 
         kind, message, fix_result, shares = _run(lambda: torch.tensor(a_str), str_fix)
     else:
@@ -273,8 +289,9 @@ class ItemResult:
     error_type: str
     error_message: str
     tolist_repr: str
-    first_item_repr: str  # t.flatten()[0].item() (or t[0, 0]...)
+    first_item_repr: str  # t[0].item(), t[0, 0].item(), ...: one element picked first
     note: str
+    first_item_code: str = "t.item()"  # the indexing that picks that element
 
 
 def item_tensor(shape: ItemShape, dtype: ItemDtype, value: float) -> torch.Tensor:
@@ -315,13 +332,39 @@ def item_code(shape: ItemShape, dtype: ItemDtype, value: float) -> str:
     return "\n".join(lines)
 
 
+def check_item_value(shape: ItemShape, dtype: ItemDtype, value: float) -> None:
+    """Refuse a first value the tensor cannot be built from (instead of a wrap or a crash)."""
+    if not math.isfinite(value):
+        raise InputError(f"{value} is not a finite number.", fix="Type a finite number.")
+    if dtype is ItemDtype.INT64:
+        n = int(np.prod(shape.dims)) if shape.dims else 1
+        info = np.iinfo(np.int64)
+        if not info.min <= int(value) <= info.max - (n - 1):
+            raise InputError(
+                f"{value:g} does not fit int64 (whole numbers {info.min}…{info.max}): "
+                "torch.arange + value would overflow.",
+                fix="Pick a first value within ±9.2e18, e.g. 5.",
+            )
+
+
 def item_lesson(shape: ItemShape, dtype: ItemDtype, value: float) -> ItemResult:
+    check_item_value(shape, dtype, value)
     t = item_tensor(shape, dtype, value)
     numel = int(t.numel())
     index = tuple(0 for _ in shape.dims)
     first = t[index].item() if index else t.item()
+    first_code = f"t[{', '.join('0' for _ in shape.dims)}].item()" if index else "t.item()"
     tolist = t.tolist()
-    note = ""
+    notes: list[str] = []
+    if dtype is ItemDtype.INT64 and value != int(value):
+        notes.append(
+            f"int64 holds whole numbers: the first value {value!r} became int({value!r}) = "
+            f"{int(value)}."
+        )
+    elif dtype is ItemDtype.BOOL:
+        notes.append(
+            f"bool: the first element is {value!r} != 0 → {value != 0}; then they alternate."
+        )
     try:
         x = t.item()
     except RuntimeError as err:
@@ -336,18 +379,23 @@ def item_lesson(shape: ItemShape, dtype: ItemDtype, value: float) -> ItemResult:
             error_message=str(err),
             tolist_repr=repr(tolist),
             first_item_repr=repr(first),
-            note=(
-                ".item() needs exactly one element. Use t.tolist() for all of them as Python "
-                f"numbers, or pick one first: t[{', '.join('0' for _ in shape.dims)}].item()."
+            note=" ".join(
+                [
+                    ".item() needs exactly one element. Use t.tolist() for all of them as "
+                    f"Python numbers, or pick one first: {first_code}.",
+                    *notes,
+                ]
             ),
+            first_item_code=first_code,
         )
-    if dtype is ItemDtype.FLOAT32 and float(np.float32(value)) != float(value):
-        note = (
+    if shape is not ItemShape.SCALAR:
+        notes.append(f"Shape {shape.value} still holds exactly one element, so .item() works.")
+    if dtype is ItemDtype.FLOAT32 and x != float(value):
+        notes.append(
             f"float32 cannot store {value!r} exactly: .item() returns a Python float (64-bit) "
             f"holding the float32 value {x!r}."
         )
-    elif shape is not ItemShape.SCALAR:
-        note = f"Shape {shape.value} still holds exactly one element, so .item() works."
+    note = " ".join(notes)
     return ItemResult(
         code=item_code(shape, dtype, value),
         tensor_repr=repr(t),
@@ -360,4 +408,5 @@ def item_lesson(shape: ItemShape, dtype: ItemDtype, value: float) -> ItemResult:
         tolist_repr=repr(tolist),
         first_item_repr=repr(first),
         note=note,
+        first_item_code=first_code,
     )
