@@ -98,8 +98,12 @@ with share_tab:
             lab = current_lab(spec, reset=reset)
         except LessonError as err:
             st.session_state.pop(LAB_KEY, None)
-            st.markdown("**numpy `a`** (made fine; the bridge refused it):")
-            st.dataframe(frame(make_array(spec)))
+            refused = make_array(spec)
+            st.markdown(
+                f"**numpy `a`** (made fine; the bridge refused it) · {refused.dtype} · "
+                f"`a.strides` = {refused.strides} bytes"
+            )
+            st.dataframe(frame(refused))
             show_error(err)
             code_panel(lab_code(spec))
 
@@ -117,7 +121,12 @@ with share_tab:
                 horizontal=True,
                 label_visibility="collapsed",
             )
-            value = st.number_input("v", value=7.0, step=1.0, key="tensors.value")
+            value = st.number_input(
+                "v (for a[:] = v, a[0, 0] = v, t[0] = v)",
+                value=7.0,
+                step=1.0,
+                key="tensors.value",
+            )
             applied = st.button("▶ Apply", key="tensors.apply", type="primary")
             with report_errors():
                 if applied:
@@ -139,7 +148,8 @@ with share_tab:
             if last.rebound:
                 st.info(
                     f"`{line}` made a **new array** (id(a) {last.id_a_before} → "
-                    f"{last.id_a_after}). `t` did not follow: it still holds the old memory.",
+                    f"{last.id_a_after}) and bound the name `a` to it. `t` did not follow: "
+                    "nothing was written into the memory `t` uses.",
                     icon="🆕",
                 )
             elif last.followed:
@@ -165,9 +175,12 @@ with share_tab:
         )
         if lab.old_a is not None and lab.t.device.type == "cpu":
             still = bool(np.shares_memory(lab.old_a, lab.t.numpy()))
+            first = f"The array `t` was made with (id {id(lab.old_a)}, no longer named `a`)"
             st.caption(
-                f"The array that `a` named before the rebinding (id {id(lab.old_a)}) still "
-                f"shares memory with t: **{still}**. Only the name `a` moved."
+                f"{first} still shares memory with t: **True**. Only the name `a` moved."
+                if still
+                else f"{first} shares memory with t: **False**: this bridge copied from the "
+                "start, so rebinding `a` changed nothing about `t`'s memory."
             )
 
         with st.expander("🪪 Why id() proves nothing about memory", expanded=False):
@@ -199,7 +212,8 @@ with error_tab:
         "then runs the fix."
     )
     case = st.selectbox("case", list(ErrorCase), key="tensors.error_case")
-    error_lesson(run_error_lesson(case))
+    with report_errors():
+        error_lesson(run_error_lesson(case))
 
 # ------------------------------------------------------------------ .item()
 with item_tab:
@@ -211,8 +225,9 @@ with item_tab:
     item_shape = i1.selectbox("tensor shape", list(ItemShape), key="tensors.item_shape")
     item_dtype = i2.selectbox("dtype", list(ItemDtype), key="tensors.item_dtype")
     item_value = i3.number_input("first value", value=0.1, step=0.1, key="tensors.item_value")
-    item_result(item_lesson(item_shape, item_dtype, float(item_value)))
-    code_panel(item_code(item_shape, item_dtype, float(item_value)))
+    with report_errors():
+        item_result(item_lesson(item_shape, item_dtype, float(item_value)))
+        code_panel(item_code(item_shape, item_dtype, float(item_value)))
 
 # ------------------------------------------------------------------ conversion speed
 with speed_tab:

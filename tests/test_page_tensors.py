@@ -11,6 +11,7 @@ from ptexplore.tensors import (
     Action,
     Bridge,
     ErrorCase,
+    ItemDtype,
     ItemShape,
     Layout,
     NpDtype,
@@ -171,7 +172,60 @@ def test_benchmark_runs_with_small_n_and_shows_four_results(shared_at: AppTest) 
     assert at.session_state[BENCH_KEY].n == 300 and at.session_state[BENCH_KEY].all_equal
     assert any("Measured" in c.value and "on this server" in c.value for c in at.caption)
     assert len(at.get("plotly_chart")) == 2
+    assert any("Scaling sweep over N = 30, 75, 150, 300" in c.value for c in at.caption)
     first = at.session_state[BENCH_KEY]
     at.button(key="tensors.bench_run").click().run()  # a re-run measures again
     again = ok(at).session_state[BENCH_KEY]
     assert again is not first and again.timings != first.timings
+
+
+def test_rebuild_after_a_cell_edit_starts_from_fresh_values() -> None:
+    at = open_page(TENSORS.file)
+    at.session_state["tensors.editor"] = {
+        "edited_rows": {1: {"2": 99.0}},
+        "added_rows": [],
+        "deleted_rows": [],
+    }
+    a, t = views(ok(at.run()))
+    assert a[1, 2] == t[1, 2] == 99.0
+    at.button(key="tensors.reset").click().run()
+    for _ in range(2):  # the rebuild, and any later rerun, must not replay the old edit
+        a, t = views(ok(at))
+        np.testing.assert_array_equal(a, BASE)
+        np.testing.assert_array_equal(t, BASE)
+        assert at.session_state[LAB_KEY].history == []
+        at.run()
+
+
+def test_rebinding_with_a_copying_bridge_says_t_never_shared(shared_at: AppTest) -> None:
+    at = shared_at
+    at.radio(key="tensors.bridge").set_value(Bridge.TENSOR).run()
+    at.radio(key="tensors.action").set_value(Action.NP_REBIND)
+    at.button(key="tensors.apply").click().run()
+    assert any("shares memory with t: **False**" in c.value for c in ok(at).caption)
+    at.radio(key="tensors.bridge").set_value(Bridge.FROM_NUMPY).run()
+    at.button(key="tensors.apply").click().run()
+    assert any("still shares memory with t: **True**" in c.value for c in ok(at).caption)
+    at.button(key="tensors.reset").click().run()
+
+
+def test_bad_item_value_is_a_lesson_and_the_page_keeps_rendering(shared_at: AppTest) -> None:
+    at = shared_at
+    at.selectbox(key="tensors.item_dtype").set_value(ItemDtype.INT64)
+    at.number_input(key="tensors.item_value").set_value(1e300).run()
+    assert any("does not fit int64" in e.value and "Fix:" in e.value for e in ok(at).error)
+    assert at.button(key="tensors.bench_run")  # the tabs after it still render
+    at.number_input(key="tensors.item_value").set_value(2.5).run()
+    assert any("Python type: `int`" in s.value for s in ok(at).success)
+    assert any("int(2.5) = 2" in c.value for c in at.caption)
+    at.selectbox(key="tensors.item_dtype").set_value(ItemDtype.FLOAT32)
+    at.number_input(key="tensors.item_value").set_value(0.1).run()
+
+
+def test_benchmark_at_n_1_explains_the_missing_scaling_plot(shared_at: AppTest) -> None:
+    at = shared_at
+    at.number_input(key="tensors.bench_n").set_value(1)
+    at.button(key="tensors.bench_run").click().run()
+    assert at.session_state[BENCH_KEY].n == 1
+    assert len(ok(at).get("plotly_chart")) == 1  # the bar chart only
+    assert any("No scaling plot for N = 1" in i.value for i in at.info)

@@ -29,6 +29,8 @@ from ptexplore.tensors.bench import WHY_SLOW, fmt_seconds
 LAB_KEY = "tensors._lab"
 BENCH_KEY = "tensors._bench"
 EDITOR_KEY = "tensors.editor"
+#: How many versions of ``a`` earlier labs of this session went through (see editor_cells).
+EDITOR_BASE_KEY = "tensors._editor_base"
 HIGHLIGHT = "background-color: #FDD5CB; color: #7A1A05; font-weight: 700"
 
 
@@ -36,6 +38,9 @@ def current_lab(spec: LabSpec, *, reset: bool = False) -> Lab:
     """This session's lab; rebuilt when the spec changes or on reset (may raise LessonError)."""
     lab: Lab | None = st.session_state.get(LAB_KEY)
     if lab is None or lab.spec != spec or reset:
+        if lab is not None:  # the next editor generation continues after the old lab's
+            base = int(st.session_state.get(EDITOR_BASE_KEY, 0)) + lab.version + 1
+            st.session_state[EDITOR_BASE_KEY] = base
         st.session_state.pop(LAB_KEY, None)
         lab = new_lab(spec)
         st.session_state[LAB_KEY] = lab
@@ -81,11 +86,13 @@ def styled(values: np.ndarray, mask: np.ndarray) -> Any:
 def editor_cells(lab: Lab, *, disabled: bool) -> dict[tuple[int, ...], float]:
     """Render the editable table of ``a``; return the cells the learner changed.
 
-    The index name carries ``lab.version``: a keyed fixed-size editor keeps its edits
-    across value changes, so after any change to ``a`` the editor is renewed and always
-    starts from ``a``'s real values (never a stale edit replayed on top).
+    The index name carries a version number that never repeats in a session (earlier labs'
+    versions plus this lab's): a keyed fixed-size editor keeps its edits across value
+    changes, so after any change to ``a``, and after a rebuild, the editor is renewed and
+    always starts from ``a``'s real values (never a stale edit replayed on a new ``a``).
     """
-    shown = frame(lab.a, index_name=f"row · v{lab.version}")
+    version = int(st.session_state.get(EDITOR_BASE_KEY, 0)) + lab.version
+    shown = frame(lab.a, index_name=f"row · v{version}")
     edited = st.data_editor(
         shown,
         key=EDITOR_KEY,
@@ -114,7 +121,8 @@ def values_side_by_side(lab: Lab) -> None:
     with left:
         st.markdown(f"**numpy `a`** · {a_now.dtype} · shape {a_now.shape}")
         st.dataframe(styled(a_now, a_mask), width="stretch")
-        st.code(f">>> a\n{a_now!r}", language="python")
+        # numpy wraps at 75 columns, torch at 80: print both rows the same way.
+        st.code(f">>> a\n{np.array_repr(a_now, max_line_width=80)}", language="python")
         st.caption(f"{int(a_mask.sum())} cell(s) changed by the last action (highlighted).")
     with right:
         st.markdown(f"**torch `t`** · {lab.t.dtype} · {lab.t.device} · shape {tuple(lab.t.shape)}")
@@ -150,6 +158,7 @@ def report_table(rep: SharingReport) -> pd.DataFrame:
 
 
 def history_table(lab: Lab) -> pd.DataFrame:
+    on_gpu = any(r.shares_after is None for r in lab.history)
     rows = [
         {
             "#": i + 1,
@@ -158,7 +167,14 @@ def history_table(lab: Lab) -> pd.DataFrame:
             "a changed": r.a_changed,
             "t changed": r.t_changed,
             "other side followed": r.followed,
-            "shares memory after": "n/a (GPU)" if r.shares_after is None else r.shares_after,
+            # one type per column (Arrow): text only when a GPU row makes it n/a
+            "shares memory after": (
+                r.shares_after
+                if not on_gpu
+                else "n/a (GPU)"
+                if r.shares_after is None
+                else str(r.shares_after)
+            ),
             "id(a) changed": r.rebound,
         }
         for i, r in enumerate(lab.history)
@@ -193,7 +209,7 @@ def item_result(res: ItemResult) -> None:
     else:
         st.error(f"**{res.error_type}** (live): {res.error_message}", icon="🚫")
         st.markdown(
-            f"`t.tolist()` → `{res.tolist_repr}`  \n`first element .item()` → "
+            f"`t.tolist()` → `{res.tolist_repr}`  \n`{res.first_item_code}` → "
             f"`{res.first_item_repr}`"
         )
     if res.note:
@@ -232,5 +248,14 @@ def bench_results(result: BenchResult) -> None:
     with left:
         st.plotly_chart(times_figure(result), key="tensors.bench_times")
     with right:
-        st.plotly_chart(scaling_figure(result), key="tensors.bench_scaling")
+        sizes = sorted({p.n for p in result.scaling})
+        if len(sizes) >= 2:
+            st.plotly_chart(scaling_figure(result), key="tensors.bench_scaling")
+            st.caption(f"Scaling sweep over N = {', '.join(f'{n:,}' for n in sizes)}.")
+        else:
+            st.info(
+                f"No scaling plot for N = {result.n}: there is no smaller N to compare with. "
+                "Pick N ≥ 2 (10 or more gives four points).",
+                icon="📈",
+            )
     st.info(f"**Why the slow path is slow:** {WHY_SLOW}", icon="🐢")
