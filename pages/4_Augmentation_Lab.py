@@ -5,7 +5,7 @@ from __future__ import annotations
 import streamlit as st
 import torch
 
-from ptexplore.pages import AUGMENT
+from ptexplore.pages import AUGMENT, ROOT
 from ptexplore.ui import code_panel, page_setup, report_errors, seed_input, show_error
 from ptexplore.ui.page import remember
 
@@ -19,6 +19,7 @@ from ptexplore.augment.decode import (  # noqa: E402  (after page_setup: torch t
 from ptexplore.augment.export import export_code, from_json, to_json  # noqa: E402
 from ptexplore.augment.pipeline import (  # noqa: E402
     Pipeline,
+    keeps_source_size,
     preview_source_side,
     train_preset,
     val_preset,
@@ -30,12 +31,15 @@ from ptexplore.augment.preview import (  # noqa: E402
     run_grid,
     to_display,
 )
-from ptexplore.augment.samples import sample_bytes, sample_names  # noqa: E402
+from ptexplore.augment.samples import SAMPLES_DIR, sample_bytes, sample_names  # noqa: E402
 from ptexplore.augment.truths import MAX_EPOCHS, epochs_strip, resize_truth  # noqa: E402
 from ptexplore.errors import LessonError  # noqa: E402
 from ptexplore.ui.augment import (  # noqa: E402
     decode_cached,
+    escaped_error,
+    for_screen,
     image_grid,
+    md_escape,
     pipeline_editor,
     set_pipeline,
 )
@@ -98,13 +102,17 @@ with left:
         key="augment.upload",
         help="Decoded on this server with explicit formats and size caps; nothing is stored.",
     )
+    # Errors about the uploads and the picker sit right under the uploader; they are
+    # filled in below, once the pipeline (which decides the preview size) is known.
+    upload_box = st.container()
     sources: list[tuple[str, bytes]] = []
     for up in uploads or []:
         try:
             check_upload_size(int(up.size), up.name)
             sources.append((up.name, up.getvalue()))
         except LessonError as err:
-            show_error(err)
+            with upload_box:
+                show_error(escaped_error(err, up.name))
     samples = sample_names()
     sample_choice = st.selectbox(
         "…or a sample photo",
@@ -125,8 +133,8 @@ def _decode_all(items: list[tuple[str, bytes]], max_side: int | None) -> list[De
         try:
             out.append(decode_cached(data, name, max_side))
         except LessonError as err:
-            with left:
-                show_error(err)
+            with upload_box:
+                show_error(escaped_error(err, name))
     return out
 
 
@@ -138,12 +146,19 @@ if using_samples:
     chosen = next((d for d in decoded_ds if d.name == sample_choice), None)
 else:
     decoded_ds = decoded
-    with left:
-        names = [d.name for d in decoded]
-        pick = (
-            st.selectbox("Image to preview", names, key="augment.image") if len(names) > 1 else None
-        )
-    chosen = next((d for d in decoded if d.name == pick), decoded[0])
+    pick = 0
+    if len(decoded) > 1:
+        with upload_box:
+            pick = int(
+                st.selectbox(
+                    "Image to preview",
+                    range(len(decoded)),
+                    format_func=lambda i: f"{i + 1}. {decoded[i].name}",
+                    key="augment.image",
+                )
+                or 0
+            )
+    chosen = decoded[min(pick, len(decoded) - 1)]
 
 # ------------------------------------------------------------------------------ views
 with right:
@@ -151,19 +166,28 @@ with right:
         st.warning("No usable image: upload a photo or pick a sample.")
         st.stop()
     ow, oh = chosen.original_size
-    info = f"**{chosen.name}** · {chosen.format} · mode {chosen.original_mode} · {ow}×{oh}"
+    info = (
+        f"**{md_escape(chosen.name)}** · {chosen.format} · mode {chosen.original_mode} · {ow}×{oh}"
+    )
     if chosen.n_frames > 1:
         info += f" · {chosen.n_frames} frames"
     st.markdown(info)
     for note in chosen.notes:
         st.caption(f"ℹ️ {note}")
+    keeps_size = keeps_source_size(pipeline)
     if chosen.downscaled:
         w, h = chosen.size
+        why = (
+            "This pipeline keeps the input size (no Resize / RandomResizedCrop), so on the "
+            f"full image every sample would be {ow}×{oh}; its steps (flips, colour, relative "
+            "geometry) look the same on the copy, shown here at the copy's size."
+            if keeps_size
+            else "The pipeline resamples to a fixed size anyway, so the grid looks the same."
+        )
         st.info(
             f"Preview made from a **downscaled copy**: {ow}×{oh} → {w}×{h} "
-            f"({chosen.scale:.0%}). The pipeline resamples to a fixed size anyway, so the grid "
-            "looks the same; crop boxes are in the copy's pixels. Turn on *Full-resolution "
-            "preview* in the sidebar for exact full-size tensors.",
+            f"({chosen.scale:.0%}). {why} Crop boxes and shifts are in the copy's pixels. "
+            "Turn on *Full-resolution preview* in the sidebar for exact full-size tensors.",
             icon="🔎",
         )
 
@@ -186,7 +210,12 @@ with right:
             if grid is not None:
                 shapes = sorted({"×".join(map(str, s)) for s in grid.output_shapes})
                 dtypes = sorted({str(s.tensor.dtype).removeprefix("torch.") for s in grid.samples})
-                top[2].metric("Output", f"{', '.join(shapes)} {', '.join(dtypes)}")
+                top[2].metric(
+                    "Output (of the preview copy)"
+                    if chosen.downscaled and keeps_size
+                    else "Output",
+                    f"{', '.join(shapes)} {', '.join(dtypes)}",
+                )
                 image_grid(
                     [to_display(s.tensor, grid.norm) for s in grid.samples],
                     [s.caption for s in grid.samples],
@@ -204,7 +233,11 @@ with right:
             cols = st.columns(min(len(strip), 6))
             for k, t in enumerate(strip):
                 with cols[k % len(cols)]:
-                    st.image(to_display(t.tensor, t.norm), width="stretch", output_format="JPEG")
+                    st.image(
+                        for_screen(to_display(t.tensor, t.norm)),
+                        width="stretch",
+                        output_format="JPEG",
+                    )
                     st.caption(t.caption + (f" · {t.draw.text}" if t.draw and t.draw.text else ""))
             final = strip[-1]
             if final.norm is not None:
@@ -212,7 +245,7 @@ with right:
                 a, b = st.columns([1, 2])
                 with a:
                     st.image(
-                        to_display(final.tensor, final.norm),
+                        for_screen(to_display(final.tensor, final.norm)),
                         caption="denormalised for display",
                         width="stretch",
                     )
@@ -319,17 +352,30 @@ with right:
         pipeline,
         seed=seed,
         n=n,
-        image_path=chosen.name,
+        # a sample photo lives in the repo: the path works when run from the checkout
+        image_path=(
+            str(SAMPLES_DIR.relative_to(ROOT) / chosen.name) if using_samples else chosen.name
+        ),
         source_note=(
             f"the lab previewed a {chosen.size[0]}×{chosen.size[1]} downscaled copy of this "
             "image; on the full image the draws follow the same scheme at full size."
             if chosen.downscaled
             else None
         ),
+        conversion=chosen.conversion,
     )
     with view_export:
         if view_export.open:
-            st.markdown("Runnable Python (same seed → the same tensors as the grid) and JSON.")
+            if chosen.downscaled:
+                st.markdown(
+                    "Runnable Python and JSON. The grid was drawn from a downscaled copy, so "
+                    "the script (which loads the full image) draws the same kind of samples, "
+                    "not bit-identical tensors; turn on *Full-resolution preview* for those."
+                )
+            else:
+                st.markdown(
+                    "Runnable Python (same seed and image → the same tensors as the grid) and JSON."
+                )
             d1, d2 = st.columns(2)
             d1.download_button(
                 "⬇️ pipeline.py",

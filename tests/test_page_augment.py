@@ -113,3 +113,90 @@ def test_editor_adds_edits_and_validates_steps() -> None:
     ]
     code = at.get("code")
     assert any("v2.RandomResizedCrop(size=(96, 128))" in c.value for c in code)
+
+
+def test_bad_uploads_are_named_and_the_picker_handles_odd_names() -> None:
+    at = open_page(PAGE)
+    at.file_uploader(key="augment.upload").set_value(
+        [
+            ("a.png", _png(), "image/png"),
+            ("notes.png", b"just text", "image/png"),
+            ("[evil](http:x).png", _png(320, 240), "image/png"),
+            ("a.png", _png(200, 100), "image/png"),  # same name, different picture
+        ]
+    )
+    at.run()
+    assert not at.exception
+    assert [e.value.split(":")[0] for e in at.error] == ["“notes.png”"]
+    picker = at.selectbox(key="augment.image")
+    assert picker.options == ["1. a.png", "2. [evil](http:x).png", "3. a.png"]
+    picker.set_value(1).run()
+    assert any(r"**\[evil\]\(http\:x\).png** · PNG" in m.value for m in at.markdown)
+    at.selectbox(key="augment.image").set_value(2).run()
+    assert any("a.png** · PNG · mode RGB · 200×100" in m.value for m in at.markdown)
+
+
+def test_typed_numbers_are_checked_and_threshold_can_go_below_one() -> None:
+    at = open_page(PAGE)
+    for text, needle in (
+        ("inf", "“inf” is not a finite number"),
+        ("1e400", "is not a finite number"),
+        ("22.5", "“22.5” is not a whole number"),
+        ("", "This field is empty"),
+    ):
+        at.text_input(key="augment.step.0.size").set_value(text).run()
+        assert not at.exception, text
+        assert any(needle in e.value for e in at.error), (text, [e.value for e in at.error])
+    at.text_input(key="augment.step.0.size").set_value("200").run()
+    assert not at.error and _metric(at, "Output") == "3×200×200 float32"
+    # RandomSolarize after ToDtype(scale=True) needs a threshold <= 1: a number box, not a
+    # 0–255 slider in steps of 1
+    at.selectbox(key="augment.add").set_value("RandomSolarize").run()
+    box = at.number_input(key="augment.step.5.threshold")
+    assert "torchvision has no default (required)" in str(box.help)
+    assert "Allowed: 0 to 255." in str(box.help)
+    box.set_value(0.5).run()
+    assert not at.exception and not at.error
+    assert any("v2.RandomSolarize(threshold=0.5)" in c.value for c in at.get("code"))
+
+
+def test_size_keeping_pipelines_preview_a_copy_and_full_resolution_has_a_budget() -> None:
+    yy, xx = np.mgrid[0:1500, 0:2000]
+    rgb = np.stack([xx % 256, yy % 256, (xx + yy) % 256], -1).astype(np.uint8)
+    buf = io.BytesIO()
+    Image.fromarray(rgb).save(buf, format="JPEG", quality=80)
+    at = open_page(PAGE)
+    at.file_uploader(key="augment.upload").set_value(("big.jpg", buf.getvalue(), "image/jpeg"))
+    at.run()
+    at.button(key="augment.step.0.remove").click().run()  # drop RandomResizedCrop
+    assert not at.exception and not at.error
+    assert _metric(at, "Output (of the preview copy)") == "3×512×683 float32"
+    assert any("every sample would be 2000×1500" in i.value for i in at.info)
+    at.toggle(key="augment.fullres").set_value(True).run()
+    assert not at.exception
+    assert any(
+        "16 samples of 3×1500×2000 float32 would take 549 MB" in e.value for e in at.error
+    ), [e.value for e in at.error]
+    at.slider(key="augment.n").set_value(12).run()
+    assert not at.error and _metric(at, "Output") == "3×1500×2000 float32"
+
+
+def test_ui_helpers_escape_names_shrink_for_screen_and_explain_parameters() -> None:
+    from ptexplore.augment.catalog import spec_for
+    from ptexplore.ui.augment import for_screen, md_escape, param_help
+
+    assert md_escape("[x](javascript:y)_*.png") == r"\[x\]\(javascript\:y\)\_\*.png"
+    assert md_escape("holiday-2.jpg") == "holiday-2.jpg"
+    big = np.zeros((3000, 4000, 3), dtype=np.uint8)
+    big[:, 2000:] = 200
+    small = for_screen(big)
+    assert small.shape == (720, 960, 3) and int(small[0, 0, 0]) == 0 and int(small[0, -1, 0]) == 200
+    tile = np.ones((224, 224, 3), dtype=np.uint8)
+    assert for_screen(tile) is tile
+    assert param_help(spec_for("ColorJitter").param("brightness")) == (
+        "Factor drawn from [1-b, 1+b] (0 = off). torchvision default: None (here 0). "
+        "Allowed: 0 to 2."
+    )
+    blur = param_help(spec_for("GaussianBlur").param("kernel_size"))
+    assert "no default (required); the lab starts at 5." in blur and blur.endswith("odd only.")
+    assert param_help(spec_for("RandomResizedCrop").param("scale")).count("(0.08, 1)") == 1

@@ -4,11 +4,13 @@ has its own hand-written widget code."""
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 import streamlit as st
+from PIL import Image
 
 from ptexplore.augment.catalog import CATALOG, Kind, ParamSpec, Value, spec_for
 from ptexplore.augment.decode import DecodedImage, decode_image_bytes
@@ -32,6 +34,25 @@ PRESET_LABELS = {
 def decode_cached(data: bytes, name: str, max_short_side: int | None) -> DecodedImage:
     """Decode once per (bytes, preview size): re-rolls and edits never decode again."""
     return decode_image_bytes(data, name=name, max_short_side=max_short_side)
+
+
+#: Characters with a meaning in (Streamlit) markdown mid-line; ``. - +`` only matter at the
+#: start of a line, where a file name never is.
+_MD_SPECIAL = frozenset("\\`*_{}[]()#!|<>~$:&\"'=")
+
+
+def md_escape(text: str) -> str:
+    """A user string (a file name) made inert for st.markdown / st.error / st.caption.
+
+    Markdown punctuation is backslash-escaped (CommonMark allows it for any ASCII
+    punctuation), so a name like ``[x](javascript:…)`` or ``:red[…]`` shows literally.
+    """
+    return "".join(f"\\{c}" if c in _MD_SPECIAL else c for c in text)
+
+
+def escaped_error(err: LessonError, name: str) -> LessonError:
+    """``err`` with the raw file ``name`` in its message replaced by its escaped form."""
+    return type(err)(err.message.replace(name, md_escape(name)), fix=err.fix)
 
 
 # ------------------------------------------------------------------------ pipeline state
@@ -105,11 +126,33 @@ def _on_enabled(i: int, key: str) -> None:
 
 
 def _numbers(text: str, kind: type[float] | type[int]) -> tuple[Any, ...]:
+    """Parse "a, b, c" into finite numbers; ``int`` refuses fractions instead of truncating."""
     parts = [p.strip() for p in str(text).replace(";", ",").split(",") if p.strip()]
-    try:
-        return tuple(kind(float(p)) if kind is int else float(p) for p in parts)
-    except ValueError:
-        raise InputError(f"“{text}” is not a comma-separated list of numbers.") from None
+    if not parts:
+        raise InputError(
+            "This field is empty.", fix="Type a number, or numbers separated by commas."
+        )
+    out: list[Any] = []
+    for part in parts:
+        try:
+            number = float(part)
+        except ValueError:
+            raise InputError(
+                f"“{text}” is not a comma-separated list of numbers.",
+                fix="Type numbers separated by commas, e.g. 224, 160.",
+            ) from None
+        if not math.isfinite(number):
+            raise InputError(f"“{part}” is not a finite number.", fix="Type an ordinary number.")
+        if kind is int:
+            if not number.is_integer():
+                raise InputError(
+                    f"“{part}” is not a whole number; sizes are counted in pixels.",
+                    fix=f"Use {math.floor(number)} or {math.ceil(number)}.",
+                )
+            out.append(int(number))
+        else:
+            out.append(number)
+    return tuple(out)
 
 
 def widget_value(param: ParamSpec, value: Value) -> Any:
@@ -157,13 +200,45 @@ def _on_param(i: int, param: ParamSpec, key: str) -> None:
         errors[err_key] = err
 
 
+def _show(value: Value) -> str:
+    if isinstance(value, tuple):
+        return "(" + ", ".join(f"{v:g}" if isinstance(v, float) else str(v) for v in value) + ")"
+    if isinstance(value, float):
+        return f"{value:g}"
+    return str(value)
+
+
+def param_help(param: ParamSpec) -> str:
+    """Tooltip: the parameter's doc, torchvision's default and the valid range."""
+    parts = [param.doc]
+    if param.required:
+        parts.append(
+            f"torchvision has no default (required); the lab starts at {_show(param.default)}."
+        )
+    elif param.none_value is not None and param.default == param.none_value:
+        parts.append(f"torchvision default: None (here {_show(param.none_value)}).")
+    else:
+        parts.append(f"torchvision default: {_show(param.default)}.")
+    if param.kind is Kind.CHOICE:
+        parts.append("Choices: " + ", ".join(str(c) for c in param.choices) + ".")
+    elif param.lo is not None and param.hi is not None:
+        parts.append(
+            f"Allowed: {param.lo:g} to {param.hi:g}" + (", odd only." if param.odd else ".")
+        )
+    return " ".join(parts)
+
+
+#: A float slider with more positions than this becomes a number box (type any value).
+MAX_SLIDER_POSITIONS = 200
+
+
 def _param_widget(i: int, param: ParamSpec, value: Value) -> None:
     key = f"{STEP_PREFIX}{i}.{param.name}"
     if key not in st.session_state:
         st.session_state[key] = widget_value(param, value)
     common: dict[str, Any] = {
         "key": key,
-        "help": param.doc,
+        "help": param_help(param),
         "on_change": _on_param,
         "args": (i, param, key),
     }
@@ -179,6 +254,21 @@ def _param_widget(i: int, param: ParamSpec, value: Value) -> None:
             min_value=int(param.lo) if param.lo is not None else None,
             max_value=int(param.hi) if param.hi is not None else None,
             step=int(param.step or 1),
+            **common,
+        )
+    elif kind is Kind.FLOAT and (
+        param.lo is None
+        or param.hi is None
+        or (param.hi - param.lo) / (param.step or 0.01) > MAX_SLIDER_POSITIONS
+    ):
+        # e.g. RandomSolarize threshold: 0–255 on uint8 but 0–1 after ToDtype(scale=True),
+        # which a 0–255 slider in steps of 1 could not reach
+        st.number_input(
+            label,
+            min_value=float(param.lo) if param.lo is not None else None,
+            max_value=float(param.hi) if param.hi is not None else None,
+            step=float(param.step or 0.01),
+            format="%g",
             **common,
         )
     elif kind is Kind.FLOAT or kind is Kind.RANGE:
@@ -280,6 +370,23 @@ def pipeline_editor() -> Pipeline:
 # ---------------------------------------------------------------------------- display
 
 
+#: Longest side sent to the browser for one grid tile: a tile is at most ~900 CSS px wide,
+#: so bigger arrays only cost JPEG-encoding time and bandwidth (the tensors keep their size).
+DISPLAY_MAX_SIDE = 960
+
+
+def for_screen(img: np.ndarray, max_side: int = DISPLAY_MAX_SIDE) -> np.ndarray:
+    """A display array no longer than ``max_side`` (antialiased); small ones unchanged."""
+    h, w = img.shape[:2]
+    if max(h, w) <= max_side:
+        return img
+    ratio = max_side / max(h, w)
+    size = (max(1, round(w * ratio)), max(1, round(h * ratio)))
+    return np.asarray(
+        Image.fromarray(img).resize(size, Image.Resampling.BILINEAR, reducing_gap=2.0)
+    )
+
+
 def image_grid(images: Sequence[np.ndarray], captions: Sequence[str], *, columns: int) -> None:
     """Images in rows of ``columns`` with a caption each."""
     for start in range(0, len(images), columns):
@@ -288,4 +395,4 @@ def image_grid(images: Sequence[np.ndarray], captions: Sequence[str], *, columns
             cols, images[start : start + columns], captions[start : start + columns], strict=False
         ):
             with col:
-                st.image(img, caption=cap, width="stretch", output_format="JPEG")
+                st.image(for_screen(img), caption=cap, width="stretch", output_format="JPEG")
