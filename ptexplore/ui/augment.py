@@ -1,27 +1,58 @@
-"""Streamlit helpers for the Augmentation lab: the catalog-driven pipeline editor, cached
-decoding and image grids. Every widget is rendered from a :class:`ParamSpec`; no transform
-has its own hand-written widget code."""
+"""Streamlit helpers for the Augmentation lab: the sidebar settings, the image picker, the
+catalog-driven pipeline editor, cached decoding, image grids and one renderer per tab.
+Every step widget is rendered from a :class:`ParamSpec`; no transform has its own
+hand-written widget code."""
 
 from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import streamlit as st
 from PIL import Image
+from streamlit.delta_generator import DeltaGenerator
 
 from ptexplore.augment.catalog import CATALOG, Kind, ParamSpec, Value, spec_for
-from ptexplore.augment.decode import DecodedImage, decode_image_bytes
-from ptexplore.augment.pipeline import Pipeline, Preset, preset, train_preset
+from ptexplore.augment.decode import (
+    UPLOAD_EXTENSIONS,
+    DecodedImage,
+    check_upload_size,
+    decode_image_bytes,
+)
+from ptexplore.augment.export import export_code, from_json, to_json
+from ptexplore.augment.pipeline import (
+    Pipeline,
+    Preset,
+    keeps_source_size,
+    preset,
+    preview_source_side,
+    train_preset,
+    val_preset,
+)
+from ptexplore.augment.preview import (
+    MAX_SAMPLES,
+    Grid,
+    channel_stats,
+    histogram_figure,
+    run_grid,
+    to_display,
+)
+from ptexplore.augment.samples import SAMPLES_DIR, sample_bytes, sample_names
+from ptexplore.augment.truths import MAX_EPOCHS, epochs_strip, resize_truth
 from ptexplore.errors import InputError, LessonError
+from ptexplore.pages import ROOT
+from ptexplore.ui.page import remember, report_errors, show_error
 
 PIPELINE_KEY = "augment.pipeline"
 PRESET_KEY = "augment.preset"
 ERRORS_KEY = "augment.step_errors"
 ADD_KEY = "augment.add"
 STEP_PREFIX = "augment.step."
+SEED_KEY = "sidebar.seed"  # the shared sidebar seed (ptexplore.ui.page.seed_input)
+IMPORT_RESULT_KEY = "augment.import_result"
 
 PRESET_LABELS = {
     Preset.TRAIN: "train",
@@ -396,3 +427,443 @@ def image_grid(images: Sequence[np.ndarray], captions: Sequence[str], *, columns
         ):
             with col:
                 st.image(for_screen(img), caption=cap, width="stretch", output_format="JPEG")
+
+
+# ---------------------------------------------------------------------------- sidebar
+
+
+@dataclass(frozen=True, slots=True)
+class GridSettings:
+    """The sidebar's grid settings."""
+
+    n: int  # samples in the grid
+    columns: int  # grid columns
+    fullres: bool  # preview the full image, never a downscaled copy
+
+
+def grid_settings() -> GridSettings:
+    """The sidebar's grid settings: samples, columns, full-resolution preview."""
+    with st.sidebar:
+        n = int(
+            st.slider(
+                "Samples in the grid",
+                1,
+                MAX_SAMPLES,
+                16,
+                key="augment.n",
+                help="All from one seed.",
+            )
+        )
+        columns = int(st.select_slider("Grid columns", [2, 3, 4, 6, 8], 4, key="augment.cols"))
+        fullres = st.toggle(
+            "Full-resolution preview",
+            False,
+            key="augment.fullres",
+            help="Off: big photos are previewed from a smaller copy when the pipeline "
+            "resamples to a fixed size anyway (fast). On: always the full image (exact, "
+            "slower).",
+        )
+    return GridSettings(n=n, columns=columns, fullres=bool(fullres))
+
+
+# ----------------------------------------------------------------------------- images
+
+
+@dataclass(frozen=True, slots=True)
+class ImageSources:
+    """What the learner gave: accepted uploads, the sample choice, and where to report."""
+
+    uploads: tuple[tuple[str, bytes], ...]  # (file name, bytes) that passed the size check
+    samples: tuple[str, ...]
+    sample: str | None  # the chosen sample photo (used when there is no upload)
+    messages: DeltaGenerator  # under the uploader: upload errors and the image picker
+
+
+@dataclass(frozen=True, slots=True)
+class Images:
+    """The decoded images: the one previewed and the whole little dataset."""
+
+    chosen: DecodedImage | None  # None when nothing could be decoded
+    dataset: tuple[DecodedImage, ...]  # the uploads, or every sample photo
+    using_samples: bool
+
+
+def render_image_sources() -> ImageSources:
+    """The uploader and the sample picker; oversized uploads are reported under it."""
+    uploads = st.file_uploader(
+        "Upload photos (PNG, JPEG, WebP, BMP, GIF, TIFF)",
+        type=list(UPLOAD_EXTENSIONS),
+        accept_multiple_files=True,
+        key="augment.upload",
+        help="Decoded on this server with explicit formats and size caps; nothing is stored.",
+    )
+    # Errors about the uploads and the picker sit right under the uploader; they are
+    # filled in later, once the pipeline (which decides the preview size) is known.
+    messages = st.container()
+    sources: list[tuple[str, bytes]] = []
+    for up in uploads or []:
+        try:
+            check_upload_size(int(up.size), up.name)
+            sources.append((up.name, up.getvalue()))
+        except LessonError as err:
+            with messages:
+                show_error(escaped_error(err, up.name))
+    samples = sample_names()
+    sample_choice = st.selectbox(
+        "…or a sample photo",
+        samples,
+        key="augment.sample",
+        disabled=bool(sources),
+        help="Freely licensed photos shipped with ptexplore (see assets/samples/CREDITS.md).",
+    )
+    return ImageSources(
+        uploads=tuple(sources),
+        samples=tuple(samples),
+        sample=sample_choice,
+        messages=messages,
+    )
+
+
+def _decode_all(
+    items: Sequence[tuple[str, bytes]], max_side: int | None, messages: DeltaGenerator
+) -> list[DecodedImage]:
+    out = []
+    for name, data in items:
+        try:
+            out.append(decode_cached(data, name, max_side))
+        except LessonError as err:
+            with messages:
+                show_error(escaped_error(err, name))
+    return out
+
+
+def load_images(sources: ImageSources, pipeline: Pipeline, *, fullres: bool) -> Images:
+    """Decode the uploads (or the sample photos) at the preview size this pipeline allows;
+    with several uploads, the picker under the uploader chooses the one to preview."""
+    side = None if fullres else preview_source_side(pipeline)
+    decoded = _decode_all(sources.uploads, side, sources.messages)
+    if not decoded:
+        dataset = _decode_all(
+            [(name, sample_bytes(name)) for name in sources.samples], side, sources.messages
+        )
+        chosen = next((d for d in dataset if d.name == sources.sample), None)
+        return Images(chosen=chosen, dataset=tuple(dataset), using_samples=True)
+    pick = 0
+    if len(decoded) > 1:
+        with sources.messages:
+            pick = int(
+                st.selectbox(
+                    "Image to preview",
+                    range(len(decoded)),
+                    format_func=lambda i: f"{i + 1}. {decoded[i].name}",
+                    key="augment.image",
+                )
+                or 0
+            )
+    chosen = decoded[min(pick, len(decoded) - 1)]
+    return Images(chosen=chosen, dataset=tuple(decoded), using_samples=False)
+
+
+def render_image_info(chosen: DecodedImage, pipeline: Pipeline) -> None:
+    """Name, format, size and decoding notes; says so when the preview is from a copy."""
+    ow, oh = chosen.original_size
+    info = (
+        f"**{md_escape(chosen.name)}** · {chosen.format} · mode {chosen.original_mode} · {ow}×{oh}"
+    )
+    if chosen.n_frames > 1:
+        info += f" · {chosen.n_frames} frames"
+    st.markdown(info)
+    for note in chosen.notes:
+        st.caption(f"ℹ️ {note}")
+    if chosen.downscaled:
+        w, h = chosen.size
+        why = (
+            "This pipeline keeps the input size (no Resize / RandomResizedCrop), so on the "
+            f"full image every sample would be {ow}×{oh}; its steps (flips, colour, relative "
+            "geometry) look the same on the copy, shown here at the copy's size."
+            if keeps_source_size(pipeline)
+            else "The pipeline resamples to a fixed size anyway, so the grid looks the same."
+        )
+        st.info(
+            f"Preview made from a **downscaled copy**: {ow}×{oh} → {w}×{h} "
+            f"({chosen.scale:.0%}). {why} Crop boxes and shifts are in the copy's pixels. "
+            "Turn on *Full-resolution preview* in the sidebar for exact full-size tensors.",
+            icon="🔎",
+        )
+
+
+# ------------------------------------------------------------------------------- tabs
+
+
+@dataclass(frozen=True, slots=True)
+class Preview:
+    """Everything the tabs show: the pipeline, the images, the seed and the drawn grid."""
+
+    pipeline: Pipeline
+    chosen: DecodedImage
+    images: Images
+    seed: int
+    n: int
+    trace_index: int  # the sample followed step by step
+    grid: Grid | None  # None when the pipeline failed on this image (error shown)
+
+
+def run_preview(
+    pipeline: Pipeline, images: Images, chosen: DecodedImage, *, seed: int, n: int
+) -> Preview:
+    """Draw the grid (a learner's error is shown here, above the tab contents)."""
+    trace_index = int(st.session_state.get("augment.trace", 0))
+    trace_index = min(max(trace_index, 0), n - 1)
+    grid = None
+    with report_errors():
+        grid = run_grid(pipeline, chosen.pixels, seed=seed, n=n, trace_index=trace_index)
+    return Preview(
+        pipeline=pipeline,
+        chosen=chosen,
+        images=images,
+        seed=seed,
+        n=n,
+        trace_index=trace_index,
+        grid=grid,
+    )
+
+
+def _reroll() -> None:
+    st.session_state[SEED_KEY] = (int(st.session_state.get(SEED_KEY, 0)) + 1) % (2**31 - 1)
+    remember(SEED_KEY)
+
+
+def render_grid_tab(view: Preview, *, columns: int) -> None:
+    """Re-roll, the seed, the output shape/dtype, and the grid of samples."""
+    top = st.columns([1, 1, 2], vertical_alignment="center")
+    top[0].button("🎲 Re-roll", key="augment.reroll", on_click=_reroll, type="primary")
+    top[1].metric("Seed", view.seed)
+    grid = view.grid
+    if grid is None:
+        return
+    shapes = sorted({"×".join(map(str, s)) for s in grid.output_shapes})
+    dtypes = sorted({str(s.tensor.dtype).removeprefix("torch.") for s in grid.samples})
+    top[2].metric(
+        "Output (of the preview copy)"
+        if view.chosen.downscaled and keeps_source_size(view.pipeline)
+        else "Output",
+        f"{', '.join(shapes)} {', '.join(dtypes)}",
+    )
+    image_grid(
+        [to_display(s.tensor, grid.norm) for s in grid.samples],
+        [s.caption for s in grid.samples],
+        columns=columns,
+    )
+    if grid.norm is not None:
+        st.caption("Normalised tensors are shown denormalised (x·std + mean, clipped to 0–1).")
+
+
+def render_steps_tab(view: Preview) -> None:
+    """One sample followed through every step; after Normalize, its statistics."""
+    grid = view.grid
+    if grid is None:
+        return
+    st.number_input(
+        "Sample to follow", 0, view.n - 1, view.trace_index, key="augment.trace", step=1
+    )
+    strip = grid.trace
+    cols = st.columns(min(len(strip), 6))
+    for k, t in enumerate(strip):
+        with cols[k % len(cols)]:
+            st.image(
+                for_screen(to_display(t.tensor, t.norm)),
+                width="stretch",
+                output_format="JPEG",
+            )
+            st.caption(t.caption + (f" · {t.draw.text}" if t.draw and t.draw.text else ""))
+    final = strip[-1]
+    if final.norm is None:
+        return
+    st.markdown("#### After Normalize")
+    a, b = st.columns([1, 2])
+    with a:
+        st.image(
+            for_screen(to_display(final.tensor, final.norm)),
+            caption="denormalised for display",
+            width="stretch",
+        )
+        st.dataframe(
+            [
+                {
+                    "channel": s.channel,
+                    "mean": round(s.mean, 4),
+                    "std": round(s.std, 4),
+                    "min": round(s.min, 3),
+                    "max": round(s.max, 3),
+                }
+                for s in channel_stats(final.tensor)
+            ],
+            hide_index=True,
+            key="augment.stats",
+        )
+    with b:
+        st.plotly_chart(
+            histogram_figure(final.tensor, title="Normalised values per channel"),
+            key="augment.hist",
+        )
+    st.caption(
+        "Normalize uses the dataset's mean/std, not this image's: per-channel means "
+        "near 0 and stds near 1 only hold on average over the dataset."
+    )
+
+
+def render_train_val_tab(view: Preview) -> None:
+    """The train and val presets side by side on the same image and seed."""
+    with report_errors():
+        k = min(view.n, 4)
+        tv_cols = st.columns(2, gap="large")
+        for col, (label, pipe) in zip(
+            tv_cols, (("train", train_preset()), ("val", val_preset())), strict=True
+        ):
+            g = run_grid(pipe, view.chosen.pixels, seed=view.seed, n=k, trace_index=None)
+            shapes = {tuple(s.tensor.shape) for s in g.samples}
+            distinct = len({bytes(to_display(s.tensor, g.norm).tobytes()) for s in g.samples})
+            with col:
+                st.markdown(f"#### {label}")
+                st.caption(" → ".join(s.name for s in pipe.steps))
+                st.metric(
+                    f"{label} output",
+                    ", ".join("×".join(map(str, s)) for s in sorted(shapes)),
+                    help="Shape of pipeline(img), computed now.",
+                )
+                image_grid(
+                    [to_display(s.tensor, g.norm) for s in g.samples],
+                    [s.caption for s in g.samples],
+                    columns=2,
+                )
+                st.caption(f"{distinct} distinct image(s) among {k} draws.")
+
+
+def render_truths_tab(view: Preview) -> None:
+    """Resize(256) resizes the shorter side; augmentation never grows the dataset."""
+    chosen = view.chosen
+    st.markdown("#### `Resize(256)` resizes the *shorter* side")
+    demo = resize_truth(400, 300, 256)
+    mine = resize_truth(*chosen.original_size, 256)
+    c1, c2, c3 = st.columns(3)
+    c1.metric("Resize(256) on 400×300", "×".join(map(str, demo.out_wh)))
+    c2.metric("Not", "×".join(map(str, demo.naive_wh)), help="A common misconception.")
+    c3.metric(
+        f"on this image ({'×'.join(map(str, mine.in_wh))})",
+        "×".join(map(str, mine.out_wh)),
+    )
+    st.caption(
+        "Both computed by `v2.Resize(256)` just now. Pass `(256, 256)` if you really "
+        "want a square (and a distorted aspect ratio)."
+    )
+    st.markdown("#### Augmentation does not grow the dataset")
+    epochs = int(st.slider("Epochs to show", 2, MAX_EPOCHS, 6, key="augment.epochs"))
+    with report_errors():
+        dataset = view.images.dataset
+        images = [d.pixels for d in dataset]
+        index = next((i for i, d in enumerate(dataset) if d is chosen), 0)
+        strip = epochs_strip(view.pipeline, images, seed=view.seed, epochs=epochs, index=index)
+        m1, m2, m3 = st.columns(3)
+        m1.metric("len(augmented)", strip.len_augmented)
+        m2.metric("len(original)", strip.len_original)
+        m3.metric("len(ConcatDataset([augmented, original]))", strip.len_concat)
+        norm = view.grid.norm if view.grid else None
+        image_grid(
+            [to_display(x, norm) for x in strip.images],
+            [f"epoch {e}: dataset[{index}]" for e in range(epochs)],
+            columns=min(epochs, 6),
+        )
+        st.caption(
+            f"The same index read in {epochs} epochs gave {strip.distinct} different "
+            f"image(s), while `len(dataset)` stayed {strip.len_augmented}: a transform "
+            "changes *which* version you see, never *how many* items there are. Only "
+            "`ConcatDataset` adds items (here the un-augmented originals)."
+        )
+        st.code(
+            "augmented = MyDataset(files, transform=pipeline)\n"
+            "original = MyDataset(files, transform=no_random_steps)\n"
+            f"len(augmented)  # {strip.len_augmented}\n"
+            "len(torch.utils.data.ConcatDataset([augmented, original]))"
+            f"  # {strip.len_concat}",
+            language="python",
+        )
+
+
+def export_script(view: Preview) -> str:
+    """The runnable script that reproduces the grid on screen."""
+    chosen = view.chosen
+    return export_code(
+        view.pipeline,
+        seed=view.seed,
+        n=view.n,
+        # a sample photo lives in the repo: the path works when run from the checkout
+        image_path=(
+            str(SAMPLES_DIR.relative_to(ROOT) / chosen.name)
+            if view.images.using_samples
+            else chosen.name
+        ),
+        source_note=(
+            f"the lab previewed a {chosen.size[0]}×{chosen.size[1]} downscaled copy of this "
+            "image; on the full image the draws follow the same scheme at full size."
+            if chosen.downscaled
+            else None
+        ),
+        conversion=chosen.conversion,
+    )
+
+
+def _on_import() -> None:
+    upload = st.session_state.get("augment.import")
+    text = str(st.session_state.get("augment.import_text") or "")
+    try:
+        raw = upload.getvalue().decode("utf-8", "replace") if upload is not None else text
+        imported: Pipeline = from_json(raw)
+        set_pipeline(imported, structural=True)
+        st.session_state[IMPORT_RESULT_KEY] = "ok"
+    except LessonError as err:
+        st.session_state[IMPORT_RESULT_KEY] = err
+
+
+def render_export_tab(view: Preview, code: str) -> None:
+    """Downloads (Python and JSON), the code, and importing a pipeline from JSON."""
+    if view.chosen.downscaled:
+        st.markdown(
+            "Runnable Python and JSON. The grid was drawn from a downscaled copy, so "
+            "the script (which loads the full image) draws the same kind of samples, "
+            "not bit-identical tensors; turn on *Full-resolution preview* for those."
+        )
+    else:
+        st.markdown(
+            "Runnable Python (same seed and image → the same tensors as the grid) and JSON."
+        )
+    as_json = to_json(view.pipeline)
+    d1, d2 = st.columns(2)
+    d1.download_button(
+        "⬇️ pipeline.py",
+        code,
+        file_name="augment_pipeline.py",
+        mime="text/x-python",
+        key="augment.download_py",
+    )
+    d2.download_button(
+        "⬇️ pipeline.json",
+        as_json,
+        file_name="augment_pipeline.json",
+        mime="application/json",
+        key="augment.download_json",
+    )
+    st.code(code, language="python")
+    with st.expander("JSON", expanded=False):
+        st.code(as_json, language="json")
+    st.markdown("##### Import a pipeline")
+    st.text_area(
+        "Paste exported JSON", key="augment.import_text", height=120,
+        placeholder='{"format": "ptexplore.augment.pipeline", "steps": [...]}',
+    )  # fmt: skip
+    st.file_uploader("…or upload a .json", type=["json"], key="augment.import")
+    st.button("Import", key="augment.import_apply", on_click=_on_import)
+    result = st.session_state.pop(IMPORT_RESULT_KEY, None)
+    if isinstance(result, LessonError):
+        show_error(result)
+    elif result == "ok":
+        st.success("Pipeline imported: it is now in the editor on the left.", icon="✅")
