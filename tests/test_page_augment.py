@@ -200,3 +200,22 @@ def test_ui_helpers_escape_names_shrink_for_screen_and_explain_parameters() -> N
     blur = param_help(spec_for("GaussianBlur").param("kernel_size"))
     assert "no default (required); the lab starts at 5." in blur and blur.endswith("odd only.")
     assert param_help(spec_for("RandomResizedCrop").param("scale")).count("(0.08, 1)") == 1
+
+
+def test_sidebar_grid_settings_survive_switching_pages() -> None:
+    at = open_page(PAGE)
+    at.slider(key="augment.n").set_value(5)
+    at.select_slider(key="augment.cols").set_value(3)
+    at.toggle(key="augment.fullres").set_value(True)
+    at.run()
+    assert not at.exception and len(_grid_captions(at)) == 5
+    at.switch_page("pages/3_Model_Explorer.py").run()
+    assert not at.exception
+    assert "augment.n" not in at.session_state  # Streamlit dropped the unrendered widgets
+    at.switch_page(PAGE).run()
+    assert not at.exception
+    assert at.slider(key="augment.n").value == 5
+    assert at.select_slider(key="augment.cols").value == 3
+    assert at.toggle(key="augment.fullres").value is True
+    assert len(_grid_captions(at)) == 5
+    assert not any("downscaled copy" in i.value for i in at.info)

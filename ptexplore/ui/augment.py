@@ -44,7 +44,7 @@ from ptexplore.augment.samples import SAMPLES_DIR, sample_bytes, sample_names
 from ptexplore.augment.truths import MAX_EPOCHS, epochs_strip, resize_truth
 from ptexplore.errors import InputError, LessonError
 from ptexplore.pages import ROOT
-from ptexplore.ui.page import remember, report_errors, show_error
+from ptexplore.ui.page import persistent, remember, report_errors, show_error
 
 PIPELINE_KEY = "augment.pipeline"
 PRESET_KEY = "augment.preset"
@@ -434,7 +434,7 @@ def image_grid(images: Sequence[np.ndarray], captions: Sequence[str], *, columns
 
 @dataclass(frozen=True, slots=True)
 class GridSettings:
-    """The sidebar's grid settings."""
+    """The sidebar's grid settings (they persist across page switches)."""
 
     n: int  # samples in the grid
     columns: int  # grid columns
@@ -443,22 +443,35 @@ class GridSettings:
 
 def grid_settings() -> GridSettings:
     """The sidebar's grid settings: samples, columns, full-resolution preview."""
+    n_key = persistent("augment.n", 16)
+    cols_key = persistent("augment.cols", 4)
+    full_key = persistent("augment.fullres", False)
     with st.sidebar:
         n = int(
             st.slider(
                 "Samples in the grid",
                 1,
                 MAX_SAMPLES,
-                16,
-                key="augment.n",
+                key=n_key,
+                on_change=remember,
+                args=(n_key,),
                 help="All from one seed.",
             )
         )
-        columns = int(st.select_slider("Grid columns", [2, 3, 4, 6, 8], 4, key="augment.cols"))
+        columns = int(
+            st.select_slider(
+                "Grid columns",
+                [2, 3, 4, 6, 8],
+                key=cols_key,
+                on_change=remember,
+                args=(cols_key,),
+            )
+        )
         fullres = st.toggle(
             "Full-resolution preview",
-            False,
-            key="augment.fullres",
+            key=full_key,
+            on_change=remember,
+            args=(full_key,),
             help="Off: big photos are previewed from a smaller copy when the pipeline "
             "resamples to a fixed size anyway (fast). On: always the full image (exact, "
             "slower).",
