@@ -1,4 +1,4 @@
-"""The design card's rules, checked: only ptexplore/ui imports streamlit."""
+"""The design card's rules, checked: only ptexplore/ui imports streamlit; pages stay thin."""
 
 from __future__ import annotations
 
@@ -44,3 +44,13 @@ def test_library_imports_without_streamlit() -> None:
         [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True
     )
     assert out.stdout.strip() == "False"
+
+
+def test_pages_are_thin_and_named_for_the_learning_path() -> None:
+    pages = sorted((ROOT / "pages").glob("*.py"))
+    assert [p.name.split("_", 1)[0] for p in pages] == [str(i) for i in range(1, len(pages) + 1)]
+    for p in pages:
+        text = p.read_text()
+        lines = [ln for ln in text.splitlines() if ln.strip()]
+        assert len(lines) <= 80, f"{p.name}: {len(lines)} lines; logic belongs in ptexplore/"
+        assert "page_setup(" in text

@@ -219,3 +219,38 @@ def test_sidebar_grid_settings_survive_switching_pages() -> None:
     assert at.toggle(key="augment.fullres").value is True
     assert len(_grid_captions(at)) == 5
     assert not any("downscaled copy" in i.value for i in at.info)
+
+
+def test_every_tab_renders_its_real_values() -> None:
+    """AppTest renders only the open tab: open each one and check what it computed."""
+    at = open_page(PAGE)
+    at.session_state["augment.view"] = "🪜 Step by step"
+    at.run()
+    assert not at.exception and not at.error
+    steps = [c.value for c in at.caption if c.value.startswith(("input →", "step "))]
+    assert steps[0] == "input → 3×512×512 uint8, values 0…255"
+    assert steps[1].startswith("step 1: RandomResizedCrop → 3×224×224 uint8")
+    assert any(s.startswith("step 4: ToDtype → 3×224×224 float32, values 0…1") for s in steps)
+
+    at.session_state["augment.view"] = "⚖️ Train vs val"
+    at.run()
+    assert not at.exception and not at.error
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["train output"] == metrics["val output"] == "3×224×224"
+    assert "1 distinct image(s) among 4 draws." in [c.value for c in at.caption]  # val
+
+    at.session_state["augment.view"] = "🔎 Truths"
+    at.run()
+    assert not at.exception and not at.error
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["Resize(256) on 400×300"] == "341×256"
+    assert metrics["len(augmented)"] == metrics["len(original)"] == "4"
+    assert metrics["len(ConcatDataset([augmented, original]))"] == "8"
+
+    at.session_state["augment.view"] = "📦 Export"
+    at.run()
+    assert not at.exception and not at.error
+    assert len(at.get("download_button")) == 2
+    code = at.code[0].value
+    assert "v2.Compose([" in code and "v2.RandomResizedCrop(size=224),  # 1" in code
+    assert "SEED = 0" in code and "torch.manual_seed(SEED)" in code
