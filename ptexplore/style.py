@@ -21,9 +21,14 @@ SEQUENTIAL_SCALE = "Viridis"
 
 
 def base_layout(**overrides: Any) -> dict[str, Any]:
-    """Layout shared by every plotly figure; pass overrides per figure."""
+    """Layout shared by every plotly figure; pass overrides per figure.
+
+    ``template=None``: the browser styles charts with the app's theme, and building a plotly
+    template object costs ~7 ms per figure on the server, twice (plotly validates the figure
+    again inside ``st.plotly_chart``). Profiled: it was 39% of a model-explorer rerun.
+    """
     layout: dict[str, Any] = {
-        "template": "plotly_white",
+        "template": None,
         "margin": {"l": 40, "r": 20, "t": 40, "b": 40},
         "font": {"size": 13},
         "colorway": list(PALETTE),

@@ -277,3 +277,13 @@ def test_real_build_uses_cpu_and_seed() -> None:
     b = catalog.build_real("example:Net", seed=3)
     assert torch.equal(a.hidden1.weight, b.hidden1.weight)
     assert isinstance(tvm.get_model_builder("resnet18"), object)
+
+
+def test_histogram_counts_every_value() -> None:
+    v = params.param_values("example:Model", None, "conv2.weight", seed=0)
+    assert sum(v.hist_counts) == v.numel == 64 * 64 * 9
+    assert len(v.hist_edges) == len(v.hist_counts) + 1 == 81
+    assert v.hist_edges[0] == pytest.approx(v.min) and v.hist_edges[-1] == pytest.approx(v.max)
+    zeros = params.param_values("vit_h_14", None, "heads.head.weight")
+    assert sum(zeros.hist_counts) == 1000 * 1280 and max(zeros.hist_counts) == 1000 * 1280
+    assert len(zeros.values) == 10_000  # the sample is bounded, the histogram is not

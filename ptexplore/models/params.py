@@ -150,8 +150,11 @@ class ValuesSource(StrEnum):
 class ParamValues:
     name: str
     shape: tuple[int, ...]
-    values: tuple[float, ...]  # flattened (a sample of at most ``max_values``)
+    values: tuple[float, ...]  # flattened (a seeded random sample of at most ``max_values``)
     numel: int
+    #: histogram of ALL values: ``bins`` counts between ``len(bins) + 1`` edges
+    hist_counts: tuple[int, ...]
+    hist_edges: tuple[float, ...]
     mean: float
     std: float
     min: float
@@ -174,7 +177,7 @@ def param_values(
     name: str,
     *,
     seed: int = 0,
-    max_values: int = 200_000,
+    max_values: int = 10_000,
     force_owner_only: bool = False,
 ) -> ParamValues:
     """Real initialised values of one parameter, as the model's own init code makes them.
@@ -209,7 +212,8 @@ def summarize(
     seed: int,
     source: ValuesSource,
     t0: float,
-    max_values: int = 200_000,
+    max_values: int = 10_000,
+    bins: int = 80,
 ) -> ParamValues:
     """Statistics and a (seeded random) sample of a real tensor's values."""
     flat = tensor.detach().reshape(-1).float()
@@ -218,11 +222,17 @@ def summarize(
         gen = torch.Generator().manual_seed(seed)
         sample = flat[torch.randperm(flat.numel(), generator=gen)[:max_values]]
     std = float(flat.std()) if flat.numel() > 1 else 0.0
+    lo, hi = float(flat.min()), float(flat.max())
+    if lo == hi:  # a constant tensor (zero-initialised heads): one visible bin around it
+        lo, hi = lo - 0.5, hi + 0.5
+    counts, edges = torch.histogram(flat, bins=bins, range=(lo, hi))
     return ParamValues(
         name=name,
         shape=tuple(tensor.shape),
         values=tuple(float(v) for v in sample.tolist()),
         numel=flat.numel(),
+        hist_counts=tuple(int(c) for c in counts.tolist()),
+        hist_edges=tuple(float(e) for e in edges.tolist()),
         mean=float(flat.mean()),
         std=0.0 if math.isnan(std) else std,
         min=float(flat.min()),

@@ -289,13 +289,13 @@ def render_parameters(
     if report is not None:
         render_load_report(report)
     st.markdown(f"#### Values of `{name}` — shape {list(v.shape)}")
-    m = st.columns(6)
+    m = [*st.columns(3), *st.columns(3)]
     m[0].metric("mean", f"{v.mean:.4g}")
     m[1].metric("std", f"{v.std:.4g}")
-    m[2].metric("min", f"{v.min:.4g}")
-    m[3].metric("max", f"{v.max:.4g}")
-    m[4].metric("mean |x|", f"{v.abs_mean:.4g}")
-    m[5].metric("zeros", f"{v.zeros_share:.1%}")
+    m[2].metric("zeros", f"{v.zeros_share:.1%}")
+    m[3].metric("min", f"{v.min:.4g}")
+    m[4].metric("max", f"{v.max:.4g}")
+    m[5].metric("mean |x|", f"{v.abs_mean:.4g}")
     if v.source is params.ValuesSource.LOADED:
         st.caption(f"Real values read from the checkpoint ({v.seconds * 1000:.0f} ms).")
     elif v.source is params.ValuesSource.FULL_BUILD:
