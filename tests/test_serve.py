@@ -1,0 +1,91 @@
+"""The shipped config's hardening, and the classroom server python -m ptexplore.serve runs."""
+
+from __future__ import annotations
+
+import base64
+import os
+import socket
+import subprocess
+import sys
+import time
+import tomllib
+import urllib.request
+
+import pytest
+
+from ptexplore.errors import InputError
+from ptexplore.serve import check_host, classroom_command
+from tests.conftest import ROOT
+
+
+def test_shipped_config_is_hardened() -> None:
+    cfg = tomllib.loads((ROOT / ".streamlit" / "config.toml").read_text())
+    assert cfg["server"]["address"] == "127.0.0.1"
+    assert cfg["server"]["allowedHosts"] == ["localhost", "127.0.0.1"]
+    assert cfg["server"]["maxUploadSize"] == 50
+    assert cfg["server"]["fileWatcherType"] == "none"
+    assert cfg["client"]["showErrorDetails"] == "type"
+    assert cfg["browser"]["gatherUsageStats"] is False
+    assert cfg["runner"]["postScriptGC"] is False
+
+
+def test_classroom_command_repeats_the_hosts_flag() -> None:
+    cmd = classroom_command(["192.168.1.20", "teacher.local"], port=8600)
+    assert cmd[1:4] == ["-m", "streamlit", "run"] and cmd[4].endswith("app.py")
+    flags = list(zip(cmd[5::2], cmd[6::2], strict=True))
+    assert ("--server.address", "0.0.0.0") in flags and ("--server.port", "8600") in flags
+    assert ("--browser.serverAddress", "192.168.1.20") in flags
+    assert [v for k, v in flags if k == "--server.allowedHosts"] == [
+        "localhost",
+        "127.0.0.1",
+        "192.168.1.20",
+        "teacher.local",
+    ]
+    with pytest.raises(InputError, match="between 1 and 65535"):
+        classroom_command(["10.0.0.1"], port=0)
+
+
+@pytest.mark.parametrize("bad", ["", "http://x", "a b", "x;rm", '"]', "host:80"])
+def test_bad_hosts_are_refused(bad: str) -> None:
+    with pytest.raises(InputError):
+        check_host(bad)
+    assert check_host(" 10.0.0.5 ") == "10.0.0.5"
+
+
+def _upgrade(port: int, host: str) -> str:
+    key = base64.b64encode(os.urandom(16)).decode()
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as s:
+        s.sendall(
+            (
+                f"GET /_stcore/stream HTTP/1.1\r\nHost: {host}\r\nUpgrade: websocket\r\n"
+                f"Connection: Upgrade\r\nSec-WebSocket-Key: {key}\r\n"
+                "Sec-WebSocket-Version: 13\r\nSec-WebSocket-Protocol: streamlit\r\n\r\n"
+            ).encode()
+        )
+        return s.recv(200).split(b"\r\n")[0].decode()
+
+
+def test_classroom_server_accepts_its_host_and_refuses_others() -> None:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = int(s.getsockname()[1])
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "ptexplore.serve", "--host", "192.0.2.10",
+         "--address", "127.0.0.1", "--port", str(port)],
+        cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                urllib.request.urlopen(f"http://127.0.0.1:{port}/_stcore/health", timeout=2)
+                break
+            except OSError:
+                assert proc.poll() is None and time.monotonic() < deadline
+                time.sleep(0.2)
+        assert _upgrade(port, f"192.0.2.10:{port}") == "HTTP/1.1 101 Switching Protocols"
+        assert _upgrade(port, f"127.0.0.1:{port}") == "HTTP/1.1 101 Switching Protocols"
+        assert _upgrade(port, "evil.example").startswith("HTTP/1.1 403")
+    finally:
+        proc.terminate()
+        proc.wait(timeout=20)
