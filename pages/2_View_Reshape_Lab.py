@@ -14,9 +14,9 @@ st.caption(VIEW.lesson)
 
 with report_errors():
     config = controls()
-    writes = current_writes(config)
+    writes, write_note = current_writes(config)
     result = run_lab(config, writes)
-    render(result)
+    render(result, write_note)
     code_panel(
         lab_code(config, result.writes, result.result.shape if result.result else None),
         expanded=False,

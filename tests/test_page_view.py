@@ -188,3 +188,55 @@ def test_changing_settings_after_a_write_starts_fresh(at: AppTest) -> None:
     assert ">>> x\ntensor([[0, 1],\n        [2, 3],\n        [4, 5]])" in [c.value for c in at.code]
     assert not any(md.value.startswith("Wrote ") for md in at.markdown)
     assert at.button(key="view.reset").disabled
+
+
+def test_write_clicked_with_a_settings_change_is_applied_or_explained(at: AppTest) -> None:
+    at.selectbox(key="view.op").set_value("none").run()
+    at.selectbox(key="view.method").set_value("view").run()
+    at.text_input(key="view.source_shape").set_value("3, 2").run()
+    at.text_input(key="view.shape").set_value("2, -1").run()
+    # edit the target and click Write in ONE interaction (no Enter in between)
+    at.text_input(key="view.shape").set_value("3, -1")
+    at.number_input(key="view.write_at").set_value(4)
+    at.number_input(key="view.write_value").set_value(100)
+    at.button(key="view.write").click().run()
+    assert not at.exception
+    codes = [c.value for c in at.code]
+    assert ">>> y\ntensor([[  0,   1],\n        [  2,   3],\n        [100,   5]])" in codes
+    assert any("x.view(3, -1)" in c and "y[2, 0] = 100  # write through y" in c for c in codes)
+    assert "position 4 = 100 was written into the **new** `y`" in at.info[-1].value
+    # a position the new y lacks: nothing written, and the learner is told why
+    at.text_input(key="view.source_shape").set_value("2, 2")
+    at.text_input(key="view.shape").set_value("-1")
+    at.number_input(key="view.write_at").set_value(5)
+    at.button(key="view.write").click().run()
+    assert not at.exception
+    assert ">>> y\ntensor([0, 1, 2, 3])" in [c.value for c in at.code]
+    assert "the new `y` has only 4 elements (positions 0…3). Nothing was written" in (
+        at.info[-1].value
+    )
+    # a settings change that makes torch refuse: there is no y, and the note says so
+    at.selectbox(key="view.op").set_value("transpose")
+    at.text_input(key="view.shape").set_value("4")
+    at.number_input(key="view.write_at").set_value(1)
+    at.button(key="view.write").click().run()
+    assert not at.exception and "view size is not compatible" in at.error[0].value
+    assert "torch refuses the call, so there is no `y`" in at.info[-1].value
+    # the note is for that click only: the next rerun drops it
+    at.selectbox(key="view.op").set_value("none").run()
+    assert not any("clicked together" in i.value or "**new**" in i.value for i in at.info)
+
+
+def test_squeeze_without_dim_drops_every_size_one_dim(at: AppTest) -> None:
+    at.selectbox(key="view.op").set_value("none").run()
+    at.text_input(key="view.source_shape").set_value("2, 1, 3, 1").run()
+    at.selectbox(key="view.method").set_value("squeeze()").run()
+    assert not at.exception and not at.error
+    m = _metrics(at)
+    assert m["x.shape"] == "(2, 1, 3, 1)" and m["y.shape"] == "(2, 3)"
+    assert m["y.stride()"] == "(3, 1)" and m["y.data_ptr()"] == m["x.data_ptr()"]
+    assert "`y = x.squeeze()`" in at.success[0].value
+    assert ">>> y\ntensor([[0, 1, 2],\n        [3, 4, 5]])" in [c.value for c in at.code]
+    note = next(md.value for md in at.markdown if md.value.startswith("**numpy analogy.**"))
+    assert "`np.squeeze(a)` → shape (2, 3), `np.shares_memory` = **True**" in note
+    at.selectbox(key="view.method").set_value("view").run()

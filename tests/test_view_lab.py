@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import io
 import json
+import math
 
 import numpy as np
 import pytest
@@ -26,6 +27,7 @@ from ptexplore.view import (
     tensor_figure,
 )
 from ptexplore.view.figures import MAX_HEIGHT, MAX_PANELS, panel_grids
+from ptexplore.view.lab import result_numel
 from ptexplore.view.shapes import MAX_ELEMENTS, code_span
 
 # --- -1 inference -----------------------------------------------------------------------
@@ -384,3 +386,38 @@ def test_big_grids_drop_gaps_and_crammed_text() -> None:
     assert fig.layout.height <= MAX_HEIGHT
     sfig = storage_figure([StorageRow("x", big.source.storage)])
     assert next(t for t in sfig.data if t.type == "heatmap").xgap == 0
+
+
+# --- squeeze() without a dim, and result_numel ---------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("shape", "squeezed"),
+    [((2, 1, 3, 1), (2, 3)), ((1, 1), ()), ((3, 4), (3, 4)), ((1, 5), (5,))],
+)
+def test_squeeze_all_matches_torch_and_numpy(
+    shape: tuple[int, ...], squeezed: tuple[int, ...]
+) -> None:
+    r = run_lab(LabConfig(shape, method=Method.SQUEEZE_ALL), writes=[(0, 42)])
+    assert r.call == "x.squeeze()" and r.result is not None
+    assert (
+        r.result.shape
+        == squeezed
+        == tuple(torch.arange(math.prod(shape)).view(shape).squeeze().shape)
+    )
+    assert r.sharing is Sharing.SAME_PTR and r.source.values[0] == 42  # a view: writes show in x
+    assert r.numpy is not None and r.numpy.call == "np.squeeze(a)"
+    assert r.numpy.shape == squeezed and r.numpy.shares_memory is True
+    ns, _ = _exec(lab_code(r.config, r.writes, r.result.shape))
+    y = ns["y"]
+    assert isinstance(y, torch.Tensor) and tuple(y.shape) == squeezed
+    assert y.reshape(-1)[0].item() == 42
+
+
+def test_result_numel_is_ys_size_or_none_when_torch_refuses() -> None:
+    assert result_numel(LabConfig((3, 2), target=(3, -1))) == 6
+    assert result_numel(LabConfig((2, 1, 3), method=Method.SQUEEZE_ALL)) == 6
+    assert result_numel(LabConfig((3, 2), op=PreOp.TRANSPOSE, target=(6,))) is None
+    assert result_numel(LabConfig((3, 2), method=Method.UNSQUEEZE, dim=9)) is None
+    with pytest.raises(InputError, match="at least two sizes"):
+        result_numel(LabConfig((6,), op=PreOp.TRANSPOSE))

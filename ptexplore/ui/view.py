@@ -25,12 +25,14 @@ from ptexplore.view import (
     tensor_figure,
 )
 from ptexplore.view.figures import MAX_PANELS, panel_count
-from ptexplore.view.lab import MAX_STEP, MAX_WRITE, unravel
+from ptexplore.view.lab import MAX_STEP, MAX_WRITE, result_numel, unravel
 from ptexplore.view.shapes import MAX_ELEMENTS
 
 K = VIEW.key
 #: session_state slot holding this learner's writes, tied to the config they were made for.
 WRITES = f"{K}._writes"
+#: session_state slot for a write clicked but not yet applied: ``(pos, value, config repr)``.
+PENDING = f"{K}._pending"
 
 DEFAULT_SOURCE = "2, 3, 4"
 DEFAULT_TARGET = "4, -1"
@@ -41,6 +43,7 @@ METHOD_LABELS = {
     Method.FLATTEN: "x.flatten(start_dim)",
     Method.UNSQUEEZE: "x.unsqueeze(dim)",
     Method.SQUEEZE: "x.squeeze(dim)",
+    Method.SQUEEZE_ALL: "x.squeeze()  — every size-1 dim",
     Method.VIEW_FLAT: "x.view(-1)",
 }
 
@@ -156,22 +159,53 @@ def controls() -> LabConfig:
     )
 
 
-def current_writes(config: LabConfig) -> list[tuple[int, int]]:
-    """This learner's writes for ``config`` (a new config starts from a fresh tensor)."""
+def current_writes(config: LabConfig) -> tuple[list[tuple[int, int]], str | None]:
+    """This learner's writes for ``config``, and a note about a just-clicked write, if any.
+
+    A new config starts from a fresh tensor. A write clicked in the same interaction as a
+    settings change (edit a text box, then click "Write" without pressing Enter) was made
+    for the old settings: it is applied to the new ``y`` when its position exists there,
+    and the learner is told either way — never dropped silently.
+    """
     state = st.session_state.get(WRITES)
     if not isinstance(state, dict) or state.get("config") != repr(config):
         state = {"config": repr(config), "writes": []}
         st.session_state[WRITES] = state
     writes: list[tuple[int, int]] = state["writes"]
-    return writes
+    pending = st.session_state.pop(PENDING, None)
+    if pending is None:
+        return writes, None
+    pos, value, made_for = pending
+    if made_for == repr(config):
+        writes.append((pos, value))
+        return writes, None
+    n = result_numel(config)
+    if n is None:
+        return writes, (
+            f"Your write (position {pos} = {value}) was clicked together with a settings "
+            "change, and with the new settings torch refuses the call, so there is no `y` "
+            "to write into. Nothing was written."
+        )
+    if 0 <= pos < n:
+        writes.append((pos, value))
+        return writes, (
+            f"The settings changed in the same click as your write, so position {pos} = "
+            f"{value} was written into the **new** `y` (a fresh tensor; earlier writes "
+            "belonged to the old settings)."
+        )
+    return writes, (
+        f"Your write (position {pos} = {value}) was clicked together with a settings "
+        f"change, and the new `y` has only {n} elements (positions 0…{n - 1}). Nothing "
+        "was written: pick a position and click Write again."
+    )
 
 
 def _add_write() -> None:
     state = st.session_state.get(WRITES)
-    if isinstance(state, dict):
-        pos = int(st.session_state.get(f"{K}.write_at", 0))
-        value = int(st.session_state.get(f"{K}.write_value", 100))
-        state["writes"] = [*state["writes"], (pos, value)]
+    made_for = state.get("config") if isinstance(state, dict) else None
+    pos = int(st.session_state.get(f"{K}.write_at", 0))
+    value = int(st.session_state.get(f"{K}.write_value", 100))
+    st.session_state[PENDING] = (pos, value, made_for)
 
 
 def _reset_writes() -> None:
@@ -327,11 +361,13 @@ def storage_rows(result: LabResult) -> None:
     )
 
 
-def write_box(result: LabResult) -> None:
+def write_box(result: LabResult, note: str | None = None) -> None:
     """The button that writes through ``y`` (into session-local tensors)."""
     y = result.result
     with st.container(border=True):
         st.markdown("#### ✍️ Write through `y` — does `x` change?")
+        if note is not None:
+            st.info(note, icon="✍️")
         if y is None:
             st.caption("Nothing to write into: y does not exist.")
             return
@@ -396,10 +432,10 @@ def numpy_note(result: LabResult) -> None:
     )
 
 
-def render(result: LabResult) -> None:
+def render(result: LabResult, write_note: str | None = None) -> None:
     """Everything below the controls, in page order."""
     verdict(result)
     side_by_side(result)
     storage_rows(result)
-    write_box(result)
+    write_box(result, write_note)
     numpy_note(result)

@@ -62,6 +62,8 @@ class Method(StrEnum):
     FLATTEN = "flatten"
     UNSQUEEZE = "unsqueeze"
     SQUEEZE = "squeeze"
+    #: ``x.squeeze()`` with no dim: drops every size-1 dimension at once.
+    SQUEEZE_ALL = "squeeze()"
     VIEW_FLAT = "view(-1)"
 
     @property
@@ -337,6 +339,8 @@ def method_call(config: LabConfig) -> str:
         return "x.flatten()" if config.dim == 0 else f"x.flatten(start_dim={config.dim})"
     if m is Method.UNSQUEEZE:
         return f"x.unsqueeze({config.dim})"
+    if m is Method.SQUEEZE_ALL:
+        return "x.squeeze()"
     return f"x.squeeze({config.dim})"
 
 
@@ -353,6 +357,8 @@ def apply_method(x: torch.Tensor, config: LabConfig) -> torch.Tensor:
         return x.flatten(start_dim=config.dim)
     if m is Method.UNSQUEEZE:
         return x.unsqueeze(config.dim)
+    if m is Method.SQUEEZE_ALL:
+        return x.squeeze()
     return x.squeeze(config.dim)
 
 
@@ -484,6 +490,9 @@ def _numpy_analogy(x: torch.Tensor, y: torch.Tensor | None, config: LabConfig) -
     elif config.method is Method.UNSQUEEZE:
         call = f"np.expand_dims(a, {config.dim})"
         b = np.expand_dims(a, config.dim)
+    elif config.method is Method.SQUEEZE_ALL:
+        call = "np.squeeze(a)"
+        b = np.squeeze(a)
     else:
         ax = config.dim % max(a.ndim, 1) if a.ndim else 0
         call = f"np.squeeze(a, {config.dim})" if a.ndim and a.shape[ax] == 1 else "a (no-op)"
@@ -496,6 +505,19 @@ def unravel(position: int, shape: tuple[int, ...]) -> tuple[int, ...]:
     if not shape:
         return ()
     return tuple(int(i) for i in torch.unravel_index(torch.tensor(position), shape))
+
+
+def result_numel(config: LabConfig) -> int | None:
+    """How many elements ``y`` has under ``config`` (``None`` when torch refuses the call).
+
+    Lets the page check whether a write made under other settings still names a real
+    position of this ``y``. Raises the same ``InputError`` as :func:`run_lab` for bad input.
+    """
+    _base, x = make_source(config)
+    try:
+        return int(apply_method(x, config).numel())
+    except (RuntimeError, IndexError):
+        return None
 
 
 def run_lab(config: LabConfig, writes: Sequence[tuple[int, int]] = ()) -> LabResult:
