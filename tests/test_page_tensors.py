@@ -229,3 +229,26 @@ def test_benchmark_at_n_1_explains_the_missing_scaling_plot(shared_at: AppTest) 
     assert at.session_state[BENCH_KEY].n == 1
     assert len(ok(at).get("plotly_chart")) == 1  # the bar chart only
     assert any("No scaling plot for N = 1" in i.value for i in at.info)
+
+
+def test_uint8_editor_caption_and_wrap_note() -> None:
+    at = ok(open_page(TENSORS.file))
+    assert any("a is **float64**: cells take any number" in c.value for c in at.caption)
+    at.selectbox(key="tensors.dtype").set_value(NpDtype.UINT8).run()
+    assert any(
+        "a is **uint8**: cells take whole numbers 0…255" in c.value and "cannot hold 1.5" in c.value
+        for c in ok(at).caption
+    )
+    at.radio(key="tensors.action").set_value(Action.NP_SET)
+    at.number_input(key="tensors.value").set_value(255.0)
+    at.button(key="tensors.apply").click().run()
+    at.radio(key="tensors.action").set_value(Action.NP_IADD)
+    at.button(key="tensors.apply").click().run()
+    a, t = views(ok(at))
+    assert a[0].tolist() == [0, 2, 3, 4] and t[0].tolist() == [0, 2, 3, 4]
+    assert any(
+        "`a += 1` wrapped 1 cell(s) around: uint8 holds 0…255, so [0, 0] went 255 → 0" in w.value
+        for w in at.warning
+    )
+    at.button(key="tensors.apply").click().run()  # nothing at 255 now: no note
+    assert not any("wrapped" in w.value for w in ok(at).warning)

@@ -18,11 +18,13 @@ from ptexplore.tensors import (
     changed_mask,
     code_for,
     cuda_available,
+    editor_accepts,
     id_lesson,
     new_lab,
     parse_shape,
     sharing_report,
     tensor_to_numpy,
+    wrap_note,
 )
 
 NUMERIC = [NpDtype.FLOAT64, NpDtype.FLOAT32, NpDtype.FLOAT16, NpDtype.INT64, NpDtype.UINT8]
@@ -322,3 +324,48 @@ def test_parse_shape_accepts_lists_and_quotes_bad_text_literally() -> None:
     with pytest.raises(InputError) as info:
         parse_shape("[x](http://example.com)")
     assert "](" not in info.value.message  # no clickable markdown link from learner text
+
+
+# --- integer dtypes: what the editor accepts, and +1 wrapping around ----------------------
+
+
+def test_editor_accepts_says_what_the_dtype_holds() -> None:
+    u8 = editor_accepts(np.dtype(np.uint8))
+    assert "a is **uint8**: cells take whole numbers 0…255" in u8
+    assert "cannot hold 1.5" in u8 and "numpy's dtype decides" in u8
+    i64 = editor_accepts(np.dtype(np.int64))
+    assert f"whole numbers {-(2**63)}…{2**63 - 1}" in i64
+    f16 = editor_accepts(np.dtype(np.float16))
+    assert "any number up to ±65504" in f16 and "(3 significant digits)" in f16
+    assert "cannot hold" not in editor_accepts(np.dtype(np.float64))
+
+
+def test_uint8_iadd_wraps_255_to_0_and_says_so() -> None:
+    lab = new_lab(LabSpec((2, 3), NpDtype.UINT8, Layout.CONTIGUOUS, Bridge.FROM_NUMPY, Hop.NONE))
+    lab.apply(Action.NP_SET, 255)
+    rec = lab.apply(Action.NP_IADD)
+    assert lab.a.tolist() == [[0, 2, 3], [4, 5, 6]]  # real numpy: 255 + 1 → 0
+    assert lab.t.tolist() == [[0, 2, 3], [4, 5, 6]]  # shared: t sees the wrap too
+    assert rec.wrap_note.startswith("`a += 1` wrapped 1 cell(s) around: uint8 holds 0…255")
+    assert "so [0, 0] went 255 → 0" in rec.wrap_note and "real numpy" in rec.wrap_note
+    assert lab.apply(Action.NP_IADD).wrap_note == ""  # nothing at 255 any more
+    # torch's in-place add wraps the same way; a = a + 1 (a new uint8 array) too
+    lab.apply(Action.T_SET, 255)
+    rec_t = lab.apply(Action.T_ADD)
+    assert rec_t.wrap_note.startswith("`t.add_(1)` wrapped 3 cell(s) around")
+    assert "real torch integer arithmetic" in rec_t.wrap_note and lab.t[0].tolist() == [0, 0, 0]
+    lab.apply(Action.NP_SET, 255)
+    rec_r = lab.apply(Action.NP_REBIND)
+    assert rec_r.rebound and rec_r.wrap_note.startswith("`a = a + 1` wrapped 1 cell(s)")
+
+
+def test_no_wrap_note_for_floats_or_int64_far_from_max() -> None:
+    for dtype in (NpDtype.FLOAT64, NpDtype.INT64):
+        lab = new_lab(LabSpec((2, 3), dtype, Layout.CONTIGUOUS, Bridge.FROM_NUMPY, Hop.NONE))
+        lab.apply(Action.NP_FILL, 255)
+        assert lab.apply(Action.NP_IADD).wrap_note == ""
+        assert lab.a[0, 0] == 256
+    big = np.array([np.iinfo(np.int64).max, 0])
+    note = wrap_note("a += 1", big, big + 1, "numpy")
+    assert f"so [0] went {2**63 - 1} → {-(2**63)}" in note
+    assert wrap_note("a += 1", np.array([1.0]), np.array([0.5]), "numpy") == ""

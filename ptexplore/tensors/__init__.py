@@ -28,6 +28,7 @@ from ptexplore.tensors.lab import (
     build_tensor,
     changed_mask,
     cuda_available,
+    editor_accepts,
     id_lesson,
     make_array,
     new_lab,
@@ -35,6 +36,7 @@ from ptexplore.tensors.lab import (
     sharing_report,
     tensor_to_numpy,
     tensor_values,
+    wrap_note,
 )
 from ptexplore.tensors.lessons import (
     ErrorCase,
@@ -76,6 +78,7 @@ __all__ = [
     "changed_mask",
     "code_for",
     "cuda_available",
+    "editor_accepts",
     "id_lesson",
     "item_lesson",
     "lab_code",
@@ -89,4 +92,5 @@ __all__ = [
     "tensor_to_numpy",
     "tensor_values",
     "times_figure",
+    "wrap_note",
 ]

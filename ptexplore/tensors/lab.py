@@ -464,6 +464,8 @@ class ActionRecord:
     shares_after: bool | None
     id_a_before: int
     id_a_after: int
+    #: A measured note when ``+1`` wrapped integer cells around (uint8 255 → 0), else "".
+    wrap_note: str = ""
 
     @property
     def rebound(self) -> bool:
@@ -515,6 +517,48 @@ def _check_value(dtype: np.dtype[Any], value: float, name: str = "a") -> None:
             )
 
 
+def editor_accepts(dtype: np.dtype[Any]) -> str:
+    """What the cell editor of an array of ``dtype`` accepts, and why (numpy's dtype decides)."""
+    if dtype.kind in "iu":
+        info = np.iinfo(dtype)
+        return (
+            f"a is **{dtype}**: cells take whole numbers {info.min}…{info.max}. numpy's dtype "
+            f"decides: an array of dtype {dtype} cannot hold 1.5, so the grid will not accept "
+            "a decimal (the cell keeps its old value) and a number outside that range is "
+            "refused with a message. Pick a float dtype to store decimals."
+        )
+    if dtype.kind == "f":
+        big = float(np.finfo(dtype).max)
+        return (
+            f"a is **{dtype}**: cells take any number up to ±{big:g}, stored rounded to "
+            f"{dtype} precision ({np.finfo(dtype).precision} significant digits) — numpy's "
+            "dtype decides."
+        )
+    return f"a is **{dtype}**: not a number type, so its cells cannot be edited here."
+
+
+def wrap_note(code: str, before: np.ndarray, after: np.ndarray, library: str) -> str:
+    """A note when adding 1 made integer cells smaller: they wrapped past the dtype's max.
+
+    Measured by comparing the values before and after (same shape, integer dtype); "" when
+    nothing wrapped. ``library`` names whose arithmetic did it ("numpy" or "torch").
+    """
+    if before.shape != after.shape or before.dtype.kind not in "iu" or after.dtype != before.dtype:
+        return ""
+    wrapped = after < before
+    count = int(wrapped.sum())
+    if not count:
+        return ""
+    info = np.iinfo(after.dtype)
+    first = tuple(int(i) for i in np.argwhere(wrapped)[0])
+    cell = ", ".join(map(str, first))
+    return (
+        f"`{code}` wrapped {count} cell(s) around: {after.dtype} holds {info.min}…{info.max}, "
+        f"so [{cell}] went {before[first]} → {after[first]}. That is real {library} integer "
+        "arithmetic: fixed-width integers wrap silently, with no error or warning."
+    )
+
+
 def numpy_dtype_of(t: torch.Tensor) -> np.dtype[Any]:
     """The numpy dtype matching ``t.dtype`` (works for tensors on any device)."""
     dtype: np.dtype[Any] = torch.empty(0, dtype=t.dtype).numpy().dtype
@@ -562,10 +606,24 @@ class Lab:
     def report(self) -> SharingReport:
         return sharing_report(self.a, self.t)
 
-    def _finish(self, code: str, side: str, a0: np.ndarray, t0: np.ndarray, id0: int) -> None:
+    def _finish(
+        self,
+        code: str,
+        side: str,
+        a0: np.ndarray,
+        t0: np.ndarray,
+        id0: int,
+        *,
+        increment: bool = False,
+    ) -> None:
         a1, t1 = self.snapshot()
         a_changed, t_changed = _changed(a0, a1), _changed(t0, t1)
         followed = t_changed if side == "numpy" else a_changed
+        note = ""
+        if increment:
+            line = code.split("  #")[0]
+            before, after = (a0, a1) if side == "numpy" else (t0, t1)
+            note = wrap_note(line, before, after, "numpy" if side == "numpy" else "torch")
         self.a_before, self.t_before = a0, t0
         self.version += 1
         self.history.append(
@@ -578,6 +636,7 @@ class Lab:
                 shares_after=self.report().shares_memory,
                 id_a_before=id0,
                 id_a_after=id(self.a),
+                wrap_note=note,
             )
         )
 
@@ -614,7 +673,8 @@ class Lab:
             raise
         except RuntimeError as err:  # torch refusing the value: its own words, as a lesson
             raise LessonError(f"{code} refused by torch: {err}") from None
-        self._finish(code, action.side, a0, t0, id0)
+        increment = action in (Action.NP_IADD, Action.NP_REBIND, Action.T_ADD)
+        self._finish(code, action.side, a0, t0, id0, increment=increment)
         return self.history[-1]
 
     def edit(self, cells: dict[tuple[int, ...], float]) -> ActionRecord | None:

@@ -36,6 +36,7 @@ from ptexplore.tensors import (
     changed_mask,
     code_for,
     cuda_available,
+    editor_accepts,
     id_lesson,
     item_lesson,
     lab_code,
@@ -386,6 +387,8 @@ def mutate_controls(lab: Lab, spec: LabSpec) -> None:
             if editable
             else "**`a` cannot be edited here** (read-only or non-numeric)"
         )
+        if editable:
+            st.caption(editor_accepts(lab.a.dtype))
         with report_errors():
             lab.edit(editor_cells(lab, disabled=not editable))
 
@@ -408,6 +411,8 @@ def last_action(lab: Lab) -> None:
         st.success(f"`{line}` → `{other}` changed too: they share memory.", icon="🔗")
     else:
         st.info(f"`{line}` → `{other}` did **not** change.", icon="✂️")
+    if last.wrap_note:
+        st.warning(last.wrap_note, icon="🔁")
 
 
 def sharing_verdict(lab: Lab) -> None:
