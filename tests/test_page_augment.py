@@ -254,3 +254,33 @@ def test_every_tab_renders_its_real_values() -> None:
     code = at.code[0].value
     assert "v2.Compose([" in code and "v2.RandomResizedCrop(size=224),  # 1" in code
     assert "SEED = 0" in code and "torch.manual_seed(SEED)" in code
+
+
+def test_custom_on_an_unchanged_preset_snaps_back_and_says_why() -> None:
+    at = open_page(PAGE)
+    at.segmented_control(key="augment.preset").set_value("custom").run()
+    assert not at.exception
+    assert at.segmented_control(key="augment.preset").value == "train"
+    assert any("still equals the train preset" in i.value for i in at.info)
+    at.slider(key="augment.step.1.p").set_value(0.7)
+    at.run()
+    assert at.segmented_control(key="augment.preset").value == "custom"
+    assert not any("still equals" in i.value for i in at.info)
+
+
+def test_fill_and_erase_value_use_the_range_the_step_receives() -> None:
+    at = open_page(PAGE)
+    at.selectbox(key="augment.add").set_value("Pad").run()  # step 6: after Normalize
+    fill = at.number_input(key="augment.step.5.fill")
+    assert "float32 values -2.118 to 2.64" in (fill.help or "")
+    fill.set_value(255.0).run()
+    assert not at.exception
+    assert any("255 is outside the values this step receives" in e.value for e in at.error)
+    at.number_input(key="augment.step.5.fill").set_value(-2.0).run()
+    assert not at.error and _metric(at, "Output") == "3×256×256 float32"
+    at.selectbox(key="augment.add").set_value("RandomErasing").run()
+    at.text_input(key="augment.step.6.value").set_value("-1.5, 0, random").run()
+    assert any("is not a comma-separated list of numbers" in e.value for e in at.error)
+    at.text_input(key="augment.step.6.value").set_value("random").run()
+    assert not at.exception and not at.error
+    assert any("v2.RandomErasing(value='random')" in c.value for c in at.get("code"))

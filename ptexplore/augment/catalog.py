@@ -35,6 +35,8 @@ class Kind(enum.StrEnum):
     PAIR = "pair"
     #: Three floats, one per RGB channel (Normalize mean / std).
     TRIPLE = "triple"
+    #: A fill value as torchvision takes it: a number, one number per channel, or "random".
+    FILL = "fill"
 
 
 class Scaling(enum.StrEnum):
@@ -72,6 +74,10 @@ class ParamSpec:
     none_value: Value | None = None
     #: The value must be odd (GaussianBlur kernel size).
     odd: bool = False
+    #: A pixel value: its valid range depends on the dtype/scale the step receives
+    #: (0–255 uint8, 0–1 after ToDtype(scale=True), …), checked per pipeline by
+    #: :func:`ptexplore.augment.pipeline.check_pixel_values`, not by ``lo``/``hi``.
+    pixel: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,8 +113,22 @@ def _interp(default: str) -> ParamSpec:
     )
 
 
+#: Where a pixel value's range comes from (shown with every fill / erase value).
+PIXEL_RANGE_DOC = (
+    "In the units the step receives: 0–255 (whole) on uint8, 0–1 after "
+    "ToDtype(float, scale=True), normalised units after Normalize."
+)
+
+
 def _fill() -> ParamSpec:
-    return ParamSpec("fill", Kind.INT, 0, "Value for pixels outside the image.", 0, 255, 1)
+    return ParamSpec(
+        "fill",
+        Kind.FLOAT,
+        0.0,
+        f"Value for pixels outside the image. {PIXEL_RANGE_DOC}",
+        step=1.0,
+        pixel=True,
+    )
 
 
 def _size(default: int) -> ParamSpec:
@@ -590,7 +610,14 @@ CATALOG: tuple[TransformSpec, ...] = (
             ParamSpec(
                 "ratio", Kind.RANGE, (0.3, 3.3), "Aspect ratio of the erased box.", 0.05, 20.0, 0.05
             ),
-            ParamSpec("value", Kind.FLOAT, 0.0, "Fill value of the erased box.", 0.0, 255.0, 1.0),
+            ParamSpec(
+                "value",
+                Kind.FILL,
+                0.0,
+                "Fill of the erased box: a number, one per channel (r, g, b), or “random” "
+                f"(N(0, 1) noise: float tensors only). {PIXEL_RANGE_DOC}",
+                pixel=True,
+            ),
         ),
     ),
     TransformSpec(
@@ -718,6 +745,21 @@ def coerce(spec: TransformSpec, param: ParamSpec, value: Any) -> Value:
             raise bad(f"expected one or two whole numbers, got {value!r}.")
         sides = tuple(int(in_range(v)) for v in items)
         return sides[0] if len(sides) == 1 else (sides[0], sides[1])
+    if kind is Kind.FILL:
+        if isinstance(value, str):
+            if value.strip().lower() != "random":
+                raise bad(f"{value!r} is neither a number nor “random”.")
+            return "random"
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            return in_range(value)
+        if (
+            not isinstance(value, list | tuple)
+            or len(value) not in (1, 3)
+            or any(isinstance(v, bool) or not isinstance(v, int | float) for v in value)
+        ):
+            raise bad(f"expected a number, 1 or 3 numbers (one per channel), got {value!r}.")
+        fills = tuple(in_range(v) for v in value)
+        return fills[0] if len(fills) == 1 else fills
     width = 3 if kind is Kind.TRIPLE else 2
     if not isinstance(value, list | tuple) or len(value) != width:
         raise bad(f"expected {width} numbers, got {value!r}.")
@@ -751,6 +793,8 @@ def to_kwargs(spec: TransformSpec, params: Mapping[str, Value]) -> dict[str, Any
         elif p.kind in (Kind.RANGE, Kind.PAIR, Kind.TRIPLE):
             assert isinstance(value, tuple)
             kwargs[p.name] = list(value) if p.kind is Kind.TRIPLE else tuple(value)
+        elif p.kind is Kind.FILL and isinstance(value, tuple):
+            kwargs[p.name] = list(value)
         elif p.name == "interpolation":
             kwargs[p.name] = v2.InterpolationMode(str(value))
         elif p.name == "dtype":

@@ -32,6 +32,10 @@ def _literal(param: ParamSpec, value: Value) -> str:
         return f"torch.{value}"
     if param.name == "policy":
         return f"v2.AutoAugmentPolicy.{str(value).upper()}"
+    if param.kind is Kind.FILL and isinstance(value, tuple):
+        return "[" + ", ".join(repr(float(v)) for v in value) + "]"
+    if param.kind is Kind.FILL and isinstance(value, int | float):
+        return repr(float(value))
     if param.kind is Kind.TRIPLE:
         assert isinstance(value, tuple)
         return "[" + ", ".join(repr(float(v)) for v in value) + "]"

@@ -111,11 +111,16 @@ class Pipeline:
         return tuple((i, s) for i, s in enumerate(self.steps) if s.enabled)
 
     def build_steps(self) -> tuple[v2.Transform, ...]:
-        """Build every enabled step; an invalid one raises a LessonError naming its number."""
+        """Build every enabled step; an invalid one raises a LessonError naming its number.
+
+        Pixel values (fill, erase value) are checked against the values each step
+        receives (:func:`pixel_domains`), which a single step cannot know on its own.
+        """
         built = []
-        for i, step in self.active:
+        for (i, step), domain in zip(self.active, pixel_domains(self), strict=True):
             try:
                 built.append(step.build())
+                check_pixel_values(step, domain)
             except LessonError as err:
                 raise type(err)(f"Step {i + 1} ({step.name}) — {err.message}", fix=err.fix) from err
         return tuple(built)
@@ -132,6 +137,107 @@ class Pipeline:
                 assert isinstance(mean, tuple) and isinstance(std, tuple)
                 found = (mean, std)
         return found
+
+
+# ------------------------------------------------------- the values each step receives
+
+
+@dataclass(frozen=True, slots=True)
+class PixelDomain:
+    """The dtype and value range of the tensor a step receives (for fill-type values)."""
+
+    dtype: str
+    lo: float
+    hi: float
+    #: Where this range comes from, e.g. "the decoded image" or "step 4 (ToDtype)".
+    source: str
+
+    @property
+    def whole(self) -> bool:
+        """Integer dtype: a fill must be a whole number (uint8 would truncate 127.5)."""
+        return not self.dtype.startswith("float")
+
+    def describe(self) -> str:
+        return f"{self.dtype} values {self.lo:.4g} to {self.hi:.4g} ({self.source})"
+
+
+#: What the lab feeds a pipeline: the decoded image as a uint8 tensor.
+INPUT_DOMAIN = PixelDomain("uint8", 0.0, 255.0, "the decoded image")
+
+
+def _next_domain(domain: PixelDomain, index: int, step: Step) -> PixelDomain:
+    """The domain after ``step`` (only ToDtype and Normalize change it)."""
+    where = f"after step {index + 1}, {step.name}"
+    if step.name == "ToDtype":
+        dtype, scale = str(step.get("dtype")), bool(step.get("scale"))
+        lo, hi = domain.lo, domain.hi
+        to_float = dtype.startswith("float")
+        if scale and domain.whole and to_float:
+            lo, hi = lo / 255.0, hi / 255.0
+        elif scale and not domain.whole and not to_float:
+            lo, hi = lo * 255.0, hi * 255.0
+        if not to_float:
+            lo, hi = float(min(max(math.floor(lo), 0), 255)), float(min(max(math.ceil(hi), 0), 255))
+        return PixelDomain(dtype, lo, hi, f"{where}(scale={scale})")
+    if step.name == "Normalize":
+        mean, std = step.get("mean"), step.get("std")
+        assert isinstance(mean, tuple) and isinstance(std, tuple)
+        ends = [
+            (x - m) / s
+            for m, s in zip(mean, std, strict=True)
+            if s > 0
+            for x in (domain.lo, domain.hi)
+        ]
+        if not ends:
+            return domain
+        return PixelDomain(domain.dtype, min(ends), max(ends), f"{where}: normalised units")
+    return domain
+
+
+def pixel_domains(pipeline: Pipeline, start: PixelDomain = INPUT_DOMAIN) -> tuple[PixelDomain, ...]:
+    """The domain each enabled step receives, in the order of :attr:`Pipeline.active`."""
+    out = []
+    domain = start
+    for i, step in pipeline.active:
+        out.append(domain)
+        domain = _next_domain(domain, i, step)
+    return tuple(out)
+
+
+def check_pixel_values(step: Step, domain: PixelDomain) -> None:
+    """Refuse a fill / erase value the step's input can't hold, in plain words."""
+    spec = spec_for(step.name)
+    for param in spec.params:
+        if not param.pixel:
+            continue
+        value = step.get(param.name)
+        where = f"{step.name}.{param.name}"
+        if value == "random":
+            if domain.whole:
+                raise InputError(
+                    f"{where}: “random” fills the box with N(0, 1) noise, which only makes "
+                    f"sense on a float tensor; this step receives {domain.describe()}, where "
+                    "the noise becomes 0s, 1s and 255s.",
+                    fix="Move RandomErasing after ToDtype(scale=True), or use a number.",
+                )
+            continue
+        numbers = value if isinstance(value, tuple) else (value,)
+        tol = 1e-6 * max(1.0, domain.hi - domain.lo)
+        for x in numbers:
+            assert isinstance(x, int | float)
+            if domain.whole and not float(x).is_integer():
+                raise InputError(
+                    f"{where}: {x:g} is not a whole number, but this step receives "
+                    f"{domain.describe()} (it would be truncated).",
+                    fix=f"Use {math.floor(x)} or {math.ceil(x)}.",
+                )
+            if not domain.lo - tol <= x <= domain.hi + tol:
+                raise InputError(
+                    f"{where}: {x:g} is outside the values this step receives: "
+                    f"{domain.describe()}.",
+                    fix=f"Use a value from {domain.lo:.4g} to {domain.hi:.4g}, or move "
+                    f"{step.name} to where the values are in the range you meant.",
+                )
 
 
 class Preset(enum.StrEnum):

@@ -25,8 +25,10 @@ from ptexplore.augment.decode import (
 from ptexplore.augment.export import export_code, from_json, to_json
 from ptexplore.augment.pipeline import (
     Pipeline,
+    PixelDomain,
     Preset,
     keeps_source_size,
+    pixel_domains,
     preset,
     preview_source_side,
     train_preset,
@@ -53,6 +55,7 @@ ADD_KEY = "augment.add"
 STEP_PREFIX = "augment.step."
 SEED_KEY = "sidebar.seed"  # the shared sidebar seed (ptexplore.ui.page.seed_input)
 IMPORT_RESULT_KEY = "augment.import_result"
+PRESET_NOTE_KEY = "augment.preset_note"
 
 PRESET_LABELS = {
     Preset.TRAIN: "train",
@@ -126,8 +129,16 @@ def _on_preset() -> None:
     choice = st.session_state.get(PRESET_KEY)
     if choice in (Preset.TRAIN.value, Preset.VAL.value):
         set_pipeline(preset(str(choice)), structural=True)
-    elif choice is None:  # the selected segment was clicked off: show the true label again
-        set_pipeline(current_pipeline(), structural=False)
+        return
+    # "custom" (or the selected segment clicked off) changes no step: the control keeps
+    # saying what the pipeline IS, so it snaps back to train/val while it equals a preset
+    set_pipeline(current_pipeline(), structural=False)
+    label = st.session_state[PRESET_KEY]
+    if choice == Preset.CUSTOM.value and label != Preset.CUSTOM.value:
+        st.session_state[PRESET_NOTE_KEY] = (
+            f"The pipeline still equals the {label} preset. “custom” is whatever you build: "
+            "edit, add, remove or reorder a step below and the preset becomes custom."
+        )
 
 
 def _on_add() -> None:
@@ -193,6 +204,10 @@ def widget_value(param: ParamSpec, value: Value) -> Any:
     if param.kind in (Kind.PAIR, Kind.TRIPLE):
         assert isinstance(value, tuple)
         return ", ".join(f"{v:g}" for v in value)
+    if param.kind is Kind.FILL:
+        if isinstance(value, tuple):
+            return ", ".join(f"{v:g}" for v in value)
+        return value if isinstance(value, str) else f"{value:g}"
     if param.kind is Kind.RANGE:
         assert isinstance(value, tuple)
         return (float(value[0]), float(value[1]))
@@ -211,6 +226,11 @@ def parse_widget(param: ParamSpec, raw: Any) -> Value:
         return tuple(int(v) for v in sides)
     if param.kind in (Kind.PAIR, Kind.TRIPLE):
         return _numbers(str(raw), float)
+    if param.kind is Kind.FILL:
+        if str(raw).strip().lower() == "random":
+            return "random"
+        fills = _numbers(str(raw), float)
+        return float(fills[0]) if len(fills) == 1 else tuple(float(v) for v in fills)
     if param.kind is Kind.RANGE:
         return (float(raw[0]), float(raw[1]))
     if param.kind is Kind.INT:
@@ -239,8 +259,11 @@ def _show(value: Value) -> str:
     return str(value)
 
 
-def param_help(param: ParamSpec) -> str:
-    """Tooltip: the parameter's doc, torchvision's default and the valid range."""
+def param_help(param: ParamSpec, domain: PixelDomain | None = None) -> str:
+    """Tooltip: the parameter's doc, torchvision's default and the valid range.
+
+    For a pixel value (fill, erase value) the range is the one this step's input has.
+    """
     parts = [param.doc]
     if param.required:
         parts.append(
@@ -256,6 +279,12 @@ def param_help(param: ParamSpec) -> str:
         parts.append(
             f"Allowed: {param.lo:g} to {param.hi:g}" + (", odd only." if param.odd else ".")
         )
+    if param.pixel and domain is not None:
+        whole = " (whole numbers)" if domain.whole else ""
+        parts.append(
+            f"This step receives {domain.describe()}: allowed {domain.lo:.4g} to "
+            f"{domain.hi:.4g}{whole}."
+        )
     return " ".join(parts)
 
 
@@ -263,13 +292,13 @@ def param_help(param: ParamSpec) -> str:
 MAX_SLIDER_POSITIONS = 200
 
 
-def _param_widget(i: int, param: ParamSpec, value: Value) -> None:
+def _param_widget(i: int, param: ParamSpec, value: Value, domain: PixelDomain | None) -> None:
     key = f"{STEP_PREFIX}{i}.{param.name}"
     if key not in st.session_state:
         st.session_state[key] = widget_value(param, value)
     common: dict[str, Any] = {
         "key": key,
-        "help": param_help(param),
+        "help": param_help(param, domain),
         "on_change": _on_param,
         "args": (i, param, key),
     }
@@ -293,12 +322,16 @@ def _param_widget(i: int, param: ParamSpec, value: Value) -> None:
         or (param.hi - param.lo) / (param.step or 0.01) > MAX_SLIDER_POSITIONS
     ):
         # e.g. RandomSolarize threshold: 0–255 on uint8 but 0–1 after ToDtype(scale=True),
-        # which a 0–255 slider in steps of 1 could not reach
+        # which a 0–255 slider in steps of 1 could not reach. A fill has no fixed bounds
+        # (its range depends on the step's input, checked when the pipeline is built).
+        step = param.step or 0.01
+        if param.pixel and domain is not None and not domain.whole:
+            step = 0.01
         st.number_input(
             label,
             min_value=float(param.lo) if param.lo is not None else None,
             max_value=float(param.hi) if param.hi is not None else None,
-            step=float(param.step or 0.01),
+            step=float(step),
             format="%g",
             **common,
         )
@@ -312,7 +345,12 @@ def _param_widget(i: int, param: ParamSpec, value: Value) -> None:
             **common,
         )
     else:
-        hint = {"size": "e.g. 224 or 224, 160", "pair": "x, y", "triple": "r, g, b"}[kind.value]
+        hint = {
+            "size": "e.g. 224 or 224, 160",
+            "pair": "x, y",
+            "triple": "r, g, b",
+            "fill": "a number, r, g, b or random",
+        }[kind.value]
         st.text_input(f"{label} ({hint})", **common)
     err = _errors().get(f"{i}.{param.name}")
     if err is not None:
@@ -332,8 +370,12 @@ def pipeline_editor() -> Pipeline:
         on_change=_on_preset,
         help="train = RandomResizedCrop(224) + flip + ToTensor + Normalize; "
         "val = Resize(256) + CenterCrop(224) + ToTensor + Normalize. "
-        "Any edit makes it custom.",
+        "Any edit makes it custom; it shows train/val again whenever the steps equal one.",
     )
+    note = st.session_state.pop(PRESET_NOTE_KEY, None)
+    if note:
+        st.info(note, icon="ℹ️")
+    domains = dict(zip((i for i, _ in pipeline.active), pixel_domains(pipeline), strict=True))
     n = len(pipeline.steps)
     if n == 0:
         st.info("The pipeline is empty: the grid shows the image unchanged. Add a step below.")
@@ -381,7 +423,7 @@ def pipeline_editor() -> Pipeline:
             if spec.params:
                 with st.expander("Parameters", expanded=False):
                     for param in spec.params:
-                        _param_widget(i, param, step.get(param.name))
+                        _param_widget(i, param, step.get(param.name), domains.get(i))
     st.selectbox(
         "Add a step",
         [s.name for s in CATALOG],
