@@ -275,3 +275,19 @@ def test_histogram_counts_every_value() -> None:
     zeros = params.param_values("vit_h_14", None, "heads.head.weight")
     assert sum(zeros.hist_counts) == 1000 * 1280 and max(zeros.hist_counts) == 1000 * 1280
     assert len(zeros.values) == 10_000  # the sample is bounded, the histogram is not
+
+
+@pytest.mark.parametrize("key", ["example:Model", "resnet18", "mobilenet_v3_small"])
+def test_output_shapes_equal_torchinfo_on_a_real_forward(key: str) -> None:
+    real = catalog.factory(key)().eval()
+    report = shapes.trace(key)
+    ours = {r.qualname: r.output_shape for r in report.rows}
+    names = {id(m): q for q, m in real.named_modules()}
+    info = torchinfo.summary(real, input_size=report.input_shape, verbose=0, device="cpu")
+    compared = 0
+    for layer in info.summary_list:
+        q = names.get(id(layer.module))
+        if q and isinstance(layer.output_size, list) and layer.output_size:
+            assert ours[q] == str(list(layer.output_size)), q
+            compared += 1
+    assert compared >= len(ours) // 2
