@@ -16,8 +16,8 @@ from __future__ import annotations
 
 import argparse
 import ipaddress
+import os
 import re
-import subprocess
 import sys
 
 from ptexplore.errors import InputError
@@ -73,11 +73,10 @@ def main(argv: list[str] | None = None) -> int:
     except InputError as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
-    print(f"learners open http://{check_host(args.host[0])}:{args.port}")
-    try:
-        return subprocess.call(cmd, cwd=ROOT)
-    except KeyboardInterrupt:
-        return 0
+    print(f"learners open http://{check_host(args.host[0])}:{args.port}", flush=True)
+    os.chdir(ROOT)
+    # become the server (no child left behind when this process is stopped)
+    os.execv(cmd[0], cmd)
 
 
 if __name__ == "__main__":
