@@ -145,6 +145,9 @@ def _size(default: int) -> ParamSpec:
 
 
 _ANTIALIAS = ParamSpec("antialias", Kind.BOOL, True, "Low-pass filter before downsampling.")
+_PADDING_MODE = ParamSpec(
+    "padding_mode", Kind.CHOICE, "constant", "How padding is filled.", choices=_PAD_MODES
+)
 
 CATALOG: tuple[TransformSpec, ...] = (
     TransformSpec(
@@ -196,13 +199,7 @@ CATALOG: tuple[TransformSpec, ...] = (
             ),
             ParamSpec("pad_if_needed", Kind.BOOL, False, "Pad if the image is smaller than size."),
             _fill(),
-            ParamSpec(
-                "padding_mode",
-                Kind.CHOICE,
-                "constant",
-                "How padding is filled.",
-                choices=_PAD_MODES,
-            ),
+            _PADDING_MODE,
         ),
     ),
     TransformSpec(
@@ -244,13 +241,7 @@ CATALOG: tuple[TransformSpec, ...] = (
                 "padding", Kind.INT, 16, "Pixels added on each side.", 0, 512, 1, required=True
             ),
             _fill(),
-            ParamSpec(
-                "padding_mode",
-                Kind.CHOICE,
-                "constant",
-                "How padding is filled.",
-                choices=_PAD_MODES,
-            ),
+            _PADDING_MODE,
         ),
         random=False,
     ),

@@ -95,6 +95,21 @@ def _index_text(prefix: tuple[int, ...], r: int, c: int, ndim: int) -> str:
     return ", ".join(str(i) for i in (*prefix, r, c))
 
 
+def _written_marks(
+    x: Sequence[int], y: Sequence[int], *, size: int, name: str | None = "written"
+) -> go.Scatter:
+    """Orange open squares over the cells a write changed (grid and storage row alike)."""
+    return go.Scatter(
+        x=list(x),
+        y=list(y),
+        mode="markers",
+        marker={"symbol": "square-open", "size": size, "color": ACCENT, "line": {"width": 3}},
+        hoverinfo="skip",
+        showlegend=False,
+        name=name,
+    )
+
+
 def tensor_figure(
     facts: TensorFacts,
     *,
@@ -161,19 +176,8 @@ def tensor_figure(
         ]
         if marks:
             fig.add_trace(
-                go.Scatter(
-                    x=[m[0] for m in marks],
-                    y=[m[1] for m in marks],
-                    mode="markers",
-                    marker={
-                        "symbol": "square-open",
-                        "size": 26 if show_text else 10,
-                        "color": ACCENT,
-                        "line": {"width": 3},
-                    },
-                    hoverinfo="skip",
-                    showlegend=False,
-                    name="written",
+                _written_marks(
+                    [m[0] for m in marks], [m[1] for m in marks], size=26 if show_text else 10
                 ),
                 row=row,
                 col=col,
@@ -272,19 +276,7 @@ def storage_figure(rows: Sequence[StorageRow]) -> go.Figure:
         marks = sorted(row.written)
         if marks:
             fig.add_trace(
-                go.Scatter(
-                    x=marks,
-                    y=[0] * len(marks),
-                    mode="markers",
-                    marker={
-                        "symbol": "square-open",
-                        "size": 24 if show_text else 10,
-                        "color": ACCENT,
-                        "line": {"width": 3},
-                    },
-                    hoverinfo="skip",
-                    showlegend=False,
-                ),
+                _written_marks(marks, [0] * len(marks), size=24 if show_text else 10, name=None),
                 row=i,
                 col=1,
             )
