@@ -26,15 +26,12 @@ import torch
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from ptexplore.errors import InputError
+from ptexplore.uploads import MAX_UPLOAD_BYTES
 
 #: Formats Pillow may try, in this order (``Image.open(..., formats=SUPPORTED_FORMATS)``).
 SUPPORTED_FORMATS: tuple[str, ...] = ("JPEG", "PNG", "WEBP", "BMP", "GIF", "TIFF")
 #: File-name extensions the uploader accepts (the browser enforces them, we do not rely on it).
 UPLOAD_EXTENSIONS: tuple[str, ...] = ("png", "jpg", "jpeg", "webp", "bmp", "gif", "tif", "tiff")
-#: Largest upload in bytes; equals ``server.maxUploadSize`` (50 MB) in .streamlit/config.toml.
-#: The widget's limit is only enforced by the browser, so the page checks ``uploaded.size``
-#: and this module checks ``len(data)`` again.
-MAX_UPLOAD_BYTES = 50 * 1024 * 1024
 #: Decompression-bomb cap: 40 megapixels (a 12 MP phone photo fits three times over).
 #: ``Image.MAX_IMAGE_PIXELS`` is lowered to this value when this module is imported.
 MAX_PIXELS = 40_000_000
@@ -267,12 +264,7 @@ def _decode(data: bytes, name: str, max_short_side: int | None) -> DecodedImage:
         raise InputError(
             f"“{name}” is empty (0 bytes).", fix="Upload the image file itself, not an empty file."
         )
-    if len(data) > MAX_UPLOAD_BYTES:
-        raise InputError(
-            f"“{name}” is {len(data) / 2**20:.1f} MB; uploads are limited to "
-            f"{MAX_UPLOAD_BYTES // 2**20} MB.",
-            fix="Upload a smaller file (re-save the photo as JPEG).",
-        )
+    check_upload_size(len(data), name)
     notes: list[str] = []
     im = _open(data)
     fmt = str(im.format)
@@ -335,7 +327,8 @@ def _decode(data: bytes, name: str, max_short_side: int | None) -> DecodedImage:
 
 
 def check_upload_size(size: int, name: str) -> None:
-    """Refuse an upload by its declared size before reading it (``uploaded.size``)."""
+    """Refuse an upload over the cap: by ``uploaded.size`` before reading it, and by
+    ``len(data)`` again when decoding (the widget's own limit is only the browser's)."""
     if size > MAX_UPLOAD_BYTES:
         raise InputError(
             f"“{name}” is {size / 2**20:.1f} MB; uploads are limited to "

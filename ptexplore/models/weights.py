@@ -22,10 +22,7 @@ from torchvision import models as tvm
 
 from ptexplore.errors import InputError, ModelError
 from ptexplore.models import catalog
-
-#: the server's upload cap (.streamlit/config.toml server.maxUploadSize); enforced here too,
-#: since the widget's limit is only checked in the browser
-MAX_UPLOAD_BYTES = 50 * 1024 * 1024
+from ptexplore.uploads import MAX_UPLOAD_BYTES
 
 #: keys under which training scripts commonly nest the state_dict in a checkpoint dict
 WRAPPER_KEYS = ("state_dict", "model_state_dict", "model", "net")

@@ -46,14 +46,13 @@ from ptexplore.augment.samples import SAMPLES_DIR, sample_bytes, sample_names
 from ptexplore.augment.truths import MAX_EPOCHS, epochs_strip, resize_truth
 from ptexplore.errors import InputError, LessonError
 from ptexplore.pages import ROOT
-from ptexplore.ui.page import persistent, remember, report_errors, show_error
+from ptexplore.ui.page import SEED_KEY, persistent, remember, report_errors, show_error
 
 PIPELINE_KEY = "augment.pipeline"
 PRESET_KEY = "augment.preset"
 ERRORS_KEY = "augment.step_errors"
 ADD_KEY = "augment.add"
 STEP_PREFIX = "augment.step."
-SEED_KEY = "sidebar.seed"  # the shared sidebar seed (ptexplore.ui.page.seed_input)
 IMPORT_RESULT_KEY = "augment.import_result"
 PRESET_NOTE_KEY = "augment.preset_note"
 

@@ -18,6 +18,8 @@ from ptexplore.runtime import configure_torch
 #: when the widget is not rendered in a run, so persistent values live under these).
 _PERSIST_PREFIX = "_ptx."
 DEFAULT_SEED = 0
+#: the sidebar seed's widget key, shared by every page that draws random things
+SEED_KEY = "sidebar.seed"
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,7 +94,7 @@ def remember(name: str) -> None:
 
 def seed_input(page: PageInfo, *, label: str = "Seed") -> int:
     """The sidebar seed for pages that draw random things; shown, shared, persistent."""
-    key = persistent("sidebar.seed", DEFAULT_SEED)
+    key = persistent(SEED_KEY, DEFAULT_SEED)
     with st.sidebar:
         seed = st.number_input(
             label,
