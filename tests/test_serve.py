@@ -7,15 +7,13 @@ import os
 import socket
 import subprocess
 import sys
-import time
 import tomllib
-import urllib.request
 
 import pytest
 
 from ptexplore.errors import InputError
 from ptexplore.serve import check_host, classroom_command
-from tests.conftest import ROOT
+from tests.conftest import ROOT, free_port, wait_healthy
 
 
 def test_shipped_config_is_hardened() -> None:
@@ -66,23 +64,14 @@ def _upgrade(port: int, host: str) -> str:
 
 
 def test_classroom_server_accepts_its_host_and_refuses_others() -> None:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = int(s.getsockname()[1])
+    port = free_port()
     proc = subprocess.Popen(
         [sys.executable, "-m", "ptexplore.serve", "--host", "192.0.2.10",
          "--address", "127.0.0.1", "--port", str(port)],
         cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )  # fmt: skip
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                urllib.request.urlopen(f"http://127.0.0.1:{port}/_stcore/health", timeout=2)
-                break
-            except OSError:
-                assert proc.poll() is None and time.monotonic() < deadline
-                time.sleep(0.2)
+        assert wait_healthy(f"http://127.0.0.1:{port}", proc, 60)
         assert _upgrade(port, f"192.0.2.10:{port}") == "HTTP/1.1 101 Switching Protocols"
         assert _upgrade(port, f"127.0.0.1:{port}") == "HTTP/1.1 101 Switching Protocols"
         assert _upgrade(port, "evil.example").startswith("HTTP/1.1 403")
