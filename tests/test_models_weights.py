@@ -80,6 +80,7 @@ def test_checkpoint_dict_dataparallel_prefix_and_head_mismatch() -> None:
     [
         (b"", "empty"),
         (b"definitely not a checkpoint", "not a checkpoint torch.load"),
+        (b"definitely not a checkpoint", r"\(WeightsUnpickler error: Unsupported operand 100\)"),
         (_bytes([1, 2, 3]), "no state_dict"),
     ],
 )
@@ -94,8 +95,12 @@ class Evil:
 
 
 def test_arbitrary_pickles_are_refused() -> None:
-    with pytest.raises(InputError, match="weights_only=True"):
+    with pytest.raises(InputError, match="weights_only=True") as info:
         weights.read_state_dict(_bytes({"x": Evil()}))
+    assert "WeightsUnpickler error: Unsupported global: GLOBAL print" in info.value.message
+    # torch's own advice to retry with weights_only=False is not passed on to a learner
+    assert "set to `False`" not in info.value.message
+    assert info.value.fix is not None and "never loads with weights_only=False" in info.value.fix
 
 
 def test_a_file_for_another_model_says_so() -> None:

@@ -64,6 +64,18 @@ def hub_filename(key: str) -> str | None:
     return os.path.basename(getattr(tvm.get_model_weights(key), member).url)
 
 
+def _load_reason(err: BaseException) -> str:
+    """The cause inside torch.load's error, without its advice to retry with
+    weights_only=False (unsafe for a file from a stranger)."""
+    text = str(err).strip()
+    marker = "WeightsUnpickler error:"
+    if marker in text:
+        rest = text.split(marker, 1)[1]
+        reason = next((ln.strip() for ln in rest.splitlines() if ln.strip()), "")
+        return f"{marker} {reason.split('. ')[0].rstrip('.')}"
+    return text.splitlines()[0] if text else type(err).__name__
+
+
 def read_state_dict(
     data: bytes | Path,
 ) -> tuple[dict[str, torch.Tensor], str | None, str | None]:
@@ -87,10 +99,11 @@ def read_state_dict(
     except InputError:
         raise
     except (pickle.UnpicklingError, zipfile.BadZipFile, RuntimeError, EOFError, ValueError) as err:
-        first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
         raise InputError(
-            f"This is not a checkpoint torch.load(weights_only=True) can read ({first[:200]}).",
-            fix="Save weights with torch.save(model.state_dict(), 'weights.pth').",
+            "This is not a checkpoint torch.load(weights_only=True) can read "
+            f"({_load_reason(err)[:200]}).",
+            fix="Save weights with torch.save(model.state_dict(), 'weights.pth'). ptexplore "
+            "never loads with weights_only=False: that can run code hidden in the file.",
         ) from err
     wrapper = None
     if isinstance(obj, dict):
