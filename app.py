@@ -3,7 +3,7 @@
 import streamlit as st
 
 from ptexplore.pages import HOME, PAGES
-from ptexplore.ui import page_setup
+from ptexplore.ui.page import page_setup
 
 page_setup(HOME)
 
@@ -22,5 +22,6 @@ for i, page in enumerate(PAGES):
         st.page_link(page.file, label=f"Open {page.title}", icon="➡️")
 
 st.caption(
-    "Runs locally: the server listens on 127.0.0.1 only. Sample photos are credited in README.md."
+    "Runs locally: the server listens on 127.0.0.1 only. Sample photo credits: "
+    "*About ptexplore* in the sidebar."
 )

@@ -49,7 +49,9 @@ def classroom_command(hosts: list[str], *, address: str = "0.0.0.0", port: int =
     if not checked:
         raise InputError("Name at least one host.", fix="e.g. --host 192.168.1.20")
     if not 1 <= port <= 65535:
-        raise InputError(f"Port {port} is not between 1 and 65535.")
+        raise InputError(
+            f"Port {port} is not between 1 and 65535.", fix="Pick a free port, e.g. 8501."
+        )
     allowed = [*LOCAL_HOSTS, *[h for h in checked if h not in LOCAL_HOSTS]]
     cmd = [
         sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"),

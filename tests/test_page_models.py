@@ -4,9 +4,20 @@ from __future__ import annotations
 
 from streamlit.testing.v1 import AppTest
 
-from tests.conftest import open_page
+from tests.conftest import open_page, open_tab
 
 PAGE = "pages/3_Model_Explorer.py"
+TREE, ITERATORS, PARAMETERS, SHAPES, CODE = (
+    "🌳 Module tree",
+    "🔁 modules() vs children()",
+    "🔢 Parameters",
+    "📐 Shapes & MACs",
+    "🐍 Code",
+)
+
+
+def tab(at: AppTest, label: str) -> AppTest:
+    return open_tab(at, "models", label)
 
 
 def _metric(at: AppTest, label: str) -> str:
@@ -23,11 +34,14 @@ def test_example_model_renders_with_real_counts() -> None:
     assert at.selectbox(key="models.model").value == "example:Model"
     assert _metric(at, "Total parameters") == "260,160"
     assert _metric(at, "Modules") == "8"
+    html = at.get("html")[0].proto.body  # the tree is the tab open by default
+    assert "features" in html and "conv3" in html
+    tab(at, ITERATORS)
     assert _metric(at, "modules()") == "8 items"
     assert _metric(at, "children()") == "4 items"
+    assert not at.get("html")  # the closed tree tab computed nothing
+    tab(at, SHAPES)
     assert _metric(at, "output") == "[1, 128, 10, 10]"
-    html = at.get("html")[0].proto.body
-    assert "features" in html and "conv3" in html
 
 
 def test_resnet18_then_vit_b_16_changes_totals_and_macs() -> None:
@@ -35,6 +49,7 @@ def test_resnet18_then_vit_b_16_changes_totals_and_macs() -> None:
     at.selectbox(key="models.model").set_value("resnet18").run()
     assert not at.exception and not at.error
     assert _metric(at, "Total parameters") == "11,689,512"
+    tab(at, SHAPES)
     assert any("1.814 GMACs" in s.value and "equal ✓" in s.value for s in at.success)
     at.selectbox(key="models.model").set_value("vit_b_16").run()
     assert not at.exception and not at.error
@@ -48,11 +63,12 @@ def test_filter_conv_narrows_the_tree() -> None:
     assert _tree_caption(at).startswith("Showing 8 of 8 modules")
     at.text_input(key="models.filter").set_value("conv").run()
     assert not at.exception
-    assert _tree_caption(at).startswith("Showing 6 of 8 modules · 4 match 'conv'")
+    # the learner's text is shown as an inert code span, never as markdown
+    assert _tree_caption(at).startswith("Showing 6 of 8 modules · 4 match `'conv'`")
     html = at.get("html")[0].proto.body
     assert "<mark>conv</mark>1" in html and "maxpool1" not in html
     at.text_input(key="models.filter").set_value("zzz").run()
-    assert any("No module name contains 'zzz'" in w.value for w in at.warning)
+    assert any("No module name contains `zzz`" in w.value for w in at.warning)
 
 
 def test_freeze_and_num_classes() -> None:
@@ -67,7 +83,7 @@ def test_freeze_and_num_classes() -> None:
 
 
 def test_bad_input_size_is_one_sentence_not_a_traceback() -> None:
-    at = open_page(PAGE)
+    at = tab(open_page(PAGE), SHAPES)
     at.selectbox(key="models.model").set_value("vit_b_16").run()
     at.number_input(key="models.side").set_value(200).run()
     assert not at.exception
@@ -77,10 +93,11 @@ def test_bad_input_size_is_one_sentence_not_a_traceback() -> None:
 
 
 def test_iterator_choice_and_parameter_values() -> None:
-    at = open_page(PAGE)
+    at = tab(open_page(PAGE), ITERATORS)
     at.radio(key="models.iterator").set_value("named_children()").run()
     codes = [c.value for c in at.code]
     assert any(c.startswith("0 - ('conv1', Conv2d(3, 64") for c in codes)
+    tab(at, PARAMETERS)
     at.selectbox(key="models.param").set_value("features.conv3.weight").run()
     assert not at.exception
     assert any(
@@ -100,7 +117,7 @@ def test_uploaded_state_dict_values_are_shown() -> None:
         real.conv1.weight.fill_(0.25)
     buf = io.BytesIO()
     torch.save({"state_dict": real.state_dict()}, buf)
-    at = open_page(PAGE)
+    at = tab(open_page(PAGE), PARAMETERS)
     at.radio(key="models.weights").set_value("uploaded file").run()
     at.file_uploader(key="models.weights_file").set_value(
         ("weights.pth", buf.getvalue(), "application/octet-stream")
@@ -108,13 +125,17 @@ def test_uploaded_state_dict_values_are_shown() -> None:
     assert not at.exception and not at.error
     assert _metric(at, "loaded") == "8" and _metric(at, "missing keys") == "0"
     assert _metric(at, "mean") == "0.25" and _metric(at, "std") == "0"
-    assert any("torch.load('weights.pth'" in c.value for c in at.code)
+    tab(at, CODE)
+    code = next(c.value for c in at.code if "torch.load('weights.pth'" in c.value)
+    assert "state = state['state_dict']  # a checkpoint dict" in code
+    tab(at, PARAMETERS)  # the upload was kept while its tab was closed
+    assert _metric(at, "mean") == "0.25"
     at.file_uploader(key="models.weights_file").set_value(
         ("junk.pth", b"not a checkpoint", "application/octet-stream")
     ).run()
     assert not at.exception
     assert any("not a checkpoint torch.load" in e.value for e in at.error)
-    assert _metric(at, "output") == "[1, 128, 10, 10]"  # the rest of the page still renders
+    assert _metric(at, "Total parameters") == "260,160"  # the rest of the page still renders
 
 
 def test_shared_cached_model_is_never_mutated() -> None:
@@ -123,6 +144,7 @@ def test_shared_cached_model_is_never_mutated() -> None:
     at = open_page(PAGE)
     at.selectbox(key="models.model").set_value("resnet18").run()
     at.multiselect(key="models.freeze").set_value(["layer1"]).run()
+    tab(at, SHAPES)
     at.number_input(key="models.side").set_value(160).run()
     assert not at.exception
     model = shared_meta("resnet18", 1000)

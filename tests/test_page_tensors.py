@@ -19,7 +19,14 @@ from ptexplore.tensors import (
     cuda_available,
 )
 from ptexplore.ui.tensors import BENCH_KEY, LAB_KEY
-from tests.conftest import open_page
+from tests.conftest import open_page, open_tab
+
+SHARING, ERRORS, ITEM, SPEED = (
+    "🔗 Memory sharing",
+    "🚫 Errors as lessons",
+    "🔢 .item()",
+    "⏱️ Conversion speed",
+)
 
 BASE = np.arange(12, dtype=np.float64).reshape(3, 4)
 
@@ -149,17 +156,19 @@ def test_refused_bridges_are_lessons_not_tracebacks(
 
 
 def test_error_and_item_tabs_run_the_real_calls(shared_at: AppTest) -> None:
-    at = shared_at
+    at = open_tab(shared_at, "tensors", ERRORS)
     at.selectbox(key="tensors.error_case").set_value(ErrorCase.NEGATIVE_STRIDES).run()
     assert any("ValueError" in e.value and "negative" in e.value for e in ok(at).error)
+    open_tab(at, "tensors", ITEM)
     at.selectbox(key="tensors.item_shape").set_value(ItemShape.TWO_TWO).run()
     assert any("4 elements cannot be converted to Scalar" in e.value for e in ok(at).error)
     at.selectbox(key="tensors.item_shape").set_value(ItemShape.ONE_ONE).run()
     assert any("Python type: `float`" in s.value for s in ok(at).success)
+    open_tab(at, "tensors", SHARING)
 
 
 def test_benchmark_runs_with_small_n_and_shows_four_results(shared_at: AppTest) -> None:
-    at = shared_at
+    at = open_tab(shared_at, "tensors", SPEED)
     assert any("Nothing measured yet" in c.value for c in at.caption)
     at.number_input(key="tensors.bench_n").set_value(300)
     at.slider(key="tensors.bench_repeats").set_value(1)
@@ -177,6 +186,7 @@ def test_benchmark_runs_with_small_n_and_shows_four_results(shared_at: AppTest) 
     at.button(key="tensors.bench_run").click().run()  # a re-run measures again
     again = ok(at).session_state[BENCH_KEY]
     assert again is not first and again.timings != first.timings
+    open_tab(at, "tensors", SHARING)
 
 
 def test_rebuild_after_a_cell_edit_starts_from_fresh_values() -> None:
@@ -210,25 +220,27 @@ def test_rebinding_with_a_copying_bridge_says_t_never_shared(shared_at: AppTest)
 
 
 def test_bad_item_value_is_a_lesson_and_the_page_keeps_rendering(shared_at: AppTest) -> None:
-    at = shared_at
+    at = open_tab(shared_at, "tensors", ITEM)
     at.selectbox(key="tensors.item_dtype").set_value(ItemDtype.INT64)
     at.number_input(key="tensors.item_value").set_value(1e300).run()
     assert any("does not fit int64" in e.value and "Fix:" in e.value for e in ok(at).error)
-    assert at.button(key="tensors.bench_run")  # the tabs after it still render
+    assert at.selectbox(key="tensors.item_shape")  # the error replaces the result only
     at.number_input(key="tensors.item_value").set_value(2.5).run()
     assert any("Python type: `int`" in s.value for s in ok(at).success)
     assert any("int(2.5) = 2" in c.value for c in at.caption)
     at.selectbox(key="tensors.item_dtype").set_value(ItemDtype.FLOAT32)
     at.number_input(key="tensors.item_value").set_value(0.1).run()
+    open_tab(at, "tensors", SHARING)
 
 
 def test_benchmark_at_n_1_explains_the_missing_scaling_plot(shared_at: AppTest) -> None:
-    at = shared_at
+    at = open_tab(shared_at, "tensors", SPEED)
     at.number_input(key="tensors.bench_n").set_value(1)
     at.button(key="tensors.bench_run").click().run()
     assert at.session_state[BENCH_KEY].n == 1
     assert len(ok(at).get("plotly_chart")) == 1  # the bar chart only
     assert any("No scaling plot for N = 1" in i.value for i in at.info)
+    open_tab(at, "tensors", SHARING)
 
 
 def test_uint8_editor_caption_and_wrap_note() -> None:

@@ -82,8 +82,8 @@ def test_classroom_server_accepts_its_host_and_refuses_others() -> None:
 
 def test_code_upload_cap_equals_the_servers() -> None:
     from ptexplore.augment import decode
+    from ptexplore.limits import MAX_UPLOAD_BYTES
     from ptexplore.models import weights
-    from ptexplore.uploads import MAX_UPLOAD_BYTES
 
     cfg = tomllib.loads((ROOT / ".streamlit" / "config.toml").read_text())
     assert cfg["server"]["maxUploadSize"] * 1024 * 1024 == MAX_UPLOAD_BYTES

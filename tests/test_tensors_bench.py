@@ -7,6 +7,7 @@ import io
 
 import pytest
 import torch
+from plotly.graph_objects import Figure
 
 from ptexplore.errors import InputError
 from ptexplore.tensors import BenchDtype, Path, bench_code, run_benchmark
@@ -49,10 +50,10 @@ def test_run_benchmark_small() -> None:
 
 def test_figures_show_four_bars_and_four_lines() -> None:
     result = run_benchmark(200, 1, BenchDtype.UINT8)
-    bars = times_figure(result).data[0]
+    bars = Figure(times_figure(result)).data[0]
     assert list(bars.x) == [p.value for p in Path]
     assert all("×" in label for label in bars.text)
-    fig = scaling_figure(result)
+    fig = Figure(scaling_figure(result))
     assert [tr.name for tr in fig.data] == [p.value for p in Path]
     assert fig.layout.xaxis.type == "log"
 

@@ -95,10 +95,15 @@ def test_item_code_runs_and_prints_what_the_page_shows(shape: ItemShape) -> None
     out = io.StringIO()
     with contextlib.redirect_stdout(out):
         exec(item_code(shape, ItemDtype.FLOAT64, 2.5), {})
+    assert res.snippet is not None and out.getvalue() == res.snippet.output  # what the page shows
     if res.ok:
         assert out.getvalue().strip() == f"{res.value_repr} <class 'float'>"
     else:
-        assert out.getvalue().strip().splitlines() == [res.tolist_repr, res.first_item_repr]
+        assert out.getvalue().strip().splitlines() == [
+            f"{res.error_type}: {res.error_message}",  # the real t.item() refusing
+            res.tolist_repr,
+            res.first_item_repr,
+        ]
 
 
 @pytest.mark.parametrize("value", [1e300, -1e19, 9.3e18])

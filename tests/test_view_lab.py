@@ -10,6 +10,7 @@ import math
 import numpy as np
 import pytest
 import torch
+from plotly.graph_objects import Figure
 
 from ptexplore.errors import InputError
 from ptexplore.view import (
@@ -333,7 +334,7 @@ def test_generated_code_prints_torchs_error() -> None:
 
 def test_tensor_figure_colours_by_memory_position() -> None:
     r = run_lab(LabConfig((2, 3, 4), op=PreOp.TRANSPOSE, method=Method.RESHAPE, target=(-1,)))
-    fig = tensor_figure(r.source, name="x")
+    fig = Figure(tensor_figure(r.source, name="x"))
     heat = [t for t in fig.data if t.type == "heatmap"]
     assert len(heat) == 2  # one panel per leading index
     assert [list(row) for row in heat[0].z][:2] == [[0, 4, 8], [1, 5, 9]]
@@ -348,10 +349,10 @@ def test_written_cells_are_outlined_and_storage_greys_unused() -> None:
         LabConfig((3, 4), op=PreOp.SLICE, step=2, method=Method.UNSQUEEZE, dim=0),
         writes=[(1, 77)],
     )
-    fig = tensor_figure(r.source, name="x", written=r.written_positions)
+    fig = Figure(tensor_figure(r.source, name="x", written=r.written_positions))
     marks = [t for t in fig.data if t.type == "scatter"]
     assert len(marks) == 1 and list(marks[0].x) == [1] and list(marks[0].y) == [0]
-    sfig = storage_figure([StorageRow("x", r.source.storage, r.written_positions)])
+    sfig = Figure(storage_figure([StorageRow("x", r.source.storage, r.written_positions)]))
     grey, coloured = (t for t in sfig.data if t.type == "heatmap")
     assert list(coloured.z[0])[:4] == [0, None, 2, None]
     assert list(grey.z[0])[:4] == [None, 0, None, 0]
@@ -372,19 +373,21 @@ def test_many_panels_are_capped() -> None:
 def test_big_grids_drop_gaps_and_crammed_text() -> None:
     big = run_lab(LabConfig((100, 100), op=PreOp.TRANSPOSE, method=Method.RESHAPE, target=(-1,)))
     assert big.result is not None and big.result.numel == MAX_ELEMENTS
-    heat = next(t for t in tensor_figure(big.source, name="x").data if t.type == "heatmap")
+    heat = next(t for t in Figure(tensor_figure(big.source, name="x")).data if t.type == "heatmap")
     assert (heat.xgap, heat.ygap) == (0, 0) and heat.texttemplate is None
     assert list(heat.z[0][:3]) == [0, 100, 200]  # x[0, :] reads memory with stride 100
     # 1-D y of 64 cells: one row, too narrow for digits → no text, hover still tells
     flat = run_lab(LabConfig((2, 2, 2, 2, 2, 2), method=Method.VIEW_FLAT))
     assert flat.result is not None
-    row = next(t for t in tensor_figure(flat.result, name="y").data if t.type == "heatmap")
+    row = next(t for t in Figure(tensor_figure(flat.result, name="y")).data if t.type == "heatmap")
     assert row.texttemplate is None and row.xgap == 0
-    small = next(t for t in tensor_figure(flat.source, name="x").data if t.type == "heatmap")
+    small = next(
+        t for t in Figure(tensor_figure(flat.source, name="x")).data if t.type == "heatmap"
+    )
     assert small.texttemplate == "%{text}" and small.xgap == 2
-    fig = tensor_figure(flat.source, name="x")
+    fig = Figure(tensor_figure(flat.source, name="x"))
     assert fig.layout.height <= MAX_HEIGHT
-    sfig = storage_figure([StorageRow("x", big.source.storage)])
+    sfig = Figure(storage_figure([StorageRow("x", big.source.storage)]))
     assert next(t for t in sfig.data if t.type == "heatmap").xgap == 0
 
 

@@ -124,8 +124,14 @@ shape_text = st.one_of(
 
 def _python_reading(text: str) -> tuple[int, ...]:
     """How Python itself reads an accepted shape string (independent of the lab's parser):
-    ``ast.literal_eval`` of the text as a tuple, leading zeros dropped (``007`` is 7)."""
+    ``ast.literal_eval`` of the text as a tuple, leading zeros dropped (``007`` is 7), and
+    space- or x-separated sizes (``2 3``, ``2x3``: the one grammar accepts them) read as
+    comma-separated."""
     body = re.sub(r"(?<![0-9])0+(?=[0-9])", "", text.strip())
+    inner = body[1:-1] if body[:1] in "([" else body
+    if "," not in inner:  # the grammar's other separators (spaces, x, ×) read as commas
+        inner = ", ".join(re.split(r"\s*(?:[x×]|\s)\s*", inner.strip()))
+        body = body[0] + inner + body[-1] if body[:1] in "([" else inner
     value = ast.literal_eval(body if body[:1] in "([" else f"({body})")
     items = value if isinstance(value, (tuple, list)) else (value,)
     assert all(type(v) is int for v in items), items

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import enum
 import math
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -89,11 +89,20 @@ class TransformSpec:
     params: tuple[ParamSpec, ...] = ()
     random: bool = True
 
+    def check_names(self, names: Iterable[str]) -> None:
+        """The one check that every given parameter name exists (a LessonError if not)."""
+        unknown = set(names) - {p.name for p in self.params}
+        if unknown:
+            raise InputError(
+                f"{self.name} has no parameter(s) {', '.join(sorted(unknown))} "
+                "(unknown parameter name).",
+                fix=f"{self.name} takes: "
+                f"{', '.join(p.name for p in self.params) or 'no parameters'}.",
+            )
+
     def param(self, name: str) -> ParamSpec:
-        for p in self.params:
-            if p.name == name:
-                return p
-        raise KeyError(f"{self.name} has no parameter {name!r}")
+        self.check_names((name,))
+        return next(p for p in self.params if p.name == name)
 
     def defaults(self) -> dict[str, Value]:
         return {p.name: p.default for p in self.params}
@@ -825,12 +834,7 @@ def check_combination(spec: TransformSpec, params: Mapping[str, Value]) -> None:
 def build_transform(name: str, params: Mapping[str, Value]) -> v2.Transform:
     """Validate ``params`` against the spec and build the real torchvision transform."""
     spec = spec_for(name)
-    unknown = set(params) - {p.name for p in spec.params}
-    if unknown:
-        raise InputError(
-            f"{name} has no parameter(s) {', '.join(sorted(unknown))}.",
-            fix=f"{name} takes: {', '.join(p.name for p in spec.params) or 'no parameters'}.",
-        )
+    spec.check_names(params)
     full = spec.defaults()
     full.update(params)
     canon = {p.name: coerce(spec, p, full[p.name]) for p in spec.params}
@@ -839,5 +843,8 @@ def build_transform(name: str, params: Mapping[str, Value]) -> v2.Transform:
     try:
         transform: v2.Transform = cls(**to_kwargs(spec, canon))
     except (ValueError, TypeError) as err:
-        raise InputError(f"{name}: torchvision refused these settings — {err}") from err
+        raise InputError(
+            f"{name}: torchvision refused these settings — {err}",
+            fix="Change the parameters torchvision names, or go back to the defaults.",
+        ) from err
     return transform

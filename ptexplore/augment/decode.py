@@ -4,8 +4,10 @@ Everything a learner can upload goes through :func:`decode_image_bytes`, which
 
 * opens with an explicit ``formats=[...]`` list (nothing else is even tried);
 * refuses decompression bombs: Pillow's ``Image.MAX_IMAGE_PIXELS`` is lowered to
-  :data:`MAX_PIXELS` (process-wide, it only ever gets stricter) and the
-  ``DecompressionBombWarning`` Pillow emits above it is treated as an error;
+  :data:`MAX_PIXELS` (process-wide, set once at import; it only ever gets stricter), and
+  the ``DecompressionBombWarning`` Pillow emits above it is treated as an error — caught
+  with ``ptexplore.live.capture_warnings`` (this thread only), never by changing the
+  process-wide warning filters;
 * loads the pixels inside ``try`` (a truncated or corrupt file only fails on ``load()``,
   not on ``open()``);
 * applies the EXIF orientation, keeps the first frame of animations and converts every
@@ -17,8 +19,8 @@ Everything a learner can upload goes through :func:`decode_image_bytes`, which
 from __future__ import annotations
 
 import enum
+import hashlib
 import io
-import warnings
 from dataclasses import dataclass
 
 import numpy as np
@@ -26,21 +28,14 @@ import torch
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from ptexplore.errors import InputError
-from ptexplore.uploads import MAX_UPLOAD_BYTES
+from ptexplore.limits import MAX_ASPECT, MAX_PIXELS, MAX_UPLOAD_BYTES, MIN_SIDE, WARN_ASPECT
+from ptexplore.live import capture_warnings
 
 #: Formats Pillow may try, in this order (``Image.open(..., formats=SUPPORTED_FORMATS)``).
 SUPPORTED_FORMATS: tuple[str, ...] = ("JPEG", "PNG", "WEBP", "BMP", "GIF", "TIFF")
 #: File-name extensions the uploader accepts (the browser enforces them, we do not rely on it).
 UPLOAD_EXTENSIONS: tuple[str, ...] = ("png", "jpg", "jpeg", "webp", "bmp", "gif", "tif", "tiff")
-#: Decompression-bomb cap: 40 megapixels (a 12 MP phone photo fits three times over).
-#: ``Image.MAX_IMAGE_PIXELS`` is lowered to this value when this module is imported.
-MAX_PIXELS = 40_000_000
-#: Images smaller than this on either side are refused: nothing meaningful to augment.
-MIN_SIDE = 8
-#: Longest/shortest side above this is refused (a 1×10 000 strip is not a photo).
-MAX_ASPECT = 25.0
-#: Above this aspect ratio the image is accepted with a warning note.
-WARN_ASPECT = 4.0
+__all__ = ["MAX_ASPECT", "MAX_PIXELS", "MAX_UPLOAD_BYTES", "MIN_SIDE", "WARN_ASPECT"]
 
 if Image.MAX_IMAGE_PIXELS is None or Image.MAX_IMAGE_PIXELS > MAX_PIXELS:
     Image.MAX_IMAGE_PIXELS = MAX_PIXELS
@@ -74,6 +69,8 @@ class DecodedImage:
     n_frames: int
     notes: tuple[str, ...]
     conversion: Conversion = Conversion.RGB
+    #: sha256 of the file's bytes (with the size decoded at, it identifies the pixels)
+    digest: str = ""
 
     @property
     def size(self) -> tuple[int, int]:
@@ -90,12 +87,18 @@ class DecodedImage:
         return self.size[0] / self.original_size[0]
 
 
+def _bomb_warned(caught: list[object]) -> bool:
+    return any(getattr(w, "category", "") == "DecompressionBombWarning" for w in caught)
+
+
 def _open(data: bytes) -> Image.Image:
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("error", Image.DecompressionBombWarning)
-            return Image.open(io.BytesIO(data), formats=list(SUPPORTED_FORMATS))
-    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as err:
+        with capture_warnings() as caught:
+            im = Image.open(io.BytesIO(data), formats=list(SUPPORTED_FORMATS))
+        if _bomb_warned(list(caught)):
+            raise Image.DecompressionBombError("over MAX_IMAGE_PIXELS")
+        return im
+    except Image.DecompressionBombError as err:
         raise InputError(
             f"This file declares a huge image and was refused as a possible decompression "
             f"bomb (over {MAX_PIXELS / 1e6:.0f} megapixels).",
@@ -142,10 +145,11 @@ def _check_geometry(width: int, height: int, notes: list[str]) -> None:
 
 def _load(im: Image.Image) -> None:
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("error", Image.DecompressionBombWarning)
+        with capture_warnings() as caught:
             im.load()
-    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as err:
+        if _bomb_warned(list(caught)):
+            raise Image.DecompressionBombError("over MAX_IMAGE_PIXELS")
+    except Image.DecompressionBombError as err:
         raise InputError(
             "A frame of this file is too large and was refused as a possible decompression bomb.",
             fix="Upload a smaller image.",
@@ -323,6 +327,7 @@ def _decode(data: bytes, name: str, max_short_side: int | None) -> DecodedImage:
         n_frames=n_frames,
         notes=tuple(notes),
         conversion=conversion,
+        digest=hashlib.sha256(data).hexdigest(),
     )
 
 

@@ -7,20 +7,22 @@ it returns tensors equal to the preview's (tests execute the generated code).
 
 from __future__ import annotations
 
+import hashlib
 import json
+from collections.abc import Sequence
 from typing import Any
 
+import torch
 import torchvision
 
 from ptexplore.augment.catalog import Kind, ParamSpec, Value, spec_for
 from ptexplore.augment.decode import Conversion
 from ptexplore.augment.pipeline import Pipeline, Step, pipeline_from_mapping
 from ptexplore.errors import InputError
+from ptexplore.limits import PIPELINE_MAX_JSON_CHARS as MAX_JSON_CHARS
 
 JSON_FORMAT = "ptexplore.augment.pipeline"
 JSON_VERSION = 1
-#: Largest JSON text accepted on import.
-MAX_JSON_CHARS = 200_000
 
 
 def _literal(param: ParamSpec, value: Value) -> str:
@@ -126,6 +128,8 @@ def export_code(
     note = f"\n# Note: {source_note}" if source_note else ""
     version = torchvision.__version__
     return f'''"""Augmentation pipeline exported by ptexplore (torchvision {version})."""
+import hashlib
+
 import torch
 from PIL import Image, ImageOps
 from torchvision.transforms import v2
@@ -142,7 +146,23 @@ N = {int(n)}
 torch.manual_seed(SEED)
 samples = [pipeline(img) for _ in range(N)]
 print(len(samples), "samples of shape", tuple(samples[0].shape), samples[0].dtype)
+# a fingerprint of each sample's exact values: the lab shows the same ones
+for i, s in enumerate(samples):
+    print(i, hashlib.sha256(s.contiguous().numpy().tobytes()).hexdigest()[:12])
 '''
+
+
+def fingerprint(t: torch.Tensor) -> str:
+    """What the exported script prints for one sample (the first 12 hex of a sha256)."""
+    return hashlib.sha256(t.contiguous().numpy().tobytes()).hexdigest()[:12]
+
+
+def export_output(samples: Sequence[torch.Tensor]) -> str:
+    """What :func:`export_code` prints when its tensors equal ``samples``."""
+    first = samples[0]
+    lines = [f"{len(samples)} samples of shape {tuple(first.shape)!r} {first.dtype}"]
+    lines += [f"{i} {fingerprint(s)}" for i, s in enumerate(samples)]
+    return "\n".join(lines) + "\n"
 
 
 def to_json(pipeline: Pipeline) -> str:
@@ -186,13 +206,20 @@ def from_json(text: str) -> Pipeline:
             fix="Import a file exported from this page.",
         ) from err
     if not isinstance(data, dict):
-        raise InputError("The JSON must be an object with a “steps” list.")
+        raise InputError(
+            "The JSON must be an object with a “steps” list.",
+            fix="Import a file exported from this page.",
+        )
     fmt = data.get("format", JSON_FORMAT)
     if fmt != JSON_FORMAT:
-        raise InputError(f"This JSON is a “{fmt}”, not a ptexplore augmentation pipeline.")
+        raise InputError(
+            f"This JSON is a “{fmt}”, not a ptexplore augmentation pipeline.",
+            fix="Import a file exported from this page.",
+        )
     version = data.get("version", JSON_VERSION)
     if version != JSON_VERSION:
         raise InputError(
-            f"Pipeline format version {version} is not supported (only {JSON_VERSION})."
+            f"Pipeline format version {version} is not supported (only {JSON_VERSION}).",
+            fix="Export the pipeline again from this version of ptexplore.",
         )
     return pipeline_from_mapping(data)

@@ -27,14 +27,11 @@ from torchvision.transforms import v2
 
 from ptexplore.augment.pipeline import Pipeline, Step
 from ptexplore.errors import LessonError
+from ptexplore.figures import Figure, figure
+from ptexplore.limits import GRID_MAX_BYTES as MAX_GRID_BYTES
+from ptexplore.limits import GRID_MAX_SAMPLES as MAX_SAMPLES
 from ptexplore.rng import seeded
-from ptexplore.style import PALETTE, base_layout
-
-MAX_SAMPLES = 64
-#: Most memory one grid's output tensors may take. Several learners share one server: a
-#: full-resolution 12 MP photo through ToDtype(float32) is 144 MB per sample, so 64 of
-#: them would need 9 GB. Above the budget the grid stops with a plain message instead.
-MAX_GRID_BYTES = 512 * 2**20
+from ptexplore.style import PALETTE
 
 Norm = tuple[tuple[float, ...], tuple[float, ...]]
 
@@ -315,9 +312,15 @@ def run_grid(
     (checked on the first sample, then as the total grows: random sizes differ).
     """
     if not 1 <= n <= MAX_SAMPLES:
-        raise LessonError(f"The grid shows 1 to {MAX_SAMPLES} samples, not {n}.")
+        raise LessonError(
+            f"The grid shows 1 to {MAX_SAMPLES} samples, not {n}.",
+            fix=f"Pick 1 to {MAX_SAMPLES} samples in the sidebar.",
+        )
     if trace_index is not None and not 0 <= trace_index < n:
-        raise LessonError(f"Sample {trace_index} is not in a grid of {n}.")
+        raise LessonError(
+            f"Sample {trace_index} is not in a grid of {n}.",
+            fix=f"Follow a sample from 0 to {n - 1}.",
+        )
     active = pipeline.active
     transforms = pipeline.build_steps()
     recorders = [_Recorder(t) for t in transforms]
@@ -372,7 +375,10 @@ def to_display(x: torch.Tensor, norm: Norm | None = None) -> np.ndarray:
     """
     t = x.detach().as_subclass(torch.Tensor)
     if t.ndim != 3:
-        raise LessonError(f"Cannot display a tensor of shape {tuple(t.shape)} as an image.")
+        raise LessonError(
+            f"Cannot display a tensor of shape {tuple(t.shape)} as an image.",
+            fix="End the pipeline with a (C, H, W) image: check Grayscale and crop steps.",
+        )
     if t.dtype != torch.uint8:
         f = t.float()
         if norm is not None and len(norm[0]) == f.shape[0]:
@@ -409,40 +415,47 @@ def channel_stats(x: torch.Tensor) -> tuple[ChannelStat, ...]:
     )
 
 
-def histogram_figure(x: torch.Tensor, *, title: str, bins: int = 64) -> Any:
+def histogram_figure(x: torch.Tensor, *, title: str, bins: int = 64) -> Figure:
     """Per-channel histograms of a tensor's values (counted here with numpy, drawn as lines)."""
-    import plotly.graph_objects as go
-
     f = x.detach().as_subclass(torch.Tensor).float().flatten(1).numpy()
     lo, hi = float(f.min()), float(f.max())
     if math.isclose(lo, hi):
         lo, hi = lo - 0.5, hi + 0.5
     edges = np.linspace(lo, hi, bins + 1)
-    centers = (edges[:-1] + edges[1:]) / 2
+    centers = ((edges[:-1] + edges[1:]) / 2).tolist()
     colors = (PALETTE[0], PALETTE[2], PALETTE[1]) if f.shape[0] == 3 else PALETTE
     names = ("R", "G", "B") if f.shape[0] == 3 else tuple(f"c{i}" for i in range(f.shape[0]))
-    fig = go.Figure()
+    traces = []
     for c in range(f.shape[0]):
         counts, _ = np.histogram(f[c], bins=edges)
-        fig.add_trace(
-            go.Scatter(
-                x=centers,
-                y=counts,
-                mode="lines",
-                line={"color": colors[c % len(colors)], "width": 2, "shape": "hvh"},
-                name=names[c],
-                fill="tozeroy",
-                opacity=0.5,
-            )
+        traces.append(
+            {
+                "type": "scatter",
+                "x": centers,
+                "y": counts.tolist(),
+                "mode": "lines",
+                "line": {"color": colors[c % len(colors)], "width": 2, "shape": "hvh"},
+                "name": names[c],
+                "fill": "tozeroy",
+                "opacity": 0.5,
+            }
         )
-    fig.add_vline(x=0.0, line={"color": "#888", "dash": "dot", "width": 1})
-    fig.update_layout(
-        **base_layout(
-            title={"text": title, "font": {"size": 14}},
-            height=300,
-            xaxis_title="value",
-            yaxis_title="pixels",
-            legend={"orientation": "h", "y": 1.12, "x": 1, "xanchor": "right"},
-        )
+    zero = {
+        "type": "line",
+        "x0": 0.0,
+        "x1": 0.0,
+        "xref": "x",
+        "y0": 0,
+        "y1": 1,
+        "yref": "y domain",
+        "line": {"color": "#888", "dash": "dot", "width": 1},
+    }
+    return figure(
+        traces,
+        title={"text": title, "font": {"size": 14}},
+        height=300,
+        xaxis={"title": {"text": "value"}},
+        yaxis={"title": {"text": "pixels"}},
+        legend={"orientation": "h", "y": 1.12, "x": 1, "xanchor": "right"},
+        shapes=[zero],
     )
-    return fig

@@ -19,5 +19,8 @@ def sample_names() -> tuple[str, ...]:
 def sample_bytes(name: str) -> bytes:
     """The bytes of one sample photo (only names from :func:`sample_names`)."""
     if name not in sample_names():
-        raise InputError(f"“{name}” is not one of the sample photos.")
+        raise InputError(
+            f"“{name}” is not one of the sample photos.",
+            fix=f"Pick one of: {', '.join(sample_names())}.",
+        )
     return (SAMPLES_DIR / name).read_bytes()

@@ -13,9 +13,8 @@ from torchvision.transforms import v2
 from ptexplore.augment.catalog import spec_for
 from ptexplore.augment.pipeline import Pipeline
 from ptexplore.errors import LessonError
+from ptexplore.limits import MAX_EPOCHS
 from ptexplore.rng import seeded
-
-MAX_EPOCHS = 12
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,11 +82,18 @@ def epochs_strip(
 ) -> EpochStrip:
     """Read ``augmented[index]`` once per epoch; measure the lengths of the datasets."""
     if not images:
-        raise LessonError("The dataset needs at least one image.")
+        raise LessonError(
+            "The dataset needs at least one image.", fix="Upload a photo or pick a sample."
+        )
     if not 1 <= epochs <= MAX_EPOCHS:
-        raise LessonError(f"Show 1 to {MAX_EPOCHS} epochs, not {epochs}.")
+        raise LessonError(
+            f"Show 1 to {MAX_EPOCHS} epochs, not {epochs}.", fix=f"Pick 1 to {MAX_EPOCHS}."
+        )
     if not 0 <= index < len(images):
-        raise LessonError(f"Index {index} is outside a dataset of {len(images)} images.")
+        raise LessonError(
+            f"Index {index} is outside a dataset of {len(images)} images.",
+            fix=f"Pick an index from 0 to {len(images) - 1}.",
+        )
     augmented = AugmentedImages(images, pipeline.build())
     original = AugmentedImages(images, pipeline_without_random(pipeline).build())
     both: ConcatDataset[torch.Tensor] = ConcatDataset([augmented, original])

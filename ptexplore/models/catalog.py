@@ -13,6 +13,7 @@ from torch import nn
 from torchvision import models as tvm
 
 from ptexplore.errors import ModelError
+from ptexplore.limits import MAX_NUM_CLASSES
 from ptexplore.models import examples
 from ptexplore.models.build import MetaBuild, build_on_meta
 from ptexplore.rng import seeded
@@ -184,9 +185,9 @@ def _check_num_classes(key: str, num_classes: int | None) -> int | None:
     _, takes, default = _light(key)
     if num_classes is None or not takes:
         return default
-    if not 1 <= num_classes <= 100_000:
+    if not 1 <= num_classes <= MAX_NUM_CLASSES:
         raise ModelError(
-            f"num_classes must be between 1 and 100,000, not {num_classes}.",
+            f"num_classes must be between 1 and {MAX_NUM_CLASSES:,}, not {num_classes}.",
             fix="Use the number of categories in your dataset, e.g. 10 for CIFAR-10.",
         )
     return num_classes

@@ -1,8 +1,33 @@
-"""The few lines of plain PyTorch that reproduce what the model explorer shows."""
+"""The plain-PyTorch script that reproduces what the model explorer shows, and what it prints.
+
+The page cannot run this script itself for every model (a real vit_h_14 build takes
+seconds and gigabytes; the page works on ``meta``), so :func:`explorer_output` writes the
+lines the script prints from the page's own results — its parameter table, its name
+filter, its load report and its meta trace. A contract test runs the script in a fresh
+interpreter and checks it prints exactly those lines.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from ptexplore.live import Snippet
 from ptexplore.models import catalog
+from ptexplore.models.params import ParamTable
+from ptexplore.models.shapes import ShapeReport
+
+
+@dataclass(frozen=True, slots=True)
+class WeightsLoad:
+    """How the page loaded a checkpoint, so the script can do the same."""
+
+    file: str
+    wrapper_key: str | None  # e.g. "state_dict" when the file is a checkpoint dict
+    stripped_prefix: str | None  # e.g. "module."
+    mismatched: bool  # some tensors had another shape and were set aside
+    missing: tuple[str, ...]  # as load_state_dict(strict=False) reports them
+    unexpected: tuple[str, ...]
 
 
 def explorer_code(
@@ -12,7 +37,7 @@ def explorer_code(
     *,
     frozen: tuple[str, ...] = (),
     name_filter: str = "",
-    weights_file: str | None = None,
+    weights: WeightsLoad | None = None,
 ) -> str:
     imports, expr = catalog.constructor_code(key, num_classes)
     lines = [
@@ -22,9 +47,20 @@ def explorer_code(
         "",
         f"model = {expr}",
     ]
-    if weights_file is not None:
+    if weights is not None:
+        lines.append(f"state = torch.load({weights.file!r}, map_location='cpu', weights_only=True)")
+        if weights.wrapper_key is not None:
+            lines.append(f"state = state[{weights.wrapper_key!r}]  # a checkpoint dict")
+        if weights.stripped_prefix is not None:
+            p = weights.stripped_prefix
+            lines.append(f"state = {{k.removeprefix({p!r}): v for k, v in state.items()}}")
+        if weights.mismatched:
+            lines += [
+                "own = model.state_dict()  # strict=False still refuses other shapes:",
+                "state = {k: v for k, v in state.items() if k not in own "
+                "or own[k].shape == v.shape}",
+            ]
         lines += [
-            f"state = torch.load({weights_file!r}, map_location='cpu', weights_only=True)",
             "result = model.load_state_dict(state, strict=False)",
             "print('missing:', result.missing_keys, 'unexpected:', result.unexpected_keys)",
         ]
@@ -57,3 +93,44 @@ def explorer_code(
         "print(tuple(out.shape), counter.get_total_flops() // 2, 'MACs')",
     ]
     return "\n".join(lines) + "\n"
+
+
+def explorer_output(
+    table: ParamTable,
+    report: ShapeReport | None,
+    *,
+    filter_hits: Sequence[tuple[str, str]] = (),
+    weights: WeightsLoad | None = None,
+) -> str:
+    """What :func:`explorer_code` prints, from the page's own results."""
+    out: list[str] = []
+    if weights is not None:
+        out.append(f"missing: {list(weights.missing)!r} unexpected: {list(weights.unexpected)!r}")
+    for r in table.rows:
+        out.append(f"{r.name} {r.shape!r} {r.numel} torch.{r.dtype} {r.requires_grad}")
+    out.append(f"total {table.total:,}  trainable {table.trainable:,}  frozen {table.frozen:,}")
+    out += [f"{name} - {cls}" for name, cls in filter_hits]
+    if report is not None and report.output_dims is not None:
+        out.append(f"{report.output_dims!r} {report.total_macs} MACs")
+    return "\n".join(out) + "\n"
+
+
+def explorer_snippet(
+    key: str,
+    num_classes: int | None,
+    input_shape: tuple[int, ...],
+    table: ParamTable,
+    report: ShapeReport | None,
+    *,
+    frozen: tuple[str, ...] = (),
+    name_filter: str = "",
+    filter_hits: Sequence[tuple[str, str]] = (),
+    weights: WeightsLoad | None = None,
+) -> Snippet:
+    code = explorer_code(
+        key, num_classes, input_shape, frozen=frozen, name_filter=name_filter, weights=weights
+    )
+    note = "" if report is not None else "up to the forward pass, which refuses this input"
+    return Snippet(
+        code, explorer_output(table, report, filter_hits=filter_hits, weights=weights), note
+    )

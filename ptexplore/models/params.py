@@ -11,13 +11,12 @@ import torch
 from torch import nn
 
 from ptexplore.errors import ModelError
+from ptexplore.limits import REAL_BUILD_MAX_PARAMS as EXACT_MAX_PARAMS
+from ptexplore.limits import heavy
 from ptexplore.models import catalog
 from ptexplore.models.build import build_keeping
 from ptexplore.rng import seeded
 
-#: Above this many parameters a chosen parameter's values come from materialising only its
-#: own layer; at or below it, from a normal full build (values identical to plain PyTorch).
-EXACT_MAX_PARAMS = 30_000_000
 BYTES_FP32 = 4
 
 
@@ -59,7 +58,10 @@ def freeze(model: nn.Module, groups: tuple[str, ...]) -> None:
     children = dict(model.named_children())
     for g in groups:
         if g not in children:
-            raise ModelError(f"The model has no top-level child called {g!r}.")
+            raise ModelError(
+                f"The model has no top-level child called {g!r}.",
+                fix="Pick from the model's own top-level children.",
+            )
         children[g].requires_grad_(False)
 
 
@@ -112,7 +114,10 @@ def explain_name(model: nn.Module, name: str) -> tuple[NamePart, ...]:
         last = i == len(parts) - 1
         if last:
             if part not in module._parameters:
-                raise ModelError(f"{name!r} is not a parameter of this model.")
+                raise ModelError(
+                    f"{name!r} is not a parameter of this model.",
+                    fix="Pick a name from the parameter list.",
+                )
             out.append(
                 NamePart(
                     part,
@@ -123,7 +128,10 @@ def explain_name(model: nn.Module, name: str) -> tuple[NamePart, ...]:
             break
         child = module._modules.get(part)
         if child is None:
-            raise ModelError(f"{name!r} is not a parameter of this model.")
+            raise ModelError(
+                f"{name!r} is not a parameter of this model.",
+                fix="Pick a name from the parameter list.",
+            )
         if isinstance(module, nn.Sequential | nn.ModuleList) and part.isdigit():
             how = (
                 f"position {part} inside the {type(module).__name__} "
@@ -190,18 +198,23 @@ def param_values(
     t0 = time.perf_counter()
     meta = catalog.build_meta(key, num_classes)
     if name not in meta.order:
-        raise ModelError(f"{name!r} is not a parameter of {key}.")
+        raise ModelError(
+            f"{name!r} is not a parameter of {key}.", fix="Pick a name from the parameter list."
+        )
     total = sum(p.numel() for p in meta.model.parameters())
-    if total <= EXACT_MAX_PARAMS and not force_owner_only:
-        model = catalog.build_real(key, num_classes, seed=seed)
-        source = ValuesSource.FULL_BUILD
-    else:
-        with seeded(seed):
-            model = build_keeping(catalog.factory(key, num_classes), frozenset({meta.order[name]}))
-        source = ValuesSource.OWNER_ONLY
+    with heavy(f"building {key} for real"):
+        if total <= EXACT_MAX_PARAMS and not force_owner_only:
+            model = catalog.build_real(key, num_classes, seed=seed)
+            source = ValuesSource.FULL_BUILD
+        else:
+            with seeded(seed):
+                model = build_keeping(
+                    catalog.factory(key, num_classes), frozenset({meta.order[name]})
+                )
+            source = ValuesSource.OWNER_ONLY
     p = dict(model.named_parameters())[name].detach()
     if p.device.type == "meta":  # pragma: no cover - guarded by build_keeping
-        raise ModelError(f"Could not materialise {name!r}.")
+        raise ModelError(f"Could not materialise {name!r}.", fix="Pick another parameter.")
     return summarize(name, p, seed=seed, source=source, t0=t0, max_values=max_values)
 
 

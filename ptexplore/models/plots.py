@@ -1,87 +1,79 @@
-"""Plotly figures for the model explorer."""
+"""Figures for the model explorer (plain dicts: see ``ptexplore.figures``)."""
 
 from __future__ import annotations
 
 from itertools import pairwise
 
-import plotly.graph_objects as go
-
+from ptexplore.figures import Figure, figure, vline
 from ptexplore.models.params import ParamTable, ParamValues
 from ptexplore.models.shapes import ShapeReport
-from ptexplore.style import ACCENT, PALETTE, base_layout
+from ptexplore.style import ACCENT, PALETTE
 
 
-def values_histogram(v: ParamValues) -> go.Figure:
+def values_histogram(v: ParamValues) -> Figure:
     """Histogram of every value of the tensor (binned server-side: 80 bars, not 6 M points)."""
     edges = v.hist_edges
     centers = [(a + b) / 2 for a, b in pairwise(edges)]
-    fig = go.Figure(
-        go.Bar(
-            x=centers,
-            y=list(v.hist_counts),
-            width=edges[1] - edges[0],
-            marker_color=ACCENT,
-            name=v.name,
-            hovertemplate="%{x:.4g}: %{y:,} values<extra></extra>",
-        )
+    bars = {
+        "type": "bar",
+        "x": centers,
+        "y": list(v.hist_counts),
+        "width": edges[1] - edges[0],
+        "marker": {"color": ACCENT},
+        "name": v.name,
+        "hovertemplate": "%{x:.4g}: %{y:,} values<extra></extra>",
+    }
+    line, label = vline(v.mean, color=PALETTE[1], label="mean")
+    return figure(
+        [bars],
+        title=f"{v.name}: all {v.numel:,} values",
+        xaxis={"title": {"text": "value"}},
+        yaxis={"title": {"text": "count"}},
+        bargap=0,
+        height=340,
+        showlegend=False,
+        shapes=[line],
+        annotations=[label],
     )
-    fig.add_vline(x=v.mean, line_dash="dash", line_color=PALETTE[1], annotation_text="mean")
-    fig.update_layout(
-        **base_layout(
-            title=f"{v.name}: all {v.numel:,} values",
-            xaxis_title="value",
-            yaxis_title="count",
-            bargap=0,
-            height=340,
-            showlegend=False,
-        )
-    )
-    return fig
 
 
-def groups_bar(table: ParamTable) -> go.Figure:
+def groups_bar(table: ParamTable) -> Figure:
     groups = list(table.groups)
-    fig = go.Figure(
-        go.Bar(
-            x=[g.numel for g in groups],
-            y=[f"{g.group} ({g.class_name})" for g in groups],
-            orientation="h",
-            marker_color=ACCENT,
-            text=[f"{g.share:.1%}" for g in groups],
-            textposition="auto",
-            hovertemplate="%{y}: %{x:,} parameters<extra></extra>",
-        )
+    bars = {
+        "type": "bar",
+        "x": [g.numel for g in groups],
+        "y": [f"{g.group} ({g.class_name})" for g in groups],
+        "orientation": "h",
+        "marker": {"color": ACCENT},
+        "text": [f"{g.share:.1%}" for g in groups],
+        "textposition": "auto",
+        "hovertemplate": "%{y}: %{x:,} parameters<extra></extra>",
+    }
+    return figure(
+        [bars],
+        title="Parameters per top-level child",
+        xaxis={"title": {"text": "parameters"}},
+        height=max(220, 28 * len(groups) + 90),
+        yaxis={"autorange": "reversed"},
     )
-    fig.update_layout(
-        **base_layout(
-            title="Parameters per top-level child",
-            xaxis_title="parameters",
-            height=max(220, 28 * len(groups) + 90),
-            yaxis={"autorange": "reversed"},
-        )
-    )
-    return fig
 
 
-def macs_bar(report: ShapeReport) -> go.Figure:
+def macs_bar(report: ShapeReport) -> Figure:
     top = [r for r in report.rows if r.depth == 1]
-    fig = go.Figure(
-        go.Bar(
-            x=[r.macs for r in top],
-            y=[f"{r.name} ({r.class_name})" for r in top],
-            orientation="h",
-            marker_color=PALETTE[1],
-            text=[f"{r.macs / report.total_macs:.1%}" if report.total_macs else "" for r in top],
-            textposition="auto",
-            hovertemplate="%{y}: %{x:,} MACs<extra></extra>",
-        )
+    bars = {
+        "type": "bar",
+        "x": [r.macs for r in top],
+        "y": [f"{r.name} ({r.class_name})" for r in top],
+        "orientation": "h",
+        "marker": {"color": PALETTE[1]},
+        "text": [f"{r.macs / report.total_macs:.1%}" if report.total_macs else "" for r in top],
+        "textposition": "auto",
+        "hovertemplate": "%{y}: %{x:,} MACs<extra></extra>",
+    }
+    return figure(
+        [bars],
+        title="MACs per top-level child (one forward pass)",
+        xaxis={"title": {"text": "multiply-accumulates"}},
+        height=max(220, 28 * len(top) + 90),
+        yaxis={"autorange": "reversed"},
     )
-    fig.update_layout(
-        **base_layout(
-            title="MACs per top-level child (one forward pass)",
-            xaxis_title="multiply-accumulates",
-            height=max(220, 28 * len(top) + 90),
-            yaxis={"autorange": "reversed"},
-        )
-    )
-    return fig

@@ -18,11 +18,10 @@ from torch import nn
 from torch.utils.flop_counter import FlopCounterMode
 
 from ptexplore.errors import ModelError
+from ptexplore.limits import TRACE_MAX_BATCH as MAX_BATCH
+from ptexplore.limits import TRACE_MAX_SIDE as MAX_SIDE
 from ptexplore.models import catalog
 from ptexplore.models.catalog import InputKind
-
-MAX_SIDE = 2048
-MAX_BATCH = 1024
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,6 +48,8 @@ class ShapeReport:
     published_gmacs: float | None  # torchvision's figure, valid at the default input only
     at_published_input: bool
     seconds: float
+    #: the output's shape when it is one tensor (what ``tuple(out.shape)`` prints)
+    output_dims: tuple[int, ...] | None = None
 
     @property
     def gmacs(self) -> float:
@@ -76,13 +77,19 @@ def describe(value: Any) -> str:
 def input_shape_for(key: str, side: int | None, batch: int = 1) -> tuple[int, ...]:
     e = catalog.entry(key)
     if not 1 <= batch <= MAX_BATCH:
-        raise ModelError(f"Batch size must be between 1 and {MAX_BATCH}.")
+        raise ModelError(
+            f"Batch size must be between 1 and {MAX_BATCH}, not {batch}.",
+            fix="Shapes and MACs scale with the batch: 1 shows them per image.",
+        )
     if e.input_kind is InputKind.VECTOR:
         return (batch, *e.default_input)
     c, h, _ = e.default_input
     s = h if side is None else side
     if not 1 <= s <= MAX_SIDE:
-        raise ModelError(f"Input side must be between 1 and {MAX_SIDE} pixels, not {s}.")
+        raise ModelError(
+            f"Input side must be between 1 and {MAX_SIDE} pixels, not {s}.",
+            fix=f"Use the model's own size ({h} px) or another size up to {MAX_SIDE}.",
+        )
     return (batch, c, s, s)
 
 
@@ -125,7 +132,10 @@ def trace(
         with torch.no_grad(), counter:
             out = model(x)
     except Exception as err:  # any failure of a third-party forward becomes one sentence
-        raise ModelError(_one_sentence(err, shape)) from err
+        raise ModelError(
+            _one_sentence(err, shape),
+            fix=f"Try the model's own input size ({e.default_input[1]} px), or another size.",
+        ) from err
     finally:
         for h in handles:
             h.remove()
@@ -154,6 +164,7 @@ def trace(
         published_gmacs=e.published_gmacs,
         at_published_input=(shape[1:] == e.default_input and batch == 1),
         seconds=time.perf_counter() - t0,
+        output_dims=tuple(out.shape) if isinstance(out, torch.Tensor) else None,
     )
 
 

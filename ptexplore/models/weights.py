@@ -21,8 +21,8 @@ from torch import nn
 from torchvision import models as tvm
 
 from ptexplore.errors import InputError, ModelError
+from ptexplore.limits import MAX_UPLOAD_BYTES
 from ptexplore.models import catalog
-from ptexplore.uploads import MAX_UPLOAD_BYTES
 
 #: keys under which training scripts commonly nest the state_dict in a checkpoint dict
 WRAPPER_KEYS = ("state_dict", "model_state_dict", "model", "net")
@@ -44,6 +44,9 @@ class LoadReport:
     missing: tuple[str, ...]
     unexpected: tuple[str, ...]
     mismatched: tuple[tuple[str, tuple[int, ...], tuple[int, ...]], ...]  # name, model, file
+    #: ``missing_keys`` exactly as ``load_state_dict(strict=False)`` returned them (after
+    #: the shape mismatches were set aside: those count as missing for torch)
+    torch_missing: tuple[str, ...] = ()
 
 
 def hub_checkpoint_path(key: str) -> Path | None:
@@ -88,7 +91,10 @@ def read_state_dict(
             obj = torch.load(data, map_location="cpu", weights_only=True, mmap=True)
         else:
             if not data:
-                raise InputError("The uploaded file is empty.")
+                raise InputError(
+                    "The uploaded file is empty.",
+                    fix="Upload the file torch.save(model.state_dict(), …) wrote.",
+                )
             if len(data) > MAX_UPLOAD_BYTES:
                 raise InputError(
                     f"The file is {len(data) / 2**20:.0f} MB; uploads are capped at "
@@ -163,6 +169,7 @@ def load_into_meta(
         missing=tuple(k for k in result.missing_keys if k not in bad),
         unexpected=tuple(result.unexpected_keys),
         mismatched=mismatched,
+        torch_missing=tuple(result.missing_keys),
     )
     return model, report
 
@@ -171,5 +178,7 @@ def tensor_from(model: nn.Module, name: str) -> torch.Tensor | None:
     """The loaded (non-meta) tensor for parameter ``name``, or None if it was not loaded."""
     p = dict(model.named_parameters()).get(name)
     if p is None:
-        raise ModelError(f"{name!r} is not a parameter of this model.")
+        raise ModelError(
+            f"{name!r} is not a parameter of this model.", fix="Pick a name from the list."
+        )
     return None if p.device.type == "meta" else p.detach()

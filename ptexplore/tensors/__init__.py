@@ -1,8 +1,8 @@
 """Tensor lab: numpy ↔ tensor memory sharing, .item(), and list-of-arrays conversion speed."""
 
+from ptexplore.limits import BENCH_MAX_N as MAX_N
 from ptexplore.tensors.bench import (
     DEFAULT_N,
-    MAX_N,
     WHY_SLOW,
     BenchDtype,
     BenchResult,

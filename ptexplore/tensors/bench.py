@@ -12,25 +12,24 @@ import os
 import platform
 import statistics
 import time
-import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
-from typing import Any
 
 import numpy as np
 import torch
 
+from ptexplore import live
 from ptexplore.errors import InputError
-from ptexplore.style import ACCENT, PALETTE, base_layout
+from ptexplore.figures import Figure, figure
+from ptexplore.limits import BENCH_MAX_N as MAX_N
+from ptexplore.limits import BENCH_MAX_WORK as MAX_WORK
+from ptexplore.limits import heavy
+from ptexplore.style import ACCENT, PALETTE
 
 ITEM_SHAPE = (7, 7, 3)
 DEFAULT_N = 10_000
-MAX_N = 50_000
-#: N × repeats cap: the slow path costs ~37 µs per array on a 2-core CI box, so the capped
-#: run (slow path + scaling points) stays under a few seconds.
-MAX_WORK = 60_000
 SCALING_FRACTIONS = (0.1, 0.25, 0.5)
 
 WHY_SLOW = (
@@ -54,20 +53,18 @@ class BenchDtype(StrEnum):
     UINT8 = "uint8"
 
 
-#: torch's own "extremely slow" warning text, as it was emitted in this process. torch emits
-#: it only once per process (TORCH_WARN_ONCE), so the first capture is kept to show later.
-_slow_warning: list[str] = []
+_SLOW_TRIGGER = """\
+import numpy as np
+import torch
+torch.tensor([np.zeros(2, dtype=np.float32), np.zeros(2, dtype=np.float32)])
+"""
 
 
 def _tensor_from_list(arrays: list[np.ndarray]) -> torch.Tensor:
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        out = torch.tensor(arrays)
-    for w in caught:
-        text = str(w.message).split(" (Triggered internally")[0]
-        if "slow" in text and not _slow_warning:
-            _slow_warning.append(text)
-    return out
+    """The slow path; torch's "extremely slow" warning is captured (this thread only), so
+    it does not reach the server log: the page shows it (:func:`slow_path_warning`)."""
+    with live.capture_warnings():
+        return torch.tensor(arrays)
 
 
 def _convert(path: Path, arrays: list[np.ndarray]) -> torch.Tensor:
@@ -88,10 +85,8 @@ def make_arrays(n: int, dtype: BenchDtype, seed: int = 0) -> list[np.ndarray]:
 
 
 def slow_path_warning() -> str:
-    """torch's warning for the slow path, as emitted in this process ("" if it never was)."""
-    if not _slow_warning:
-        _tensor_from_list(make_arrays(2, BenchDtype.FLOAT32))
-    return _slow_warning[0] if _slow_warning else ""
+    """torch's warning for the slow path, as it printed it (once per process) here."""
+    return live.once_warning("extremely slow", _SLOW_TRIGGER)
 
 
 @dataclass(frozen=True, slots=True)
@@ -181,6 +176,19 @@ def run_benchmark(
         reps = effective_repeats(n, repeats)
     else:
         reps = max(1, repeats)
+    with heavy("the conversion benchmark"):
+        return _run_benchmark(n, repeats, reps, dtype, seed, scaling, progress)
+
+
+def _run_benchmark(
+    n: int,
+    repeats: int,
+    reps: int,
+    dtype: BenchDtype,
+    seed: int,
+    scaling: bool,
+    progress: Callable[[float, str], None] | None,
+) -> BenchResult:
     start = time.perf_counter()
     arrays = make_arrays(n, dtype, seed)
     sizes = sorted({max(1, int(n * f)) for f in SCALING_FRACTIONS} - {n}) if scaling else []
@@ -257,71 +265,71 @@ def fmt_seconds(s: float) -> str:
     return _fmt_seconds(s)
 
 
-def times_figure(result: BenchResult) -> Any:
+def ratio_label(ratio: float) -> str:
+    """``1.3×``, ``12×``: the ratio as the page's figures print it (never "1×" for 1.3)."""
+    return f"{ratio:.1f}×" if ratio < 10 else f"{ratio:.0f}×"
+
+
+def times_figure(result: BenchResult) -> Figure:
     """Bar chart of median times (log axis) labelled with the ratio to the fastest path."""
-    import plotly.graph_objects as go
-
-    paths = [t.path.value for t in result.timings]
-    colors = [ACCENT if t.path is Path.TENSOR_LIST else PALETTE[1] for t in result.timings]
-    fig = go.Figure(
-        go.Bar(
-            x=paths,
-            y=[t.median_s for t in result.timings],
-            marker_color=colors,
-            text=[f"{_fmt_seconds(t.median_s)} · {t.ratio:.0f}×" for t in result.timings],
-            textposition="outside",
-            cliponaxis=False,
-            customdata=[[t.ratio, len(t.times_s)] for t in result.timings],
-            hovertemplate=(
-                "%{x}<br>median %{y:.4f} s over %{customdata[1]} runs"
-                "<br>%{customdata[0]:.1f}× the fastest<extra></extra>"
-            ),
-        )
+    lo = min(t.median_s for t in result.timings)
+    hi = max(t.median_s for t in result.timings)
+    bars = {
+        "type": "bar",
+        "x": [t.path.value for t in result.timings],
+        "y": [t.median_s for t in result.timings],
+        "marker": {
+            "color": [ACCENT if t.path is Path.TENSOR_LIST else PALETTE[1] for t in result.timings]
+        },
+        "text": [f"{_fmt_seconds(t.median_s)} · {ratio_label(t.ratio)}" for t in result.timings],
+        "textposition": "outside",
+        "cliponaxis": False,
+        "customdata": [[t.ratio, len(t.times_s)] for t in result.timings],
+        "hovertemplate": (
+            "%{x}<br>median %{y:.4f} s over %{customdata[1]} runs"
+            "<br>%{customdata[0]:.1f}× the fastest<extra></extra>"
+        ),
+    }
+    return figure(
+        [bars],
+        title=f"N = {result.n:,} arrays of {ITEM_SHAPE} {result.dtype.value}: median time",
+        yaxis={
+            "type": "log",
+            "title": {"text": "seconds (log scale)"},
+            "range": [math.log10(lo) - 0.5, math.log10(hi) + 0.6],
+            # decades only, labelled in full: no bare "2"/"5" minor labels
+            "dtick": 1,
+            "tickformat": ".0e",
+            "minor": {"showgrid": True},
+        },
+        uniformtext={"minsize": 11, "mode": "show"},
+        height=420,
+        showlegend=False,
     )
-    fig.update_layout(
-        **base_layout(
-            title=f"N = {result.n:,} arrays of {ITEM_SHAPE} {result.dtype.value}: median time",
-            yaxis={
-                "type": "log",
-                "title": "seconds (log scale)",
-                "range": [
-                    math.log10(min(t.median_s for t in result.timings)) - 0.5,
-                    math.log10(max(t.median_s for t in result.timings)) + 0.6,
-                ],
-            },
-            uniformtext={"minsize": 11, "mode": "show"},
-            height=420,
-            showlegend=False,
-        )
-    )
-    return fig
 
 
-def scaling_figure(result: BenchResult) -> Any:
+def scaling_figure(result: BenchResult) -> Figure:
     """Time vs N for each path (log–log): all grow linearly, with very different slopes."""
-    import plotly.graph_objects as go
-
-    fig = go.Figure()
+    traces = []
     for i, path in enumerate(Path):
         pts = sorted((p for p in result.scaling if p.path is path), key=lambda p: p.n)
-        fig.add_trace(
-            go.Scatter(
-                x=[p.n for p in pts],
-                y=[p.seconds for p in pts],
-                mode="lines+markers",
-                name=path.value,
-                line={"color": ACCENT if path is Path.TENSOR_LIST else PALETTE[1 + i]},
-            )
+        traces.append(
+            {
+                "type": "scatter",
+                "x": [p.n for p in pts],
+                "y": [p.seconds for p in pts],
+                "mode": "lines+markers",
+                "name": path.value,
+                "line": {"color": ACCENT if path is Path.TENSOR_LIST else PALETTE[1 + i]},
+            }
         )
-    fig.update_layout(
-        **base_layout(
-            title="Scaling: time vs N (log–log)",
-            xaxis={"type": "log", "title": "N arrays"},
-            yaxis={"type": "log", "title": "seconds"},
-            height=420,
-        )
+    return figure(
+        traces,
+        title="Scaling: time vs N (log–log)",
+        xaxis={"type": "log", "title": {"text": "N arrays"}, "dtick": 1},
+        yaxis={"type": "log", "title": {"text": "seconds"}, "dtick": 1, "tickformat": ".0e"},
+        height=420,
     )
-    return fig
 
 
 def bench_code(n: int, dtype: BenchDtype, repeats: int) -> str:

@@ -4,14 +4,17 @@ Every verdict is measured on the live objects: ``np.shares_memory(a, t.numpy())`
 ``t.data_ptr()`` against ``a.__array_interface__['data'][0]``. Nothing is inferred from the
 name of the bridge (``torch.as_tensor`` shares *or* copies depending on dtype and device).
 
+Code shown = code run: ``a`` is made by running :func:`array_code`, ``t`` by running
+:func:`tensor_code`, and every action by running its line (``a += 1``, ``t[0] = 7.0``) —
+each through :func:`ptexplore.live.run` in the lab's own namespace, so the lines the page
+lists are exactly the lines that changed the objects.
+
 A :class:`Lab` holds one learner's live ``a`` and ``t``; pages keep it in that learner's
 session state, never in a process-wide cache.
 """
 
 from __future__ import annotations
 
-import re
-import warnings
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
@@ -19,11 +22,15 @@ from typing import Any
 import numpy as np
 import torch
 
+from ptexplore import live
 from ptexplore.errors import InputError, LessonError
+from ptexplore.limits import TENSOR_MAX_DIM as MAX_DIM
+from ptexplore.limits import TENSOR_MAX_ELEMENTS as MAX_ELEMENTS
+from ptexplore.limits import VIEW_MAX_DIMS
+from ptexplore.memory import array_ptr
+from ptexplore.parse import parse_ints
 
-#: Largest array the lab edits cell by cell (rows × cols); keeps tables readable.
-MAX_DIM = 12
-MAX_ELEMENTS = 144
+__all__ = ["MAX_DIM", "MAX_ELEMENTS", "array_ptr"]
 
 
 class NpDtype(StrEnum):
@@ -110,26 +117,13 @@ def cuda_available() -> bool:
     return bool(torch.cuda.is_available())
 
 
-def _literal_text(text: str) -> str:
-    """The learner's text quoted so markdown renders it literally (no links, no emphasis)."""
-    return re.sub(r"([\\`*_{}\[\]()<>#+\-.!|~])", r"\\\1", repr(text))
-
-
 def parse_shape(text: str) -> tuple[int, ...]:
     """``"3, 4"`` → ``(3, 4)``; 1 or 2 positive dims, at most 12 each (tables stay readable).
 
-    Accepts what people paste: ``3, 4``, ``(3, 4)``, ``[3, 4]``, ``3x4``, ``3 4``.
+    The one size grammar (:mod:`ptexplore.parse`): ``3, 4``, ``(3, 4)``, ``[3, 4]``, ``3x4``
+    and ``3 4`` all read as (3, 4).
     """
-    parts = [p for p in re.split(r"[,\sx×()\[\]]+", text.strip()) if p]
-    if not parts:
-        raise InputError("Type a shape such as 3, 4.", fix="Use one or two whole numbers: 3, 4")
-    try:
-        dims = tuple(int(p) for p in parts)
-    except ValueError:
-        raise InputError(
-            f"{_literal_text(text)} is not a shape: use whole numbers separated by commas.",
-            fix="e.g. 3, 4",
-        ) from None
+    dims = tuple(parse_ints(text, "shape of a", example="3, 4", max_dims=VIEW_MAX_DIMS))
     if len(dims) > 2:
         raise InputError(
             f"This lab edits 1-D or 2-D arrays; {dims} has {len(dims)} dims.",
@@ -153,23 +147,9 @@ class LabSpec:
 
 
 def make_array(spec: LabSpec) -> np.ndarray:
-    """The learner's array ``a`` (values 0, 1, 2, … so every cell is distinguishable)."""
-    size = int(np.prod(spec.shape))
-    base = np.arange(size)
-    if spec.dtype is NpDtype.STR:
-        values = base.astype(str)
-    elif spec.dtype is NpDtype.OBJECT:
-        values = base.astype(object)
-    else:
-        values = base.astype(np.dtype(spec.dtype.value))
-    if spec.layout is Layout.TRANSPOSED:
-        # Stored as (cols, rows) in C order, viewed as (rows, cols): strides are swapped.
-        return values.reshape(spec.shape[::-1]).T
-    a = values.reshape(spec.shape)
-    if spec.layout is Layout.REVERSED:
-        return a[::-1]
-    if spec.layout is Layout.READ_ONLY:
-        a.flags.writeable = False
+    """The learner's array ``a`` (values 0, 1, 2, … so every cell is distinguishable),
+    made by running :func:`array_code`."""
+    a: np.ndarray = live.run(f"import numpy as np\n{array_code(spec)}").namespace["a"]
     return a
 
 
@@ -235,7 +215,9 @@ def bridge_error(err: Exception, where: str) -> LessonError:
             f"{where} refused: {text}",
             fix="Copy to host memory first: t.cpu().numpy() (a copy, never shared with GPU).",
         )
-    return LessonError(f"{where} refused: {text}")
+    return LessonError(
+        f"{where} refused: {text}", fix="Pick another bridge, dtype or layout for a."
+    )
 
 
 def tensor_to_numpy(t: torch.Tensor) -> np.ndarray:
@@ -246,27 +228,21 @@ def tensor_to_numpy(t: torch.Tensor) -> np.ndarray:
         raise bridge_error(err, "t.numpy()") from None
 
 
-#: torch's once-per-process warnings, kept as torch worded them the one time it emitted them
-#: here (TORCH_WARN_ONCE: later calls are silent, so the text is remembered to show again).
-_ONCE_WARNINGS: dict[str, str] = {}
-READ_ONLY_WARNING = "not writable"
-
-
-def remember_warning(text: str) -> None:
-    if READ_ONLY_WARNING in text:
-        _ONCE_WARNINGS.setdefault(READ_ONLY_WARNING, text)
+#: torch warns about a read-only array only once per process (TORCH_WARN_ONCE); this code
+#: triggers it, and :func:`torch_read_only_warning` keeps the text it printed.
+_READ_ONLY_TRIGGER = """\
+import numpy as np
+import torch
+a = np.zeros(3)
+a.flags.writeable = False
+torch.from_numpy(a)
+"""
 
 
 def torch_read_only_warning() -> str:
-    """torch's own read-only-array warning text, if it was emitted through ptexplore."""
-    return _ONCE_WARNINGS.get(READ_ONLY_WARNING, "")
-
-
-def _record_warnings(caught: list[warnings.WarningMessage]) -> list[str]:
-    texts = [str(w.message).split(" (Triggered internally")[0] for w in caught]
-    for text in texts:
-        remember_warning(text)
-    return texts
+    """torch's own read-only-array warning text, recorded the one time torch printed it in
+    this process ("" if it was printed before ptexplore could record it)."""
+    return live.once_warning("not writable", _READ_ONLY_TRIGGER)
 
 
 def _read_only_note(a: np.ndarray, t: torch.Tensor) -> str:
@@ -287,50 +263,49 @@ def _read_only_note(a: np.ndarray, t: torch.Tensor) -> str:
 
 
 def build_tensor(a: np.ndarray, spec: LabSpec) -> tuple[np.ndarray, torch.Tensor, list[str]]:
-    """Run the learner's bridge on ``a``: returns ``(a, t, notes)``.
+    """Run the learner's bridge (:func:`tensor_code`) on ``a``: returns ``(a, t, notes)``.
 
     ``a`` is returned because the ``t.numpy()`` bridge makes a new array from the tensor.
-    Notes hold torch's own warnings (read-only arrays) and the read-only lesson.
+    The notes hold the read-only lesson (measured from ``a.flags.writeable`` and the real
+    sharing, not from torch's once-per-process warning) and the 1-D transpose note.
     """
-    notes: list[str] = []
+    ns = _namespace(a)
+    _bridge(ns, spec)
+    return ns["a"], ns["t"], _notes(ns["a"], ns["t"], spec)
+
+
+def _namespace(a: np.ndarray) -> dict[str, Any]:
+    return {"__name__": "__main__", "np": np, "torch": torch, "a": a}
+
+
+def _bridge(ns: dict[str, Any], spec: LabSpec) -> None:
+    """Run :func:`tensor_code` in ``ns`` (which holds ``a``); torch's refusal → lesson."""
     if spec.hop is not Hop.NONE and not cuda_available():
         raise LessonError(
             "CUDA is not available on this server (torch.cuda.is_available() is False), so "
             f"{spec.hop.value} cannot run here; nothing is simulated.",
             fix="Stay on CPU, or run bench/cuda_check.py on a machine with an NVIDIA GPU.",
         )
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        try:
-            t: torch.Tensor
-            if spec.bridge is Bridge.FROM_NUMPY:
-                t = torch.from_numpy(a)
-            elif spec.bridge is Bridge.AS_TENSOR:
-                t = torch.as_tensor(a)
-            elif spec.bridge is Bridge.AS_TENSOR_F32:
-                t = torch.as_tensor(a, dtype=torch.float32)
-            elif spec.bridge is Bridge.TENSOR:
-                t = torch.tensor(a)
-            elif spec.bridge is Bridge.CLONE:
-                t = torch.from_numpy(a).clone()
-            else:
-                t = torch.tensor(a)
-                a = t.numpy()
-        except (TypeError, ValueError, RuntimeError) as err:
-            raise bridge_error(err, spec.bridge.value) from None
-    notes.extend(_record_warnings(caught))
-    if spec.hop is Hop.CUDA:
-        t = t.cuda()
-    elif spec.hop is Hop.CUDA_CPU:
-        t = t.cuda().cpu()
+    ran = live.run(tensor_code(spec), ns)
+    if ran.exception is not None:
+        if not isinstance(ran.exception, TypeError | ValueError | RuntimeError):
+            raise ran.exception
+        raise bridge_error(ran.exception, spec.bridge.value)
+
+
+def _notes(a: np.ndarray, t: torch.Tensor, spec: LabSpec) -> list[str]:
+    notes: list[str] = []
     if not a.flags.writeable:
         notes.append(_read_only_note(a, t))
+        said = torch_read_only_warning()
+        if said and t.device.type == "cpu" and spec.bridge is not Bridge.TENSOR:
+            notes.append(f"torch's warning (it prints it once per server process): “{said}”")
     if spec.layout is Layout.TRANSPOSED and a.ndim == 1:
         notes.append(
             f"a is 1-D: a.T is the same layout (strides {a.strides}, contiguous), so nothing "
             "is transposed. Use a 2-D shape such as 3, 4 to see swapped strides."
         )
-    return a, t, notes
+    return notes
 
 
 def tensor_code(spec: LabSpec) -> str:
@@ -347,10 +322,6 @@ def tensor_values(t: torch.Tensor) -> np.ndarray:
     """A snapshot copy of ``t``'s values in host memory (for display and diffs)."""
     out: np.ndarray = t.detach().cpu().numpy().copy()
     return out
-
-
-def array_ptr(a: np.ndarray) -> int:
-    return int(a.__array_interface__["data"][0])
 
 
 @dataclass(frozen=True, slots=True)
@@ -586,14 +557,15 @@ class Lab:
     """One learner's live pair: the numpy array ``a`` and the tensor ``t``.
 
     Mutable on purpose (the whole point is mutating it); keep it in session state.
-    ``a_before``/``t_before`` are snapshots taken before the last action, for highlighting.
-    ``old_a`` is the array object ``t`` was made with, kept once ``a = a + 1`` rebinds the name
-    ``a`` to a new array (later rebindings keep the first one: that is the array to compare).
+    ``namespace`` is where the lab's code runs: ``a`` and ``t`` live there, and every action
+    is its line of code run in it. ``a_before``/``t_before`` are snapshots taken before the
+    last action, for highlighting. ``old_a`` is the array object ``t`` was made with, kept
+    once ``a = a + 1`` rebinds the name ``a`` to a new array (later rebindings keep the
+    first one: that is the array to compare).
     """
 
     spec: LabSpec
-    a: np.ndarray
-    t: torch.Tensor
+    namespace: dict[str, Any]
     notes: list[str]
     a_before: np.ndarray
     t_before: np.ndarray
@@ -601,11 +573,41 @@ class Lab:
     history: list[ActionRecord] = field(default_factory=list)
     old_a: np.ndarray | None = None
 
+    @property
+    def a(self) -> np.ndarray:
+        a: np.ndarray = self.namespace["a"]
+        return a
+
+    @property
+    def t(self) -> torch.Tensor:
+        t: torch.Tensor = self.namespace["t"]
+        return t
+
     def snapshot(self) -> tuple[np.ndarray, np.ndarray]:
         return self.a.copy(), tensor_values(self.t)
 
     def report(self) -> SharingReport:
         return sharing_report(self.a, self.t)
+
+    def _run(self, code: str) -> None:
+        """Run one action's code in the lab's namespace; refusals become lessons."""
+        ran = live.run(code, self.namespace)
+        err = ran.exception
+        if err is None:
+            return
+        line = code.split("  #")[0].replace("\n", "; ")
+        if isinstance(err, ValueError) and "read-only" in str(err):
+            raise LessonError(
+                f"{line} refused: {err}. numpy protects a read-only array "
+                "(but a tensor made from it would not: torch cannot mark tensors read-only).",
+                fix="Work on a copy (a = a.copy()) or pick another layout.",
+            ) from None
+        if isinstance(err, RuntimeError):  # torch refusing the value: its own words
+            raise LessonError(
+                f"{code} refused by torch: {err}",
+                fix="Rebuild a and t (↺), or pick another action.",
+            ) from None
+        raise err
 
     def _finish(
         self,
@@ -642,38 +644,17 @@ class Lab:
         )
 
     def apply(self, action: Action, value: float = 0.0) -> ActionRecord:
-        """Run ``action`` on the live objects and record what changed on each side."""
+        """Run ``action``'s line of code on the live objects and record what changed."""
         a0, t0 = self.snapshot()
         id0 = id(self.a)
         target = numpy_dtype_of(self.t) if action.side == "tensor" else self.a.dtype
         code = action_code(action, self.a.ndim, value, target)
         if action in (Action.NP_FILL, Action.NP_SET, Action.T_SET):
             _check_value(target, value, "t" if action.side == "tensor" else "a")
-        try:
-            if action is Action.NP_IADD:
-                self.a += 1
-            elif action is Action.NP_FILL:
-                self.a[:] = value
-            elif action is Action.NP_SET:
-                self.a[(0,) * self.a.ndim] = value
-            elif action is Action.NP_REBIND:
-                if self.old_a is None:
-                    self.old_a = self.a
-                self.a = self.a + 1
-            elif action is Action.T_ADD:
-                self.t.add_(1)
-            else:
-                self.t[0] = value
-        except ValueError as err:
-            if "read-only" in str(err):
-                raise LessonError(
-                    f"{code.split('  #')[0]} refused: {err}. numpy protects a read-only array "
-                    "(but a tensor made from it would not: torch cannot mark tensors read-only).",
-                    fix="Work on a copy (a = a.copy()) or pick another layout.",
-                ) from None
-            raise
-        except RuntimeError as err:  # torch refusing the value: its own words, as a lesson
-            raise LessonError(f"{code} refused by torch: {err}") from None
+        first_a = self.a
+        self._run(code)
+        if action is Action.NP_REBIND and self.old_a is None:
+            self.old_a = first_a
         increment = action in (Action.NP_IADD, Action.NP_REBIND, Action.T_ADD)
         self._finish(code, action.side, a0, t0, id0, increment=increment)
         return self.history[-1]
@@ -690,23 +671,25 @@ class Lab:
             _check_value(self.a.dtype, v)
         a0, t0 = self.snapshot()
         id0 = id(self.a)
-        lines = []
-        for index, v in sorted(cells.items()):
-            self.a[index] = v
-            lines.append(f"a[{_index_code(self.a.ndim, index)}] = {_literal(self.a.dtype, v)}")
-        self._finish("\n".join(lines), "numpy", a0, t0, id0)
+        lines = [
+            f"a[{_index_code(self.a.ndim, index)}] = {_literal(self.a.dtype, v)}"
+            for index, v in sorted(cells.items())
+        ]
+        code = "\n".join(lines)
+        self._run(code)
+        self._finish(code, "numpy", a0, t0, id0)
         return self.history[-1]
 
 
 def new_lab(spec: LabSpec) -> Lab:
     """Build ``a`` from the spec and bridge it (raises LessonError for refused bridges)."""
-    a = make_array(spec)
-    a, t, notes = build_tensor(a, spec)
+    ns = _namespace(make_array(spec))
+    _bridge(ns, spec)
+    a, t = ns["a"], ns["t"]
     return Lab(
         spec=spec,
-        a=a,
-        t=t,
-        notes=notes,
+        namespace=ns,
+        notes=_notes(a, t, spec),
         a_before=a.copy(),
         t_before=tensor_values(t),
     )

@@ -1,24 +1,25 @@
-"""Error lessons and ``.item()``: each one runs the real call and keeps torch's own words."""
+"""Error lessons and ``.item()``: each one runs the code it shows and keeps torch's words.
+
+Code shown = code run: a lesson's ``code`` (set-up + the call torch refuses) and its
+``fix_code`` are executed as written by :func:`ptexplore.live.run`; the message, the fix's
+result and whether it shares memory are read off what they did.
+"""
 
 from __future__ import annotations
 
 import math
-import warnings
-from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import StrEnum
-from typing import Any
 
 import numpy as np
 import torch
 
+from ptexplore import live
 from ptexplore.errors import InputError
-from ptexplore.tensors.lab import (
-    array_ptr,
-    cuda_available,
-    remember_warning,
-    torch_read_only_warning,
-)
+from ptexplore.memory import shares_memory
+from ptexplore.tensors.lab import cuda_available, torch_read_only_warning
+
+_IMPORTS = "import numpy as np\nimport torch\n"
 
 
 class ErrorCase(StrEnum):
@@ -48,6 +49,8 @@ class ErrorLesson:
     fix_code: str
     fix_result: str  # repr of what the fix produced, run live ("" when not run)
     fix_shares: bool | None  # does the fix's result share memory with the original?
+    #: the whole lesson as one script (imports, code, fix, prints) and what it printed
+    snippet: live.Snippet | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,6 +58,9 @@ class _Case:
     code: str
     lesson: str
     fix_code: str
+    #: the name the fix binds, and the object it is compared with for shared memory
+    result: str
+    original: str
 
 
 _CASES: dict[ErrorCase, _Case] = {
@@ -65,6 +71,8 @@ _CASES: dict[ErrorCase, _Case] = {
             "behind autograd's back, so torch refuses."
         ),
         fix_code="n = t.detach().numpy()  # detach() shares memory, drops the graph",
+        result="n",
+        original="t",
     ),
     ErrorCase.CUDA: _Case(
         code='t = torch.ones(3, device="cuda")\nt.numpy()',
@@ -73,6 +81,8 @@ _CASES: dict[ErrorCase, _Case] = {
             "there is nothing numpy could point at."
         ),
         fix_code="n = t.cpu().numpy()  # .cpu() copies to host memory: n never shares with t",
+        result="n",
+        original="t",
     ),
     ErrorCase.READ_ONLY: _Case(
         code=(
@@ -85,6 +95,8 @@ _CASES: dict[ErrorCase, _Case] = {
             "promised to protect."
         ),
         fix_code="t = torch.from_numpy(a.copy())  # or torch.tensor(a): the tensor owns a copy",
+        result="t",
+        original="a",
     ),
     ErrorCase.NEGATIVE_STRIDES: _Case(
         code="a = np.arange(6.0)\ntorch.from_numpy(a[::-1])",
@@ -93,16 +105,22 @@ _CASES: dict[ErrorCase, _Case] = {
             "tensor strides cannot be negative."
         ),
         fix_code="t = torch.from_numpy(a[::-1].copy())  # shares with the copy, not with a",
+        result="t",
+        original="a",
     ),
     ErrorCase.OBJECT_DTYPE: _Case(
         code='a = np.array([1, 2.5, "3"], dtype=object)\ntorch.from_numpy(a)',
         lesson="An object array holds pointers to Python objects, not numbers a tensor can hold.",
         fix_code="t = torch.from_numpy(a.astype(np.float64))  # converts (copies) first",
+        result="t",
+        original="a",
     ),
     ErrorCase.STR_DTYPE: _Case(
         code='a = np.array(["1.5", "2", "3"])\ntorch.tensor(a)',
         lesson="Strings are not numbers; torch will not parse them for you.",
         fix_code="t = torch.tensor(a.astype(np.float64))  # numpy parses the digits",
+        result="t",
+        original="a",
     ),
     ErrorCase.BIG_ENDIAN: _Case(
         code='a = np.arange(3, dtype=">f8")  # e.g. read from a FITS or network file\n'
@@ -112,6 +130,8 @@ _CASES: dict[ErrorCase, _Case] = {
             "would be read backwards."
         ),
         fix_code='t = torch.from_numpy(a.astype(a.dtype.newbyteorder("=")))  # native copy',
+        result="t",
+        original="a",
     ),
 }
 
@@ -120,118 +140,73 @@ def _first_line(text: str) -> str:
     return text.split(" (Triggered internally")[0].strip()
 
 
-def _read_only() -> tuple[str, str, str, bool | None]:
-    a = np.zeros(3)
-    a.flags.writeable = False
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        t = torch.from_numpy(a)
-    t.add_(1)
-    after = (
-        f"Live result: after t.add_(1) the read-only array a is {a.tolist()} and "
-        f"a.flags.writeable is {a.flags.writeable}."
-    )
-    if caught:
-        kind, message = type(caught[0].message).__name__, _first_line(str(caught[0].message))
-        remember_warning(message)
-        message = f"{message} {after}"
+def lesson_code(case: ErrorCase) -> str:
+    """The whole lesson as a script: the refused call (its error printed), the fix, and
+    the fix's result with whether it shares memory with the original."""
+    spec = _CASES[case]
+    *setup, call = spec.code.splitlines()
+    if case is ErrorCase.READ_ONLY:  # a warning, not an error: the lines simply run
+        body = [*setup, call]
     else:
-        kind = "UserWarning"
-        earlier = torch_read_only_warning()
-        said = f"“{earlier}”" if earlier else "its 'The given NumPy array is not writable' warning"
-        message = (
-            f"torch printed {said} earlier in this server process, and prints it only once, "
-            f"so this call was silent. {after}"
-        )
-    fixed = torch.from_numpy(a.copy())
-    return kind, message, repr(fixed), bool(np.shares_memory(a, fixed.numpy()))
-
-
-def _run(
-    make: Callable[[], Any], fix: Callable[[], tuple[Any, bool | None]]
-) -> tuple[str, str, str, bool | None]:
-    try:
-        make()
-    except (RuntimeError, TypeError, ValueError) as err:
-        kind, message = type(err).__name__, _first_line(str(err))
-    else:  # pragma: no cover - would mean torch changed its behaviour
-        kind, message = "", "No error: this torch version accepts it."
-    result, shares = fix()
-    return kind, message, repr(result), shares
+        body = [
+            *setup,
+            "try:",
+            f"    {call}",
+            "except (RuntimeError, TypeError, ValueError) as err:  # torch refuses",
+            '    print(type(err).__name__ + ":", err)',
+        ]
+    if case is ErrorCase.READ_ONLY:
+        body.append('print("after t.add_(1), a =", a.tolist())')
+    if case is ErrorCase.CUDA:
+        check = 'print("n is a host copy; t stays on", t.device)'
+    elif case is ErrorCase.REQUIRES_GRAD:
+        check = 'print("shares memory with t:", np.shares_memory(n, t.detach().numpy()))'
+    else:
+        check = 'print("shares memory with a:", np.shares_memory(t.numpy(), a))'
+    return "\n".join([_IMPORTS, *body, "", spec.fix_code, f"print({spec.result})", check]) + "\n"
 
 
 def run_error_lesson(case: ErrorCase) -> ErrorLesson:
-    """Run the failing call for real, capture torch's message, then run the fix."""
+    """Run the lesson's code for real, capture torch's message, then run the fix."""
     spec = _CASES[case]
+    if case is ErrorCase.CUDA and not cuda_available():
+        return ErrorLesson(
+            case=case,
+            code=spec.code,
+            outcome=Outcome.NOT_RUN,
+            error_type="",
+            message=(
+                "torch.cuda.is_available() is False on this server, so there is no CUDA "
+                "tensor to try this on, and nothing is simulated. On a GPU machine "
+                "t.numpy() raises a TypeError telling you to use Tensor.cpu() first."
+            ),
+            lesson=spec.lesson,
+            fix_code=spec.fix_code,
+            fix_result="",
+            fix_shares=None,
+        )
+    ran = live.run(_IMPORTS + spec.code)
+    ns = ran.namespace
     outcome = Outcome.ERROR
-    if case is ErrorCase.REQUIRES_GRAD:
-        t = torch.ones(3, requires_grad=True)
-
-        def grad_fix() -> tuple[Any, bool | None]:
-            n = t.detach().numpy()
-            return n, array_ptr(n) == t.data_ptr()
-
-        kind, message, fix_result, shares = _run(t.numpy, grad_fix)
-    elif case is ErrorCase.CUDA:
-        if not cuda_available():
-            return ErrorLesson(
-                case=case,
-                code=spec.code,
-                outcome=Outcome.NOT_RUN,
-                error_type="",
-                message=(
-                    "torch.cuda.is_available() is False on this server, so there is no CUDA "
-                    "tensor to try this on, and nothing is simulated. On a GPU machine "
-                    "t.numpy() raises a TypeError telling you to use Tensor.cpu() first."
-                ),
-                lesson=spec.lesson,
-                fix_code=spec.fix_code,
-                fix_result="",
-                fix_shares=None,
-            )
-        tc = torch.ones(3, device="cuda")
-
-        def cuda_fix() -> tuple[Any, bool | None]:
-            n = tc.cpu().numpy()
-            return n, array_ptr(n) == tc.data_ptr()  # a host copy: never t's GPU address
-
-        kind, message, fix_result, shares = _run(tc.numpy, cuda_fix)
-    elif case is ErrorCase.READ_ONLY:
+    if case is ErrorCase.READ_ONLY:
         outcome = Outcome.WARNING
-        kind, message, fix_result, shares = _read_only()
-    elif case is ErrorCase.NEGATIVE_STRIDES:
-        a = np.arange(6.0)
-
-        def stride_fix() -> tuple[Any, bool | None]:
-            c = a[::-1].copy()
-            ft = torch.from_numpy(c)
-            return ft, bool(np.shares_memory(a, ft.numpy()))
-
-        kind, message, fix_result, shares = _run(lambda: torch.from_numpy(a[::-1]), stride_fix)
-    elif case is ErrorCase.OBJECT_DTYPE:
-        ao = np.array([1, 2.5, "3"], dtype=object)
-
-        def obj_fix() -> tuple[Any, bool | None]:
-            ft = torch.from_numpy(ao.astype(np.float64))
-            return ft, bool(np.shares_memory(ao, ft.numpy()))
-
-        kind, message, fix_result, shares = _run(lambda: torch.from_numpy(ao), obj_fix)
-    elif case is ErrorCase.STR_DTYPE:
-        a_str = np.array(["1.5", "2", "3"])
-
-        def str_fix() -> tuple[Any, bool | None]:
-            ft = torch.tensor(a_str.astype(np.float64))
-            return ft, bool(np.shares_memory(a_str, ft.numpy()))
-
-        kind, message, fix_result, shares = _run(lambda: torch.tensor(a_str), str_fix)
-    else:
-        be = np.arange(3, dtype=">f8")
-
-        def be_fix() -> tuple[Any, bool | None]:
-            ft = torch.from_numpy(be.astype(be.dtype.newbyteorder("=")))
-            return ft, bool(np.shares_memory(be, ft.numpy()))
-
-        kind, message, fix_result, shares = _run(lambda: torch.from_numpy(be), be_fix)
+        kind = "UserWarning"
+        said = torch_read_only_warning() or next(
+            (w.message for w in ran.warnings if "not writable" in w.message), ""
+        )
+        a = ns["a"]
+        message = (f"“{said}” (torch prints this once per server process.) " if said else "") + (
+            f"Live result: after t.add_(1) the read-only array a is {a.tolist()} and "
+            f"a.flags.writeable is {a.flags.writeable}."
+        )
+    elif ran.error is not None:
+        kind, message = ran.error.kind, _first_line(ran.error.message)
+    else:  # pragma: no cover - would mean torch changed its behaviour
+        kind, message = "", "No error: this torch version accepts it."
+    fixed = live.run(spec.fix_code, ns)
+    if fixed.error is not None:  # pragma: no cover - the fixes are fixed code
+        raise AssertionError(f"the fix for {case} failed: {fixed.error.line}")
+    result, original = ns[spec.result], ns[spec.original]
     return ErrorLesson(
         case=case,
         code=spec.code,
@@ -240,8 +215,9 @@ def run_error_lesson(case: ErrorCase) -> ErrorLesson:
         message=message,
         lesson=spec.lesson,
         fix_code=spec.fix_code,
-        fix_result=fix_result,
-        fix_shares=shares,
+        fix_result=repr(result),
+        fix_shares=bool(shares_memory(result, original)),
+        snippet=live.snippet(lesson_code(case)),
     )
 
 
@@ -292,22 +268,12 @@ class ItemResult:
     first_item_repr: str  # t[0].item(), t[0, 0].item(), ...: one element picked first
     note: str
     first_item_code: str = "t.item()"  # the indexing that picks that element
-
-
-def item_tensor(shape: ItemShape, dtype: ItemDtype, value: float) -> torch.Tensor:
-    """``value + arange`` in ``shape`` (bool: alternating), so every element differs."""
-    n = int(np.prod(shape.dims)) if shape.dims else 1
-    if dtype is ItemDtype.BOOL:
-        base = (torch.arange(n) + int(value != 0)) % 2 == 1
-        return base.reshape(shape.dims)
-    if dtype is ItemDtype.INT64:
-        return (torch.arange(n, dtype=torch.int64) + int(value)).reshape(shape.dims)
-    return (torch.tensor(value, dtype=dtype.torch) + torch.arange(n, dtype=dtype.torch)).reshape(
-        shape.dims
-    )
+    #: the lesson's script and what it printed (the page shows both)
+    snippet: live.Snippet | None = None
 
 
 def item_code(shape: ItemShape, dtype: ItemDtype, value: float) -> str:
+    """The .item() lesson as a script; the page runs exactly this and shows its output."""
     dims = shape.dims
     n = int(np.prod(dims)) if dims else 1
     if dtype is ItemDtype.BOOL:
@@ -320,16 +286,20 @@ def item_code(shape: ItemShape, dtype: ItemDtype, value: float) -> str:
             f"+ torch.arange({n}, dtype=torch.{dtype.value})).reshape({dims})"
         )
     index = ", ".join("0" for _ in dims)
-    lines = [
-        "import torch",
-        make,
-        "x = t.item()  # works only when t has exactly one element",
-        "print(x, type(x))",
-    ]
-    if n > 1:
-        lines[2] = "# t.item() raises here: t has more than one element"
-        lines[3] = f"print(t.tolist())  # every element as Python numbers\nprint(t[{index}].item())"
-    return "\n".join(lines)
+    pick = f"t[{index}].item()" if dims else "t.item()"
+    return "\n".join(
+        [
+            "import torch",
+            make,
+            "try:",
+            "    x = t.item()  # works only when t has exactly one element",
+            "    print(x, type(x))",
+            "except RuntimeError as err:",
+            '    print("RuntimeError:", err)',
+            "    print(t.tolist())  # every element as Python numbers",
+            f"    print({pick})  # or pick one element first",
+        ]
+    )
 
 
 def check_item_value(shape: ItemShape, dtype: ItemDtype, value: float) -> None:
@@ -348,13 +318,15 @@ def check_item_value(shape: ItemShape, dtype: ItemDtype, value: float) -> None:
 
 
 def item_lesson(shape: ItemShape, dtype: ItemDtype, value: float) -> ItemResult:
+    """Run :func:`item_code` and read the lesson off what it did."""
     check_item_value(shape, dtype, value)
-    t = item_tensor(shape, dtype, value)
+    code = item_code(shape, dtype, value)
+    ran = live.run(code)
+    t: torch.Tensor = ran.namespace["t"]
     numel = int(t.numel())
     index = tuple(0 for _ in shape.dims)
     first = t[index].item() if index else t.item()
     first_code = f"t[{', '.join('0' for _ in shape.dims)}].item()" if index else "t.item()"
-    tolist = t.tolist()
     notes: list[str] = []
     if dtype is ItemDtype.INT64 and value != int(value):
         notes.append(
@@ -365,20 +337,29 @@ def item_lesson(shape: ItemShape, dtype: ItemDtype, value: float) -> ItemResult:
         notes.append(
             f"bool: the first element is {value!r} != 0 → {value != 0}; then they alternate."
         )
-    try:
-        x = t.item()
-    except RuntimeError as err:
-        return ItemResult(
-            code=item_code(shape, dtype, value),
-            tensor_repr=repr(t),
-            numel=numel,
+    found = ItemResult(
+        code=code,
+        tensor_repr=repr(t),
+        numel=numel,
+        ok=True,
+        value_repr="",
+        python_type="",
+        error_type="",
+        error_message="",
+        tolist_repr=repr(t.tolist()),
+        first_item_repr=repr(first),
+        note="",
+        first_item_code=first_code,
+        snippet=live.Snippet(code, ran.output),
+    )
+    if "x" not in ran.namespace:  # .item() raised inside the script's try
+        again = live.run("t.item()", ran.namespace)
+        assert again.error is not None
+        return replace(
+            found,
             ok=False,
-            value_repr="",
-            python_type="",
-            error_type=type(err).__name__,
-            error_message=str(err),
-            tolist_repr=repr(tolist),
-            first_item_repr=repr(first),
+            error_type=again.error.kind,
+            error_message=again.error.message,
             note=" ".join(
                 [
                     ".item() needs exactly one element. Use t.tolist() for all of them as "
@@ -386,8 +367,8 @@ def item_lesson(shape: ItemShape, dtype: ItemDtype, value: float) -> ItemResult:
                     *notes,
                 ]
             ),
-            first_item_code=first_code,
         )
+    x = ran.namespace["x"]
     if shape is not ItemShape.SCALAR:
         notes.append(f"Shape {shape.value} still holds exactly one element, so .item() works.")
     if dtype is ItemDtype.FLOAT32 and x != float(value):
@@ -395,18 +376,4 @@ def item_lesson(shape: ItemShape, dtype: ItemDtype, value: float) -> ItemResult:
             f"float32 cannot store {value!r} exactly: .item() returns a Python float (64-bit) "
             f"holding the float32 value {x!r}."
         )
-    note = " ".join(notes)
-    return ItemResult(
-        code=item_code(shape, dtype, value),
-        tensor_repr=repr(t),
-        numel=numel,
-        ok=True,
-        value_repr=repr(x),
-        python_type=type(x).__name__,
-        error_type="",
-        error_message="",
-        tolist_repr=repr(tolist),
-        first_item_repr=repr(first),
-        note=note,
-        first_item_code=first_code,
-    )
+    return replace(found, value_repr=repr(x), python_type=type(x).__name__, note=" ".join(notes))

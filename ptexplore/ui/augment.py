@@ -1,10 +1,13 @@
-"""Streamlit helpers for the Augmentation lab: the sidebar settings, the image picker, the
-catalog-driven pipeline editor, cached decoding, image grids and one renderer per tab.
+"""The Augmentation lab on the skeleton: the sidebar settings, the image picker, the
+catalog-driven pipeline editor, shared decoding, the grid (remembered per session by its
+inputs, with its tiles encoded once) and one renderer per lazy tab.
 Every step widget is rendered from a :class:`ParamSpec`; no transform has its own
 hand-written widget code."""
 
 from __future__ import annotations
 
+import hashlib
+import io
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -22,7 +25,7 @@ from ptexplore.augment.decode import (
     check_upload_size,
     decode_image_bytes,
 )
-from ptexplore.augment.export import export_code, from_json, to_json
+from ptexplore.augment.export import export_code, export_output, from_json, to_json
 from ptexplore.augment.pipeline import (
     Pipeline,
     PixelDomain,
@@ -35,7 +38,6 @@ from ptexplore.augment.pipeline import (
     val_preset,
 )
 from ptexplore.augment.preview import (
-    MAX_SAMPLES,
     Grid,
     channel_stats,
     histogram_figure,
@@ -43,18 +45,26 @@ from ptexplore.augment.preview import (
     to_display,
 )
 from ptexplore.augment.samples import SAMPLES_DIR, sample_bytes, sample_names
-from ptexplore.augment.truths import MAX_EPOCHS, epochs_strip, resize_truth
+from ptexplore.augment.truths import epochs_strip, resize_truth
 from ptexplore.errors import InputError, LessonError
-from ptexplore.pages import ROOT
-from ptexplore.ui.page import SEED_KEY, persistent, remember, report_errors, show_error
+from ptexplore.limits import GRID_MAX_SAMPLES as MAX_SAMPLES
+from ptexplore.limits import HEAVY_GRID_PIXELS, MAX_EPOCHS, heavy, on_wait
+from ptexplore.live import Snippet
+from ptexplore.pages import AUGMENT
+from ptexplore.text import md_escape
+from ptexplore.ui.lab import Tab, run_tabs
+from ptexplore.ui.page import SEED_KEY, seed_input
+from ptexplore.ui.render import chart, code_panel, error_boundary, show_error
+from ptexplore.ui.state import PageState
 
-PIPELINE_KEY = "augment.pipeline"
-PRESET_KEY = "augment.preset"
-ERRORS_KEY = "augment.step_errors"
-ADD_KEY = "augment.add"
-STEP_PREFIX = "augment.step."
-IMPORT_RESULT_KEY = "augment.import_result"
-PRESET_NOTE_KEY = "augment.preset_note"
+STATE = PageState(AUGMENT)
+PIPELINE_KEY = STATE.key("pipeline")
+PRESET_KEY = STATE.key("preset")
+ERRORS_KEY = STATE.key("step_errors")
+ADD_KEY = STATE.key("add")
+STEP_PREFIX = STATE.key("step.")
+IMPORT_RESULT_KEY = STATE.key("import_result")
+PRESET_NOTE_KEY = STATE.key("preset_note")
 
 PRESET_LABELS = {
     Preset.TRAIN: "train",
@@ -63,24 +73,17 @@ PRESET_LABELS = {
 }
 
 
-@st.cache_data(max_entries=24, show_spinner=False)
+@st.cache_resource(max_entries=24, show_spinner=False)
+def _decode_shared(
+    digest: str, name: str, max_short_side: int | None, _data: bytes
+) -> DecodedImage:
+    """Decode once per (bytes, name, preview size) for every session: re-rolls and edits
+    never decode again. The result is frozen and its pixels are only ever read."""
+    return decode_image_bytes(_data, name=name, max_short_side=max_short_side)
+
+
 def decode_cached(data: bytes, name: str, max_short_side: int | None) -> DecodedImage:
-    """Decode once per (bytes, preview size): re-rolls and edits never decode again."""
-    return decode_image_bytes(data, name=name, max_short_side=max_short_side)
-
-
-#: Characters with a meaning in (Streamlit) markdown mid-line; ``. - +`` only matter at the
-#: start of a line, where a file name never is.
-_MD_SPECIAL = frozenset("\\`*_{}[]()#!|<>~$:&\"'=")
-
-
-def md_escape(text: str) -> str:
-    """A user string (a file name) made inert for st.markdown / st.error / st.caption.
-
-    Markdown punctuation is backslash-escaped (CommonMark allows it for any ASCII
-    punctuation), so a name like ``[x](javascript:…)`` or ``:red[…]`` shows literally.
-    """
-    return "".join(f"\\{c}" if c in _MD_SPECIAL else c for c in text)
+    return _decode_shared(hashlib.sha256(data).hexdigest(), name, max_short_side, data)
 
 
 def escaped_error(err: LessonError, name: str) -> LessonError:
@@ -459,15 +462,18 @@ def for_screen(img: np.ndarray, max_side: int = DISPLAY_MAX_SIDE) -> np.ndarray:
     )
 
 
-def image_grid(images: Sequence[np.ndarray], captions: Sequence[str], *, columns: int) -> None:
-    """Images in rows of ``columns`` with a caption each."""
+def image_grid(
+    images: Sequence[np.ndarray | bytes], captions: Sequence[str], *, columns: int
+) -> None:
+    """Images (arrays, or JPEG bytes already sized for the screen) in rows of ``columns``."""
     for start in range(0, len(images), columns):
         cols = st.columns(columns)
         for col, img, cap in zip(
             cols, images[start : start + columns], captions[start : start + columns], strict=False
         ):
             with col:
-                st.image(for_screen(img), caption=cap, width="stretch", output_format="JPEG")
+                shown = img if isinstance(img, bytes) else for_screen(img)
+                st.image(shown, caption=cap, width="stretch", output_format="JPEG")
 
 
 # ---------------------------------------------------------------------------- sidebar
@@ -484,38 +490,21 @@ class GridSettings:
 
 def grid_settings() -> GridSettings:
     """The sidebar's grid settings: samples, columns, full-resolution preview."""
-    n_key = persistent("augment.n", 16)
-    cols_key = persistent("augment.cols", 4)
-    full_key = persistent("augment.fullres", False)
     with st.sidebar:
         n = int(
             st.slider(
-                "Samples in the grid",
-                1,
-                MAX_SAMPLES,
-                key=n_key,
-                on_change=remember,
-                args=(n_key,),
-                help="All from one seed.",
+                "Samples in the grid", 1, MAX_SAMPLES, 16, help="All from one seed.",
+                **STATE.widget("n"),
             )
-        )
-        columns = int(
-            st.select_slider(
-                "Grid columns",
-                [2, 3, 4, 6, 8],
-                key=cols_key,
-                on_change=remember,
-                args=(cols_key,),
-            )
-        )
+        )  # fmt: skip
+        columns = int(st.select_slider("Grid columns", [2, 3, 4, 6, 8], 4, **STATE.widget("cols")))
         fullres = st.toggle(
             "Full-resolution preview",
-            key=full_key,
-            on_change=remember,
-            args=(full_key,),
+            False,
             help="Off: big photos are previewed from a smaller copy when the pipeline "
             "resamples to a fixed size anyway (fast). On: always the full image (exact, "
             "slower).",
+            **STATE.widget("fullres"),
         )
     return GridSettings(n=n, columns=columns, fullres=bool(fullres))
 
@@ -548,7 +537,7 @@ def render_image_sources() -> ImageSources:
         "Upload photos (PNG, JPEG, WebP, BMP, GIF, TIFF)",
         type=list(UPLOAD_EXTENSIONS),
         accept_multiple_files=True,
-        key="augment.upload",
+        key=STATE.key("upload"),
         help="Decoded on this server with explicit formats and size caps; nothing is stored.",
     )
     # Errors about the uploads and the picker sit right under the uploader; they are
@@ -566,7 +555,7 @@ def render_image_sources() -> ImageSources:
     sample_choice = st.selectbox(
         "…or a sample photo",
         samples,
-        key="augment.sample",
+        **STATE.widget("sample"),
         disabled=bool(sources),
         help="Freely licensed photos shipped with ptexplore (see assets/samples/CREDITS.md).",
     )
@@ -610,7 +599,7 @@ def load_images(sources: ImageSources, pipeline: Pipeline, *, fullres: bool) -> 
                     "Image to preview",
                     range(len(decoded)),
                     format_func=lambda i: f"{i + 1}. {decoded[i].name}",
-                    key="augment.image",
+                    **STATE.widget("image", reset_on=tuple(d.digest for d in decoded)),
                 )
                 or 0
             )
@@ -660,17 +649,46 @@ class Preview:
     n: int
     trace_index: int  # the sample followed step by step
     grid: Grid | None  # None when the pipeline failed on this image (error shown)
+    key: tuple[object, ...] = ()  # what the grid depends on (see _grid_key)
+
+
+def _grid_key(
+    pipeline: Pipeline, chosen: DecodedImage, seed: int, n: int, trace: int
+) -> tuple[object, ...]:
+    """Everything a grid depends on (the pixels by their file's digest and decoded size)."""
+    return (pipeline, chosen.digest, chosen.name, chosen.size, seed, n, trace)
+
+
+def _draw(pipeline: Pipeline, chosen: DecodedImage, seed: int, n: int, trace: int) -> Grid:
+    """The grid; a large source image runs under the shared semaphore for heavy work."""
+    w, h = chosen.size
+    if w * h <= HEAVY_GRID_PIXELS:
+        return run_grid(pipeline, chosen.pixels, seed=seed, n=n, trace_index=trace)
+    notice = st.empty()
+
+    def waiting(what: str) -> None:
+        notice.info(f"⏳ Waiting for a free worker: {what} runs next.", icon="⏳")
+
+    on_wait(waiting)
+    try:
+        with heavy(f"a {w}×{h} grid of {n}"):
+            return run_grid(pipeline, chosen.pixels, seed=seed, n=n, trace_index=trace)
+    finally:
+        on_wait(None)
+        notice.empty()
 
 
 def run_preview(
     pipeline: Pipeline, images: Images, chosen: DecodedImage, *, seed: int, n: int
 ) -> Preview:
-    """Draw the grid (a learner's error is shown here, above the tab contents)."""
-    trace_index = int(st.session_state.get("augment.trace", 0))
+    """Draw the grid — once per inputs: a rerun that changed nothing reuses it (a
+    learner's error is shown here, above the tab contents)."""
+    trace_index = int(st.session_state.get(STATE.key("trace"), 0))
     trace_index = min(max(trace_index, 0), n - 1)
+    key = _grid_key(pipeline, chosen, seed, n, trace_index)
     grid = None
-    with report_errors():
-        grid = run_grid(pipeline, chosen.pixels, seed=seed, n=n, trace_index=trace_index)
+    with error_boundary(f"{AUGMENT.key}.grid", key):
+        grid = STATE.memo("_grid", key, lambda: _draw(pipeline, chosen, seed, n, trace_index))
     return Preview(
         pipeline=pipeline,
         chosen=chosen,
@@ -679,18 +697,35 @@ def run_preview(
         n=n,
         trace_index=trace_index,
         grid=grid,
+        key=key,
     )
 
 
 def _reroll() -> None:
     st.session_state[SEED_KEY] = (int(st.session_state.get(SEED_KEY, 0)) + 1) % (2**31 - 1)
-    remember(SEED_KEY)
+
+
+def _jpeg(img: np.ndarray) -> bytes:
+    buf = io.BytesIO()
+    Image.fromarray(for_screen(img)).save(buf, format="JPEG", quality=90)
+    return buf.getvalue()
+
+
+def tiles(view: Preview) -> tuple[bytes, ...]:
+    """The grid's images as JPEG bytes, encoded once per grid (not on every rerun)."""
+    grid = view.grid
+    assert grid is not None
+    return STATE.memo(
+        "_tiles",
+        view.key,
+        lambda: tuple(_jpeg(to_display(s.tensor, grid.norm)) for s in grid.samples),
+    )
 
 
 def render_grid_tab(view: Preview, *, columns: int) -> None:
     """Re-roll, the seed, the output shape/dtype, and the grid of samples."""
     top = st.columns([1, 1, 2], vertical_alignment="center")
-    top[0].button("🎲 Re-roll", key="augment.reroll", on_click=_reroll, type="primary")
+    top[0].button("🎲 Re-roll", key=STATE.key("reroll"), on_click=_reroll, type="primary")
     top[1].metric("Seed", view.seed)
     grid = view.grid
     if grid is None:
@@ -703,11 +738,7 @@ def render_grid_tab(view: Preview, *, columns: int) -> None:
         else "Output",
         f"{', '.join(shapes)} {', '.join(dtypes)}",
     )
-    image_grid(
-        [to_display(s.tensor, grid.norm) for s in grid.samples],
-        [s.caption for s in grid.samples],
-        columns=columns,
-    )
+    image_grid(tiles(view), [s.caption for s in grid.samples], columns=columns)
     if grid.norm is not None:
         st.caption("Normalised tensors are shown denormalised (x·std + mean, clipped to 0–1).")
 
@@ -718,7 +749,7 @@ def render_steps_tab(view: Preview) -> None:
     if grid is None:
         return
     st.number_input(
-        "Sample to follow", 0, view.n - 1, view.trace_index, key="augment.trace", step=1
+        "Sample to follow", 0, view.n - 1, view.trace_index, key=STATE.key("trace"), step=1
     )
     strip = grid.trace
     cols = st.columns(min(len(strip), 6))
@@ -753,12 +784,12 @@ def render_steps_tab(view: Preview) -> None:
                 for s in channel_stats(final.tensor)
             ],
             hide_index=True,
-            key="augment.stats",
+            key=STATE.key("stats"),
         )
     with b:
-        st.plotly_chart(
+        chart(
             histogram_figure(final.tensor, title="Normalised values per channel"),
-            key="augment.hist",
+            key=STATE.key("hist"),
         )
     st.caption(
         "Normalize uses the dataset's mean/std, not this image's: per-channel means "
@@ -768,7 +799,7 @@ def render_steps_tab(view: Preview) -> None:
 
 def render_train_val_tab(view: Preview) -> None:
     """The train and val presets side by side on the same image and seed."""
-    with report_errors():
+    with error_boundary(f"{AUGMENT.key}.train_val"):
         k = min(view.n, 4)
         tv_cols = st.columns(2, gap="large")
         for col, (label, pipe) in zip(
@@ -811,8 +842,8 @@ def render_truths_tab(view: Preview) -> None:
         "want a square (and a distorted aspect ratio)."
     )
     st.markdown("#### Augmentation does not grow the dataset")
-    epochs = int(st.slider("Epochs to show", 2, MAX_EPOCHS, 6, key="augment.epochs"))
-    with report_errors():
+    epochs = int(st.slider("Epochs to show", 2, MAX_EPOCHS, 6, **STATE.widget("epochs")))
+    with error_boundary(f"{AUGMENT.key}.truths"):
         dataset = view.images.dataset
         images = [d.pixels for d in dataset]
         index = next((i for i, d in enumerate(dataset) if d is chosen), 0)
@@ -850,12 +881,9 @@ def export_script(view: Preview) -> str:
         view.pipeline,
         seed=view.seed,
         n=view.n,
-        # a sample photo lives in the repo: the path works when run from the checkout
-        image_path=(
-            str(SAMPLES_DIR.relative_to(ROOT) / chosen.name)
-            if view.images.using_samples
-            else chosen.name
-        ),
+        # a sample photo lives in the installed package's folder: an absolute path works
+        # from any working directory
+        image_path=str(SAMPLES_DIR / chosen.name) if view.images.using_samples else chosen.name,
         source_note=(
             f"the lab previewed a {chosen.size[0]}×{chosen.size[1]} downscaled copy of this "
             "image; on the full image the draws follow the same scheme at full size."
@@ -866,9 +894,23 @@ def export_script(view: Preview) -> str:
     )
 
 
+def export_snippet(view: Preview, code: str) -> Snippet:
+    """The script and what it prints: exactly the grid's samples, when the grid was drawn
+    from the full image (a downscaled preview cannot say what the full image gives)."""
+    if view.grid is None:
+        return Snippet(code, "", "the pipeline fails on this image: see the message above")
+    if view.chosen.downscaled:
+        return Snippet(
+            code,
+            "",
+            "run it for the full-size samples: the grid here came from a downscaled copy",
+        )
+    return Snippet(code, export_output([s.tensor for s in view.grid.samples]))
+
+
 def _on_import() -> None:
-    upload = st.session_state.get("augment.import")
-    text = str(st.session_state.get("augment.import_text") or "")
+    upload = st.session_state.get(STATE.key("import"))
+    text = str(st.session_state.get(STATE.key("import_text")) or "")
     try:
         raw = upload.getvalue().decode("utf-8", "replace") if upload is not None else text
         imported: Pipeline = from_json(raw)
@@ -897,27 +939,71 @@ def render_export_tab(view: Preview, code: str) -> None:
         code,
         file_name="augment_pipeline.py",
         mime="text/x-python",
-        key="augment.download_py",
+        key=STATE.key("download_py"),
     )
     d2.download_button(
         "⬇️ pipeline.json",
         as_json,
         file_name="augment_pipeline.json",
         mime="application/json",
-        key="augment.download_json",
+        key=STATE.key("download_json"),
     )
     st.code(code, language="python")
     with st.expander("JSON", expanded=False):
         st.code(as_json, language="json")
     st.markdown("##### Import a pipeline")
     st.text_area(
-        "Paste exported JSON", key="augment.import_text", height=120,
+        "Paste exported JSON", key=STATE.key("import_text"), height=120,
         placeholder='{"format": "ptexplore.augment.pipeline", "steps": [...]}',
     )  # fmt: skip
-    st.file_uploader("…or upload a .json", type=["json"], key="augment.import")
-    st.button("Import", key="augment.import_apply", on_click=_on_import)
+    st.file_uploader("…or upload a .json", type=["json"], key=STATE.key("import"))
+    st.button("Import", key=STATE.key("import_apply"), on_click=_on_import)
     result = st.session_state.pop(IMPORT_RESULT_KEY, None)
     if isinstance(result, LessonError):
         show_error(result)
     elif result == "ok":
         st.success("Pipeline imported: it is now in the editor on the left.", icon="✅")
+
+
+# ----------------------------------------------------------------------------- the page
+
+GRID, STEPS, TRAIN_VAL, TRUTHS, EXPORT = (
+    "🎲 Grid",
+    "🪜 Step by step",
+    "⚖️ Train vs val",
+    "🔎 Truths",
+    "📦 Export",
+)
+
+
+def render_page() -> None:
+    """Images and pipeline on the left; the grid and the other views as lazy tabs."""
+    seed = seed_input()
+    settings = grid_settings()
+    left, right = st.columns([1.15, 2.2], gap="large")
+    with left:
+        st.subheader("Images")
+        sources = render_image_sources()
+        st.subheader("Pipeline")
+        pipeline = pipeline_editor()
+    images = load_images(sources, pipeline, fullres=settings.fullres)
+    with right:
+        chosen = images.chosen
+        if chosen is None:
+            st.warning("No usable image: upload a photo or pick a sample.")
+            return
+        render_image_info(chosen, pipeline)
+        view = run_preview(pipeline, images, chosen, seed=seed, n=settings.n)
+        code = export_script(view)
+        run_tabs(
+            AUGMENT,
+            [
+                Tab(GRID, lambda: render_grid_tab(view, columns=settings.columns)),
+                Tab(STEPS, lambda: render_steps_tab(view)),
+                Tab(TRAIN_VAL, lambda: render_train_val_tab(view)),
+                Tab(TRUTHS, lambda: render_truths_tab(view)),
+                Tab(EXPORT, lambda: render_export_tab(view, code)),
+            ],
+            name="view",
+        )
+    code_panel(export_snippet(view, code))

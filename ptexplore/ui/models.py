@@ -1,29 +1,54 @@
-"""Streamlit rendering for the model explorer (cached calls into ptexplore.models)."""
+"""The model explorer on the skeleton: its own sidebar picker, five lazy tabs (only the open
+one computes), and a code tab whose output is the page's own results.
+
+Results are frozen dataclasses, so they are shared between sessions with
+``st.cache_resource`` (no copy per rerun, nothing to mutate). Models are only ever shared
+read-only (:func:`shared_meta`); freezing, tracing and materialising values use private
+builds. An uploaded checkpoint is kept in this session's state, so it survives closing
+its tab and switching pages.
+"""
 
 from __future__ import annotations
 
+import hashlib
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
 import streamlit as st
 import torch
-from streamlit.runtime.uploaded_file_manager import UploadedFile
 
+from ptexplore import limits
 from ptexplore.errors import LessonError
+from ptexplore.live import Snippet
 from ptexplore.models import catalog, iterators, params, plots, shapes, tree, weights
 from ptexplore.models.catalog import InputKind, ModelEntry
+from ptexplore.models.code import WeightsLoad, explorer_snippet
 from ptexplore.models.weights import LoadReport, WeightsSource
 from ptexplore.pages import MODELS
-from ptexplore.ui.page import persistent, remember, show_error
+from ptexplore.ui.lab import Tab, run_tabs
+from ptexplore.ui.page import seed_input
+from ptexplore.ui.render import chart, code_panel, error_boundary, inert, show_error
+from ptexplore.ui.state import PageState
 
 K = MODELS.key
+STATE = PageState(MODELS)
 DEFAULT_MODEL = "example:Model"
 MAX_ITEMS_SHOWN = 300
+TREE, ITERATORS, PARAMETERS, SHAPES, CODE = (
+    "🌳 Module tree",
+    "🔁 modules() vs children()",
+    "🔢 Parameters",
+    "📐 Shapes & MACs",
+    "🐍 Code",
+)
+#: the kept upload: (name, sha256, bytes) — survives the tab closing and page switches
+UPLOAD = "_upload"
 
 
 # ---------------------------------------------------------------- cached computations
-# Arguments are str/int/tuple only; results are frozen dataclasses.
+# Arguments are str/int/tuple only; results are frozen dataclasses shared read-only.
 
 
 @st.cache_resource(max_entries=4, show_spinner=False)
@@ -42,55 +67,76 @@ def _model_for(key: str, num_classes: int | None, frozen: tuple[str, ...]) -> to
     return model
 
 
-@st.cache_data(max_entries=64, show_spinner=False)
+@st.cache_resource(max_entries=64, show_spinner=False)
 def cached_tree(key: str, num_classes: int | None, frozen: tuple[str, ...]) -> tree.ModuleNode:
     return tree.build_tree(_model_for(key, num_classes, frozen))
 
 
-@st.cache_data(max_entries=64, show_spinner=False)
+@st.cache_resource(max_entries=64, show_spinner=False)
 def cached_param_table(
     key: str, num_classes: int | None, frozen: tuple[str, ...]
 ) -> params.ParamTable:
     return params.param_table(_model_for(key, num_classes, frozen))
 
 
-@st.cache_data(max_entries=64, show_spinner=False)
+@st.cache_resource(max_entries=64, show_spinner=False)
 def cached_iterator(key: str, num_classes: int | None, kind: str) -> iterators.IteratorView:
     return iterators.iterator_view(shared_meta(key, num_classes), iterators.IteratorKind(kind))
 
 
-@st.cache_data(max_entries=64, show_spinner=False)
-def cached_counts(key: str, num_classes: int | None) -> dict[str, int]:
+@st.cache_resource(max_entries=64, show_spinner=False)
+def cached_counts(key: str, num_classes: int | None) -> tuple[tuple[str, int], ...]:
     model = shared_meta(key, num_classes)
-    return {
-        "modules()": len(list(model.modules())),
-        "children()": len(list(model.children())),
-        "named_modules(remove_duplicate=False)": len(
-            list(model.named_modules(remove_duplicate=False))
+    return (
+        ("modules()", len(list(model.modules()))),
+        ("children()", len(list(model.children()))),
+        (
+            "named_modules(remove_duplicate=False)",
+            len(list(model.named_modules(remove_duplicate=False))),
         ),
-    }
+    )
 
 
-@st.cache_data(max_entries=32, show_spinner="Tracing a forward pass on meta tensors…")
+def _big(key: str, num_classes: int | None) -> bool:
+    return cached_param_table(key, num_classes, ()).total > limits.REAL_BUILD_MAX_PARAMS
+
+
+@st.cache_resource(max_entries=32, show_spinner="Tracing a forward pass on meta tensors…")
 def cached_trace(
     key: str, num_classes: int | None, side: int | None, batch: int
 ) -> shapes.ShapeReport:
+    if _big(key, num_classes):
+        with limits.heavy(f"tracing {key}"):
+            return shapes.trace(key, num_classes, side, batch)
     return shapes.trace(key, num_classes, side, batch)
 
 
-@st.cache_data(max_entries=32, show_spinner="Materialising the parameter's real values…")
+@st.cache_resource(max_entries=32, show_spinner="Materialising the parameter's real values…")
 def cached_values(key: str, num_classes: int | None, name: str, seed: int) -> params.ParamValues:
     return params.param_values(key, num_classes, name, seed=seed)
 
 
-@st.cache_data(max_entries=64, show_spinner=False)
+@st.cache_resource(max_entries=64, show_spinner=False)
 def cached_explain(key: str, num_classes: int | None, name: str) -> tuple[params.NamePart, ...]:
     return params.explain_name(shared_meta(key, num_classes), name)
 
 
-@st.cache_data(max_entries=64, show_spinner=False)
-def cached_filter(key: str, num_classes: int | None, text: str) -> list[tuple[str, str]]:
-    return tree.filter_named_modules(shared_meta(key, num_classes), text)
+@st.cache_resource(max_entries=64, show_spinner=False)
+def cached_filter(key: str, num_classes: int | None, text: str) -> tuple[tuple[str, str], ...]:
+    return tuple(tree.filter_named_modules(shared_meta(key, num_classes), text))
+
+
+@st.cache_resource(max_entries=64, show_spinner=False)
+def cached_tree_html(
+    key: str, num_classes: int | None, frozen: tuple[str, ...], text: str, depth: int
+) -> tuple[str, int, int] | None:
+    """(HTML, modules shown, matches) of the filtered tree; None when nothing matches."""
+    shown = tree.filter_tree(cached_tree(key, num_classes, frozen), text)
+    if shown is None:
+        return None
+    matches = sum(1 for n in shown.walk() if n.match)
+    html = tree.tree_html(shown, open_depth=depth, highlight=text)
+    return html, tree.count_nodes(shown), matches
 
 
 @st.cache_resource(max_entries=2, show_spinner="Reading the checkpoint…")
@@ -101,7 +147,7 @@ def _read_file(path: str, mtime: float) -> tuple[dict[str, torch.Tensor], str | 
 
 @st.cache_resource(max_entries=2, show_spinner="Reading the uploaded checkpoint…")
 def _read_upload(
-    file_id: str, size: int, _data: bytes
+    digest: str, _data: bytes
 ) -> tuple[dict[str, torch.Tensor], str | None, str | None]:
     return weights.read_state_dict(_data)
 
@@ -109,41 +155,42 @@ def _read_upload(
 # ---------------------------------------------------------------- sidebar
 
 
-def _reset_for_model() -> None:
-    remember(f"{K}.model")
-    for k in (f"{K}.side", f"{K}.freeze", f"{K}.param"):
-        st.session_state.pop(k, None)
+@dataclass(frozen=True, slots=True)
+class Choice:
+    """The sidebar's choices: which model, its head size, what is frozen, the seed."""
+
+    entry: ModelEntry
+    num_classes: int | None
+    frozen: tuple[str, ...]
+    seed: int
 
 
 def model_picker() -> tuple[ModelEntry, int | None]:
     entries = catalog.choices()
     labels = dict(entries)
-    key = persistent(f"{K}.model", DEFAULT_MODEL)
     with st.sidebar:
         st.subheader("Model")
         chosen = st.selectbox(
             "Model",
             options=[k for k, _ in entries],
             format_func=lambda k: labels[k],
-            key=key,
-            on_change=_reset_for_model,
             help="The examples, then every torchvision classification model "
             "(random init: weights are not downloaded).",
+            **STATE.widget("model", default=DEFAULT_MODEL),
         )
         e = catalog.entry(chosen)
         num_classes: int | None = None
         if e.takes_num_classes:
-            nc_key = persistent(f"{K}.num_classes", e.default_num_classes or 1000)
             num_classes = int(
                 st.number_input(
                     "num_classes",
                     min_value=1,
-                    max_value=100_000,
+                    max_value=limits.MAX_NUM_CLASSES,
                     step=1,
-                    key=nc_key,
-                    on_change=remember,
-                    args=(nc_key,),
                     help="Size of the final classification layer.",
+                    **STATE.widget(
+                        "num_classes", reset_on=e.key, default=e.default_num_classes or 1000
+                    ),
                 )
             )
         else:
@@ -153,59 +200,78 @@ def model_picker() -> tuple[ModelEntry, int | None]:
     return e, num_classes
 
 
+def sidebar() -> Choice:
+    entry, num_classes = model_picker()
+    table = cached_param_table(entry.key, num_classes, ())
+    top_groups = [g.group for g in table.groups if g.group != "(root)"]
+    frozen = tuple(
+        st.sidebar.multiselect(
+            "Freeze top-level children",
+            top_groups,
+            help="Calls .requires_grad_(False) on them: watch trainable vs frozen change.",
+            **STATE.widget("freeze", reset_on=(entry.key, num_classes)),
+        )
+    )
+    seed = seed_input(label="Seed (parameter values)")
+    return Choice(entry, num_classes, frozen, seed)
+
+
 # ---------------------------------------------------------------- tabs
 
 
 def _expand_all(depth: int) -> None:
-    st.session_state[f"{K}.depth"] = depth
+    st.session_state[STATE.key("depth")] = depth
 
 
-def render_tree(e: ModelEntry, num_classes: int | None, frozen: tuple[str, ...]) -> None:
+def render_tree(c: Choice) -> None:
+    e, num_classes, frozen = c.entry, c.num_classes, c.frozen
     root = cached_tree(e.key, num_classes, frozen)
     deepest = tree.max_depth(root) + 1
     total_nodes = tree.count_nodes(root)
     c1, c2, c3, c4 = st.columns([3, 3, 1, 1], vertical_alignment="bottom")
     text = c1.text_input(
         "Filter by name",
-        key=f"{K}.filter",
         placeholder="e.g. conv",
         help="Keeps modules whose qualified name contains this text (and their parents).",
+        **STATE.widget("filter"),
     )
-    if f"{K}.depth" not in st.session_state:
-        st.session_state[f"{K}.depth"] = min(1, deepest)
-    st.session_state[f"{K}.depth"] = min(st.session_state[f"{K}.depth"], deepest)
-    depth = c2.slider("Expand to depth", 0, deepest, key=f"{K}.depth")
-    c3.button("Expand all", key=f"{K}.expand_all", on_click=_expand_all, args=(deepest,))
-    c4.button("Collapse all", key=f"{K}.collapse_all", on_click=_expand_all, args=(0,))
-    shown = tree.filter_tree(root, text)
-    if shown is None:
-        st.warning(f"No module name contains {text!r}.")
+    depth_key = STATE.key("depth")
+    if depth_key not in st.session_state:
+        st.session_state[depth_key] = min(1, deepest)
+    st.session_state[depth_key] = min(st.session_state[depth_key], deepest)
+    depth = c2.slider("Expand to depth", 0, deepest, **STATE.widget("depth"))
+    c3.button("Expand all", key=STATE.key("expand_all"), on_click=_expand_all, args=(deepest,))
+    c4.button("Collapse all", key=STATE.key("collapse_all"), on_click=_expand_all, args=(0,))
+    needle = text.strip()
+    drawn = cached_tree_html(e.key, num_classes, frozen, needle, deepest + 1 if needle else depth)
+    if drawn is None:
+        st.warning(f"No module name contains {inert(needle)}.")
         return
-    matches = sum(1 for n in shown.walk() if n.match)
-    caption = f"Showing {tree.count_nodes(shown)} of {total_nodes} modules"
-    if text.strip():
-        caption += f" · {matches} match {text.strip()!r}"
+    html, shown, matches = drawn
+    caption = f"Showing {shown} of {total_nodes} modules"
+    if needle:
+        caption += f" · {matches} match {inert(repr(needle))}"
     caption += " · click a ▸ row to open it"
     st.caption(caption)
-    open_depth = deepest + 1 if text.strip() else depth
-    st.html(tree.tree_html(shown, open_depth=open_depth, highlight=text.strip()))
-    if text.strip():
-        hits = cached_filter(e.key, num_classes, text.strip())
-        with st.expander(
-            f"The classic loop: {len(hits)} modules with {text.strip()!r} in the name"
-        ):
+    st.html(html)
+    if needle:
+        hits = cached_filter(e.key, num_classes, needle)
+        with st.expander(f"The classic loop: {len(hits)} modules with {needle!r} in the name"):
             st.code(
                 "for name, layer in model.named_modules():\n"
-                f"    if {text.strip()!r} in name:\n        print(name, '-', layer)",
+                f"    if {needle!r} in name:\n        print(name, '-', layer)",
                 language="python",
             )
             st.dataframe(
-                pd.DataFrame(hits, columns=["name", "class"]), hide_index=True, width="stretch"
+                pd.DataFrame(list(hits), columns=["name", "class"]),
+                hide_index=True,
+                width="stretch",
             )
 
 
-def render_iterators(e: ModelEntry, num_classes: int | None) -> None:
-    counts = cached_counts(e.key, num_classes)
+def render_iterators(c: Choice) -> None:
+    e, num_classes = c.entry, c.num_classes
+    counts = dict(cached_counts(e.key, num_classes))
     cols = st.columns(3)
     for col, (label, n) in zip(cols, counts.items(), strict=True):
         col.metric(label, f"{n:,} items")
@@ -218,12 +284,12 @@ def render_iterators(e: ModelEntry, num_classes: int | None) -> None:
         "Iterator",
         options=[k.value for k in iterators.IteratorKind],
         horizontal=True,
-        key=f"{K}.iterator",
+        **STATE.widget("iterator"),
     )
     view = cached_iterator(e.key, num_classes, kind)
     st.markdown(view.explanation)
     max_lines = st.slider(
-        "Lines shown per item", 1, 60, 6, key=f"{K}.iter_lines", help="Long reprs are cut."
+        "Lines shown per item", 1, 60, 6, help="Long reprs are cut.", **STATE.widget("iter_lines")
     )
     items = view.items[:MAX_ITEMS_SHOWN]
     text = "\n".join(iterators.truncate(it.text, max_lines) for it in items)
@@ -235,30 +301,24 @@ def render_iterators(e: ModelEntry, num_classes: int | None) -> None:
     st.code(text, language="text")
 
 
-def render_parameters(
-    e: ModelEntry, num_classes: int | None, frozen: tuple[str, ...], seed: int
-) -> str | None:
-    """The parameters tab; returns the weights file the values came from, if any."""
+def _default_param(table: params.ParamTable) -> int:
+    """The first weight matrix (not a zero-initialised class token or a bias)."""
+    return next((i for i, r in enumerate(table.rows) if len(r.shape) >= 2), 0)
+
+
+def render_parameters(c: Choice) -> None:
+    e, num_classes, frozen, seed = c.entry, c.num_classes, c.frozen, c.seed
     table = cached_param_table(e.key, num_classes, frozen)
     st.dataframe(
-        pd.DataFrame(
-            {
-                "name": [r.name for r in table.rows],
-                "shape": [str(list(r.shape)) for r in table.rows],
-                "numel": [r.numel for r in table.rows],
-                "dtype": [r.dtype for r in table.rows],
-                "requires_grad": [r.requires_grad for r in table.rows],
-                "share %": [round(100 * r.share, 3) for r in table.rows],
-            }
-        ),
+        _param_frame(e.key, num_classes, frozen),
         hide_index=True,
         width="stretch",
         height=320,
-        key=f"{K}.param_table",
+        key=STATE.key("param_table"),
     )
     left, right = st.columns([1, 1])
     with left:
-        st.plotly_chart(plots.groups_bar(table), key=f"{K}.groups_chart")
+        chart(plots.groups_bar(table), key=STATE.key("groups_chart"))
     with right:
         st.markdown(
             "**The naming rule.** A parameter's name is the path of attribute names from the "
@@ -269,8 +329,13 @@ def render_parameters(
         names = [r.name for r in table.rows]
         if not names:
             st.info("This model has no parameters.")
-            return None
-        name = st.selectbox("Parameter", names, key=f"{K}.param")
+            return
+        name = st.selectbox(
+            "Parameter",
+            names,
+            index=_default_param(table),
+            **STATE.widget("param", reset_on=(e.key, num_classes)),
+        )
         parts = cached_explain(e.key, num_classes, name)
         st.dataframe(
             pd.DataFrame(
@@ -288,7 +353,7 @@ def render_parameters(
         v, report = cached_values(e.key, num_classes, name, seed), None
     if report is not None:
         render_load_report(report)
-    st.markdown(f"#### Values of `{name}` — shape {list(v.shape)}")
+    st.markdown(f"#### Values of {inert(name)} — shape {list(v.shape)}")
     m = [*st.columns(3), *st.columns(3)]
     m[0].metric("mean", f"{v.mean:.4g}")
     m[1].metric("std", f"{v.std:.4g}")
@@ -306,24 +371,56 @@ def render_parameters(
     else:
         st.caption(
             f"Random init, seed {v.seed}. This model is large, so only this tensor (owned by "
-            f"`{v.owner or '(root)'}`) was materialised, every other weight stayed on meta. The "
-            "model's own init code ran on it, so the distribution is the real one, but the "
-            "random stream differs from a full build, so individual numbers differ "
+            f"{inert(v.owner or '(root)')}) was materialised, every other weight stayed on "
+            "meta. The model's own init code ran on it, so the distribution is the real one, "
+            "but the random stream differs from a full build, so individual numbers differ "
             f"({v.seconds * 1000:.0f} ms instead of building every layer)."
         )
-    st.plotly_chart(plots.values_histogram(v), key=f"{K}.hist")
-    return None if report is None else report.origin
+    chart(plots.values_histogram(v), key=STATE.key("hist"))
 
 
-def weights_choice(e: ModelEntry) -> tuple[WeightsSource, Path | None, UploadedFile | None]:
+@st.cache_resource(max_entries=64, show_spinner=False)
+def _param_frame(key: str, num_classes: int | None, frozen: tuple[str, ...]) -> pd.DataFrame:
+    """The named_parameters() table as a frame (built once per model; read-only)."""
+    table = cached_param_table(key, num_classes, frozen)
+    return pd.DataFrame(
+        {
+            "name": [r.name for r in table.rows],
+            "shape": [str(list(r.shape)) for r in table.rows],
+            "numel": [r.numel for r in table.rows],
+            "dtype": [r.dtype for r in table.rows],
+            "requires_grad": [r.requires_grad for r in table.rows],
+            "share %": [round(100 * r.share, 3) for r in table.rows],
+        }
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class WeightsChoice:
+    source: WeightsSource
+    path: Path | None  # a file in the torch hub cache
+    upload: tuple[str, str, bytes] | None  # (name, sha256, bytes) of the kept upload
+
+
+def _keep_upload() -> None:
+    """on_change of the uploader: keep the file's bytes (or forget them when removed)."""
+    up = st.session_state.get(STATE.key("weights_file"))
+    if up is None:
+        STATE.drop(UPLOAD)
+        return
+    data = up.getvalue()
+    STATE.set(UPLOAD, (up.name, hashlib.sha256(data).hexdigest(), data))
+
+
+def weights_choice(e: ModelEntry) -> WeightsChoice:
     """The 'Values from' control: random init, the torch hub cache, or an uploaded file."""
     source = WeightsSource(
         st.radio(
             "Values from",
             [s.value for s in WeightsSource],
             horizontal=True,
-            key=f"{K}.weights",
             help="Nothing is downloaded: real weights are used only when you have them.",
+            **STATE.widget("weights"),
         )
     )
     if source is WeightsSource.HUB:
@@ -337,52 +434,61 @@ def weights_choice(e: ModelEntry) -> tuple[WeightsSource, Path | None, UploadedF
                 + f" in `{where}` after `weights='DEFAULT'` downloads them once. Nothing is "
                 "downloaded here; showing the random init instead."
             )
-            return WeightsSource.RANDOM, None, None
-        return source, path, None
+            return WeightsChoice(WeightsSource.RANDOM, None, None)
+        return WeightsChoice(source, path, None)
     if source is WeightsSource.UPLOAD:
-        up = st.file_uploader(
+        st.file_uploader(
             "A state_dict saved with torch.save (.pth, .pt)",
             type=["pth", "pt", "bin", "ckpt"],
-            key=f"{K}.weights_file",
+            key=STATE.key("weights_file"),
+            on_change=_keep_upload,
         )
-        if up is None:
+        kept: tuple[str, str, bytes] | None = STATE.get(UPLOAD, None)
+        if kept is None:
             st.caption("No file yet: showing the random init.")
-            return WeightsSource.RANDOM, None, None
-        return source, None, up
-    return source, None, None
+            return WeightsChoice(WeightsSource.RANDOM, None, None)
+        if st.session_state.get(STATE.key("weights_file")) is None:
+            st.caption(f"Using {inert(kept[0])}, uploaded earlier in this session.")
+        return WeightsChoice(source, None, kept)
+    return WeightsChoice(source, None, None)
 
 
-def _values(
-    e: ModelEntry,
-    num_classes: int | None,
-    name: str,
-    seed: int,
-    choice: tuple[WeightsSource, Path | None, UploadedFile | None],
-) -> tuple[params.ParamValues, LoadReport | None]:
-    source, path, upload = choice
-    if source is WeightsSource.RANDOM:
-        return cached_values(e.key, num_classes, name, seed), None
-    t0 = time.perf_counter()
-    if path is not None:
-        sd, wrapper, prefix = _read_file(str(path), path.stat().st_mtime)
-        origin = str(path)
+def _load(
+    e: ModelEntry, num_classes: int | None, choice: WeightsChoice
+) -> tuple[torch.nn.Module, LoadReport] | None:
+    """The meta build with the chosen checkpoint assigned in (None for random init)."""
+    if choice.source is WeightsSource.RANDOM:
+        return None
+    if choice.path is not None:
+        sd, wrapper, prefix = _read_file(str(choice.path), choice.path.stat().st_mtime)
+        origin = str(choice.path)
     else:
-        assert upload is not None
-        data = upload.getvalue()
-        sd, wrapper, prefix = _read_upload(upload.file_id, len(data), data)
-        origin = upload.name
-    model, report = weights.load_into_meta(
+        assert choice.upload is not None
+        name, digest, data = choice.upload
+        sd, wrapper, prefix = _read_upload(digest, data)
+        origin = name
+    return weights.load_into_meta(
         e.key,
         num_classes,
         sd,
-        source=source,
+        source=choice.source,
         origin=origin,
         wrapper_key=wrapper,
         stripped_prefix=prefix,
     )
+
+
+def _values(
+    e: ModelEntry, num_classes: int | None, name: str, seed: int, choice: WeightsChoice
+) -> tuple[params.ParamValues, LoadReport | None]:
+    t0 = time.perf_counter()
+    loaded = _load(e, num_classes, choice)
+    if loaded is None:
+        return cached_values(e.key, num_classes, name, seed), None
+    model, report = loaded
     tensor = weights.tensor_from(model, name)
     if tensor is None:
-        st.warning(f"`{name}` was not loaded from the file (see the report): random init shown.")
+        st.warning(f"{inert(name)} was not loaded from the file (see the report): random init.")
         return cached_values(e.key, num_classes, name, seed), report
     return (
         params.summarize(name, tensor, seed=seed, source=params.ValuesSource.LOADED, t0=t0),
@@ -390,13 +496,17 @@ def _values(
     )
 
 
+def _keys(keys: tuple[str, ...], limit: int = 50) -> str:
+    return ", ".join(inert(k) for k in keys[:limit]) + (" …" if len(keys) > limit else "")
+
+
 def render_load_report(r: LoadReport) -> None:
-    st.markdown(f"**`model.load_state_dict(sd, strict=False)`** from `{r.origin}`")
+    st.markdown(f"**`model.load_state_dict(sd, strict=False)`** from {inert(r.origin)}")
     notes = []
     if r.wrapper_key:
-        notes.append(f"the file is a checkpoint dict: its weights are under `{r.wrapper_key!r}`")
+        notes.append(f"the file is a checkpoint dict: its weights are under {inert(r.wrapper_key)}")
     if r.stripped_prefix:
-        notes.append(f"every key started with `{r.stripped_prefix}` (saved from DataParallel)")
+        notes.append(f"every key started with {inert(r.stripped_prefix)} (saved from DataParallel)")
     if notes:
         st.caption("; ".join(notes) + ".")
     c = st.columns(4)
@@ -416,36 +526,42 @@ def render_load_report(r: LoadReport) -> None:
                     hide_index=True,
                 )
             if r.missing:
-                st.markdown(
-                    "Missing (keep their random init): "
-                    + ", ".join(f"`{k}`" for k in r.missing[:50])
-                )
+                st.markdown("Missing (keep their random init): " + _keys(r.missing))
             if r.unexpected:
-                st.markdown(
-                    "Unexpected (ignored): " + ", ".join(f"`{k}`" for k in r.unexpected[:50])
-                )
+                st.markdown("Unexpected (ignored): " + _keys(r.unexpected))
+
+
+def input_size(e: ModelEntry) -> tuple[int | None, int]:
+    """(side, batch) as chosen in the Shapes tab (its defaults when never opened)."""
+    side = STATE.get("side", e.default_input[1]) if e.input_kind is InputKind.IMAGE else None
+    return (None if side is None else int(side)), int(STATE.get("batch", 1))
 
 
 def side_input(e: ModelEntry) -> tuple[int | None, int]:
     c1, c2 = st.columns(2)
     side: int | None = None
     if e.input_kind is InputKind.IMAGE:
-        if f"{K}.side" not in st.session_state:
-            st.session_state[f"{K}.side"] = e.default_input[1]
         side = int(
             c1.number_input(
                 "Input height = width (pixels)",
                 min_value=1,
-                max_value=shapes.MAX_SIDE,
+                max_value=limits.TRACE_MAX_SIDE,
                 step=1,
-                key=f"{K}.side",
                 help=f"Default {e.default_input[1]}: the crop size of torchvision's weights.",
+                **STATE.widget("side", reset_on=e.key, default=e.default_input[1]),
             )
         )
     else:
         c1.markdown(f"Input: a batch of vectors of {e.default_input[0]} features.")
-    batch = int(c2.number_input("Batch size", 1, shapes.MAX_BATCH, 1, key=f"{K}.batch"))
+    batch = int(
+        c2.number_input("Batch size", 1, limits.TRACE_MAX_BATCH, 1, **STATE.widget("batch"))
+    )
     return side, batch
+
+
+def render_shapes_tab(c: Choice) -> None:
+    side, batch = side_input(c.entry)
+    render_shapes(cached_trace(c.entry.key, c.num_classes, side, batch))
 
 
 def render_shapes(report: shapes.ShapeReport) -> None:
@@ -477,26 +593,130 @@ def render_shapes(report: shapes.ShapeReport) -> None:
                 "Note: the published weights use a slightly different architecture than this "
                 "weights=None build (googlenet's drop the auxiliary classifiers)."
             )
-    leaves = st.toggle("Leaf layers only", value=False, key=f"{K}.leaves")
-    rows = [r for r in report.rows if r.is_leaf or not leaves]
+    leaves = st.toggle("Leaf layers only", value=False, **STATE.widget("leaves"))
     st.dataframe(
-        pd.DataFrame(
-            {
-                "layer": [
-                    ("  " * max(r.depth - 1, 0) if not leaves else "")
-                    + (f"{r.name}: {r.class_name}" if r.depth else r.class_name)
-                    for r in rows
-                ],
-                "name": [r.qualname or "(root)" for r in rows],
-                "output shape": [r.output_shape for r in rows],
-                "params (own)": [r.own_params for r in rows],
-                "MACs": [r.macs for r in rows],
-                "calls": [r.calls for r in rows],
-            }
-        ),
+        _shape_frame(report, bool(leaves)),
         hide_index=True,
         width="stretch",
         height=420,
-        key=f"{K}.shape_table",
+        key=STATE.key("shape_table"),
     )
-    st.plotly_chart(plots.macs_bar(report), key=f"{K}.macs_chart")
+    chart(plots.macs_bar(report), key=STATE.key("macs_chart"))
+
+
+def _shape_frame(report: shapes.ShapeReport, leaves: bool) -> pd.DataFrame:
+    rows = [r for r in report.rows if r.is_leaf or not leaves]
+    return pd.DataFrame(
+        {
+            "layer": [
+                ("  " * max(r.depth - 1, 0) if not leaves else "")
+                + (f"{r.name}: {r.class_name}" if r.depth else r.class_name)
+                for r in rows
+            ],
+            "name": [r.qualname or "(root)" for r in rows],
+            "output shape": [r.output_shape for r in rows],
+            "params (own)": [r.own_params for r in rows],
+            "MACs": [r.macs for r in rows],
+            "calls": [r.calls for r in rows],
+        }
+    )
+
+
+# ---------------------------------------------------------------- code tab
+
+
+def code_snippet(c: Choice) -> Snippet:
+    """The script for what the page shows, with the lines it prints (from the results)."""
+    e = c.entry
+    side, batch = input_size(e)
+    shape = shapes.input_shape_for(e.key, side, batch)
+    table = cached_param_table(e.key, c.num_classes, c.frozen)
+    needle = str(STATE.get("filter", "") or "").strip()
+    hits = cached_filter(e.key, c.num_classes, needle) if needle else ()
+    report: shapes.ShapeReport | None
+    try:
+        report = cached_trace(e.key, c.num_classes, side, batch)
+    except LessonError:
+        report = None
+    load: WeightsLoad | None = None
+    choice = _kept_weights(e)
+    if choice is not None:
+        try:
+            loaded = _load(e, c.num_classes, choice)
+        except LessonError:
+            loaded = None
+        if loaded is not None:
+            r = loaded[1]
+            load = WeightsLoad(
+                r.origin,
+                r.wrapper_key,
+                r.stripped_prefix,
+                bool(r.mismatched),
+                r.torch_missing,
+                r.unexpected,
+            )
+    return explorer_snippet(
+        e.key,
+        c.num_classes,
+        shape,
+        table,
+        report,
+        frozen=c.frozen,
+        name_filter=needle,
+        filter_hits=hits,
+        weights=load,
+    )
+
+
+def _kept_weights(e: ModelEntry) -> WeightsChoice | None:
+    """The weights the Parameters tab uses, read from state (that tab may be closed)."""
+    source = WeightsSource(STATE.get("weights", WeightsSource.RANDOM.value))
+    if source is WeightsSource.HUB:
+        path = weights.hub_checkpoint_path(e.key)
+        return None if path is None else WeightsChoice(source, path, None)
+    if source is WeightsSource.UPLOAD:
+        kept = STATE.get(UPLOAD, None)
+        return None if kept is None else WeightsChoice(source, None, kept)
+    return None
+
+
+def render_code_tab(c: Choice) -> None:
+    st.markdown(
+        "Plain PyTorch for what this page shows: build the model, freeze, the parameter "
+        "table, the name filter and the forward pass that counts MACs. The page itself works "
+        "on the `meta` device, so it shows what this script prints from its own results (a "
+        "test runs the script and compares)."
+    )
+    code_panel(code_snippet(c), expanded=True)
+
+
+# ---------------------------------------------------------------- the page
+
+
+def render_page() -> None:
+    c = sidebar()
+    e = c.entry
+    table = cached_param_table(e.key, c.num_classes, c.frozen)
+    root = cached_tree(e.key, c.num_classes, c.frozen)
+    st.subheader(f"{e.label} · {e.family}")
+    m = st.columns(5)
+    m[0].metric("Total parameters", f"{table.total:,}")
+    m[1].metric("Trainable", f"{table.trainable:,}")
+    m[2].metric("Frozen", f"{table.frozen:,}")
+    m[3].metric("Size at fp32", f"{table.mb_fp32:,.1f} MB")
+    m[4].metric("Modules", f"{tree.count_nodes(root):,}")
+    st.caption(
+        "Built on the `meta` device: names, shapes and counts without allocating a single "
+        "weight; each tab below computes only when you open it."
+    )
+    with error_boundary(f"{K}.tabs", c):
+        run_tabs(
+            MODELS,
+            [
+                Tab(TREE, lambda: render_tree(c)),
+                Tab(ITERATORS, lambda: render_iterators(c)),
+                Tab(PARAMETERS, lambda: render_parameters(c)),
+                Tab(SHAPES, lambda: render_shapes_tab(c)),
+                Tab(CODE, lambda: render_code_tab(c)),
+            ],
+        )

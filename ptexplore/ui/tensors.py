@@ -1,16 +1,24 @@
-"""Streamlit rendering helpers for the Tensor lab page (per-learner state lives here)."""
+"""The Tensor lab on the skeleton: four lazy tabs; per-learner state lives here.
+
+The memory-sharing tab works on the learner's own live objects (a :class:`Lab` kept in
+session state; every action is its line of code run in the lab's namespace). The errors
+and ``.item()`` tabs are pure sections (config → lesson, remembered per config); the
+benchmark runs under the shared semaphore when its button is pressed.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import Enum
-from typing import Any, TypeVar
+from typing import TypeVar
 
 import numpy as np
 import pandas as pd
 import streamlit as st
 
+from ptexplore import limits, live
 from ptexplore.errors import LessonError
+from ptexplore.pages import TENSORS
 from ptexplore.tensors import (
     DEFAULT_N,
     MAX_N,
@@ -49,17 +57,19 @@ from ptexplore.tensors import (
     tensor_values,
     times_figure,
 )
-from ptexplore.tensors.bench import WHY_SLOW, fmt_seconds, slow_path_warning
-from ptexplore.tensors.lessons import item_code
-from ptexplore.ui.page import code_panel, report_errors, show_error
+from ptexplore.tensors.bench import WHY_SLOW, fmt_seconds, ratio_label, slow_path_warning
+from ptexplore.text import code_span
+from ptexplore.ui.lab import Section, Tab, run_section
+from ptexplore.ui.render import chart, code_panel, error_boundary, show_error
+from ptexplore.ui.state import PageState
 
+STATE = PageState(TENSORS)
 #: session_state keys of this learner's live objects (never a process-wide cache).
-LAB_KEY = "tensors._lab"
-BENCH_KEY = "tensors._bench"
-EDITOR_KEY = "tensors.editor"
+LAB_KEY = STATE.key("_lab")
+BENCH_KEY = STATE.key("_bench")
+EDITOR_KEY = STATE.key("editor")
 #: How many versions of ``a`` earlier labs of this session went through (see editor_cells).
-EDITOR_BASE_KEY = "tensors._editor_base"
-HIGHLIGHT = "background-color: #FDD5CB; color: #7A1A05; font-weight: 700"
+EDITOR_BASE_KEY = STATE.key("_editor_base")
 
 E = TypeVar("E", bound=Enum)
 
@@ -104,18 +114,19 @@ def frame(values: np.ndarray, index_name: str | None = None) -> pd.DataFrame:
     return df
 
 
-def styled(values: np.ndarray, mask: np.ndarray) -> Any:
-    """A Styler that highlights the cells where ``mask`` is True."""
-    df = frame(values)
-    flags = mask.reshape(len(df), -1)
-
-    def paint(data: pd.DataFrame) -> pd.DataFrame:
-        out = pd.DataFrame("", index=data.index, columns=data.columns)
-        out[:] = np.where(flags, HIGHLIGHT, "")
-        return out
-
-    fmt = "{:g}" if values.dtype.kind == "f" else "{}"
-    return df.style.apply(paint, axis=None).format(fmt)
+def changed_cells(name: str, before: np.ndarray, after: np.ndarray, mask: np.ndarray) -> str:
+    """``a[0, 0]: 0.0 → 7.0, …`` for the cells the last action changed (at most 6 named)."""
+    if before.shape != after.shape:
+        return ""
+    cells = [tuple(int(i) for i in idx) for idx in np.argwhere(mask)]
+    shown = [
+        f"{name}[{', '.join(map(str, idx))}]: {before[idx]!r} → {after[idx]!r}".replace(
+            "np.float64(", ""
+        )
+        for idx in cells[:6]
+    ]
+    more = f" (+{len(cells) - 6} more)" if len(cells) > 6 else ""
+    return ", ".join(shown) + more
 
 
 def editor_cells(lab: Lab, *, disabled: bool) -> dict[tuple[int, ...], float]:
@@ -155,15 +166,25 @@ def values_side_by_side(lab: Lab) -> None:
     left, right = st.columns(2)
     with left:
         st.markdown(f"**numpy `a`** · {a_now.dtype} · shape {a_now.shape}")
-        st.dataframe(styled(a_now, a_mask), width="stretch")
+        st.dataframe(frame(a_now), width="stretch")
         # numpy wraps at 75 columns, torch at 80: print both rows the same way.
         st.code(f">>> a\n{np.array_repr(a_now, max_line_width=80)}", language="python")
-        st.caption(f"{int(a_mask.sum())} cell(s) changed by the last action (highlighted).")
+        _changes_caption("a", lab.a_before, a_now, a_mask)
     with right:
         st.markdown(f"**torch `t`** · {lab.t.dtype} · {lab.t.device} · shape {tuple(lab.t.shape)}")
-        st.dataframe(styled(t_now, t_mask), width="stretch")
+        st.dataframe(frame(t_now), width="stretch")
         st.code(f">>> t\n{lab.t!r}", language="python")
-        st.caption(f"{int(t_mask.sum())} cell(s) changed by the last action (highlighted).")
+        _changes_caption("t", lab.t_before, t_now, t_mask)
+
+
+def _changes_caption(name: str, before: np.ndarray, after: np.ndarray, mask: np.ndarray) -> None:
+    n = int(mask.sum())
+    if not n:
+        st.caption("No cell changed by the last action.")
+        return
+    st.caption(
+        f"{n} cell(s) changed by the last action: {changed_cells(name, before, after, mask)}."
+    )
 
 
 def report_table(rep: SharingReport) -> pd.DataFrame:
@@ -224,7 +245,11 @@ def error_lesson(lesson: ErrorLesson) -> None:
     elif lesson.outcome is Outcome.WARNING:
         st.warning(f"**{lesson.error_type}** (live): {lesson.message}", icon="⚠️")
     else:
-        st.error(f"**{lesson.error_type}** (live, torch's own words): {lesson.message}", icon="🚫")
+        st.error(
+            f"**{lesson.error_type}** (live, torch's own words): "
+            f"{code_span(lesson.message, limit=600)}",
+            icon="🚫",
+        )
     st.markdown(f"**Why:** {lesson.lesson}")
     st.markdown("**Fix:**")
     st.code(lesson.fix_code, language="python")
@@ -242,7 +267,7 @@ def item_result(res: ItemResult) -> None:
     if res.ok:
         st.success(f"`t.item()` → `{res.value_repr}` (Python type: `{res.python_type}`)")
     else:
-        st.error(f"**{res.error_type}** (live): {res.error_message}", icon="🚫")
+        st.error(f"**{res.error_type}** (live): {code_span(res.error_message)}", icon="🚫")
         st.markdown(
             f"`t.tolist()` → `{res.tolist_repr}`  \n`{res.first_item_code}` → "
             f"`{res.first_item_repr}`"
@@ -259,7 +284,7 @@ def bench_results(result: BenchResult) -> None:
             st.metric(
                 timing.path.value,
                 fmt_seconds(timing.median_s),
-                delta="fastest" if fastest else f"{timing.ratio:.1f}× the fastest",
+                delta="fastest" if fastest else f"{ratio_label(timing.ratio)} the fastest",
                 delta_color="inverse" if timing.ratio > 2 else "off",
                 delta_arrow="off" if fastest else "auto",
             )
@@ -281,11 +306,11 @@ def bench_results(result: BenchResult) -> None:
     )
     left, right = st.columns(2)
     with left:
-        st.plotly_chart(times_figure(result), key="tensors.bench_times")
+        chart(times_figure(result), key=STATE.key("bench_times"))
     with right:
         sizes = sorted({p.n for p in result.scaling})
         if len(sizes) >= 2:
-            st.plotly_chart(scaling_figure(result), key="tensors.bench_scaling")
+            chart(scaling_figure(result), key=STATE.key("bench_scaling"))
             st.caption(f"Scaling sweep over N = {', '.join(f'{n:,}' for n in sizes)}.")
         else:
             st.info(
@@ -315,21 +340,21 @@ def sharing_inputs() -> SharingInputs:
     """The three columns of widgets that choose ``a`` and how ``t`` is made from it."""
     c1, c2, c3 = st.columns([1, 1.3, 1.3])
     with c1:
-        shape_text = st.text_input("shape of a", "3, 4", key="tensors.shape")
+        shape_text = st.text_input("shape of a", "3, 4", **STATE.widget("shape"))
         dtype = st.selectbox(
-            "numpy dtype", choices(NpDtype), format_func=lambda d: d.label, key="tensors.dtype"
+            "numpy dtype", choices(NpDtype), format_func=lambda d: d.label, **STATE.widget("dtype")
         )
     with c2:
-        layout = st.selectbox("memory layout of a", choices(Layout), key="tensors.layout")
+        layout = st.selectbox("memory layout of a", choices(Layout), **STATE.widget("layout"))
         bridge = st.radio(
-            "how the tensor is made", choices(Bridge), key="tensors.bridge", format_func=str
+            "how the tensor is made", choices(Bridge), **STATE.widget("bridge"), format_func=str
         )
     with c3:
         has_cuda = cuda_available()
         hop = st.radio(
             "then move it",
             choices(Hop),
-            key="tensors.hop",
+            **STATE.widget("hop"),
             disabled=not has_cuda,
             help="Copies to GPU memory (and back): the copy never shares with a.",
         )
@@ -341,7 +366,7 @@ def sharing_inputs() -> SharingInputs:
                 "device), and `.cpu()` brings back another copy."
             )
             hop = Hop.NONE
-        reset = st.button("↺ Rebuild a and t", key="tensors.reset")
+        reset = st.button("↺ Rebuild a and t", key=STATE.key("reset"))
     return SharingInputs(shape_text, dtype, layout, bridge, hop, reset)
 
 
@@ -355,7 +380,7 @@ def refused_bridge(spec: LabSpec, err: LessonError) -> None:
     )
     st.dataframe(frame(refused))
     show_error(err)
-    code_panel(lab_code(spec))
+    code_panel(live.snippet(lab_code(spec)))
 
 
 def mutate_controls(lab: Lab, spec: LabSpec) -> None:
@@ -366,7 +391,7 @@ def mutate_controls(lab: Lab, spec: LabSpec) -> None:
         action = st.radio(
             "action",
             choices(Action),
-            key="tensors.action",
+            **STATE.widget("action"),
             horizontal=True,
             label_visibility="collapsed",
         )
@@ -374,10 +399,10 @@ def mutate_controls(lab: Lab, spec: LabSpec) -> None:
             "v (for a[:] = v, a[0, 0] = v, t[0] = v)",
             value=7.0,
             step=1.0,
-            key="tensors.value",
+            **STATE.widget("value"),
         )
-        applied = st.button("▶ Apply", key="tensors.apply", type="primary")
-        with report_errors():
+        applied = st.button("▶ Apply", key=STATE.key("apply"), type="primary")
+        with error_boundary("tensors.sharing"):
             if applied:
                 lab.apply(action, float(value))
     with edit_col:
@@ -389,7 +414,7 @@ def mutate_controls(lab: Lab, spec: LabSpec) -> None:
         )
         if editable:
             st.caption(editor_accepts(lab.a.dtype))
-        with report_errors():
+        with error_boundary("tensors.sharing"):
             lab.edit(editor_cells(lab, disabled=not editable))
 
 
@@ -468,7 +493,7 @@ def render_sharing_tab() -> None:
     picked = sharing_inputs()
     lab: Lab | None = None
     spec: LabSpec | None = None
-    with report_errors():
+    with error_boundary("tensors.sharing"):
         spec = LabSpec(
             parse_shape(picked.shape_text), picked.dtype, picked.layout, picked.bridge, picked.hop
         )
@@ -489,39 +514,58 @@ def render_sharing_tab() -> None:
     if lab.history:
         st.markdown("**What each action did**")
         st.dataframe(history_table(lab), width="stretch")
-    code_panel(code_for(lab))
+    code_panel(live.snippet(code_for(lab)))
 
 
 # ---------------------------------------------------------------- tab: errors as lessons
 
 
-def render_errors_tab() -> None:
-    """🚫 Errors as lessons: run the real failing call, show torch's message, run the fix."""
+def _error_controls() -> ErrorCase:
     st.markdown(
         "Each case below runs the real call on this server and shows torch's own message, "
         "then runs the fix."
     )
-    case = st.selectbox("case", choices(ErrorCase), key="tensors.error_case")
-    with report_errors():
-        error_lesson(run_error_lesson(case))
+    return st.selectbox("case", choices(ErrorCase), **STATE.widget("error_case"))
+
+
+ERRORS: Section[ErrorCase, ErrorLesson] = Section(
+    "errors",
+    _error_controls,
+    run_error_lesson,
+    lambda _case, lesson: error_lesson(lesson),
+    lambda _case, lesson: lesson.snippet,
+)
 
 
 # ---------------------------------------------------------------- tab: .item()
 
 
-def render_item_tab() -> None:
-    """🔢 .item(): which one-element tensors give a Python number, and what the rest say."""
+@dataclass(frozen=True, slots=True)
+class ItemRequest:
+    shape: ItemShape
+    dtype: ItemDtype
+    value: float
+
+
+def _item_controls() -> ItemRequest:
     st.markdown(
         "`.item()` turns a **one-element** tensor into a plain Python number. "
         "Any shape works as long as it holds exactly one element."
     )
     i1, i2, i3 = st.columns(3)
-    item_shape = i1.selectbox("tensor shape", choices(ItemShape), key="tensors.item_shape")
-    item_dtype = i2.selectbox("dtype", choices(ItemDtype), key="tensors.item_dtype")
-    item_value = i3.number_input("first value", value=0.1, step=0.1, key="tensors.item_value")
-    with report_errors():
-        item_result(item_lesson(item_shape, item_dtype, float(item_value)))
-        code_panel(item_code(item_shape, item_dtype, float(item_value)))
+    shape = i1.selectbox("tensor shape", choices(ItemShape), **STATE.widget("item_shape"))
+    dtype = i2.selectbox("dtype", choices(ItemDtype), **STATE.widget("item_dtype"))
+    value = i3.number_input("first value", value=0.1, step=0.1, **STATE.widget("item_value"))
+    return ItemRequest(shape, dtype, float(value))
+
+
+ITEM: Section[ItemRequest, ItemResult] = Section(
+    "item",
+    _item_controls,
+    lambda req: item_lesson(req.shape, req.dtype, req.value),
+    lambda _req, res: item_result(res),
+    lambda _req, res: res.snippet,
+)
 
 
 # ---------------------------------------------------------------- tab: conversion speed
@@ -535,13 +579,13 @@ def render_speed_tab() -> None:
     )
     b1, b2, b3 = st.columns(3)
     n = b1.number_input(
-        "N arrays", 1, MAX_N, DEFAULT_N, step=1000, key="tensors.bench_n", help=f"≤ {MAX_N:,}"
+        "N arrays", 1, MAX_N, DEFAULT_N, step=1000, help=f"≤ {MAX_N:,}", **STATE.widget("bench_n")
     )
-    repeats = b2.slider("repeats (median)", 1, 5, 3, key="tensors.bench_repeats")
-    bench_dtype = b3.selectbox("dtype", choices(BenchDtype), key="tensors.bench_dtype")
+    repeats = b2.slider("repeats (median)", 1, 5, 3, **STATE.widget("bench_repeats"))
+    bench_dtype = b3.selectbox("dtype", choices(BenchDtype), **STATE.widget("bench_dtype"))
     previous: BenchResult | None = st.session_state.get(BENCH_KEY)
     run = st.button(
-        "⏱️ Run benchmark (re-measures on every press)", key="tensors.bench_run", type="primary"
+        "⏱️ Run benchmark (re-measures on every press)", key=STATE.key("bench_run"), type="primary"
     )
     if run:
         bar = st.progress(0.0, text="starting…")
@@ -549,11 +593,17 @@ def render_speed_tab() -> None:
         def progress(frac: float, label: str) -> None:
             bar.progress(frac, text=label)
 
-        with report_errors():
+        def waiting(what: str) -> None:
+            bar.progress(0.0, text=f"⏳ waiting for a free worker: {what} starts next")
+
+        limits.on_wait(waiting)
+        try:
             result = run_benchmark(int(n), int(repeats), bench_dtype, progress=progress)
-            st.session_state[BENCH_KEY] = result
-            previous = result
-        bar.empty()
+        finally:
+            limits.on_wait(None)
+            bar.empty()
+        st.session_state[BENCH_KEY] = result
+        previous = result
     if previous is not None:
         bench_results(previous)
         warning = slow_path_warning()
@@ -562,6 +612,28 @@ def render_speed_tab() -> None:
                 f"torch's own warning for the slow path (it prints it once per server "
                 f"process; this is the text it emitted here): “{warning}”"
             )
-        code_panel(bench_code(previous.n, previous.dtype, previous.repeats))
+        code_panel(bench_snippet(previous))
     else:
         st.caption("Nothing measured yet in this session: press Run.")
+
+
+def bench_snippet(result: BenchResult) -> live.Snippet:
+    """The benchmark script, with the lines it printed on this server's run."""
+    fastest = min(t.median_s for t in result.timings)
+    lines = [
+        f"{t.path.value:34s} {t.median_s:8.4f} s  {t.median_s / fastest:6.1f}x"
+        for t in result.timings
+    ]
+    return live.Snippet(
+        bench_code(result.n, result.dtype, result.repeats),
+        "\n".join(lines) + "\n",
+        note="measured on this server; timings differ from run to run",
+    )
+
+
+TABS = (
+    Tab("🔗 Memory sharing", render_sharing_tab),
+    Tab("🚫 Errors as lessons", lambda: run_section(TENSORS, ERRORS)),
+    Tab("🔢 .item()", lambda: run_section(TENSORS, ITEM)),
+    Tab("⏱️ Conversion speed", render_speed_tab),
+)

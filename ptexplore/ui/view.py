@@ -1,13 +1,19 @@
-"""Streamlit rendering for the view()/reshape lab (widgets → LabConfig, results → screen)."""
+"""The view()/reshape lab on the skeleton: widgets → ``ViewRequest`` → ``run_lab`` →
+``LabResult`` → render → the lab's own script as the code panel."""
 
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 
 import streamlit as st
 
+from ptexplore.live import Snippet
 from ptexplore.pages import VIEW
+from ptexplore.ui.lab import Section
 from ptexplore.ui.page import seed_input
+from ptexplore.ui.render import chart, show_error
+from ptexplore.ui.state import PageState
 from ptexplore.view import (
     Fill,
     LabConfig,
@@ -21,6 +27,7 @@ from ptexplore.view import (
     parse_permutation,
     parse_source_shape,
     parse_target_shape,
+    run_lab,
     storage_figure,
     tensor_figure,
 )
@@ -29,10 +36,11 @@ from ptexplore.view.lab import MAX_STEP, MAX_WRITE, result_numel, unravel
 from ptexplore.view.shapes import MAX_ELEMENTS
 
 K = VIEW.key
+STATE = PageState(VIEW)
 #: session_state slot holding this learner's writes, tied to the config they were made for.
-WRITES = f"{K}._writes"
+WRITES = STATE.key("_writes")
 #: session_state slot for a write clicked but not yet applied: ``(pos, value, config repr)``.
-PENDING = f"{K}._pending"
+PENDING = STATE.key("_pending")
 
 DEFAULT_SOURCE = "2, 3, 4"
 DEFAULT_TARGET = "4, -1"
@@ -56,7 +64,7 @@ def controls() -> LabConfig:
         src_text = st.text_input(
             "Source shape",
             value=DEFAULT_SOURCE,
-            key=f"{K}.source_shape",
+            **STATE.widget("source_shape"),
             help="Integers separated by commas, at most 6 dims and 10,000 elements.",
         )
         fill = Fill(
@@ -64,7 +72,7 @@ def controls() -> LabConfig:
                 "Values in memory",
                 [f.value for f in Fill],
                 horizontal=True,
-                key=f"{K}.fill",
+                **STATE.widget("fill"),
                 format_func=lambda v: {
                     "arange": "torch.arange(n)",
                     "random": "random ints (seeded)",
@@ -77,7 +85,7 @@ def controls() -> LabConfig:
             st.selectbox(
                 "Operation on x",
                 [o.value for o in PreOp],
-                key=f"{K}.op",
+                **STATE.widget("op"),
                 format_func=lambda v: PreOp(v).label,
             )
         )
@@ -88,7 +96,7 @@ def controls() -> LabConfig:
             perm_text = st.text_input(
                 "permute order (empty = reverse all dims)",
                 value="",
-                key=f"{K}.perm",
+                **STATE.widget("perm"),
                 placeholder="e.g. 2, 0, 1",
             )
         elif op is PreOp.SLICE:
@@ -100,14 +108,19 @@ def controls() -> LabConfig:
                     max_value=MAX_ELEMENTS - 1,
                     value=0,
                     step=1,
-                    key=f"{K}.start",
+                    **STATE.widget("start"),
                     help="A start > 0 makes x begin later in memory: storage_offset() and "
                     "data_ptr() move, the storage does not.",
                 )
             )
             step = int(
                 s2.number_input(
-                    "step", min_value=1, max_value=MAX_STEP, value=2, step=1, key=f"{K}.step"
+                    "step",
+                    min_value=1,
+                    max_value=MAX_STEP,
+                    value=2,
+                    step=1,
+                    **STATE.widget("step"),
                 )
             )
     with c3:
@@ -116,7 +129,7 @@ def controls() -> LabConfig:
             st.selectbox(
                 "Method",
                 [m.value for m in Method],
-                key=f"{K}.method",
+                **STATE.widget("method"),
                 format_func=lambda v: METHOD_LABELS[Method(v)],
             )
         )
@@ -126,7 +139,7 @@ def controls() -> LabConfig:
             target_text = st.text_input(
                 "Target shape (at most one -1)",
                 value=DEFAULT_TARGET,
-                key=f"{K}.shape",
+                **STATE.widget("shape"),
                 help="-1 means: torch infers this size from the element count.",
             )
         elif method.takes_dim:
@@ -137,11 +150,11 @@ def controls() -> LabConfig:
                     max_value=7,
                     value=0,
                     step=1,
-                    key=f"{K}.dim",
+                    **STATE.widget("dim"),
                     help="torch checks the range itself; out-of-range dims show its message.",
                 )
             )
-    seed = seed_input(VIEW) if fill is Fill.RANDOM else 0
+    seed = seed_input() if fill is Fill.RANDOM else 0
     shape = parse_source_shape(src_text)
     perm = parse_permutation(perm_text, len(shape)) if perm_text.strip() else None
     target = parse_target_shape(target_text) if method.takes_shape else (-1,)
@@ -218,12 +231,7 @@ def verdict(result: LabResult) -> None:
     """The one-line answer: view (shared), copy, or torch's refusal with the fix."""
     call = f"`y = {result.call}`"
     if result.failure is not None:
-        f = result.failure
-        st.error(
-            f"{call} **failed** — torch says: `{f.kind}: {f.message}`\n\n"
-            f"{f.lesson}\n\n**Fix:** {f.fix}",
-            icon="🚫",
-        )
+        show_error(result.failure, call=f"y = {result.call}")
     elif result.sharing is Sharing.COPY:
         st.warning(f"{call} → **{result.verdict}**.", icon="📄")
     else:
@@ -293,8 +301,7 @@ def tensor_metrics(facts: TensorFacts, *, name: str, ref: TensorFacts | None = N
 
 
 def tensor_grid(facts: TensorFacts, *, name: str, written: frozenset[int], key: str) -> None:
-    fig = tensor_figure(facts, name=name, written=written)
-    st.plotly_chart(fig, key=key, config={"displayModeBar": False})
+    chart(tensor_figure(facts, name=name, written=written), key=key, toolbar=False)
     text = f">>> {name}\n{facts.text}"
     # a 6-D repr runs to dozens of lines: keep it in a scroll box, not a page-long column
     st.code(text, language="python", height=320 if text.count("\n") > 16 else "content")
@@ -352,7 +359,7 @@ def storage_rows(result: LabResult) -> None:
             )
         )
     st.markdown("#### Memory: the storage, one row, same colours")
-    st.plotly_chart(storage_figure(rows), key=f"{K}.storage", config={"displayModeBar": False})
+    chart(storage_figure(rows), key=f"{K}.storage", toolbar=False)
     st.caption(
         "Colour = the element's position in memory (its storage index "
         "`storage_offset + Σ index·stride`). Read a grid left→right, top→bottom: a smooth "
@@ -379,7 +386,7 @@ def write_box(result: LabResult, note: str | None = None) -> None:
                 max_value=max(y.numel - 1, 0),
                 value=min(1, y.numel - 1),
                 step=1,
-                key=f"{K}.write_at",
+                **STATE.widget("write_at", reset_on=y.shape),
             )
         )
         b.number_input(
@@ -388,7 +395,7 @@ def write_box(result: LabResult, note: str | None = None) -> None:
             max_value=MAX_WRITE,
             value=100,
             step=1,
-            key=f"{K}.write_value",
+            **STATE.widget("write_value"),
         )
         idx = ", ".join(map(str, unravel(pos, y.shape))) or "..."
         c.button(f"Write y[{idx}] = value", key=f"{K}.write", on_click=_add_write, type="primary")
@@ -432,10 +439,37 @@ def numpy_note(result: LabResult) -> None:
     )
 
 
-def render(result: LabResult, write_note: str | None = None) -> None:
+@dataclass(frozen=True, slots=True)
+class ViewRequest:
+    """Everything one run of the lab depends on: the widgets' config, this learner's
+    writes for it, and the note about a write clicked together with a settings change."""
+
+    lab: LabConfig
+    writes: tuple[tuple[int, int], ...]
+    note: str | None
+
+
+def request() -> ViewRequest:
+    config = controls()
+    writes, note = current_writes(config)
+    return ViewRequest(config, tuple(writes), note)
+
+
+def compute(req: ViewRequest) -> LabResult:
+    return run_lab(req.lab, req.writes)
+
+
+def render(req: ViewRequest, result: LabResult) -> None:
     """Everything below the controls, in page order."""
     verdict(result)
     side_by_side(result)
     storage_rows(result)
-    write_box(result, write_note)
+    write_box(result, req.note)
     numpy_note(result)
+
+
+def code(_req: ViewRequest, result: LabResult) -> Snippet:
+    return result.snippet
+
+
+SECTION: Section[ViewRequest, LabResult] = Section("lab", request, compute, render, code)

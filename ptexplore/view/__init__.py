@@ -1,9 +1,8 @@
 """view()/reshape lab: strict shape parsing, the real torch verdicts, figures and code."""
 
-from ptexplore.view.codegen import lab_code
+from ptexplore.memory import Sharing, TensorFacts
 from ptexplore.view.figures import StorageRow, storage_figure, tensor_figure
 from ptexplore.view.lab import (
-    Failure,
     Fill,
     Inference,
     LabConfig,
@@ -11,10 +10,9 @@ from ptexplore.view.lab import (
     Method,
     NumpyAnalogy,
     PreOp,
-    Sharing,
-    TensorFacts,
     cells_reading,
     infer_explanation,
+    lab_code,
     run_lab,
 )
 from ptexplore.view.shapes import (
@@ -28,7 +26,6 @@ from ptexplore.view.shapes import (
 __all__ = [
     "MAX_DIMS",
     "MAX_ELEMENTS",
-    "Failure",
     "Fill",
     "Inference",
     "LabConfig",

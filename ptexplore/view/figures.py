@@ -11,12 +11,11 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
-import plotly.graph_objects as go
-from plotly.subplots import make_subplots
-
-from ptexplore.style import ACCENT, SEQUENTIAL_SCALE, base_layout
-from ptexplore.view.lab import StorageFacts, TensorFacts
+from ptexplore.figures import Figure, figure, grid
+from ptexplore.memory import StorageFacts, TensorFacts
+from ptexplore.style import ACCENT, SEQUENTIAL_SCALE
 
 #: At most this many 2-D panels are drawn for one tensor (the rest are summarised).
 MAX_PANELS = 16
@@ -42,7 +41,7 @@ class PanelGrid:
     title: str
     index_prefix: tuple[int, ...]
     positions: tuple[tuple[int, ...], ...]
-    values: tuple[tuple[int, ...], ...]
+    values: tuple[tuple[object, ...], ...]
 
 
 def panel_grids(facts: TensorFacts, name: str, max_panels: int = MAX_PANELS) -> list[PanelGrid]:
@@ -97,17 +96,20 @@ def _index_text(prefix: tuple[int, ...], r: int, c: int, ndim: int) -> str:
 
 def _written_marks(
     x: Sequence[int], y: Sequence[int], *, size: int, name: str | None = "written"
-) -> go.Scatter:
+) -> dict[str, Any]:
     """Orange open squares over the cells a write changed (grid and storage row alike)."""
-    return go.Scatter(
-        x=list(x),
-        y=list(y),
-        mode="markers",
-        marker={"symbol": "square-open", "size": size, "color": ACCENT, "line": {"width": 3}},
-        hoverinfo="skip",
-        showlegend=False,
-        name=name,
-    )
+    trace: dict[str, Any] = {
+        "type": "scatter",
+        "x": list(x),
+        "y": list(y),
+        "mode": "markers",
+        "marker": {"symbol": "square-open", "size": size, "color": ACCENT, "line": {"width": 3}},
+        "hoverinfo": "skip",
+        "showlegend": False,
+    }
+    if name is not None:
+        trace["name"] = name
+    return trace
 
 
 def tensor_figure(
@@ -117,7 +119,7 @@ def tensor_figure(
     zmax: int | None = None,
     written: frozenset[int] = frozenset(),
     max_panels: int = MAX_PANELS,
-) -> go.Figure:
+) -> Figure:
     """Heatmap panels of ``facts`` coloured by memory position (0 … ``zmax``)."""
     grids = panel_grids(facts, name, max_panels)
     top = max(len(facts.storage.values) - 1, 1) if zmax is None else max(zmax, 1)
@@ -139,84 +141,82 @@ def tensor_figure(
     if fixed + nrows * panel_h > MAX_HEIGHT:
         panel_h = max(40, (MAX_HEIGHT - fixed) // nrows)
     height = fixed + nrows * panel_h
-    fig = make_subplots(
-        rows=nrows,
-        cols=ncols,
-        subplot_titles=[g.title for g in grids] if multi else None,
+    panels = grid(
+        nrows,
+        ncols,
+        titles=[g.title for g in grids] if multi else None,
         horizontal_spacing=0.04 if ncols > 1 else 0.0,
         vertical_spacing=gap_px / (height - top_m - bottom_m) if nrows > 1 else 0.0,
     )
+    layout: dict[str, Any] = dict(panels.layout)
+    data: list[dict[str, Any]] = []
     ndim = len(facts.shape)
     for i, g in enumerate(grids):
         row, col = i // ncols + 1, i % ncols + 1
+        xa, ya = panels.axes(row, col)
+        xkey, ykey = panels.axis_keys(row, col)
         idx = [
             [_index_text(g.index_prefix, r, c, ndim) for c in range(len(g.positions[r]))]
             for r in range(len(g.positions))
         ]
-        fig.add_trace(
-            go.Heatmap(
-                z=[list(r) for r in g.positions],
-                text=[[str(v) for v in r] for r in g.values],
-                customdata=idx,
-                texttemplate="%{text}" if show_text else None,
-                coloraxis="coloraxis",
-                xgap=cell_gap(across),
-                ygap=cell_gap(rows_cells),
-                textfont={"size": 13 if across <= 12 else 11},
-                hovertemplate=(
-                    f"{name}[%{{customdata}}] = %{{text}}<br>memory position %{{z}}<extra></extra>"
-                ),
-                name=g.title,
+        heat: dict[str, Any] = {
+            "type": "heatmap",
+            "z": [list(r) for r in g.positions],
+            "text": [[str(v) for v in r] for r in g.values],
+            "customdata": idx,
+            "coloraxis": "coloraxis",
+            "xgap": cell_gap(across),
+            "ygap": cell_gap(rows_cells),
+            "textfont": {"size": 13 if across <= 12 else 11},
+            "hovertemplate": (
+                f"{name}[%{{customdata}}] = %{{text}}<br>memory position %{{z}}<extra></extra>"
             ),
-            row=row,
-            col=col,
-        )
+            "name": g.title,
+            "xaxis": xa,
+            "yaxis": ya,
+        }
+        if show_text:
+            heat["texttemplate"] = "%{text}"
+        data.append(heat)
         marks = [
             (c, r) for r, line in enumerate(g.positions) for c, p in enumerate(line) if p in written
         ]
         if marks:
-            fig.add_trace(
-                _written_marks(
-                    [m[0] for m in marks], [m[1] for m in marks], size=26 if show_text else 10
-                ),
-                row=row,
-                col=col,
+            trace = _written_marks(
+                [m[0] for m in marks], [m[1] for m in marks], size=26 if show_text else 10
             )
-        fig.update_yaxes(
-            autorange="reversed",
-            row=row,
-            col=col,
-            dtick=1 if rows_cells <= 20 else None,
-            showgrid=False,
-            zeroline=False,
-            showticklabels=ndim >= 2 and col == 1,
-        )
-        fig.update_xaxes(
-            row=row,
-            col=col,
-            dtick=1 if cols_cells <= 20 else None,
-            showgrid=False,
-            zeroline=False,
-        )
-    fig.update_layout(
-        **base_layout(
-            height=height,
-            margin={"l": 30, "r": 10, "t": top_m, "b": bottom_m},
-            coloraxis={
-                "colorscale": SEQUENTIAL_SCALE,
-                "cmin": 0,
-                "cmax": top,
-                "colorbar": {
-                    "title": {"text": "memory<br>position"},
-                    "thickness": 12,
-                    "lenmode": "pixels",
-                    "len": max(height - 60, 80),
-                },
+            data.append({**trace, "xaxis": xa, "yaxis": ya})
+        yaxis = {
+            **layout[ykey],
+            "autorange": "reversed",
+            "showgrid": False,
+            "zeroline": False,
+            "showticklabels": ndim >= 2 and col == 1,
+        }
+        if rows_cells <= 20:
+            yaxis["dtick"] = 1
+        xaxis = {**layout[xkey], "showgrid": False, "zeroline": False}
+        if cols_cells <= 20:
+            xaxis["dtick"] = 1
+        layout[ykey], layout[xkey] = yaxis, xaxis
+    return figure(
+        data,
+        **layout,
+        height=height,
+        margin={"l": 30, "r": 10, "t": top_m, "b": bottom_m},
+        coloraxis={
+            "colorscale": SEQUENTIAL_SCALE,
+            "cmin": 0,
+            "cmax": top,
+            "colorbar": {
+                "title": {"text": "memory<br>position"},
+                "thickness": 12,
+                "lenmode": "pixels",
+                "len": max(height - 60, 80),
             },
-            showlegend=False,
-        )
+        },
+        showlegend=False,
     )
-    return fig
 
 
 @dataclass(frozen=True, slots=True)
@@ -228,72 +228,78 @@ class StorageRow:
     written: frozenset[int] = frozenset()
 
 
-def storage_figure(rows: Sequence[StorageRow]) -> go.Figure:
+def storage_figure(rows: Sequence[StorageRow]) -> Figure:
     """Each storage as one row of cells, coloured by position; unread cells greyed."""
     row_h, gap, top_m, bottom_m = 70, 70, 40, 30
     height = top_m + bottom_m + len(rows) * row_h + (len(rows) - 1) * gap
-    fig = make_subplots(
-        rows=len(rows),
-        cols=1,
-        subplot_titles=[r.label for r in rows],
+    panels = grid(
+        len(rows),
+        1,
+        titles=[r.label for r in rows],
         vertical_spacing=gap / (height - top_m - bottom_m) if len(rows) > 1 else 0.0,
     )
+    layout: dict[str, Any] = dict(panels.layout)
+    data: list[dict[str, Any]] = []
     for i, row in enumerate(rows, start=1):
+        xa, ya = panels.axes(i, 1)
+        xkey, ykey = panels.axis_keys(i, 1)
         st = row.storage
         n = len(st.values)
         show_text = n <= 48
         texts = [str(v) for v in st.values]
         unused = [0 if not u else None for u in st.used]
+        text_style = {"texttemplate": "%{text}"} if show_text else {}
         if any(v is not None for v in unused):
-            fig.add_trace(
-                go.Heatmap(
-                    z=[unused],
-                    text=[texts],
-                    texttemplate="%{text}" if show_text else None,
-                    colorscale=[[0, UNUSED_COLOUR], [1, UNUSED_COLOUR]],
-                    showscale=False,
-                    xgap=cell_gap(n),
-                    hovertemplate="storage[%{x}] = %{text}<br>not read by this tensor"
+            data.append(
+                {
+                    "type": "heatmap",
+                    "z": [unused],
+                    "text": [texts],
+                    **text_style,
+                    "colorscale": [[0, UNUSED_COLOUR], [1, UNUSED_COLOUR]],
+                    "showscale": False,
+                    "xgap": cell_gap(n),
+                    "hovertemplate": "storage[%{x}] = %{text}<br>not read by this tensor"
                     "<extra></extra>",
-                    name="unused",
-                ),
-                row=i,
-                col=1,
+                    "name": "unused",
+                    "xaxis": xa,
+                    "yaxis": ya,
+                }
             )
-        fig.add_trace(
-            go.Heatmap(
-                z=[[p if u else None for p, u in zip(range(n), st.used, strict=True)]],
-                text=[texts],
-                texttemplate="%{text}" if show_text else None,
-                coloraxis="coloraxis",
-                xgap=cell_gap(n),
-                hovertemplate="storage[%{x}] = %{text}<extra></extra>",
-                name=row.label,
-            ),
-            row=i,
-            col=1,
+        data.append(
+            {
+                "type": "heatmap",
+                "z": [[p if u else None for p, u in zip(range(n), st.used, strict=True)]],
+                "text": [texts],
+                **text_style,
+                "coloraxis": "coloraxis",
+                "xgap": cell_gap(n),
+                "hovertemplate": "storage[%{x}] = %{text}<extra></extra>",
+                "name": row.label,
+                "xaxis": xa,
+                "yaxis": ya,
+            }
         )
         marks = sorted(row.written)
         if marks:
-            fig.add_trace(
-                _written_marks(marks, [0] * len(marks), size=24 if show_text else 10, name=None),
-                row=i,
-                col=1,
-            )
-        fig.update_yaxes(showticklabels=False, showgrid=False, zeroline=False, row=i, col=1)
-        fig.update_xaxes(dtick=1 if n <= 32 else None, showgrid=False, zeroline=False, row=i, col=1)
+            trace = _written_marks(marks, [0] * len(marks), size=24 if show_text else 10, name=None)
+            data.append({**trace, "xaxis": xa, "yaxis": ya})
+        layout[ykey] = {
+            **layout[ykey],
+            "showticklabels": False,
+            "showgrid": False,
+            "zeroline": False,
+        }
+        xaxis = {**layout[xkey], "showgrid": False, "zeroline": False}
+        if n <= 32:
+            xaxis["dtick"] = 1
+        layout[xkey] = xaxis
     top = max(max(len(r.storage.values) for r in rows) - 1, 1)
-    fig.update_layout(
-        **base_layout(
-            height=height,
-            margin={"l": 20, "r": 10, "t": top_m, "b": bottom_m},
-            coloraxis={
-                "colorscale": SEQUENTIAL_SCALE,
-                "cmin": 0,
-                "cmax": top,
-                "showscale": False,
-            },
-            showlegend=False,
-        )
+    return figure(
+        data,
+        **layout,
+        height=height,
+        margin={"l": 20, "r": 10, "t": top_m, "b": bottom_m},
+        coloraxis={"colorscale": SEQUENTIAL_SCALE, "cmin": 0, "cmax": top, "showscale": False},
+        showlegend=False,
     )
-    return fig

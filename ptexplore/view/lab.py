@@ -1,9 +1,11 @@
 """The view()/reshape lab: build a source, apply a pre-op, call the real torch method.
 
-Every verdict here comes from torch itself: the method is really called, a refusal is the
-``RuntimeError`` torch raised (its message shown verbatim, plus the lesson and the fix), and
-"shares storage" means the two tensors' storages really have the same address. Writes go
-through the real result tensor, so when it is a view the source changes too.
+Code shown = code run: :func:`lab_code` writes the script for a config (source, call,
+writes through ``y``, prints), and :func:`run_lab` executes exactly that text
+(:func:`ptexplore.live.run`) and reads its verdicts off the objects it left behind. A
+refusal is the exception torch raised (its message verbatim, plus the lesson and the fix),
+and "shares storage" means the two tensors' storages really have the same address. Writes
+go through the real result tensor, so when it is a view the source changes too.
 """
 
 from __future__ import annotations
@@ -16,9 +18,12 @@ from enum import StrEnum
 import numpy as np
 import torch
 
-from ptexplore.errors import InputError
-from ptexplore.rng import generator
-from ptexplore.view.shapes import MAX_ELEMENTS, format_shape
+from ptexplore import live
+from ptexplore.errors import InputError, Refusal
+from ptexplore.limits import VIEW_MAX_ELEMENTS as MAX_ELEMENTS
+from ptexplore.memory import Number, Sharing, TensorFacts, tensor_facts
+from ptexplore.memory import sharing as memory_sharing
+from ptexplore.view.shapes import format_shape
 
 #: Values drawn by the "random" fill lie in ``[0, RANDOM_HIGH)``.
 RANDOM_HIGH = 100
@@ -75,15 +80,6 @@ class Method(StrEnum):
         return self in (Method.FLATTEN, Method.UNSQUEEZE, Method.SQUEEZE)
 
 
-class Sharing(StrEnum):
-    """How the result relates to the source's memory."""
-
-    SAME_PTR = "same data_ptr"
-    SAME_STORAGE = "same storage, other offset"
-    COPY = "copy"
-    FAILED = "failed"
-
-
 @dataclass(frozen=True, slots=True)
 class LabConfig:
     """Everything the page's widgets choose; the whole lab is a function of it."""
@@ -101,42 +97,6 @@ class LabConfig:
 
 
 @dataclass(frozen=True, slots=True)
-class StorageFacts:
-    """One storage: its start address, its elements, and which of them a tensor reads."""
-
-    ptr: int
-    values: tuple[int, ...]
-    used: tuple[bool, ...]
-
-
-@dataclass(frozen=True, slots=True)
-class TensorFacts:
-    """What torch reports about one tensor, plus its elements in reading (row-major) order."""
-
-    shape: tuple[int, ...]
-    stride: tuple[int, ...]
-    storage_offset: int
-    is_contiguous: bool
-    data_ptr: int
-    storage_ptr: int
-    element_size: int
-    values: tuple[int, ...]
-    #: For each element in reading order, its index in the storage ("memory position").
-    positions: tuple[int, ...]
-    storage: StorageFacts
-    #: torch's own ``repr`` of the tensor (summarised with ``...`` when large).
-    text: str
-
-    @property
-    def numel(self) -> int:
-        return len(self.values)
-
-    def nested(self) -> object:
-        """The values as nested lists (``tensor.tolist()`` layout)."""
-        return _nest(list(self.values), self.shape)
-
-
-@dataclass(frozen=True, slots=True)
 class Inference:
     """How ``-1`` was resolved: ``24 / (2·4) = 3`` (or why it could not be)."""
 
@@ -145,16 +105,6 @@ class Inference:
     known: tuple[int, ...]
     value: int | None
     text: str
-
-
-@dataclass(frozen=True, slots=True)
-class Failure:
-    """torch refused: its exception type and own message, plus the lesson and the fix."""
-
-    kind: str
-    message: str
-    lesson: str
-    fix: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -181,73 +131,24 @@ class LabResult:
     call: str
     source: TensorFacts
     result: TensorFacts | None
-    failure: Failure | None
+    failure: Refusal | None
     inference: Inference | None
     sharing: Sharing
     verdict: str
     writes: tuple[tuple[int, int], ...]
     written_positions: frozenset[int]
     numpy: NumpyAnalogy | None
+    #: the script that produced all of the above, and what it printed
+    snippet: live.Snippet
 
 
-def _nest(flat: list[int], shape: tuple[int, ...]) -> object:
-    if not shape:
-        return flat[0]
-    if len(shape) == 1:
-        return flat
-    step = math.prod(shape[1:])
-    return [_nest(flat[i * step : (i + 1) * step], shape[1:]) for i in range(shape[0])]
-
-
-def storage_elements(t: torch.Tensor) -> int:
-    """Number of elements in ``t``'s whole storage (not just the part ``t`` reads)."""
-    return t.untyped_storage().nbytes() // t.element_size()
-
-
-def storage_tensor(t: torch.Tensor) -> torch.Tensor:
-    """A 1-D tensor over ``t``'s entire storage (same memory, no copy)."""
-    return torch.empty(0, dtype=t.dtype).set_(t.untyped_storage(), 0, (storage_elements(t),), (1,))
-
-
-def memory_positions(t: torch.Tensor) -> torch.Tensor:
-    """For every element of ``t``, its index in the storage — computed by torch's own
-    ``as_strided`` from ``t``'s size, stride and storage offset."""
-    n = storage_elements(t)
-    return torch.arange(n).as_strided(t.size(), t.stride(), t.storage_offset())
-
-
-def tensor_facts(t: torch.Tensor) -> TensorFacts:
-    pos = memory_positions(t).reshape(-1)
-    store = storage_tensor(t)
-    used = torch.zeros(store.numel(), dtype=torch.bool)
-    used[pos] = True
-    return TensorFacts(
-        shape=tuple(t.shape),
-        stride=tuple(t.stride()),
-        storage_offset=int(t.storage_offset()),
-        is_contiguous=bool(t.is_contiguous()),
-        data_ptr=int(t.data_ptr()),
-        storage_ptr=int(t.untyped_storage().data_ptr()),
-        element_size=int(t.element_size()),
-        values=tuple(int(v) for v in t.reshape(-1).tolist()),
-        positions=tuple(int(p) for p in pos.tolist()),
-        storage=StorageFacts(
-            ptr=int(t.untyped_storage().data_ptr()),
-            values=tuple(int(v) for v in store.tolist()),
-            used=tuple(bool(u) for u in used.tolist()),
-        ),
-        text=repr(t),
-    )
-
-
-def make_base(config: LabConfig) -> torch.Tensor:
-    """The 1-D storage the source is shaped from."""
+def _check_size(config: LabConfig) -> None:
     n = math.prod(config.source_shape)
     if n > MAX_ELEMENTS or n < 1:
-        raise InputError(f"The source must have 1 … {MAX_ELEMENTS:,} elements, not {n:,}.")
-    if config.fill is Fill.RANDOM:
-        return torch.randint(0, RANDOM_HIGH, (n,), generator=generator(config.seed))
-    return torch.arange(n)
+        raise InputError(
+            f"The source must have 1 … {MAX_ELEMENTS:,} elements, not {n:,}.",
+            fix="Use smaller sizes so every element fits on screen.",
+        )
 
 
 def base_expr(config: LabConfig) -> str:
@@ -309,23 +210,6 @@ def source_expr(config: LabConfig) -> str:
     return f"base.view({format_shape(config.source_shape)}){suffix}"
 
 
-def make_source(config: LabConfig) -> tuple[torch.Tensor, torch.Tensor]:
-    """Return ``(base, x)``: the 1-D storage and the source after the pre-op."""
-    _pre_op(config)
-    base = make_base(config)
-    x = base.view(config.source_shape)
-    if config.op is PreOp.TRANSPOSE:
-        x = x.transpose(-2, -1)
-    elif config.op is PreOp.CONTIGUOUS:
-        x = x.transpose(-2, -1).contiguous()
-    elif config.op is PreOp.PERMUTE:
-        perm = config.perm if config.perm is not None else default_perm(x.dim())
-        x = x.permute(perm)
-    elif config.op is PreOp.SLICE:
-        x = x[..., config.start :: config.step]
-    return base, x
-
-
 def method_call(config: LabConfig) -> str:
     """The call on ``x`` as code, e.g. ``x.view(2, -1)``."""
     m = config.method
@@ -342,24 +226,6 @@ def method_call(config: LabConfig) -> str:
     if m is Method.SQUEEZE_ALL:
         return "x.squeeze()"
     return f"x.squeeze({config.dim})"
-
-
-def apply_method(x: torch.Tensor, config: LabConfig) -> torch.Tensor:
-    """Call the real torch method (may raise torch's RuntimeError / IndexError)."""
-    m = config.method
-    if m is Method.VIEW:
-        return x.view(config.target)
-    if m is Method.RESHAPE:
-        return x.reshape(config.target)
-    if m is Method.VIEW_FLAT:
-        return x.view(-1)
-    if m is Method.FLATTEN:
-        return x.flatten(start_dim=config.dim)
-    if m is Method.UNSQUEEZE:
-        return x.unsqueeze(config.dim)
-    if m is Method.SQUEEZE_ALL:
-        return x.squeeze()
-    return x.squeeze(config.dim)
 
 
 def infer_explanation(target: Sequence[int], numel: int) -> Inference | None:
@@ -389,7 +255,7 @@ def infer_explanation(target: Sequence[int], numel: int) -> Inference | None:
     return Inference(idx, numel, known, numel // prod, f"{numel} / {denom} = {numel // prod}")
 
 
-def _lesson(err: Exception, x: torch.Tensor, config: LabConfig) -> tuple[str, str]:
+def _lesson(err: BaseException, x: torch.Tensor, config: LabConfig) -> tuple[str, str]:
     """The lesson and the fix for a refusal torch just raised."""
     msg = str(err)
     n = x.numel()
@@ -432,72 +298,78 @@ def _lesson(err: Exception, x: torch.Tensor, config: LabConfig) -> tuple[str, st
     return ("torch refused this call.", "Read torch's message above.")
 
 
-def _sharing(x: torch.Tensor, y: torch.Tensor) -> tuple[Sharing, str]:
-    if y.untyped_storage().data_ptr() != x.untyped_storage().data_ptr():
-        return Sharing.COPY, (
-            "copied: new storage — y.data_ptr() is a different address, so writes to y "
-            "do not reach x"
-        )
-    if y.data_ptr() == x.data_ptr():
-        return Sharing.SAME_PTR, (
-            "shares storage with the source: same data_ptr — y is a view, writes to y show up in x"
-        )
-    return Sharing.SAME_STORAGE, (
+_VERDICTS = {
+    Sharing.COPY: (
+        "copied: new storage — y.data_ptr() is a different address, so writes to y do not reach x"
+    ),
+    Sharing.SAME_PTR: (
+        "shares storage with the source: same data_ptr — y is a view, writes to y show up in x"
+    ),
+    Sharing.SAME_STORAGE: (
         "shares storage with the source (same storage, data_ptr shifted by the storage "
         "offset) — y is a view, writes to y show up in x"
-    )
+    ),
+}
 
 
 def _shape_arg(shape: Sequence[int]) -> str:
     return f"({format_shape(tuple(shape))}{',' if len(shape) == 1 else ''})"
 
 
-def _resize_note(a: np.ndarray, shape: tuple[int, ...]) -> str | None:
+def _resize_note(x: torch.Tensor, shape: tuple[int, ...]) -> str | None:
     """``np.resize`` on a wrong element count: what it silently returns instead of an error."""
-    if -1 in shape or any(d < 0 for d in shape) or math.prod(shape) == a.size:
+    if -1 in shape or any(d < 0 for d in shape) or math.prod(shape) == x.numel():
         return None
     want = math.prod(shape)
     if want > MAX_ELEMENTS:
         return None
-    out = np.resize(a, shape).reshape(-1)
+    call = f"np.resize(a, {_shape_arg(shape)})"
+    got = live.run(f"import numpy as np\na = x.numpy()\nb = {call}.reshape(-1)", {"x": x})
+    out = got.namespace["b"]
     head = ", ".join(str(int(v)) for v in out[:8]) + (", …" if want > 8 else "")
-    how = "repeats" if want > a.size else "cuts"
-    return (
-        f"np.resize(a, {_shape_arg(shape)}) → {want} elements [{head}]: it {how} the data "
-        "without a word"
-    )
+    how = "repeats" if want > x.numel() else "cuts"
+    return f"{call} → {want} elements [{head}]: it {how} the data without a word"
 
 
-def _numpy_analogy(x: torch.Tensor, y: torch.Tensor | None, config: LabConfig) -> NumpyAnalogy:
-    a = x.numpy()
+def _numpy_call(x: torch.Tensor, config: LabConfig) -> tuple[str, str] | None:
+    """(the call as the page names it, the line that runs it) for numpy's analogue."""
     if config.method.takes_shape or config.method is Method.VIEW_FLAT:
         shape = (-1,) if config.method is Method.VIEW_FLAT else config.target
         strict = config.method is not Method.RESHAPE
         call = f"np.reshape(a, {_shape_arg(shape)}{', copy=False' if strict else ''})"
-        resize = _resize_note(a, shape)
-        try:
-            b = np.reshape(a, shape, copy=False) if strict else np.reshape(a, shape)
-        except ValueError as err:
-            return NumpyAnalogy(call, None, None, str(err), resize)
-        return NumpyAnalogy(call, tuple(b.shape), bool(np.shares_memory(a, b)), None, resize)
-    if y is None:
-        return NumpyAnalogy("", None, None, None)
+        return call, call
+    ndim = x.dim()
     if config.method is Method.FLATTEN:
-        start = config.dim % max(a.ndim, 1) if a.ndim else 0
-        shape = (*a.shape[:start], -1)
-        call = f"np.reshape(a, {_shape_arg(shape)})"
-        b = np.reshape(a, shape)
-    elif config.method is Method.UNSQUEEZE:
+        start = config.dim % max(ndim, 1) if ndim else 0
+        call = f"np.reshape(a, {_shape_arg((*x.shape[:start], -1))})"
+        return call, call
+    if config.method is Method.UNSQUEEZE:
         call = f"np.expand_dims(a, {config.dim})"
-        b = np.expand_dims(a, config.dim)
-    elif config.method is Method.SQUEEZE_ALL:
-        call = "np.squeeze(a)"
-        b = np.squeeze(a)
-    else:
-        ax = config.dim % max(a.ndim, 1) if a.ndim else 0
-        call = f"np.squeeze(a, {config.dim})" if a.ndim and a.shape[ax] == 1 else "a (no-op)"
-        b = np.squeeze(a, ax) if a.ndim and a.shape[ax] == 1 else a.view()
-    return NumpyAnalogy(call, tuple(b.shape), bool(np.shares_memory(a, b)), None)
+        return call, call
+    if config.method is Method.SQUEEZE_ALL:
+        return "np.squeeze(a)", "np.squeeze(a)"
+    ax = config.dim % max(ndim, 1) if ndim else 0
+    if ndim and x.shape[ax] == 1:
+        return f"np.squeeze(a, {config.dim})", f"np.squeeze(a, {ax})"
+    return "a (no-op)", "a.view()"
+
+
+def _numpy_analogy(x: torch.Tensor, y: torch.Tensor | None, config: LabConfig) -> NumpyAnalogy:
+    """The same reshape done by numpy on ``a = x.numpy()``, run live."""
+    names = _numpy_call(x, config)
+    if names is None or (
+        y is None and not (config.method.takes_shape or config.method is Method.VIEW_FLAT)
+    ):
+        return NumpyAnalogy("", None, None, None)
+    call, line = names
+    resize = None
+    if config.method.takes_shape or config.method is Method.VIEW_FLAT:
+        resize = _resize_note(x, (-1,) if config.method is Method.VIEW_FLAT else config.target)
+    got = live.run(f"import numpy as np\na = x.numpy()\nb = {line}", {"x": x})
+    if got.error is not None:
+        return NumpyAnalogy(call, None, None, got.error.message, resize)
+    a, b = got.namespace["a"], got.namespace["b"]
+    return NumpyAnalogy(call, tuple(b.shape), bool(np.shares_memory(a, b)), None, resize)
 
 
 def unravel(position: int, shape: tuple[int, ...]) -> tuple[int, ...]:
@@ -507,36 +379,105 @@ def unravel(position: int, shape: tuple[int, ...]) -> tuple[int, ...]:
     return tuple(int(i) for i in torch.unravel_index(torch.tensor(position), shape))
 
 
+def lab_code(
+    config: LabConfig,
+    writes: Sequence[tuple[int, int]] = (),
+    result_shape: tuple[int, ...] | None = None,
+) -> str:
+    """The script behind the lab: rebuild ``x``, call the method, write through ``y``, and
+    print every number the page shows (no addresses: they differ from run to run).
+
+    ``result_shape`` (the shape ``y`` really got) turns reading-order write positions into
+    ``y[i, j] = value`` lines; without it no writes are emitted.
+    """
+    _check_size(config)
+    call = method_call(config)
+    lines = [
+        "import torch",
+        "",
+        f"base = {base_expr(config)}",
+        f"x = {source_expr(config)}",
+        "",
+        "def facts(t):",
+        "    return tuple(t.shape), t.stride(), t.storage_offset(), t.is_contiguous()",
+        "",
+        'print("x:", facts(x))',
+        "try:",
+        f"    y = {call}",
+        "except (RuntimeError, IndexError) as err:  # torch refuses; its message says why",
+        '    print("error:", err)',
+        "else:",
+    ]
+    if writes and result_shape is not None:
+        for pos, value in writes:
+            idx = unravel(pos, result_shape)
+            index = ", ".join(map(str, idx)) if idx else "..."
+            lines.append(f"    y[{index}] = {value}  # write through y")
+    lines += [
+        '    print("y:", facts(y))',
+        "    same = y.untyped_storage().data_ptr() == x.untyped_storage().data_ptr()",
+        '    print("shares storage:", same, "| same data_ptr:", y.data_ptr() == x.data_ptr())',
+        '    print("x =", x.tolist())',
+        '    print("y =", y.tolist())',
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def _check_writes(writes: Sequence[tuple[int, int]], numel: int) -> None:
+    for pos, value in writes:
+        if not -MAX_WRITE <= value <= MAX_WRITE:
+            raise InputError(
+                f"The value {value} is too large to write here: this lab writes values "
+                f"between -{MAX_WRITE:,} and {MAX_WRITE:,}.",
+                fix="Write a smaller number; any value shows whether x changes.",
+            )
+        if not 0 <= pos < numel:
+            raise InputError(
+                f"Position {pos} is outside y, which has {numel} elements.",
+                fix=f"Pick a position from 0 to {numel - 1}.",
+            )
+
+
 def result_numel(config: LabConfig) -> int | None:
     """How many elements ``y`` has under ``config`` (``None`` when torch refuses the call).
 
     Lets the page check whether a write made under other settings still names a real
     position of this ``y``. Raises the same ``InputError`` as :func:`run_lab` for bad input.
     """
-    _base, x = make_source(config)
-    try:
-        return int(apply_method(x, config).numel())
-    except (RuntimeError, IndexError):
-        return None
+    y = live.run(lab_code(config)).namespace.get("y")
+    return None if y is None else int(y.numel())
 
 
 def run_lab(config: LabConfig, writes: Sequence[tuple[int, int]] = ()) -> LabResult:
-    """Build the source, call the method for real, apply the writes through ``y``.
+    """Run the lab's script for ``config`` and read every verdict off its objects.
 
     ``writes`` are ``(position, value)`` pairs: ``position`` counts ``y``'s elements in
-    reading order; each is written with ``y[unravel(position)] = value``.
+    reading order; each becomes a ``y[i, j] = value`` line of the script.
     """
     src_expr = source_expr(config)
-    _base, x = make_source(config)
     call = method_call(config)
-    inference = infer_explanation(config.target, x.numel()) if config.method.takes_shape else None
+    code = lab_code(config)
+    ran = live.run(code)
+    y = ran.namespace.get("y")
+    if y is not None and writes:
+        _check_writes(writes, int(y.numel()))
+        code = lab_code(config, writes, tuple(y.shape))
+        ran = live.run(code)
+        y = ran.namespace["y"]
+    x = ran.namespace["x"]
+    numel = int(x.numel())
+    inference = infer_explanation(config.target, numel) if config.method.takes_shape else None
     if config.method is Method.VIEW_FLAT:
-        inference = infer_explanation((-1,), x.numel())
-    try:
-        y = apply_method(x, config)
-    except (RuntimeError, IndexError) as err:
+        inference = infer_explanation((-1,), numel)
+    snippet = live.Snippet(code, ran.output)
+    if y is None:
+        # the script caught torch's refusal and printed it; run the same call again to
+        # hold the exception itself (it failed, so it changed nothing)
+        again = live.run(f"y = {call}", ran.namespace)
+        err = again.exception
+        assert err is not None and again.error is not None
         lesson, fix = _lesson(err, x, config)
-        failure = Failure(type(err).__name__, str(err).strip(), lesson, fix)
+        failure = Refusal(again.error.kind, again.error.message.strip(), lesson, fix)
         return LabResult(
             config=config,
             source_expr=src_expr,
@@ -550,24 +491,11 @@ def run_lab(config: LabConfig, writes: Sequence[tuple[int, int]] = ()) -> LabRes
             writes=(),
             written_positions=frozenset(),
             numpy=_numpy_analogy(x, None, config),
+            snippet=snippet,
         )
-    applied: list[tuple[int, int]] = []
-    for pos, value in writes:
-        if not -MAX_WRITE <= value <= MAX_WRITE:
-            raise InputError(
-                f"The value {value} is too large to write here: this lab writes values "
-                f"between -{MAX_WRITE:,} and {MAX_WRITE:,}.",
-                fix="Write a smaller number; any value shows whether x changes.",
-            )
-        if not 0 <= pos < y.numel():
-            raise InputError(
-                f"Position {pos} is outside y, which has {y.numel()} elements.",
-                fix=f"Pick a position from 0 to {y.numel() - 1}.",
-            )
-        y[unravel(pos, tuple(y.shape))] = value
-        applied.append((int(pos), int(value)))
-    sharing, verdict = _sharing(x, y)
+    sharing = memory_sharing(x, y)
     yf = tensor_facts(y)
+    applied = tuple((int(p), int(v)) for p, v in writes)
     written = frozenset(yf.positions[p] for p, _ in applied)
     return LabResult(
         config=config,
@@ -578,20 +506,21 @@ def run_lab(config: LabConfig, writes: Sequence[tuple[int, int]] = ()) -> LabRes
         failure=None,
         inference=inference,
         sharing=sharing,
-        verdict=verdict,
-        writes=tuple(applied),
+        verdict=_VERDICTS[sharing],
+        writes=applied,
         written_positions=written,
         numpy=_numpy_analogy(x, y, config),
+        snippet=snippet,
     )
 
 
-def cells_reading(facts: TensorFacts, positions: frozenset[int]) -> tuple[tuple[str, int], ...]:
+def cells_reading(facts: TensorFacts, positions: frozenset[int]) -> tuple[tuple[str, Number], ...]:
     """The elements of a tensor that read the given memory positions: ``("1, 2", value)``.
 
     Used after a write through ``y``: when ``y`` is a view, the written memory positions
     are read by some of ``x``'s elements too, and this lists them with their new values.
     """
-    out: list[tuple[str, int]] = []
+    out: list[tuple[str, Number]] = []
     for i, (p, v) in enumerate(zip(facts.positions, facts.values, strict=True)):
         if p in positions:
             out.append((", ".join(map(str, unravel(i, facts.shape))), v))

@@ -1,30 +1,36 @@
-"""Strict, bounded parsing of the shapes a learner types (``"2, 3, 4"``, ``"(2, -1)"``).
+"""The view lab's shapes: typed with the one size grammar (:mod:`ptexplore.parse`), then
+checked against the lab's bounds and, where torch has an opinion, against torch itself.
 
-Accepted: ASCII integers separated by commas, optional surrounding ``()`` or ``[]``, one
-optional trailing comma (``"6,"`` as in a Python tuple). Everything else raises
-:class:`~ptexplore.errors.InputError` with a plain message and a fix — never another
-exception. Limits keep every figure small: at most :data:`MAX_DIMS` sizes and at most
-:data:`MAX_ELEMENTS` elements.
-
-Where torch itself has an opinion (two ``-1`` sizes, a size below ``-1``), the message is
-torch's own, obtained by asking torch (on the ``meta`` device, so nothing is allocated).
+Limits keep every figure small: at most :data:`MAX_DIMS` sizes and at most
+:data:`MAX_ELEMENTS` elements. Where torch itself has an opinion (two ``-1`` sizes, a size
+below ``-1``), the message is torch's own, obtained by asking torch (on the ``meta``
+device, so nothing is allocated).
 """
 
 from __future__ import annotations
 
 import math
-import re
 from collections.abc import Callable
 
 import torch
 
 from ptexplore.errors import InputError
+from ptexplore.limits import VIEW_MAX_DIMS as MAX_DIMS
+from ptexplore.limits import VIEW_MAX_ELEMENTS as MAX_ELEMENTS
+from ptexplore.parse import parse_ints
+from ptexplore.text import code_span
 
-MAX_DIMS = 6
-MAX_ELEMENTS = 10_000
-#: Longest integer literal accepted (``10000`` has 5 digits; a sign adds one).
-_MAX_TOKEN = 7
-_INT = re.compile(r"-?[0-9]+")
+__all__ = [
+    "MAX_DIMS",
+    "MAX_ELEMENTS",
+    "code_span",
+    "format_shape",
+    "parse_permutation",
+    "parse_source_shape",
+    "parse_target_shape",
+    "torch_message",
+]
+
 _EXAMPLE = "2, 3, 4"
 
 
@@ -37,67 +43,21 @@ def torch_message(call: Callable[[], object]) -> str | None:
     return None
 
 
-def code_span(text: str) -> str:
-    """``text`` as one Markdown code span, even when it contains backticks itself."""
-    runs = re.findall(r"`+", text)
-    fence = "`" * (max((len(r) for r in runs), default=0) + 1)
-    pad = " " if runs else ""
-    return f"{fence}{pad}{text}{pad}{fence}"
-
-
-def _tokens(text: str, what: str) -> list[str]:
-    if not isinstance(text, str):
-        raise InputError(f"The {what} must be text such as `{_EXAMPLE}`.")
-    body = text.strip()
-    if len(body) > 200:
-        raise InputError(
-            f"The {what} is {len(body)} characters long; a shape is a few numbers.",
-            fix=f"Type at most {MAX_DIMS} sizes, e.g. `{_EXAMPLE}`.",
-        )
-    if len(body) >= 2 and body[0] in "([" and body[-1] in ")]":
-        if (body[0], body[-1]) not in {("(", ")"), ("[", "]")}:
+def _tokens(text: str, what: str) -> list[int]:
+    dims = parse_ints(text, what, example=_EXAMPLE, max_dims=MAX_DIMS)
+    for d in dims:
+        if abs(d) > MAX_ELEMENTS:
             raise InputError(
-                f"The {what} {code_span(body)} opens and closes with different brackets.",
-                fix=f"Write `({_EXAMPLE})`, `[{_EXAMPLE}]` or just `{_EXAMPLE}`.",
-            )
-        body = body[1:-1].strip()
-    if not body:
-        raise InputError(
-            f"The {what} is empty.", fix=f"Type sizes separated by commas, e.g. `{_EXAMPLE}`."
-        )
-    parts = [p.strip() for p in body.split(",")]
-    if len(parts) > 1 and parts[-1] == "":
-        parts.pop()  # one trailing comma, as in the Python tuple (6,)
-    for i, part in enumerate(parts):
-        if part == "":
-            raise InputError(
-                f"The {what} {code_span(text.strip())} has an empty size at position {i + 1}.",
-                fix=f"Separate sizes with single commas, e.g. `{_EXAMPLE}`.",
-            )
-        if not _INT.fullmatch(part):
-            shown = part if len(part) <= 20 else part[:20] + "…"
-            raise InputError(
-                f"{code_span(shown)} in the {what} is not a whole number: sizes are integers only.",
-                fix=f"Type integers separated by commas, e.g. `{_EXAMPLE}`.",
-            )
-        if len(part) > _MAX_TOKEN or abs(int(part)) > MAX_ELEMENTS:
-            shown = part if len(part) <= 20 else part[:20] + "…"
-            raise InputError(
-                f"The size {shown} is too large: this lab works with at most "
-                f"{MAX_ELEMENTS:,} elements.",
+                f"The size {d} is too large: this lab works with at most {MAX_ELEMENTS:,} "
+                "elements.",
                 fix="Use smaller sizes so the grids stay readable.",
             )
-    if len(parts) > MAX_DIMS:
-        raise InputError(
-            f"The {what} has {len(parts)} dimensions; this lab shows at most {MAX_DIMS}.",
-            fix="Drop some dimensions (or merge them: a shape is just a way to read memory).",
-        )
-    return parts
+    return dims
 
 
 def parse_source_shape(text: str) -> tuple[int, ...]:
     """A source shape: 1–6 positive sizes, at most :data:`MAX_ELEMENTS` elements in all."""
-    dims = tuple(int(p) for p in _tokens(text, "source shape"))
+    dims = tuple(_tokens(text, "source shape"))
     for i, d in enumerate(dims):
         if d < 1:
             raise InputError(
@@ -121,7 +81,7 @@ def parse_target_shape(text: str) -> tuple[int, ...]:
     Whether it fits the source is torch's verdict, not the parser's: ``"5, 5"`` parses and
     torch then says ``shape '[5, 5]' is invalid for input of size 24``.
     """
-    dims = tuple(int(p) for p in _tokens(text, "target shape"))
+    dims = tuple(_tokens(text, "target shape"))
     bad = [(i, d) for i, d in enumerate(dims) if d < -1]
     if bad:
         i, d = bad[0]
@@ -153,7 +113,7 @@ def parse_target_shape(text: str) -> tuple[int, ...]:
 
 def parse_permutation(text: str, ndim: int) -> tuple[int, ...]:
     """A ``permute`` order: each of ``0 … ndim-1`` exactly once (negative dims allowed)."""
-    dims = tuple(int(p) for p in _tokens(text, "permute order"))
+    dims = tuple(_tokens(text, "permute order"))
     example = ", ".join(str(d) for d in reversed(range(ndim)))
     if len(dims) != ndim:
         raise InputError(

@@ -1,0 +1,145 @@
+"""Every bound ptexplore puts on untrusted input and on expensive work, in one place.
+
+A classroom server runs every learner's reruns in one process, so each limit here is what
+keeps one learner's input (an upload, a typed shape, a slider pushed to its end) from
+costing the whole room. Modules import their limits from here; nothing else defines one.
+
+Expensive work (benchmarks, real model builds, full-resolution grids, later DataLoader
+workers) also runs under :func:`heavy`, one process-wide semaphore: cheap reruns never
+wait, and heavy jobs queue instead of all running at once on a 2-core laptop. A page can
+register a callback (:func:`on_wait`) to say "waiting for a free worker" while it queues.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+
+from ptexplore.errors import LessonError
+
+# ------------------------------------------------------------------------------ uploads
+
+#: One uploaded file, in bytes. Equals ``server.maxUploadSize`` (50 MB) in
+#: .streamlit/config.toml (a test ties the two): the widget's own limit is enforced by the
+#: browser only, so the library checks sizes again.
+MAX_UPLOAD_BYTES = 50 * 1024 * 1024
+
+# ------------------------------------------------------------------------------- images
+
+#: Decompression-bomb cap for one decoded image: 40 megapixels (a 12 MP phone photo fits
+#: three times over; a 40 MP RGB image is 120 MB as uint8).
+MAX_PIXELS = 40_000_000
+#: Images smaller than this on either side are refused: nothing meaningful to augment.
+MIN_SIDE = 8
+#: Longest/shortest side above this is refused (a 1×10 000 strip is not a photo).
+MAX_ASPECT = 25.0
+#: Above this aspect ratio the image is accepted with a warning note.
+WARN_ASPECT = 4.0
+
+# --------------------------------------------------------------------------- tensor lab
+
+#: Largest side of the array the Tensor lab edits cell by cell (tables stay readable).
+TENSOR_MAX_DIM = 12
+TENSOR_MAX_ELEMENTS = TENSOR_MAX_DIM * TENSOR_MAX_DIM
+#: Conversion benchmark: most arrays per path, and N × repeats (the slow path costs about
+#: 37 µs per array on a 2-core box, so the capped run stays under a few seconds).
+BENCH_MAX_N = 50_000
+BENCH_MAX_WORK = 60_000
+
+# ----------------------------------------------------------------------------- view lab
+
+#: Most sizes in a typed shape, and most elements in a source tensor (every element is a
+#: drawn cell).
+VIEW_MAX_DIMS = 6
+VIEW_MAX_ELEMENTS = 10_000
+#: Longest text accepted where a shape is typed (a shape is a few numbers).
+MAX_SHAPE_CHARS = 200
+
+# ------------------------------------------------------------------------------- models
+
+#: At or below this many parameters a model may be built for real (full random init, the
+#: same numbers plain PyTorch gives); above it only the one tensor looked at is made.
+REAL_BUILD_MAX_PARAMS = 30_000_000
+#: Largest input side and batch for the shape/MACs trace (it runs on meta: no memory).
+TRACE_MAX_SIDE = 2048
+TRACE_MAX_BATCH = 1024
+#: Largest ``num_classes`` a learner may type.
+MAX_NUM_CLASSES = 100_000
+
+# ------------------------------------------------------------------------- augmentation
+
+#: Most samples in one grid.
+GRID_MAX_SAMPLES = 64
+#: Most memory one grid's output tensors may take. A full-resolution 12 MP photo through
+#: ToDtype(float32) is 144 MB per sample, so 64 of them would need 9 GB.
+GRID_MAX_BYTES = 512 * 2**20
+#: A grid whose source image has more pixels than this counts as heavy work.
+HEAVY_GRID_PIXELS = 1_000_000
+#: Most steps in a pipeline (a guard for JSON imports and button mashing).
+PIPELINE_MAX_STEPS = 32
+#: Largest pipeline JSON accepted on import.
+PIPELINE_MAX_JSON_CHARS = 200_000
+#: Most epochs in the "augmentation does not grow the dataset" strip.
+MAX_EPOCHS = 12
+
+# ----------------------------------------------------------------------- heavy work
+
+#: How many heavy jobs run at once: half the cores (at least one), so light reruns of the
+#: rest of the class always find a free core. ``PTEXPLORE_HEAVY_SLOTS`` overrides it.
+HEAVY_SLOTS = max(1, int(os.environ.get("PTEXPLORE_HEAVY_SLOTS", (os.cpu_count() or 2) // 2)))
+#: Longest a heavy job waits for a free slot before the learner is told to try again.
+HEAVY_WAIT_S = 120.0
+
+_heavy = threading.BoundedSemaphore(HEAVY_SLOTS)
+_local = threading.local()
+
+
+def on_wait(callback: Callable[[str], None] | None) -> None:
+    """Register (or clear) this thread's "waiting for a free worker" callback.
+
+    :func:`heavy` calls it with the job's label when the job has to queue; the page shows
+    a note. One callback per thread: each learner's rerun runs in its own thread.
+    """
+    _local.on_wait = callback
+
+
+def heavy_depth() -> int:
+    """How many :func:`heavy` blocks this thread is inside (0 when none)."""
+    return int(getattr(_local, "depth", 0))
+
+
+@contextmanager
+def heavy(label: str) -> Iterator[None]:
+    """Run a block under the process-wide semaphore for expensive work.
+
+    Re-entrant per thread (a heavy job that calls another heavy function holds one slot).
+    Waits at most :data:`HEAVY_WAIT_S`; past that raises a :class:`LessonError`.
+    """
+    depth = heavy_depth()
+    if depth:
+        _local.depth = depth + 1
+        try:
+            yield
+        finally:
+            _local.depth = depth
+        return
+    if not _heavy.acquire(blocking=False):
+        callback: Callable[[str], None] | None = getattr(_local, "on_wait", None)
+        if callback is not None:
+            callback(label)
+        started = time.monotonic()
+        if not _heavy.acquire(timeout=HEAVY_WAIT_S):
+            raise LessonError(
+                f"The server is busy: {label} waited {time.monotonic() - started:.0f} s for "
+                "a free worker while other learners' heavy jobs ran.",
+                fix="Try again in a minute, or pick a smaller setting (it may not need one).",
+            )
+    _local.depth = 1
+    try:
+        yield
+    finally:
+        _local.depth = 0
+        _heavy.release()
