@@ -57,6 +57,12 @@ VIEW_MAX_DIMS = 6
 VIEW_MAX_ELEMENTS = 10_000
 #: Longest text accepted where a shape is typed (a shape is a few numbers).
 MAX_SHAPE_CHARS = 200
+#: Longest integer literal in a typed size (10,000 has 5 digits; a sign adds one).
+MAX_SIZE_DIGITS = 7
+#: Largest step of the view lab's step slice, and the values written through ``y`` stay
+#: within ±VIEW_MAX_WRITE (readable cells, no int64 overflow).
+VIEW_MAX_STEP = 10
+VIEW_MAX_WRITE = 999_999
 
 # ------------------------------------------------------------------------------- models
 

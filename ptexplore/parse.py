@@ -18,12 +18,10 @@ from __future__ import annotations
 import re
 
 from ptexplore.errors import InputError
-from ptexplore.limits import MAX_SHAPE_CHARS
+from ptexplore.limits import MAX_SHAPE_CHARS, MAX_SIZE_DIGITS
 from ptexplore.text import code_span
 
 _INT = re.compile(r"-?[0-9]+")
-#: Longest integer literal accepted (a size of 10,000 has 5 digits; a sign adds one).
-MAX_TOKEN_CHARS = 7
 _SPACED = re.compile(r"\s*(?:[x×]|\s)\s*")
 _SPACED_SIZES = re.compile(r"-?[0-9]+(?:\s*(?:[x×]|\s)\s*-?[0-9]+)*")
 _HEX = re.compile(r"(?<![0-9])0[xX][0-9A-Fa-f]")
@@ -77,7 +75,7 @@ def parse_ints(text: object, what: str, *, example: str = "2, 3, 4", max_dims: i
                 "integers only.",
                 fix=f"Type integers separated by commas, e.g. `{example}`.",
             )
-        if len(part) > MAX_TOKEN_CHARS:
+        if len(part) > MAX_SIZE_DIGITS:
             raise InputError(
                 f"The size {code_span(part, limit=20)} is too large for this lab.",
                 fix="Use smaller sizes so the figures stay readable.",

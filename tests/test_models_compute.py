@@ -239,8 +239,10 @@ def test_shape_table_matches_golden_file(key: str) -> None:
     """torchinfo-style golden files; regenerate with PTX_UPDATE_GOLDEN=1."""
     text = _render_golden(shapes.trace(key))
     path = GOLDEN / f"shapes_{key.replace(':', '_')}.txt"
-    if os.environ.get("PTX_UPDATE_GOLDEN") or not path.exists():
+    if os.environ.get("PTX_UPDATE_GOLDEN"):
         path.write_text(text)
+    # a missing golden file is a failure, never silently written (that would pass anything)
+    assert path.exists(), f"{path.name} is missing: run PTX_UPDATE_GOLDEN=1 make test once"
     assert text == path.read_text()
 
 

@@ -118,7 +118,7 @@ def run_tabs(page: PageInfo, tabs: Sequence[Tab], *, name: str = "tab") -> str:
     opened = labels[0]
     for tab, box in zip(tabs, containers, strict=True):
         with box:
-            if getattr(box, "open", True):  # lazy tabs: only the open one runs
+            if box.open:  # lazy tabs: only the open one runs
                 opened = tab.label
                 with error_boundary(f"{page.key}.{name}.{labels.index(tab.label)}"):
                     tab.body()

@@ -22,7 +22,7 @@ from collections.abc import Callable, Hashable, Sequence
 from typing import Any, TypeVar
 
 import streamlit as st
-from streamlit.delta_generator import DeltaGenerator
+from streamlit.elements.lib.mutable_tab_container import TabContainer
 
 from ptexplore.pages import PageInfo
 
@@ -95,17 +95,20 @@ class PageState:
 
     # ----------------------------------------------------------------------- tabs
 
-    def tabs(self, labels: Sequence[str], *, name: str = "tab") -> list[DeltaGenerator]:
+    def tabs(self, labels: Sequence[str], *, name: str = "tab") -> list[TabContainer]:
         """``st.tabs`` that run only the open tab (``tab.open``) and reopen the learner's
-        tab after a page switch."""
+        tab after a page switch (the open one is remembered on every run)."""
         key = self.key(name)
         remembered = st.session_state.get(key + _OPEN)
-        default = remembered if remembered in labels else labels[0]
-
-        def remember() -> None:
-            st.session_state[key + _OPEN] = st.session_state.get(key)
-
-        return list(st.tabs(list(labels), key=key, default=default, on_change=remember))
+        if key not in st.session_state and remembered in labels:
+            # the tabs widget itself is not kept across page switches: seed it (passing
+            # default= instead would change the widget's identity whenever it changes)
+            st.session_state[key] = remembered
+        boxes = list(st.tabs(list(labels), key=key, on_change="rerun"))
+        for label, box in zip(labels, boxes, strict=True):
+            if box.open:
+                st.session_state[key + _OPEN] = label
+        return boxes
 
     def open_tab(self, labels: Sequence[str], *, name: str = "tab") -> str:
         """The label of the tab that is open now (its widget value, else the remembered)."""

@@ -8,6 +8,9 @@ from dataclasses import dataclass
 
 import streamlit as st
 
+from ptexplore.limits import VIEW_MAX_ELEMENTS as MAX_ELEMENTS
+from ptexplore.limits import VIEW_MAX_STEP as MAX_STEP
+from ptexplore.limits import VIEW_MAX_WRITE as MAX_WRITE
 from ptexplore.live import Snippet
 from ptexplore.pages import VIEW
 from ptexplore.ui.lab import Section
@@ -32,8 +35,7 @@ from ptexplore.view import (
     tensor_figure,
 )
 from ptexplore.view.figures import MAX_PANELS, panel_count
-from ptexplore.view.lab import MAX_STEP, MAX_WRITE, result_numel, unravel
-from ptexplore.view.shapes import MAX_ELEMENTS
+from ptexplore.view.lab import result_numel, unravel
 
 K = VIEW.key
 STATE = PageState(VIEW)

@@ -21,15 +21,14 @@ import torch
 from ptexplore import live
 from ptexplore.errors import InputError, Refusal
 from ptexplore.limits import VIEW_MAX_ELEMENTS as MAX_ELEMENTS
+from ptexplore.limits import VIEW_MAX_STEP as MAX_STEP
+from ptexplore.limits import VIEW_MAX_WRITE as MAX_WRITE
 from ptexplore.memory import Number, Sharing, TensorFacts, tensor_facts
 from ptexplore.memory import sharing as memory_sharing
 from ptexplore.view.shapes import format_shape
 
 #: Values drawn by the "random" fill lie in ``[0, RANDOM_HIGH)``.
 RANDOM_HIGH = 100
-MAX_STEP = 10
-#: Values written through ``y`` stay within ``±MAX_WRITE`` (readable cells, no int64 overflow).
-MAX_WRITE = 999_999
 
 
 class Fill(StrEnum):
