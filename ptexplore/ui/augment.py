@@ -51,6 +51,7 @@ from ptexplore.limits import GRID_MAX_SAMPLES as MAX_SAMPLES
 from ptexplore.limits import HEAVY_GRID_PIXELS, MAX_EPOCHS, heavy, on_wait
 from ptexplore.live import Snippet
 from ptexplore.pages import AUGMENT
+from ptexplore.parse import parse_ints
 from ptexplore.text import md_escape
 from ptexplore.ui.lab import Tab, run_tabs
 from ptexplore.ui.page import SEED_KEY, seed_input
@@ -170,8 +171,12 @@ def _on_enabled(i: int, key: str) -> None:
 
 
 def _numbers(text: str, kind: type[float] | type[int]) -> tuple[Any, ...]:
-    """Parse "a, b, c" into finite numbers; ``int`` refuses fractions instead of truncating."""
-    parts = [p.strip() for p in str(text).replace(";", ",").split(",") if p.strip()]
+    """Parse "a, b, c" into finite numbers; ``int`` refuses fractions instead of truncating.
+
+    Sizes (``int``) then go through the one size grammar (:func:`ptexplore.parse.parse_ints`:
+    ASCII digits only, bounded). The learner's text is echoed escaped and shortened.
+    """
+    parts = [p.strip() for p in str(text).split(",") if p.strip()]
     if not parts:
         raise InputError(
             "This field is empty.", fix="Type a number, or numbers separated by commas."
@@ -180,22 +185,28 @@ def _numbers(text: str, kind: type[float] | type[int]) -> tuple[Any, ...]:
     for part in parts:
         try:
             number = float(part)
-        except ValueError:
+        except (ValueError, OverflowError):
             raise InputError(
-                f"“{text}” is not a comma-separated list of numbers.",
+                f"“{md_escape(text, limit=40)}” is not a comma-separated list of numbers.",
                 fix="Type numbers separated by commas, e.g. 224, 160.",
             ) from None
         if not math.isfinite(number):
-            raise InputError(f"“{part}” is not a finite number.", fix="Type an ordinary number.")
+            raise InputError(
+                f"“{md_escape(part, limit=40)}” is not a finite number.",
+                fix="Type an ordinary number.",
+            )
         if kind is int:
             if not number.is_integer():
                 raise InputError(
-                    f"“{part}” is not a whole number; sizes are counted in pixels.",
+                    f"“{md_escape(part, limit=40)}” is not a whole number; sizes are counted "
+                    "in pixels.",
                     fix=f"Use {math.floor(number)} or {math.ceil(number)}.",
                 )
             out.append(int(number))
         else:
             out.append(number)
+    if kind is int:
+        return tuple(parse_ints(text, "size", example="224, 160", max_dims=2))
     return tuple(out)
 
 
@@ -356,7 +367,7 @@ def _param_widget(i: int, param: ParamSpec, value: Value, domain: PixelDomain | 
         st.text_input(f"{label} ({hint})", **common)
     err = _errors().get(f"{i}.{param.name}")
     if err is not None:
-        st.error(f"{err.message}" + (f" — {err.fix}" if err.fix else ""), icon="🚫")
+        show_error(err)
 
 
 def pipeline_editor() -> Pipeline:
@@ -438,7 +449,7 @@ def pipeline_editor() -> Pipeline:
     )
     add_err = _errors().pop("add", None)
     if add_err is not None:
-        st.error(add_err.message, icon="🚫")
+        show_error(add_err)
     return current_pipeline()
 
 

@@ -17,7 +17,7 @@ import pandas as pd
 import streamlit as st
 
 from ptexplore import limits, live
-from ptexplore.errors import LessonError
+from ptexplore.errors import LessonError, Refusal
 from ptexplore.pages import TENSORS
 from ptexplore.tensors import (
     DEFAULT_N,
@@ -58,7 +58,6 @@ from ptexplore.tensors import (
     times_figure,
 )
 from ptexplore.tensors.bench import WHY_SLOW, fmt_seconds, ratio_label, slow_path_warning
-from ptexplore.text import code_span
 from ptexplore.ui.lab import Section, Tab, run_section
 from ptexplore.ui.render import chart, code_panel, error_boundary, show_error
 from ptexplore.ui.state import PageState
@@ -245,12 +244,14 @@ def error_lesson(lesson: ErrorLesson) -> None:
     elif lesson.outcome is Outcome.WARNING:
         st.warning(f"**{lesson.error_type}** (live): {lesson.message}", icon="⚠️")
     else:
-        st.error(
-            f"**{lesson.error_type}** (live, torch's own words): "
-            f"{code_span(lesson.message, limit=600)}",
-            icon="🚫",
+        refused = lesson.code.splitlines()[-1].split("  #")[0]
+        fix = lesson.fix_code.split("  #")[0]
+        show_error(
+            Refusal(lesson.error_type, lesson.message, lesson.lesson, f"`{fix}` (run below)"),
+            call=refused,
         )
-    st.markdown(f"**Why:** {lesson.lesson}")
+    if lesson.outcome is not Outcome.ERROR:
+        st.markdown(f"**Why:** {lesson.lesson}")
     st.markdown("**Fix:**")
     st.code(lesson.fix_code, language="python")
     if lesson.fix_result:
@@ -267,7 +268,15 @@ def item_result(res: ItemResult) -> None:
     if res.ok:
         st.success(f"`t.item()` → `{res.value_repr}` (Python type: `{res.python_type}`)")
     else:
-        st.error(f"**{res.error_type}** (live): {code_span(res.error_message)}", icon="🚫")
+        show_error(
+            Refusal(
+                res.error_type,
+                res.error_message,
+                ".item() turns exactly one element into a Python number.",
+                f"Use `t.tolist()` for all of them, or pick one first: `{res.first_item_code}`.",
+            ),
+            call="t.item()",
+        )
         st.markdown(
             f"`t.tolist()` → `{res.tolist_repr}`  \n`{res.first_item_code}` → "
             f"`{res.first_item_repr}`"
@@ -402,7 +411,7 @@ def mutate_controls(lab: Lab, spec: LabSpec) -> None:
             **STATE.widget("value"),
         )
         applied = st.button("▶ Apply", key=STATE.key("apply"), type="primary")
-        with error_boundary("tensors.sharing"):
+        with error_boundary(STATE.key("sharing")):
             if applied:
                 lab.apply(action, float(value))
     with edit_col:
@@ -414,7 +423,7 @@ def mutate_controls(lab: Lab, spec: LabSpec) -> None:
         )
         if editable:
             st.caption(editor_accepts(lab.a.dtype))
-        with error_boundary("tensors.sharing"):
+        with error_boundary(STATE.key("sharing")):
             lab.edit(editor_cells(lab, disabled=not editable))
 
 
@@ -493,7 +502,7 @@ def render_sharing_tab() -> None:
     picked = sharing_inputs()
     lab: Lab | None = None
     spec: LabSpec | None = None
-    with error_boundary("tensors.sharing"):
+    with error_boundary(STATE.key("sharing")):
         spec = LabSpec(
             parse_shape(picked.shape_text), picked.dtype, picked.layout, picked.bridge, picked.hop
         )
