@@ -4,16 +4,10 @@ from __future__ import annotations
 
 from streamlit.testing.v1 import AppTest
 
+from ptexplore.ui.models import CODE, ITERATORS, PARAMETERS, SHAPES
 from tests.conftest import open_page, open_tab
 
 PAGE = "pages/3_Model_Explorer.py"
-TREE, ITERATORS, PARAMETERS, SHAPES, CODE = (
-    "🌳 Module tree",
-    "🔁 modules() vs children()",
-    "🔢 Parameters",
-    "📐 Shapes & MACs",
-    "🐍 Code",
-)
 
 
 def tab(at: AppTest, label: str) -> AppTest:
