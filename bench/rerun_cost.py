@@ -129,12 +129,8 @@ def main() -> int:
                 ["git", "worktree", "remove", "--force", str(base_tree)], cwd=ROOT, check=False
             )
     after = measure(ROOT, args.repeats)
-    print(
-        f"median server CPU per rerun (AppTest, {args.repeats} reruns), baseline {args.baseline}"
-    )
-    print(
-        f"{'page':9s} {'no change':>22s} {'target':>7s} {'widget change':>22s} {'target':>7s}"
-    )
+    print(f"median server CPU per rerun (AppTest, {args.repeats} reruns), baseline {args.baseline}")
+    print(f"{'page':9s} {'no change':>22s} {'target':>7s} {'widget change':>22s} {'target':>7s}")
     ok = True
     for page, (t_same, t_change) in TARGETS.items():
         b, a = before[page], after[page]
