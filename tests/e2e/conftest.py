@@ -104,3 +104,6 @@ def wait_for_app(page: object, timeout: float = 90_000) -> None:
     page.wait_for_selector(  # type: ignore[attr-defined]
         "[data-testid='stApp'][data-test-script-state='notRunning']", timeout=timeout
     )
+    # "notRunning" is also the state before the first run starts: every page has a title,
+    # so wait until it has arrived too
+    page.wait_for_selector("[data-testid='stMain'] h1", timeout=timeout)  # type: ignore[attr-defined]
