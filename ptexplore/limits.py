@@ -27,6 +27,26 @@ from ptexplore.errors import LessonError
 #: browser only, so the library checks sizes again.
 MAX_UPLOAD_BYTES = 50 * 1024 * 1024
 
+# -------------------------------------------------------------------------- checkpoints
+# (values chosen by measurement: see the comments; tests/test_checkpoint_*.py pin them)
+
+#: Most entries in a torch.save zip archive (resnet50's state_dict has ~330).
+CKPT_MAX_ENTRIES = 10_000
+#: Most tensors one checkpoint may rebuild (torch's loader costs ~100 µs per tensor).
+CKPT_MAX_TENSORS = 10_000
+#: Largest pickle (data.pkl) read: torch's weights-only unpickler is pure Python (measured
+#: here: up to ~1.5 s per MB of hostile opcodes).
+CKPT_MAX_PICKLE_BYTES = 1 * 2**20
+#: Largest sum of declared uncompressed sizes of an uploaded archive's entries (torch.save
+#: stores entries uncompressed, so a real upload never declares more than its own size).
+CKPT_MAX_DECLARED_BYTES = MAX_UPLOAD_BYTES
+#: Largest checkpoint file read from disk (the torch hub cache; memory-mapped).
+CKPT_MAX_FILE_BYTES = 8 * 2**30
+#: Deepest nesting of dicts/lists in a checkpoint.
+CKPT_MAX_DEPTH = 32
+#: Largest safetensors JSON header.
+SAFETENSORS_MAX_HEADER_BYTES = 1 * 2**20
+
 # ------------------------------------------------------------------------------- images
 
 #: Decompression-bomb cap for one decoded image: 40 megapixels (a 12 MP phone photo fits
@@ -38,6 +58,12 @@ MIN_SIDE = 8
 MAX_ASPECT = 25.0
 #: Above this aspect ratio the image is accepted with a warning note.
 WARN_ASPECT = 4.0
+#: Most uploaded images one learner's session uses at once.
+MAX_UPLOAD_FILES = 8
+#: Most pixels the uploads of one session may decode to in all (two 40 MP photos).
+MAX_SESSION_PIXELS = 80_000_000
+#: Most frames an animated/multi-page image may declare (only the first is used).
+MAX_FRAMES = 256
 
 # --------------------------------------------------------------------------- tensor lab
 
