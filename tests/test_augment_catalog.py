@@ -109,7 +109,7 @@ def test_values_are_passed_to_torchvision() -> None:
         ("Resize", {"size": 0}, "below the smallest allowed value 1"),
         ("Resize", {"size": (1, 2, 3)}, "one or two whole numbers"),
         ("Resize", {"interpolation": "lanczos"}, "is not one of"),
-        ("Resize", {"colour": 3}, "has no parameter(s) colour"),
+        ("Resize", {"colour": 3}, "has no parameter(s) `colour`"),  # shown inert
         ("NoSuchTransform", {}, "not a transform in the catalog"),
         ("Normalize", {"mean": (0.5, 0.5)}, "expected 3 numbers"),
         ("RandomRotation", {"degrees": float("nan")}, "not a finite number"),

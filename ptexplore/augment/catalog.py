@@ -17,6 +17,7 @@ import torch
 from torchvision.transforms import v2
 
 from ptexplore.errors import InputError
+from ptexplore.text import code_span
 
 #: A parameter value as stored in a pipeline and in JSON (pairs/triples are tuples).
 Value = int | float | bool | str | tuple[float, ...]
@@ -94,7 +95,8 @@ class TransformSpec:
         unknown = set(names) - {p.name for p in self.params}
         if unknown:
             raise InputError(
-                f"{self.name} has no parameter(s) {', '.join(sorted(unknown))} "
+                f"{self.name} has no parameter(s) "
+                f"{', '.join(code_span(u, limit=40) for u in sorted(unknown))} "
                 "(unknown parameter name).",
                 fix=f"{self.name} takes: "
                 f"{', '.join(p.name for p in self.params) or 'no parameters'}.",
@@ -684,12 +686,26 @@ def spec_for(name: str) -> TransformSpec:
         return _BY_NAME[name]
     except KeyError:
         raise InputError(
-            f"“{name}” is not a transform in the catalog.",
+            f"{code_span(name, limit=40)} is not a transform in the catalog.",
             fix=f"Use one of: {', '.join(NAMES)}.",
         ) from None
 
 
 # ---------------------------------------------------------------------------- validation
+
+
+def _shown(value: object) -> str:
+    """A value from a JSON file, shown inert (it may be any text)."""
+    return code_span(repr(value), limit=60)
+
+
+def _whole(v: object) -> bool:
+    """A finite whole number (not a bool): NaN, inf and 1e309 are not."""
+    if isinstance(v, bool):
+        return False
+    if isinstance(v, int):
+        return True  # its size is checked by the range (a huge int is "far too large")
+    return isinstance(v, float) and math.isfinite(v) and v.is_integer()
 
 
 def coerce(spec: TransformSpec, param: ParamSpec, value: Any) -> Value:
@@ -715,22 +731,22 @@ def coerce(spec: TransformSpec, param: ParamSpec, value: Any) -> Value:
     kind = param.kind
     if kind is Kind.BOOL:
         if not isinstance(value, bool):
-            raise bad(f"expected true/false, got {value!r}.")
+            raise bad(f"expected true/false, got {_shown(value)}.")
         return value
     if kind is Kind.CHOICE:
         if value not in param.choices or isinstance(value, bool):
-            raise bad(f"{value!r} is not one of {list(param.choices)}.")
+            raise bad(f"{_shown(value)} is not one of {list(param.choices)}.")
         return value  # type: ignore[no-any-return]
     if kind is Kind.INT:
-        if isinstance(value, bool) or not isinstance(value, int | float) or int(value) != value:
-            raise bad(f"expected a whole number, got {value!r}.")
+        if not _whole(value):
+            raise bad(f"expected a whole number, got {_shown(value)}.")
         out = int(in_range(value))
         if param.odd and out % 2 == 0:
             raise bad(f"{out} is even; the kernel needs an odd size.", fix=f"Use {out + 1}.")
         return out
     if kind is Kind.FLOAT:
         if isinstance(value, bool) or not isinstance(value, int | float):
-            raise bad(f"expected a number, got {value!r}.")
+            raise bad(f"expected a number, got {_shown(value)}.")
         return in_range(value)
     if kind is Kind.SIZE:
         if isinstance(value, int | float) and not isinstance(value, bool):
@@ -738,17 +754,15 @@ def coerce(spec: TransformSpec, param: ParamSpec, value: Any) -> Value:
         elif isinstance(value, list | tuple):
             items = list(value)
         else:
-            raise bad(f"expected a number or “h, w”, got {value!r}.")
-        if len(items) not in (1, 2) or any(
-            isinstance(v, bool) or not isinstance(v, int | float) or int(v) != v for v in items
-        ):
-            raise bad(f"expected one or two whole numbers, got {value!r}.")
+            raise bad(f"expected a number or “h, w”, got {_shown(value)}.")
+        if len(items) not in (1, 2) or not all(_whole(v) for v in items):
+            raise bad(f"expected one or two whole numbers, got {_shown(value)}.")
         sides = tuple(int(in_range(v)) for v in items)
         return sides[0] if len(sides) == 1 else (sides[0], sides[1])
     if kind is Kind.FILL:
         if isinstance(value, str):
             if value.strip().lower() != "random":
-                raise bad(f"{value!r} is neither a number nor “random”.")
+                raise bad(f"{_shown(value)} is neither a number nor “random”.")
             return "random"
         if isinstance(value, int | float) and not isinstance(value, bool):
             return in_range(value)
@@ -757,14 +771,14 @@ def coerce(spec: TransformSpec, param: ParamSpec, value: Any) -> Value:
             or len(value) not in (1, 3)
             or any(isinstance(v, bool) or not isinstance(v, int | float) for v in value)
         ):
-            raise bad(f"expected a number, 1 or 3 numbers (one per channel), got {value!r}.")
+            raise bad(f"expected a number, 1 or 3 numbers (one per channel), got {_shown(value)}.")
         fills = tuple(in_range(v) for v in value)
         return fills[0] if len(fills) == 1 else fills
     width = 3 if kind is Kind.TRIPLE else 2
     if not isinstance(value, list | tuple) or len(value) != width:
-        raise bad(f"expected {width} numbers, got {value!r}.")
+        raise bad(f"expected {width} numbers, got {_shown(value)}.")
     if any(isinstance(v, bool) or not isinstance(v, int | float) for v in value):
-        raise bad(f"expected {width} numbers, got {value!r}.")
+        raise bad(f"expected {width} numbers, got {_shown(value)}.")
     nums = tuple(in_range(v) for v in value)
     if kind is Kind.RANGE and nums[0] > nums[1]:
         raise bad(

@@ -21,6 +21,7 @@ from __future__ import annotations
 import enum
 import hashlib
 import io
+import struct
 from dataclasses import dataclass
 
 import numpy as np
@@ -28,14 +29,21 @@ import torch
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from ptexplore.errors import InputError
-from ptexplore.limits import MAX_ASPECT, MAX_PIXELS, MAX_UPLOAD_BYTES, MIN_SIDE, WARN_ASPECT
+from ptexplore.limits import (
+    MAX_ASPECT,
+    MAX_FRAMES,
+    MAX_PIXELS,
+    MAX_UPLOAD_BYTES,
+    MIN_SIDE,
+    WARN_ASPECT,
+)
 from ptexplore.live import capture_warnings
 
 #: Formats Pillow may try, in this order (``Image.open(..., formats=SUPPORTED_FORMATS)``).
 SUPPORTED_FORMATS: tuple[str, ...] = ("JPEG", "PNG", "WEBP", "BMP", "GIF", "TIFF")
 #: File-name extensions the uploader accepts (the browser enforces them, we do not rely on it).
 UPLOAD_EXTENSIONS: tuple[str, ...] = ("png", "jpg", "jpeg", "webp", "bmp", "gif", "tif", "tiff")
-__all__ = ["MAX_ASPECT", "MAX_PIXELS", "MAX_UPLOAD_BYTES", "MIN_SIDE", "WARN_ASPECT"]
+__all__ = ["MAX_ASPECT", "MAX_FRAMES", "MAX_PIXELS", "MAX_UPLOAD_BYTES", "MIN_SIDE", "WARN_ASPECT"]
 
 if Image.MAX_IMAGE_PIXELS is None or Image.MAX_IMAGE_PIXELS > MAX_PIXELS:
     Image.MAX_IMAGE_PIXELS = MAX_PIXELS
@@ -140,6 +148,59 @@ def _check_geometry(width: int, height: int, notes: list[str]) -> None:
         notes.append(
             f"Very elongated image ({aspect:.1f}:1): RandomResizedCrop's default ratio range "
             "(3/4–4/3) will only ever see part of it."
+        )
+
+
+def _check_frames(im: Image.Image, fmt: str) -> int:
+    """Every frame's declared size is checked like the first (only frame 0 is decoded)."""
+    try:
+        n_frames = int(getattr(im, "n_frames", 1))
+    except (OSError, SyntaxError, ValueError, EOFError, struct.error) as err:
+        raise InputError(
+            f"The frames of this {fmt} file could not be counted: it is corrupt ({err}).",
+            fix="Re-export the image from an image editor and upload it again.",
+        ) from err
+    if n_frames > MAX_FRAMES:
+        raise InputError(
+            f"This {fmt} file declares {n_frames:,} frames; the lab reads at most "
+            f"{MAX_FRAMES} (it only uses the first).",
+            fix="Upload a single still image (export the first frame).",
+        )
+    if n_frames > 1:
+        try:
+            for i in range(1, n_frames):
+                im.seek(i)
+                _check_geometry(*im.size, [])
+            im.seek(0)
+        except InputError as err:
+            raise InputError(f"Frame {i + 1}: {err.message}", fix=err.fix) from err
+        except (OSError, SyntaxError, ValueError, EOFError, struct.error) as err:
+            raise InputError(
+                f"Frame {i + 1} of this {fmt} file is corrupt ({err}).",
+                fix="Upload a single still image (export the first frame).",
+            ) from err
+    return n_frames
+
+
+#: Fewer bytes of JPEG scan data per pixel than this cannot be a whole picture: even a flat
+#: grey image needs ~2 bits per 8×8 block and channel (≈ 0.004 bytes per pixel, measured:
+#: a uniform 6300×6300 JPEG at quality 5 is 621 KB = 0.016 B/px). A file below it ends
+#: early, and libjpeg would silently fill the missing rows with grey.
+JPEG_MIN_SCAN_BYTES_PER_PIXEL = 0.001
+
+
+def _check_jpeg_data(data: bytes, fmt: str, width: int, height: int) -> None:
+    """Refuse a JPEG whose header claims far more pixels than its data can hold."""
+    if fmt != "JPEG":
+        return
+    sos = data.find(b"\xff\xda")
+    scan = len(data) - sos if sos >= 0 else 0
+    if scan < JPEG_MIN_SCAN_BYTES_PER_PIXEL * width * height:
+        raise InputError(
+            f"This JPEG declares {width}×{height} pixels but holds only {scan:,} bytes of "
+            "image data — far fewer than any complete picture of that size needs: the file "
+            "is truncated (a decoder would fill the missing part with grey).",
+            fix="Re-download or re-export the photo and upload it again.",
         )
 
 
@@ -272,12 +333,12 @@ def _decode(data: bytes, name: str, max_short_side: int | None) -> DecodedImage:
     notes: list[str] = []
     im = _open(data)
     fmt = str(im.format)
-    n_frames = int(getattr(im, "n_frames", 1))
-    if n_frames > 1:
-        im.seek(0)
-        notes.append(f"{fmt} with {n_frames} frames: only the first frame is used.")
     stored_w, stored_h = im.size
     _check_geometry(stored_w, stored_h, notes)
+    n_frames = _check_frames(im, fmt)
+    if n_frames > 1:
+        notes.append(f"{fmt} with {n_frames} frames: only the first frame is used.")
+    _check_jpeg_data(data, fmt, stored_w, stored_h)
 
     target: tuple[int, int] | None = None
     if max_short_side is not None and min(stored_w, stored_h) > max_short_side:
@@ -329,6 +390,27 @@ def _decode(data: bytes, name: str, max_short_side: int | None) -> DecodedImage:
         conversion=conversion,
         digest=hashlib.sha256(data).hexdigest(),
     )
+
+
+def declared_pixels(data: bytes) -> int:
+    """Width × height the file's header declares (nothing is decoded); 0 if unreadable
+    (the decoder then says what is wrong)."""
+    try:
+        im = _open(data)
+    except InputError:
+        return 0
+    w, h = im.size
+    return int(w) * int(h)
+
+
+def check_session_pixels(declared: list[int], limit: int) -> int:
+    """How many of these images (in order) fit in ``limit`` pixels together."""
+    total = 0
+    for k, n in enumerate(declared):
+        total += n
+        if total > limit:
+            return k
+    return len(declared)
 
 
 def check_upload_size(size: int, name: str) -> None:

@@ -20,6 +20,7 @@ from ptexplore.augment.decode import Conversion
 from ptexplore.augment.pipeline import Pipeline, Step, pipeline_from_mapping
 from ptexplore.errors import InputError
 from ptexplore.limits import PIPELINE_MAX_JSON_CHARS as MAX_JSON_CHARS
+from ptexplore.text import code_span
 
 JSON_FORMAT = "ptexplore.augment.pipeline"
 JSON_VERSION = 1
@@ -182,6 +183,14 @@ def to_json(pipeline: Pipeline) -> str:
     return json.dumps(data, indent=2)
 
 
+def _no_constant(name: str) -> object:
+    """``NaN``/``Infinity`` are not JSON numbers (Python's json reads them anyway)."""
+    raise InputError(
+        f"The JSON holds {name}, which is not a number a pipeline can use.",
+        fix="Use ordinary numbers (an exported pipeline never holds NaN or Infinity).",
+    )
+
+
 def from_json(text: str) -> Pipeline:
     """Parse exported JSON back into a validated Pipeline (learner-facing errors)."""
     if len(text) > MAX_JSON_CHARS:
@@ -193,7 +202,7 @@ def from_json(text: str) -> Pipeline:
     if not text.strip():
         raise InputError("The JSON is empty.", fix="Paste or upload an exported pipeline.")
     try:
-        data = json.loads(text)
+        data = json.loads(text, parse_constant=_no_constant)
     except json.JSONDecodeError as err:
         raise InputError(
             f"This is not valid JSON: {err.msg} at line {err.lineno}, column {err.colno}.",
@@ -213,13 +222,15 @@ def from_json(text: str) -> Pipeline:
     fmt = data.get("format", JSON_FORMAT)
     if fmt != JSON_FORMAT:
         raise InputError(
-            f"This JSON is a “{fmt}”, not a ptexplore augmentation pipeline.",
+            f"This JSON is a {code_span(str(fmt), limit=40)}, not a ptexplore augmentation "
+            "pipeline.",
             fix="Import a file exported from this page.",
         )
     version = data.get("version", JSON_VERSION)
     if version != JSON_VERSION:
         raise InputError(
-            f"Pipeline format version {version} is not supported (only {JSON_VERSION}).",
+            f"Pipeline format version {code_span(repr(version), limit=20)} is not supported "
+            f"(only {JSON_VERSION}).",
             fix="Export the pipeline again from this version of ptexplore.",
         )
     return pipeline_from_mapping(data)

@@ -127,8 +127,11 @@ class Pipeline:
                 raise type(err)(f"Step {i + 1} ({step.name}) — {err.message}", fix=err.fix) from err
         return tuple(built)
 
-    def build(self) -> v2.Compose:
-        return v2.Compose(list(self.build_steps()))
+    def build(self) -> v2.Transform:
+        """The enabled steps as one transform (``v2.Identity`` when there are none:
+        ``v2.Compose([])`` refuses an empty list)."""
+        steps = list(self.build_steps())
+        return v2.Compose(steps) if steps else v2.Identity()
 
     def normalization(self) -> tuple[tuple[float, ...], tuple[float, ...]] | None:
         """Mean and std of the last enabled Normalize step (for display), if any."""

@@ -22,7 +22,9 @@ from ptexplore.augment.catalog import CATALOG, Kind, ParamSpec, Value, spec_for
 from ptexplore.augment.decode import (
     UPLOAD_EXTENSIONS,
     DecodedImage,
+    check_session_pixels,
     check_upload_size,
+    declared_pixels,
     decode_image_bytes,
 )
 from ptexplore.augment.export import export_code, export_output, from_json, to_json
@@ -48,7 +50,14 @@ from ptexplore.augment.samples import SAMPLES_DIR, sample_bytes, sample_names
 from ptexplore.augment.truths import epochs_strip, resize_truth
 from ptexplore.errors import InputError, LessonError
 from ptexplore.limits import GRID_MAX_SAMPLES as MAX_SAMPLES
-from ptexplore.limits import HEAVY_GRID_PIXELS, MAX_EPOCHS, heavy, on_wait
+from ptexplore.limits import (
+    HEAVY_GRID_PIXELS,
+    MAX_EPOCHS,
+    MAX_SESSION_PIXELS,
+    MAX_UPLOAD_FILES,
+    heavy,
+    on_wait,
+)
 from ptexplore.live import Snippet
 from ptexplore.pages import AUGMENT
 from ptexplore.parse import parse_ints
@@ -74,7 +83,8 @@ PRESET_LABELS = {
 }
 
 
-@st.cache_resource(max_entries=24, show_spinner=False)
+#: Decoded images shared by every session: at most 16 (≤ 16 × 120 MB at the 40 MP cap).
+@st.cache_resource(max_entries=16, show_spinner=False)
 def _decode_shared(
     digest: str, name: str, max_short_side: int | None, _data: bytes
 ) -> DecodedImage:
@@ -543,32 +553,60 @@ class Images:
 
 
 def render_image_sources() -> ImageSources:
-    """The uploader and the sample picker; oversized uploads are reported under it."""
+    """The uploader and the sample picker; refused uploads are reported under it.
+
+    Bounded before anything is decoded: at most ``MAX_UPLOAD_FILES`` files per learner,
+    each under the upload cap, and at most ``MAX_SESSION_PIXELS`` declared pixels in all.
+    """
     uploads = st.file_uploader(
         "Upload photos (PNG, JPEG, WebP, BMP, GIF, TIFF)",
         type=list(UPLOAD_EXTENSIONS),
         accept_multiple_files=True,
         key=STATE.key("upload"),
-        help="Decoded on this server with explicit formats and size caps; nothing is stored.",
+        help=f"Up to {MAX_UPLOAD_FILES} photos, decoded on this server with explicit formats "
+        "and size caps; nothing is stored.",
     )
     # Errors about the uploads and the picker sit right under the uploader; they are
     # filled in later, once the pipeline (which decides the preview size) is known.
     messages = st.container()
+    files = list(uploads or [])
+    if len(files) > MAX_UPLOAD_FILES:
+        with messages:
+            show_error(
+                InputError(
+                    f"{len(files)} files were uploaded; the lab uses the first "
+                    f"{MAX_UPLOAD_FILES} (the limit for one learner on a shared server).",
+                    fix="Remove some photos (✕ in the uploader) to use others.",
+                )
+            )
+        files = files[:MAX_UPLOAD_FILES]
     sources: list[tuple[str, bytes]] = []
-    for up in uploads or []:
+    for up in files:
         try:
             check_upload_size(int(up.size), up.name)
             sources.append((up.name, up.getvalue()))
         except LessonError as err:
             with messages:
                 show_error(escaped_error(err, up.name))
+    fits = check_session_pixels([declared_pixels(d) for _, d in sources], MAX_SESSION_PIXELS)
+    if fits < len(sources):
+        dropped = ", ".join(md_escape(n, limit=40) for n, _ in sources[fits:])
+        with messages:
+            show_error(
+                InputError(
+                    f"Together these photos declare more than {MAX_SESSION_PIXELS / 1e6:.0f} "
+                    f"megapixels, the limit for one learner: not decoded — {dropped}.",
+                    fix="Upload fewer or smaller photos (resize big ones to ~12 MP first).",
+                )
+            )
+        sources = sources[:fits]
     samples = sample_names()
     sample_choice = st.selectbox(
         "…or a sample photo",
         samples,
-        **STATE.widget("sample"),
         disabled=bool(sources),
-        help="Freely licensed photos shipped with ptexplore (see assets/samples/CREDITS.md).",
+        help="Freely licensed photos shipped with ptexplore (see About in the sidebar).",
+        **STATE.widget("sample"),
     )
     return ImageSources(
         uploads=tuple(sources),
