@@ -82,6 +82,7 @@ def test_corrupt_upload_shows_one_error_and_the_page_keeps_working() -> None:
 
 def test_editor_adds_edits_and_validates_steps() -> None:
     at = open_page(PAGE)
+    at.selectbox(key="augment.add_at").set_value(5).run()  # the end, after Normalize
     at.selectbox(key="augment.add").set_value("RandomRotation")
     at.run()
     assert not at.exception
@@ -151,6 +152,7 @@ def test_typed_numbers_are_checked_and_threshold_can_go_below_one() -> None:
     assert not at.error and _metric(at, "Output") == "3×200×200 float32"
     # RandomSolarize after ToDtype(scale=True) needs a threshold <= 1: a number box, not a
     # 0–255 slider in steps of 1
+    at.selectbox(key="augment.add_at").set_value(5).run()  # after ToDtype: values 0–1
     at.selectbox(key="augment.add").set_value("RandomSolarize").run()
     box = at.number_input(key="augment.step.5.threshold")
     assert "torchvision has no default (required)" in str(box.help)
@@ -270,6 +272,7 @@ def test_custom_on_an_unchanged_preset_snaps_back_and_says_why() -> None:
 
 def test_fill_and_erase_value_use_the_range_the_step_receives() -> None:
     at = open_page(PAGE)
+    at.selectbox(key="augment.add_at").set_value(5).run()
     at.selectbox(key="augment.add").set_value("Pad").run()  # step 6: after Normalize
     fill = at.number_input(key="augment.step.5.fill")
     assert "float32 values -2.118 to 2.64" in (fill.help or "")
@@ -278,9 +281,72 @@ def test_fill_and_erase_value_use_the_range_the_step_receives() -> None:
     assert any("255 is outside the values this step receives" in e.value for e in at.error)
     at.number_input(key="augment.step.5.fill").set_value(-2.0).run()
     assert not at.error and _metric(at, "Output") == "3×256×256 float32"
+    at.selectbox(key="augment.add_at").set_value(6).run()
     at.selectbox(key="augment.add").set_value("RandomErasing").run()
     at.text_input(key="augment.step.6.value").set_value("-1.5, 0, random").run()
     assert any("is not a comma-separated list of numbers" in e.value for e in at.error)
     at.text_input(key="augment.step.6.value").set_value("random").run()
     assert not at.exception and not at.error
     assert any("v2.RandomErasing(value='random')" in c.value for c in at.get("code"))
+
+
+# --- what learners tripped over (issue 10) ---------------------------------------------
+
+
+def _labels(at: AppTest) -> list[str]:
+    return [c.label for c in at.checkbox if c.key and c.key.endswith(".enabled")]
+
+
+def test_added_steps_go_before_the_tensor_tail_and_visibly_do_something() -> None:
+    at = open_page(PAGE)
+    at.selectbox(key="augment.add").set_value("ColorJitter").run()
+    assert _labels(at)[2] == "**3. ColorJitter**"  # before ToImage/ToDtype/Normalize
+    note = next(i.value for i in at.info if "Added ColorJitter" in i.value)
+    assert "brightness=0.4" in note and "torchvision's defaults (brightness=0" in note
+    assert any("bri×" in c for c in _grid_captions(at))  # it drew jitter factors
+    assert not any("runs after Normalize" in w.value for w in at.warning)
+    # at the end (after Normalize) it says why the grid turns grey
+    at.selectbox(key="augment.add_at").set_value(6).run()
+    at.selectbox(key="augment.add").set_value("ColorJitter").run()
+    assert any("ColorJitter runs after Normalize" in w.value for w in at.warning)
+
+
+def test_the_open_parameters_panel_follows_its_step_when_moved() -> None:
+    at = open_page(PAGE)
+    at.session_state["augment.open.1"] = True  # RandomHorizontalFlip's panel is open
+    at.run()
+    at.button(key="augment.step.1.up").click().run()
+    assert _labels(at)[0] == "**1. RandomHorizontalFlip**"
+    assert at.session_state["augment.open.0"] is True  # the panel moved with its step
+    assert at.session_state["augment.open.1"] is False
+
+
+def test_a_bad_upload_keeps_the_sample_picker_usable_and_says_what_is_shown() -> None:
+    at = open_page(PAGE)
+    at.file_uploader(key="augment.upload").set_value(("x.png", b"not a png", "image/png")).run()
+    assert not at.selectbox(key="augment.sample").disabled
+    assert any("the preview shows the sample photo" in c.value for c in at.caption)
+    at.selectbox(key="augment.sample").set_value("coffee.jpg").run()
+    assert any("coffee.jpg** · JPEG" in m.value for m in at.markdown)
+
+
+def test_an_uploaded_photo_survives_a_page_switch() -> None:
+    at = open_page(PAGE)
+    at.file_uploader(key="augment.upload").set_value(("mine.png", _png(), "image/png")).run()
+    assert any("mine.png** · PNG" in m.value for m in at.markdown)
+    at.switch_page("pages/1_Tensor_Lab.py").run()
+    at.switch_page(PAGE).run()
+    assert not at.exception
+    assert any("mine.png** · PNG" in m.value for m in at.markdown)  # not a sample
+    assert any("uploaded earlier in this session" in c.value for c in at.caption)
+    assert at.selectbox(key="augment.sample").disabled
+
+
+def test_truths_on_a_square_image_say_why_the_result_is_square() -> None:
+    at = open_page(PAGE)  # the default sample is 512×512
+    at.session_state["augment.view"] = "🔎 Truths"
+    at.run()
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["Resize(256) on this image (512×512)"] == "256×256"
+    assert "Not" not in metrics  # no "Not 256×256" beside a 256×256 result
+    assert any("happens to give a square" in c.value for c in at.caption)

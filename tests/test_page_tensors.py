@@ -37,10 +37,13 @@ def shared_at() -> AppTest:
 
 
 def views(at: AppTest) -> tuple[np.ndarray, np.ndarray]:
-    """(a, t) as the page shows them: the two tables after the cell editor."""
+    """(a, t) as the page shows them after the run: numpy's own printout of a (the cell
+    editor above it shows a as it was when edited), then t's table."""
     frames = list(at.dataframe)
     assert frames[0].key == "tensors.editor"
-    return frames[1].value.to_numpy(), frames[2].value.to_numpy()
+    printed = next(c.value for c in at.code if c.value.startswith(">>> a\n"))
+    a = np.array(eval(printed.removeprefix(">>> a\n"), {"__builtins__": {}}, vars(np)))
+    return a, frames[1].value.to_numpy()
 
 
 def ok(at: AppTest) -> AppTest:
@@ -264,3 +267,42 @@ def test_uint8_editor_caption_and_wrap_note() -> None:
     )
     at.button(key="tensors.apply").click().run()  # nothing at 255 now: no note
     assert not any("wrapped" in w.value for w in ok(at).warning)
+
+
+# --- what learners tripped over (issue 10) ---------------------------------------------
+
+
+def test_a_is_one_table_with_a_plain_row_header() -> None:
+    at = ok(open_page(TENSORS.file))
+    assert [f.key for f in at.dataframe][:1] == ["tensors.editor"]
+    tables = list(at.dataframe)  # the editable a, t, and the address/stride report
+    assert len(tables) == 3 and "dtype" in tables[2].value.index  # no second copy of a
+    config = at.data_editor[0].proto.columns
+    assert '"_index"' in config and '"label": "row"' in config  # no internal counter
+
+
+def test_equal_values_in_separate_memory_are_called_that() -> None:
+    at = ok(open_page(TENSORS.file))
+    assert not any("Equal values, separate memory" in i.value for i in at.info)  # shared
+    at.radio(key="tensors.bridge").set_value(Bridge.TENSOR).run()
+    note = next(i.value for i in ok(at).info if "Equal values, separate memory" in i.value)
+    assert metric(at, "verdict") == "✂️ SEPARATE"
+    lab = at.session_state[LAB_KEY]
+    assert f"{lab.t.data_ptr():#x}" in note and f"{lab.a.__array_interface__['data'][0]:#x}" in note
+    at.radio(key="tensors.action").set_value(Action.NP_IADD)
+    at.button(key="tensors.apply").click().run()  # now they differ: no such note
+    assert not any("Equal values" in i.value for i in ok(at).info)
+
+
+def test_a_uint8_cell_given_1_5_is_refused_not_stored_as_15() -> None:
+    at = ok(open_page(TENSORS.file))
+    at.selectbox(key="tensors.dtype").set_value(NpDtype.UINT8).run()
+    at.session_state["tensors.editor"] = {
+        "edited_rows": {0: {"0": 1.5}},
+        "added_rows": [],
+        "deleted_rows": [],
+    }
+    at.run()
+    assert any("1.5 does not fit a's dtype uint8" in e.value for e in ok(at).error)
+    a, _ = views(at)
+    assert a[0, 0] == 0  # nothing was written

@@ -240,3 +240,57 @@ def test_squeeze_without_dim_drops_every_size_one_dim(at: AppTest) -> None:
     note = next(md.value for md in at.markdown if md.value.startswith("**numpy analogy.**"))
     assert "`np.squeeze(a)` → shape (2, 3), `np.shares_memory` = **True**" in note
     at.selectbox(key="view.method").set_value("view").run()
+
+
+# --- what learners tripped over (issue 10) ---------------------------------------------
+
+
+def test_a_typo_in_the_target_shape_keeps_the_source_on_screen() -> None:
+    at = open_page(PAGE)
+    at.text_input(key="view.shape").set_value("abc").run()
+    assert not at.exception
+    errors = [e.value for e in at.error]
+    assert len(errors) == 1 and "`abc` in the target shape is not a whole number" in errors[0]
+    m = _metrics(at)
+    assert m["x.shape"] == "(2, 3, 4)" and "y.shape" not in m  # the source, no y
+    assert _chart(at, "source_grid")  # the valid source grid is still drawn
+    assert any("fix the target shape above" in w.value for w in at.warning)
+    at.text_input(key="view.shape").set_value("4, -1").run()
+    assert not at.error and _metrics(at)["y.shape"] == "(4, 6)"
+
+
+def test_a_zero_size_says_how_many_elements_each_side_has() -> None:
+    at = open_page(PAGE)
+    at.text_input(key="view.shape").set_value("0").run()
+    err = at.error[0].value
+    assert "shape '[0]' is invalid for input of size 24" in err
+    assert "the shape [0] has 0 elements, the source has 24" in err and "0 = 0" not in err
+
+
+def test_view_on_a_step_slice_explains_the_real_rule() -> None:
+    at = open_page(PAGE)
+    at.text_input(key="view.source_shape").set_value("3, 4").run()
+    at.selectbox(key="view.op").set_value("step-slice").run()
+    at.selectbox(key="view.method").set_value("view(-1)").run()
+    assert "same data_ptr" in at.success[0].value
+    note = next(i.value for i in at.info if "not contiguous" in i.value)
+    assert "strides *compatible* with the new shape" in note and "not contiguity" in note
+
+
+def test_large_sources_colour_each_panel_within_its_own_range() -> None:
+    at = open_page(PAGE)
+    at.text_input(key="view.source_shape").set_value("10, 10, 10, 10").run()
+    at.selectbox(key="view.method").set_value("view(-1)").run()
+    heat = [t for t in _chart(at, "source_grid")["data"] if t["type"] == "heatmap"]  # type: ignore[index]
+    assert len(heat) == 16
+    assert [t["zmin"] for t in heat[:3]] == [0, 100, 200]  # not one shade for all panels
+    assert all(t["zmax"] - t["zmin"] == 99 for t in heat)
+    assert any("coloured within its own range" in c.value for c in at.caption)
+
+
+def test_the_printout_of_y_wraps_instead_of_being_cut() -> None:
+    at = open_page(PAGE)
+    at.text_input(key="view.source_shape").set_value("2, 50").run()
+    at.text_input(key="view.shape").set_value("-1").run()
+    printout = next(c for c in at.code if c.value.startswith(">>> y"))
+    assert printout.proto.wrap_lines

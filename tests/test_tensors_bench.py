@@ -79,3 +79,15 @@ def test_torch_warns_about_the_slow_path() -> None:
     from ptexplore.tensors.bench import slow_path_warning
 
     assert "extremely slow" in slow_path_warning()
+
+
+def test_bar_labels_print_the_ratio_like_the_metrics_and_the_axis_has_decades_only() -> None:
+    from ptexplore.tensors.bench import ratio_label
+
+    assert ratio_label(1.3) == "1.3×" and ratio_label(1.0) == "1.0×" and ratio_label(37.4) == "37×"
+    result = run_benchmark(200, 1, BenchDtype.UINT8)
+    fig = Figure(times_figure(result))
+    labels = list(fig.data[0].text)
+    for t, label in zip(result.timings, labels, strict=True):
+        assert label.endswith(ratio_label(t.ratio))
+    assert fig.layout.yaxis.dtick == 1 and fig.layout.yaxis.tickformat == ".0e"

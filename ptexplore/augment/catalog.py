@@ -678,6 +678,16 @@ CATALOG: tuple[TransformSpec, ...] = (
 )
 
 _BY_NAME: dict[str, TransformSpec] = {spec.name: spec for spec in CATALOG}
+
+#: Steps whose torchvision defaults change nothing you could see (ColorJitter's factors are
+#: all 0, RandomAffine's ranges all 0): the editor adds them with these values instead and
+#: says so. (0.4 for brightness/contrast/saturation is the classic ImageNet recipe.)
+VISIBLE_DEFAULTS: dict[str, dict[str, Value]] = {
+    "ColorJitter": {"brightness": 0.4, "contrast": 0.4, "saturation": 0.4, "hue": 0.1},
+    "RandomAffine": {"degrees": 10.0, "translate": (0.1, 0.1)},
+}
+#: Steps that only convert the tensor (the usual tail of a pipeline).
+TENSOR_TAIL = frozenset({"ToImage", "ToDtype", "Normalize"})
 NAMES: tuple[str, ...] = tuple(_BY_NAME)
 
 

@@ -14,6 +14,7 @@ from dataclasses import dataclass, replace
 from torchvision.transforms import v2
 
 from ptexplore.augment.catalog import (
+    TENSOR_TAIL,
     Scaling,
     Value,
     build_transform,
@@ -66,12 +67,18 @@ class Step:
 class Pipeline:
     steps: tuple[Step, ...] = ()
 
-    def add(self, name: str, index: int | None = None) -> Pipeline:
+    def add(
+        self, name: str, index: int | None = None, params: Mapping[str, Value] | None = None
+    ) -> Pipeline:
+        """A new pipeline with step ``name`` (catalog defaults, overridden by ``params``)
+        inserted at ``index`` (the end when None)."""
         if len(self.steps) >= MAX_STEPS:
             raise InputError(
                 f"A pipeline holds at most {MAX_STEPS} steps.", fix="Remove a step first."
             )
         step = Step.make(name)
+        for key, value in (params or {}).items():
+            step = step.with_param(key, value)
         at = len(self.steps) if index is None else max(0, min(index, len(self.steps)))
         return Pipeline((*self.steps[:at], step, *self.steps[at:]))
 
@@ -106,6 +113,15 @@ class Pipeline:
         steps = list(self.steps)
         steps[i] = steps[i].with_param(name, value)
         return Pipeline(tuple(steps))
+
+    @property
+    def tail_start(self) -> int:
+        """Where the trailing ToImage/ToDtype/Normalize steps begin (the end if none):
+        where a new augmentation belongs, before the tensor is converted and normalised."""
+        at = len(self.steps)
+        while at > 0 and self.steps[at - 1].name in TENSOR_TAIL:
+            at -= 1
+        return at
 
     @property
     def active(self) -> tuple[tuple[int, Step], ...]:

@@ -35,6 +35,8 @@ class LayerRow:
     own_params: int
     macs: int  # inclusive of sub-modules, summed over calls
     is_leaf: bool
+    #: why a row reads oddly, e.g. parameters but 0 calls (used functionally by its parent)
+    note: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,6 +100,22 @@ def _one_sentence(err: BaseException, shape: tuple[int, ...]) -> str:
     return f"The model's forward pass refused an input of shape {list(shape)}: {msg}"
 
 
+def _uncalled_note(
+    q: str, m: nn.Module, modules: dict[str, nn.Module], calls: dict[str, int]
+) -> str:
+    """Parameters but never called: its parent used its weights directly."""
+    if calls.get(q, 0) or not any(p is not None for p in m._parameters.values()) or not q:
+        return ""
+    parent = q.rsplit(".", 1)[0] if "." in q else ""
+    owner = modules.get(parent)
+    if owner is None or not calls.get(parent, 0):
+        return "never called in this forward pass"
+    return (
+        f"not called: {type(owner).__name__} uses its weights directly (functionally), so "
+        "these MACs are counted in the parent's row"
+    )
+
+
 def trace(
     key: str, num_classes: int | None = None, side: int | None = None, batch: int = 1
 ) -> ShapeReport:
@@ -139,6 +157,7 @@ def trace(
     finally:
         for h in handles:
             h.remove()
+    modules = dict(model.named_modules())
     rows = tuple(
         LayerRow(
             qualname=q,
@@ -150,8 +169,9 @@ def trace(
             own_params=sum(p.numel() for p in m._parameters.values() if p is not None),
             macs=macs.get(q, 0),
             is_leaf=not m._modules,
+            note=_uncalled_note(q, m, modules, calls),
         )
-        for q, m in model.named_modules()
+        for q, m in modules.items()
     )
     total = counter.get_total_flops() // 2
     return ShapeReport(

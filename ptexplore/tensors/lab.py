@@ -494,10 +494,9 @@ def editor_accepts(dtype: np.dtype[Any]) -> str:
         info = np.iinfo(dtype)
         return (
             f"a is **{dtype}**: cells take whole numbers {info.min}…{info.max}. numpy's dtype "
-            f"decides: an array of dtype {dtype} cannot hold 1.5, so the grid takes no decimal "
-            "point — typing 1.5 enters 15 (the a[i, j] = … line after an edit shows what was "
-            "written) — and a number outside that range is refused with a message. Pick a "
-            "float dtype to store decimals."
+            f"decides: an array of dtype {dtype} cannot hold 1.5, so typing 1.5 is refused "
+            "with a message, and so is a number outside that range. Pick a float dtype to "
+            "store decimals."
         )
     if dtype.kind == "f":
         big = float(np.finfo(dtype).max)

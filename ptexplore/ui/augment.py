@@ -18,7 +18,15 @@ import streamlit as st
 from PIL import Image
 from streamlit.delta_generator import DeltaGenerator
 
-from ptexplore.augment.catalog import CATALOG, Kind, ParamSpec, Value, spec_for
+from ptexplore.augment.catalog import (
+    CATALOG,
+    VISIBLE_DEFAULTS,
+    Category,
+    Kind,
+    ParamSpec,
+    Value,
+    spec_for,
+)
 from ptexplore.augment.decode import (
     UPLOAD_EXTENSIONS,
     DecodedImage,
@@ -68,10 +76,14 @@ from ptexplore.ui.render import chart, code_panel, error_boundary, show_error
 from ptexplore.ui.state import PageState
 
 STATE = PageState(AUGMENT)
+#: this learner's accepted uploads, kept for the session: [(file name, bytes)]
+UPLOADS = "_uploads"
 PIPELINE_KEY = STATE.key("pipeline")
 PRESET_KEY = STATE.key("preset")
 ERRORS_KEY = STATE.key("step_errors")
 ADD_KEY = STATE.key("add")
+ADD_AT_KEY = STATE.key("add_at")
+ADDED_NOTE_KEY = STATE.key("added_note")
 STEP_PREFIX = STATE.key("step.")
 IMPORT_RESULT_KEY = STATE.key("import_result")
 PRESET_NOTE_KEY = STATE.key("preset_note")
@@ -154,23 +166,59 @@ def _on_preset() -> None:
         )
 
 
+def _open_key(i: int) -> str:
+    """The expanded state of step ``i``'s Parameters panel."""
+    return STATE.key(f"open.{i}")
+
+
+def _reorder_open(order: list[int]) -> None:
+    """Panels follow their steps: new position k shows the panel state of old step order[k]
+    (-1 for a new step: closed)."""
+    states = [bool(st.session_state.get(_open_key(i), False)) for i in range(len(order) + 1)]
+    for k, old in enumerate(order):
+        st.session_state[_open_key(k)] = states[old] if old >= 0 else False
+    st.session_state.pop(_open_key(len(order)), None)
+
+
 def _on_add() -> None:
     name = st.session_state.get(ADD_KEY)
     st.session_state[ADD_KEY] = None
     if not name:
         return
+    pipeline = current_pipeline()
+    at = int(st.session_state.get(ADD_AT_KEY, pipeline.tail_start))
+    at = max(0, min(at, len(pipeline.steps)))
+    visible = VISIBLE_DEFAULTS.get(str(name), {})
     try:
-        set_pipeline(current_pipeline().add(str(name)), structural=True)
+        set_pipeline(pipeline.add(str(name), at, visible), structural=True)
     except LessonError as err:
         _errors()["add"] = err
+        return
+    _reorder_open([*range(at), -1, *range(at, len(pipeline.steps))])
+    if visible:
+        spec = spec_for(str(name))
+        shown = ", ".join(f"{k}={_show(v)}" for k, v in visible.items())
+        torchvision = ", ".join(f"{k}={_show(spec.param(k).default)}" for k in visible)
+        st.session_state[ADDED_NOTE_KEY] = (
+            f"Added {name} at position {at + 1} with {shown}: torchvision's defaults "
+            f"({torchvision}) change nothing you could see. The exported code writes these "
+            "values out."
+        )
 
 
 def _on_move(i: int, j: int) -> None:
-    set_pipeline(current_pipeline().move(i, j), structural=True)
+    pipeline = current_pipeline()
+    moved = pipeline.move(i, j)
+    order = list(range(len(pipeline.steps)))
+    order.insert(max(0, min(j, len(order) - 1)), order.pop(i))
+    set_pipeline(moved, structural=True)
+    _reorder_open(order)
 
 
 def _on_remove(i: int) -> None:
-    set_pipeline(current_pipeline().remove(i), structural=True)
+    pipeline = current_pipeline()
+    set_pipeline(pipeline.remove(i), structural=True)
+    _reorder_open([k for k in range(len(pipeline.steps)) if k != i])
 
 
 def _on_enabled(i: int, key: str) -> None:
@@ -380,6 +428,14 @@ def _param_widget(i: int, param: ParamSpec, value: Value, domain: PixelDomain | 
         show_error(err)
 
 
+_PIXEL_CATEGORIES = (Category.COLOR, Category.GEOMETRY, Category.AUTO, Category.SIZE)
+
+
+def _after_normalize(pipeline: Pipeline, i: int) -> bool:
+    """Does an enabled Normalize come before step ``i``?"""
+    return any(s.enabled and s.name == "Normalize" for s in pipeline.steps[:i])
+
+
 def pipeline_editor() -> Pipeline:
     """Preset picker, one card per step (enable, move, remove, parameters) and an adder."""
     pipeline = current_pipeline()
@@ -443,10 +499,34 @@ def pipeline_editor() -> Pipeline:
                 width="stretch",
             )
             st.caption(spec.doc)
+            if (
+                step.enabled
+                and _after_normalize(pipeline, i)
+                and spec.category in _PIXEL_CATEGORIES
+            ):
+                st.warning(
+                    f"{step.name} runs after Normalize: it receives normalised values (about "
+                    "−2…2.6, not 0–1), so colour steps wash the picture out and fills land in "
+                    "the wrong units. Move it above the ToDtype/Normalize steps (↑).",
+                    icon="⚠️",
+                )
             if spec.params:
-                with st.expander("Parameters", expanded=False):
+                with st.expander("Parameters", key=_open_key(i), on_change="rerun"):
                     for param in spec.params:
                         _param_widget(i, param, step.get(param.name), domains.get(i))
+    slots = list(range(n + 1))
+    tail = pipeline.tail_start
+    st.selectbox(
+        "Insert new steps at",
+        slots,
+        format_func=lambda k: (
+            f"position {k + 1}"
+            + (" — before the ToDtype/Normalize steps" if k == tail and tail < n else "")
+            + (" — the end" if k == n else "")
+        ),
+        help="Augmentations belong before the tensor is converted and normalised.",
+        **STATE.widget("add_at", reset_on=(n, tail), default=tail),
+    )
     st.selectbox(
         "Add a step",
         [s.name for s in CATALOG],
@@ -455,8 +535,12 @@ def pipeline_editor() -> Pipeline:
         format_func=lambda name: f"{name} · {spec_for(name).category.value}",
         key=ADD_KEY,
         on_change=_on_add,
-        help="Every transform comes with torchvision's defaults; edit them in its card.",
+        help="Every transform comes with torchvision's defaults (except where those change "
+        "nothing visible: then the card says which values it used); edit them in its card.",
     )
+    added = st.session_state.pop(ADDED_NOTE_KEY, None)
+    if added:
+        st.info(added, icon="➕")
     add_err = _errors().pop("add", None)
     if add_err is not None:
         show_error(add_err)
@@ -539,8 +623,8 @@ class ImageSources:
 
     uploads: tuple[tuple[str, bytes], ...]  # (file name, bytes) that passed the size check
     samples: tuple[str, ...]
-    sample: str | None  # the chosen sample photo (used when there is no upload)
     messages: DeltaGenerator  # under the uploader: upload errors and the image picker
+    picker: DeltaGenerator  # where the sample picker goes (drawn once decoding is known)
 
 
 @dataclass(frozen=True, slots=True)
@@ -563,13 +647,20 @@ def render_image_sources() -> ImageSources:
         type=list(UPLOAD_EXTENSIONS),
         accept_multiple_files=True,
         key=STATE.key("upload"),
+        on_change=_keep_uploads,
         help=f"Up to {MAX_UPLOAD_FILES} photos, decoded on this server with explicit formats "
-        "and size caps; nothing is stored.",
+        "and size caps; nothing is stored beyond your session.",
     )
     # Errors about the uploads and the picker sit right under the uploader; they are
     # filled in later, once the pipeline (which decides the preview size) is known.
     messages = st.container()
-    files = list(uploads or [])
+    files: list[Any] = list(uploads or [])
+    kept: list[tuple[str, bytes]] = STATE.get(UPLOADS, [])
+    if not files and kept:  # back from another page: the widget is new, the photos are not
+        files = [_Kept(name, data) for name, data in kept]
+        with messages:
+            names = ", ".join(md_escape(n, limit=40) for n, _ in kept)
+            st.caption(f"Using the photo(s) you uploaded earlier in this session: {names}.")
     if len(files) > MAX_UPLOAD_FILES:
         with messages:
             show_error(
@@ -600,20 +691,46 @@ def render_image_sources() -> ImageSources:
                 )
             )
         sources = sources[:fits]
-    samples = sample_names()
-    sample_choice = st.selectbox(
-        "…or a sample photo",
-        samples,
-        disabled=bool(sources),
-        help="Freely licensed photos shipped with ptexplore (see About in the sidebar).",
-        **STATE.widget("sample"),
-    )
     return ImageSources(
         uploads=tuple(sources),
-        samples=tuple(samples),
-        sample=sample_choice,
+        samples=sample_names(),
         messages=messages,
+        picker=st.container(),
     )
+
+
+@dataclass(frozen=True, slots=True)
+class _Kept:
+    """An upload kept in session state, with the bits of UploadedFile the page reads."""
+
+    name: str
+    data: bytes
+
+    @property
+    def size(self) -> int:
+        return len(self.data)
+
+    def getvalue(self) -> bytes:
+        return self.data
+
+
+def _keep_uploads() -> None:
+    """on_change of the uploader: keep the photos (or forget them when removed)."""
+    files = st.session_state.get(STATE.key("upload")) or []
+    STATE.set(UPLOADS, [(f.name, f.getvalue()) for f in files[:MAX_UPLOAD_FILES]])
+
+
+def _sample_picker(sources: ImageSources, *, uploads_used: bool) -> str:
+    with sources.picker:
+        choice = st.selectbox(
+            "…or a sample photo",
+            sources.samples,
+            disabled=uploads_used,
+            help="Freely licensed photos shipped with ptexplore (see About in the sidebar)."
+            + (" Remove your uploads (✕) to use one." if uploads_used else ""),
+            **STATE.widget("sample"),
+        )
+    return str(choice)
 
 
 def _decode_all(
@@ -634,11 +751,18 @@ def load_images(sources: ImageSources, pipeline: Pipeline, *, fullres: bool) -> 
     with several uploads, the picker under the uploader chooses the one to preview."""
     side = None if fullres else preview_source_side(pipeline)
     decoded = _decode_all(sources.uploads, side, sources.messages)
+    sample = _sample_picker(sources, uploads_used=bool(decoded))
     if not decoded:
         dataset = _decode_all(
             [(name, sample_bytes(name)) for name in sources.samples], side, sources.messages
         )
-        chosen = next((d for d in dataset if d.name == sources.sample), None)
+        chosen = next((d for d in dataset if d.name == sample), None)
+        if sources.uploads and chosen is not None:
+            with sources.picker:
+                st.caption(
+                    f"None of your uploads could be used (see above): the preview shows the "
+                    f"sample photo **{md_escape(chosen.name)}** instead."
+                )
         return Images(chosen=chosen, dataset=tuple(dataset), using_samples=True)
     pick = 0
     if len(decoded) > 1:
@@ -881,14 +1005,26 @@ def render_truths_tab(view: Preview) -> None:
     mine = resize_truth(*chosen.original_size, 256)
     c1, c2, c3 = st.columns(3)
     c1.metric("Resize(256) on 400×300", "×".join(map(str, demo.out_wh)))
-    c2.metric("Not", "×".join(map(str, demo.naive_wh)), help="A common misconception.")
+    c2.metric(
+        "what many tutorials claim it makes",
+        "×".join(map(str, demo.naive_wh)),
+        help="A common misconception: an int size is the shorter side, not a square.",
+    )
     c3.metric(
-        f"on this image ({'×'.join(map(str, mine.in_wh))})",
+        f"Resize(256) on this image ({'×'.join(map(str, mine.in_wh))})",
         "×".join(map(str, mine.out_wh)),
     )
+    w, h = mine.in_wh
+    square = (
+        f" This image is square ({w}×{h}), so keeping its aspect ratio happens to give a "
+        "square too — a 400×300 photo shows the difference."
+        if w == h
+        else ""
+    )
     st.caption(
-        "Both computed by `v2.Resize(256)` just now. Pass `(256, 256)` if you really "
-        "want a square (and a distorted aspect ratio)."
+        "Both computed by `v2.Resize(256)` just now: it scales the shorter side to 256 and "
+        f"keeps the aspect ratio.{square} Pass `(256, 256)` if you really want a square (and "
+        "a distorted aspect ratio)."
     )
     st.markdown("#### Augmentation does not grow the dataset")
     epochs = int(st.slider("Epochs to show", 2, MAX_EPOCHS, 6, **STATE.widget("epochs")))

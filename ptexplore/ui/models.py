@@ -36,6 +36,8 @@ K = MODELS.key
 STATE = PageState(MODELS)
 DEFAULT_MODEL = "example:Model"
 MAX_ITEMS_SHOWN = 300
+#: Items of an iterator listing shown before "Show all".
+FIRST_ITEMS = 20
 TREE, ITERATORS, PARAMETERS, SHAPES, CODE = (
     "🌳 Module tree",
     "🔁 modules() vs children()",
@@ -209,7 +211,7 @@ def sidebar() -> Choice:
             "Freeze top-level children",
             top_groups,
             help="Calls .requires_grad_(False) on them: watch trainable vs frozen change.",
-            **STATE.widget("freeze", reset_on=(entry.key, num_classes)),
+            **STATE.widget("freeze", reset_on=(entry.key, num_classes), default=[]),
         )
     )
     seed = seed_input(label="Seed (parameter values)")
@@ -228,7 +230,7 @@ def render_tree(c: Choice) -> None:
     root = cached_tree(e.key, num_classes, frozen)
     deepest = tree.max_depth(root) + 1
     total_nodes = tree.count_nodes(root)
-    c1, c2, c3, c4 = st.columns([3, 3, 1, 1], vertical_alignment="bottom")
+    c1, c2, c3, c4 = st.columns([3, 3, 1.6, 1.6], vertical_alignment="bottom")
     text = c1.text_input(
         "Filter by name",
         placeholder="e.g. conv",
@@ -291,10 +293,18 @@ def render_iterators(c: Choice) -> None:
     max_lines = st.slider(
         "Lines shown per item", 1, 60, 6, help="Long reprs are cut.", **STATE.widget("iter_lines")
     )
-    items = view.items[:MAX_ITEMS_SHOWN]
+    everything = st.toggle(
+        f"Show all {len(view.items):,} items",
+        value=False,
+        help=f"Off: the first {FIRST_ITEMS} items (a big model's listing is a long wall).",
+        disabled=len(view.items) <= FIRST_ITEMS,
+        **STATE.widget("iter_all"),
+    )
+    limit = MAX_ITEMS_SHOWN if everything else FIRST_ITEMS
+    items = view.items[:limit]
     text = "\n".join(iterators.truncate(it.text, max_lines) for it in items)
-    if len(view.items) > MAX_ITEMS_SHOWN:
-        text += f"\n… {len(view.items) - MAX_ITEMS_SHOWN} more items"
+    if len(view.items) > limit:
+        text += f"\n… {len(view.items) - limit:,} more items"
     st.code(
         iterators.code(view.kind, catalog.constructor_code(e.key, num_classes)), language="python"
     )
@@ -302,8 +312,12 @@ def render_iterators(c: Choice) -> None:
 
 
 def _default_param(table: params.ParamTable) -> int:
-    """The first weight matrix (not a zero-initialised class token or a bias)."""
-    return next((i for i, r in enumerate(table.rows) if len(r.shape) >= 2), 0)
+    """The first weight matrix (not ViT's zero-initialised class token, not a bias)."""
+    rows = table.rows
+    return next(
+        (i for i, r in enumerate(rows) if r.name.endswith("weight") and len(r.shape) >= 2),
+        next((i for i, r in enumerate(rows) if len(r.shape) >= 2), 0),
+    )
 
 
 def render_parameters(c: Choice) -> None:
@@ -315,6 +329,7 @@ def render_parameters(c: Choice) -> None:
         width="stretch",
         height=320,
         key=STATE.key("param_table"),
+        column_config={"numel": st.column_config.NumberColumn(format="localized")},
     )
     left, right = st.columns([1, 1])
     with left:
@@ -333,17 +348,17 @@ def render_parameters(c: Choice) -> None:
         name = st.selectbox(
             "Parameter",
             names,
-            index=_default_param(table),
-            **STATE.widget("param", reset_on=(e.key, num_classes)),
+            **STATE.widget(
+                "param", reset_on=(e.key, num_classes), default=names[_default_param(table)]
+            ),
         )
         parts = cached_explain(e.key, num_classes, name)
-        st.dataframe(
+        # a static table wraps the long "why" sentences instead of cutting them off
+        st.table(
             pd.DataFrame(
                 [(p.part, p.module_class or "Parameter", p.meaning) for p in parts],
                 columns=["part", "reaches", "why this name"],
-            ),
-            hide_index=True,
-            width="stretch",
+            ).set_index("part")
         )
     try:
         v, report = _values(e, num_classes, name, seed, weights_choice(e))
@@ -600,6 +615,11 @@ def render_shapes(report: shapes.ShapeReport) -> None:
         width="stretch",
         height=420,
         key=STATE.key("shape_table"),
+        column_config={
+            "params (own)": st.column_config.NumberColumn(format="localized"),
+            "MACs": st.column_config.NumberColumn(format="localized"),
+            "note": st.column_config.TextColumn(width="large"),
+        },
     )
     chart(plots.macs_bar(report), key=STATE.key("macs_chart"))
 
@@ -618,6 +638,7 @@ def _shape_frame(report: shapes.ShapeReport, leaves: bool) -> pd.DataFrame:
             "params (own)": [r.own_params for r in rows],
             "MACs": [r.macs for r in rows],
             "calls": [r.calls for r in rows],
+            "note": [r.note for r in rows],
         }
     )
 

@@ -15,6 +15,25 @@ from ptexplore.ui.state import SHARED
 DEFAULT_SEED = 0
 #: The one seed of the session: every page that draws random things reads it.
 SEED_KEY = SHARED.key("seed")
+PRESENTER_KEY = SHARED.key("presenter")
+
+#: Metric values and button labels never end in "…" on a projector or a small laptop:
+#: metric values scale with their column (container query units), and both wrap as a last
+#: resort instead of being cut. (Streamlit cuts them with text-overflow: ellipsis.)
+_LAYOUT_CSS = """
+[data-testid="stMetric"] { container-type: inline-size; }
+[data-testid="stMetricValue"] { font-size: clamp(0.95rem, 17cqi, 2.25rem); }
+[data-testid="stMetricValue"] .stMarkdownEllipsis, [data-testid="stMetricValue"] p,
+[data-testid="stMetricLabel"] .stMarkdownEllipsis, [data-testid="stMetricLabel"] p {
+  white-space: normal; overflow: visible; text-overflow: clip; overflow-wrap: anywhere;
+}
+[data-testid="stBaseButton-secondary"] p, [data-testid="stBaseButton-primary"] p,
+[data-testid="stButtonGroup"] p {
+  white-space: normal; overflow: visible; text-overflow: clip; overflow-wrap: break-word;
+}
+"""
+#: Presenter mode: everything larger for the back row of a classroom.
+_PRESENTER_CSS = "html { font-size: 125%; }"
 
 _CREDITS = (
     "Sample photos (from scikit-image's sample data): *chelsea* (Stefan van der Walt, CC0), "
@@ -23,14 +42,20 @@ _CREDITS = (
 )
 
 
+def presenter() -> bool:
+    """Is presenter mode on for this session (larger type, sidebar collapsed)?"""
+    return bool(st.session_state.get(PRESENTER_KEY, False))
+
+
 def page_setup(page: PageInfo) -> None:
     """The one setup every page (and the landing page) calls first."""
     st.set_page_config(
         page_title=f"{page.title} · ptexplore" if page is not HOME else "ptexplore",
         page_icon=page.icon,
         layout="wide",
-        initial_sidebar_state="expanded",
+        initial_sidebar_state="collapsed" if presenter() else "expanded",
     )
+    st.html(f"<style>{_LAYOUT_CSS}{_PRESENTER_CSS if presenter() else ''}</style>")
     configure_process()
     import torch
     import torchvision
@@ -41,6 +66,12 @@ def page_setup(page: PageInfo) -> None:
         for i, p in enumerate(PAGES, start=1):
             st.page_link(p.file, label=f"{i}. {p.title}", icon=p.icon)
         st.divider()
+        st.toggle(
+            "Presenter mode",
+            help="Larger text for a projector; the sidebar starts collapsed on every page "
+            "(open it with the » arrow at the top left).",
+            **SHARED.widget("presenter", default=False),
+        )
         with st.expander("About ptexplore", expanded=False):
             st.markdown(
                 "Every number and picture here is computed live by real "

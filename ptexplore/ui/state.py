@@ -59,7 +59,12 @@ class PageState:
         if reset_on is not None:
             marker = key + _INPUTS
             if marker in st.session_state and st.session_state[marker] != reset_on:
-                st.session_state.pop(key, None)
+                # set, not just drop: a session-persisted widget would otherwise bring its
+                # old (now meaningless) value back
+                if default is not _UNSET:
+                    st.session_state[key] = default
+                else:
+                    st.session_state.pop(key, None)
             st.session_state[marker] = reset_on
         if default is not _UNSET and key not in st.session_state:
             st.session_state[key] = default

@@ -131,19 +131,24 @@ def changed_cells(name: str, before: np.ndarray, after: np.ndarray, mask: np.nda
 def editor_cells(lab: Lab, *, disabled: bool) -> dict[tuple[int, ...], float]:
     """Render the editable table of ``a``; return the cells the learner changed.
 
-    The index name carries a version number that never repeats in a session (earlier labs'
-    versions plus this lab's): a keyed fixed-size editor keeps its edits across value
-    changes, so after any change to ``a``, and after a rebuild, the editor is renewed and
-    always starts from ``a``'s real values (never a stale edit replayed on a new ``a``).
+    The frame's index name carries a version number that never repeats in a session
+    (earlier labs' versions plus this lab's; the header shows just "row"): a keyed
+    fixed-size editor keeps its edits across value changes, so after any change to ``a``,
+    and after a rebuild, the editor is renewed and always starts from ``a``'s real values
+    (never a stale edit replayed on a new ``a``). Integer arrays are edited as numbers
+    with decimals, so a typed 1.5 reaches the lab and is refused with the dtype's rule
+    (an integer grid column would silently read it as 15).
     """
     version = int(st.session_state.get(EDITOR_BASE_KEY, 0)) + lab.version
-    shown = frame(lab.a, index_name=f"row · v{version}")
+    values = lab.a.astype(np.float64) if lab.a.dtype.kind in "iu" else lab.a
+    shown = frame(values, index_name=f"v{version}")
     edited = st.data_editor(
         shown,
         key=EDITOR_KEY,
         num_rows="fixed",
         disabled=disabled,
         width="stretch",
+        column_config={"_index": st.column_config.Column("row")},
     )
     cells: dict[tuple[int, ...], float] = {}
     before = shown.to_numpy()
@@ -164,8 +169,7 @@ def values_side_by_side(lab: Lab) -> None:
     t_mask = changed_mask(lab.t_before, t_now)
     left, right = st.columns(2)
     with left:
-        st.markdown(f"**numpy `a`** · {a_now.dtype} · shape {a_now.shape}")
-        st.dataframe(frame(a_now), width="stretch")
+        st.markdown(f"**numpy `a`** · {a_now.dtype} · shape {a_now.shape} (the table above)")
         # numpy wraps at 75 columns, torch at 80: print both rows the same way.
         st.code(f">>> a\n{np.array_repr(a_now, max_line_width=80)}", language="python")
         _changes_caption("a", lab.a_before, a_now, a_mask)
@@ -460,6 +464,18 @@ def sharing_verdict(lab: Lab) -> None:
     )
     m3.metric("t.data_ptr() == a's address", str(rep.same_ptr))
     st.markdown(rep.explanation)
+    t_values = tensor_values(lab.t)
+    if (
+        rep.verdict is Verdict.SEPARATE
+        and t_values.shape == lab.a.shape
+        and bool(np.array_equal(t_values, lab.a))
+    ):
+        st.info(
+            "**Equal values, separate memory.** a and t hold the same numbers right now, but "
+            f"in two places: a's data starts at {rep.np_ptr:#x}, t's at {rep.t_ptr:#x}. Equal "
+            "numbers are not shared memory: change one side and the other stays as it is.",
+            icon="🟰",
+        )
     st.dataframe(report_table(rep), width="stretch")
     st.caption(
         "numpy strides count **bytes**, torch strides count **elements**: "

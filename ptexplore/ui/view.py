@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 import streamlit as st
 
+from ptexplore.errors import InputError
 from ptexplore.limits import VIEW_MAX_ELEMENTS as MAX_ELEMENTS
 from ptexplore.limits import VIEW_MAX_STEP as MAX_STEP
 from ptexplore.limits import VIEW_MAX_WRITE as MAX_WRITE
@@ -34,8 +35,8 @@ from ptexplore.view import (
     storage_figure,
     tensor_figure,
 )
-from ptexplore.view.figures import MAX_PANELS, panel_count
-from ptexplore.view.lab import result_numel, unravel
+from ptexplore.view.figures import MAX_PANELS, panel_count, relative_colours
+from ptexplore.view.lab import result_numel, run_source, unravel
 
 K = VIEW.key
 STATE = PageState(VIEW)
@@ -58,8 +59,12 @@ METHOD_LABELS = {
 }
 
 
-def controls() -> LabConfig:
-    """Draw every input widget, then parse them (errors raise InputError after drawing)."""
+def controls() -> tuple[LabConfig, InputError | None]:
+    """Draw every input widget, then parse them (errors raise InputError after drawing).
+
+    A target shape that does not parse is returned, not raised: the source still shows,
+    and the error takes the place of ``y`` only.
+    """
     c1, c2, c3 = st.columns(3, gap="large")
     with c1:
         st.markdown("**1 · Source** `base` → `x`")
@@ -159,8 +164,14 @@ def controls() -> LabConfig:
     seed = seed_input() if fill is Fill.RANDOM else 0
     shape = parse_source_shape(src_text)
     perm = parse_permutation(perm_text, len(shape)) if perm_text.strip() else None
-    target = parse_target_shape(target_text) if method.takes_shape else (-1,)
-    return LabConfig(
+    call_error: InputError | None = None
+    target: tuple[int, ...] = (-1,)
+    if method.takes_shape:
+        try:
+            target = parse_target_shape(target_text)
+        except InputError as err:
+            call_error = err
+    config = LabConfig(
         source_shape=shape,
         op=op,
         perm=perm,
@@ -172,6 +183,7 @@ def controls() -> LabConfig:
         fill=fill,
         seed=seed,
     )
+    return config, call_error
 
 
 def current_writes(config: LabConfig) -> tuple[list[tuple[int, int]], str | None]:
@@ -238,6 +250,18 @@ def verdict(result: LabResult) -> None:
         st.warning(f"{call} → **{result.verdict}**.", icon="📄")
     else:
         st.success(f"{call} → **{result.verdict}**.", icon="🔗")
+    view_call = result.config.method in (Method.VIEW, Method.VIEW_FLAT)
+    if result.result is not None and view_call and not result.source.is_contiguous:
+        y = result.result
+        st.info(
+            f"x is **not contiguous** (stride {result.source.stride} for shape "
+            f"{result.source.shape}), and `view` still worked. The real rule: view needs "
+            "strides *compatible* with the new shape — each new dimension must walk memory "
+            "with one fixed step — not contiguity. Here every y dimension does "
+            f"(y.stride() = {y.stride}), so no copy was needed. A transpose usually breaks "
+            "that; a step slice often does not.",
+            icon="📏",
+        )
     if result.inference is not None:
         inf = result.inference
         if inf.value is not None:
@@ -306,7 +330,17 @@ def tensor_grid(facts: TensorFacts, *, name: str, written: frozenset[int], key: 
     chart(tensor_figure(facts, name=name, written=written), key=key, toolbar=False)
     text = f">>> {name}\n{facts.text}"
     # a 6-D repr runs to dozens of lines: keep it in a scroll box, not a page-long column
-    st.code(text, language="python", height=320 if text.count("\n") > 16 else "content")
+    st.code(
+        text,
+        language="python",
+        height=320 if text.count("\n") > 16 else "content",
+        wrap_lines=True,  # long rows wrap instead of being cut at the right
+    )
+    if relative_colours(facts):
+        st.caption(
+            "Many elements: each panel is coloured within its own range of memory positions "
+            "(hover a cell for its absolute position)."
+        )
     n = panel_count(facts)
     if n > MAX_PANELS:
         st.caption(f"Showing the first {MAX_PANELS} of {n} panels ({name}[…, :, :]).")
@@ -325,8 +359,10 @@ def side_by_side(result: LabResult) -> None:
             key=f"{K}.source_grid",
         )
     with right:
-        st.markdown(f"#### Result `y = {result.call}`")
-        if result.result is None:
+        st.markdown(f"#### Result `y = {result.call}`" if result.call else "#### Result `y`")
+        if result.result is None and not result.call:
+            st.warning("No `y` yet: fix the target shape above (its message says how).")
+        elif result.result is None:
             st.warning("No `y`: torch raised instead of returning a tensor (see above).")
         else:
             tensor_metrics(result.result, name="y", ref=result.source)
@@ -449,25 +485,35 @@ class ViewRequest:
     lab: LabConfig
     writes: tuple[tuple[int, int], ...]
     note: str | None
+    #: the call's own input (the target shape) did not parse: shown in place of y
+    call_error: InputError | None = None
 
 
 def request() -> ViewRequest:
-    config = controls()
+    config, call_error = controls()
+    if call_error is not None:
+        return ViewRequest(config, (), None, call_error)
     writes, note = current_writes(config)
     return ViewRequest(config, tuple(writes), note)
 
 
 def compute(req: ViewRequest) -> LabResult:
+    if req.call_error is not None:
+        return run_source(req.lab)
     return run_lab(req.lab, req.writes)
 
 
 def render(req: ViewRequest, result: LabResult) -> None:
     """Everything below the controls, in page order."""
-    verdict(result)
+    if req.call_error is not None:
+        show_error(req.call_error)
+    else:
+        verdict(result)
     side_by_side(result)
     storage_rows(result)
-    write_box(result, req.note)
-    numpy_note(result)
+    if req.call_error is None:
+        write_box(result, req.note)
+        numpy_note(result)
 
 
 def code(_req: ViewRequest, result: LabResult) -> Snippet:

@@ -25,6 +25,16 @@ MAX_TEXT_CELLS = 400
 MAX_TEXT_ACROSS = 24
 #: Figure height limit in pixels.
 MAX_HEIGHT = 1100
+#: Above this many storage elements, a tensor drawn in several panels colours each panel
+#: within its own range (one shared scale would paint every panel the same shade).
+PANEL_RANGE_CELLS = 64
+
+
+def relative_colours(facts: TensorFacts) -> bool:
+    """Does :func:`tensor_figure` colour each panel by its own range of positions?"""
+    return panel_count(facts) > 1 and len(facts.storage.values) > PANEL_RANGE_CELLS
+
+
 UNUSED_COLOUR = "#E5E5E5"
 
 
@@ -132,8 +142,9 @@ def tensor_figure(
     across = ncols * cols_cells
     show_text = total_cells <= MAX_TEXT_CELLS and across <= MAX_TEXT_ACROSS
     multi = len(grids) > 1
+    relative = relative_colours(facts)
     # room between panel rows for the tick labels above and the next panel's title
-    gap_px = 48 if multi else 0
+    gap_px = 64 if multi else 0
     top_m, bottom_m = (50 if multi else 30), 30
     # a 1-row strip still gets room for a readable colour bar
     panel_h = max(60 if multi else 110, min(34 * rows_cells, 420))
@@ -164,7 +175,6 @@ def tensor_figure(
             "z": [list(r) for r in g.positions],
             "text": [[str(v) for v in r] for r in g.values],
             "customdata": idx,
-            "coloraxis": "coloraxis",
             "xgap": cell_gap(across),
             "ygap": cell_gap(rows_cells),
             "textfont": {"size": 13 if across <= 12 else 11},
@@ -175,6 +185,14 @@ def tensor_figure(
             "xaxis": xa,
             "yaxis": ya,
         }
+        if relative:  # this panel's own range: the pattern inside each panel stays visible
+            flat = [p for row in g.positions for p in row]
+            heat.update(
+                colorscale=SEQUENTIAL_SCALE, zmin=min(flat), zmax=max(max(flat), min(flat) + 1),
+                showscale=False,
+            )  # fmt: skip
+        else:
+            heat["coloraxis"] = "coloraxis"
         if show_text:
             heat["texttemplate"] = "%{text}"
         data.append(heat)

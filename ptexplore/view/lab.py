@@ -284,6 +284,13 @@ def _lesson(err: BaseException, x: torch.Tensor, config: LabConfig) -> tuple[str
                 f"Pick sizes whose product divides {n}.",
             )
         shown = "·".join(str(d) for d in config.target)
+        if prod == 0:
+            return (
+                f"A view keeps every element: the shape {list(config.target)} has 0 elements, "
+                f"the source has {n}.",
+                f"Make the sizes multiply to {n} (a size of 0 empties the tensor), or let "
+                "torch infer one of them with -1.",
+            )
         return (
             f"A view keeps every element: {shown} = {prod} ≠ {n}.",
             f"Make the sizes multiply to {n}, or let torch infer one of them with -1.",
@@ -420,6 +427,44 @@ def lab_code(
         '    print("y =", y.tolist())',
     ]
     return "\n".join(lines) + "\n"
+
+
+def source_code(config: LabConfig) -> str:
+    """Only the source half of :func:`lab_code`: build ``x`` and print its facts."""
+    _check_size(config)
+    return (
+        "\n".join(
+            [
+                "import torch",
+                "",
+                f"base = {base_expr(config)}",
+                f"x = {source_expr(config)}",
+                'print("x:", (tuple(x.shape), x.stride(), x.storage_offset(), x.is_contiguous()))',
+            ]
+        )
+        + "\n"
+    )
+
+
+def run_source(config: LabConfig) -> LabResult:
+    """The source alone (the call's own input did not parse): ``x`` without a ``y``."""
+    code = source_code(config)
+    ran = live.run(code)
+    return LabResult(
+        config=config,
+        source_expr=source_expr(config),
+        call="",
+        source=tensor_facts(ran.namespace["x"]),
+        result=None,
+        failure=None,
+        inference=None,
+        sharing=Sharing.FAILED,
+        verdict="",
+        writes=(),
+        written_positions=frozenset(),
+        numpy=None,
+        snippet=live.Snippet(code, ran.output),
+    )
 
 
 def _check_writes(writes: Sequence[tuple[int, int]], numel: int) -> None:

@@ -65,3 +65,26 @@ def test_edit_numpy_cell_updates_tensor(server_url: str, page: Any, tmp_path: Pa
     assert "[ 4.,  5., 99.,  7.]" in a_text, a_text
     assert page.get_by_text("a[1, 2] = 99.0").first.is_visible()
     page.screenshot(path=str(tmp_path / "tensor_lab.png"), full_page=True)
+
+
+def test_typing_1_5_into_a_uint8_cell_is_refused(server_url: str, page: Any) -> None:
+    """An integer grid column used to read a typed 1.5 as 15 (Chromium drops the '.');
+    the lab edits integer arrays as numbers with decimals and refuses 1.5 itself."""
+    page.goto(f"{server_url}/Tensor_Lab")
+    wait_for_app(page)
+    page.locator(".st-key-tensors-dtype").click()
+    page.get_by_role("option", name="uint8").click()
+    wait_for_app(page)
+    page.get_by_text("a is uint8").first.wait_for()
+    editor = page.locator("[data-testid='stDataFrame']").first
+    editor.locator("td#glide-cell-3-1").wait_for(state="attached")
+    editor.scroll_into_view_if_needed()
+    _select_cell(page, editor, *TARGET)
+    page.keyboard.press("Enter")
+    cell_input = page.locator("#portal input.gdg-input, #portal textarea").first
+    cell_input.wait_for()
+    cell_input.fill("1.5")
+    cell_input.press("Enter")
+    page.get_by_text("1.5 does not fit a's dtype uint8").first.wait_for()
+    wait_for_app(page)
+    assert "[ 4,  5,  6,  7]" in _code_block(page, ">>> a").inner_text()  # unchanged
