@@ -424,3 +424,14 @@ def test_result_numel_is_ys_size_or_none_when_torch_refuses() -> None:
     assert result_numel(LabConfig((3, 2), method=Method.UNSQUEEZE, dim=9)) is None
     with pytest.raises(InputError, match="at least two sizes"):
         result_numel(LabConfig((6,), op=PreOp.TRANSPOSE))
+
+
+def test_panel_rows_leave_room_for_tick_labels_and_the_next_title() -> None:
+    """6-D sources: each panel's title sat on the tick labels of the panel above."""
+    six = run_lab(LabConfig((2, 2, 2, 2, 2, 2), method=Method.VIEW_FLAT))
+    spec = tensor_figure(six.source, name="x")
+    layout = spec["layout"]
+    plot_h = layout["height"] - layout["margin"]["t"] - layout["margin"]["b"]
+    rows = sorted({tuple(v["domain"]) for k, v in layout.items() if k.startswith("yaxis")})
+    gaps = [(upper[0] - lower[1]) * plot_h for lower, upper in zip(rows, rows[1:], strict=False)]
+    assert len(gaps) == 3 and min(gaps) >= 60  # pixels: tick labels (~15) + a title (~20)
