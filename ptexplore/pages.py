@@ -73,8 +73,41 @@ AUGMENT = PageInfo(
     ),
 )
 
+AUTOGRAD = PageInfo(
+    key="autograd",
+    file="pages/5_Autograd_Lab.py",
+    title="Autograd lab",
+    icon="🕸️",
+    lesson=(
+        "detach(), requires_grad, no_grad and freezing on the real autograd graph: what "
+        "backward() reaches, what a detached tensor shares, and what BatchNorm still changes."
+    ),
+)
+
+CHECKPOINTS = PageInfo(
+    key="checkpoints",
+    file="pages/6_Checkpoint_Lab.py",
+    title="Checkpoint lab",
+    icon="💾",
+    lesson=(
+        "Save, inspect and load state_dicts safely: what a .pth file really holds, what "
+        "strict=False does and does not do, partial and single-layer loading, with proof."
+    ),
+)
+
+DATA = PageInfo(
+    key="data",
+    file="pages/7_DataLoader_Lab.py",
+    title="DataLoader lab",
+    icon="🚚",
+    lesson=(
+        "Dataset.__getitem__ under DataLoader workers: call order vs batch order, worker "
+        "seeds, random_split and ConcatDataset — run for real, in worker processes."
+    ),
+)
+
 #: Every page of the learning path, in sidebar order.
-ALL_PAGES: tuple[PageInfo, ...] = (TENSORS, VIEW, MODELS, AUGMENT)
+ALL_PAGES: tuple[PageInfo, ...] = (TENSORS, VIEW, MODELS, AUGMENT, AUTOGRAD, CHECKPOINTS, DATA)
 
 #: The pages that exist in this checkout (a page file lands only once it works fully).
 PAGES: tuple[PageInfo, ...] = tuple(p for p in ALL_PAGES if (ROOT / p.file).is_file())
