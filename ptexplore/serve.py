@@ -1,5 +1,13 @@
 """Serve ptexplore to a classroom: ``python -m ptexplore.serve --host 192.168.1.20``.
 
+One Streamlit process runs every session's script as a thread under one GIL, so it tops
+out near one core however many the laptop has. With ``--replicas N`` (default: one per
+core, at most 8) this starts N ``streamlit run app.py`` processes on free loopback ports
+and HAProxy on the public address in front of them, with cookie-based session affinity
+(see :mod:`ptexplore.haproxy`), and supervises them: a replica that dies is started again,
+and Ctrl-C / SIGTERM stops everything — nothing is left running. ``--replicas 1`` is a
+single server with no proxy (the process becomes the server).
+
 The shipped ``.streamlit/config.toml`` listens on 127.0.0.1 only and accepts only
 ``localhost``/``127.0.0.1`` as hosts. Measured with streamlit 1.67, for overriding it:
 
@@ -8,8 +16,6 @@ The shipped ``.streamlit/config.toml`` listens on 127.0.0.1 only and accepts onl
 - a config file in another working folder does not help either: the ``.streamlit`` folder
   next to ``app.py`` (script level) overrides the working folder's (project level);
 - repeating the flag works: ``--server.allowedHosts A --server.allowedHosts B``.
-
-So this builds that command line, with the address and port too, and runs it.
 """
 
 from __future__ import annotations
@@ -18,12 +24,25 @@ import argparse
 import ipaddress
 import os
 import re
+import shutil
+import signal
+import socket
+import subprocess
 import sys
+import tempfile
+import time
+import urllib.request
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
 
+from ptexplore import haproxy
 from ptexplore.errors import InputError
 from ptexplore.pages import ROOT
 
 LOCAL_HOSTS = ("localhost", "127.0.0.1")
+MAX_REPLICAS = 8
 _HOSTNAME = re.compile(r"^(?=.{1,253}$)[A-Za-z0-9]([A-Za-z0-9-]{0,62})(\.[A-Za-z0-9-]{1,63})*$")
 
 
@@ -43,42 +62,252 @@ def check_host(host: str) -> str:
     return host
 
 
-def classroom_command(hosts: list[str], *, address: str = "0.0.0.0", port: int = 8501) -> list[str]:
-    """``streamlit run app.py`` with the address, port and allowed hosts of a classroom."""
+def default_replicas() -> int:
+    """One replica per core, at most :data:`MAX_REPLICAS`."""
+    return max(1, min(MAX_REPLICAS, os.cpu_count() or 1))
+
+
+def classroom_command(
+    hosts: list[str],
+    *,
+    address: str = "0.0.0.0",
+    port: int = 8501,
+    public_port: int | None = None,
+) -> list[str]:
+    """``streamlit run app.py`` with the address, port and allowed hosts of a classroom.
+
+    ``public_port`` is the port learners type when a proxy is in front (the replica itself
+    listens on ``port``).
+    """
     checked = [check_host(h) for h in hosts]
     if not checked:
         raise InputError("Name at least one host.", fix="e.g. --host 192.168.1.20")
-    if not 1 <= port <= 65535:
-        raise InputError(
-            f"Port {port} is not between 1 and 65535.", fix="Pick a free port, e.g. 8501."
-        )
+    for p in (port, public_port):
+        if p is not None and not 1 <= p <= 65535:
+            raise InputError(
+                f"Port {p} is not between 1 and 65535.", fix="Pick a free port, e.g. 8501."
+            )
     allowed = [*LOCAL_HOSTS, *[h for h in checked if h not in LOCAL_HOSTS]]
     cmd = [
         sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"),
         "--server.address", address,
         "--server.port", str(port),
         "--browser.serverAddress", checked[0],
+        "--browser.serverPort", str(public_port or port),
     ]  # fmt: skip
     for h in allowed:
         cmd += ["--server.allowedHosts", h]
     return cmd
 
 
-def main(argv: list[str] | None = None) -> int:
+def free_port(host: str = "127.0.0.1") -> int:
+    with socket.socket() as s:
+        s.bind((host, 0))
+        return int(s.getsockname()[1])
+
+
+def _die_with_parent() -> None:
+    """In the child, before exec: get SIGTERM when the supervisor dies (even by kill -9),
+    so no replica outlives it (Linux prctl PR_SET_PDEATHSIG)."""
+    try:
+        import ctypes
+
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)
+    except OSError:  # not Linux: the supervisor's own shutdown still stops everything
+        pass
+
+
+def healthy(url: str, timeout: float = 2.0) -> bool:
+    try:
+        with urllib.request.urlopen(f"{url}/_stcore/health", timeout=timeout) as r:
+            return bool(r.status == 200)
+    except OSError:
+        return False
+
+
+@dataclass
+class Child:
+    """One supervised process: what to run, and the process running it now."""
+
+    name: str
+    cmd: list[str]
+    url: str | None = None  # health URL for replicas
+    proc: subprocess.Popen[bytes] | None = None
+    restarts: int = 0
+    log: Any = None
+
+    def start(self) -> None:
+        self.proc = subprocess.Popen(
+            self.cmd,
+            cwd=ROOT,
+            stdin=subprocess.DEVNULL,
+            stdout=self.log or subprocess.DEVNULL,
+            stderr=subprocess.STDOUT,
+            preexec_fn=_die_with_parent,
+        )
+
+    def alive(self) -> bool:
+        return self.proc is not None and self.proc.poll() is None
+
+
+@dataclass
+class Supervisor:
+    """Starts the replicas and HAProxy, restarts what dies, stops everything at the end."""
+
+    replicas: list[Child]
+    proxy: Child | None
+    say: Any = print
+    stopping: bool = False
+    started: float = field(default_factory=time.monotonic)
+
+    def start(self, timeout: float = 120.0) -> None:
+        for child in self.replicas:
+            child.start()
+        deadline = time.monotonic() + timeout
+        for child in self.replicas:
+            while child.url and not healthy(child.url):
+                if not child.alive() or time.monotonic() > deadline:
+                    raise RuntimeError(f"replica {child.name} did not start")
+                time.sleep(0.2)
+            self.say(f"replica {child.name} ready at {child.url}")
+        if self.proxy is not None:
+            self.proxy.start()
+            while self.proxy.url and not healthy(self.proxy.url):
+                if not self.proxy.alive() or time.monotonic() > deadline:
+                    raise RuntimeError("HAProxy did not start (see haproxy.log)")
+                time.sleep(0.1)
+
+    def watch_once(self) -> None:
+        for child in [*self.replicas, *([self.proxy] if self.proxy else [])]:
+            if not child.alive() and not self.stopping:
+                code = child.proc.returncode if child.proc else None
+                child.restarts += 1
+                self.say(f"{child.name} exited (code {code}); restarting it (#{child.restarts})")
+                child.start()
+
+    def run(self, poll: float = 0.5) -> None:
+        while not self.stopping:
+            self.watch_once()
+            time.sleep(poll)
+
+    def stop(self, *_: object) -> None:
+        self.stopping = True
+        children = [c for c in [self.proxy, *self.replicas] if c is not None and c.proc]
+        for child in children:
+            if child.alive():
+                assert child.proc is not None
+                child.proc.terminate()
+        deadline = time.monotonic() + 15
+        for child in children:
+            assert child.proc is not None
+            try:
+                child.proc.wait(timeout=max(0.1, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                child.proc.kill()
+                child.proc.wait()
+
+
+def haproxy_binary() -> str:
+    found = shutil.which("haproxy") or next(
+        (p for p in ("/usr/sbin/haproxy", "/usr/local/sbin/haproxy") if Path(p).exists()), None
+    )
+    if found is None:
+        raise InputError(
+            "HAProxy is not installed, and several replicas need it in front of them.",
+            fix="Install it (Debian/Ubuntu: sudo apt-get install haproxy), or serve with "
+            "--replicas 1.",
+        )
+    return found
+
+
+def build(
+    hosts: list[str],
+    *,
+    address: str,
+    port: int,
+    replicas: int,
+    workdir: Path,
+    logs: bool = False,
+) -> tuple[Supervisor, Path]:
+    """The supervisor for ``replicas`` Streamlit processes behind HAProxy, and the config
+    file it wrote (``workdir/haproxy.cfg``)."""
+    if not 2 <= replicas <= MAX_REPLICAS:
+        raise InputError(
+            f"{replicas} replicas: a proxy serves 2 to {MAX_REPLICAS}.",
+            fix="Use --replicas 1 for a single server, or up to one per core.",
+        )
+    binary = haproxy_binary()
+    children: list[Child] = []
+    for i in range(1, replicas + 1):
+        rport = free_port()
+        cmd = classroom_command(hosts, address="127.0.0.1", port=rport, public_port=port)
+        log = open(workdir / f"r{i}.log", "ab") if logs else None  # noqa: SIM115
+        children.append(Child(f"r{i}", cmd, url=f"http://127.0.0.1:{rport}", log=log))
+    cfg = haproxy.config(
+        [
+            haproxy.Replica(c.name, "127.0.0.1", int(c.url.rsplit(":", 1)[1]))
+            for c in children
+            if c.url
+        ],
+        address=address,
+        port=port,
+    )
+    path = workdir / "haproxy.cfg"
+    path.write_text(cfg)
+    proxy_log = open(workdir / "haproxy.log", "ab") if logs else None  # noqa: SIM115
+    local = "127.0.0.1" if address in ("0.0.0.0", "::") else address
+    proxy = Child(
+        "haproxy", [binary, "-db", "-f", str(path)], url=f"http://{local}:{port}", log=proxy_log
+    )
+    return Supervisor(children, proxy), path
+
+
+def main(argv: Sequence[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m ptexplore.serve", description=__doc__)
     ap.add_argument("--host", action="append", required=True, help="address learners type")
     ap.add_argument("--address", default="0.0.0.0", help="interface to listen on")
     ap.add_argument("--port", type=int, default=8501)
+    ap.add_argument(
+        "--replicas",
+        type=int,
+        default=default_replicas(),
+        help=f"Streamlit processes behind HAProxy (default: one per core, at most "
+        f"{MAX_REPLICAS}; 1 = a single server, no proxy)",
+    )
+    ap.add_argument("--workdir", type=Path, help="where to write haproxy.cfg and the logs")
     args = ap.parse_args(argv)
     try:
-        cmd = classroom_command(args.host, address=args.address, port=args.port)
+        hosts = [check_host(h) for h in args.host]
+        if args.replicas == 1:
+            cmd = classroom_command(hosts, address=args.address, port=args.port)
+        else:
+            workdir = args.workdir or Path(tempfile.mkdtemp(prefix="ptexplore-serve-"))
+            workdir.mkdir(parents=True, exist_ok=True)
+            supervisor, cfg = build(
+                hosts,
+                address=args.address,
+                port=args.port,
+                replicas=args.replicas,
+                workdir=workdir,
+                logs=True,
+            )
     except InputError as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
-    print(f"learners open http://{check_host(args.host[0])}:{args.port}", flush=True)
-    os.chdir(ROOT)
-    # become the server (no child left behind when this process is stopped)
-    os.execv(cmd[0], cmd)
+    print(f"learners open http://{hosts[0]}:{args.port}", flush=True)
+    if args.replicas == 1:
+        os.chdir(ROOT)
+        os.execv(cmd[0], cmd)  # become the server: nothing is left behind when stopped
+    print(f"{args.replicas} replicas behind HAProxy; its config: {cfg}", flush=True)
+    signal.signal(signal.SIGTERM, supervisor.stop)
+    signal.signal(signal.SIGINT, supervisor.stop)
+    try:
+        supervisor.start()
+        print("ready", flush=True)
+        supervisor.run()
+    finally:
+        supervisor.stop()
+    return 0
 
 
 if __name__ == "__main__":

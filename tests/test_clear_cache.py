@@ -11,10 +11,10 @@ from collections.abc import Iterator
 
 import pytest
 
+from bench.streamlit_client import Client
 from ptexplore.pages import PAGES
 from ptexplore.ui.render import INCIDENT_TEXT
 from tests.conftest import ROOT, free_port, wait_healthy
-from tests.st_client import Client
 
 #: page names as the browser sends them (the file name without its N_ prefix)
 NAMES = ["", *[p.file.split("/", 1)[1].removesuffix(".py").split("_", 1)[1] for p in PAGES]]
@@ -30,7 +30,7 @@ def server() -> Iterator[str]:
     )  # fmt: skip
     try:
         assert wait_healthy(f"http://127.0.0.1:{port}", proc, 90)
-        yield f"ws://127.0.0.1:{port}/_stcore/stream"
+        yield f"http://127.0.0.1:{port}"
     finally:
         proc.terminate()
         proc.wait(timeout=20)
@@ -47,7 +47,9 @@ async def _visit_all(client: Client) -> dict[str, list[str]]:
 
 
 async def _scenario(url: str) -> None:
-    sender, other = await Client.connect(url), await Client.connect(url)
+    sender, other = Client(url), Client(url)
+    await sender.connect()
+    await other.connect()
     try:
         before = await _visit_all(sender)
         await _visit_all(other)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import io
+import itertools
 import json
 import math
 
@@ -433,5 +434,5 @@ def test_panel_rows_leave_room_for_tick_labels_and_the_next_title() -> None:
     layout = spec["layout"]
     plot_h = layout["height"] - layout["margin"]["t"] - layout["margin"]["b"]
     rows = sorted({tuple(v["domain"]) for k, v in layout.items() if k.startswith("yaxis")})
-    gaps = [(upper[0] - lower[1]) * plot_h for lower, upper in zip(rows, rows[1:], strict=False)]
+    gaps = [(upper[0] - lower[1]) * plot_h for lower, upper in itertools.pairwise(rows)]
     assert len(gaps) == 3 and min(gaps) >= 60  # pixels: tick labels (~15) + a title (~20)
