@@ -117,6 +117,15 @@ PIPELINE_MAX_JSON_CHARS = 200_000
 #: Most epochs in the "augmentation does not grow the dataset" strip.
 MAX_EPOCHS = 12
 
+# ---------------------------------------------------------------------------- classroom
+
+#: Most Streamlit replicas ``python -m ptexplore.serve`` starts behind the proxy (each
+#: costs ~250 MB resident before any learner; a class is CPU-bound, so more replicas than
+#: cores only adds memory).
+MAX_REPLICAS = 8
+#: Longest text value a deep link (``?view.shape=…``) may put into a text box.
+MAX_LINK_TEXT = 200
+
 # ----------------------------------------------------------------------- heavy work
 
 #: How many heavy jobs run at once: half the cores (at least one), so light reruns of the

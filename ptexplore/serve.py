@@ -37,12 +37,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ptexplore import haproxy
+from ptexplore import haproxy, limits
 from ptexplore.errors import InputError
 from ptexplore.pages import ROOT
 
 LOCAL_HOSTS = ("localhost", "127.0.0.1")
-MAX_REPLICAS = 8
 _HOSTNAME = re.compile(r"^(?=.{1,253}$)[A-Za-z0-9]([A-Za-z0-9-]{0,62})(\.[A-Za-z0-9-]{1,63})*$")
 
 
@@ -63,8 +62,8 @@ def check_host(host: str) -> str:
 
 
 def default_replicas() -> int:
-    """One replica per core, at most :data:`MAX_REPLICAS`."""
-    return max(1, min(MAX_REPLICAS, os.cpu_count() or 1))
+    """One replica per core, at most :data:`ptexplore.limits.MAX_REPLICAS`."""
+    return max(1, min(limits.MAX_REPLICAS, os.cpu_count() or 1))
 
 
 def classroom_command(
@@ -231,9 +230,9 @@ def build(
 ) -> tuple[Supervisor, Path]:
     """The supervisor for ``replicas`` Streamlit processes behind HAProxy, and the config
     file it wrote (``workdir/haproxy.cfg``)."""
-    if not 2 <= replicas <= MAX_REPLICAS:
+    if not 2 <= replicas <= limits.MAX_REPLICAS:
         raise InputError(
-            f"{replicas} replicas: a proxy serves 2 to {MAX_REPLICAS}.",
+            f"{replicas} replicas: a proxy serves 2 to {limits.MAX_REPLICAS}.",
             fix="Use --replicas 1 for a single server, or up to one per core.",
         )
     binary = haproxy_binary()
@@ -272,7 +271,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         type=int,
         default=default_replicas(),
         help=f"Streamlit processes behind HAProxy (default: one per core, at most "
-        f"{MAX_REPLICAS}; 1 = a single server, no proxy)",
+        f"{limits.MAX_REPLICAS}; 1 = a single server, no proxy)",
     )
     ap.add_argument("--workdir", type=Path, help="where to write haproxy.cfg and the logs")
     args = ap.parse_args(argv)

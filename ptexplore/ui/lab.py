@@ -31,8 +31,8 @@ from ptexplore import limits
 from ptexplore.live import Snippet
 from ptexplore.pages import PageInfo
 from ptexplore.ui.page import page_setup
-from ptexplore.ui.render import code_panel, error_boundary
-from ptexplore.ui.state import PageState
+from ptexplore.ui.render import code_panel, error_boundary, inert
+from ptexplore.ui.state import PageState, begin_link, publish_link
 
 C = TypeVar("C", bound=Hashable)
 R = TypeVar("R")
@@ -135,11 +135,13 @@ def lab_page(
 ) -> None:
     """A whole lab page: setup, title, lesson, then its sections, tabs or body."""
     page_setup(page)
+    begin_link()
     st.title(f"{page.icon} {page.title}")
     if intro is None:
         st.caption(page.lesson)
     else:
         st.markdown(intro)
+    link_note = st.empty()
     for section in sections:
         run_section(page, section)
     if tabs:
@@ -147,3 +149,12 @@ def lab_page(
     if body is not None:
         with error_boundary(f"{page.key}.page"):
             body()
+    refused = publish_link()
+    if refused:
+        link_note.info(
+            "This link asked for "
+            + ", ".join(f"{inert(k)} = {inert(v, limit=40)}" for k, v in refused)
+            + ", which this page cannot take (a mistyped link, or one from another version "
+            "of the app): the default is shown instead.",
+            icon="🔗",
+        )

@@ -30,7 +30,7 @@ from ptexplore.pages import MODELS
 from ptexplore.ui.lab import Tab, run_tabs
 from ptexplore.ui.page import seed_input
 from ptexplore.ui.render import chart, code_panel, error_boundary, inert, show_error
-from ptexplore.ui.state import PageState
+from ptexplore.ui.state import PageState, link_choice, link_int
 
 K = MODELS.key
 STATE = PageState(MODELS)
@@ -178,7 +178,9 @@ def model_picker() -> tuple[ModelEntry, int | None]:
             format_func=lambda k: labels[k],
             help="The examples, then every torchvision classification model "
             "(random init: weights are not downloaded).",
-            **STATE.widget("model", default=DEFAULT_MODEL),
+            **STATE.widget(
+                "model", default=DEFAULT_MODEL, url=link_choice([k for k, _ in entries])
+            ),
         )
         e = catalog.entry(chosen)
         num_classes: int | None = None
@@ -191,7 +193,10 @@ def model_picker() -> tuple[ModelEntry, int | None]:
                     step=1,
                     help="Size of the final classification layer.",
                     **STATE.widget(
-                        "num_classes", reset_on=e.key, default=e.default_num_classes or 1000
+                        "num_classes",
+                        reset_on=e.key,
+                        default=e.default_num_classes or 1000,
+                        url=link_int(1, limits.MAX_NUM_CLASSES),
                     ),
                 )
             )

@@ -10,7 +10,7 @@ import streamlit as st
 
 from ptexplore.pages import HOME, PAGES, PageInfo
 from ptexplore.runtime import configure_process
-from ptexplore.ui.state import SHARED
+from ptexplore.ui.state import SHARED, link_bool, link_int
 
 DEFAULT_SEED = 0
 #: The one seed of the session: every page that draws random things reads it.
@@ -70,7 +70,7 @@ def page_setup(page: PageInfo) -> None:
             "Presenter mode",
             help="Larger text for a projector; the sidebar starts collapsed on every page "
             "(open it with the » arrow at the top left).",
-            **SHARED.widget("presenter", default=False),
+            **SHARED.widget("presenter", default=False, url=link_bool),
         )
         with st.expander("About ptexplore", expanded=False):
             st.markdown(
@@ -92,6 +92,6 @@ def seed_input(*, label: str = "Seed") -> int:
             step=1,
             help="One seed for every page of this session: the same seed gives the same "
             "picture (grids, random init, random fills).",
-            **SHARED.widget("seed", default=DEFAULT_SEED),
+            **SHARED.widget("seed", default=DEFAULT_SEED, url=link_int(0, 2**31 - 1)),
         )
     return int(seed)

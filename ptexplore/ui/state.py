@@ -18,13 +18,16 @@ Only values the session owns live here: nothing is shared between learners.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Hashable, Sequence
+from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 import streamlit as st
 from streamlit.elements.lib.mutable_tab_container import TabContainer
 
-from ptexplore.pages import PageInfo
+from ptexplore import limits
+from ptexplore.pages import ALL_PAGES, HOME, PageInfo
 
 T = TypeVar("T")
 _INPUTS = "#inputs"
@@ -46,7 +49,12 @@ class PageState:
     # -------------------------------------------------------------------- widgets
 
     def widget(
-        self, name: str, *, reset_on: Hashable = None, default: object = _UNSET
+        self,
+        name: str,
+        *,
+        reset_on: Hashable = None,
+        default: object = _UNSET,
+        url: LinkValue | None = None,
     ) -> dict[str, Any]:
         """``key=`` and ``persist_state=`` for a value widget called ``name``.
 
@@ -54,6 +62,12 @@ class PageState:
         from the one it had on the previous run (its options or meaning changed).
         ``default`` seeds the value through session state instead of the widget's own
         ``value=`` (needed when callbacks also set it: Streamlit refuses both).
+
+        ``url`` (with ``default``) puts the choice in the page's address as
+        ``?<page>.<name>=<stable value>`` whenever it differs from the default, so a
+        teacher's link opens the same demo: a new session takes the address's value,
+        parsed by ``url`` (an enum class, :func:`link_int`, :func:`link_text`, …); a value it
+        refuses falls back to the default and the page says so (see :func:`lab_page`).
         """
         key = self.key(name)
         if reset_on is not None:
@@ -66,6 +80,18 @@ class PageState:
                 else:
                     st.session_state.pop(key, None)
             st.session_state[marker] = reset_on
+        if url is not None:
+            if default is _UNSET:
+                raise TypeError(f"{key}: a linked widget needs default= (the value left out)")
+            _link().linked[key] = default
+            if key not in st.session_state and key in st.query_params:
+                try:
+                    value = url(st.query_params[key])
+                    # options given as plain values (``[m.value for m in Method]``) take
+                    # plain values, not the enum members an enum class parses to
+                    st.session_state[key] = str(value) if type(default) is str else value
+                except ValueError:
+                    _link().refused.append((key, st.query_params[key]))
         if default is not _UNSET and key not in st.session_state:
             st.session_state[key] = default
         return {"key": key, "persist_state": "session"}
@@ -100,11 +126,24 @@ class PageState:
 
     # ----------------------------------------------------------------------- tabs
 
-    def tabs(self, labels: Sequence[str], *, name: str = "tab") -> list[TabContainer]:
+    def tabs(
+        self, labels: Sequence[str], *, name: str = "tab", url: bool = True
+    ) -> list[TabContainer]:
         """``st.tabs`` that run only the open tab (``tab.open``) and reopen the learner's
-        tab after a page switch (the open one is remembered on every run)."""
+        tab after a page switch (the open one is remembered on every run). With ``url``,
+        the open tab (other than the first) is in the address as its :func:`slug`."""
         key = self.key(name)
         remembered = st.session_state.get(key + _OPEN)
+        if url:
+            _link().linked[key] = slug(labels[0])
+            _link().tabs[key] = {slug(label): label for label in labels}
+            if key not in st.session_state and key in st.query_params:
+                asked = st.query_params[key]
+                by_slug = _link().tabs[key]
+                if asked in by_slug:
+                    remembered = by_slug[asked]
+                else:
+                    _link().refused.append((key, asked))
         if key not in st.session_state and remembered in labels:
             # the tabs widget itself is not kept across page switches: seed it (passing
             # default= instead would change the widget's identity whenever it changes)
@@ -124,3 +163,102 @@ class PageState:
 
 #: State shared by every page of the session (the sidebar seed).
 SHARED = PageState("shared")
+
+
+# ---------------------------------------------------------------------- deep links
+
+#: Parses a value from the address into what the widget holds; ``ValueError`` = refused.
+LinkValue = Callable[[str], object]
+
+_LINK_KEY = "_ptexplore.link"
+
+
+@dataclass
+class _LinkRun:
+    """What this run's linked widgets are (key → default) and what the address asked
+    for that they could not take."""
+
+    linked: dict[str, object] = field(default_factory=dict)
+    tabs: dict[str, dict[str, str]] = field(default_factory=dict)
+    refused: list[tuple[str, str]] = field(default_factory=list)
+
+
+def _link() -> _LinkRun:
+    run = st.session_state.get(_LINK_KEY)
+    if not isinstance(run, _LinkRun):
+        run = st.session_state[_LINK_KEY] = _LinkRun()
+    return run
+
+
+def begin_link() -> None:
+    """Start a page run: forget the previous run's linked widgets."""
+    st.session_state[_LINK_KEY] = _LinkRun()
+
+
+def publish_link() -> list[tuple[str, str]]:
+    """Write every linked widget that differs from its default into the address (and
+    remove the others); returns the address values that were refused this run."""
+    run = _link()
+    params = st.query_params
+    for key, default in run.linked.items():
+        value = st.session_state.get(key, default)
+        if key in run.tabs:
+            value = slug(str(st.session_state.get(key + _OPEN, value)))
+        wanted = None if value == default else str(value)
+        if wanted is None:
+            if key in params:
+                del params[key]
+        elif params.get(key) != wanted:
+            params[key] = wanted
+    # values for widgets not on screen now (another page's, a closed tab's, a hidden
+    # option's) would open a demo other than the one shown: the address keeps only these
+    ours = {p.key for p in (HOME, *ALL_PAGES)} | {SHARED.prefix}
+    for key in list(params):
+        if key.partition(".")[0] in ours and key not in run.linked:
+            del params[key]
+    return list(run.refused)
+
+
+def slug(label: str) -> str:
+    """A tab label as it appears in an address: ``"📐 Shapes & MACs"`` → ``shapes-macs``."""
+    words = re.findall(r"[a-z0-9]+", label.lower())
+    return "-".join(words) or "tab"
+
+
+def link_int(low: int, high: int) -> LinkValue:
+    """An integer in ``[low, high]`` (what a number input with those bounds accepts)."""
+
+    def parse(text: str) -> int:
+        value = int(text.strip())
+        if not low <= value <= high:
+            raise ValueError(f"{value} is outside {low}…{high}")
+        return value
+
+    return parse
+
+
+def link_text(value: str) -> str:
+    """Any text up to :data:`~ptexplore.limits.MAX_LINK_TEXT` characters (the lab checks it)."""
+    if len(value) > limits.MAX_LINK_TEXT:
+        raise ValueError("too long")
+    return value
+
+
+def link_bool(value: str) -> bool:
+    """``true`` or ``false`` (as written back: ``True``/``False``)."""
+    words = {"true": True, "1": True, "false": False, "0": False}
+    if value.strip().lower() not in words:
+        raise ValueError(f"{value!r} is not true or false")
+    return words[value.strip().lower()]
+
+
+def link_choice(options: Sequence[str]) -> LinkValue:
+    """One of ``options`` exactly."""
+    allowed = frozenset(options)
+
+    def parse(value: str) -> str:
+        if value not in allowed:
+            raise ValueError(f"{value!r} is not an option")
+        return value
+
+    return parse

@@ -60,7 +60,7 @@ from ptexplore.tensors import (
 from ptexplore.tensors.bench import WHY_SLOW, fmt_seconds, ratio_label, slow_path_warning
 from ptexplore.ui.lab import Section, Tab, run_section
 from ptexplore.ui.render import chart, code_panel, error_boundary, show_error
-from ptexplore.ui.state import PageState
+from ptexplore.ui.state import PageState, link_text
 
 STATE = PageState(TENSORS)
 #: session_state keys of this learner's live objects (never a process-wide cache).
@@ -353,14 +353,26 @@ def sharing_inputs() -> SharingInputs:
     """The three columns of widgets that choose ``a`` and how ``t`` is made from it."""
     c1, c2, c3 = st.columns([1, 1.3, 1.3])
     with c1:
-        shape_text = st.text_input("shape of a", "3, 4", **STATE.widget("shape"))
+        shape_text = st.text_input(
+            "shape of a", **STATE.widget("shape", default="3, 4", url=link_text)
+        )
         dtype = st.selectbox(
-            "numpy dtype", choices(NpDtype), format_func=lambda d: d.label, **STATE.widget("dtype")
+            "numpy dtype",
+            choices(NpDtype),
+            format_func=lambda d: d.label,
+            **STATE.widget("dtype", default=choices(NpDtype)[0], url=NpDtype),
         )
     with c2:
-        layout = st.selectbox("memory layout of a", choices(Layout), **STATE.widget("layout"))
+        layout = st.selectbox(
+            "memory layout of a",
+            choices(Layout),
+            **STATE.widget("layout", default=choices(Layout)[0], url=Layout),
+        )
         bridge = st.radio(
-            "how the tensor is made", choices(Bridge), **STATE.widget("bridge"), format_func=str
+            "how the tensor is made",
+            choices(Bridge),
+            format_func=str,
+            **STATE.widget("bridge", default=choices(Bridge)[0], url=Bridge),
         )
     with c3:
         has_cuda = cuda_available()

@@ -17,7 +17,7 @@ from ptexplore.pages import VIEW
 from ptexplore.ui.lab import Section
 from ptexplore.ui.page import seed_input
 from ptexplore.ui.render import chart, show_error
-from ptexplore.ui.state import PageState
+from ptexplore.ui.state import PageState, link_int, link_text
 from ptexplore.view import (
     Fill,
     LabConfig,
@@ -70,8 +70,7 @@ def controls() -> tuple[LabConfig, InputError | None]:
         st.markdown("**1 · Source** `base` → `x`")
         src_text = st.text_input(
             "Source shape",
-            value=DEFAULT_SOURCE,
-            **STATE.widget("source_shape"),
+            **STATE.widget("source_shape", default=DEFAULT_SOURCE, url=link_text),
             help="Integers separated by commas, at most 6 dims and 10,000 elements.",
         )
         fill = Fill(
@@ -79,7 +78,7 @@ def controls() -> tuple[LabConfig, InputError | None]:
                 "Values in memory",
                 [f.value for f in Fill],
                 horizontal=True,
-                **STATE.widget("fill"),
+                **STATE.widget("fill", default=Fill.ARANGE.value, url=Fill),
                 format_func=lambda v: {
                     "arange": "torch.arange(n)",
                     "random": "random ints (seeded)",
@@ -92,7 +91,7 @@ def controls() -> tuple[LabConfig, InputError | None]:
             st.selectbox(
                 "Operation on x",
                 [o.value for o in PreOp],
-                **STATE.widget("op"),
+                **STATE.widget("op", default=PreOp.NONE.value, url=PreOp),
                 format_func=lambda v: PreOp(v).label,
             )
         )
@@ -102,8 +101,7 @@ def controls() -> tuple[LabConfig, InputError | None]:
         if op is PreOp.PERMUTE:
             perm_text = st.text_input(
                 "permute order (empty = reverse all dims)",
-                value="",
-                **STATE.widget("perm"),
+                **STATE.widget("perm", default="", url=link_text),
                 placeholder="e.g. 2, 0, 1",
             )
         elif op is PreOp.SLICE:
@@ -113,9 +111,8 @@ def controls() -> tuple[LabConfig, InputError | None]:
                     "start",
                     min_value=0,
                     max_value=MAX_ELEMENTS - 1,
-                    value=0,
                     step=1,
-                    **STATE.widget("start"),
+                    **STATE.widget("start", default=0, url=link_int(0, MAX_ELEMENTS - 1)),
                     help="A start > 0 makes x begin later in memory: storage_offset() and "
                     "data_ptr() move, the storage does not.",
                 )
@@ -125,9 +122,8 @@ def controls() -> tuple[LabConfig, InputError | None]:
                     "step",
                     min_value=1,
                     max_value=MAX_STEP,
-                    value=2,
                     step=1,
-                    **STATE.widget("step"),
+                    **STATE.widget("step", default=2, url=link_int(1, MAX_STEP)),
                 )
             )
     with c3:
@@ -136,7 +132,7 @@ def controls() -> tuple[LabConfig, InputError | None]:
             st.selectbox(
                 "Method",
                 [m.value for m in Method],
-                **STATE.widget("method"),
+                **STATE.widget("method", default=Method.VIEW.value, url=Method),
                 format_func=lambda v: METHOD_LABELS[Method(v)],
             )
         )
@@ -145,8 +141,7 @@ def controls() -> tuple[LabConfig, InputError | None]:
         if method.takes_shape:
             target_text = st.text_input(
                 "Target shape (at most one -1)",
-                value=DEFAULT_TARGET,
-                **STATE.widget("shape"),
+                **STATE.widget("shape", default=DEFAULT_TARGET, url=link_text),
                 help="-1 means: torch infers this size from the element count.",
             )
         elif method.takes_dim:
@@ -155,9 +150,8 @@ def controls() -> tuple[LabConfig, InputError | None]:
                     "start_dim" if method is Method.FLATTEN else "dim",
                     min_value=-8,
                     max_value=7,
-                    value=0,
                     step=1,
-                    **STATE.widget("dim"),
+                    **STATE.widget("dim", default=0, url=link_int(-8, 7)),
                     help="torch checks the range itself; out-of-range dims show its message.",
                 )
             )
