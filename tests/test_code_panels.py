@@ -123,3 +123,51 @@ def test_code_panel_prints_what_the_page_shows(case: str, tmp_path: Path) -> Non
     code, shown = panel(act(open_page(page)))
     assert shown.strip(), "the page must show what its code prints"
     assert fresh(code, tmp_path).rstrip("\n") == shown.rstrip("\n")
+
+
+def _hostile_but_loadable(tmp_path: Path, fmt: str) -> tuple[str, bytes]:
+    """A Lightning-style checkpoint of the example model: ``model.`` on every key, a
+    non-tensor entry, a complex tensor for one weight (refused), an int bias (cast)."""
+    import io
+
+    import torch
+
+    from ptexplore.models import catalog
+
+    sd = {
+        f"model.{k}": v for k, v in catalog.build_real("example:Model", seed=3).state_dict().items()
+    }
+    sd["model.conv2.weight"] = sd["model.conv2.weight"].to(torch.complex64)
+    sd["model.conv1.bias"] = torch.arange(sd["model.conv1.bias"].numel())
+    if fmt == "safetensors":
+        from safetensors.torch import save
+
+        del sd["model.conv2.weight"]  # safetensors has complex, but keep this file plain
+        return "weights.safetensors", save(sd)
+    buf = io.BytesIO()
+    torch.save({"state_dict": {**sd, "model.version": 2}, "epoch": 3}, buf)
+    return "weights.pth", buf.getvalue()
+
+
+@pytest.mark.parametrize("fmt", ["torch", "safetensors"])
+def test_the_models_code_panel_loads_an_uploaded_checkpoint_as_the_page_did(
+    fmt: str, tmp_path: Path
+) -> None:
+    name, data = _hostile_but_loadable(tmp_path, fmt)
+    (tmp_path / name).write_bytes(data)
+    from ptexplore.ui.models import PARAMETERS
+
+    at = open_tab(open_page(MODELS), "models", PARAMETERS)
+    at.radio(key="models.weights").set_value("uploaded file").run()
+    at.file_uploader(key="models.weights_file").set_value(
+        (name, data, "application/octet-stream")
+    ).run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    notes = "\n".join(str(c.value) for c in at.caption)
+    assert "every key started with `model.` (a PyTorch Lightning module): stripped" in notes
+    assert "cast from int64 to float32" in notes and "`conv1.bias`" in notes
+    if fmt == "torch":
+        assert "`conv2.weight` is complex64" in notes
+    code, shown = panel(_models_code(at))
+    assert ("load_file(" in code) == (fmt == "safetensors")
+    assert fresh(code, tmp_path).rstrip("\n") == shown.rstrip("\n")

@@ -219,3 +219,29 @@ def test_opening_vit_h_14_is_quick_because_tabs_wait_until_opened() -> None:
     assert seconds < 3.0, seconds  # measured here ~0.3 s; the trace waits for its tab
     assert not any(m.label == "MACs" for m in at.metric)
     assert any("computes only when you open it" in c.value for c in at.caption)
+
+
+def test_a_diverged_runs_nan_and_inf_values_are_counted_not_averaged() -> None:
+    import io
+
+    import torch
+
+    from ptexplore.models import catalog
+
+    sd = catalog.build_real("example:Model", seed=11).state_dict()
+    w = sd["conv1.weight"]
+    w.fill_(0.5)
+    w.view(-1)[:3] = float("nan")
+    w.view(-1)[3] = float("inf")
+    buf = io.BytesIO()
+    torch.save(sd, buf)
+    at = tab(open_page(PAGE), PARAMETERS)
+    at.radio(key="models.weights").set_value("uploaded file").run()
+    at.file_uploader(key="models.weights_file").set_value(
+        ("diverged.pth", buf.getvalue(), "application/octet-stream")
+    ).run()
+    assert not at.exception and not at.error
+    assert _metric(at, "mean") == "0.5" and _metric(at, "max") == "0.5"
+    (warning,) = [w.value for w in at.warning if "not finite" in w.value]
+    n = w.numel()
+    assert f"4 of {n:,} values are not finite (3 NaN, 1 +inf, 0 −inf)" in warning

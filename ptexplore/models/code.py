@@ -28,6 +28,9 @@ class WeightsLoad:
     mismatched: bool  # some tensors had another shape and were set aside
     missing: tuple[str, ...]  # as load_state_dict(strict=False) reports them
     unexpected: tuple[str, ...]
+    safetensors: bool = False  # read with safetensors.torch.load_file, not torch.load
+    skipped: bool = False  # the file has entries that are not named tensors
+    refused: tuple[str, ...] = ()  # tensors the page did not load as they are (complex, …)
 
 
 def explorer_code(
@@ -48,12 +51,30 @@ def explorer_code(
         f"model = {expr}",
     ]
     if weights is not None:
-        lines.append(f"state = torch.load({weights.file!r}, map_location='cpu', weights_only=True)")
+        if weights.safetensors:
+            lines.insert(1, "from safetensors.torch import load_file")
+            lines.append(f"state = load_file({weights.file!r})")
+        else:
+            lines.append(
+                f"state = torch.load({weights.file!r}, map_location='cpu', weights_only=True)"
+            )
         if weights.wrapper_key is not None:
             lines.append(f"state = state[{weights.wrapper_key!r}]  # a checkpoint dict")
+        if weights.skipped:
+            lines.append(
+                "state = {k: v for k, v in state.items() "
+                "if isinstance(k, str) and isinstance(v, torch.Tensor)}  # tensors only"
+            )
         if weights.stripped_prefix is not None:
             p = weights.stripped_prefix
             lines.append(f"state = {{k.removeprefix({p!r}): v for k, v in state.items()}}")
+        if weights.refused:
+            lines.append(
+                "state = {k: v for k, v in state.items() if k not in {"
+                + ", ".join(repr(n) for n in sorted(weights.refused))
+                + "}}"
+                "  # not loadable as they are (see the load report)"
+            )
         if weights.mismatched:
             lines += [
                 "own = model.state_dict()  # strict=False still refuses other shapes:",

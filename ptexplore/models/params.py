@@ -158,9 +158,10 @@ class ValuesSource(StrEnum):
 class ParamValues:
     name: str
     shape: tuple[int, ...]
-    values: tuple[float, ...]  # flattened (a seeded random sample of at most ``max_values``)
-    numel: int
-    #: histogram of ALL values: ``bins`` counts between ``len(bins) + 1`` edges
+    #: flattened finite values (a seeded random sample of at most ``max_values``)
+    values: tuple[float, ...]
+    numel: int  # every value, finite or not
+    #: histogram of ALL finite values: ``bins`` counts between ``len(bins) + 1`` edges
     hist_counts: tuple[int, ...]
     hist_edges: tuple[float, ...]
     mean: float
@@ -173,6 +174,17 @@ class ParamValues:
     source: ValuesSource
     owner: str  # qualified name of the module that owns the parameter
     seconds: float
+    #: values that are not finite (a diverged run saves them): the statistics, the sample
+    #: and the histogram above are over the finite values only
+    nan_count: int = 0
+    posinf_count: int = 0
+    neginf_count: int = 0
+    #: one plain sentence when the statistics need one (no finite values, empty tensor)
+    note: str = ""
+
+    @property
+    def finite(self) -> int:
+        return self.numel - self.nan_count - self.posinf_count - self.neginf_count
 
 
 def _owner(name: str) -> str:
@@ -228,32 +240,83 @@ def summarize(
     max_values: int = 10_000,
     bins: int = 80,
 ) -> ParamValues:
-    """Statistics and a (seeded random) sample of a real tensor's values."""
-    flat = tensor.detach().reshape(-1).float()
-    sample = flat
-    if flat.numel() > max_values:
-        gen = torch.Generator().manual_seed(seed)
-        sample = flat[torch.randperm(flat.numel(), generator=gen)[:max_values]]
-    std = float(flat.std()) if flat.numel() > 1 else 0.0
-    lo, hi = float(flat.min()), float(flat.max())
-    if lo == hi:  # a constant tensor (zero-initialised heads): one visible bin around it
-        lo, hi = lo - 0.5, hi + 0.5
-    counts, edges = torch.histogram(flat, bins=bins, range=(lo, hi))
+    """Statistics and a (seeded random) sample of a real tensor's values.
+
+    NaN and ±inf (a diverged run saves them) are counted; the statistics, the sample and
+    the histogram are over the finite values. With none (an empty tensor, or every value
+    NaN/inf) the statistics are NaN, the histogram is one empty bin and ``note`` says why.
+    Sums are taken in float64, so float32 values near their range do not overflow.
+    """
+    flat = tensor.detach().reshape(-1)
+    if flat.is_complex():  # not loaded by ptexplore; summarised by magnitude if given
+        flat = flat.abs()
+    if flat.dtype != torch.float64:
+        flat = flat.float()
+    numel = flat.numel()
+    nan = int(torch.isnan(flat).sum()) if numel else 0
+    posinf = int((flat == math.inf).sum()) if numel else 0
+    neginf = int((flat == -math.inf).sum()) if numel else 0
+    finite = flat[torch.isfinite(flat)] if nan + posinf + neginf else flat
+    n = finite.numel()
+    zeros = float((flat == 0).sum()) / numel if numel else 0.0
+    values: tuple[float, ...] = ()
+    counts: tuple[int, ...] = (0,)
+    edges: tuple[float, ...] = (-0.5, 0.5)
+    mean = std = lo = hi = abs_mean = math.nan
+    if n == 0:
+        note = (
+            "The tensor is empty: no values to summarise."
+            if numel == 0
+            else f"None of its {numel:,} values is finite ({nan:,} NaN, {posinf:,} +inf, "
+            f"{neginf:,} −inf): no statistics or histogram."
+        )
+    else:
+        sample = finite
+        if n > max_values:
+            gen = torch.Generator().manual_seed(seed)
+            sample = finite[torch.randperm(n, generator=gen)[:max_values]]
+        values = tuple(float(v) for v in sample.tolist())
+        lo, hi = float(finite.min()), float(finite.max())
+        # values past 1e18 are scaled to [-1, 1] first: their squares (and a range of
+        # ±1.7e308) would overflow even in float64
+        scale = max(abs(lo), abs(hi)) if max(abs(lo), abs(hi)) > 1e18 else 1.0
+        work = finite.double() / scale if scale != 1.0 else finite
+        mean_s = float(torch.sum(work, dtype=torch.float64)) / n
+        var_s = float(torch.sum((work - mean_s) ** 2, dtype=torch.float64)) / max(n - 1, 1)
+        mean, std = mean_s * scale, math.sqrt(var_s) * scale
+        abs_mean = float(torch.sum(work.abs(), dtype=torch.float64)) / n * scale
+        h_lo, h_hi = lo / scale, hi / scale
+        if h_lo == h_hi:  # a constant tensor (zero-initialised heads): one visible bin
+            pad = max(0.5, abs(h_lo) * 1e-6) if scale == 1.0 else 1e-6
+            h_lo, h_hi = h_lo - pad, h_hi + pad
+        c, e = torch.histogram(work, bins=bins, range=(h_lo, h_hi))
+        counts = tuple(int(x) for x in c.tolist())
+        edges = tuple(float(x) * scale for x in e.tolist())
+        note = (
+            f"{numel - n:,} of {numel:,} values are not finite ({nan:,} NaN, {posinf:,} +inf, "
+            f"{neginf:,} −inf): the statistics and the histogram cover the {n:,} finite ones."
+            if n < numel
+            else ""
+        )
     return ParamValues(
         name=name,
         shape=tuple(tensor.shape),
-        values=tuple(float(v) for v in sample.tolist()),
-        numel=flat.numel(),
-        hist_counts=tuple(int(c) for c in counts.tolist()),
-        hist_edges=tuple(float(e) for e in edges.tolist()),
-        mean=float(flat.mean()),
-        std=0.0 if math.isnan(std) else std,
-        min=float(flat.min()),
-        max=float(flat.max()),
-        abs_mean=float(flat.abs().mean()),
-        zeros_share=float((flat == 0).float().mean()),
+        values=values,
+        numel=numel,
+        hist_counts=counts,
+        hist_edges=edges,
+        mean=mean,
+        std=std,
+        min=lo,
+        max=hi,
+        abs_mean=abs_mean,
+        zeros_share=zeros,
         seed=seed,
         source=source,
         owner=_owner(name),
         seconds=time.perf_counter() - t0,
+        nan_count=nan,
+        posinf_count=posinf,
+        neginf_count=neginf,
+        note=note,
     )

@@ -1,17 +1,17 @@
 """Real weights, when the learner has them: a file in the torch hub cache, or an upload.
 
-Nothing is downloaded. Checkpoints are read with ``torch.load(weights_only=True)`` (memory
-mapped for files on disk, so one tensor of a 2.5 GB checkpoint costs only that tensor) and
-put into a meta build with the real ``load_state_dict(strict=False, assign=True)``, whose
-missing/unexpected keys are reported as torch reports them.
+Nothing is downloaded. Files are read by :mod:`ptexplore.checkpoints`: the format told by
+its bytes, every index bounded before ``torch.load(weights_only=True)`` (memory mapped for
+files on disk, so one tensor of a 2.5 GB checkpoint costs only that tensor) or safetensors
+reads it. The tensors are put into a meta build with the real
+``load_state_dict(strict=False, assign=True)``, whose missing/unexpected keys are reported
+as torch reports them; dtype, sparse, complex and non-tensor cases follow
+:func:`ptexplore.checkpoints.fit`.
 """
 
 from __future__ import annotations
 
-import io
 import os
-import pickle
-import zipfile
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
@@ -20,12 +20,22 @@ import torch
 from torch import nn
 from torchvision import models as tvm
 
-from ptexplore.errors import InputError, ModelError
+from ptexplore.checkpoints import PREFIXES, WRAPPER_KEYS, fit, read_checkpoint, split_prefix
+from ptexplore.errors import ModelError
 from ptexplore.limits import MAX_UPLOAD_BYTES
 from ptexplore.models import catalog
+from ptexplore.text import code_span
 
-#: keys under which training scripts commonly nest the state_dict in a checkpoint dict
-WRAPPER_KEYS = ("state_dict", "model_state_dict", "model", "net")
+__all__ = [
+    "WRAPPER_KEYS",
+    "LoadReport",
+    "WeightsSource",
+    "hub_checkpoint_path",
+    "hub_filename",
+    "load_into_meta",
+    "read_state_dict",
+    "tensor_from",
+]
 
 
 class WeightsSource(StrEnum):
@@ -47,6 +57,15 @@ class LoadReport:
     #: ``missing_keys`` exactly as ``load_state_dict(strict=False)`` returned them (after
     #: the shape mismatches were set aside: those count as missing for torch)
     torch_missing: tuple[str, ...] = ()
+    #: what reading and fitting noticed (wrappers, prefixes, casts, skipped values), as
+    #: markdown with every key in a code span
+    notes: tuple[str, ...] = ()
+    #: (name, why) of the model's keys the file holds but that were not loaded
+    refused: tuple[tuple[str, str], ...] = ()
+    #: the file's format (a :class:`ptexplore.checkpoints.CheckpointFormat` value)
+    format: str = ""
+    #: the file's entries that are not a named tensor (left out before loading)
+    skipped: tuple[str, ...] = ()
 
 
 def hub_checkpoint_path(key: str) -> Path | None:
@@ -67,67 +86,65 @@ def hub_filename(key: str) -> str | None:
     return os.path.basename(getattr(tvm.get_model_weights(key), member).url)
 
 
-def _load_reason(err: BaseException) -> str:
-    """The cause inside torch.load's error, without its advice to retry with
-    weights_only=False (unsafe for a file from a stranger)."""
-    text = str(err).strip()
-    marker = "WeightsUnpickler error:"
-    if marker in text:
-        rest = text.split(marker, 1)[1]
-        reason = next((ln.strip() for ln in rest.splitlines() if ln.strip()), "")
-        return f"{marker} {reason.split('. ')[0].rstrip('.')}"
-    return text.splitlines()[0] if text else type(err).__name__
-
-
 def read_state_dict(
     data: bytes | Path,
 ) -> tuple[dict[str, torch.Tensor], str | None, str | None]:
-    """(state_dict, wrapper key, stripped prefix) from a ``torch.save`` file.
+    """(state_dict, wrapper key, stripped prefix) from a checkpoint: uploaded bytes or a
+    file on disk, in any format :mod:`ptexplore.checkpoints` reads.
 
-    Only ``weights_only=True`` loading: a file that needs arbitrary pickled code is refused.
+    Only ``weights_only=True`` loading: a file that needs arbitrary pickled code is
+    refused. The state_dict is a :class:`ptexplore.checkpoints.StateDict`, whose ``notes``
+    :func:`load_into_meta` passes on to its report.
     """
-    try:
-        if isinstance(data, Path):
-            obj = torch.load(data, map_location="cpu", weights_only=True, mmap=True)
-        else:
-            if not data:
-                raise InputError(
-                    "The uploaded file is empty.",
-                    fix="Upload the file torch.save(model.state_dict(), …) wrote.",
+    ckpt = read_checkpoint(data, max_upload_bytes=MAX_UPLOAD_BYTES)
+    return ckpt.state_dict, ckpt.wrapper_key, ckpt.stripped_prefix
+
+
+def _matches(state_dict: dict[str, torch.Tensor], expected: dict[str, torch.Tensor]) -> int:
+    return sum(1 for k in state_dict if k in expected)
+
+
+def _prefix_fix(
+    key: str,
+    state_dict: dict[str, torch.Tensor],
+    expected: dict[str, torch.Tensor],
+    stripped_prefix: str | None,
+) -> tuple[dict[str, torch.Tensor], str | None, str | None]:
+    """When no key matches: put back a stripped prefix the model's own keys have (returns
+    the state_dict, the prefix still stripped, and a note), or raise a ModelError that
+    names the prefix in the way and offers the strip."""
+    if stripped_prefix:
+        parts = split_prefix(stripped_prefix) or [stripped_prefix]
+        for i in range(len(parts) - 1, -1, -1):  # put back the innermost prefixes first
+            back = "".join(parts[i:])
+            restored = {back + k: v for k, v in state_dict.items()}
+            if _matches(restored, expected):
+                still = "".join(parts[:i]) or None
+                note = (
+                    f"kept {code_span(back)} on every key: {key}'s own parameter names start "
+                    "with it"
                 )
-            if len(data) > MAX_UPLOAD_BYTES:
-                raise InputError(
-                    f"The file is {len(data) / 2**20:.0f} MB; uploads are capped at "
-                    f"{MAX_UPLOAD_BYTES // 2**20} MB.",
-                    fix="Put big checkpoints in the torch hub cache folder instead.",
-                )
-            obj = torch.load(io.BytesIO(data), map_location="cpu", weights_only=True)
-    except InputError:
-        raise
-    except (pickle.UnpicklingError, zipfile.BadZipFile, RuntimeError, EOFError, ValueError) as err:
-        raise InputError(
-            "This is not a checkpoint torch.load(weights_only=True) can read "
-            f"({_load_reason(err)[:200]}).",
-            fix="Save weights with torch.save(model.state_dict(), 'weights.pth'). ptexplore "
-            "never loads with weights_only=False: that can run code hidden in the file.",
-        ) from err
-    wrapper = None
-    if isinstance(obj, dict):
-        for k in WRAPPER_KEYS:
-            if k in obj and isinstance(obj[k], dict):
-                obj, wrapper = obj[k], k
-                break
-    if not isinstance(obj, dict) or not all(
-        isinstance(k, str) and isinstance(v, torch.Tensor) for k, v in obj.items()
-    ):
-        raise InputError(
-            "The file holds no state_dict (a dict of parameter names to tensors).",
-            fix="Save model.state_dict(), or a checkpoint dict with a 'state_dict' entry.",
-        )
-    prefix = None
-    if obj and all(k.startswith("module.") for k in obj):
-        obj, prefix = {k.removeprefix("module."): v for k, v in obj.items()}, "module."
-    return obj, wrapper, prefix
+                return restored, still, note
+    n = len(state_dict)
+    for p, who in PREFIXES.items():
+        have = [k for k in state_dict if k.startswith(p)]
+        fits = sum(1 for k in have if k.removeprefix(p) in expected)
+        if fits:
+            raise ModelError(
+                f"None of the file's {n} tensors match {key} as named, but {len(have)} of its "
+                f"keys start with {code_span(p)} (added by {who}): without it, {fits} of them "
+                f"would match.",
+                fix=f"Strip the prefix before saving or loading: "
+                f"{code_span(f'{{k.removeprefix({p!r}): v for k, v in sd.items()}}', limit=120)}"
+                ", or save the inner model's state_dict().",
+            )
+    first = next(iter(state_dict), "(none)")
+    theirs = next(iter(expected), "(none)")
+    raise ModelError(
+        f"None of the file's {n} tensors belong to {key}: its first key is "
+        f"{code_span(first)}, the model's is {code_span(theirs)}.",
+        fix="Pick the model this file was saved from.",
+    )
 
 
 def load_into_meta(
@@ -141,24 +158,39 @@ def load_into_meta(
     stripped_prefix: str | None = None,
 ) -> tuple[nn.Module, LoadReport]:
     """A meta build with ``state_dict`` assigned in; shape mismatches are set aside and
-    reported (torch's load_state_dict would refuse them even with strict=False)."""
+    reported (torch's load_state_dict would refuse them even with strict=False), dtype,
+    sparse, complex and non-tensor values follow :func:`ptexplore.checkpoints.fit`."""
     model = catalog.build_meta(key, num_classes).model
     expected = model.state_dict()
-    mismatched = tuple(
-        (k, tuple(expected[k].shape), tuple(v.shape))
-        for k, v in state_dict.items()
-        if k in expected and tuple(expected[k].shape) != tuple(v.shape)
-    )
-    bad = {m[0] for m in mismatched}
-    usable = {k: v for k, v in state_dict.items() if k not in bad}
-    result = model.load_state_dict(usable, strict=False, assign=True)
-    loaded = tuple(k for k in usable if k in expected)
-    if not loaded:
+    notes = list(getattr(state_dict, "notes", ()))
+    sd = dict(state_dict)
+    if sd and not _matches(sd, expected):
+        sd, stripped_prefix, note = _prefix_fix(key, sd, expected, stripped_prefix)
+        if note:
+            notes.append(note)
+    fitted = fit(expected, sd)
+    notes.extend(fitted.notes)
+    bad = {m[0] for m in fitted.mismatched} | {r[0] for r in fitted.refused}
+    try:
+        result = model.load_state_dict(fitted.usable, strict=False, assign=True)
+    except RuntimeError as err:  # a case fit() does not know yet: torch's words, inert
+        words = next((ln.strip() for ln in str(err).splitlines() if ln.strip()), "")
         raise ModelError(
-            f"None of the file's {len(state_dict)} tensors belong to {key}: "
-            f"its first key is {next(iter(state_dict), '(none)')!r}, the model's is "
-            f"{next(iter(expected), '(none)')!r}.",
-            fix="Pick the model this file was saved from.",
+            f"torch's load_state_dict refused this file's tensors for {key}: "
+            f"{code_span(words, limit=200)}",
+            fix="Save the weights with torch.save(model.state_dict(), 'weights.pth') from "
+            "the same model.",
+        ) from err
+    loaded = tuple(k for k in fitted.usable if k in expected)
+    if not loaded:
+        if not sd or not _matches(sd, expected):
+            _prefix_fix(key, sd, expected, None)  # raises: nothing belongs to the model
+        raise ModelError(
+            f"None of the file's {len(sd)} tensors could be loaded into {key}: "
+            f"{len(fitted.mismatched)} have other shapes, {len(fitted.refused)} were refused"
+            + (f" ({fitted.refused[0][1]})" if fitted.refused else "")
+            + ".",
+            fix="Pick the model (and num_classes) this file was saved from.",
         )
     report = LoadReport(
         source=source,
@@ -168,8 +200,12 @@ def load_into_meta(
         loaded=loaded,
         missing=tuple(k for k in result.missing_keys if k not in bad),
         unexpected=tuple(result.unexpected_keys),
-        mismatched=mismatched,
+        mismatched=fitted.mismatched,
         torch_missing=tuple(result.missing_keys),
+        notes=tuple(notes),
+        refused=fitted.refused,
+        format=str(getattr(state_dict, "format", None) or ""),
+        skipped=tuple(getattr(state_dict, "skipped", ())),
     )
     return model, report
 
@@ -179,6 +215,7 @@ def tensor_from(model: nn.Module, name: str) -> torch.Tensor | None:
     p = dict(model.named_parameters()).get(name)
     if p is None:
         raise ModelError(
-            f"{name!r} is not a parameter of this model.", fix="Pick a name from the list."
+            f"{code_span(name)} is not a parameter of this model.",
+            fix="Pick a name from the list.",
         )
     return None if p.device.type == "meta" else p.detach()

@@ -20,6 +20,7 @@ import streamlit as st
 import torch
 
 from ptexplore import limits
+from ptexplore.checkpoints import CheckpointFormat
 from ptexplore.errors import LessonError
 from ptexplore.live import Snippet
 from ptexplore.models import catalog, iterators, params, plots, shapes, tree, weights
@@ -27,6 +28,7 @@ from ptexplore.models.catalog import InputKind, ModelEntry
 from ptexplore.models.code import WeightsLoad, explorer_snippet
 from ptexplore.models.weights import LoadReport, WeightsSource
 from ptexplore.pages import MODELS
+from ptexplore.text import md_escape
 from ptexplore.ui.lab import Tab, run_tabs
 from ptexplore.ui.page import seed_input
 from ptexplore.ui.render import chart, code_panel, error_boundary, inert, show_error
@@ -381,6 +383,8 @@ def render_parameters(c: Choice) -> None:
     m[3].metric("min", f"{v.min:.4g}")
     m[4].metric("max", f"{v.max:.4g}")
     m[5].metric("mean |x|", f"{v.abs_mean:.4g}")
+    if v.note:  # NaN/inf in a diverged run's file, or an empty tensor
+        st.warning(v.note, icon="⚠️")
     if v.source is params.ValuesSource.LOADED:
         st.caption(f"Real values read from the checkpoint ({v.seconds * 1000:.0f} ms).")
     elif v.source is params.ValuesSource.FULL_BUILD:
@@ -458,8 +462,11 @@ def weights_choice(e: ModelEntry) -> WeightsChoice:
         return WeightsChoice(source, path, None)
     if source is WeightsSource.UPLOAD:
         st.file_uploader(
-            "A state_dict saved with torch.save (.pth, .pt)",
-            type=["pth", "pt", "bin", "ckpt"],
+            "A state_dict: torch.save (.pth, .pt, .bin, Lightning .ckpt) or .safetensors",
+            type=["pth", "pt", "bin", "ckpt", "safetensors"],
+            help="Read with torch.load(weights_only=True) or safetensors, every size and "
+            "count checked first: a file that would run code, or claims more than it holds, "
+            "is refused.",
             key=STATE.key("weights_file"),
             on_change=_keep_upload,
         )
@@ -525,17 +532,23 @@ def render_load_report(r: LoadReport) -> None:
     notes = []
     if r.wrapper_key:
         notes.append(f"the file is a checkpoint dict: its weights are under {inert(r.wrapper_key)}")
-    if r.stripped_prefix:
-        notes.append(f"every key started with {inert(r.stripped_prefix)} (saved from DataParallel)")
+    # what reading and fitting noticed (prefixes and who adds them, casts, skipped values):
+    # markdown built by ptexplore.checkpoints with every name from the file in a code span
+    notes.extend(r.notes)
     if notes:
-        st.caption("; ".join(notes) + ".")
+        st.caption("\n".join(f"- {n}" for n in notes))
     c = st.columns(4)
     c[0].metric("loaded", len(r.loaded))
     c[1].metric("missing keys", len(r.missing))
     c[2].metric("unexpected keys", len(r.unexpected))
     c[3].metric("shape mismatches", len(r.mismatched))
-    if r.missing or r.unexpected or r.mismatched:
+    if r.missing or r.unexpected or r.mismatched or r.refused:
         with st.expander("Which keys"):
+            if r.refused:
+                st.markdown(
+                    "Not loaded (the file has them, but they cannot go in as they are): "
+                    + "; ".join(f"{inert(n)} {md_escape(why)}" for n, why in r.refused[:50])
+                )
             if r.mismatched:
                 st.markdown("Shape mismatches (set aside; strict=False does not skip these):")
                 st.dataframe(
@@ -680,6 +693,9 @@ def code_snippet(c: Choice) -> Snippet:
                 bool(r.mismatched),
                 r.torch_missing,
                 r.unexpected,
+                safetensors=r.format == CheckpointFormat.SAFETENSORS,
+                skipped=bool(r.skipped),
+                refused=tuple(n for n, _ in r.refused),
             )
     return explorer_snippet(
         e.key,

@@ -1,0 +1,148 @@
+"""What kind of checkpoint a file is, told by its bytes (never by its name), and the
+errors a learner reads when it is not one.
+
+Three formats are read:
+
+* ``torch.save`` since PyTorch 1.6: a zip archive (``PK\\x03\\x04``) holding
+  ``<top>/data.pkl`` and one uncompressed entry per storage;
+* the legacy ``torch.save`` stream (``_use_new_zipfile_serialization=False``): pickles one
+  after another, the first being torch's magic number 0x1950a86a20f9469cfc6c;
+* safetensors: an 8-byte little-endian header length N, then a JSON object of N bytes,
+  then the raw tensor bytes.
+"""
+
+from __future__ import annotations
+
+import io
+import pickle
+import struct
+from enum import StrEnum
+from typing import Any
+
+from torch import _weights_only_unpickler
+
+from ptexplore.errors import InputError
+from ptexplore.text import code_span
+
+#: torch's legacy magic number, pickled with protocol 2 exactly as ``torch.save`` writes it
+#: (PROTO 2, LONG1 of 10 bytes little-endian, STOP).
+LEGACY_MAGIC = b"\x80\x02\x8a\x0a" + (0x1950A86A20F9469CFC6C).to_bytes(10, "little") + b"."
+ZIP_MAGIC = b"PK\x03\x04"
+
+#: What a learner can do about a file that is not a checkpoint (or a damaged one).
+FIX_RESAVE = (
+    "Save the weights with torch.save(model.state_dict(), 'weights.pth') (or with "
+    "safetensors) and use that file."
+)
+#: What a learner can do about a file that asks for more than a checkpoint needs.
+FIX_BOUNDED = (
+    "Use a checkpoint that torch.save or safetensors wrote: they store tensors uncompressed, "
+    "one entry per tensor, with a small index."
+)
+
+
+class CheckpointFormat(StrEnum):
+    ZIP = "torch.save zip archive"
+    LEGACY = "legacy torch.save stream"
+    SAFETENSORS = "safetensors"
+
+
+def damaged(detail: str, *, fix: str = FIX_RESAVE) -> InputError:
+    """The one error for bytes that are not a readable checkpoint."""
+    return InputError(f"This is not a PyTorch checkpoint, or it is damaged: {detail}.", fix=fix)
+
+
+def too_much(detail: str) -> InputError:
+    """The error for a file that declares more than ptexplore's limits allow."""
+    return InputError(
+        f"This checkpoint asks for more than ptexplore allows: {detail}.", fix=FIX_BOUNDED
+    )
+
+
+def safetensors_header_length(head: bytes) -> int | None:
+    """N from the first 8 bytes, if the 9th byte opens a JSON object (else None)."""
+    if len(head) < 10 or head[8:9] != b"{":
+        return None
+    n: int = struct.unpack("<Q", head[:8])[0]
+    return n
+
+
+def detect(head: bytes, size: int) -> CheckpointFormat:
+    """The format of a file whose first bytes are ``head`` (at least 64 of them, or the
+    whole file) and whose length is ``size``; :class:`InputError` when it is none."""
+    if size == 0:
+        raise InputError(
+            "The file is empty: 0 bytes, so no tensors.",
+            fix="Upload the file torch.save(model.state_dict(), …) wrote.",
+        )
+    if head.startswith(ZIP_MAGIC):
+        return CheckpointFormat.ZIP
+    if head.startswith(LEGACY_MAGIC):
+        return CheckpointFormat.LEGACY
+    if safetensors_header_length(head) is not None:
+        return CheckpointFormat.SAFETENSORS
+    raise damaged(_unknown(head, size))
+
+
+def _looks_like(head: bytes) -> str:
+    signatures = {
+        b"\x89PNG": "a PNG image",
+        b"\xff\xd8\xff": "a JPEG image",
+        b"GIF8": "a GIF image",
+        b"RIFF": "a RIFF file (WebP, WAV…)",
+        b"%PDF": "a PDF document",
+        b"\x1f\x8b": "a gzip file",
+        b"BZh": "a bzip2 file",
+        b"\xfd7zXZ": "an xz file",
+        b"7z\xbc\xaf": "a 7-Zip archive",
+        b"PK\x05\x06": "an empty zip archive",
+        b"\x93NUMPY": "a NumPy .npy array",
+        b"\x89HDF": "an HDF5 file (Keras .h5?)",
+    }
+    for magic, what in signatures.items():
+        if head.startswith(magic):
+            return what
+    if head.startswith(b"\x80") and len(head) > 1 and head[1] <= pickle.HIGHEST_PROTOCOL:
+        return (
+            f"a pickle (protocol {head[1]}) without torch's magic number: pickle.dump wrote it, "
+            "not torch.save"
+        )
+    text = _utf8_prefix(head)
+    if text and all(c.isprintable() or c in "\r\n\t" for c in text):
+        return f"text (it starts {code_span(text[:40])})"
+    return "bytes of no format ptexplore knows"
+
+
+def _utf8_prefix(head: bytes) -> str:
+    """``head`` as UTF-8 text (a character cut at the end of the sample is dropped), or ''."""
+    for cut in range(4):
+        try:
+            return head[: len(head) - cut].decode("utf-8")
+        except UnicodeDecodeError:
+            continue
+    return ""
+
+
+def _torch_words(head: bytes) -> str | None:
+    """What torch.load says about this file's first byte: it reads anything that is not a
+    zip archive as a legacy pickle stream, one opcode at a time. Only that one byte is
+    given to torch's weights-only unpickler, so this costs nothing whatever the file is."""
+    unpickler: Any = _weights_only_unpickler.Unpickler(io.BytesIO(head[:1]), encoding="utf-8")
+    try:
+        unpickler.load()
+    except pickle.UnpicklingError as err:
+        if str(err).startswith("Unsupported operand"):
+            return f"WeightsUnpickler error: {err}"
+    except Exception:  # EOF after one supported opcode: torch would go on reading
+        return None
+    return None
+
+
+def _unknown(head: bytes, size: int) -> str:
+    what = _looks_like(head)
+    words = _torch_words(head)
+    said = f" ({words})" if words else ""
+    return (
+        f"the {size:,} bytes look like {what}: not a checkpoint torch.load(weights_only=True) "
+        f"can read{said}, nor a safetensors file"
+    )

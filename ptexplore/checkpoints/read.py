@@ -1,0 +1,367 @@
+"""Read a checkpoint: check it (:mod:`ptexplore.checkpoints.guard`), load it, find its
+state_dict.
+
+torch.save files are loaded with ``torch.load(weights_only=True, map_location="cpu")``
+(``mmap=True`` for zip archives on disk), never with ``weights_only=False`` and never with
+torch's advice to use it; any exception torch.load raises becomes an :class:`InputError`.
+safetensors files are loaded with the ``safetensors`` package.
+"""
+
+from __future__ import annotations
+
+import pickle
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from ptexplore.checkpoints.formats import CheckpointFormat, damaged, detect
+from ptexplore.checkpoints.guard import (
+    Source,
+    check_legacy,
+    check_safetensors,
+    check_zip,
+)
+from ptexplore.errors import InputError
+from ptexplore.limits import CKPT_MAX_DECLARED_BYTES, CKPT_MAX_FILE_BYTES, MAX_UPLOAD_BYTES
+from ptexplore.live import capture_warnings
+from ptexplore.text import code_span
+
+#: keys under which training scripts nest the state_dict in a checkpoint dict, in the
+#: order they are tried (PyTorch Lightning's is ``state_dict``)
+WRAPPER_KEYS = ("state_dict", "model_state_dict", "model", "net")
+#: prefixes a wrapper adds to every key, and who adds them
+PREFIXES = {
+    "module.": "nn.DataParallel / DistributedDataParallel",
+    "_orig_mod.": "torch.compile",
+    "model.": "a PyTorch Lightning module",
+}
+#: how many skipped keys a note names before it counts the rest
+_NAMED = 5
+
+FIX_UNSAFE = (
+    "Save only the weights: torch.save(model.state_dict(), 'weights.pth'), or save them with "
+    "safetensors (safetensors.torch.save_file). ptexplore never loads with "
+    "weights_only=False: that can run code hidden in the file."
+)
+
+
+class StateDict(dict[str, torch.Tensor]):
+    """A state_dict as read from a file, carrying what the reader noticed on the way
+    (``notes``: markdown, every key and name in a code span)."""
+
+    __slots__ = ("format", "metadata", "notes", "skipped")
+
+    def __init__(
+        self,
+        tensors: Mapping[str, torch.Tensor],
+        *,
+        format: CheckpointFormat | None = None,
+        notes: tuple[str, ...] = (),
+        metadata: Mapping[str, str] | None = None,
+        skipped: tuple[str, ...] = (),
+    ) -> None:
+        super().__init__(tensors)
+        self.format = format
+        self.notes = notes
+        self.metadata: dict[str, str] = dict(metadata or {})
+        #: the file's state_dict entries left out (not a name, or not a tensor)
+        self.skipped = skipped
+
+
+@dataclass(frozen=True, slots=True)
+class Checkpoint:
+    """What a checkpoint file held, found and named."""
+
+    format: CheckpointFormat
+    state_dict: StateDict
+    wrapper_key: str | None  # "state_dict" when the file was a checkpoint dict
+    stripped_prefix: str | None  # "module." (DataParallel), "model." (Lightning)…
+    #: other top-level entries of a checkpoint dict (epoch, optimizer…), not loaded
+    extras: tuple[str, ...] = ()
+    #: (key, why) of values under the state_dict that are not tensors, not loaded
+    skipped: tuple[tuple[str, str], ...] = ()
+    metadata: Mapping[str, str] = field(default_factory=dict)  # safetensors __metadata__
+    notes: tuple[str, ...] = ()
+
+
+# ----------------------------------------------------------------------------- load
+
+
+def read_checkpoint(data: bytes | Path, *, max_upload_bytes: int = MAX_UPLOAD_BYTES) -> Checkpoint:
+    """Check, load and unwrap a checkpoint: uploaded bytes or a file on disk.
+
+    Raises :class:`InputError` (never anything else) when the file is not a checkpoint,
+    is damaged, asks for more than the limits allow, or needs code to unpickle.
+    """
+    if isinstance(data, bytes | bytearray | memoryview) and len(data) > max_upload_bytes:
+        raise InputError(
+            f"The file is {len(data) / 2**20:.0f} MB; uploads are capped at "
+            f"{max_upload_bytes // 2**20} MB.",
+            fix="Put big checkpoints in the torch hub cache folder instead.",
+        )
+    try:
+        src = Source(data if isinstance(data, Path) else bytes(data))
+    except OSError as err:
+        raise InputError(
+            f"The checkpoint {code_span(str(data))} cannot be opened ({type(err).__name__}).",
+            fix="Check that the file exists and can be read.",
+        ) from err
+    with src:
+        if src.path is not None and src.size > CKPT_MAX_FILE_BYTES:
+            raise InputError(
+                f"The checkpoint is {src.size / 2**30:.1f} GB; ptexplore reads at most "
+                f"{CKPT_MAX_FILE_BYTES / 2**30:.0f} GB from disk.",
+                fix="Pick a smaller model's weights.",
+            )
+        cap = CKPT_MAX_FILE_BYTES if src.path is not None else CKPT_MAX_DECLARED_BYTES
+        fmt = detect(src.read(0, 64), src.size)
+        notes: list[str] = []
+        metadata: dict[str, str] = {}
+        if fmt is CheckpointFormat.SAFETENSORS:
+            obj, metadata = _load_safetensors(src)
+        else:
+            obj = _load_torch(src, fmt, cap, notes)
+    return _unwrap(obj, fmt, metadata, notes)
+
+
+def _load_torch(src: Source, fmt: CheckpointFormat, cap: int, notes: list[str]) -> Any:
+    if fmt is CheckpointFormat.ZIP:
+        plan_globals = check_zip(src, declared_cap=cap).census.unsafe_globals
+    else:
+        plan_globals = check_legacy(src, declared_cap=cap).census.unsafe_globals
+    mmap = src.path is not None and fmt is CheckpointFormat.ZIP
+    # torch.load dispatches a *path* ending in .safetensors to safetensors by its name:
+    # such a file (a zip, by its bytes) is given as an open file instead
+    by_name = src.path is not None and str(src.path).endswith(".safetensors")
+    try:
+        with capture_warnings() as caught:
+            if src.path is not None and not by_name:
+                obj = torch.load(src.path, map_location="cpu", weights_only=True, mmap=mmap)
+            else:
+                with src.file() as f:
+                    obj = torch.load(f, map_location="cpu", weights_only=True, mmap=False)
+    except pickle.UnpicklingError as err:
+        raise _refusal(src, fmt, err, plan_globals) from None
+    except MemoryError as err:
+        raise InputError(
+            "The server ran out of memory loading this checkpoint.",
+            fix="Try a smaller checkpoint, or try again when fewer learners are loading files.",
+        ) from err
+    except Exception as err:  # torch.load raises many types; a learner reads one
+        raise damaged(
+            f"torch.load(weights_only=True) failed: {type(err).__name__}: "
+            f"{code_span(_torch_reason(err), limit=200)}"
+        ) from None
+    for w in caught[:3]:
+        notes.append(f"torch warned while loading: {code_span(w.line, limit=200)}")
+    return obj
+
+
+def _first_line(err: BaseException) -> str:
+    text = str(err).strip()
+    return text.splitlines()[0] if text else type(err).__name__
+
+
+#: lines of torch's weights-only error that are its advice, not the reason
+_TORCH_ADVICE = (
+    "weights_only",
+    "Weights only load failed",
+    "Check the documentation",
+    "file an issue",
+    "trust the source",
+    "trusted source",
+)
+
+
+def _torch_reason(err: BaseException) -> str:
+    """The cause inside torch's weights-only error, as one complete sentence, without its
+    advice to retry with weights_only=False (unsafe for a file from a stranger)."""
+    text = str(err)
+    marker = "WeightsUnpickler error:"
+    lines = [ln.strip() for ln in text.splitlines()]
+    if marker in text:
+        rest = text.split(marker, 1)[1]
+        lines = [ln.strip() for ln in rest.splitlines()]
+    reason = next((ln for ln in lines if ln and not any(a in ln for a in _TORCH_ADVICE)), "")
+    if not reason:
+        return "torch's weights-only unpickler refused the file."
+    sentence = reason.split(". ")[0].rstrip(".")
+    return f"{marker} {sentence}." if marker in text else f"{sentence}."
+
+
+def _refusal(
+    src: Source, fmt: CheckpointFormat, err: BaseException, census_globals: tuple[str, ...]
+) -> InputError:
+    reason = _torch_reason(err)
+    wanted: list[str] = list(census_globals)
+    if fmt is CheckpointFormat.ZIP:
+        try:
+            with src.file() as f:  # bounded: the pickle passed the census
+                wanted = sorted(torch.serialization.get_unsafe_globals_in_checkpoint(f))
+        except Exception:  # the census's list is as good
+            wanted = list(census_globals)
+    if not wanted and "Unsupported global" not in reason:
+        return damaged(
+            f"not a checkpoint torch.load(weights_only=True) can read "
+            f"({code_span(reason, limit=200)})"
+        )
+    names = ", ".join(code_span(g) for g in wanted[:8]) or "a global torch does not allow"
+    more = f" and {len(wanted) - 8} more" if len(wanted) > 8 else ""
+    return InputError(
+        "This checkpoint is not plain weights, so torch.load(weights_only=True) refuses it: "
+        f"its pickle wants to import {names}{more}, and unpickling a global can run any code "
+        f"it names. torch said: {code_span(reason, limit=200)}",
+        fix=FIX_UNSAFE,
+    )
+
+
+def _load_safetensors(src: Source) -> tuple[dict[str, torch.Tensor], dict[str, str]]:
+    plan = check_safetensors(src)
+    try:
+        from safetensors import safe_open
+        from safetensors.torch import load as load_bytes
+
+        if src.path is not None:
+            with safe_open(str(src.path), framework="pt", device="cpu") as f:
+                tensors = {k: f.get_tensor(k) for k in f.keys()}  # noqa: SIM118
+        else:
+            assert src.raw is not None
+            tensors = load_bytes(src.raw)
+    except ImportError as err:
+        raise InputError(
+            "Reading safetensors files needs the safetensors package, which is not installed.",
+            fix="pip install safetensors (it is in requirements.txt).",
+        ) from err
+    except Exception as err:  # safetensors' own checks refused it
+        raise damaged(
+            f"safetensors refused it ({type(err).__name__}: "
+            f"{code_span(_first_line(err), limit=200)})"
+        ) from None
+    return tensors, plan.metadata
+
+
+# --------------------------------------------------------------------------- unwrap
+
+
+def _is_lightning(obj: Mapping[Any, Any]) -> bool:
+    return "pytorch-lightning_version" in obj or (
+        "state_dict" in obj and ("optimizer_states" in obj or "lr_schedulers" in obj)
+    )
+
+
+def _holds_tensors(x: Any) -> bool:
+    return isinstance(x, Mapping) and any(isinstance(v, torch.Tensor) for v in x.values())
+
+
+def _describe(v: Any) -> str:
+    return type(v).__name__
+
+
+def _unwrap(
+    obj: Any, fmt: CheckpointFormat, metadata: dict[str, str], notes: list[str]
+) -> Checkpoint:
+    wrapper = None
+    extras: tuple[str, ...] = ()
+    if isinstance(obj, Mapping) and not _holds_tensors(obj):
+        for k in WRAPPER_KEYS:
+            if k in obj and _holds_tensors(obj[k]):
+                wrapper = k
+                break
+        if wrapper is not None:
+            extras = tuple(str(k) for k in obj if k != wrapper)
+            if _is_lightning(obj):
+                notes.append(
+                    f"a PyTorch Lightning checkpoint: its weights are under {code_span(wrapper)}"
+                )
+            if extras:
+                shown = ", ".join(code_span(k) for k in extras[:8])
+                more = f" and {len(extras) - 8} more" if len(extras) > 8 else ""
+                notes.append(f"the checkpoint also holds {shown}{more}: not weights, not loaded")
+            obj = obj[wrapper]
+    if not _holds_tensors(obj):
+        raise InputError(
+            "The file holds no state_dict (a dict of parameter names to tensors): it holds "
+            f"{code_span(_describe(obj))}.",
+            fix="Save model.state_dict(), or a checkpoint dict with a 'state_dict' entry.",
+        )
+    tensors: dict[str, torch.Tensor] = {}
+    skipped: list[tuple[str, str]] = []
+    for k, v in obj.items():
+        if not isinstance(k, str):
+            skipped.append((repr(k), f"its key is a {type(k).__name__}, not a name"))
+        elif not isinstance(v, torch.Tensor):
+            skipped.append((k, f"holds a {_describe(v)}, not a tensor"))
+        else:
+            tensors[k] = v
+    if skipped:
+        shown = "; ".join(f"{code_span(k)} {why}" for k, why in skipped[:_NAMED])
+        more = f" (and {len(skipped) - _NAMED} more)" if len(skipped) > _NAMED else ""
+        notes.append(f"not loaded: {shown}{more}")
+    tensors, prefix = strip_prefixes(tensors)
+    if prefix:
+        who = " then ".join(PREFIXES[p] for p in split_prefix(prefix))
+        notes.append(f"every key started with {code_span(prefix)} ({who}): stripped")
+    if metadata:
+        shown = ", ".join(f"{code_span(k)}: {code_span(v)}" for k, v in list(metadata.items())[:8])
+        notes.append(f"safetensors metadata: {shown}")
+    sd = StateDict(
+        tensors,
+        format=fmt,
+        notes=tuple(notes),
+        metadata=metadata,
+        skipped=tuple(k for k, _ in skipped),
+    )
+    return Checkpoint(
+        format=fmt,
+        state_dict=sd,
+        wrapper_key=wrapper,
+        stripped_prefix=prefix,
+        extras=extras,
+        skipped=tuple(skipped),
+        metadata=metadata,
+        notes=tuple(notes),
+    )
+
+
+def strip_prefixes(
+    tensors: Mapping[str, torch.Tensor],
+) -> tuple[dict[str, torch.Tensor], str | None]:
+    """Strip, repeatedly, a known wrapper prefix that every key has (``module._orig_mod.``
+    after DataParallel of a compiled model); the prefixes stripped, joined, or None."""
+    out = dict(tensors)
+    stripped = ""
+    while out:
+        p = next((p for p in PREFIXES if all(k.startswith(p) for k in out)), None)
+        if p is None:
+            break
+        out = {k.removeprefix(p): v for k, v in out.items()}
+        stripped += p
+    return out, stripped or None
+
+
+def split_prefix(prefix: str) -> list[str]:
+    """``"module._orig_mod."`` → ``["module.", "_orig_mod."]`` (known prefixes only)."""
+    parts: list[str] = []
+    rest = prefix
+    while rest:
+        p = next((p for p in PREFIXES if rest.startswith(p)), None)
+        if p is None:
+            break
+        parts.append(p)
+        rest = rest.removeprefix(p)
+    return parts
+
+
+__all__ = [
+    "FIX_UNSAFE",
+    "PREFIXES",
+    "WRAPPER_KEYS",
+    "Checkpoint",
+    "StateDict",
+    "read_checkpoint",
+    "split_prefix",
+    "strip_prefixes",
+]
