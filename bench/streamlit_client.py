@@ -36,6 +36,7 @@ class Run:
     alerts: list[str] = field(default_factory=list)
     exceptions: list[str] = field(default_factory=list)
     media: list[str] = field(default_factory=list)
+    texts: list[str] = field(default_factory=list)  # markdown bodies, in order
 
     @property
     def ok(self) -> bool:
@@ -190,6 +191,8 @@ class Client:
                     run.exceptions.append(f"{element.exception.type}: {element.exception.message}")
                 elif what == "alert":
                     run.alerts.append(element.alert.body)
+                elif what == "markdown":
+                    run.texts.append(element.markdown.body)
                 elif what == "imgs":
                     run.media.extend(img.url for img in element.imgs.imgs)
             elif kind == "script_finished":

@@ -38,6 +38,7 @@ from pathlib import Path
 from typing import Any
 
 from ptexplore import haproxy, limits
+from ptexplore.classroom import CLASS_URL_ENV
 from ptexplore.errors import InputError
 from ptexplore.pages import ROOT
 
@@ -99,6 +100,12 @@ def classroom_command(
     return cmd
 
 
+def classroom_env(hosts: list[str], public_port: int) -> dict[str, str]:
+    """The environment of a classroom server: ours plus the address learners open (the
+    landing page shows it with a QR code)."""
+    return {**os.environ, CLASS_URL_ENV: f"http://{check_host(hosts[0])}:{public_port}"}
+
+
 def free_port(host: str = "127.0.0.1") -> int:
     with socket.socket() as s:
         s.bind((host, 0))
@@ -134,6 +141,7 @@ class Child:
     proc: subprocess.Popen[bytes] | None = None
     restarts: int = 0
     log: Any = None
+    env: dict[str, str] | None = None
 
     def start(self) -> None:
         self.proc = subprocess.Popen(
@@ -142,6 +150,7 @@ class Child:
             stdin=subprocess.DEVNULL,
             stdout=self.log or subprocess.DEVNULL,
             stderr=subprocess.STDOUT,
+            env=self.env,
             preexec_fn=_die_with_parent,
         )
 
@@ -241,7 +250,15 @@ def build(
         rport = free_port()
         cmd = classroom_command(hosts, address="127.0.0.1", port=rport, public_port=port)
         log = open(workdir / f"r{i}.log", "ab") if logs else None  # noqa: SIM115
-        children.append(Child(f"r{i}", cmd, url=f"http://127.0.0.1:{rport}", log=log))
+        children.append(
+            Child(
+                f"r{i}",
+                cmd,
+                url=f"http://127.0.0.1:{rport}",
+                log=log,
+                env=classroom_env(hosts, port),
+            )
+        )
     cfg = haproxy.config(
         [
             haproxy.Replica(c.name, "127.0.0.1", int(c.url.rsplit(":", 1)[1]))
@@ -296,7 +313,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(f"learners open http://{hosts[0]}:{args.port}", flush=True)
     if args.replicas == 1:
         os.chdir(ROOT)
-        os.execv(cmd[0], cmd)  # become the server: nothing is left behind when stopped
+        # become the server: nothing is left behind when stopped
+        os.execve(cmd[0], cmd, classroom_env(hosts, args.port))
     print(f"{args.replicas} replicas behind HAProxy; its config: {cfg}", flush=True)
     signal.signal(signal.SIGTERM, supervisor.stop)
     signal.signal(signal.SIGINT, supervisor.stop)

@@ -118,6 +118,13 @@ def test_two_replicas_behind_haproxy_with_affinity_and_a_restart(
     url, proc, workdir = classroom
 
     async def scenario() -> None:
+        # the landing page shows the class's address (and its QR code, served as media)
+        c = Client(url)
+        await c.connect()
+        run = await c.rerun("")
+        assert any(f"`{url}`" in t for t in run.texts), run.texts[:3]
+        assert [await asyncio.to_thread(c.media, m) for m in run.media] == [200]
+        await c.close()
         results = await asyncio.gather(*(_learner(url, 12, random.Random(i)) for i in range(6)))
         problems = [p for _, ps in results for p in ps]
         assert problems == []

@@ -42,3 +42,41 @@ def test_photo_credits_are_in_the_app() -> None:
     at = open_page("app.py")
     assert any("Stefan van der Walt, CC0" in c.value for c in at.caption)
     assert not any("README" in c.value for c in at.caption)
+
+
+def test_a_class_server_shows_its_address_and_a_qr_code_that_decodes_to_it(
+    monkeypatch: object,
+) -> None:
+    import io
+
+    import numpy as np
+    from PIL import Image
+
+    from ptexplore.classroom import CLASS_URL_ENV, qr_png
+    from tests.conftest import open_page
+
+    monkeypatch.setenv(CLASS_URL_ENV, "http://192.168.1.20:8501")  # type: ignore[attr-defined]
+    at = open_page()
+    assert any("`http://192.168.1.20:8501`" in m.value for m in at.markdown)
+    assert any("Served to a class" in c.value for c in at.caption)
+    (img,) = at.get("image")
+    assert img.proto.imgs[0].caption == "Scan to open"
+    assert img.proto.imgs[0].url.endswith(".png")  # lossless: no JPEG blur on the modules
+    # the QR image is a real QR code: dark finder squares in three corners, light border
+    px = np.asarray(Image.open(io.BytesIO(qr_png("http://192.168.1.20:8501"))).convert("L"))
+    scale, border = 8, 2
+    corner = px[border * scale : (border + 7) * scale, border * scale : (border + 7) * scale]
+    assert corner[0].max() == 0 and corner[3 * scale + 4, 3 * scale + 4] == 0  # ring and core
+    assert px[0].min() == 255  # quiet zone
+
+
+def test_a_single_user_server_shows_no_class_address(monkeypatch: object) -> None:
+    from ptexplore.classroom import CLASS_URL_ENV
+    from tests.conftest import open_page
+
+    monkeypatch.delenv(CLASS_URL_ENV, raising=False)  # type: ignore[attr-defined]
+    at = open_page()
+    assert not at.get("image")
+    assert any("listens on 127.0.0.1 only" in c.value for c in at.caption)
+    monkeypatch.setenv(CLASS_URL_ENV, "javascript:alert(1)")  # type: ignore[attr-defined]
+    assert not open_page().get("image")  # only an http:// address is ever shown

@@ -1,0 +1,51 @@
+"""The landing page: what ptexplore is, the class's address when serving one, one card per
+page of the learning path."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from ptexplore.classroom import class_url, qr_png
+from ptexplore.pages import HOME, PAGES
+from ptexplore.text import code_span
+from ptexplore.ui.page import page_setup
+
+
+def classroom_card(url: str) -> None:
+    """The address learners open, big, with its QR code (only when serving a class)."""
+    with st.container(border=True):
+        text, qr = st.columns([3, 1], vertical_alignment="center")
+        with text:
+            st.subheader("🏫 Learners: open this address")
+            st.markdown(f"### {code_span(url)}")
+            st.caption(
+                "Or scan the code. Every page's address opens what its sender sees (model, "
+                "tab, shapes, preset, seed): copy it from the address bar to put one demo on "
+                "every screen. *Presenter mode* in the sidebar enlarges text for a projector."
+            )
+        qr.image(qr_png(url), caption="Scan to open", width=180, output_format="PNG")
+
+
+def render_landing() -> None:
+    page_setup(HOME)
+    st.title("🔦 ptexplore — see PyTorch")
+    url = class_url()
+    if url is not None:
+        classroom_card(url)
+    st.markdown(
+        "A set of small labs where every figure is computed **live** by real torch and "
+        "torchvision code on this machine. Change a number, and the real thing runs again. "
+        "Where a popular explanation is wrong, the page shows what actually happens."
+    )
+    cols = st.columns(2)
+    for i, page in enumerate(PAGES):
+        with cols[i % 2], st.container(border=True):
+            st.subheader(f"{page.icon} {page.title}")
+            st.write(page.lesson)
+            st.page_link(page.file, label=f"Open {page.title}", icon="➡️")
+    where = (
+        "Served to a class from this machine."
+        if url is not None
+        else "Runs locally: the server listens on 127.0.0.1 only."
+    )
+    st.caption(f"{where} Sample photo credits: *About ptexplore* in the sidebar.")
