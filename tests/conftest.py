@@ -2,23 +2,38 @@
 
 from __future__ import annotations
 
+import asyncio
+import concurrent.futures
 import os
+import signal
 import socket
 import subprocess
+import sys
 import time
 import urllib.request
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine, Iterator
 from pathlib import Path
+from typing import Any, TypeVar
 
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from ptexplore.serve import haproxy_binary
+
 ROOT = Path(__file__).resolve().parent.parent
+T = TypeVar("T")
 #: A bug on a page is logged as an incident and shown as one sentence; under test it is
 #: also raised again, so the test that hit it fails (tests of the incident path unset it).
 os.environ.setdefault("PTEXPLORE_STRICT", "1")
 #: First run of a page imports torch and torchvision; give it room on a slow CI core.
 APPTEST_TIMEOUT = float(os.environ.get("PTX_APPTEST_TIMEOUT", "120"))
+
+
+def run_async(coro: Coroutine[Any, Any, T]) -> T:
+    """``asyncio.run(coro)`` in a thread of its own: Playwright's sync API (the browser
+    tests, in the same pytest process) keeps an event loop running in the main thread."""
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, coro).result()
 
 
 def free_port() -> int:
@@ -71,3 +86,40 @@ def page_app() -> Callable[[str], AppTest]:
         return at
 
     return _open
+
+
+IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
+
+
+def _haproxy() -> None:
+    """HAProxy is installed (CI installs it; elsewhere its absence skips, with the reason)."""
+    try:
+        haproxy_binary()
+    except Exception as err:
+        if IN_CI:
+            pytest.fail(f"CI=true but {err}")
+        pytest.skip(f"classroom test skipped: {err}")
+
+
+@pytest.fixture
+def classroom(tmp_path: Path) -> Iterator[tuple[str, subprocess.Popen[bytes], Path]]:
+    """``python -m ptexplore.serve --replicas 2`` on a free loopback port: (proxy URL, the
+    supervisor process, its workdir with haproxy.cfg and the logs)."""
+    _haproxy()
+    port = free_port()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "ptexplore.serve", "--host", "127.0.0.1", "--address",
+         "127.0.0.1", "--port", str(port), "--replicas", "2", "--workdir", str(tmp_path)],
+        cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+    )  # fmt: skip
+    assert proc.stdout is not None
+    deadline = time.monotonic() + 120
+    for line in iter(proc.stdout.readline, b""):
+        if line.strip() == b"ready" or time.monotonic() > deadline:
+            break
+    try:
+        yield f"http://127.0.0.1:{port}", proc, tmp_path
+    finally:
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGTERM)
+            proc.wait(timeout=30)

@@ -14,30 +14,15 @@ import os
 import random
 import signal
 import subprocess
-import sys
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
-import pytest
 from PIL import Image
 
 from bench.streamlit_client import Client
-from ptexplore.serve import haproxy_binary
 from ptexplore.ui.render import INCIDENT_TEXT
-from tests.conftest import ROOT, free_port
-
-IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
-
-
-def _haproxy() -> None:
-    try:
-        haproxy_binary()
-    except Exception as err:
-        if IN_CI:
-            pytest.fail(f"CI=true but {err}")
-        pytest.skip(f"classroom test skipped: {err}")
+from tests.conftest import run_async
 
 
 def _children(pid: int) -> set[int]:
@@ -53,28 +38,6 @@ def _replica_pid(workdir: Path, name: str) -> int:
     )
     out = subprocess.run(["pgrep", "-f", f"server.port {port}"], capture_output=True, text=True)
     return int(out.stdout.split()[0])
-
-
-@pytest.fixture
-def classroom(tmp_path: Path) -> Iterator[tuple[str, subprocess.Popen[bytes], Path]]:
-    _haproxy()
-    port = free_port()
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "ptexplore.serve", "--host", "127.0.0.1", "--address",
-         "127.0.0.1", "--port", str(port), "--replicas", "2", "--workdir", str(tmp_path)],
-        cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-    )  # fmt: skip
-    assert proc.stdout is not None
-    deadline = time.monotonic() + 120
-    for line in iter(proc.stdout.readline, b""):
-        if line.strip() == b"ready" or time.monotonic() > deadline:
-            break
-    try:
-        yield f"http://127.0.0.1:{port}", proc, tmp_path
-    finally:
-        if proc.poll() is None:
-            proc.send_signal(signal.SIGTERM)
-            proc.wait(timeout=30)
 
 
 def _png() -> bytes:
@@ -165,7 +128,7 @@ def test_two_replicas_behind_haproxy_with_affinity_and_a_restart(
         for c in stay:
             await c.close()
 
-    asyncio.run(scenario())
+    run_async(scenario())
     children = _children(proc.pid)
     assert len(children) == 3  # two replicas and haproxy
     proc.send_signal(signal.SIGTERM)

@@ -4,7 +4,6 @@ it — for the learner who sent it and for another learner mid-lesson."""
 
 from __future__ import annotations
 
-import asyncio
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -14,7 +13,7 @@ import pytest
 from bench.streamlit_client import Client
 from ptexplore.pages import PAGES
 from ptexplore.ui.render import INCIDENT_TEXT
-from tests.conftest import ROOT, free_port, wait_healthy
+from tests.conftest import ROOT, free_port, run_async, wait_healthy
 
 #: page names as the browser sends them (the file name without its N_ prefix)
 NAMES = ["", *[p.file.split("/", 1)[1].removesuffix(".py").split("_", 1)[1] for p in PAGES]]
@@ -66,4 +65,4 @@ async def _scenario(url: str) -> None:
 
 
 def test_clear_cache_leaves_every_page_rendering(server: str) -> None:
-    asyncio.run(_scenario(server))
+    run_async(_scenario(server))
