@@ -133,6 +133,24 @@ PIPELINE_MAX_JSON_CHARS = 200_000
 #: Most epochs in the "augmentation does not grow the dataset" strip.
 MAX_EPOCHS = 12
 
+# ------------------------------------------------------------------------ autograd lab
+# The freezing and BatchNorm demos run one real forward (and backward) of a catalog model
+# on a random batch, under :func:`heavy`. Measured on 2 shared cores, 1 intra-op thread,
+# nothing frozen: resnet18 at the default batch 2 × 64×64 ≈ 0.05 s (+ ≈ 0.1 s to build
+# it), at the largest offered, 4 × 224×224, 0.35-1.3 s depending on load; the example
+# Model (convs without stride) at 4 × 224×224 ≈ 1 s, the slowest choice.
+
+#: Smallest batch: BatchNorm in train() mode needs more than one value per channel (a
+#: 1-sample batch reaching a 1×1 feature map raises).
+AUTOGRAD_MIN_BATCH = 2
+#: Largest batch a learner may pick.
+AUTOGRAD_MAX_BATCH = 4
+#: The square input sides offered to image models, and the default (small and fast).
+AUTOGRAD_SIDES = (32, 64, 112, 224)
+AUTOGRAD_DEFAULT_SIDE = 64
+#: Longest name pattern typed for "freeze where pattern in name".
+AUTOGRAD_MAX_PATTERN_CHARS = 64
+
 # ---------------------------------------------------------------------------- classroom
 
 #: Most Streamlit replicas ``python -m ptexplore.serve`` starts behind the proxy (each

@@ -1,0 +1,594 @@
+"""Freezing a catalog model for fine-tuning, and what BatchNorm and Dropout do anyway.
+
+:func:`run_freeze` builds a private, seeded copy of a catalog model
+(``catalog.build_real``: one learner's freezing never reaches another's), freezes it by name
+pattern, by top-level child or "all but the classifier", runs one forward/backward on a
+small random batch and reads every parameter's ``.grad`` (``None`` where frozen), the
+trainable/frozen counts and the optimizer built with
+``filter(lambda p: p.requires_grad, model.parameters())``.
+
+:func:`run_norm` freezes every parameter and shows that a forward in ``train()`` mode
+still changes BatchNorm's ``running_mean`` / ``running_var`` / ``num_batches_tracked``
+(even inside ``torch.no_grad()``), while ``eval()`` keeps them; and Dropout's train/eval
+difference on one input.
+
+Both run their script step by step (:class:`ptexplore.autograd.script.Script`): the code
+panel is that script. Forward passes through Dropout draw from torch's global RNG, so
+those steps run under ``ptexplore.rng.seeded`` and show ``torch.manual_seed``.
+"""
+
+from __future__ import annotations
+
+import functools
+import time
+from dataclasses import dataclass
+from enum import StrEnum
+
+import torch
+from torch import nn
+
+from ptexplore.autograd.script import Script, Step
+from ptexplore.errors import InputError, ModelError, Refusal
+from ptexplore.limits import (
+    AUTOGRAD_DEFAULT_SIDE,
+    AUTOGRAD_MAX_BATCH,
+    AUTOGRAD_MAX_PATTERN_CHARS,
+    AUTOGRAD_MIN_BATCH,
+    AUTOGRAD_SIDES,
+)
+from ptexplore.live import Snippet
+from ptexplore.models import catalog
+from ptexplore.models.catalog import InputKind
+from ptexplore.text import code_span
+
+#: The models the freezing demo offers: the example models and small torchvision ones.
+FREEZE_MODELS: tuple[str, ...] = (
+    "resnet18",
+    "mobilenet_v3_small",
+    "squeezenet1_0",
+    "example:Model",
+    "example:Net",
+    "example:SmallVGG",
+    "example:SharedLayerNet",
+)
+#: The models with BatchNorm layers (the BatchNorm truth needs one).
+NORM_MODELS: tuple[str, ...] = ("resnet18", "mobilenet_v3_small")
+DEFAULT_NUM_CLASSES = 10
+#: The optimizer the demo builds over the trainable parameters.
+LR = 0.01
+MOMENTUM = 0.9
+#: How many values of one BatchNorm buffer the table shows.
+STATS_SHOWN = 3
+
+
+class FreezeMode(StrEnum):
+    NONE = "nothing"
+    PATTERN = "name pattern"
+    CHILDREN = "top-level children"
+    ALL_BUT_HEAD = "all but the classifier"
+
+    @property
+    def label(self) -> str:
+        return {
+            FreezeMode.NONE: "nothing (train every parameter)",
+            FreezeMode.PATTERN: "by name pattern ('conv' in name)",
+            FreezeMode.CHILDREN: "by top-level child",
+            FreezeMode.ALL_BUT_HEAD: "all but the classifier",
+        }[self]
+
+
+@dataclass(frozen=True, slots=True)
+class Child:
+    """A top-level child of a model (``model.named_children()``)."""
+
+    name: str
+    class_name: str
+    params: int
+
+
+@functools.cache
+def top_level(key: str) -> tuple[Child, ...]:
+    """The model's top-level children, from a meta build (structure only, no memory)."""
+    model = catalog.build_meta(key).model
+    return tuple(
+        Child(name, type(child).__name__, sum(p.numel() for p in child.parameters()))
+        for name, child in model.named_children()
+    )
+
+
+def head_name(key: str) -> str:
+    """The classifier: the last top-level child that has parameters."""
+    with_params = [c.name for c in top_level(key) if c.params]
+    if not with_params:
+        raise ModelError(
+            f"{code_span(key)} has no top-level child with parameters.",
+            fix="Pick another model, or freeze by name pattern.",
+        )
+    return with_params[-1]
+
+
+def side_choices(key: str) -> tuple[int, ...]:
+    """The square input sides offered for an image model (() for vector models)."""
+    entry = catalog.entry(key)
+    return AUTOGRAD_SIDES if entry.input_kind is InputKind.IMAGE else ()
+
+
+@dataclass(frozen=True, slots=True)
+class FreezeConfig:
+    key: str = "resnet18"
+    num_classes: int | None = DEFAULT_NUM_CLASSES
+    mode: FreezeMode = FreezeMode.ALL_BUT_HEAD
+    pattern: str = "conv"
+    children: tuple[str, ...] = ()
+    batch: int = AUTOGRAD_MIN_BATCH
+    side: int = AUTOGRAD_DEFAULT_SIDE
+    seed: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class ParamGrad:
+    name: str
+    shape: tuple[int, ...]
+    numel: int
+    requires_grad: bool
+    #: ``p.grad.norm()`` after backward, or None when ``p.grad is None``
+    grad_norm: float | None
+
+
+@dataclass(frozen=True, slots=True)
+class ParamGroup:
+    index: int
+    tensors: int
+    numel: int
+    #: every other key of the group: lr, momentum, weight_decay, … (repr of the value)
+    options: tuple[tuple[str, str], ...]
+
+
+@dataclass(frozen=True, slots=True)
+class FreezeResult:
+    config: FreezeConfig
+    head: str
+    #: the batch actually fed: (batch, C, side, side) or (batch, features)
+    input_shape: tuple[int, ...]
+    output_shape: tuple[int, ...]
+    loss: float
+    params: tuple[ParamGrad, ...]
+    groups: tuple[ParamGroup, ...]
+    #: torch's refusal when nothing is left to train (backward, then the optimizer)
+    refusals: tuple[Refusal, ...]
+    #: wall time of the forward + backward on this server
+    seconds: float
+    #: the forward drew Dropout masks (so it ran seeded)
+    dropout: bool
+    snippet: Snippet
+
+    @property
+    def total(self) -> int:
+        return sum(p.numel for p in self.params)
+
+    @property
+    def trainable(self) -> int:
+        return sum(p.numel for p in self.params if p.requires_grad)
+
+    @property
+    def frozen(self) -> int:
+        return self.total - self.trainable
+
+    @property
+    def trainable_tensors(self) -> int:
+        return sum(1 for p in self.params if p.requires_grad)
+
+    @property
+    def frozen_tensors(self) -> int:
+        return len(self.params) - self.trainable_tensors
+
+
+def _check(config: FreezeConfig | NormConfig) -> None:
+    if not AUTOGRAD_MIN_BATCH <= config.batch <= AUTOGRAD_MAX_BATCH:
+        raise InputError(
+            f"The batch must hold {AUTOGRAD_MIN_BATCH} to {AUTOGRAD_MAX_BATCH} samples, not "
+            f"{config.batch}.",
+            fix=f"Pick a batch of {AUTOGRAD_MIN_BATCH} to {AUTOGRAD_MAX_BATCH}: BatchNorm in "
+            "train() mode needs more than one value per channel, and small batches keep "
+            "this fast for everyone.",
+        )
+    if side_choices(config.key) and config.side not in AUTOGRAD_SIDES:
+        raise InputError(
+            f"The input side must be one of {', '.join(map(str, AUTOGRAD_SIDES))}, not "
+            f"{config.side}.",
+            fix=f"Pick {AUTOGRAD_DEFAULT_SIDE}: small inputs keep one forward/backward fast.",
+        )
+
+
+def _check_freeze(config: FreezeConfig) -> None:
+    if config.key not in FREEZE_MODELS:
+        raise ModelError(
+            f"The freezing demo does not offer {code_span(config.key)}.",
+            fix=f"Pick one of {', '.join(FREEZE_MODELS)}.",
+        )
+    _check(config)
+    if config.mode is FreezeMode.PATTERN and not 0 < len(config.pattern) <= (
+        AUTOGRAD_MAX_PATTERN_CHARS
+    ):
+        raise InputError(
+            f"The name pattern must have 1 to {AUTOGRAD_MAX_PATTERN_CHARS} characters.",
+            fix="Type part of a parameter name, e.g. conv, bn or layer4.",
+        )
+    names = {c.name for c in top_level(config.key)}
+    unknown = [c for c in config.children if c not in names]
+    if unknown:
+        raise ModelError(
+            f"{code_span(config.key)} has no top-level child called {code_span(unknown[0])}.",
+            fix="Pick from the model's own top-level children.",
+        )
+
+
+def input_shape(config: FreezeConfig | NormConfig) -> tuple[int, ...]:
+    entry = catalog.entry(config.key)
+    if entry.input_kind is InputKind.IMAGE:
+        return (config.batch, entry.default_input[0], config.side, config.side)
+    return (config.batch, *entry.default_input)
+
+
+def _child(name: str) -> str:
+    return f"model.{name}" if name.isidentifier() else f"model.get_submodule({name!r})"
+
+
+def freeze_code(config: FreezeConfig, head: str) -> str:
+    mode = config.mode
+    if mode is FreezeMode.NONE:
+        lines = ["# nothing frozen: every parameter trains"]
+    elif mode is FreezeMode.PATTERN:
+        lines = [
+            "for name, p in model.named_parameters():",
+            f"    if {config.pattern!r} in name:  # the classic name-pattern freeze",
+            "        p.requires_grad_(False)",
+        ]
+    elif mode is FreezeMode.CHILDREN:
+        lines = [
+            f"{_child(c)}.requires_grad_(False)  # a whole top-level child" for c in config.children
+        ]
+        lines = lines or ["# no child picked: nothing frozen"]
+    else:
+        lines = [
+            "for p in model.parameters():  # freeze everything ...",
+            "    p.requires_grad_(False)",
+            f"for p in {_child(head)}.parameters():  # ... then unfreeze the classifier",
+            "    p.requires_grad_(True)",
+        ]
+    return (
+        "\n".join(
+            [
+                *lines,
+                "",
+                "total = sum(p.numel() for p in model.parameters())",
+                "trainable = sum(p.numel() for p in model.parameters() if p.requires_grad)",
+                'print(f"trainable {trainable:,} of {total:,} parameters, "',
+                '      f"frozen {total - trainable:,}")',
+            ]
+        )
+        + "\n"
+    )
+
+
+def _build_step(script: Script, key: str, num_classes: int | None, seed: int) -> nn.Module:
+    """The model, built by ``catalog.build_real`` (what the shown two lines do)."""
+    imports, expr = catalog.constructor_code(key, num_classes)
+    script.run(f"import torch\nimport torch.nn.functional as F\n{imports}\n")
+    model = catalog.build_real(key, num_classes, seed=seed)
+    script.provide(
+        f"torch.manual_seed({seed})  # the random init draws from torch's global RNG\n"
+        f"model = {expr}\n",
+        model=model,
+    )
+    return model
+
+
+def has_dropout(model: nn.Module) -> bool:
+    return any(isinstance(m, nn.modules.dropout._DropoutNd) for m in model.modules())
+
+
+def _randn(shape: tuple[int, ...]) -> str:
+    return f"torch.randn({', '.join(map(str, shape))}, generator=g)"
+
+
+def run_freeze(config: FreezeConfig) -> FreezeResult:
+    """Freeze a private copy, run one forward/backward, read grads and the optimizer."""
+    _check_freeze(config)
+    head = head_name(config.key)
+    shape = input_shape(config)
+    script = Script()
+    model = _build_step(script, config.key, config.num_classes, config.seed)
+    script.run(freeze_code(config, head))
+    dropout = has_dropout(model)
+    script.run(
+        f"g = torch.Generator().manual_seed({config.seed})\n"
+        f"x = {_randn(shape)}  # a small random batch\n"
+        "model.train()\n"
+    )
+    started = time.perf_counter()
+    script.run(
+        Step(
+            "out = model(x)\n",
+            seed=config.seed if dropout else None,
+            why="Dropout draws its masks from torch's global RNG",
+        )
+    )
+    out: torch.Tensor = script["out"]
+    if out.ndim == 2:
+        loss_code = (
+            f"target = torch.randint(0, out.shape[1], ({config.batch},), generator=g)\n"
+            "loss = F.cross_entropy(out, target)\n"
+        )
+    else:
+        loss_code = "loss = out.mean()  # the model ends in a feature map: a stand-in loss\n"
+    trainable = any(p.requires_grad for p in model.parameters())
+    if trainable:
+        backward = "loss.backward()\n"
+    else:
+        backward = (
+            "try:\n"
+            "    loss.backward()\n"
+            "except RuntimeError as err:  # nothing left to train\n"
+            "    error = err\n"
+            '    print(f"{type(err).__name__}: {err}")\n'
+        )
+    script.run(
+        loss_code + backward + "for name, p in model.named_parameters():\n"
+        '    print(name, "grad is None" if p.grad is None else f"grad norm {p.grad.norm():.3g}")\n'
+    )
+    seconds = time.perf_counter() - started
+    refusals: list[Refusal] = []
+    err = script.namespace.get("error")
+    if isinstance(err, RuntimeError):
+        refusals.append(
+            Refusal(
+                type(err).__name__,
+                str(err),
+                "Every parameter is frozen and the input does not require grad, so the loss "
+                "has no grad_fn: there is nothing for backward() to compute.",
+                "Leave at least one part trainable, e.g. the classifier.",
+            )
+        )
+    opt = (
+        "optimizer = torch.optim.SGD(\n"
+        f"    filter(lambda p: p.requires_grad, model.parameters()), lr={LR}, momentum={MOMENTUM}\n"
+        ")\n"
+        "for i, group in enumerate(optimizer.param_groups):\n"
+        '    n = sum(p.numel() for p in group["params"])\n'
+        '    options = {k: v for k, v in group.items() if k != "params"}\n'
+        '    tensors = len(group["params"])\n'
+        '    print(f"param group {i}: {tensors} tensors, {n:,} parameters", options)\n'
+    )
+    if not trainable:
+        opt = (
+            "try:\n"
+            + "".join(f"    {line}\n" for line in opt.splitlines()[:3])
+            + "except ValueError as err:  # an optimizer needs something to optimize\n"
+            "    opt_error = err\n"
+            '    print(f"{type(err).__name__}: {err}")\n'
+        )
+    script.run(opt)
+    opt_err = script.namespace.get("opt_error")
+    if isinstance(opt_err, ValueError):
+        refusals.append(
+            Refusal(
+                type(opt_err).__name__,
+                str(opt_err),
+                "filter(lambda p: p.requires_grad, …) yields nothing when everything is "
+                "frozen, and an optimizer refuses an empty parameter list.",
+                "Unfreeze what you want to fine-tune before building the optimizer.",
+            )
+        )
+    groups: tuple[ParamGroup, ...] = ()
+    optimizer = script.namespace.get("optimizer")
+    if isinstance(optimizer, torch.optim.Optimizer):
+        groups = tuple(
+            ParamGroup(
+                i,
+                len(g["params"]),
+                sum(p.numel() for p in g["params"]),
+                tuple((k, repr(v)) for k, v in g.items() if k != "params"),
+            )
+            for i, g in enumerate(optimizer.param_groups)
+        )
+    loss: torch.Tensor = script["loss"]
+    return FreezeResult(
+        config=config,
+        head=head,
+        input_shape=shape,
+        output_shape=tuple(out.shape),
+        loss=float(loss.item()),
+        params=tuple(
+            ParamGrad(
+                name,
+                tuple(p.shape),
+                p.numel(),
+                bool(p.requires_grad),
+                None if p.grad is None else float(p.grad.norm().item()),
+            )
+            for name, p in model.named_parameters()
+        ),
+        groups=groups,
+        refusals=tuple(refusals),
+        seconds=seconds,
+        dropout=dropout,
+        snippet=script.snippet(
+            note="gradient norms to 3 significant digits; torch's thread count can change "
+            "the last bits"
+        ),
+    )
+
+
+# ------------------------------------------------------------- BatchNorm and Dropout
+
+
+@dataclass(frozen=True, slots=True)
+class NormConfig:
+    key: str = "resnet18"
+    batch: int = AUTOGRAD_MIN_BATCH
+    side: int = AUTOGRAD_DEFAULT_SIDE
+    seed: int = 0
+    p: float = 0.5
+
+
+@dataclass(frozen=True, slots=True)
+class StatsRow:
+    """The first BatchNorm layer's buffers at one moment, and how many layers changed."""
+
+    moment: str
+    running_mean: tuple[float, ...]
+    running_var: tuple[float, ...]
+    num_batches_tracked: int
+    #: BatchNorm layers whose buffers differ from the previous row
+    layers_changed: int
+
+
+@dataclass(frozen=True, slots=True)
+class NormResult:
+    config: NormConfig
+    layer: str
+    layers: int
+    trainable: int
+    rows: tuple[StatsRow, ...]
+    dropout_input: tuple[float, ...]
+    dropout_eval: tuple[float, ...]
+    dropout_train: tuple[float, ...]
+    #: wall time of the three forwards on this server
+    seconds: float
+    snippet: Snippet
+
+    def row(self, moment_starts: str) -> StatsRow:
+        return next(r for r in self.rows if r.moment.startswith(moment_starts))
+
+    @property
+    def dropped(self) -> int:
+        return sum(1 for v in self.dropout_train if v == 0.0)
+
+
+def _norm_layers(model: nn.Module) -> list[tuple[str, nn.modules.batchnorm._BatchNorm]]:
+    return [
+        (n, m) for n, m in model.named_modules() if isinstance(m, nn.modules.batchnorm._BatchNorm)
+    ]
+
+
+def _snapshot(model: nn.Module) -> list[tuple[torch.Tensor, ...]]:
+    out: list[tuple[torch.Tensor, ...]] = []
+    for _, m in _norm_layers(model):
+        assert m.running_mean is not None and m.running_var is not None
+        assert m.num_batches_tracked is not None
+        out.append((m.running_mean.clone(), m.running_var.clone(), m.num_batches_tracked.clone()))
+    return out
+
+
+def _changed(a: list[tuple[torch.Tensor, ...]], b: list[tuple[torch.Tensor, ...]]) -> int:
+    return sum(
+        1
+        for x, y in zip(a, b, strict=True)
+        if any(not torch.equal(u, v) for u, v in zip(x, y, strict=True))
+    )
+
+
+def _stats(moment: str, bn: nn.modules.batchnorm._BatchNorm, changed: int) -> StatsRow:
+    assert bn.running_mean is not None and bn.running_var is not None
+    assert bn.num_batches_tracked is not None
+    return StatsRow(
+        moment,
+        tuple(float(v) for v in bn.running_mean[:STATS_SHOWN].tolist()),
+        tuple(float(v) for v in bn.running_var[:STATS_SHOWN].tolist()),
+        int(bn.num_batches_tracked.item()),
+        changed,
+    )
+
+
+def run_norm(config: NormConfig) -> NormResult:
+    """All parameters frozen: eval() keeps BatchNorm's statistics, train() changes them."""
+    if config.key not in NORM_MODELS:
+        raise ModelError(
+            f"{code_span(config.key)} is not offered for the BatchNorm truth.",
+            fix=f"Pick one of {', '.join(NORM_MODELS)} (both have BatchNorm layers).",
+        )
+    _check(config)
+    if not 0.0 <= config.p < 1.0:
+        raise InputError(
+            f"Dropout's p must be at least 0 and below 1, not {config.p}.",
+            fix="Try p = 0.5.",
+        )
+    script = Script()
+    model = _build_step(script, config.key, DEFAULT_NUM_CLASSES, config.seed)
+    layers = _norm_layers(model)
+    name, bn = layers[0]
+    shape = input_shape(config)
+    script.run(
+        "model.requires_grad_(False)  # freeze every parameter\n"
+        'print("trainable parameters:", sum(p.numel() for p in model.parameters() '
+        "if p.requires_grad))\n"
+        f"bn = {_child(name)}  # the first BatchNorm layer\n"
+        f"g = torch.Generator().manual_seed({config.seed})\n"
+        f"x = {_randn(shape)}\n"
+        "\n\n"
+        "def show(when):  # the first values of each buffer, rounded\n"
+        f"    mean = [round(v, 4) for v in bn.running_mean[:{STATS_SHOWN}].tolist()]\n"
+        f"    var = [round(v, 4) for v in bn.running_var[:{STATS_SHOWN}].tolist()]\n"
+        '    print(f"{when:<24} running_mean {mean}  running_var {var}  "\n'
+        '          f"num_batches_tracked {bn.num_batches_tracked.item()}")\n'
+        "\n\n"
+        'show("before:")\n'
+    )
+    trainable = sum(p.numel() for p in model.parameters() if p.requires_grad)
+    snaps = [_snapshot(model)]
+    rows = [_stats("before", bn, 0)]
+    started = time.perf_counter()
+    script.run('model.eval()\nmodel(x)\nshow("eval() forward:")\n')
+    snaps.append(_snapshot(model))
+    rows.append(_stats("after an eval() forward", bn, _changed(snaps[-2], snaps[-1])))
+    dropout = has_dropout(model)
+    seed = config.seed if dropout else None
+    why = "Dropout in train() draws its masks from torch's global RNG"
+    script.run(Step('model.train()\nmodel(x)\nshow("train() forward:")\n', seed=seed, why=why))
+    snaps.append(_snapshot(model))
+    rows.append(_stats("after a train() forward", bn, _changed(snaps[-2], snaps[-1])))
+    script.run(
+        Step(
+            "with torch.no_grad():  # no_grad() does not stop it either\n"
+            "    model(x)\n"
+            'show("train() in no_grad():")\n',
+            seed=seed,
+            why=why,
+        )
+    )
+    snaps.append(_snapshot(model))
+    rows.append(_stats("after a train() forward in no_grad()", bn, _changed(snaps[-2], snaps[-1])))
+    seconds = time.perf_counter() - started
+    script.run(
+        f"drop = torch.nn.Dropout(p={config.p})\n"
+        "v = torch.ones(8)\n"
+        "drop.eval()\n"
+        "out_eval = drop(v)\n"
+        'print("Dropout eval(): ", out_eval)  # the identity\n'
+        "drop.train()\n"
+    )
+    script.run(
+        Step(
+            "out_train = drop(v)\n"
+            'print("Dropout train():", out_train)  # zeros; survivors scaled by 1 / (1 - p)\n',
+            seed=config.seed,
+            why="Dropout draws its mask from torch's global RNG",
+        )
+    )
+
+    def values(name: str) -> tuple[float, ...]:
+        return tuple(float(v) for v in script[name].tolist())
+
+    return NormResult(
+        config=config,
+        layer=name,
+        layers=len(layers),
+        trainable=trainable,
+        rows=tuple(rows),
+        dropout_input=values("v"),
+        dropout_eval=values("out_eval"),
+        dropout_train=values("out_train"),
+        seconds=seconds,
+        snippet=script.snippet(),
+    )

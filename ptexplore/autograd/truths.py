@@ -1,0 +1,561 @@
+"""Four truths about detach(), .data, no_grad() and requires_grad_(), each shown live.
+
+Every truth is a short script (:func:`truth_steps`) run step by step
+(:class:`ptexplore.autograd.script.Script`); the page's facts are read off its objects
+between steps with the one memory vocabulary (``tensor_facts``: data_ptr, ``_version``;
+``same_storage``), and each claim is a :class:`Check` measured on them, never assumed:
+
+* **shared memory, shared version** — ``d = s.detach()`` is a new tensor object over the
+  same storage with the same version counter; an in-place write through ``d`` bumps it and
+  ``backward()`` then raises torch's "modified by an inplace operation" error;
+* **a new leaf** — ``s.detach().requires_grad_()`` is a new leaf that gets its own
+  ``.grad`` in a new computation, while nothing flows back into the original graph;
+* **.data vs .detach()** — the same write through ``.data`` is hidden from autograd: no
+  error, a silently wrong gradient (compared with the correct one);
+* **no_grad() vs detach() vs requires_grad_(False)** — what each produces.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+from enum import StrEnum
+
+import torch
+
+from ptexplore.autograd.script import Script
+from ptexplore.errors import Refusal
+from ptexplore.live import Snippet
+from ptexplore.memory import same_storage, tensor_facts
+
+#: The leaf every truth starts from.
+A = (1.0, 2.0, 3.0)
+TOLERANCE = 1e-6
+
+
+class Truth(StrEnum):
+    VERSION = "shared memory, shared version counter"
+    NEW_LEAF = "detach().requires_grad_() is a new leaf"
+    DATA = ".data vs .detach()"
+    MODES = "no_grad() vs detach() vs requires_grad_(False)"
+
+
+class SavesOutput(StrEnum):
+    """Functions whose backward needs their own output (so writing into it breaks it)."""
+
+    SIGMOID = "sigmoid"
+    EXP = "exp"
+    TANH = "tanh"
+
+    def derivative(self, out: float) -> float:
+        """d out / d input, written with the output (what the backward function saved)."""
+        if self is SavesOutput.SIGMOID:
+            return out * (1.0 - out)
+        if self is SavesOutput.EXP:
+            return out
+        return 1.0 - out * out
+
+    def forward(self, v: float) -> float:
+        if self is SavesOutput.SIGMOID:
+            return 1.0 / (1.0 + math.exp(-v))
+        if self is SavesOutput.EXP:
+            return math.exp(v)
+        return math.tanh(v)
+
+    @property
+    def formula(self) -> str:
+        return {
+            SavesOutput.SIGMOID: "s · (1 − s)",
+            SavesOutput.EXP: "s",
+            SavesOutput.TANH: "1 − s²",
+        }[self]
+
+
+class Write(StrEnum):
+    """The in-place write made through the detached (or .data) tensor."""
+
+    ZERO = "zero_()"
+    DOUBLE = "mul_(2)"
+    ADD_ONE = "add_(1)"
+
+    def apply(self, v: float) -> float:
+        return {Write.ZERO: 0.0, Write.DOUBLE: 2.0 * v, Write.ADD_ONE: v + 1.0}[self]
+
+
+@dataclass(frozen=True, slots=True)
+class TruthConfig:
+    truth: Truth = Truth.VERSION
+    fn: SavesOutput = SavesOutput.SIGMOID
+    write: Write = Write.ZERO
+
+
+@dataclass(frozen=True, slots=True)
+class Check:
+    """One claim, measured: ``holds`` is what the live objects say."""
+
+    key: str
+    claim: str
+    holds: bool
+    detail: str
+
+
+@dataclass(frozen=True, slots=True)
+class FactRow:
+    """One tensor at one moment, as torch reports it."""
+
+    moment: str
+    name: str
+    made_by: str
+    requires_grad: bool
+    is_leaf: bool
+    grad_fn: str
+    version: int
+    #: (same storage as the reference tensor, same data_ptr): from ptexplore.memory
+    same_storage_as: str
+    data_ptr: int
+
+
+@dataclass(frozen=True, slots=True)
+class TruthResult:
+    config: TruthConfig
+    lesson: str
+    checks: tuple[Check, ...]
+    facts: tuple[FactRow, ...]
+    #: the gradients the truth is about: (name, values or None)
+    grads: tuple[tuple[str, tuple[float, ...] | None], ...]
+    refusal: Refusal | None
+    #: the code torch refused (for the error box)
+    refused_call: str
+    snippet: Snippet
+
+    def check(self, key: str) -> Check:
+        return next(c for c in self.checks if c.key == key)
+
+    def grad(self, name: str) -> tuple[float, ...] | None:
+        return next(g for n, g in self.grads if n == name)
+
+
+def _a() -> str:
+    return f"a = torch.tensor({list(A)}, requires_grad=True)\n"
+
+
+def _values(t: torch.Tensor | None) -> tuple[float, ...] | None:
+    return None if t is None else tuple(float(v) for v in t.detach().reshape(-1).tolist())
+
+
+def _close(got: tuple[float, ...] | None, want: tuple[float, ...]) -> bool:
+    return got is not None and all(
+        abs(g - w) <= TOLERANCE * max(1.0, abs(w)) for g, w in zip(got, want, strict=True)
+    )
+
+
+def _fmt(values: tuple[float, ...] | None) -> str:
+    return "None" if values is None else "[" + ", ".join(f"{v:.4f}" for v in values) + "]"
+
+
+def _row(
+    moment: str, name: str, made_by: str, t: torch.Tensor, ref: tuple[str, torch.Tensor] | None
+) -> FactRow:
+    facts = tensor_facts(t)
+    shares = "—"
+    if ref is not None and ref[1] is not t:
+        ref_name, other = ref
+        if same_storage(t, other):
+            same_ptr = facts.data_ptr == tensor_facts(other).data_ptr
+            shares = f"yes: {ref_name}'s storage" + (", same data_ptr" if same_ptr else "")
+        else:
+            shares = f"no (own storage, not {ref_name}'s)"
+    return FactRow(
+        moment=moment,
+        name=name,
+        made_by=made_by,
+        requires_grad=bool(t.requires_grad),
+        is_leaf=bool(t.is_leaf),
+        grad_fn="None" if t.grad_fn is None else type(t.grad_fn).__name__,
+        version=facts.version,
+        same_storage_as=shares,
+        data_ptr=facts.data_ptr,
+    )
+
+
+_BACKWARD_TRY = """\
+try:
+    s.sum().backward()
+except RuntimeError as err:  # torch refuses: {why}
+    error = err
+    print(f"{{type(err).__name__}}: {{err}}")
+"""
+
+
+def _refusal(script: Script, lesson: str, fix: str) -> Refusal | None:
+    err = script.namespace.get("error")
+    if not isinstance(err, RuntimeError):
+        return None
+    return Refusal(type(err).__name__, str(err), lesson, fix)
+
+
+# ------------------------------------------------------------------- 1. version counter
+
+
+def _version(config: TruthConfig) -> TruthResult:
+    fn, write = config.fn, config.write
+    script = Script()
+    script.run(
+        "import torch\n\n"
+        + _a()
+        + f"s = a.{fn.value}()  # {fn.value}'s backward needs its output s: it saves it\n"
+        "d = s.detach()  # a new tensor object: no grad_fn, requires_grad=False\n"
+        'print("same data_ptr:", d.data_ptr() == s.data_ptr())\n'
+        'print("versions before:", s._version, d._version)\n'
+    )
+    s, d = script["s"], script["d"]
+    before = (
+        _row("before", "s", f"a.{fn.value}()", s, None),
+        _row("before", "d", "s.detach()", d, ("s", s)),
+    )
+    script.run(
+        f"d.{write.value}  # an in-place write through the detached tensor ...\n"
+        'print("versions after: ", s._version, d._version)  # ... bumps the shared counter\n'
+        'print("s is now", s)\n'
+    )
+    after = (
+        _row(f"after d.{write.value}", "s", f"a.{fn.value}()", s, None),
+        _row(f"after d.{write.value}", "d", "s.detach()", d, ("s", s)),
+    )
+    script.run(_BACKWARD_TRY.format(why="the saved s was overwritten"))
+    refusal = _refusal(
+        script,
+        f"d shares s's memory *and* its version counter. {fn.value}'s backward saved s at "
+        f"version {before[0].version}; d.{write.value} moved the counter to "
+        f"{after[0].version}, so autograd knows the value it saved is gone and refuses to "
+        "compute a wrong gradient.",
+        "Write into a copy: `d = s.detach().clone()` (own memory, own version counter), or "
+        "make the write before s is used in the graph.",
+    )
+    script.run(
+        "# the fix: a copy has its own memory, so the saved s is untouched\n"
+        f"s = a.{fn.value}()\n"
+        f"d = s.detach().clone()\n"
+        f"d.{write.value}\n"
+        "s.sum().backward()\n"
+        f'print("a.grad =", a.grad)  # = {fn.formula}, from the untouched s\n'
+    )
+    out = tuple(fn.forward(v) for v in A)
+    want = tuple(fn.derivative(o) for o in out)
+    fixed = _values(script["a"].grad)
+    checks = (
+        Check(
+            "same_ptr",
+            "d is a different object over the same memory",
+            d is not s and same_storage(d, s) and before[0].data_ptr == before[1].data_ptr,
+            f"d is s: {d is s}; same storage (memory.same_storage): {same_storage(d, s)}; "
+            f"same data_ptr: {before[0].data_ptr == before[1].data_ptr}",
+        ),
+        Check(
+            "version_shared",
+            f"d.{write.value} bumps the version counter s and d share",
+            after[0].version == after[1].version == before[0].version + 1,
+            f"s._version {before[0].version} → {after[0].version}, d._version "
+            f"{before[1].version} → {after[1].version}",
+        ),
+        Check(
+            "backward_raises",
+            "backward() then raises “modified by an inplace operation”",
+            refusal is not None and "modified by an inplace operation" in refusal.message,
+            "torch's own message is shown below",
+        ),
+        Check(
+            "fix_works",
+            f"with .clone() the gradient is {fn.formula} of the untouched s",
+            _close(fixed, want),
+            f"a.grad = {_fmt(fixed)}; formula {_fmt(want)}",
+        ),
+    )
+    return TruthResult(
+        config,
+        f"`d = s.detach()` gives **a new tensor that shares `s`'s memory and its version "
+        f"counter** (`_version`). `{fn.value}` saves its output for backward, so an in-place "
+        "write through `d` is a write into a value autograd still needs — and autograd "
+        "notices, because the counter moved.",
+        checks,
+        before + after,
+        (("a.grad (after the fix)", fixed),),
+        refusal,
+        "s.sum().backward()",
+        script.snippet(),
+    )
+
+
+# ----------------------------------------------------------------------- 2. a new leaf
+
+
+def _new_leaf(config: TruthConfig) -> TruthResult:
+    fn = config.fn
+    script = Script()
+    script.run(
+        "import torch\n\n" + _a() + f"s = a.{fn.value}()\n"
+        "d = s.detach().requires_grad_()  # detached, then asks for grad: a NEW leaf\n"
+        'print("d.is_leaf:", d.is_leaf, "| d.requires_grad:", d.requires_grad, '
+        '"| d.grad_fn:", d.grad_fn)\n'
+        'print("same data_ptr as s:", d.data_ptr() == s.data_ptr())\n'
+    )
+    s, d = script["s"], script["d"]
+    facts = (
+        _row("made", "a", "torch.tensor(..., requires_grad=True)", script["a"], None),
+        _row("made", "s", f"a.{fn.value}()", s, None),
+        _row("made", "d", "s.detach().requires_grad_()", d, ("s", s)),
+    )
+    script.run(
+        "(d * d).sum().backward()  # a new computation that starts at d\n"
+        'print("d.grad =", d.grad)  # its own gradient: 2 * d\n'
+        'print("a.grad =", a.grad)  # None: nothing flowed back through the detach\n'
+    )
+    d_grad = _values(d.grad)
+    a_after_new = _values(script["a"].grad)
+    script.run(
+        "s.sum().backward()  # the original graph still works on its own\n"
+        f'print("a.grad =", a.grad)  # = {fn.formula}\n'
+    )
+    out = tuple(fn.forward(v) for v in A)
+    a_grad = _values(script["a"].grad)
+    checks = (
+        Check(
+            "new_leaf",
+            "d is a leaf that requires grad, with no grad_fn",
+            bool(d.is_leaf and d.requires_grad and d.grad_fn is None),
+            f"d.is_leaf={d.is_leaf}, d.requires_grad={d.requires_grad}, d.grad_fn={d.grad_fn}",
+        ),
+        Check(
+            "d_has_grad",
+            "a detached tensor CAN have a .grad: d gets its own (2·d)",
+            _close(d_grad, tuple(2.0 * o for o in out)),
+            f"d.grad = {_fmt(d_grad)}; 2·d = {_fmt(tuple(2.0 * o for o in out))}",
+        ),
+        Check(
+            "nothing_back",
+            "… and nothing flowed back into the original graph: a.grad is None",
+            a_after_new is None,
+            f"a.grad after (d * d).sum().backward() = {_fmt(a_after_new)}",
+        ),
+        Check(
+            "original_works",
+            f"the original graph still gives a.grad = {fn.formula}",
+            _close(a_grad, tuple(fn.derivative(o) for o in out)),
+            f"a.grad = {_fmt(a_grad)}",
+        ),
+    )
+    return TruthResult(
+        config,
+        "The popular claim “a detached tensor can never have a grad” is wrong — **both "
+        "halves are true at once**: `s.detach().requires_grad_()` is a brand-new **leaf** "
+        "that collects its own `.grad` in any new computation, while no gradient ever flows "
+        "from it back into `s` or `a`.",
+        checks,
+        facts,
+        (
+            ("d.grad", d_grad),
+            ("a.grad after d's backward", a_after_new),
+            ("a.grad after s's backward", a_grad),
+        ),
+        None,
+        "",
+        script.snippet(),
+    )
+
+
+# ------------------------------------------------------------------ 3. .data vs detach
+
+
+def _data(config: TruthConfig) -> TruthResult:
+    fn, write = config.fn, config.write
+    script = Script()
+    script.run(
+        "import torch\n\n" + _a() + "\n# 1. the correct gradient: nothing written\n"
+        f"s = a.{fn.value}()\n"
+        "s.sum().backward()\n"
+        "correct = a.grad.clone()\n"
+        'print("correct a.grad:", correct)\n'
+    )
+    correct = _values(script["correct"])
+    script.run(
+        "# 2. the same write through .data: autograd is not told\n"
+        "a.grad = None\n"
+        f"s = a.{fn.value}()\n"
+        f"s.data.{write.value}\n"
+        'print("s._version after the write:", s._version)  # unchanged: the write is hidden\n'
+        "s.sum().backward()  # no error ...\n"
+        'print(".data   a.grad:", a.grad)  # ... and a silently wrong gradient\n'
+        'print("equal to the correct one:", torch.allclose(a.grad, correct))\n'
+    )
+    data_version = int(script["s"]._version)
+    via_data = _values(script["a"].grad)
+    script.run(
+        "# 3. the same write through .detach(): autograd notices\n"
+        "a.grad = None\n"
+        f"s = a.{fn.value}()\n"
+        f"s.detach().{write.value}\n"
+        'print("s._version after the write:", s._version)\n'
+        + _BACKWARD_TRY.format(why="the saved s was overwritten")
+    )
+    detach_version = int(script["s"]._version)
+    refusal = _refusal(
+        script,
+        "Through `.detach()` the write bumps the version counter autograd checks, so "
+        "backward refuses instead of returning a wrong gradient.",
+        "Never write into tensors the graph saved; if you must change values, write into a "
+        "`.clone()`. Use `.detach()`, not `.data`: it fails loudly where `.data` is silently "
+        "wrong.",
+    )
+    out = tuple(fn.forward(v) for v in A)
+    written = tuple(write.apply(o) for o in out)
+    want_wrong = tuple(fn.derivative(w) for w in written)
+    checks = (
+        Check(
+            "data_hidden",
+            f"s.data.{write.value} leaves s._version unchanged (hidden from autograd)",
+            data_version == 0,
+            f"s._version = {data_version}",
+        ),
+        Check(
+            "data_wrong",
+            ".data: backward runs and the gradient is silently wrong",
+            via_data is not None and correct is not None and not _close(via_data, correct),
+            f".data a.grad = {_fmt(via_data)} vs correct {_fmt(correct)} (it is "
+            f"{fn.formula} of the overwritten s: {_fmt(want_wrong)})",
+        ),
+        Check(
+            "detach_raises",
+            f"s.detach().{write.value} bumps s._version and backward() raises",
+            detach_version == 1
+            and refusal is not None
+            and "modified by an inplace operation" in refusal.message,
+            f"s._version = {detach_version}; torch's message is shown below",
+        ),
+    )
+    return TruthResult(
+        config,
+        "`.data` and `.detach()` both give a tensor over the same memory without a graph, "
+        "but `.data` also has **its own version counter**: in-place writes through it are "
+        "invisible to autograd. Same write, two outcomes: `.data` → **a wrong gradient, "
+        "silently**; `.detach()` → **an error**.",
+        checks,
+        (),
+        (("correct a.grad", correct), ("a.grad via .data", via_data)),
+        refusal,
+        f"s.detach().{write.value}; s.sum().backward()",
+        script.snippet(),
+    )
+
+
+# ---------------------------------------------------- 4. no_grad / detach / requires_grad_
+
+
+def _modes(config: TruthConfig) -> TruthResult:
+    fn = config.fn
+    script = Script()
+    script.run(
+        "import torch\n\n" + _a() + "with torch.no_grad():\n"
+        f"    n = a.{fn.value}()  # computed, not recorded: a new tensor, not a view of a\n"
+        "d = a.detach()  # the same memory as a, cut from the graph\n"
+        f"m = a.{fn.value}()\n"
+        "try:\n"
+        "    m.requires_grad_(False)  # only leaves may change the flag\n"
+        "except RuntimeError as err:\n"
+        "    error = err\n"
+        '    print(f"{type(err).__name__}: {err}")\n'
+        f"p = torch.tensor({list(A)}, requires_grad=True)\n"
+        "q = p.requires_grad_(False)  # a leaf: flips the flag in place, returns p itself\n"
+        'print("q is p:", q is p)\n'
+        'for name, t in {"a": a, "n": n, "d": d, "m": m, "p": p}.items():\n'
+        "    grad_fn = None if t.grad_fn is None else type(t.grad_fn).__name__\n"
+        '    print(f"{name}: requires_grad={t.requires_grad}, grad_fn={grad_fn}, "\n'
+        '          f"is_leaf={t.is_leaf}")\n'
+    )
+    ns = script.namespace
+    a = ns["a"]
+    rows = (
+        _row("", "a", "torch.tensor(..., requires_grad=True)", a, None),
+        _row("", "n", f"with torch.no_grad(): a.{fn.value}()", ns["n"], ("a", a)),
+        _row("", "d", "a.detach()", ns["d"], ("a", a)),
+        _row("", "m", f"a.{fn.value}()  (requires_grad_(False) refused)", ns["m"], ("a", a)),
+        _row("", "p", "torch.tensor(...).requires_grad_(False)", ns["p"], None),
+    )
+    refusal = _refusal(
+        script,
+        "A computed tensor's requires_grad follows from its inputs; only a leaf's flag is "
+        "yours to set.",
+        "Use `m.detach()` for a computed tensor you want outside the graph.",
+    )
+    n, d, p, q = ns["n"], ns["d"], ns["p"], ns["q"]
+    checks = (
+        Check(
+            "no_grad",
+            "no_grad(): a new result with requires_grad=False, no grad_fn, a leaf",
+            bool(not n.requires_grad and n.grad_fn is None and n.is_leaf)
+            and not same_storage(n, a),
+            f"n.requires_grad={n.requires_grad}, n.grad_fn={n.grad_fn}, is_leaf={n.is_leaf}, "
+            f"shares a's storage: {same_storage(n, a)}",
+        ),
+        Check(
+            "detach",
+            "detach(): the same memory as a, requires_grad=False, no grad_fn",
+            bool(not d.requires_grad and d.grad_fn is None and d.is_leaf) and same_storage(d, a),
+            f"d shares a's storage: {same_storage(d, a)}",
+        ),
+        Check(
+            "requires_grad_false",
+            "requires_grad_(False) on a leaf changes that leaf itself (returns it)",
+            q is p and not p.requires_grad and p.is_leaf,
+            f"q is p: {q is p}; p.requires_grad={p.requires_grad}",
+        ),
+        Check(
+            "non_leaf_refused",
+            "requires_grad_(False) on a computed tensor is refused",
+            refusal is not None and "leaf variables" in refusal.message,
+            "torch's own message is shown below",
+        ),
+    )
+    return TruthResult(
+        config,
+        "Three ways to “stop gradients”, three different things: `torch.no_grad()` stops "
+        "**recording** (new results have no `grad_fn`), `.detach()` gives **a graph-free "
+        "view of the same memory**, and `requires_grad_(False)` **flips a leaf's own flag** "
+        "(and is refused on computed tensors).",
+        checks,
+        rows,
+        (),
+        refusal,
+        "m.requires_grad_(False)",
+        script.snippet(),
+    )
+
+
+_TRUTHS: dict[Truth, Callable[[TruthConfig], TruthResult]] = {
+    Truth.VERSION: _version,
+    Truth.NEW_LEAF: _new_leaf,
+    Truth.DATA: _data,
+    Truth.MODES: _modes,
+}
+
+
+def run_truth(config: TruthConfig) -> TruthResult:
+    """Run the script of one truth and measure each of its claims."""
+    return _TRUTHS[config.truth](config)
+
+
+def truth_uses_write(truth: Truth) -> bool:
+    return truth in (Truth.VERSION, Truth.DATA)
+
+
+__all__ = [
+    "Check",
+    "FactRow",
+    "SavesOutput",
+    "Truth",
+    "TruthConfig",
+    "TruthResult",
+    "Write",
+    "run_truth",
+    "truth_uses_write",
+]
