@@ -13,10 +13,13 @@ from __future__ import annotations
 
 import asyncio
 import http.cookiejar
+import subprocess
+import sys
 import time
 import urllib.request
 import uuid
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import websockets
 from streamlit.proto.BackMsg_pb2 import BackMsg
@@ -24,6 +27,25 @@ from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
 from streamlit.proto.WidgetStates_pb2 import WidgetState
 
 REPLICA_HEADER = "X-Ptexplore-Replica"
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def start_streamlit(port: int, *flags: str) -> subprocess.Popen[bytes]:
+    """``streamlit run app.py`` on 127.0.0.1:``port`` (plus ``flags``), once healthy."""
+    from ptexplore.serve import healthy
+
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
+         "--server.headless", "true", "--server.address", "127.0.0.1", *flags],
+        cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    deadline = time.monotonic() + 90
+    while not healthy(f"http://127.0.0.1:{port}"):
+        if proc.poll() is not None or time.monotonic() > deadline:
+            proc.kill()
+            raise RuntimeError("streamlit did not start")
+        time.sleep(0.2)
+    return proc
 
 
 @dataclass

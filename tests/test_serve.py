@@ -25,6 +25,7 @@ def test_shipped_config_is_hardened() -> None:
     assert cfg["client"]["showErrorDetails"] == "type"
     assert cfg["browser"]["gatherUsageStats"] is False
     assert cfg["runner"]["postScriptGC"] is False
+    assert cfg["server"]["disconnectedSessionTTL"] == 30  # a left session is freed soon
 
 
 def test_classroom_command_repeats_the_hosts_flag() -> None:

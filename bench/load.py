@@ -1,0 +1,313 @@
+"""A classroom under load: N learners over Streamlit's own websocket protocol, no browser.
+
+Each learner opens the app like a browser (through the proxy: carrying its affinity
+cookie), then every ``--think`` seconds (±30 %) does one thing a student does on the
+tensor, view and model pages — changes a shape, applies an action, picks a small model,
+types a filter — and waits for the page to finish. Reported: latency p50/p95/max per
+page, errors (failed runs, exceptions, incidents, dropped connections), and every
+replica's RSS over time, including a minute after the learners leave.
+
+    .venv/bin/python bench/load.py --learners 60 --seconds 60 --compare
+    .venv/bin/python bench/load.py --replicas 2 --fault        # kill -9 r1 half way
+
+``--compare`` measures one Streamlit process (no proxy) and ``--replicas`` replicas behind
+HAProxy in the same run. Targets (issue 14, 2 cores): 60 learners acting every 3 s for
+60 s through 2 replicas: p95 ≤ 1 s, p50 ≤ 200 ms, zero errors.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import random
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bench.streamlit_client import Client, start_streamlit  # noqa: E402
+from ptexplore.serve import free_port  # noqa: E402
+from ptexplore.ui.render import INCIDENT_TEXT  # noqa: E402
+
+PAGES = ("Tensor_Lab", "View_Reshape_Lab", "Model_Explorer")
+
+
+@dataclass
+class Tally:
+    latencies: dict[str, list[float]] = field(default_factory=dict)
+    errors: list[str] = field(default_factory=list)
+    dropped: list[float] = field(default_factory=list)  # seconds without service
+    #: (seconds since the start, replica) of every new session (first loads, reconnects)
+    landed: list[tuple[float, str]] = field(default_factory=list)
+    #: errors seen by learners of each replica (the killed one's learners vs the others)
+    errors_on: dict[str, int] = field(default_factory=dict)
+
+    def error(self, replica: str, text: str) -> None:
+        self.errors.append(text)
+        self.errors_on[replica] = self.errors_on.get(replica, 0) + 1
+
+    def add(self, page: str, seconds: float) -> None:
+        self.latencies.setdefault(page, []).append(seconds)
+
+
+def _pct(xs: list[float], q: float) -> float:
+    s = sorted(xs)
+    return s[min(len(s) - 1, int(q * len(s)))] if s else float("nan")
+
+
+async def _act(c: Client, page: str, rng: random.Random) -> None:
+    """One student action on ``page`` (widgets set from the previous run of that page)."""
+    if page == "Tensor_Lab":
+        if rng.random() < 0.5 and "tensors.apply" in c.widgets:
+            c.click("tensors.apply")
+        elif "tensors.shape" in c.widgets:
+            c.set_text("tensors.shape", rng.choice(["3, 4", "2, 5", "4, 4", "6"]))
+    elif page == "View_Reshape_Lab" and "view.shape" in c.widgets:
+        c.set_text("view.shape", rng.choice(["4, -1", "6, -1", "2, 12", "3, 8", "24"]))
+    elif page == "Model_Explorer":
+        if rng.random() < 0.5 and "models.model" in c.widgets:
+            c.set_text(
+                "models.model", rng.choice(["Model (example)", "SmallVGG (example)", "resnet18"])
+            )
+        elif "models.filter" in c.widgets:
+            c.set_text("models.filter", rng.choice(["conv", "bn", "", "layer1"]))
+
+
+def _replica(c: Client | None) -> str:
+    return ",".join(sorted(c.replicas)) if c is not None and c.replicas else "?"
+
+
+async def learner(
+    url: str, seconds: float, think: float, seed: int, tally: Tally, t0: float
+) -> None:
+    rng = random.Random(seed)
+    await asyncio.sleep(rng.uniform(0, think))  # arrivals spread like a class settling in
+    end = time.monotonic() + seconds
+    c: Client | None = None
+    page = rng.choice(PAGES)
+    down_since: float | None = None
+    while time.monotonic() < end:
+        try:
+            if c is None:
+                c = Client(url)
+                await c.connect()
+                run = await c.rerun(page)  # the first load
+                tally.landed.append((time.monotonic() - t0, _replica(c)))
+                if not run.ok:
+                    tally.error(_replica(c), f"{page} load: {run.status} {run.exceptions}")
+            if down_since is not None:  # the browser reconnected: a new session works again
+                tally.dropped.append(time.monotonic() - down_since)
+                down_since = None
+            if rng.random() < 0.25:
+                page = rng.choice(PAGES)
+            else:
+                await _act(c, page, rng)
+            run = await c.rerun(page)
+            if not run.ok or any(INCIDENT_TEXT in a for a in run.alerts):
+                tally.error(_replica(c), f"{page}: {run.status} {run.exceptions} {run.alerts[:1]}")
+            else:
+                tally.add(page, run.seconds)
+        except (TimeoutError, OSError, Exception) as err:
+            # a dropped websocket (a killed replica): a browser shows "Connecting…" and
+            # reconnects; the learner's session state is gone
+            if down_since is None:
+                down_since = time.monotonic()
+                tally.error(_replica(c), f"dropped: {type(err).__name__}")
+            c = None
+            await asyncio.sleep(1.0)
+            continue
+        await asyncio.sleep(think * rng.uniform(0.7, 1.3))
+    if c is not None:
+        await c.close()
+
+
+def _rss_mb(pid: int, field: str = "RssAnon") -> float:
+    """A process's resident memory in MB: ``RssAnon`` (its own: Python objects, tensors,
+    sessions) by default; ``VmRSS`` adds the shared libraries' pages (torch's .so files:
+    ~0.43 GB, shared by every replica)."""
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith(f"{field}:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return float("nan")
+
+
+def _server_pids(ports: list[int]) -> list[int]:
+    pids = []
+    for port in ports:
+        out = subprocess.run(["pgrep", "-f", f"server.port {port}"], capture_output=True, text=True)
+        pids.extend(int(p) for p in out.stdout.split()[:1])
+    return pids
+
+
+@dataclass
+class Server:
+    url: str
+    proc: subprocess.Popen[bytes]
+    ports: list[int]
+    workdir: Path | None
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+
+
+def start(replicas: int) -> Server:
+    port = free_port()
+    if replicas == 1:
+        return Server(f"http://127.0.0.1:{port}", start_streamlit(port), [port], None)
+    workdir = Path(tempfile.mkdtemp(prefix="ptx-load-"))
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "ptexplore.serve", "--host", "127.0.0.1", "--address", "127.0.0.1",
+         "--port", str(port), "--replicas", str(replicas), "--workdir", str(workdir)],
+        cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+    )  # fmt: skip
+    assert proc.stdout is not None
+    for line in iter(proc.stdout.readline, b""):
+        if line.strip() == b"ready":
+            break
+    ports = [
+        int(line.split()[2].split(":")[1])
+        for line in (workdir / "haproxy.cfg").read_text().splitlines()
+        if line.strip().startswith("server ")
+    ]
+    return Server(f"http://127.0.0.1:{port}", proc, ports, workdir)
+
+
+async def measure(server: Server, args: argparse.Namespace, *, fault: bool) -> dict[str, object]:
+    tally = Tally()
+    pids = _server_pids(server.ports)
+    rss: list[tuple[float, list[float]]] = []
+    t0 = 0.0  # set when the learners arrive, after the warm-up
+
+    async def sample() -> None:
+        while True:
+            rss.append((time.monotonic() - t0, [_rss_mb(p) for p in _server_pids(server.ports)]))
+            await asyncio.sleep(2)
+
+    killed_at: list[float] = []
+
+    async def kill_half_way() -> None:
+        await asyncio.sleep(args.seconds / 2)
+        victim = _server_pids(server.ports[:1])
+        if victim:
+            os.kill(victim[0], signal.SIGKILL)
+            killed_at.append(time.monotonic() - t0)
+            print(f"   killed replica r1 (pid {victim[0]}) at t={killed_at[0]:.0f}s")
+
+    # warm-up: one learner opens every page on every replica (imports, shared caches), so
+    # "start" is a server that has served the lesson once, not a bare process
+    for _ in server.ports:
+        warm = Client(server.url)
+        await warm.connect()
+        for page in ("", *PAGES):
+            await warm.rerun(page)
+        await warm.close()
+    await asyncio.sleep(2)
+    t0 = time.monotonic()
+    sampler = asyncio.create_task(sample())
+    killer = asyncio.create_task(kill_half_way()) if fault else None
+    start_rss = [_rss_mb(p) for p in pids]
+    await asyncio.gather(
+        *(learner(server.url, args.seconds, args.think, i, tally, t0) for i in range(args.learners))
+    )
+    end_rss = [_rss_mb(p) for p in _server_pids(server.ports)]
+    total = [_rss_mb(p, "VmRSS") for p in _server_pids(server.ports)]
+    print("   VmRSS MB per replica at the end (with shared libraries): "
+          + " ".join(f"{x:.0f}" for x in total))  # fmt: skip
+    await asyncio.sleep(args.after)  # the learners have left: do sessions go away?
+    after_rss = [_rss_mb(p) for p in _server_pids(server.ports)]
+    sampler.cancel()
+    if killer is not None:
+        killer.cancel()
+    return {
+        "tally": tally,
+        "start": start_rss,
+        "end": end_rss,
+        "after": after_rss,
+        "rss": rss,
+        "killed_at": killed_at,
+        "after_s": args.after,
+    }
+
+
+def report(label: str, result: dict[str, object]) -> None:
+    tally: Tally = result["tally"]  # type: ignore[assignment]
+    every = [x for xs in tally.latencies.values() for x in xs]
+    print(f"\n== {label}: {len(every)} reruns, {len(tally.errors)} errors")
+    print(f"{'page':18s} {'n':>5s} {'p50 ms':>8s} {'p95 ms':>8s} {'max ms':>8s}")
+    for page, xs in sorted(tally.latencies.items()):
+        print(f"{page or 'Home':18s} {len(xs):5d} {statistics.median(xs) * 1e3:8.0f} "
+              f"{_pct(xs, 0.95) * 1e3:8.0f} {max(xs) * 1e3:8.0f}")  # fmt: skip
+    if every:
+        print(f"{'all':18s} {len(every):5d} {statistics.median(every) * 1e3:8.0f} "
+              f"{_pct(every, 0.95) * 1e3:8.0f} {max(every) * 1e3:8.0f}")  # fmt: skip
+    for err in sorted(set(tally.errors))[:8]:
+        print(f"   error ×{tally.errors.count(err)}: {err}")
+    if tally.dropped:
+        print(f"   {len(tally.dropped)} learner(s) lost their connection; back after "
+              f"{statistics.median(tally.dropped):.1f} s (median), {max(tally.dropped):.1f} s "
+              "(max), in a new session")  # fmt: skip
+
+    def fmt(xs: object) -> str:
+        return " ".join(f"{x:6.0f}" for x in xs)  # type: ignore[attr-defined]
+
+    start, after = result["start"], result["after"]
+    print(f"   private RSS MB per replica: start {fmt(start)} | end {fmt(result['end'])} | "
+          f"{result['after_s']:.0f} s after leaving {fmt(after)} ("
+          + ", ".join(f"{(a - s) / s:+.0%}" for s, a in zip(start, after, strict=False))  # type: ignore[call-overload]
+          + " vs start)")  # fmt: skip
+    timeline = result["rss"][::5]  # type: ignore[index]
+    print("   private RSS over time: " + "  ".join(f"t={t:.0f}s {fmt(xs)}" for t, xs in timeline))
+    killed: list[float] = result["killed_at"]  # type: ignore[assignment]
+    if killed:
+        k = killed[0]
+        before = [t for t, r in tally.landed if r == "r1" and t < k]
+        back = [t for t, r in tally.landed if r == "r1" and t > k]
+        print(f"   fault: r1 killed at t={k:.0f}s; errors seen by learners per replica: "
+              f"{dict(sorted(tally.errors_on.items()))}; new sessions on r1 again from "
+              + (f"t={back[0]:.0f}s ({back[0] - k:.0f} s after the kill)" if back else "never")
+              + f"; {len(before)} sessions had landed on r1 before")  # fmt: skip
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--learners", type=int, default=60)
+    ap.add_argument("--seconds", type=float, default=60)
+    ap.add_argument("--think", type=float, default=3.0)
+    ap.add_argument("--replicas", type=int, default=2)
+    ap.add_argument("--compare", action="store_true", help="also measure one process")
+    ap.add_argument("--fault", action="store_true", help="kill -9 replica r1 half way")
+    ap.add_argument("--after", type=float, default=60.0, help="wait after the learners leave")
+    args = ap.parse_args()
+    print(f"{args.learners} learners, one action every {args.think} s ±30 % for "
+          f"{args.seconds:.0f} s, on {os.cpu_count()} cores")  # fmt: skip
+    runs = ([1] if args.compare else []) + [args.replicas]
+    for replicas in runs:
+        server = start(replicas)
+        try:
+            fault = args.fault and replicas > 1
+            result = asyncio.run(measure(server, args, fault=fault))
+        finally:
+            server.stop()
+        label = "one process (no proxy)" if replicas == 1 else f"{replicas} replicas + HAProxy"
+        report(label + (" — r1 killed half way" if fault else ""), result)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
