@@ -121,9 +121,19 @@ MAX_NUM_CLASSES = 100_000
 
 #: Most samples in one grid.
 GRID_MAX_SAMPLES = 64
-#: Most memory one grid's output tensors may take. A full-resolution 12 MP photo through
-#: ToDtype(float32) is 144 MB per sample, so 64 of them would need 9 GB.
+#: Most memory one augmentation request may take, estimated before it runs
+#: (ptexplore/augment/budget.py): the grid's outputs, the step trace's intermediates, an
+#: epochs strip's outputs and the largest step's working memory. A full-resolution 12 MP
+#: photo through ToDtype(float32) is 144 MB per sample, so 64 of them would need 9 GB.
 GRID_MAX_BYTES = 512 * 2**20
+#: Most CPU time one augmentation request (a grid, an epochs strip, the train-vs-val
+#: comparison) may take by the calibrated cost model of ptexplore/augment/budget.py
+#: (bench/augment_budget.py; 1 intra-op thread). GaussianBlur(101) on a 12 MP photo is
+#: ~45 s per sample, a default 16-sample train grid on it ~0.4 s.
+AUGMENT_MAX_CPU_S = 2.0
+#: Longest one step call may hold the process-wide RNG lock (a step whose forward mixes
+#: draws and work, i.e. AugMix, holds it throughout): every other learner's draw waits.
+AUGMENT_MAX_LOCKED_S = 0.05
 #: A grid whose source image has more pixels than this counts as heavy work.
 HEAVY_GRID_PIXELS = 1_000_000
 #: Most steps in a pipeline (a guard for JSON imports and button mashing).

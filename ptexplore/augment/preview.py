@@ -6,12 +6,23 @@ Seeding scheme (the exported code reproduces it exactly)::
     samples = [pipeline(img) for _ in range(n)]     # sample i = the i-th call, in order
 
 The grid calls the enabled steps one after the other, which is exactly what
-``v2.Compose.forward`` does, under :func:`ptexplore.rng.seeded` (torch's global RNG
-seeded with ``seed``, restored afterwards). To *see* the draws without changing them, each
-built transform gets instance-level wrappers around the methods torchvision itself calls:
-``make_params`` (v2's parameter sampler: crop box, angle, jitter factors, …) and, for the
-auto-augment family, ``_apply_image_or_video_transform`` (the op and magnitude chosen).
-The wrappers only record; they draw nothing, so the random stream is untouched.
+``v2.Compose.forward`` does, drawing from a :class:`ptexplore.rng.Stream` — this request's
+own copy of torch's CPU RNG after ``torch.manual_seed(seed)``. Only the *draws* hold the
+process-wide RNG lock (:func:`apply_step`): a standard v2 transform's ``forward`` is split
+into its parameter draw (``make_params``, plus the ``torch.rand(1) < p`` of a random-apply
+transform), made with the stream swapped into torch's global RNG under the lock, and its
+deterministic ``transform(inpt, params)``, run outside it. So one learner's 2-second grid
+never makes another's 20 ms grid wait, and the draws are the same numbers in the same order
+as in the exported script.
+
+Before anything runs, :mod:`ptexplore.augment.budget` estimates the whole request (every
+sample, the step trace) and refuses one that would need too much memory or CPU time.
+
+To *see* the draws without changing them, each built transform gets instance-level
+wrappers around the methods torchvision itself calls: ``make_params`` (v2's parameter
+sampler: crop box, angle, jitter factors, …) and, for the auto-augment family,
+``_apply_image_or_video_transform`` (the op and magnitude chosen). The wrappers only
+record; they draw nothing, so the random stream is untouched.
 """
 
 from __future__ import annotations
@@ -22,15 +33,24 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+import PIL.Image
 import torch
+from torch.utils._pytree import tree_flatten, tree_unflatten
+from torchvision import tv_tensors
 from torchvision.transforms import v2
+from torchvision.transforms.v2 import functional as F
+from torchvision.transforms.v2._transform import _RandomApplyTransform
+from torchvision.transforms.v2._utils import query_size
 
+from ptexplore.augment.budget import check, grid_work
+from ptexplore.augment.catalog import spec_for
 from ptexplore.augment.pipeline import Pipeline, Step
 from ptexplore.errors import LessonError
 from ptexplore.figures import Figure, figure
+from ptexplore.limits import AUGMENT_MAX_CPU_S
 from ptexplore.limits import GRID_MAX_BYTES as MAX_GRID_BYTES
 from ptexplore.limits import GRID_MAX_SAMPLES as MAX_SAMPLES
-from ptexplore.rng import seeded
+from ptexplore.rng import Stream
 from ptexplore.style import PALETTE
 
 Norm = tuple[tuple[float, ...], tuple[float, ...]]
@@ -144,6 +164,189 @@ class _Recorder:
         self.params = None
         self.ops = []
         self.mix = []
+
+
+# ------------------------------------------------------- one step, drawing under the lock
+
+_MISSING = object()
+#: The auto-augment policies whose forward only draws and calls
+#: ``_apply_image_or_video_transform``: their draws are planned on a meta proxy under the
+#: lock, then the ops are replayed on the real image outside it.
+_POLICIES: tuple[type[v2.Transform], ...] = (
+    v2.AutoAugment,
+    v2.RandAugment,
+    v2.TrivialAugmentWide,
+)
+
+
+def _selected(t: v2.Transform, flat: list[Any]) -> tuple[list[bool], list[Any]]:
+    needs: list[bool] = t._needs_transform_list(flat)
+    return needs, [inpt for inpt, need in zip(flat, needs, strict=True) if need]
+
+
+def _finish(t: v2.Transform, flat: list[Any], spec: Any, needs: list[bool], params: Any) -> Any:
+    outs = [t.transform(i, params) if need else i for i, need in zip(flat, needs, strict=True)]
+    return tree_unflatten(outs, spec)
+
+
+def _elastic_params(t: v2.ElasticTransform, rx: torch.Tensor, ry: torch.Tensor) -> dict[str, Any]:
+    """``ElasticTransform.make_params`` from its two drawn fields (torchvision 0.29's code:
+    the blur between the draws uses no RNG, so drawing both first gives the same numbers)."""
+    height, width = int(rx.shape[-2]), int(rx.shape[-1])
+    dx = rx * 2 - 1
+    if t.sigma[0] > 0.0:
+        kx = int(8 * t.sigma[0] + 1)
+        kx += 1 - kx % 2
+        dx = t._call_kernel(F.gaussian_blur, dx, [kx, kx], list(t.sigma))
+    dx = dx * t.alpha[0] / width
+    dy = ry * 2 - 1
+    if t.sigma[1] > 0.0:
+        ky = int(8 * t.sigma[1] + 1)
+        ky += 1 - ky % 2
+        dy = t._call_kernel(F.gaussian_blur, dy, [ky, ky], list(t.sigma))
+    dy = dy * t.alpha[1] / height
+    return {"displacement": torch.concat([dx, dy], 1).permute([0, 2, 3, 1])}
+
+
+def _policy(t: v2.Transform, x: Any, stream: Stream) -> Any:
+    """AutoAugment / RandAugment / TrivialAugmentWide: run the real forward on a meta
+    proxy under the lock with a planner in place of ``_apply_image_or_video_transform``
+    (every draw happens, no pixel is computed), then replay the planned ops on ``x``."""
+    planned: list[tuple[str, float, Any, Any]] = []
+
+    def plan(image: Any, transform_id: str, magnitude: float, **kw: Any) -> Any:
+        planned.append((transform_id, magnitude, kw["interpolation"], kw["fill"]))
+        return image
+
+    proxy = torch.empty(x.shape, dtype=x.dtype, device="meta").as_subclass(type(x))
+    saved = t.__dict__.get("_apply_image_or_video_transform", _MISSING)
+    object.__setattr__(t, "_apply_image_or_video_transform", plan)
+    try:
+        with stream.active():
+            t(proxy)
+    finally:
+        if saved is _MISSING:
+            del t.__dict__["_apply_image_or_video_transform"]
+        else:
+            object.__setattr__(t, "_apply_image_or_video_transform", saved)
+    where, image = t._flatten_and_extract_image_or_video((x,))
+    for transform_id, magnitude, interpolation, fill in planned:
+        image = t._apply_image_or_video_transform(
+            image, transform_id, magnitude, interpolation=interpolation, fill=fill
+        )
+    return t._unflatten_and_insert_image_or_video(where, image)
+
+
+def _augmix(t: v2.AugMix, x: Any, stream: Stream) -> Any:
+    """``AugMix.forward`` (torchvision 0.29) with its draws taken first, under the lock, and
+    its chains and mixing computed after: no draw depends on a pixel, so the numbers and
+    their order are the same (a test compares the two on many seeds and settings)."""
+    where, orig = t._flatten_and_extract_image_or_video((x,))
+    height, width = F.get_size(orig)
+    image = orig if isinstance(orig, torch.Tensor) else F.pil_to_tensor(orig)
+    space = t._AUGMENTATION_SPACE if t.all_ops else t._PARTIAL_AUGMENTATION_SPACE
+    orig_dims = list(image.shape)
+    expected_ndim = 5 if isinstance(orig, tv_tensors.Video) else 4
+    batch = image.reshape([1] * max(expected_ndim - image.ndim, 0) + orig_dims)
+    batch_dims = [batch.size(0)] + [1] * (batch.ndim - 1)
+    chains: list[list[tuple[str, float]]] = []
+    with stream.active():
+        m = t._sample_dirichlet(
+            torch.tensor([t.alpha, t.alpha], device=batch.device).expand(batch_dims[0], -1)
+        )
+        weights = t._sample_dirichlet(
+            torch.tensor([t.alpha] * t.mixture_width, device=batch.device).expand(batch_dims[0], -1)
+        )
+        for _ in range(t.mixture_width):
+            depth = (
+                t.chain_depth
+                if t.chain_depth > 0
+                else int(torch.randint(low=1, high=4, size=(1,)).item())
+            )
+            ops = []
+            for _ in range(depth):
+                transform_id, (magnitudes_fn, signed) = t._get_random_item(space)
+                magnitudes = magnitudes_fn(t._PARAMETER_MAX, height, width)
+                if magnitudes is not None:
+                    magnitude = float(magnitudes[int(torch.randint(t.severity, ()))])
+                    if signed and torch.rand(()) <= 0.5:
+                        magnitude *= -1
+                else:
+                    magnitude = 0.0
+                ops.append((transform_id, magnitude))
+            chains.append(ops)
+    combined_weights = weights * m[:, 1].reshape([batch_dims[0], -1])
+    mix = m[:, 0].reshape(batch_dims) * batch
+    for i, ops in enumerate(chains):
+        aug = batch
+        for transform_id, magnitude in ops:
+            aug = t._apply_image_or_video_transform(
+                aug, transform_id, magnitude, interpolation=t.interpolation, fill=t._fill
+            )
+        mix.add_(combined_weights[:, i].reshape(batch_dims) * aug)
+    mix = mix.reshape(orig_dims).to(dtype=image.dtype)
+    if isinstance(orig, tv_tensors.Image | tv_tensors.Video):
+        mix = tv_tensors.wrap(mix, like=orig)
+    elif isinstance(orig, PIL.Image.Image):
+        mix = F.to_pil_image(mix)
+    return t._unflatten_and_insert_image_or_video(where, mix)
+
+
+def apply_step(
+    t: v2.Transform,
+    x: Any,
+    stream: Stream,
+    *,
+    random: bool = True,
+    recorder: _Recorder | None = None,
+) -> Any:
+    """``t(x)`` drawing from ``stream``, holding the global RNG lock only for the draws.
+
+    Equal to ``t(x)`` with ``stream`` as torch's global RNG (the split below reproduces
+    torchvision's ``Transform.forward`` / ``_RandomApplyTransform.forward`` line by line).
+    The auto-augment policies and AugMix, whose own ``forward`` interleaves draws and
+    work, are planned first (:func:`_policy`, :func:`_augmix`); any other transform with
+    its own ``forward`` runs whole under the lock. ``random`` False (a catalog step that
+    draws nothing) runs with no lock at all.
+    """
+    if not random:
+        return t(x)
+    forward = type(t).forward
+    if forward is v2.Transform.forward:
+        flat, spec = tree_flatten(x)
+        t.check_inputs(flat)
+        needs, chosen = _selected(t, flat)
+        if isinstance(t, v2.ElasticTransform) and (
+            type(t).make_params is v2.ElasticTransform.make_params
+        ):
+            height, width = query_size(chosen)
+            with stream.active():
+                rx = torch.rand(1, 1, height, width)
+                ry = torch.rand(1, 1, height, width)
+            params = _elastic_params(t, rx, ry)
+            if recorder is not None:
+                recorder.params = params
+        else:
+            with stream.active():
+                params = t.make_params(chosen)
+        return _finish(t, flat, spec, needs, params)
+    if forward is _RandomApplyTransform.forward:
+        assert isinstance(t, _RandomApplyTransform)
+        flat, spec = tree_flatten(x)
+        t.check_inputs(flat)
+        with stream.active():
+            if torch.rand(1) >= t.p:
+                return x
+            needs, chosen = _selected(t, flat)
+            params = t.make_params(chosen)
+        return _finish(t, flat, spec, needs, params)
+    planned = isinstance(x, torch.Tensor)  # (a PIL image or a sample tuple: whole forward)
+    if planned and type(t) in _POLICIES and forward is type(t).__dict__.get("forward"):
+        return _policy(t, x, stream)
+    if planned and type(t) is v2.AugMix and forward is v2.AugMix.forward:
+        return _augmix(t, x, stream)
+    with stream.active():
+        return t(x)
 
 
 _RANDOM_APPLY = (
@@ -274,6 +477,28 @@ def _fail(index: int, step: Step, x: torch.Tensor, err: Exception) -> LessonErro
     )
 
 
+def seeded_pipeline(pipeline: Pipeline, seed: int) -> Callable[[torch.Tensor], torch.Tensor]:
+    """``pipeline.build()`` after ``torch.manual_seed(seed)``, as a callable whose k-th call
+    gives the exported script's k-th ``pipeline(img)`` — drawing from its own
+    :class:`~ptexplore.rng.Stream`, holding the RNG lock only for the draws. A failing step
+    raises the grid's :class:`LessonError`. Run the budget check first."""
+    active = pipeline.active
+    transforms = pipeline.build_steps()
+    randoms = [spec_for(step.name).random for _, step in active]
+    stream = Stream(seed)
+
+    def call(image: torch.Tensor) -> torch.Tensor:
+        x = image
+        for (idx, step), t, random in zip(active, transforms, randoms, strict=True):
+            try:
+                x = apply_step(t, x, stream, random=random)
+            except (RuntimeError, ValueError, TypeError, IndexError) as err:
+                raise _fail(idx, step, x, err) from err
+        return x
+
+    return call
+
+
 # ----------------------------------------------------------------------------- the grid
 
 
@@ -305,11 +530,14 @@ def run_grid(
     n: int,
     trace_index: int | None = 0,
     max_bytes: int = MAX_GRID_BYTES,
+    max_seconds: float = AUGMENT_MAX_CPU_S,
 ) -> Grid:
     """Draw ``n`` samples of ``pipeline(image)`` from ``seed`` (see the module docstring).
 
-    Stops with a :class:`LessonError` as soon as the samples would outgrow ``max_bytes``
-    (checked on the first sample, then as the total grows: random sizes differ).
+    Before any step runs, the whole grid (``n`` samples, the step trace of sample
+    ``trace_index``) is estimated and refused with a :class:`LessonError` if it would
+    outgrow ``max_bytes`` or ``max_seconds`` of CPU (:func:`ptexplore.augment.budget.check`);
+    the running total of the outputs is checked too, as a backstop.
     """
     if not 1 <= n <= MAX_SAMPLES:
         raise LessonError(
@@ -323,7 +551,13 @@ def run_grid(
         )
     active = pipeline.active
     transforms = pipeline.build_steps()
+    check(
+        grid_work(pipeline, image.shape, image.dtype, n=n, trace=trace_index is not None),
+        max_bytes=max_bytes,
+        max_seconds=max_seconds,
+    )
     recorders = [_Recorder(t) for t in transforms]
+    randoms = [spec_for(step.name).random for _, step in active]
     norm_after: list[Norm | None] = []
     current: Norm | None = None
     for _, step in active:
@@ -336,31 +570,31 @@ def run_grid(
     samples: list[Sample] = []
     trace: list[TraceStep] = []
     total = 0
-    with seeded(seed):
-        for i in range(n):
-            x = image
-            draws: list[Draw] = []
-            tracing = i == trace_index
+    stream = Stream(seed)
+    for i in range(n):
+        x = image
+        draws: list[Draw] = []
+        tracing = i == trace_index
+        if tracing:
+            trace.append(TraceStep(-1, "input", x, None, None))
+        for k, ((idx, step), t, rec, random) in enumerate(
+            zip(active, transforms, recorders, randoms, strict=True)
+        ):
+            rec.reset()
+            hw = (int(x.shape[-2]), int(x.shape[-1]))
+            try:
+                x = apply_step(t, x, stream, random=random, recorder=rec)
+            except (RuntimeError, ValueError, TypeError, IndexError) as err:
+                raise _fail(idx, step, x, err) from err
+            d = describe(step.name, rec.params, rec.ops, rec.mix, hw)
+            draw = Draw(idx, d.name, d.applied, d.text)
+            draws.append(draw)
             if tracing:
-                trace.append(TraceStep(-1, "input", x, None, None))
-            for k, ((idx, step), t, rec) in enumerate(
-                zip(active, transforms, recorders, strict=True)
-            ):
-                rec.reset()
-                hw = (int(x.shape[-2]), int(x.shape[-1]))
-                try:
-                    x = t(x)
-                except (RuntimeError, ValueError, TypeError, IndexError) as err:
-                    raise _fail(idx, step, x, err) from err
-                d = describe(step.name, rec.params, rec.ops, rec.mix, hw)
-                draw = Draw(idx, d.name, d.applied, d.text)
-                draws.append(draw)
-                if tracing:
-                    trace.append(TraceStep(idx, step.name, x, draw, norm_after[k]))
-            total += x.numel() * x.element_size()
-            if (i == 0 and total * n > max_bytes) or total > max_bytes:
-                raise _too_big(n, x, max_bytes)
-            samples.append(Sample(i, x, tuple(draws)))
+                trace.append(TraceStep(idx, step.name, x, draw, norm_after[k]))
+        total += x.numel() * x.element_size()
+        if total > max_bytes:  # pragma: no cover - the estimate is a worst case
+            raise _too_big(n, x, max_bytes)
+        samples.append(Sample(i, x, tuple(draws)))
     return Grid(seed, tuple(samples), tuple(trace), trace_index, current)
 
 

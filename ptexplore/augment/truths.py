@@ -10,11 +10,12 @@ import torch
 from torch.utils.data import ConcatDataset, Dataset
 from torchvision.transforms import v2
 
+from ptexplore.augment.budget import check, strip_work
 from ptexplore.augment.catalog import spec_for
 from ptexplore.augment.pipeline import Pipeline
+from ptexplore.augment.preview import seeded_pipeline
 from ptexplore.errors import LessonError
 from ptexplore.limits import MAX_EPOCHS
-from ptexplore.rng import seeded
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,8 +37,11 @@ class ResizeTruth:
 
 
 def resize_truth(width: int = 400, height: int = 300, size: int = 256) -> ResizeTruth:
-    """Run the real ``v2.Resize(size)`` on a ``height×width`` image and report its size."""
-    out = v2.Resize(size)(torch.zeros(3, height, width, dtype=torch.uint8))
+    """Run the real ``v2.Resize(size)`` on a ``height×width`` image and report its size.
+
+    The image is a meta tensor: torchvision computes the output size exactly as on real
+    pixels, and a learner's 40 MP photo costs neither memory nor time here."""
+    out = v2.Resize(size)(torch.zeros(3, height, width, dtype=torch.uint8, device="meta"))
     return ResizeTruth(size, (width, height), (int(out.shape[-1]), int(out.shape[-2])))
 
 
@@ -80,7 +84,11 @@ def epochs_strip(
     epochs: int,
     index: int = 0,
 ) -> EpochStrip:
-    """Read ``augmented[index]`` once per epoch; measure the lengths of the datasets."""
+    """Read ``augmented[index]`` once per epoch; measure the lengths of the datasets.
+
+    The whole strip (``epochs`` outputs kept and compared) is estimated and refused before
+    it runs if it would need too much memory or CPU time (:mod:`ptexplore.augment.budget`).
+    """
     if not images:
         raise LessonError(
             "The dataset needs at least one image.", fix="Upload a photo or pick a sample."
@@ -94,11 +102,14 @@ def epochs_strip(
             f"Index {index} is outside a dataset of {len(images)} images.",
             fix=f"Pick an index from 0 to {len(images) - 1}.",
         )
-    augmented = AugmentedImages(images, pipeline.build())
+    image = images[index]
+    transform = seeded_pipeline(pipeline, seed)  # validates the steps
+    check(strip_work(pipeline, image.shape, image.dtype, epochs=epochs))
+    # epoch e reads augmented[index] for the e-th time: the e-th draw after manual_seed
+    augmented = AugmentedImages(images, transform)
     original = AugmentedImages(images, pipeline_without_random(pipeline).build())
     both: ConcatDataset[torch.Tensor] = ConcatDataset([augmented, original])
-    with seeded(seed):
-        draws = tuple(augmented[index] for _ in range(epochs))
+    draws = tuple(augmented[index] for _ in range(epochs))
     distinct: list[torch.Tensor] = []
     for d in draws:
         if not any(d.shape == e.shape and torch.equal(d, e) for e in distinct):

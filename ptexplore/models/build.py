@@ -1,12 +1,20 @@
-"""Building models cheaply: parameters and buffers go to the ``meta`` device as they are
-registered, so structure, names, shapes and counts cost ~0.1 s and a few MB even for
-vit_h_14 (a normal build takes seconds and gigabytes).
+"""Building models cheaply: parameters and buffers live on the ``meta`` device, so
+structure, names, shapes and counts cost ~0.1 s and a few MB even for vit_h_14 (a normal
+build takes seconds and gigabytes).
 
-Why not ``with torch.device("meta")``? Some constructors compute on real tensors (every
-RegNet calls ``torch.arange(...).tolist()``), which fails on meta. Moving each parameter to
-meta *as it is registered* lets the constructor run unchanged. The patch is installed once,
-is inert unless the current thread is inside :func:`params_on_meta`, and so never affects
-another learner's thread.
+:func:`build_on_meta` first runs the constructor under ``with torch.device("meta")`` (a
+torch-function mode: per thread). Every tensor it makes is then meta, including the ones
+init code fills with random numbers (ViT's ``torch.empty(...).normal_()`` positional
+embedding), so the build never draws from torch's global RNG: a concurrent learner's
+seeded grid is untouched without any lock.
+
+Some constructors compute on real tensors (every RegNet calls
+``torch.arange(...).tolist()``), which fails on meta. Those run again with each parameter
+moved to meta *as it is registered* (the constructor runs unchanged, on CPU), under
+:func:`ptexplore.rng.forked`: the process-wide RNG lock with the global state restored
+afterwards, so their init draws are invisible to everyone else. The registration patch is
+installed once, is inert unless the current thread is inside :func:`params_on_meta`, and so
+never affects another learner's thread.
 
 :func:`params_on_meta` can also *keep* chosen parameters real (by registration order), which
 materialises one layer of a huge model with the model's own init code and nothing else.
@@ -22,6 +30,8 @@ from typing import Any
 
 import torch
 from torch import nn
+
+from ptexplore.rng import forked
 
 _state = threading.local()
 _install_lock = threading.Lock()
@@ -106,9 +116,17 @@ class MetaBuild:
 
 
 def build_on_meta(factory: Callable[[], nn.Module]) -> MetaBuild:
-    """Run ``factory`` with every parameter and buffer on meta."""
-    with params_on_meta() as session:
-        model = factory()
+    """Run ``factory`` with every parameter and buffer on meta, never touching the RNG.
+
+    Pure meta first (no lock, no draw); a constructor that needs real tensors on the way
+    falls back to the registration hook under :func:`ptexplore.rng.forked`.
+    """
+    try:
+        with params_on_meta() as session, torch.device("meta"):
+            model = factory()
+    except Exception:
+        with forked(), params_on_meta() as session:
+            model = factory()
     _finish_meta(model, set())
     order = {
         name: session.registered[id(p)]
