@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from streamlit.testing.v1 import AppTest
 
-from ptexplore.pages import MODELS, TENSORS, VIEW
+from ptexplore.pages import AUGMENT, MODELS, TENSORS, VIEW
 from ptexplore.ui.state import link_bool, link_choice, link_int, link_text, slug
 from tests.conftest import APPTEST_TIMEOUT, ROOT
 
@@ -131,3 +131,37 @@ def test_parsers() -> None:
     assert slug("📐 Shapes & MACs") == "shapes-macs"
     assert slug("🔢 .item()") == "item"
     assert slug("🔥") == "tab"
+
+
+def _enabled_steps(at: AppTest) -> list[str]:
+    return [c.label for c in at.checkbox if c.key and c.key.endswith(".enabled")]
+
+
+def test_augmentation_links_carry_the_preset_sample_samples_seed_and_tab() -> None:
+    at = open_link(
+        AUGMENT.file,
+        {"augment.preset": "val", "augment.sample": "coffee.jpg", "augment.n": "4",
+         "shared.seed": "9", "augment.view": "step-by-step"},
+    )  # fmt: skip
+    assert _enabled_steps(at)[:2] == ["**1. Resize**", "**2. CenterCrop**"]
+    assert at.selectbox(key="augment.sample").value == "coffee.jpg"
+    assert at.slider(key="augment.n").value == 4
+    assert at.number_input(key="shared.seed").value == 9
+    assert at.session_state["augment.view"].endswith("Step by step")
+    assert link_notes(at) == []
+    assert dict(at.query_params) == {
+        "augment.preset": "val",
+        "augment.sample": "coffee.jpg",
+        "augment.n": "4",
+        "shared.seed": "9",
+        "augment.view": "step-by-step",
+    }
+    # the learner edits a step: the pipeline is custom, and the address says so
+    at.segmented_control(key="augment.preset").set_value("train").run()
+    assert "augment.preset" not in at.query_params  # train is the default
+
+
+def test_a_custom_pipelines_link_opens_train_and_says_how_to_share_one() -> None:
+    at = open_link(AUGMENT.file, {"augment.preset": "custom"})
+    assert _enabled_steps(at)[0] == "**1. RandomResizedCrop**"
+    assert any("export its JSON" in i.value for i in at.info)

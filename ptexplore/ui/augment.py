@@ -73,7 +73,7 @@ from ptexplore.text import md_escape
 from ptexplore.ui.lab import Tab, run_tabs
 from ptexplore.ui.page import SEED_KEY, seed_input
 from ptexplore.ui.render import chart, code_panel, error_boundary, show_error
-from ptexplore.ui.state import PageState
+from ptexplore.ui.state import PageState, link_choice, link_int
 
 STATE = PageState(AUGMENT)
 #: this learner's accepted uploads, kept for the session: [(file name, bytes)]
@@ -118,9 +118,18 @@ def escaped_error(err: LessonError, name: str) -> LessonError:
 
 
 def current_pipeline() -> Pipeline:
+    # the preset is in the address (?augment.preset=val): a teacher's link opens it
+    linked = STATE.link("preset", default=Preset.TRAIN.value, url=Preset)
     if PIPELINE_KEY not in st.session_state:
-        st.session_state[PIPELINE_KEY] = train_preset()
-        st.session_state[PRESET_KEY] = Preset.TRAIN.value
+        which = Preset.VAL if linked == Preset.VAL else Preset.TRAIN
+        st.session_state[PIPELINE_KEY] = preset(which)
+        st.session_state[PRESET_KEY] = which.value
+        if linked == Preset.CUSTOM:
+            st.session_state[PRESET_NOTE_KEY] = (
+                "This link was made from a custom pipeline, and an address carries only the "
+                "train or val preset: the train preset is shown. To share a custom pipeline, "
+                "export its JSON (📦 Export tab) and import it here."
+            )
     pipeline: Pipeline = st.session_state[PIPELINE_KEY]
     return pipeline
 
@@ -598,8 +607,8 @@ def grid_settings() -> GridSettings:
     with st.sidebar:
         n = int(
             st.slider(
-                "Samples in the grid", 1, MAX_SAMPLES, 16, help="All from one seed.",
-                **STATE.widget("n"),
+                "Samples in the grid", 1, MAX_SAMPLES, help="All from one seed.",
+                **STATE.widget("n", default=16, url=link_int(1, MAX_SAMPLES)),
             )
         )  # fmt: skip
         columns = int(st.select_slider("Grid columns", [2, 3, 4, 6, 8], 4, **STATE.widget("cols")))
@@ -728,7 +737,7 @@ def _sample_picker(sources: ImageSources, *, uploads_used: bool) -> str:
             disabled=uploads_used,
             help="Freely licensed photos shipped with ptexplore (see About in the sidebar)."
             + (" Remove your uploads (✕) to use one." if uploads_used else ""),
-            **STATE.widget("sample"),
+            **STATE.widget("sample", default=sources.samples[0], url=link_choice(sources.samples)),
         )
     return str(choice)
 

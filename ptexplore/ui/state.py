@@ -31,7 +31,9 @@ from ptexplore.pages import ALL_PAGES, HOME, PageInfo
 
 T = TypeVar("T")
 _INPUTS = "#inputs"
-_UNSET: Any = object()
+#: "no value" for defaults and for :meth:`PageState.link` (``None`` can be a real value)
+UNSET: Any = object()
+_UNSET = UNSET
 _OPEN = "#open"
 
 
@@ -83,18 +85,30 @@ class PageState:
         if url is not None:
             if default is _UNSET:
                 raise TypeError(f"{key}: a linked widget needs default= (the value left out)")
-            _link().linked[key] = default
-            if key not in st.session_state and key in st.query_params:
-                try:
-                    value = url(st.query_params[key])
-                    # options given as plain values (``[m.value for m in Method]``) take
-                    # plain values, not the enum members an enum class parses to
-                    st.session_state[key] = str(value) if type(default) is str else value
-                except ValueError:
-                    _link().refused.append((key, st.query_params[key]))
+            value = self.link(name, default=default, url=url)
+            if value is not _UNSET:
+                # options given as plain values (``[m.value for m in Method]``) take
+                # plain values, not the enum members an enum class parses to
+                st.session_state[key] = str(value) if type(default) is str else value
         if default is not _UNSET and key not in st.session_state:
             st.session_state[key] = default
         return {"key": key, "persist_state": "session"}
+
+    def link(self, name: str, *, default: object, url: LinkValue) -> Any:
+        """Put the value kept under ``name`` into the page's address (when it differs from
+        ``default``), and return the address's value for it, parsed by ``url``, on the
+        session's first run (before anything is kept under ``name``); otherwise, or when
+        ``url`` refuses it (the page then says so), ``_UNSET``. For values a page keeps
+        itself (the augmentation lab's preset); widgets use ``widget(url=...)``."""
+        key = self.key(name)
+        _link().linked[key] = default
+        if key in st.session_state or key not in st.query_params:
+            return _UNSET
+        try:
+            return url(st.query_params[key])
+        except ValueError:
+            _link().refused.append((key, st.query_params[key]))
+            return _UNSET
 
     def get(self, name: str, default: T) -> T:
         """The current value under ``name`` (a widget's choice or a kept value)."""
