@@ -436,3 +436,18 @@ def test_panel_rows_leave_room_for_tick_labels_and_the_next_title() -> None:
     rows = sorted({tuple(v["domain"]) for k, v in layout.items() if k.startswith("yaxis")})
     gaps = [(upper[0] - lower[1]) * plot_h for lower, upper in itertools.pairwise(rows)]
     assert len(gaps) == 3 and min(gaps) >= 60  # pixels: tick labels (~15) + a title (~20)
+
+
+def test_unravel_matches_torch_unravel_index() -> None:
+    import torch
+
+    from ptexplore.view.lab import unravel
+
+    for shape in [(2, 3, 4), (5,), (1, 1, 7), (3, 2), (2, 2, 2, 2, 2, 2)]:
+        n = 1
+        for s in shape:
+            n *= s
+        for p in range(n):
+            want = tuple(int(i) for i in torch.unravel_index(torch.tensor(p), shape))
+            assert unravel(p, shape) == want
+    assert unravel(0, ()) == ()

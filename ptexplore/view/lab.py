@@ -379,10 +379,13 @@ def _numpy_analogy(x: torch.Tensor, y: torch.Tensor | None, config: LabConfig) -
 
 
 def unravel(position: int, shape: tuple[int, ...]) -> tuple[int, ...]:
-    """Reading-order position → index tuple (``torch.unravel_index``)."""
-    if not shape:
-        return ()
-    return tuple(int(i) for i in torch.unravel_index(torch.tensor(position), shape))
+    """Reading-order position → index tuple (what ``torch.unravel_index`` gives; plain
+    integer arithmetic here: it runs on every rerun, and a torch call costs ~70 µs)."""
+    index = []
+    for size in reversed(shape):
+        position, i = divmod(position, size) if size else (position, 0)
+        index.append(i)
+    return tuple(reversed(index))
 
 
 def lab_code(
