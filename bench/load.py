@@ -221,11 +221,20 @@ async def measure(server: Server, args: argparse.Namespace, *, fault: bool) -> d
     t0 = time.monotonic()
     sampler = asyncio.create_task(sample())
     killer = asyncio.create_task(kill_half_way()) if fault else None
+    spy = None
+    if args.profile is not None:
+        spy = subprocess.Popen(
+            [str(Path(sys.executable).parent / "py-spy"), "record", "-p", str(pids[0]), "-d",
+             str(int(args.seconds)), "-r", "50", "--gil", "-f", "raw", "-o", str(args.profile)],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )  # fmt: skip
     start_rss = [_rss_mb(p) for p in pids]
     await asyncio.gather(
         *(learner(server.url, args.seconds, args.think, i, tally, t0) for i in range(args.learners))
     )
     end_rss = [_rss_mb(p) for p in _server_pids(server.ports)]
+    if spy is not None:
+        spy.wait(timeout=120)
     total = [_rss_mb(p, "VmRSS") for p in _server_pids(server.ports)]
     print("   VmRSS MB per replica at the end (with shared libraries): "
           + " ".join(f"{x:.0f}" for x in total))  # fmt: skip
@@ -284,6 +293,36 @@ def report(label: str, result: dict[str, object]) -> None:
               + f"; {len(before)} sessions had landed on r1 before")  # fmt: skip
 
 
+def top_functions(collapsed: Path, n: int = 15) -> None:
+    """The functions where the profiled replica spent its samples: own time (the frame on
+    top of the stack) and total time (anywhere on the stack), from py-spy's raw output."""
+    own: dict[str, int] = {}
+    total: dict[str, int] = {}
+    samples = 0
+    for line in collapsed.read_text().splitlines():
+        stack, _, count = line.rpartition(" ")
+        if not stack or not count.isdigit():
+            continue
+        k = int(count)
+        samples += k
+        frames = [f.split(" (")[0] + " (" + f.split(" (")[-1].split(":")[0].rsplit("/", 1)[-1]
+                  for f in stack.split(";")]  # fmt: skip
+        own[frames[-1]] = own.get(frames[-1], 0) + k
+        for f in set(frames):
+            total[f] = total.get(f, 0) + k
+    if not samples:
+        print("   (no samples)")
+        return
+    print(f"   py-spy: {samples} samples of the first replica's GIL holder (what caps a class)")
+    print("   own time:")
+    for f, k in sorted(own.items(), key=lambda kv: -kv[1])[:n]:
+        print(f"     {k / samples:6.1%}  {f}")
+    print("   total time (ptexplore and page frames):")
+    ours = {f: k for f, k in total.items() if "ptexplore" in f or "_Lab" in f or "Explorer" in f}
+    for f, k in sorted(ours.items(), key=lambda kv: -kv[1])[:n]:
+        print(f"     {k / samples:6.1%}  {f}")
+
+
 def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--learners", type=int, default=60)
@@ -293,6 +332,12 @@ def main() -> int:
     ap.add_argument("--compare", action="store_true", help="also measure one process")
     ap.add_argument("--fault", action="store_true", help="kill -9 replica r1 half way")
     ap.add_argument("--after", type=float, default=60.0, help="wait after the learners leave")
+    ap.add_argument(
+        "--profile",
+        type=Path,
+        help="py-spy the (first) replica while the learners act; write its collapsed stacks "
+        "to this file and print the top functions",
+    )
     args = ap.parse_args()
     print(f"{args.learners} learners, one action every {args.think} s ±30 % for "
           f"{args.seconds:.0f} s, on {os.cpu_count()} cores")  # fmt: skip
@@ -306,6 +351,8 @@ def main() -> int:
             server.stop()
         label = "one process (no proxy)" if replicas == 1 else f"{replicas} replicas + HAProxy"
         report(label + (" — r1 killed half way" if fault else ""), result)
+        if args.profile is not None and args.profile.exists():
+            top_functions(args.profile)
     return 0
 
 
