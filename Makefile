@@ -18,6 +18,13 @@ $(VENV)/.dev: $(VENV)/.runtime requirements-dev.txt
 	$(PIP) install -q -r requirements-dev.txt
 	touch $@
 
+# Your own models: make run MODELS='mypkg.nets:MyNet mypkg.nets:make_net{"depth": 4}@1,3,128,128'
+# (import paths, optional JSON kwargs and @input; the current folder is importable). It sets
+# PTEXPLORE_MODELS for the app; unset, an exported PTEXPLORE_MODELS is kept.
+MODELS ?=
+ifneq ($(strip $(MODELS)),)
+run: export PTEXPLORE_MODELS := $(MODELS)
+endif
 run: $(VENV)/.runtime
 	$(PY) -m streamlit run app.py --server.address 127.0.0.1 --server.port $(PORT)
 

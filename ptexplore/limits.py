@@ -161,6 +161,26 @@ AUTOGRAD_DEFAULT_SIDE = 64
 #: Longest name pattern typed for "freeze where pattern in name".
 AUTOGRAD_MAX_PATTERN_CHARS = 64
 
+# --------------------------------------------------------- user models / timm / summary
+# Only the operator adds models (PTEXPLORE_MODELS, ``serve --model``, ``make run MODELS=``):
+# these bound what one environment variable or command line may ask for
+# (ptexplore/models/user.py, ptexplore/summary.py; tests/test_user_models.py pins them).
+
+#: Most models one PTEXPLORE_MODELS may register (each is imported and built on meta at
+#: start-up: ~0.1 s apiece for a torchvision-sized model).
+USER_MAX_MODELS = 64
+#: Longest PTEXPLORE_MODELS text, and longest single spec (an import path, its JSON
+#: keyword arguments and its ``@1,3,224,224`` input).
+USER_MAX_ENV_CHARS = 64_000
+USER_MAX_SPEC_CHARS = 2_000
+#: Most dimensions of an ``--input`` / ``@…`` shape, and the largest size of any one of them
+#: (the trace runs on meta, so sizes cost nothing; the bound keeps numbers readable).
+USER_MAX_INPUT_DIMS = 8
+USER_MAX_INPUT_SIZE = 65_536
+#: Deepest ``--depth`` of a ``ptexplore summary`` table (timm's deepest models nest 9).
+SUMMARY_MAX_DEPTH = 64
+
+
 # ---------------------------------------------------------------------------- classroom
 
 #: Most Streamlit replicas ``python -m ptexplore.serve`` starts behind the proxy (each

@@ -16,6 +16,13 @@ The shipped ``.streamlit/config.toml`` listens on 127.0.0.1 only and accepts onl
 - a config file in another working folder does not help either: the ``.streamlit`` folder
   next to ``app.py`` (script level) overrides the working folder's (project level);
 - repeating the flag works: ``--server.allowedHosts A --server.allowedHosts B``.
+
+Your own models: ``--model mypkg.nets:MyNet`` (a class or a factory; optional JSON keyword
+arguments ``--model 'mypkg.nets:MyNet{"num_classes": 10}'``), each optionally followed by
+``--input 1,3,128,128`` for the model before it. They become ``PTEXPLORE_MODELS`` for every
+replica (the specs of :mod:`ptexplore.models.user`, one per line, ``@1,3,128,128`` for an
+input), with ``PTEXPLORE_MODELS_PATH`` set to the folder serve was started in, so that
+folder stays importable although the replicas run in the app's own.
 """
 
 from __future__ import annotations
@@ -40,6 +47,7 @@ from typing import Any
 from ptexplore import haproxy, limits
 from ptexplore.classroom import CLASS_URL_ENV
 from ptexplore.errors import InputError
+from ptexplore.models import user
 from ptexplore.pages import ROOT
 
 LOCAL_HOSTS = ("localhost", "127.0.0.1")
@@ -100,10 +108,56 @@ def classroom_command(
     return cmd
 
 
-def classroom_env(hosts: list[str], public_port: int) -> dict[str, str]:
+def classroom_env(
+    hosts: list[str], public_port: int, *, models: str = "", models_path: str | None = None
+) -> dict[str, str]:
     """The environment of a classroom server: ours plus the address learners open (the
-    landing page shows it with a QR code)."""
-    return {**os.environ, CLASS_URL_ENV: f"http://{check_host(hosts[0])}:{public_port}"}
+    landing page shows it with a QR code), and the operator's models when given
+    (``PTEXPLORE_MODELS``, importable from ``models_path``)."""
+    env = {**os.environ, CLASS_URL_ENV: f"http://{check_host(hosts[0])}:{public_port}"}
+    if models:
+        env[user.MODELS_ENV] = models
+        env[user.PATH_ENV] = models_path or os.getcwd()
+    return env
+
+
+class _ModelAction(argparse.Action):
+    """``--model SPEC``: one more model (its --input, if any, follows it)."""
+
+    def __call__(self, parser: Any, ns: Any, values: Any, option: Any = None) -> None:
+        ns.model = [*(ns.model or []), [str(values), None]]
+
+
+class _InputAction(argparse.Action):
+    """``--input 1,3,128,128``: the input of the --model just before it."""
+
+    def __call__(self, parser: Any, ns: Any, values: Any, option: Any = None) -> None:
+        models = ns.model or []
+        if not models:
+            parser.error("--input must follow the --model it is for")
+        if models[-1][1] is not None:
+            parser.error(f"{models[-1][0]} has two --input options")
+        models[-1][1] = str(values)
+
+
+def models_env(models: Sequence[Sequence[str | None]]) -> str:
+    """``[[spec, input or None], …]`` → the PTEXPLORE_MODELS text (one spec per line).
+
+    Checks the syntax only (importing runs code: the replicas do it, and the landing page
+    lists what fails); raises :class:`InputError`.
+    """
+    lines = []
+    for spec_text, dims in models:
+        spec = user.parse_spec(str(spec_text))
+        if dims is not None:
+            if spec.input_shape is not None:
+                raise InputError(
+                    f"{spec.path} has an input in its spec and an --input option.",
+                    fix="Give the input once: --model pkg.mod:Name --input 1,3,224,224.",
+                )
+            spec = user.ModelSpec(spec.module, spec.attr, spec.kwargs_json, user.parse_input(dims))
+        lines.append(spec.text)
+    return "\n".join(lines)
 
 
 def free_port(host: str = "127.0.0.1") -> int:
@@ -236,6 +290,8 @@ def build(
     replicas: int,
     workdir: Path,
     logs: bool = False,
+    models: str = "",
+    models_path: str | None = None,
 ) -> tuple[Supervisor, Path]:
     """The supervisor for ``replicas`` Streamlit processes behind HAProxy, and the config
     file it wrote (``workdir/haproxy.cfg``)."""
@@ -256,7 +312,7 @@ def build(
                 cmd,
                 url=f"http://127.0.0.1:{rport}",
                 log=log,
-                env=classroom_env(hosts, port),
+                env=classroom_env(hosts, port, models=models, models_path=models_path),
             )
         )
     cfg = haproxy.config(
@@ -291,8 +347,23 @@ def main(argv: Sequence[str] | None = None) -> int:
         f"{limits.MAX_REPLICAS}; 1 = a single server, no proxy)",
     )
     ap.add_argument("--workdir", type=Path, help="where to write haproxy.cfg and the logs")
+    ap.add_argument(
+        "--model",
+        action=_ModelAction,
+        metavar="PKG.MOD:NAME",
+        help='your own nn.Module (a class or a factory; optional JSON kwargs: Name{"k": 1}); '
+        "repeatable; the current folder is importable",
+    )
+    ap.add_argument(
+        "--input",
+        action=_InputAction,
+        metavar="1,3,224,224",
+        help="the input shape of the --model before it, batch first",
+    )
     args = ap.parse_args(argv)
+    models_path = os.getcwd()  # before any chdir: the replicas import from here
     try:
+        models = models_env(args.model or [])
         hosts = [check_host(h) for h in args.host]
         if args.replicas == 1:
             cmd = classroom_command(hosts, address=args.address, port=args.port)
@@ -306,6 +377,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                 replicas=args.replicas,
                 workdir=workdir,
                 logs=True,
+                models=models,
+                models_path=models_path,
             )
     except InputError as err:
         print(f"error: {err}", file=sys.stderr)
@@ -314,7 +387,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.replicas == 1:
         os.chdir(ROOT)
         # become the server: nothing is left behind when stopped
-        os.execve(cmd[0], cmd, classroom_env(hosts, args.port))
+        env = classroom_env(hosts, args.port, models=models, models_path=models_path)
+        os.execve(cmd[0], cmd, env)
     print(f"{args.replicas} replicas behind HAProxy; its config: {cfg}", flush=True)
     signal.signal(signal.SIGTERM, supervisor.stop)
     signal.signal(signal.SIGINT, supervisor.stop)

@@ -102,6 +102,12 @@ def _augment_val(at: AppTest) -> AppTest:
     return at
 
 
+def _models_vit(at: AppTest) -> AppTest:
+    # attention: the script must count the matmuls the page counts (on meta, not CPU)
+    at.selectbox(key="models.model").set_value("vit_b_16").run()
+    return _models_code(at)
+
+
 CASES: dict[str, tuple[str, Callable[[AppTest], AppTest]]] = {
     "tensors-default": (TENSORS, lambda at: at),
     "tensors-changed": (TENSORS, _tensors_changed),
@@ -112,6 +118,7 @@ CASES: dict[str, tuple[str, Callable[[AppTest], AppTest]]] = {
     "view-refused": (VIEW, _view_refused),
     "models-default": (MODELS, _models_code),
     "models-resnet18": (MODELS, _models_resnet),
+    "models-vit_b_16": (MODELS, _models_vit),
     "augment-default": (AUGMENT, lambda at: at),
     "augment-val": (AUGMENT, _augment_val),
 }

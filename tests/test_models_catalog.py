@@ -23,7 +23,10 @@ def test_catalog_covers_every_classification_model() -> None:
         "example:SmallVGG",
         "example:SharedLayerNet",
     ]
-    assert len(keys) == len(set(keys)) == len(ALL) + 4
+    from ptexplore.models import zoo
+
+    # then torchvision, then (timm installed: the dev requirements) every timm architecture
+    assert len(keys) == len(set(keys)) == len(ALL) + 4 + len(zoo.names())
 
 
 @pytest.mark.parametrize("name", ALL)

@@ -201,10 +201,18 @@ def _check(config: FreezeConfig | NormConfig) -> None:
 
 
 def _check_freeze(config: FreezeConfig) -> None:
-    if config.key not in FREEZE_MODELS:
+    if config.key not in FREEZE_MODELS and not config.key.startswith(catalog.USER_PREFIX):
         raise ModelError(
             f"The freezing demo does not offer {code_span(config.key)}.",
-            fix=f"Pick one of {', '.join(FREEZE_MODELS)}.",
+            fix=f"Pick one of {', '.join(FREEZE_MODELS)}, or a model the server registered.",
+        )
+    dtype = catalog.entry(config.key).input_dtype
+    if not dtype.startswith("float"):
+        raise ModelError(
+            f"{code_span(config.key)} takes {dtype} input, and the freezing demo feeds it a "
+            "random float batch (torch.randn).",
+            fix="Pick a model that takes float input; the Model explorer still shows this "
+            "one's parameters and shapes.",
         )
     _check(config)
     if config.mode is FreezeMode.PATTERN and not 0 < len(config.pattern) <= (

@@ -1,4 +1,11 @@
-"""Which models can be opened, how to build them, and what torchvision publishes about them."""
+"""Which models can be opened, how to build them, and what torchvision publishes about them.
+
+Four sources, listed by :func:`choices` in this order: the operator's own models
+(``PTEXPLORE_MODELS``, :mod:`ptexplore.models.user`; keys ``user:pkg.mod:Name…``), the
+examples (``example:Model``), every torchvision classifier (``resnet18``) and, when timm is
+installed, every timm architecture (``timm:resnet50``, :mod:`ptexplore.models.zoo`). All of
+them open through :func:`entry` and build through :func:`build_meta` / :func:`build_real`.
+"""
 
 from __future__ import annotations
 
@@ -14,21 +21,27 @@ from torchvision import models as tvm
 
 from ptexplore.errors import ModelError
 from ptexplore.limits import MAX_NUM_CLASSES
-from ptexplore.models import examples
+from ptexplore.models import examples, user, zoo
 from ptexplore.models.build import MetaBuild, build_on_meta
 from ptexplore.rng import seeded
+from ptexplore.text import code_span
 
 EXAMPLE_PREFIX = "example:"
+USER_PREFIX = user.PREFIX
+TIMM_PREFIX = zoo.PREFIX
 
 
 class Source(StrEnum):
     TORCHVISION = "torchvision"
     EXAMPLE = "example"
+    USER = "your model"
+    TIMM = "timm"
 
 
 class InputKind(StrEnum):
     IMAGE = "image"  # (N, C, H, W) with H = W chosen by the learner
     VECTOR = "vector"  # (N, features)
+    FIXED = "fixed"  # (N, *default_input): the shape its author gave (non-square, 3-D, …)
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,6 +65,10 @@ class ModelEntry:
     #: auxiliary classifiers that a weights=None build has)
     weights_match: bool
     doc: str
+    #: the dtype of the traced input ("int64" for a model that starts with an Embedding)
+    input_dtype: str = "float32"
+    #: where the input comes from, when not the usual default ("from --input", …)
+    input_source: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -140,21 +157,124 @@ def _example_entry(name: str) -> ModelEntry:
     )
 
 
+def input_kind(sample: tuple[int, ...]) -> InputKind:
+    """IMAGE for one square (C, H, W) sample, VECTOR for (features,), FIXED otherwise."""
+    if len(sample) == 3 and sample[1] == sample[2]:
+        return InputKind.IMAGE
+    return InputKind.VECTOR if len(sample) == 1 else InputKind.FIXED
+
+
+def _user_entry(m: user.UserModel) -> ModelEntry:
+    sample = m.input.shape[1:] if len(m.input.shape) > 1 else m.input.shape
+    kind = input_kind(sample) if len(m.input.shape) > 1 else InputKind.FIXED
+    return ModelEntry(
+        key=m.key,
+        label=m.label,
+        source=Source.USER,
+        family=m.spec.module,
+        input_kind=kind,
+        default_input=sample,
+        takes_num_classes=m.takes_num_classes,
+        default_num_classes=m.default_num_classes,
+        published_gmacs=None,
+        published_params=None,
+        published_weights=None,
+        weights_match=False,
+        doc=m.doc,
+        input_dtype=m.input.dtype,
+        input_source=m.input.source,
+    )
+
+
+@functools.cache
+def _timm_entry(name: str) -> ModelEntry:
+    t = zoo.info(name)
+    return ModelEntry(
+        key=TIMM_PREFIX + name,
+        label=timm_label(name),
+        source=Source.TIMM,
+        family=t.family,
+        input_kind=input_kind(t.input_size),
+        default_input=t.input_size,
+        takes_num_classes=t.num_classes > 0,
+        default_num_classes=t.num_classes or None,
+        published_gmacs=None,
+        published_params=None,
+        published_weights=None,
+        weights_match=False,
+        doc=t.doc,
+        input_source="from timm's pretrained config",
+    )
+
+
+def timm_label(name: str) -> str:
+    return f"{name} (timm · {zoo.family(name)})"
+
+
 @functools.cache
 def torchvision_names() -> tuple[str, ...]:
     """Every torchvision classification model, as ``list_models(module=models)`` gives."""
     return tuple(tvm.list_models(module=tvm))
 
 
-@functools.cache
-def choices() -> tuple[tuple[str, str], ...]:
-    """(key, label) of every model: the examples first, then every torchvision classifier.
+def user_models() -> tuple[user.UserModel, ...]:
+    """The operator's models that loaded (``PTEXPLORE_MODELS``)."""
+    return user.registry().models
 
-    Cheap: details (published figures, input size) are computed per model by :func:`entry`.
-    """
-    return tuple((EXAMPLE_PREFIX + n, f"{n} (example)") for n in _EXAMPLES) + tuple(
-        (n, n) for n in torchvision_names()
+
+def user_keys() -> tuple[str, ...]:
+    return tuple(m.key for m in user_models())
+
+
+def load_failures() -> tuple[user.LoadFailure, ...]:
+    """The ``PTEXPLORE_MODELS`` specs that did not load, one sentence each."""
+    return user.registry().failures
+
+
+@functools.cache
+def _fixed_choices() -> tuple[tuple[str, str], ...]:
+    return (
+        tuple((EXAMPLE_PREFIX + n, f"{n} (example)") for n in _EXAMPLES)
+        + tuple((n, n) for n in torchvision_names())
+        + tuple((TIMM_PREFIX + n, timm_label(n)) for n in zoo.names())
     )
+
+
+@functools.lru_cache(maxsize=8)
+def _choices(models_env: str) -> tuple[tuple[str, str], ...]:
+    return tuple((m.key, m.label) for m in user.registry().models) + _fixed_choices()
+
+
+def choices() -> tuple[tuple[str, str], ...]:
+    """(key, label) of every model: the operator's own models first, then the examples,
+    every torchvision classifier and (when timm is installed) every timm architecture,
+    family by family.
+
+    Cheap and cached (per value of ``PTEXPLORE_MODELS``): details (published figures,
+    input size) are computed per model by :func:`entry`.
+    """
+    return _choices(user.configured())
+
+
+@functools.lru_cache(maxsize=8)
+def _labels(models_env: str) -> dict[str, str]:
+    return dict(_choices(models_env))
+
+
+def labels() -> dict[str, str]:
+    """key → label of :func:`choices` (cached: read-only)."""
+    return _labels(user.configured())
+
+
+def _user(key: str) -> user.UserModel | None:
+    return user.registry().get(key) if key.startswith(USER_PREFIX) else None
+
+
+def _timm_name(key: str) -> str | None:
+    if not key.startswith(TIMM_PREFIX):
+        return None
+    name = key.removeprefix(TIMM_PREFIX)
+    return name if zoo.has(name) else None
 
 
 def entry(key: str) -> ModelEntry:
@@ -162,11 +282,22 @@ def entry(key: str) -> ModelEntry:
         name = key.removeprefix(EXAMPLE_PREFIX)
         if name in _EXAMPLES:
             return _example_entry(name)
+    elif key.startswith(USER_PREFIX):
+        found = _user(key)
+        if found is not None:
+            return _user_entry(found)
+    elif key.startswith(TIMM_PREFIX):
+        if not zoo.available():
+            zoo.timm()  # raises: timm is not installed
+        timm_name = _timm_name(key)
+        if timm_name is not None:
+            return _timm_entry(timm_name)
     elif key in torchvision_names():
         return _torchvision_entry(key)
     raise ModelError(
         f"There is no model called {key!r} here.",
-        fix="Pick one from the list: the examples, or any torchvision classification model.",
+        fix="Pick one from the list: the examples, any torchvision classification model, "
+        "the timm zoo when timm is installed, or the models the server was started with.",
     )
 
 
@@ -175,6 +306,12 @@ def _light(key: str) -> tuple[Source, bool, int | None]:
     if key.startswith(EXAMPLE_PREFIX) and key.removeprefix(EXAMPLE_PREFIX) in _EXAMPLES:
         ex = _EXAMPLES[key.removeprefix(EXAMPLE_PREFIX)]
         return Source.EXAMPLE, ex.takes_num_classes, ex.default_num_classes
+    found = _user(key)
+    if found is not None:
+        return Source.USER, found.takes_num_classes, found.default_num_classes
+    if _timm_name(key) is not None:
+        e = entry(key)
+        return Source.TIMM, e.takes_num_classes, e.default_num_classes
     if key in torchvision_names():
         return Source.TORCHVISION, True, 1000
     entry(key)  # raises the learner-facing error
@@ -202,13 +339,34 @@ def factory(key: str, num_classes: int | None = None) -> Callable[[], nn.Module]
         if takes:
             return functools.partial(cls, num_classes=n)
         return cls
+    if source is Source.USER:
+        found = _user(key)
+        assert found is not None
+        return found.factory(n if takes else None)
+    if source is Source.TIMM:
+        return functools.partial(zoo.create, key.removeprefix(TIMM_PREFIX), n if takes else None)
     kwargs: dict[str, Any] = {"weights": None, "num_classes": n, **_EXTRA_KWARGS.get(key, {})}
     return functools.partial(tvm.get_model, key, **kwargs)
 
 
 def build_meta(key: str, num_classes: int | None = None) -> MetaBuild:
-    """Structure only: every parameter and buffer on ``meta`` (fast for any size)."""
-    return build_on_meta(factory(key, num_classes))
+    """Structure only: every parameter and buffer on ``meta`` (fast for any size).
+
+    A timm or user model whose constructor fails (a few timm architectures cannot be built
+    on meta: see ``zoo.status()``) raises :class:`ModelError` in one sentence.
+    """
+    make = factory(key, num_classes)
+    if not key.startswith((TIMM_PREFIX, USER_PREFIX)):
+        return build_on_meta(make)
+    try:
+        return build_on_meta(make)
+    except Exception as err:
+        lines = str(err).strip().splitlines()
+        said = f"{type(err).__name__}: {lines[0]}" if lines else type(err).__name__
+        raise ModelError(
+            f"Building {code_span(key)} on the meta device failed: {code_span(said, limit=300)}",
+            fix="Pick another model (timm: see the list of what does not open on meta).",
+        ) from err
 
 
 def build_real(key: str, num_classes: int | None = None, *, seed: int = 0) -> nn.Module:
@@ -225,5 +383,18 @@ def constructor_code(key: str, num_classes: int | None = None) -> tuple[str, str
         name = key.removeprefix(EXAMPLE_PREFIX)
         arg = f"num_classes={n}" if takes else ""
         return (f"from ptexplore.models.examples import {name}", f"{name}({arg})")
+    if source is Source.USER:
+        found = _user(key)
+        assert found is not None
+        kwargs = found.spec.kwargs
+        if takes:
+            kwargs["num_classes"] = n
+        call = ", ".join(f"{k}={v!r}" for k, v in kwargs.items())
+        head = found.spec.attr.split(".", 1)[0]
+        return (f"from {found.spec.module} import {head}", f"{found.spec.attr}({call})")
+    if source is Source.TIMM:
+        name = key.removeprefix(TIMM_PREFIX)
+        classes = f", num_classes={n}" if takes else ""
+        return ("import timm", f"timm.create_model({name!r}, pretrained=False{classes})")
     extra = "".join(f", {k}={v!r}" for k, v in _EXTRA_KWARGS.get(key, {}).items())
     return ("from torchvision import models", f"models.{key}(weights=None, num_classes={n}{extra})")

@@ -5,6 +5,15 @@ A private meta build is traced (hooks are registered on it and nowhere else), in
 between its forward pre-hook and its forward hook, halved (one multiply-add = 2 FLOPs).
 Unlike torchinfo, this counts the matmuls inside attention and functional calls, so totals
 equal torchvision's published ``_ops`` (vit_l_16: 61.6 GMACs, not torchinfo's 0.36).
+
+Each row also has ``self_macs``: the MACs counted while that module was the innermost one
+running (its own functional code: attention's ``q @ k.T``, a classifier's ``F.linear`` on
+a child's weights). They add up to the total exactly, which ``ptexplore.summary`` uses to
+make any depth of its table add up.
+
+:func:`trace_module` traces any module, a meta build or a real one, through
+``torch.func.functional_call`` with meta stand-ins for its parameters and buffers (the
+module itself is left as it was: same tensors, same train/eval modes, no hooks).
 """
 
 from __future__ import annotations
@@ -22,6 +31,7 @@ from ptexplore.limits import TRACE_MAX_BATCH as MAX_BATCH
 from ptexplore.limits import TRACE_MAX_SIDE as MAX_SIDE
 from ptexplore.models import catalog
 from ptexplore.models.catalog import InputKind
+from ptexplore.text import code_span
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,6 +47,10 @@ class LayerRow:
     is_leaf: bool
     #: why a row reads oddly, e.g. parameters but 0 calls (used functionally by its parent)
     note: str = ""
+    #: MACs counted while this module was the innermost one running (rows add up to the total)
+    self_macs: int = 0
+    #: the output's shape when it is one tensor
+    output_dims: tuple[int, ...] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,6 +99,8 @@ def input_shape_for(key: str, side: int | None, batch: int = 1) -> tuple[int, ..
         )
     if e.input_kind is InputKind.VECTOR:
         return (batch, *e.default_input)
+    if e.input_kind is not InputKind.IMAGE:  # FIXED: the shape its author gave
+        return (batch, *e.default_input)
     c, h, _ = e.default_input
     s = h if side is None else side
     if not 1 <= s <= MAX_SIDE:
@@ -96,8 +112,13 @@ def input_shape_for(key: str, side: int | None, batch: int = 1) -> tuple[int, ..
 
 
 def _one_sentence(err: BaseException, shape: tuple[int, ...]) -> str:
+    """The forward's own words as an inert code span: they may come from the operator's
+    model code, and pages render messages as Markdown."""
     msg = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
-    return f"The model's forward pass refused an input of shape {list(shape)}: {msg}"
+    return (
+        f"The model's forward pass refused an input of shape {list(shape)}: "
+        f"{code_span(msg, limit=300)}"
+    )
 
 
 def _uncalled_note(
@@ -116,6 +137,16 @@ def _uncalled_note(
     )
 
 
+def _fix(e: catalog.ModelEntry) -> str:
+    if e.input_kind is InputKind.IMAGE:
+        return f"Try the model's own input size ({e.default_input[1]} px), or another size."
+    return (
+        f"The model's input is {list(e.default_input)} per sample"
+        + (f" ({e.input_source})" if e.input_source else "")
+        + ": check that its forward takes one tensor of that shape."
+    )
+
+
 def trace(
     key: str, num_classes: int | None = None, side: int | None = None, batch: int = 1
 ) -> ShapeReport:
@@ -124,39 +155,90 @@ def trace(
     shape = input_shape_for(key, side, batch)
     e = catalog.entry(key)
     model = catalog.build_meta(key, num_classes).model  # private: hooks never leak
+    x = torch.empty(shape, device="meta", dtype=getattr(torch, e.input_dtype))
+    return trace_module(
+        model,
+        (x,),
+        key=key,
+        published_gmacs=e.published_gmacs,
+        at_published_input=(shape[1:] == e.default_input and batch == 1),
+        fix=_fix(e),
+        t0=t0,
+    )
+
+
+def trace_module(
+    model: nn.Module,
+    inputs: tuple[Any, ...],
+    *,
+    key: str = "",
+    published_gmacs: float | None = None,
+    at_published_input: bool = False,
+    fix: str = "Check the input's shape and dtype against the model's forward.",
+    t0: float | None = None,
+) -> ShapeReport:
+    """Trace ``model(*inputs)`` on meta: every module's output shape, MACs and calls.
+
+    ``inputs`` are meta tensors (or other arguments). The model runs through
+    ``torch.func.functional_call`` with meta stand-ins for its parameters and buffers (a
+    real model costs no memory, and its own tensors are never touched); the modules'
+    train/eval modes are restored and every hook is removed afterwards.
+    """
+    t0 = time.perf_counter() if t0 is None else t0
+    shape = tuple(inputs[0].shape) if inputs and isinstance(inputs[0], torch.Tensor) else ()
+    modes = [(m, m.training) for m in model.modules()]
     model.eval()
     names = {id(m): q for q, m in model.named_modules()}
     shapes: dict[str, str] = {}
+    dims: dict[str, tuple[int, ...]] = {}
     calls: dict[str, int] = {}
-    macs: dict[str, int] = {}
-    stack: list[tuple[str, int]] = []
+    flops: dict[str, int] = {}
+    own: dict[str, int] = {}
+    #: (qualname, FLOPs counted when it started, FLOPs of the calls nested in it)
+    stack: list[list[Any]] = []
     counter = FlopCounterMode(display=False)
 
     def pre(module: nn.Module, _args: Any) -> None:
-        stack.append((names[id(module)], counter.get_total_flops()))
+        stack.append([names[id(module)], counter.get_total_flops(), 0])
 
     def post(module: nn.Module, _args: Any, output: Any) -> None:
-        q, start = stack.pop()
+        q, start, nested = stack.pop()
+        spent = counter.get_total_flops() - start
         shapes[q] = describe(output)
+        if isinstance(output, torch.Tensor):
+            dims[q] = tuple(output.shape)
         calls[q] = calls.get(q, 0) + 1
-        macs[q] = macs.get(q, 0) + (counter.get_total_flops() - start) // 2
+        flops[q] = flops.get(q, 0) + spent
+        own[q] = own.get(q, 0) + spent - nested
+        if stack:
+            stack[-1][2] += spent
+
+    # Always through meta stand-ins that do not require grad: the module's own tensors are
+    # never touched, and FlopCounterMode's module tracker (which hooks the autograd graph of
+    # every module argument that requires grad) cannot trip on a Parameter passed straight
+    # to a sub-module under no_grad (timm's CaiT: "Expected gradient function to be set").
+    stand_ins = {
+        name: torch.empty_like(t, device="meta", requires_grad=False)
+        for name, t in [*model.named_parameters(), *model.named_buffers()]
+    }
+
+    def run() -> Any:
+        return torch.func.functional_call(model, stand_ins, inputs, strict=False)
 
     handles = []
     for m in model.modules():
         handles.append(m.register_forward_pre_hook(pre))
         handles.append(m.register_forward_hook(post))
-    x = torch.empty(shape, device="meta")
     try:
         with torch.no_grad(), counter:
-            out = model(x)
+            out = run()
     except Exception as err:  # any failure of a third-party forward becomes one sentence
-        raise ModelError(
-            _one_sentence(err, shape),
-            fix=f"Try the model's own input size ({e.default_input[1]} px), or another size.",
-        ) from err
+        raise ModelError(_one_sentence(err, shape), fix=fix) from err
     finally:
         for h in handles:
             h.remove()
+        for m, mode in modes:
+            m.training = mode
     modules = dict(model.named_modules())
     rows = tuple(
         LayerRow(
@@ -167,9 +249,11 @@ def trace(
             output_shape=shapes.get(q, "—"),
             calls=calls.get(q, 0),
             own_params=sum(p.numel() for p in m._parameters.values() if p is not None),
-            macs=macs.get(q, 0),
+            macs=flops.get(q, 0) // 2,
             is_leaf=not m._modules,
             note=_uncalled_note(q, m, modules, calls),
+            self_macs=own.get(q, 0) // 2,
+            output_dims=dims.get(q),
         )
         for q, m in modules.items()
     )
@@ -181,8 +265,8 @@ def trace(
         rows=rows,
         total_macs=total,
         total_params=sum(p.numel() for p in model.parameters()),
-        published_gmacs=e.published_gmacs,
-        at_published_input=(shape[1:] == e.default_input and batch == 1),
+        published_gmacs=published_gmacs,
+        at_published_input=at_published_input,
         seconds=time.perf_counter() - t0,
         output_dims=tuple(out.shape) if isinstance(out, torch.Tensor) else None,
     )

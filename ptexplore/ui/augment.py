@@ -70,6 +70,7 @@ from ptexplore.live import Snippet
 from ptexplore.pages import AUGMENT
 from ptexplore.parse import parse_ints
 from ptexplore.text import md_escape
+from ptexplore.ui.cache import shared
 from ptexplore.ui.lab import Tab, run_tabs
 from ptexplore.ui.page import SEED_KEY, seed_input
 from ptexplore.ui.render import chart, code_panel, error_boundary, show_error
@@ -96,7 +97,7 @@ PRESET_LABELS = {
 
 
 #: Decoded images shared by every session: at most 16 (≤ 16 × 120 MB at the 40 MP cap).
-@st.cache_resource(max_entries=16, show_spinner=False)
+@shared(16)
 def _decode_shared(
     digest: str, name: str, max_short_side: int | None, _data: bytes
 ) -> DecodedImage:

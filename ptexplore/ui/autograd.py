@@ -71,7 +71,12 @@ def _values(values: tuple[float, ...] | None, spec: str = ".4f") -> str:
 
 
 def _labels() -> dict[str, str]:
-    return dict(catalog.choices())
+    return catalog.labels()
+
+
+def freeze_models() -> tuple[str, ...]:
+    """The freezing demo's models: FREEZE_MODELS, then the operator's own (PTEXPLORE_MODELS)."""
+    return (*FREEZE_MODELS, *catalog.user_keys())
 
 
 # --------------------------------------------------------------------- tab 1: graph
@@ -341,7 +346,7 @@ def _size_pickers(key: str, batch_name: str, side_name: str) -> tuple[int, int]:
 def freeze_controls() -> FreezeConfig:
     c1, c2, c3 = st.columns([1.1, 1.4, 1], gap="large")
     with c1:
-        key = _model_picker(FREEZE_MODELS, "model")
+        key = _model_picker(freeze_models(), "model")
         entry = catalog.entry(key)
         num_classes: int | None = None
         if entry.takes_num_classes:

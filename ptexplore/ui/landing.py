@@ -6,9 +6,11 @@ from __future__ import annotations
 import streamlit as st
 
 from ptexplore.classroom import class_url, qr_png
+from ptexplore.models import user
 from ptexplore.pages import HOME, PAGES
 from ptexplore.text import code_span
 from ptexplore.ui.page import page_setup
+from ptexplore.ui.render import inert
 
 
 def classroom_card(url: str) -> None:
@@ -26,12 +28,34 @@ def classroom_card(url: str) -> None:
         qr.image(qr_png(url), caption="Scan to open", width=180, output_format="PNG")
 
 
+def user_models_card() -> None:
+    """The operator's own models (PTEXPLORE_MODELS): how many loaded, and each one that did
+    not with its error in one sentence (inert text: it may quote the model's own code)."""
+    if not user.configured():
+        return
+    reg = user.registry()  # loaded once per process; never raises
+    if reg.failures:
+        with st.container(border=True):
+            st.subheader("⚠️ Models that failed to load")
+            st.caption(
+                f"From {code_span(user.MODELS_ENV)} (the server's --model options). The rest "
+                "of the app works; fix the model and restart the server to add it."
+            )
+            for f in reg.failures:
+                st.markdown(f"- {inert(f.spec, limit=120)}: {inert(f.message, limit=400)}")
+    if reg.models:
+        names = ", ".join(inert(m.spec.path, limit=80) for m in reg.models[:8])
+        more = f" and {len(reg.models) - 8} more" if len(reg.models) > 8 else ""
+        st.caption(f"Your models ({len(reg.models)}): {names}{more}, first in every picker.")
+
+
 def render_landing() -> None:
     page_setup(HOME)
     st.title("🔦 ptexplore — see PyTorch")
     url = class_url()
     if url is not None:
         classroom_card(url)
+    user_models_card()
     st.markdown(
         "A set of small labs where every figure is computed **live** by real torch and "
         "torchvision code on this machine. Change a number, and the real thing runs again. "

@@ -2,14 +2,15 @@
 one computes), and a code tab whose output is the page's own results.
 
 Results are frozen dataclasses, so they are shared between sessions with
-``st.cache_resource`` (no copy per rerun, nothing to mutate). Models are only ever shared
-read-only (:func:`shared_meta`); freezing, tracing and materialising values use private
-builds. An uploaded checkpoint is kept in this session's state, so it survives closing
+:func:`ptexplore.ui.cache.shared` (no copy per rerun, nothing to mutate). Models are only
+ever shared read-only (:func:`shared_meta`); freezing, tracing and materialising values use
+private builds. An uploaded checkpoint is kept in this session's state, so it survives closing
 its tab and switching pages.
 """
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import time
 from dataclasses import dataclass
@@ -23,16 +24,17 @@ from ptexplore import limits
 from ptexplore.checkpoints import CheckpointFormat
 from ptexplore.errors import LessonError
 from ptexplore.live import Snippet
-from ptexplore.models import catalog, iterators, params, plots, shapes, tree, weights
+from ptexplore.models import catalog, iterators, params, plots, shapes, tree, user, weights, zoo
 from ptexplore.models.catalog import InputKind, ModelEntry
 from ptexplore.models.code import WeightsLoad, explorer_snippet
 from ptexplore.models.weights import LoadReport, WeightsSource
 from ptexplore.pages import MODELS
 from ptexplore.text import md_escape
+from ptexplore.ui.cache import shared
 from ptexplore.ui.lab import Tab, run_tabs
 from ptexplore.ui.page import seed_input
 from ptexplore.ui.render import chart, code_panel, error_boundary, inert, show_error
-from ptexplore.ui.state import PageState, link_choice, link_int
+from ptexplore.ui.state import LinkValue, PageState, link_choice, link_int
 
 K = MODELS.key
 STATE = PageState(MODELS)
@@ -55,7 +57,7 @@ UPLOAD = "_upload"
 # Arguments are str/int/tuple only; results are frozen dataclasses shared read-only.
 
 
-@st.cache_resource(max_entries=4, show_spinner=False)
+@shared(4)
 def shared_meta(key: str, num_classes: int | None) -> torch.nn.Module:
     """One meta build per model, shared by all sessions for READ-ONLY walks (tree,
     iterators, counts, name filter, naming rule). Nothing may mutate it: freezing, tracing
@@ -71,24 +73,24 @@ def _model_for(key: str, num_classes: int | None, frozen: tuple[str, ...]) -> to
     return model
 
 
-@st.cache_resource(max_entries=64, show_spinner=False)
+@shared(64)
 def cached_tree(key: str, num_classes: int | None, frozen: tuple[str, ...]) -> tree.ModuleNode:
     return tree.build_tree(_model_for(key, num_classes, frozen))
 
 
-@st.cache_resource(max_entries=64, show_spinner=False)
+@shared(64)
 def cached_param_table(
     key: str, num_classes: int | None, frozen: tuple[str, ...]
 ) -> params.ParamTable:
     return params.param_table(_model_for(key, num_classes, frozen))
 
 
-@st.cache_resource(max_entries=64, show_spinner=False)
+@shared(64)
 def cached_iterator(key: str, num_classes: int | None, kind: str) -> iterators.IteratorView:
     return iterators.iterator_view(shared_meta(key, num_classes), iterators.IteratorKind(kind))
 
 
-@st.cache_resource(max_entries=64, show_spinner=False)
+@shared(64)
 def cached_counts(key: str, num_classes: int | None) -> tuple[tuple[str, int], ...]:
     model = shared_meta(key, num_classes)
     return (
@@ -105,7 +107,7 @@ def _big(key: str, num_classes: int | None) -> bool:
     return cached_param_table(key, num_classes, ()).total > limits.REAL_BUILD_MAX_PARAMS
 
 
-@st.cache_resource(max_entries=32, show_spinner="Tracing a forward pass on meta tensors…")
+@shared(32, spinner="Tracing a forward pass on meta tensors…")
 def cached_trace(
     key: str, num_classes: int | None, side: int | None, batch: int
 ) -> shapes.ShapeReport:
@@ -115,22 +117,22 @@ def cached_trace(
     return shapes.trace(key, num_classes, side, batch)
 
 
-@st.cache_resource(max_entries=32, show_spinner="Materialising the parameter's real values…")
+@shared(32, spinner="Materialising the parameter's real values…")
 def cached_values(key: str, num_classes: int | None, name: str, seed: int) -> params.ParamValues:
     return params.param_values(key, num_classes, name, seed=seed)
 
 
-@st.cache_resource(max_entries=64, show_spinner=False)
+@shared(64)
 def cached_explain(key: str, num_classes: int | None, name: str) -> tuple[params.NamePart, ...]:
     return params.explain_name(shared_meta(key, num_classes), name)
 
 
-@st.cache_resource(max_entries=64, show_spinner=False)
+@shared(64)
 def cached_filter(key: str, num_classes: int | None, text: str) -> tuple[tuple[str, str], ...]:
     return tuple(tree.filter_named_modules(shared_meta(key, num_classes), text))
 
 
-@st.cache_resource(max_entries=64, show_spinner=False)
+@shared(64)
 def cached_tree_html(
     key: str, num_classes: int | None, frozen: tuple[str, ...], text: str, depth: int
 ) -> tuple[str, int, int] | None:
@@ -143,13 +145,13 @@ def cached_tree_html(
     return html, tree.count_nodes(shown), matches
 
 
-@st.cache_resource(max_entries=2, show_spinner="Reading the checkpoint…")
+@shared(2, spinner="Reading the checkpoint…")
 def _read_file(path: str, mtime: float) -> tuple[dict[str, torch.Tensor], str | None, str | None]:
     # read-only afterwards: tensors are only ever assigned into private meta builds and read
     return weights.read_state_dict(Path(path))
 
 
-@st.cache_resource(max_entries=2, show_spinner="Reading the uploaded checkpoint…")
+@shared(2, spinner="Reading the uploaded checkpoint…")
 def _read_upload(
     digest: str, _data: bytes
 ) -> tuple[dict[str, torch.Tensor], str | None, str | None]:
@@ -169,20 +171,64 @@ class Choice:
     seed: int
 
 
+@functools.cache
+def _picker_options(models_env: str) -> tuple[tuple[str, ...], LinkValue]:
+    """The picker's keys in their groups' order, and its deep-link parser (per value of
+    PTEXPLORE_MODELS: a rerun rebuilds neither, even with ~1,400 timm names)."""
+    keys = tuple(k for k, _ in catalog.choices())
+    return keys, link_choice(keys)
+
+
+def _timm_status_note(e: ModelEntry) -> None:
+    """What bench/timm_zoo.py measured for timm on meta, and this model's failure if any."""
+    measured = zoo.status()
+    if measured is None:
+        return
+    failure = measured.failure(e.key.removeprefix(catalog.TIMM_PREFIX))
+    if failure is not None:
+        st.warning(
+            f"Measured on meta, this architecture failed to {failure.stage}: "
+            f"{inert(failure.reason, limit=240)}",
+            icon="⚠️",
+        )
+    with st.expander(
+        f"timm on meta: {measured.counted:,} of {measured.total:,} count", expanded=False
+    ):
+        st.caption(
+            f"timm {measured.timm_version}, torch {measured.torch_version}: "
+            f"{measured.opened:,} open, {measured.traced:,} trace, {measured.counted:,} "
+            "count MACs on the meta device (bench/timm_zoo.py)."
+        )
+        if measured.failures:
+            st.dataframe(
+                pd.DataFrame(
+                    {
+                        "architecture": [f.name for f in measured.failures],
+                        "fails to": [f.stage for f in measured.failures],
+                        "reason": [f.reason for f in measured.failures],
+                    }
+                ),
+                hide_index=True,
+                key=STATE.key("timm_failures"),
+            )
+
+
 def model_picker() -> tuple[ModelEntry, int | None]:
-    entries = catalog.choices()
-    labels = dict(entries)
+    """One searchable selectbox, in groups: your models (PTEXPLORE_MODELS), the examples,
+    torchvision, then timm family by family (type to filter: ``resnet``, ``timm``)."""
+    keys, link = _picker_options(user.configured())
+    labels = catalog.labels()
     with st.sidebar:
         st.subheader("Model")
         chosen = st.selectbox(
             "Model",
-            options=[k for k, _ in entries],
-            format_func=lambda k: labels[k],
-            help="The examples, then every torchvision classification model "
-            "(random init: weights are not downloaded).",
-            **STATE.widget(
-                "model", default=DEFAULT_MODEL, url=link_choice([k for k, _ in entries])
-            ),
+            options=keys,
+            format_func=lambda k: labels.get(k, k),
+            help="Your models (the server's --model / PTEXPLORE_MODELS) first, then the "
+            "examples, every torchvision classification model and, when timm is installed, "
+            "every timm architecture by family. Type to search. Random init: no weights "
+            "are downloaded.",
+            **STATE.widget("model", default=DEFAULT_MODEL, url=link),
         )
         e = catalog.entry(chosen)
         num_classes: int | None = None
@@ -202,10 +248,19 @@ def model_picker() -> tuple[ModelEntry, int | None]:
                     ),
                 )
             )
-        else:
+        elif e.source is catalog.Source.EXAMPLE:
             st.caption("This example has a fixed output size.")
+        else:
+            st.caption("This model takes no num_classes argument: its output size is its own.")
+        if e.source is catalog.Source.USER:
+            st.caption(
+                f"Your model, registered when the server started; input "
+                f"{inert([1, *e.default_input])} {e.input_dtype} ({e.input_source})."
+            )
         if e.doc:
-            st.caption(e.doc)
+            st.caption(md_escape(e.doc, limit=400) if e.source is catalog.Source.USER else e.doc)
+        if e.source is catalog.Source.TIMM:
+            _timm_status_note(e)
     return e, num_classes
 
 
@@ -403,7 +458,7 @@ def render_parameters(c: Choice) -> None:
     chart(plots.values_histogram(v), key=STATE.key("hist"))
 
 
-@st.cache_resource(max_entries=64, show_spinner=False)
+@shared(64)
 def _param_frame(key: str, num_classes: int | None, frozen: tuple[str, ...]) -> pd.DataFrame:
     """The named_parameters() table as a frame (built once per model; read-only)."""
     table = cached_param_table(key, num_classes, frozen)
@@ -583,6 +638,11 @@ def side_input(e: ModelEntry) -> tuple[int | None, int]:
                 help=f"Default {e.default_input[1]}: the crop size of torchvision's weights.",
                 **STATE.widget("side", reset_on=e.key, default=e.default_input[1]),
             )
+        )
+    elif e.input_kind is InputKind.FIXED:
+        c1.markdown(
+            f"Input: {inert(['batch', *e.default_input])} {inert(e.input_dtype)}"
+            + (f" ({md_escape(e.input_source)})" if e.input_source else "")
         )
     else:
         c1.markdown(f"Input: a batch of vectors of {e.default_input[0]} features.")
