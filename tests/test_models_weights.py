@@ -15,13 +15,12 @@ from ptexplore.models.weights import WeightsSource
 
 
 @pytest.fixture
-def hub_dir(tmp_path: Path) -> Iterator[Path]:
-    old = torch.hub.get_dir()
-    torch.hub.set_dir(str(tmp_path / "hub"))
-    try:
-        yield tmp_path / "hub"
-    finally:
-        torch.hub.set_dir(old)
+def hub_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    # TORCH_HOME, not torch.hub.set_dir: set_dir pins the folder for the rest of the
+    # session (restoring it pins the old path, and later tests' TORCH_HOME is ignored).
+    monkeypatch.setenv("TORCH_HOME", str(tmp_path))
+    assert Path(torch.hub.get_dir()) == tmp_path / "hub"
+    yield tmp_path / "hub"
 
 
 def _bytes(obj: object) -> bytes:

@@ -277,7 +277,7 @@ def test_a_slow_grid_does_not_make_a_fast_one_wait() -> None:
 
 def test_concurrent_model_builds_never_change_a_seeded_grid() -> None:
     img = _photo()
-    ref = [s.tensor for s in run_grid(train_preset(), img, seed=5, n=8).samples]
+    ref = [s.tensor for s in run_grid(train_preset(), img, seed=5, n=4).samples]
     stop = threading.Event()
     built = {"vit_b_16": 0, "regnet_x_400mf": 0}
     errors: list[BaseException] = []
@@ -296,8 +296,8 @@ def test_concurrent_model_builds_never_change_a_seeded_grid() -> None:
         t.start()
     same = 0
     try:
-        for _ in range(20):
-            grid = run_grid(train_preset(), img, seed=5, n=8)
+        for _ in range(6):  # before the fix: 20 grids in 20 came out different
+            grid = run_grid(train_preset(), img, seed=5, n=4)
             same += _same([s.tensor for s in grid.samples], ref)
             time.sleep(0.005)
     finally:
@@ -306,7 +306,7 @@ def test_concurrent_model_builds_never_change_a_seeded_grid() -> None:
             t.join()
     assert not errors
     assert built["vit_b_16"] >= 2 and built["regnet_x_400mf"] >= 1
-    assert same == 20
+    assert same == 6
 
 
 @pytest.mark.parametrize("key", ["vit_b_16", "vit_h_14", "regnet_x_400mf", "swin_t"])

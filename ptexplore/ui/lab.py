@@ -64,11 +64,13 @@ class Section(Generic[C, R]):
 def compute(page: PageInfo, section: Section[C, R], config: C) -> R:
     """``section.compute(config)``: remembered per session, heavy work under the semaphore."""
     job = section.heavy(config)
+    # a heavy section's wait notice has its place on every run, remembered or not: the
+    # page's element tree stays the same shape whether this run computed or not
+    notice = st.empty() if job is not None else None
 
     def run() -> R:
-        if job is None:
+        if job is None or notice is None:
             return section.compute(config)
-        notice = st.empty()
 
         def waiting(what: str) -> None:
             notice.info(

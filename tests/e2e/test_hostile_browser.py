@@ -32,8 +32,14 @@ def _injected(page: Any) -> list[str]:
         """() => {
           const main = document.querySelector("[data-testid='stApp']");
           const out = [];
-          for (const a of main.querySelectorAll("a[href]"))
+          // a link to this very page (a heading's anchor) carries the address, whose
+          // deep-link query holds the typed text: only links elsewhere are injected
+          const here = location.origin + location.pathname;
+          for (const a of main.querySelectorAll("a[href]")) {
+            const to = new URL(a.href);
+            if (to.origin + to.pathname === here) continue;
             if (a.href.includes("evil")) out.push("link " + a.href);
+          }
           for (const i of main.querySelectorAll("img[src]"))
             if (i.src.includes("evil")) out.push("image " + i.src);
           for (const s of main.querySelectorAll(".stMarkdownColoredText, span[style*=color]"))

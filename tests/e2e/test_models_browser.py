@@ -13,7 +13,8 @@ def test_pick_model_and_expand_a_node(server_url: str, page: Any, tmp_path: Path
     wait_for_app(page)
     tree = page.locator(".ptx-tree")
     tree.wait_for()
-    assert "260,160" in page.locator("[data-testid='stMetric']").first.inner_text()
+    total = page.locator("[data-testid='stMetric']", has_text="Total parameters")
+    total.get_by_text("260,160").wait_for()
 
     # pick resnet18 in the sidebar selectbox
     box = page.locator("[data-testid='stSidebar'] [data-testid='stSelectbox']").first

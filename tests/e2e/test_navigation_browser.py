@@ -14,6 +14,7 @@ def test_cards_and_sidebar_navigate(server_url: str, page: Any) -> None:
     main = page.locator("[data-testid='stMain']")
     assert main.get_by_text("ptexplore — see PyTorch").count() == 1
     for p in PAGES:
+        main.get_by_text(f"Open {p.title}", exact=True).wait_for()  # the cards come last
         assert main.get_by_text(f"Open {p.title}", exact=True).count() == 1
 
     main.get_by_text("Open Model explorer", exact=True).click()

@@ -72,7 +72,7 @@ def test_typing_1_5_into_a_uint8_cell_is_refused(server_url: str, page: Any) -> 
     the lab edits integer arrays as numbers with decimals and refuses 1.5 itself."""
     page.goto(f"{server_url}/Tensor_Lab")
     wait_for_app(page)
-    page.locator(".st-key-tensors-dtype").click()
+    page.locator(".st-key-tensors-dtype input").click()
     page.get_by_role("option", name="uint8").click()
     wait_for_app(page)
     page.get_by_text("a is uint8").first.wait_for()
