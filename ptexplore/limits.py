@@ -63,6 +63,30 @@ CKPT_MAX_DEPTH = 32
 #: Largest safetensors JSON header (10,000 tensors' header takes 0.8 MB).
 SAFETENSORS_MAX_HEADER_BYTES = 1 * 2**20
 
+# ------------------------------------------------------------------- checkpoint lab
+# (ptexplore/checkpoints/{inspector,layout,save,recipes}.py; tests/test_checkpoint_lab_*.py).
+# Inspecting reads indexes only (torch.load on "meta" under skip_data, or the safetensors
+# JSON header): a 1.6 GB file took 2 ms and +0 MB peak RSS here. Saving and loading build
+# real models (checkpoints.lessons.LAB_MODELS), under the heavy-work semaphore; measured on
+# 2 shared cores, 1 intra-op thread: resnet18 saved 0.17 s (0.33 s with one SGD step and
+# its optimizer state), a whole load lesson (make a 1000-class checkpoint, build the
+# 10-class target, compare, load, prove) 0.3-0.4 s and ≈ +90 MB peak while it runs.
+
+#: Rows of a checkpoint's structure table (containers and plain values; tensors have
+#: their own table, bounded by CKPT_MAX_TENSORS).
+CKPT_LAB_MAX_ROWS = 400
+#: Characters of one plain value (a str, a long list's repr) shown before it is cut.
+CKPT_LAB_VALUE_CHARS = 120
+#: Characters of a safetensors JSON header shown (10,000 tensors' header takes 0.8 MB).
+CKPT_LAB_HEADER_CHARS = 12_000
+#: Files of the torch hub cache folder listed (a cache of every torchvision model has ~120).
+CKPT_LAB_MAX_HUB_FILES = 200
+#: Largest epoch, and longest "stage" text, a learner may put in a checkpoint dict.
+CKPT_LAB_MAX_EPOCH = 100_000
+CKPT_LAB_MAX_STAGE_CHARS = 40
+#: Keys a code panel prints before it counts the rest (the page's tables list them all).
+CKPT_LAB_KEYS_PRINTED = 5
+
 # ------------------------------------------------------------------------------- images
 
 #: Decompression-bomb cap for one decoded image: 40 megapixels (a 12 MP phone photo fits
@@ -117,6 +141,25 @@ TRACE_MAX_BATCH = 1024
 #: Largest ``num_classes`` a learner may type.
 MAX_NUM_CLASSES = 100_000
 
+# --------------------------------------------------------- user models / timm / summary
+# Only the operator adds models (PTEXPLORE_MODELS, ``serve --model``, ``make run MODELS=``):
+# these bound what one environment variable or command line may ask for
+# (ptexplore/models/user.py, ptexplore/summary.py; tests/test_user_models.py pins them).
+
+#: Most models one PTEXPLORE_MODELS may register (each is imported and built on meta at
+#: start-up: ~0.1 s apiece for a torchvision-sized model).
+USER_MAX_MODELS = 64
+#: Longest PTEXPLORE_MODELS text, and longest single spec (an import path, its JSON
+#: keyword arguments and its ``@1,3,224,224`` input).
+USER_MAX_ENV_CHARS = 64_000
+USER_MAX_SPEC_CHARS = 2_000
+#: Most dimensions of an ``--input`` / ``@…`` shape, and the largest size of any one of them
+#: (the trace runs on meta, so sizes cost nothing; the bound keeps numbers readable).
+USER_MAX_INPUT_DIMS = 8
+USER_MAX_INPUT_SIZE = 65_536
+#: Deepest ``--depth`` of a ``ptexplore summary`` table (timm's deepest models nest 9).
+SUMMARY_MAX_DEPTH = 64
+
 # ------------------------------------------------------------------------- augmentation
 
 #: Most samples in one grid.
@@ -160,26 +203,6 @@ AUTOGRAD_SIDES = (32, 64, 112, 224)
 AUTOGRAD_DEFAULT_SIDE = 64
 #: Longest name pattern typed for "freeze where pattern in name".
 AUTOGRAD_MAX_PATTERN_CHARS = 64
-
-# --------------------------------------------------------- user models / timm / summary
-# Only the operator adds models (PTEXPLORE_MODELS, ``serve --model``, ``make run MODELS=``):
-# these bound what one environment variable or command line may ask for
-# (ptexplore/models/user.py, ptexplore/summary.py; tests/test_user_models.py pins them).
-
-#: Most models one PTEXPLORE_MODELS may register (each is imported and built on meta at
-#: start-up: ~0.1 s apiece for a torchvision-sized model).
-USER_MAX_MODELS = 64
-#: Longest PTEXPLORE_MODELS text, and longest single spec (an import path, its JSON
-#: keyword arguments and its ``@1,3,224,224`` input).
-USER_MAX_ENV_CHARS = 64_000
-USER_MAX_SPEC_CHARS = 2_000
-#: Most dimensions of an ``--input`` / ``@…`` shape, and the largest size of any one of them
-#: (the trace runs on meta, so sizes cost nothing; the bound keeps numbers readable).
-USER_MAX_INPUT_DIMS = 8
-USER_MAX_INPUT_SIZE = 65_536
-#: Deepest ``--depth`` of a ``ptexplore summary`` table (timm's deepest models nest 9).
-SUMMARY_MAX_DEPTH = 64
-
 
 # ---------------------------------------------------------------------------- classroom
 

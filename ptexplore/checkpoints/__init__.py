@@ -7,6 +7,18 @@ state_dict, and fit its tensors to a model with one stated behaviour per edge ca
 * :mod:`~ptexplore.checkpoints.guard` — the structural checks of each format;
 * :mod:`~ptexplore.checkpoints.read` — :func:`read_checkpoint`, wrappers and prefixes;
 * :mod:`~ptexplore.checkpoints.fit` — :func:`fit`, dtype/sparse/complex/meta cases.
+
+The Checkpoint lab's modules (imported by name, not from here: they build catalog models,
+and :mod:`ptexplore.models.weights` imports this package):
+
+* :mod:`~ptexplore.checkpoints.layout` — a file's real layout (zip entries, legacy
+  pickles, the safetensors header and offsets), from the guard's checks;
+* :mod:`~ptexplore.checkpoints.inspector` — inspect without materialising data
+  (``map_location="meta"`` under ``skip_data()``; the safetensors header only);
+* :mod:`~ptexplore.checkpoints.compare` — a checkpoint against a model, key by key;
+* :mod:`~ptexplore.checkpoints.lessons`, :mod:`~ptexplore.checkpoints.save`,
+  :mod:`~ptexplore.checkpoints.survey`, :mod:`~ptexplore.checkpoints.recipes` — the
+  lab's Save, Inspect and Load lessons, each a script run live.
 """
 
 from ptexplore.checkpoints.fit import Fitted, fit

@@ -102,6 +102,10 @@ class ZipPlan:
     entries: int
     declared: int  # sum of the entries' uncompressed sizes
     census: Census  # of data.pkl
+    #: (name, local header offset, data offset, size) of every entry, in directory order
+    records: tuple[tuple[str, int, int, int], ...] = ()
+    #: (offset, size) of the central directory
+    directory: tuple[int, int] = (0, 0)
 
 
 def _central_directory(src: Source) -> tuple[int, int, int]:
@@ -245,7 +249,15 @@ def check_zip(src: Source, *, declared_cap: int) -> ZipPlan:
                 f"{decl.type_name}) but its entry holds {sizes[entry]:,}"
             )
     _same_view_as_torch(src, top, offsets, [f"{top}/data/{k}" for k in c.storages])
-    return ZipPlan(top=top, entries=entries, declared=declared, census=c)
+    records = tuple((i.filename, i.header_offset, offsets[i.filename], i.file_size) for i in infos)
+    return ZipPlan(
+        top=top,
+        entries=entries,
+        declared=declared,
+        census=c,
+        records=records,
+        directory=(cd_offset, cd_size),
+    )
 
 
 def _same_view_as_torch(src: Source, top: str, offsets: dict[str, int], used: list[str]) -> None:
@@ -277,6 +289,8 @@ class LegacyPlan:
     keys: tuple[str, ...]  # storage keys, in the order their bytes follow
     data_start: int
     data_bytes: int
+    #: (what, offset, length) of each part of the stream, in file order
+    parts: tuple[tuple[str, int, int], ...] = ()
 
 
 def check_legacy(src: Source, *, declared_cap: int) -> LegacyPlan:
@@ -321,7 +335,17 @@ def check_legacy(src: Source, *, declared_cap: int) -> LegacyPlan:
         if len(raw) < 8 or struct.unpack("<q", raw)[0] != decl.numel:
             raise damaged(f"the bytes of storage {code_span(k)} do not start with its size")
         at += 8 + decl.nbytes
-    return LegacyPlan(census=main, keys=tuple(keys), data_start=data_start, data_bytes=need)
+    parts = (
+        ("magic number (a pickled int)", 0, len(LEGACY_MAGIC)),
+        ("protocol version (a pickled 1001)", len(LEGACY_MAGIC), proto.end - len(LEGACY_MAGIC)),
+        ("system info (a pickled dict)", proto.end, info.end - proto.end),
+        ("the object (a pickle; storages by reference)", info.end, main.end),
+        ("storage keys (a pickled list)", main_end, listed.end),
+        (f"{len(keys)} storages (8-byte size + raw bytes each)", data_start, need),
+    )
+    return LegacyPlan(
+        census=main, keys=tuple(keys), data_start=data_start, data_bytes=need, parts=parts
+    )
 
 
 # ----------------------------------------------------------------------- safetensors

@@ -1,0 +1,209 @@
+"""A checkpoint file's real layout, read back from its bytes after the guard passed it.
+
+* a ``torch.save`` file is a zip archive: ``<top>/data.pkl`` (the pickled object tree,
+  tensors by reference), one uncompressed entry ``<top>/data/<key>`` per storage, and small
+  records (``byteorder``, ``version``, ``.format_version``…), then the central directory;
+* a legacy ``torch.save`` stream is five pickles one after another, then every storage's
+  raw bytes, each after its 8-byte element count;
+* a safetensors file is an 8-byte little-endian header length N, a JSON header of N bytes
+  (every tensor's dtype, shape and ``data_offsets`` into what follows), then the raw bytes.
+
+Every number here comes from :mod:`ptexplore.checkpoints.guard`, which reads only headers
+and indexes, so a 2 GB file costs what its index costs.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+from ptexplore.checkpoints.formats import CheckpointFormat, detect
+from ptexplore.checkpoints.guard import (
+    LegacyPlan,
+    SafetensorsPlan,
+    Source,
+    ZipPlan,
+    check_legacy,
+    check_safetensors,
+    check_zip,
+)
+from ptexplore.limits import CKPT_LAB_HEADER_CHARS
+from ptexplore.text import shorten
+
+#: what each small record of a torch.save archive holds
+_RECORDS = {
+    "data.pkl": "the pickled object tree (tensors by reference to data/<key>)",
+    "byteorder": "the byte order of the tensor data (little)",
+    "version": "torch.save's archive version",
+    ".format_version": "the storage layout version",
+    ".storage_alignment": "the alignment of every data entry, in bytes",
+    ".data/version": "the archive format version",
+    ".data/serialization_id": "an id torch.save gives the file",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Region:
+    """One stretch of the file: what it is, where it starts, how long it is."""
+
+    name: str
+    offset: int
+    length: int
+    what: str
+
+
+@dataclass(frozen=True, slots=True)
+class ZipLayout:
+    format: CheckpointFormat
+    size: int
+    top: str
+    #: every entry: name (without the top folder), data offset, stored size, "stored"
+    entries: tuple[Region, ...]
+    #: the local header of each entry (30 bytes + name + padding) precedes its data
+    headers: int
+    directory: Region
+    stored_uncompressed: bool
+
+
+@dataclass(frozen=True, slots=True)
+class LegacyLayout:
+    format: CheckpointFormat
+    size: int
+    parts: tuple[Region, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class SafetensorsEntry:
+    name: str
+    dtype: str
+    shape: tuple[int, ...]
+    #: ``data_offsets`` as the header states them: relative to the end of the header
+    begin: int
+    end: int
+    #: where the bytes really are in the file: 8 + N + begin
+    file_offset: int
+
+
+@dataclass(frozen=True, slots=True)
+class SafetensorsLayout:
+    format: CheckpointFormat
+    size: int
+    #: the first 8 bytes, as hex, and the header length N they encode
+    length_bytes: str
+    header_length: int
+    #: the JSON header as stored (cut at CKPT_LAB_HEADER_CHARS), and indented for reading
+    header_text: str
+    header_pretty: str
+    metadata: tuple[tuple[str, str], ...]
+    tensors: tuple[SafetensorsEntry, ...]
+
+    @property
+    def data_start(self) -> int:
+        return 8 + self.header_length
+
+    @property
+    def regions(self) -> tuple[Region, ...]:
+        return (
+            Region("header length", 0, 8, f"N = {self.header_length:,} (8 bytes, little-endian)"),
+            Region("JSON header", 8, self.header_length, "dtype, shape, data_offsets per tensor"),
+            Region(
+                "tensor data",
+                self.data_start,
+                self.size - self.data_start,
+                f"{len(self.tensors)} tensors, raw bytes",
+            ),
+        )
+
+
+FileLayout = ZipLayout | LegacyLayout | SafetensorsLayout
+
+
+def zip_layout(plan: ZipPlan, size: int) -> ZipLayout:
+    """The layout of a torch.save archive the guard passed."""
+    entries = []
+    headers = 0
+    for name, header_at, data_at, length in plan.records:
+        short = name.removeprefix(f"{plan.top}/")
+        what = _RECORDS.get(short)
+        if what is None and short.startswith("data/"):
+            what = f"the raw bytes of storage {short.removeprefix('data/')}"
+        entries.append(Region(short, data_at, length, what or "a record torch.save wrote"))
+        headers += data_at - header_at
+    cd_offset, cd_size = plan.directory
+    return ZipLayout(
+        format=CheckpointFormat.ZIP,
+        size=size,
+        top=plan.top,
+        entries=tuple(entries),
+        headers=headers,
+        directory=Region(
+            "central directory",
+            cd_offset,
+            size - cd_offset,
+            f"the index of all {plan.entries} entries ({cd_size:,} bytes) and the end record",
+        ),
+        stored_uncompressed=True,  # check_zip refuses any compressed entry
+    )
+
+
+def legacy_layout(plan: LegacyPlan, size: int) -> LegacyLayout:
+    parts = tuple(Region(what.split(" (")[0], at, n, what) for what, at, n in plan.parts)
+    return LegacyLayout(format=CheckpointFormat.LEGACY, size=size, parts=parts)
+
+
+def safetensors_layout(plan: SafetensorsPlan, src: Source) -> SafetensorsLayout:
+    n = plan.header_bytes
+    raw = src.read(8, min(n, CKPT_LAB_HEADER_CHARS * 4))
+    text = shorten(raw.decode("utf-8", errors="replace"), CKPT_LAB_HEADER_CHARS)
+    shown: dict[str, object] = {}
+    if plan.metadata:
+        shown["__metadata__"] = plan.metadata
+    for name, (dtype, shape, span) in plan.tensors.items():
+        shown[name] = {"dtype": dtype, "shape": list(shape), "data_offsets": list(span)}
+    pretty = shorten(json.dumps(shown, indent=1), CKPT_LAB_HEADER_CHARS)
+    tensors = tuple(
+        SafetensorsEntry(name, dtype, shape, span[0], span[1], 8 + n + span[0])
+        for name, (dtype, shape, span) in sorted(plan.tensors.items(), key=lambda kv: kv[1][2])
+    )
+    return SafetensorsLayout(
+        format=CheckpointFormat.SAFETENSORS,
+        size=src.size,
+        length_bytes=src.read(0, 8).hex(" "),
+        header_length=n,
+        header_text=text,
+        header_pretty=pretty,
+        metadata=tuple(plan.metadata.items()),
+        tensors=tensors,
+    )
+
+
+def read_layout(data: bytes | Path, *, declared_cap: int) -> FileLayout:
+    """Check ``data`` (an upload's bytes or a file) and return its layout; raises the
+    guard's :class:`~ptexplore.errors.InputError` when it is not a checkpoint."""
+    with Source(data) as src:
+        fmt = detect(src.read(0, 64), src.size)
+        return layout_of(src, fmt, declared_cap=declared_cap)
+
+
+def layout_of(src: Source, fmt: CheckpointFormat, *, declared_cap: int) -> FileLayout:
+    if fmt is CheckpointFormat.ZIP:
+        return zip_layout(check_zip(src, declared_cap=declared_cap), src.size)
+    if fmt is CheckpointFormat.LEGACY:
+        return legacy_layout(check_legacy(src, declared_cap=declared_cap), src.size)
+    return safetensors_layout(check_safetensors(src), src)
+
+
+__all__ = [
+    "FileLayout",
+    "LegacyLayout",
+    "Region",
+    "SafetensorsEntry",
+    "SafetensorsLayout",
+    "ZipLayout",
+    "layout_of",
+    "legacy_layout",
+    "read_layout",
+    "safetensors_layout",
+    "zip_layout",
+]

@@ -1,0 +1,338 @@
+"""What the Checkpoint lab's scripts share: the models it builds, the checkpoints it makes,
+and the files a learner brings.
+
+Code shown = code run: every lesson is a script run step by step
+(:class:`ptexplore.autograd.script.Script`) and its code panel is that script. Three kinds
+of checkpoint feed the scripts:
+
+* **made here** — a catalog model (small ones only: :data:`LAB_MODELS`), built private and
+  seeded, after one real SGD step (so every tensor, BatchNorm buffers included, differs
+  from a fresh init), saved into an ``io.BytesIO`` in one of the ways real code saves
+  (:class:`SavedAs`). The script itself makes the file, so it runs anywhere;
+* **an upload** — checked by the guard first, then written to a temporary file for the run;
+  the script names it ``path = "<name>"`` (the page supplies its temporary copy: put the
+  same file in the working folder and the script prints the same);
+* **a torch hub cache file** — the script finds it with ``torch.hub.get_dir()``.
+"""
+
+from __future__ import annotations
+
+import re
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from enum import StrEnum
+from pathlib import Path
+
+from torch import nn
+
+from ptexplore.autograd.script import Script, Step
+from ptexplore.checkpoints.formats import CheckpointFormat
+from ptexplore.errors import ModelError
+from ptexplore.models import catalog
+from ptexplore.models.catalog import InputKind
+from ptexplore.text import code_span
+
+#: The models the lab builds for real (each ≤ 12 M parameters, far below
+#: REAL_BUILD_MAX_PARAMS: a lesson builds two of them and clones one).
+LAB_MODELS: tuple[str, ...] = (
+    "resnet18",
+    "mobilenet_v3_small",
+    "squeezenet1_0",
+    "example:Model",
+    "example:Net",
+    "example:SmallVGG",
+    "example:SharedLayerNet",
+)
+DEFAULT_MODEL = "resnet18"
+#: the side of the random images of the one training step (torchvision models)
+STEP_SIDE = 32
+STEP_BATCH = 2
+STEP_LR = 0.1
+STEP_MOMENTUM = 0.9
+
+
+def lab_models() -> tuple[str, ...]:
+    """:data:`LAB_MODELS` that the catalog offers (its list may change)."""
+    keys = {k for k, _ in catalog.choices()}
+    return tuple(k for k in LAB_MODELS if k in keys)
+
+
+def check_model(key: str) -> None:
+    if key not in lab_models():
+        raise ModelError(
+            f"The Checkpoint lab does not build {code_span(key)}.",
+            fix=f"Pick one of {', '.join(lab_models())}: small models keep every lesson fast.",
+        )
+
+
+class Origin(StrEnum):
+    """Where a lesson's checkpoint comes from."""
+
+    MADE = "made here"
+    UPLOAD = "uploaded file"
+    HUB = "torch hub cache"
+
+
+class SavedAs(StrEnum):
+    """How a made-here checkpoint is saved: the ways real training code saves."""
+
+    STATE_DICT = "state_dict"
+    CHECKPOINT = "checkpoint dict"
+    DATAPARALLEL = "DataParallel"
+    LIGHTNING = "Lightning"
+    COMPILED = "torch.compile"
+    FP16 = "float16"
+    BF16 = "bfloat16"
+    SAFETENSORS = "safetensors"
+    LEGACY = "legacy"
+
+    @property
+    def label(self) -> str:
+        return {
+            SavedAs.STATE_DICT: "torch.save(model.state_dict())",
+            SavedAs.CHECKPOINT: "a checkpoint dict (+ epoch, loss, optimizer)",
+            SavedAs.DATAPARALLEL: "from nn.DataParallel (keys start module.)",
+            SavedAs.LIGHTNING: "a Lightning .ckpt (state_dict with model. keys)",
+            SavedAs.COMPILED: "from torch.compile (keys start _orig_mod.)",
+            SavedAs.FP16: "in float16 (model.half())",
+            SavedAs.BF16: "in bfloat16",
+            SavedAs.SAFETENSORS: "as safetensors",
+            SavedAs.LEGACY: "legacy format (_use_new_zipfile_serialization=False)",
+        }[self]
+
+    @property
+    def wrapper(self) -> str | None:
+        return "state_dict" if self in (SavedAs.CHECKPOINT, SavedAs.LIGHTNING) else None
+
+    @property
+    def prefix(self) -> str | None:
+        return {
+            SavedAs.DATAPARALLEL: "module.",
+            SavedAs.LIGHTNING: "model.",
+            SavedAs.COMPILED: "_orig_mod.",
+        }.get(self)
+
+
+@dataclass(frozen=True, slots=True)
+class Made:
+    """A checkpoint the script makes: ``key`` with ``num_classes``, seeded, saved as."""
+
+    key: str = DEFAULT_MODEL
+    num_classes: int | None = 1000
+    saved_as: SavedAs = SavedAs.STATE_DICT
+    seed: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class Upload:
+    """A file the learner uploaded (compared by name and digest, never by its bytes)."""
+
+    name: str
+    digest: str
+    data: bytes = field(compare=False, hash=False, repr=False)
+
+
+#: an uploaded name the scripts may use as it is (anything else becomes checkpoint.pth)
+_PLAIN_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,79}")
+_TORCH_SUFFIXES = (".pth", ".pt", ".ckpt", ".bin", ".tar")
+
+
+def script_name(name: str, fmt: CheckpointFormat) -> str:
+    """The file name a script uses for an upload: its own name when that is plain and its
+    suffix fits the format told by the bytes, else ``checkpoint.pth`` /
+    ``checkpoint.safetensors`` (torch.load picks safetensors by a path's suffix)."""
+    st = fmt is CheckpointFormat.SAFETENSORS
+    fits = name.endswith(".safetensors") if st else name.endswith(_TORCH_SUFFIXES)
+    if _PLAIN_NAME.fullmatch(name) and fits:
+        return name
+    return "checkpoint.safetensors" if st else "checkpoint.pth"
+
+
+@contextmanager
+def temporary_copy(name: str, data: bytes) -> Iterator[Path]:
+    """``data`` as a file called ``name`` in a fresh temporary folder, for one run."""
+    with tempfile.TemporaryDirectory(prefix="ptexplore-ckpt-") as folder:
+        path = Path(folder) / name
+        path.write_bytes(data)
+        yield path
+
+
+# --------------------------------------------------------------------------- models
+
+
+def step_input(key: str) -> tuple[int, ...]:
+    """The random batch of the one training step."""
+    e = catalog.entry(key)
+    if e.input_kind is InputKind.IMAGE:
+        side = e.default_input[1] if key.startswith(catalog.EXAMPLE_PREFIX) else STEP_SIDE
+        return (STEP_BATCH, e.default_input[0], side, side)
+    return (STEP_BATCH, *e.default_input)
+
+
+def has_dropout(model: nn.Module) -> bool:
+    return any(isinstance(m, nn.modules.dropout._DropoutNd) for m in model.modules())
+
+
+def tied_names(model: nn.Module) -> tuple[tuple[str, ...], ...]:
+    """Groups of state_dict names that are one tensor (a module registered twice)."""
+    groups: dict[tuple[int, tuple[int, ...], tuple[int, ...]], list[str]] = {}
+    for k, v in model.state_dict(keep_vars=True).items():
+        if v.numel() == 0 or v.device.type == "meta":
+            continue
+        groups.setdefault((v.data_ptr(), tuple(v.shape), tuple(v.stride())), []).append(k)
+    return tuple(tuple(g) for g in groups.values() if len(g) > 1)
+
+
+def build_step(
+    script: Script, name: str, key: str, num_classes: int | None, seed: int
+) -> nn.Module:
+    """``name = <constructor>`` after ``torch.manual_seed(seed)``: shown as that, made by
+    ``catalog.build_real`` (the same constructor under the same seed, under the RNG lock)."""
+    _, expr = catalog.constructor_code(key, num_classes)
+    model = catalog.build_real(key, num_classes, seed=seed)
+    script.provide(
+        f"torch.manual_seed({seed})  # the random init draws from torch's global RNG\n"
+        f"{name} = {expr}\n",
+        **{name: model},
+    )
+    return model
+
+
+def imports(*keys: str, std: tuple[str, ...] = (), third: tuple[str, ...] = ()) -> str:
+    """The import block: the standard library's, then torch, safetensors and the models'."""
+    model_imports = {catalog.constructor_code(k)[0] for k in keys}
+    first = sorted(set(std))
+    rest = ["import torch", *sorted(set(third) | model_imports)]
+    return "\n".join([*first, "", *rest] if first else rest) + "\n"
+
+
+def train_step(script: Script, model: nn.Module, name: str, key: str, seed: int) -> None:
+    """One real SGD step on a random batch: every parameter moves, and a forward in
+    train() mode moves BatchNorm's running statistics and ``num_batches_tracked``."""
+    shape = ", ".join(map(str, step_input(key)))
+    script.run(
+        f"optimizer = torch.optim.SGD({name}.parameters(), lr={STEP_LR}, "
+        f"momentum={STEP_MOMENTUM})\n"
+        f"g = torch.Generator().manual_seed({seed})\n"
+        f"x = torch.randn({shape}, generator=g)\n"
+        f"{name}.train()\n"
+    )
+    script.run(
+        Step(
+            f"loss = {name}(x).square().mean()  # a stand-in loss: one real training step\n"
+            "loss.backward()\n"
+            "optimizer.step()\n",
+            seed=seed if has_dropout(model) else None,
+            why="Dropout draws its masks from torch's global RNG",
+        )
+    )
+
+
+def state_code(made: Made, *, tied: bool) -> str:
+    """The code that leaves the object to save in ``state`` (from ``source``)."""
+    sd = "source.state_dict()"
+    return {
+        SavedAs.STATE_DICT: f"state = {sd}\n",
+        SavedAs.LEGACY: f"state = {sd}\n",
+        SavedAs.CHECKPOINT: (
+            "state = {\n"
+            f'    "state_dict": {sd},\n'
+            '    "epoch": 5,\n'
+            '    "loss": 0.42,\n'
+            '    "optimizer": optimizer.state_dict(),\n'
+            "}\n"
+        ),
+        SavedAs.DATAPARALLEL: (
+            "state = torch.nn.DataParallel(source).state_dict()  # every key gets module.\n"
+        ),
+        SavedAs.LIGHTNING: (
+            "# the layout of a PyTorch Lightning .ckpt whose LightningModule keeps the net\n"
+            "# as self.model: its state_dict keys start with model.\n"
+            "state = {\n"
+            '    "epoch": 5,\n'
+            '    "global_step": 100,\n'
+            '    "pytorch-lightning_version": "2.4.0",\n'
+            f'    "state_dict": {{f"model.{{k}}": v for k, v in {sd}.items()}},\n'
+            '    "optimizer_states": [optimizer.state_dict()],\n'
+            "}\n"
+        ),
+        SavedAs.COMPILED: (
+            "# torch.compile(source).state_dict() names every key _orig_mod.<name>\n"
+            f'state = {{f"_orig_mod.{{k}}": v for k, v in {sd}.items()}}\n'
+        ),
+        SavedAs.FP16: (
+            f"state = {{k: v.half() if v.is_floating_point() else v for k, v in {sd}.items()}}\n"
+        ),
+        SavedAs.BF16: (
+            "state = {k: v.bfloat16() if v.is_floating_point() else v "
+            f"for k, v in {sd}.items()}}\n"
+        ),
+        SavedAs.SAFETENSORS: (
+            (
+                "# safetensors refuses tensors that share memory (tied weights): save copies\n"
+                f"state = {{k: v.clone() for k, v in {sd}.items()}}\n"
+            )
+            if tied
+            else f"state = {sd}\n"
+        ),
+    }[made.saved_as]
+
+
+def made_imports(made: Made) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """(standard library, third-party) imports :func:`made_steps` needs."""
+    st = made.saved_as is SavedAs.SAFETENSORS
+    return ("import io",), ("from safetensors.torch import save",) if st else ()
+
+
+def made_steps(script: Script, made: Made) -> nn.Module:
+    """Run the steps that make the checkpoint (after :func:`made_imports`' imports):
+    ``buffer`` (an ``io.BytesIO`` at 0) then holds the file. Returns the source model."""
+    check_model(made.key)
+    st = made.saved_as is SavedAs.SAFETENSORS
+    source = build_step(script, "source", made.key, made.num_classes, made.seed)
+    train_step(script, source, "source", made.key, made.seed)
+    code = state_code(made, tied=bool(tied_names(source)))
+    if st:
+        code += "buffer = io.BytesIO(save(state))  # what save_file(state, path) writes\n"
+    else:
+        legacy = ", _use_new_zipfile_serialization=False" if made.saved_as is SavedAs.LEGACY else ""
+        code += (
+            "buffer = io.BytesIO()\n"
+            f"torch.save(state, buffer{legacy})  # the bytes torch.save(state, path) writes\n"
+            "buffer.seek(0)\n"
+        )
+    script.run(code)
+    return source
+
+
+def hub_path_code(filename: str) -> str:
+    return (
+        f'path = os.path.join(torch.hub.get_dir(), "checkpoints", {filename!r})'
+        "  # the torch hub cache\n"
+    )
+
+
+__all__ = [
+    "DEFAULT_MODEL",
+    "LAB_MODELS",
+    "Made",
+    "Origin",
+    "SavedAs",
+    "Upload",
+    "build_step",
+    "check_model",
+    "has_dropout",
+    "hub_path_code",
+    "imports",
+    "lab_models",
+    "made_imports",
+    "made_steps",
+    "script_name",
+    "state_code",
+    "step_input",
+    "temporary_copy",
+    "tied_names",
+    "train_step",
+]
