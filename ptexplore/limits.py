@@ -186,6 +186,35 @@ PIPELINE_MAX_JSON_CHARS = 200_000
 #: Most epochs in the "augmentation does not grow the dataset" strip.
 MAX_EPOCHS = 12
 
+# --------------------------------------------------------------------- DataLoader lab
+# (ptexplore/data; tests/test_data_*.py pin them). Every run starts real worker processes.
+
+#: Most DataLoader worker processes one run may start (the num_workers slider's end).
+DATA_MAX_WORKERS = 4
+#: Most items in a dataset the lab builds, and the largest batch_size.
+DATA_MAX_ITEMS = 64
+DATA_MAX_BATCH = 16
+#: Largest per-item sleep and per-batch "training step" sleep, in milliseconds.
+DATA_MAX_ITEM_MS = 200
+DATA_MAX_STEP_MS = 200
+#: Largest prefetch_factor, and most epochs per run.
+DATA_MAX_PREFETCH = 4
+DATA_MAX_EPOCHS = 2
+#: Most work one run may plan, estimated before it starts: the sum of its per-item costs
+#: and training steps, in seconds, as if it ran without workers (a sweep sums its runs).
+DATA_MAX_WORK_S = 6.0
+#: Hard limit on one run's wall time: past it ptexplore stops the run's worker processes
+#: (the DataLoader then raises within its per-batch ``timeout``).
+DATA_RUN_LIMIT_S = 30.0
+#: The per-batch ``timeout=`` every DataLoader of the lab gets is the batch's planned
+#: work times 3 plus this much (worker start-up under load), in seconds.
+DATA_BATCH_TIMEOUT_SLACK_S = 5.0
+#: Longest a learner's new run waits for their previous run to stop: at least
+#: HEAVY_WAIT_S (the previous run may still be queued for the semaphore; it gives up as
+#: soon as it gets it) plus DATA_RUN_LIMIT_S (a run that cannot be interrupted:
+#: num_workers=0). A cancelled run with workers stops within its per-batch timeout.
+DATA_SESSION_WAIT_S = 160.0
+
 # ------------------------------------------------------------------------ autograd lab
 # The freezing and BatchNorm demos run one real forward (and backward) of a catalog model
 # on a random batch, under :func:`heavy`. Measured on 2 shared cores, 1 intra-op thread,

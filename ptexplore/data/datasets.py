@@ -1,0 +1,257 @@
+"""The Datasets the DataLoader lab runs, in an importable module.
+
+Worker processes started with ``forkserver`` (what this lab uses) or ``spawn`` receive the
+dataset *pickled*, and unpickling a class means importing the module that defines it. A
+class defined in a script's ``__main__`` (a notebook cell, ``python -`` reading stdin, the
+server's own entry point) cannot be imported by a fresh worker, so everything a worker
+runs lives here: the classic Dataset, the instrumented wrapper that records every
+``__getitem__`` call, the per-item costs, the photo dataset, the random-draw dataset of the
+worker-seed pitfall and the ``worker_init_fn`` s that show it and fix it.
+
+The page shows :class:`MyDataset`'s source as the lesson's Dataset (``__len__`` returns
+``len(self.data)``); :class:`BrokenLenDataset` is the common slip, run live.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any, NamedTuple
+
+import numpy as np
+import torch
+from torch.utils.data import Dataset, get_worker_info
+
+#: A transform: a tensor in, a tensor out (a torchvision v2 transform, or any callable).
+Transform = Callable[[torch.Tensor], torch.Tensor]
+
+
+class MyDataset(Dataset[tuple[torch.Tensor, torch.Tensor]]):
+    """The classic map-style Dataset: samples, their targets, an optional transform."""
+
+    def __init__(
+        self, data: torch.Tensor, targets: torch.Tensor, transform: Transform | None = None
+    ) -> None:
+        self.data = data
+        self.targets = targets
+        self.transform = transform
+
+    def __len__(self) -> int:
+        return len(self.data)
+
+    def __getitem__(self, idx: int) -> tuple[torch.Tensor, torch.Tensor]:
+        x = self.data[idx]
+        if self.transform is not None:
+            x = self.transform(x)
+        return x, self.targets[idx]
+
+
+class BrokenLenDataset(MyDataset):
+    """The common slip: ``len(self.data.shape[0])``. ``shape[0]`` is already an int."""
+
+    def __len__(self) -> int:
+        return len(self.data.shape[0])  # type: ignore[arg-type]  # TypeError, on purpose
+
+
+# ------------------------------------------------------------------------- item costs
+
+
+@dataclass(frozen=True, slots=True)
+class Sleep:
+    """A per-item cost: a real ``time.sleep`` of about ``ms`` milliseconds.
+
+    ``spread`` > 0 varies it per index, by a fixed factor in ``[1 - spread, 1 + spread]``
+    (the same index always costs the same, so runs stay comparable).
+    """
+
+    ms: float
+    spread: float = 0.0
+
+    def seconds(self, idx: int) -> float:
+        if not self.spread:
+            return self.ms / 1000
+        u = ((int(idx) * 2654435761) % 2**32) / 2**32  # Knuth's multiplicative hash → [0, 1)
+        return self.ms * (1 + self.spread * (2 * u - 1)) / 1000
+
+    def __call__(self, idx: int) -> None:
+        time.sleep(self.seconds(idx))
+
+
+class Call(NamedTuple):
+    """One ``__getitem__`` call: which index, built by which worker (-1: the main process),
+    in which process, and when (``time.perf_counter()``: one clock for every process)."""
+
+    idx: int
+    worker: int
+    pid: int
+    start: float
+    end: float
+
+
+class Instrumented(Dataset[tuple[Any, Any, Call]]):
+    """Wraps a map-style dataset: every item also says who built it, and when.
+
+    ``cost(idx)`` runs first (a real sleep); ``fail_at`` makes that index raise
+    ``ValueError`` inside ``__getitem__`` — in a worker, the DataLoader re-raises it in the
+    main process with the worker's message.
+    """
+
+    def __init__(
+        self,
+        dataset: Dataset[tuple[Any, Any]],
+        cost: Callable[[int], None] | None = None,
+        fail_at: int | None = None,
+    ) -> None:
+        self.dataset = dataset
+        self.cost = cost
+        self.fail_at = fail_at
+
+    def __len__(self) -> int:
+        return len(self.dataset)  # type: ignore[arg-type]
+
+    def __getitem__(self, idx: int) -> tuple[Any, Any, Call]:
+        start = time.perf_counter()
+        info = get_worker_info()
+        if self.cost is not None:
+            self.cost(idx)
+        if idx == self.fail_at:
+            raise ValueError(f"item {idx} is corrupt (Instrumented(fail_at={idx}))")
+        x, y = self.dataset[idx]
+        worker = -1 if info is None else info.id
+        return x, y, Call(int(idx), worker, os.getpid(), start, time.perf_counter())
+
+
+# ------------------------------------------------------------------------------ photos
+
+
+class PhotoDataset(Dataset[tuple[torch.Tensor, int]]):
+    """``n`` items cycling over the bundled sample photos: each ``__getitem__`` decodes the
+    JPEG bytes (real work) and applies ``transform`` (e.g. the augmentation lab's train
+    pipeline). The target is the photo's number."""
+
+    def __init__(self, names: Sequence[str], n: int, transform: Transform | None = None) -> None:
+        from ptexplore.augment.samples import sample_bytes
+
+        self.names = tuple(names)
+        self.blobs = tuple(sample_bytes(name) for name in self.names)
+        self.n = int(n)
+        self.transform = transform
+
+    def __len__(self) -> int:
+        return self.n
+
+    def __getitem__(self, idx: int) -> tuple[torch.Tensor, int]:
+        from ptexplore.augment.decode import decode_image_bytes
+
+        k = int(idx) % len(self.blobs)
+        x = decode_image_bytes(self.blobs[k], name=self.names[k]).pixels
+        if self.transform is not None:
+            x = self.transform(x)
+        return x, k
+
+
+class PrivateStream:
+    """A random transform that, in the main process, draws from its own seeded RNG stream.
+
+    A DataLoader worker owns its global RNG (the DataLoader seeds it per worker), so there
+    the transform is called as it is. With ``num_workers=0`` the items are built in the
+    main process, which on this server is shared by every learner: there the draws go
+    through a private :class:`ptexplore.rng.Stream` (installed under a lock for the call
+    only), so nobody else's random draws see or disturb them.
+    """
+
+    def __init__(self, transform: Transform, seed: int) -> None:
+        self.transform = transform
+        self.seed = int(seed)
+        self._stream: Any = None
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {"transform": self.transform, "seed": self.seed, "_stream": None}
+
+    def __call__(self, x: torch.Tensor) -> torch.Tensor:
+        if get_worker_info() is not None:
+            return self.transform(x)
+        if self._stream is None:
+            from ptexplore.rng import Stream
+
+            self._stream = Stream(self.seed)
+        with self._stream.active():
+            return self.transform(x)
+
+
+class WithTransform(Dataset[tuple[Any, Any]]):
+    """A per-split transform on top of a ``Subset``: the correct ``random_split`` pattern
+    (the shared base dataset keeps ``transform=None``)."""
+
+    def __init__(self, subset: Dataset[tuple[Any, Any]], transform: Transform) -> None:
+        self.subset = subset
+        self.transform = transform
+
+    def __len__(self) -> int:
+        return len(self.subset)  # type: ignore[arg-type]
+
+    def __getitem__(self, idx: int) -> tuple[Any, Any]:
+        x, y = self.subset[idx]
+        return self.transform(x), y
+
+
+# ------------------------------------------------------------------ worker randomness
+
+#: Random draws are integers in ``[0, DRAW_HIGH)`` (a chance repeat among 64 is ~0.2 %).
+DRAW_HIGH = 1_000_000
+
+
+class Draw(NamedTuple):
+    """One item's random numbers, drawn inside ``__getitem__`` by the worker building it."""
+
+    idx: int
+    worker: int
+    owned: int  # from the numpy Generator the dataset made in __init__
+    np_global: int  # from numpy's global RNG (np.random.randint)
+    torch: int  # from torch's global RNG (torch.randint)
+
+
+class RandomDraws(Dataset[Draw]):
+    """Draws three random numbers per item (random augmentation does the same).
+
+    ``self.rng`` is made once, in ``__init__``: every worker process gets a *copy* of it,
+    state included, so without re-seeding every worker draws the same sequence.
+    """
+
+    def __init__(self, n: int, seed: int) -> None:
+        self.n = int(n)
+        self.rng = np.random.default_rng(seed)
+
+    def __len__(self) -> int:
+        return self.n
+
+    def __getitem__(self, idx: int) -> Draw:
+        info = get_worker_info()
+        return Draw(
+            int(idx),
+            -1 if info is None else info.id,
+            int(self.rng.integers(DRAW_HIGH)),
+            int(np.random.randint(DRAW_HIGH)),
+            int(torch.randint(DRAW_HIGH, ())),
+        )
+
+
+def seed_numpy_naively(worker_id: int) -> None:
+    """A naive ``worker_init_fn``: every worker seeds numpy with the same constant."""
+    np.random.seed(0)
+
+
+def reseed_from_torch(worker_id: int) -> None:
+    """The fix, as a ``worker_init_fn``: seed numpy from ``torch.initial_seed()``.
+
+    In a worker, ``torch.initial_seed()`` is ``base_seed + worker_id`` (the DataLoader draws
+    ``base_seed`` from its generator for each epoch), so every worker, and every epoch,
+    gets its own stream. The dataset's own Generator is replaced the same way.
+    """
+    seed = torch.initial_seed()
+    np.random.seed(seed % 2**32)
+    info = get_worker_info()
+    if info is not None and isinstance(info.dataset, RandomDraws):
+        info.dataset.rng = np.random.default_rng(seed)

@@ -1,0 +1,542 @@
+"""The DataLoader run: an instrumented Dataset through a real DataLoader, real workers.
+
+Code shown = code run: :func:`loader_code` writes the script for a :class:`LoaderConfig`
+and :func:`run_loader` runs exactly that text (``ptexplore.data.runs.run_script``), then
+reads every ``__getitem__`` call, every batch and the main loop's clock off the objects the
+script left behind. The script prints only what is the same on every run (orders, worker
+ids per batch, lengths); the timings come from this run and vary.
+
+What a run shows, and why it is true:
+
+* the sampler's batches are listed *before* the run from the same seed (then the sampler's
+  generator is rewound), so "yielded in sampler order" compares two independent lists;
+* each call's start/end use ``time.perf_counter()`` — on Linux one monotonic clock for every
+  process — so calls from different workers share one time axis;
+* a batch is built by one worker, round robin (``_try_put_index`` cycles the workers), and
+  the DataLoader keeps ``prefetch_factor × num_workers`` batches dispatched: batch ``j`` is
+  handed out while batch ``j - prefetch_factor × num_workers`` is being received.
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any
+
+from ptexplore.data.runs import Processes, run_script
+from ptexplore.data.workers import Cancelled, ServerBoot, ensure_forkserver
+from ptexplore.errors import InputError, LessonError, Refusal
+from ptexplore.limits import (
+    DATA_BATCH_TIMEOUT_SLACK_S,
+    DATA_MAX_BATCH,
+    DATA_MAX_EPOCHS,
+    DATA_MAX_ITEM_MS,
+    DATA_MAX_ITEMS,
+    DATA_MAX_PREFETCH,
+    DATA_MAX_STEP_MS,
+    DATA_MAX_WORK_S,
+    DATA_MAX_WORKERS,
+    DATA_RUN_LIMIT_S,
+)
+from ptexplore.live import Snippet
+
+#: The bundled sample photos the photo dataset cycles over.
+PHOTOS = ("astronaut.jpg", "chelsea.jpg", "coffee.jpg", "rocket.jpg")
+#: Planning estimate for one photo item (decode + train pipeline, 1 thread; measured
+#: 8–15 ms on a loaded 2-core box, so this is generous).
+PHOTO_ITEM_S = 0.03
+#: Variable sleeps vary by ±this fraction per index.
+SPREAD = 0.8
+
+
+class Work(StrEnum):
+    """What one ``__getitem__`` costs."""
+
+    NONE = "none"
+    SLEEP = "fixed sleep"
+    VARIABLE = "variable sleep"
+    PHOTO = "decode + augment"
+
+    @property
+    def sleeps(self) -> bool:
+        return self in (Work.SLEEP, Work.VARIABLE)
+
+
+@dataclass(frozen=True, slots=True)
+class LoaderConfig:
+    """Everything one run depends on (``rerun`` only makes a new run of the same config)."""
+
+    n: int = 8
+    work: Work = Work.SLEEP
+    ms: int = 20
+    batch_size: int = 2
+    shuffle: bool = True
+    seed: int = 0
+    num_workers: int = 2
+    prefetch_factor: int = 2
+    drop_last: bool = False
+    persistent_workers: bool = False
+    epochs: int = 1
+    step_ms: int = 0
+    fail_at: int | None = None
+    rerun: int = 0
+
+    @property
+    def item_s(self) -> float:
+        """Planned seconds per item (the mean)."""
+        if self.work is Work.PHOTO:
+            return PHOTO_ITEM_S
+        return self.ms / 1000 if self.work.sleeps else 0.0
+
+    @property
+    def worst_item_s(self) -> float:
+        if self.work is Work.VARIABLE:
+            return self.ms * (1 + SPREAD) / 1000
+        return self.item_s
+
+    @property
+    def batches_per_epoch(self) -> int:
+        full, rest = divmod(self.n, self.batch_size)
+        return full + (1 if rest and not self.drop_last else 0)
+
+    @property
+    def timeout_s(self) -> int:
+        """The ``timeout=`` of the script's DataLoader: seconds one batch may take."""
+        return math.ceil(3 * self.batch_size * self.worst_item_s + DATA_BATCH_TIMEOUT_SLACK_S)
+
+    @property
+    def planned_work_s(self) -> float:
+        """The run's work without workers: every item's cost plus every training step."""
+        items = self.n * self.epochs * self.item_s
+        steps = self.batches_per_epoch * self.epochs * self.step_ms / 1000
+        return items + steps
+
+
+def check(config: LoaderConfig) -> None:
+    """Refuse a config outside the lab's limits (before any process starts)."""
+    c = config
+    bounds = [
+        ("items", c.n, 1, DATA_MAX_ITEMS),
+        ("batch_size", c.batch_size, 1, DATA_MAX_BATCH),
+        ("num_workers", c.num_workers, 0, DATA_MAX_WORKERS),
+        ("prefetch_factor", c.prefetch_factor, 1, DATA_MAX_PREFETCH),
+        ("epochs", c.epochs, 1, DATA_MAX_EPOCHS),
+        ("per-item ms", c.ms, 0, DATA_MAX_ITEM_MS),
+        ("training step ms", c.step_ms, 0, DATA_MAX_STEP_MS),
+    ]
+    for name, value, lo, hi in bounds:
+        if not lo <= value <= hi:
+            raise InputError(
+                f"{name} = {value} is outside {lo}…{hi}.",
+                fix=f"Pick a {name} between {lo} and {hi}.",
+            )
+    if c.fail_at is not None and not 0 <= c.fail_at < c.n:
+        raise InputError(
+            f"fail_at = {c.fail_at} is not an index of the dataset (0…{c.n - 1}).",
+            fix="Pick an index the dataset has.",
+        )
+    if c.planned_work_s > DATA_MAX_WORK_S:
+        raise InputError(
+            f"This run plans {c.planned_work_s:.1f} s of work (items × cost + training "
+            f"steps, before workers divide it); the lab allows {DATA_MAX_WORK_S:.0f} s per run.",
+            fix="Use fewer items or epochs, or a smaller per-item cost or training step.",
+        )
+
+
+# ------------------------------------------------------------------------------ script
+
+
+def _dataset_lines(c: LoaderConfig) -> tuple[list[str], list[str]]:
+    """(imports, lines) that build ``dataset``."""
+    extra = [f"fail_at={c.fail_at}"] if c.fail_at is not None else []
+    if c.work is Work.PHOTO:
+        imports = [
+            "from ptexplore.augment.pipeline import train_preset",
+            "from ptexplore.data.datasets import Instrumented, PhotoDataset",
+        ]
+        args = ", ".join(["photos", *extra])
+        transform = "train_preset().build()"
+        comment = []
+        if not c.num_workers:
+            imports[1] = (
+                "from ptexplore.data.datasets import Instrumented, PhotoDataset, PrivateStream"
+            )
+            transform = f"PrivateStream(train_preset().build(), seed={c.seed})"
+            comment = ["# num_workers=0: the shared server process draws from a private stream"]
+        lines = [
+            f"names = {list(PHOTOS)!r}",
+            "# each item decodes a JPEG, then RandomResizedCrop(224), flip, ToImage, ToDtype,",
+            "# Normalize: the augmentation lab's train pipeline",
+            *comment,
+            f"photos = PhotoDataset(names, n={c.n}, transform={transform})",
+            f"dataset = Instrumented({args})",
+        ]
+        return imports, lines
+    names = ["Instrumented", "MyDataset"] + (["Sleep"] if c.work.sleeps else [])
+    imports = [f"from ptexplore.data.datasets import {', '.join(names)}"]
+    cost = []
+    if c.work is Work.SLEEP:
+        cost = [f"cost=Sleep(ms={c.ms})"]
+    elif c.work is Work.VARIABLE:
+        cost = [f"cost=Sleep(ms={c.ms}, spread={SPREAD})"]
+    args = ", ".join(["MyDataset(data, targets)", *cost, *extra])
+    lines = [
+        f"data = torch.rand({c.n}, 1, 2, 2, generator=torch.Generator().manual_seed({c.seed}))",
+        f"targets = torch.arange({c.n})",
+        f"dataset = Instrumented({args})",
+    ]
+    return imports, lines
+
+
+def _loader_lines(c: LoaderConfig) -> list[str]:
+    w = c.num_workers
+    lines = [
+        "loader = DataLoader(",
+        "    dataset,",
+        f"    batch_size={c.batch_size},",
+        "    sampler=sampler,",
+        f"    drop_last={c.drop_last},",
+        f"    num_workers={w},",
+    ]
+    if w:
+        lines += [
+            f"    prefetch_factor={c.prefetch_factor},  # batches each worker may build ahead",
+            f"    persistent_workers={c.persistent_workers},  # keep the workers between epochs?",
+            f"    timeout={c.timeout_s},  # seconds per batch: a stuck worker raises, never hangs",
+            '    multiprocessing_context=worker_context(),  # "forkserver": see the page',
+        ]
+    elif c.persistent_workers:
+        lines.append("    persistent_workers=True,")
+    lines += [
+        f"    generator=torch.Generator().manual_seed({c.seed}),  # draws the workers' seeds",
+        ")",
+    ]
+    return lines
+
+
+def loader_code(config: LoaderConfig) -> str:
+    """The lab's script: build the dataset, list the sampler's batches, run the loader."""
+    c = config
+    check(c)
+    sampler_cls = "RandomSampler" if c.shuffle else "SequentialSampler"
+    ds_imports, ds_lines = _dataset_lines(c)
+    imports = [
+        "import time",
+        "",
+        "import torch",
+        f"from torch.utils.data import BatchSampler, DataLoader, {sampler_cls}",
+        "",
+        *ds_imports,
+    ]
+    if c.num_workers:
+        imports.append("from ptexplore.data.workers import worker_context")
+    lines = [*imports, "", *ds_lines, 'print("len(dataset) =", len(dataset))', ""]
+    batches = f"BatchSampler(sampler, batch_size={c.batch_size}, drop_last={c.drop_last})"
+    if c.shuffle:
+        lines += [
+            "# the sampler decides the order: list its batches for every epoch, then rewind it",
+            f"sampler = RandomSampler(dataset, generator=torch.Generator().manual_seed({c.seed}))",
+            f"planned = [list({batches}) for epoch in range({c.epochs})]",
+            f"sampler.generator.manual_seed({c.seed})",
+        ]
+    else:
+        lines += [
+            "# the sampler decides the order",
+            "sampler = SequentialSampler(dataset)",
+            f"planned = [list({batches}) for epoch in range({c.epochs})]",
+        ]
+    lines += ["", *_loader_lines(c), ""]
+    loop = [
+        f"for epoch in range({c.epochs}):",
+        "    started = time.perf_counter()",
+        "    it = iter(loader)  # starts the worker processes (persistent ones only once)",
+        "    starts.append((started, time.perf_counter()))",
+        "    asked = time.perf_counter()",
+        "    for x, y, call in it:  # call: the batch's Call records, one tensor per field",
+        "        log.append((epoch, asked, time.perf_counter(), call))",
+    ]
+    if c.step_ms:
+        loop.append(f"        time.sleep({c.step_ms / 1000:g})  # the training step")
+    loop.append("        asked = time.perf_counter()")
+    lines += [
+        "starts, log = [], []  # per epoch: iter() called/returned; per batch: times + calls",
+        "failure = None",
+    ]
+    if c.fail_at is not None:
+        lines += ["try:", *("    " + ln for ln in loop)]
+        lines += [
+            "except ValueError as err:  # raised in __getitem__, re-raised in this process",
+            "    failure = str(err).strip().splitlines()",
+            '    print("error:", failure[0])',
+        ]
+        if c.num_workers:
+            lines.append('    print("the worker said:", failure[-1])')
+    else:
+        lines += loop
+    lines += [
+        "",
+        "calls = [c for *_, call in log for c in zip(*(f.tolist() for f in call))]",
+        "called = [idx for start, idx in sorted((c[3], c[0]) for c in calls)]",
+        f"for epoch in range({c.epochs}):",
+        "    yielded = [call.idx.tolist() for e, _, _, call in log if e == epoch]",
+        '    print(f"epoch {epoch} sampler:", planned[epoch])',
+        '    print(f"epoch {epoch} yielded:", yielded)',
+        'print("yielded in sampler order:", [call.idx.tolist() for *_, call in log] == '
+        "sum(planned, [])[: len(log)])",
+    ]
+    if c.num_workers:
+        lines += [
+            'print("worker per batch:", [int(call.worker[0]) for *_, call in log])',
+            "# the order __getitem__ was *called* (`called`) differs from run to run with",
+            "# workers: the page shows this run's",
+        ]
+    else:
+        lines.append('print("called in order:", called)')
+    return "\n".join(lines) + "\n"
+
+
+# ------------------------------------------------------------------------------ result
+
+
+@dataclass(frozen=True, slots=True)
+class ItemCall:
+    """One ``__getitem__`` call; times in seconds since the first ``iter(loader)``."""
+
+    idx: int
+    worker: int
+    pid: int
+    start: float
+    end: float
+    epoch: int
+    batch: int  # the batch's position in the run (all epochs)
+
+
+@dataclass(frozen=True, slots=True)
+class BatchInfo:
+    """One batch as the main process received it."""
+
+    epoch: int
+    position: int  # in the run
+    in_epoch: int
+    indices: tuple[int, ...]
+    worker: int
+    pid: int
+    first_start: float
+    built: float  # its last item finished
+    asked: float  # next() called
+    got: float  # next() returned it
+    dispatched: float  # its indices were handed to a worker (the DataLoader's rule)
+    step_end: float  # the main loop asked for the next batch
+
+
+@dataclass(frozen=True, slots=True)
+class EpochInfo:
+    epoch: int
+    started: float  # iter(loader) called
+    ready: float  # iter(loader) returned (workers started)
+    planned: tuple[tuple[int, ...], ...]
+
+
+@dataclass(frozen=True, slots=True)
+class WorkerFailure:
+    """An exception raised inside ``__getitem__``: the DataLoader's line and the worker's."""
+
+    first_line: str
+    worker_line: str
+    worker: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class LoaderRun:
+    config: LoaderConfig
+    snippet: Snippet
+    epochs: tuple[EpochInfo, ...]
+    batches: tuple[BatchInfo, ...]
+    calls: tuple[ItemCall, ...]
+    total_s: float
+    failure: WorkerFailure | None
+    refusal: Refusal | None
+    processes: Processes
+    boot: ServerBoot | None
+
+    @property
+    def planned(self) -> tuple[int, ...]:
+        """The sampler's indices, in order, over every epoch."""
+        return tuple(i for e in self.epochs for b in e.planned for i in b)
+
+    @property
+    def yielded(self) -> tuple[int, ...]:
+        return tuple(i for b in self.batches for i in b.indices)
+
+    @property
+    def called(self) -> tuple[int, ...]:
+        """Indices in the order ``__getitem__`` started (every epoch)."""
+        return tuple(c.idx for c in sorted(self.calls, key=lambda c: (c.start, c.worker)))
+
+    @property
+    def in_sampler_order(self) -> bool:
+        return self.yielded == self.planned[: len(self.yielded)]
+
+    @property
+    def dropped(self) -> tuple[int, ...]:
+        """Indices no batch of the first epoch holds (``drop_last``)."""
+        if not self.epochs:
+            return ()
+        held = {i for b in self.epochs[0].planned for i in b}
+        return tuple(i for i in range(self.config.n) if i not in held)
+
+    def startup(self, epoch: int) -> dict[int, float]:
+        """Per worker: seconds from ``iter(loader)`` to its first call in ``epoch``."""
+        e = self.epochs[epoch]
+        first: dict[int, float] = {}
+        for c in self.calls:
+            if c.epoch == epoch:
+                first[c.worker] = min(first.get(c.worker, math.inf), c.start)
+        return {w: t - e.started for w, t in sorted(first.items())}
+
+
+def _refusal(kind: str, message: str) -> Refusal:
+    if "persistent_workers" in message:
+        return Refusal(
+            kind,
+            message,
+            "Persistent workers are worker *processes* kept alive between epochs; with "
+            "num_workers=0 every item is built in the main process, so there is nothing to "
+            "keep.",
+            "Set num_workers to 1 or more, or persistent_workers=False.",
+        )
+    return Refusal(kind, message, "torch refused these DataLoader arguments.", "Change them.")
+
+
+def _read(ns: dict[str, Any]) -> dict[str, Any]:
+    """Copy what the script left behind into plain Python values."""
+    log = []
+    for e, asked, got, call in ns.get("log", []):
+        records = list(zip(*(f.tolist() for f in call), strict=True))
+        log.append((int(e), float(asked), float(got), records))
+    return {
+        "starts": [(float(a), float(b)) for a, b in ns.get("starts", [])],
+        "log": log,
+        "planned": [[[int(i) for i in b] for b in batches] for batches in ns.get("planned", [])],
+        "failure": list(ns["failure"]) if ns.get("failure") else None,
+        "has_loader": "loader" in ns,
+    }
+
+
+def _dispatch_times(
+    config: LoaderConfig, epochs: list[EpochInfo], rows: list[tuple[int, float, float]]
+) -> list[float]:
+    """When each batch's indices went to a worker, by the DataLoader's prefetch rule."""
+    ahead = config.prefetch_factor * config.num_workers
+    out: list[float] = []
+    by_epoch: dict[int, list[int]] = {}
+    for k, (epoch, _asked, _got) in enumerate(rows):
+        by_epoch.setdefault(epoch, []).append(k)
+    for k, (epoch, asked, _got) in enumerate(rows):
+        if not config.num_workers:
+            out.append(asked)
+            continue
+        j = by_epoch[epoch].index(k)
+        if j < ahead:
+            out.append(epochs[epoch].ready)
+        else:
+            out.append(rows[by_epoch[epoch][j - ahead]][2])
+    return out
+
+
+def run_loader(
+    config: LoaderConfig,
+    *,
+    cancel: threading.Event | None = None,
+    limit_s: float = DATA_RUN_LIMIT_S,
+) -> LoaderRun:
+    """Run the lab's script for ``config`` with real workers and read the run off it."""
+    code = loader_code(config)
+    boot = ensure_forkserver() if config.num_workers else None
+    data, script = run_script(code, _read, limit_s=limit_s, cancel=cancel)
+    refusal = None
+    if script.error is not None and not data["has_loader"]:
+        refusal = _refusal(script.error.kind, script.error.message)
+    elif script.error is not None:
+        raise _stopped(script.error.line, script.processes, config)
+    if script.processes.stopped_by is not None:
+        raise _stopped("", script.processes, config)
+
+    starts = data["starts"]
+    t0 = starts[0][0] if starts else 0.0
+    epochs = [
+        EpochInfo(e, a - t0, b - t0, tuple(tuple(batch) for batch in data["planned"][e]))
+        for e, (a, b) in enumerate(starts)
+    ]
+    rows = [(e, asked - t0, got - t0) for e, asked, got, _ in data["log"]]
+    dispatched = _dispatch_times(config, epochs, rows)
+    calls: list[ItemCall] = []
+    batches: list[BatchInfo] = []
+    in_epoch: dict[int, int] = {}
+    for k, (e, _asked, _got, records) in enumerate(data["log"]):
+        mine = [
+            ItemCall(int(r[0]), int(r[1]), int(r[2]), r[3] - t0, r[4] - t0, e, k) for r in records
+        ]
+        calls += mine
+        step_end = rows[k + 1][1] if k + 1 < len(rows) and rows[k + 1][0] == e else rows[k][2]
+        j = in_epoch.get(e, 0)
+        in_epoch[e] = j + 1
+        batches.append(
+            BatchInfo(
+                epoch=e,
+                position=k,
+                in_epoch=j,
+                indices=tuple(c.idx for c in mine),
+                worker=mine[0].worker,
+                pid=mine[0].pid,
+                first_start=min(c.start for c in mine),
+                built=max(c.end for c in mine),
+                asked=rows[k][1],
+                got=rows[k][2],
+                dispatched=dispatched[k],
+                step_end=step_end,
+            )
+        )
+    failure = None
+    if data["failure"]:
+        lines = data["failure"]
+        worker = None
+        if lines[0].startswith("Caught ") and "worker process " in lines[0]:
+            worker = int(lines[0].rsplit("worker process ", 1)[1].rstrip("."))
+        failure = WorkerFailure(lines[0], lines[-1], worker)
+    end = max([b.step_end for b in batches] + [e.ready for e in epochs] + [0.0])
+    return LoaderRun(
+        config=config,
+        snippet=Snippet(code, script.output),
+        epochs=tuple(epochs),
+        batches=tuple(batches),
+        calls=tuple(calls),
+        total_s=end,
+        failure=failure,
+        refusal=refusal,
+        processes=script.processes,
+        boot=boot,
+    )
+
+
+def _stopped(line: str, processes: Processes, config: LoaderConfig) -> LessonError:
+    """The run did not finish: the hard limit, a cancel, or a batch past ``timeout``."""
+    if processes.stopped_by == "cancelled":
+        return Cancelled(
+            "This run was stopped: you started a newer one.",
+            fix="Nothing to do: the newer run's result is shown.",
+        )
+    if processes.stopped_by == "time limit":
+        return InputError(
+            f"The run passed the hard limit of {processes.limit_s:g} s and its "
+            f"{processes.started} worker process(es) were stopped.",
+            fix="Use fewer items or a smaller per-item cost, or try again when the server "
+            "is less busy.",
+        )
+    return InputError(
+        f"The DataLoader stopped: {line}",
+        fix=f"Each batch may take at most timeout={config.timeout_s} s: use a smaller "
+        "per-item cost or batch, or try again when the server is less busy.",
+    )

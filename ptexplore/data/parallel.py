@@ -1,0 +1,407 @@
+"""The lessons that run worker processes besides the main run: epochs of augmentation,
+worker randomness (the numpy-seed pitfall and its fix) and total time vs num_workers.
+
+Each is a script generated from its config, run with real DataLoader workers through
+:func:`ptexplore.data.runs.run_script` (watched: nothing outlives the run), its results
+read off the objects it left behind. Every random draw happens inside a worker, seeded
+from the DataLoader's own ``generator`` (``base_seed + worker_id``), so the printouts are
+the same on every run while the server's global RNGs are never touched.
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from ptexplore.augment.pipeline import IMAGENET_MEAN, IMAGENET_STD
+from ptexplore.augment.preview import to_display
+from ptexplore.data.loader import PHOTO_ITEM_S, PHOTOS, SPREAD, Work
+from ptexplore.data.runs import Processes, run_script
+from ptexplore.data.workers import ensure_forkserver
+from ptexplore.errors import InputError, LessonError
+from ptexplore.limits import (
+    DATA_BATCH_TIMEOUT_SLACK_S,
+    DATA_MAX_BATCH,
+    DATA_MAX_EPOCHS,
+    DATA_MAX_ITEM_MS,
+    DATA_MAX_ITEMS,
+    DATA_MAX_WORK_S,
+    DATA_MAX_WORKERS,
+    DATA_RUN_LIMIT_S,
+)
+from ptexplore.live import Snippet
+
+
+def _timeout(batch: int, item_s: float) -> int:
+    return math.ceil(3 * batch * item_s + DATA_BATCH_TIMEOUT_SLACK_S)
+
+
+def _in_range(name: str, value: int, lo: int, hi: int) -> None:
+    if not lo <= value <= hi:
+        raise InputError(f"{name} = {value} is outside {lo}…{hi}.", fix=f"Pick {lo}…{hi}.")
+
+
+def _budget(work_s: float) -> None:
+    if work_s > DATA_MAX_WORK_S:
+        raise InputError(
+            f"This plans {work_s:.1f} s of work (before workers divide it); the lab allows "
+            f"{DATA_MAX_WORK_S:.0f} s per run.",
+            fix="Use fewer items, or a smaller per-item cost.",
+        )
+
+
+def _failed(script_error: Any, processes: Processes) -> LessonError:
+    if processes.stopped_by is not None:
+        return InputError(
+            f"The run was stopped ({processes.stopped_by}, {processes.limit_s:g} s).",
+            fix="Try again with fewer items, or when the server is less busy.",
+        )
+    return InputError(
+        f"The DataLoader stopped: {script_error.line}",
+        fix="Try again with fewer items, or when the server is less busy.",
+    )
+
+
+# ------------------------------------------------------------- augmentation and epochs
+
+
+@dataclass(frozen=True, slots=True)
+class EpochsConfig:
+    n: int = 4
+    epochs: int = 2
+    seed: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class EpochsLesson:
+    config: EpochsConfig
+    lengths: tuple[int, ...]  # len(dataset) in every epoch
+    seen: tuple[int, ...]  # samples the loader yielded in every epoch
+    fingerprints: tuple[tuple[str, ...], ...]  # [idx][epoch]
+    images: tuple[tuple[np.ndarray, ...], ...]  # [idx][epoch], HxWx3 uint8
+    photos: tuple[str, ...]  # [idx]: the photo it decodes
+    snippet: Snippet
+    processes: Processes
+
+
+EPOCHS_BATCH = 2
+
+
+def epochs_code(c: EpochsConfig) -> str:
+    return f"""import hashlib
+
+import torch
+from torch.utils.data import DataLoader
+
+from ptexplore.augment.pipeline import train_preset
+from ptexplore.data.datasets import PhotoDataset
+from ptexplore.data.workers import worker_context
+
+names = {list(PHOTOS)!r}
+dataset = PhotoDataset(names, n={c.n}, transform=train_preset().build())
+loader = DataLoader(
+    dataset,
+    batch_size={EPOCHS_BATCH},
+    shuffle=False,
+    num_workers=2,
+    timeout={_timeout(EPOCHS_BATCH, PHOTO_ITEM_S)},
+    multiprocessing_context=worker_context(),
+    generator=torch.Generator().manual_seed({c.seed}),  # a new base_seed every epoch
+)
+samples = []  # samples[epoch][idx]: the augmented tensor
+for epoch in range({c.epochs}):
+    samples.append([x for batch, _ in loader for x in batch])
+    print(f"epoch {{epoch}}: len(dataset) = {{len(dataset)}}, samples seen = {{len(samples[-1])}}")
+for idx in range(len(dataset)):
+    prints = [hashlib.sha256(s[idx].numpy().tobytes()).hexdigest()[:12] for s in samples]
+    print(f"idx {{idx}}:", " ".join(prints), "| all different:", len(set(prints)) == len(prints))
+"""
+
+
+def epochs_lesson(config: EpochsConfig, *, cancel: threading.Event | None = None) -> EpochsLesson:
+    _in_range("items", config.n, 1, len(PHOTOS) * 2)
+    _in_range("epochs", config.epochs, 2, DATA_MAX_EPOCHS + 1)
+    _budget(config.n * config.epochs * PHOTO_ITEM_S)
+    code = epochs_code(config)
+    ensure_forkserver()
+
+    def read(ns: dict[str, Any]) -> dict[str, Any]:
+        import hashlib
+
+        samples = ns.get("samples", [])
+        norm = (IMAGENET_MEAN, IMAGENET_STD)
+        return {
+            "lengths": [len(ns["dataset"])] * len(samples) if "dataset" in ns else [],
+            "seen": [len(s) for s in samples],
+            "prints": [
+                [hashlib.sha256(s[i].numpy().tobytes()).hexdigest()[:12] for s in samples]
+                for i in range(config.n)
+            ]
+            if len(samples) == config.epochs
+            else [],
+            "images": [[to_display(s[i], norm) for s in samples] for i in range(config.n)]
+            if len(samples) == config.epochs
+            else [],
+        }
+
+    data, script = run_script(code, read, limit_s=DATA_RUN_LIMIT_S, cancel=cancel)
+    if script.error is not None or script.processes.stopped_by is not None:
+        raise _failed(script.error, script.processes)
+    return EpochsLesson(
+        config=config,
+        lengths=tuple(data["lengths"]),
+        seen=tuple(data["seen"]),
+        fingerprints=tuple(tuple(p) for p in data["prints"]),
+        images=tuple(tuple(i) for i in data["images"]),
+        photos=tuple(PHOTOS[i % len(PHOTOS)] for i in range(config.n)),
+        snippet=Snippet(code, script.output),
+        processes=script.processes,
+    )
+
+
+# ------------------------------------------------------------------ worker randomness
+
+#: The three ``worker_init_fn`` s compared: what the script names them, what they do.
+INITS: tuple[tuple[str, str], ...] = (
+    ("None", "no worker_init_fn: the DataLoader's own per-worker seeding only"),
+    ("seed_numpy_naively", "every worker calls np.random.seed(0)"),
+    ("reseed_from_torch", "every worker seeds numpy from torch.initial_seed() (the fix)"),
+)
+#: The three sources each item draws from (``Draw`` fields) and how the page names them.
+SOURCES: tuple[tuple[str, str], ...] = (
+    ("owned", "dataset's own np.random.default_rng"),
+    ("np_global", "np.random.randint (global)"),
+    ("torch", "torch.randint (global)"),
+)
+
+
+@dataclass(frozen=True, slots=True)
+class SeedsConfig:
+    n: int = 16
+    num_workers: int = 2
+    batch_size: int = 2
+    seed: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class DrawRow:
+    idx: int
+    worker: int
+    owned: int
+    np_global: int
+    torch: int
+
+
+@dataclass(frozen=True, slots=True)
+class SourceCount:
+    source: str  # a Draw field
+    distinct: int
+    repeated: int  # items whose value another item drew too
+
+
+@dataclass(frozen=True, slots=True)
+class InitResult:
+    init: str  # the worker_init_fn's name in the script
+    rows: tuple[DrawRow, ...]
+    counts: tuple[SourceCount, ...]
+
+    def count(self, source: str) -> SourceCount:
+        return next(c for c in self.counts if c.source == source)
+
+
+@dataclass(frozen=True, slots=True)
+class SeedsLesson:
+    config: SeedsConfig
+    results: tuple[InitResult, ...]
+    snippet: Snippet
+    processes: Processes
+
+    def result(self, init: str) -> InitResult:
+        return next(r for r in self.results if r.init == init)
+
+
+def seeds_code(c: SeedsConfig) -> str:
+    inits = ", ".join(f'"{name}": {name}' for name, _ in INITS)
+    return f"""import torch
+from torch.utils.data import DataLoader
+
+from ptexplore.data.datasets import RandomDraws, reseed_from_torch, seed_numpy_naively
+from ptexplore.data.workers import worker_context
+
+dataset = RandomDraws(n={c.n}, seed={c.seed})  # its numpy Generator is made here, once
+inits = {{{inits}}}
+draws = {{}}  # worker_init_fn name -> one (idx, worker, owned, np_global, torch) per item
+for name, init in inits.items():
+    loader = DataLoader(
+        dataset,
+        batch_size={c.batch_size},
+        num_workers={c.num_workers},
+        worker_init_fn=init,
+        timeout={_timeout(c.batch_size, 0.0)},
+        multiprocessing_context=worker_context(),
+        generator=torch.Generator().manual_seed({c.seed}),  # base_seed of the workers
+    )
+    draws[name] = [d for batch in loader for d in zip(*(f.tolist() for f in batch))]
+    print(f"worker_init_fn={{name}}:")
+    for column, source in ((2, "own rng"), (3, "np.random"), (4, "torch")):
+        values = [d[column] for d in draws[name]]
+        repeated = sum(values.count(v) > 1 for v in values)
+        distinct = len(set(values))
+        print(f"  {{source:>9}}: {{distinct}} distinct of {{len(values)}}, {{repeated}} repeated")
+"""
+
+
+def seeds_lesson(config: SeedsConfig, *, cancel: threading.Event | None = None) -> SeedsLesson:
+    _in_range("items", config.n, 2, DATA_MAX_ITEMS)
+    _in_range("num_workers", config.num_workers, 2, DATA_MAX_WORKERS)
+    _in_range("batch_size", config.batch_size, 1, DATA_MAX_BATCH)
+    code = seeds_code(config)
+    ensure_forkserver()
+
+    def read(ns: dict[str, Any]) -> dict[str, list[tuple[int, ...]]]:
+        return {k: [tuple(int(v) for v in d) for d in rows] for k, rows in ns["draws"].items()}
+
+    draws, script = run_script(code, read, limit_s=DATA_RUN_LIMIT_S, cancel=cancel)
+    if script.error is not None or script.processes.stopped_by is not None:
+        raise _failed(script.error, script.processes)
+    results = []
+    for name, _ in INITS:
+        rows = tuple(DrawRow(*d) for d in draws[name])
+        counts = []
+        for source, _label in SOURCES:
+            values = [getattr(r, source) for r in rows]
+            repeated = sum(values.count(v) > 1 for v in values)
+            counts.append(SourceCount(source, len(set(values)), repeated))
+        results.append(InitResult(name, rows, tuple(counts)))
+    return SeedsLesson(config, tuple(results), Snippet(code, script.output), script.processes)
+
+
+# ------------------------------------------------------------- total time vs num_workers
+
+
+@dataclass(frozen=True, slots=True)
+class SweepConfig:
+    n: int = 16
+    work: Work = Work.SLEEP
+    ms: int = 20
+    batch_size: int = 4
+    max_workers: int = DATA_MAX_WORKERS
+    seed: int = 0
+    rerun: int = 0
+
+    @property
+    def item_s(self) -> float:
+        if self.work is Work.PHOTO:
+            return PHOTO_ITEM_S
+        return self.ms / 1000 if self.work.sleeps else 0.0
+
+    @property
+    def planned_work_s(self) -> float:
+        return self.n * self.item_s * (self.max_workers + 1)
+
+
+@dataclass(frozen=True, slots=True)
+class SweepPoint:
+    workers: int
+    first_s: float  # iter(loader) → first batch: worker start-up included
+    total_s: float
+    in_order: bool
+    item_s: float  # the sum of this run's __getitem__ durations
+
+
+@dataclass(frozen=True, slots=True)
+class SweepResult:
+    config: SweepConfig
+    points: tuple[SweepPoint, ...]
+    snippet: Snippet
+    processes: Processes
+
+
+def _sweep_dataset(c: SweepConfig) -> tuple[list[str], list[str]]:
+    if c.work is Work.PHOTO:
+        return (
+            [
+                "from ptexplore.augment.pipeline import train_preset",
+                "from ptexplore.data.datasets import Instrumented, PhotoDataset, PrivateStream",
+            ],
+            [
+                f"names = {list(PHOTOS)!r}",
+                "# PrivateStream: with num_workers=0 the shared server process draws from a",
+                "# private RNG stream; in a worker it is the plain transform",
+                f"transform = PrivateStream(train_preset().build(), seed={c.seed})",
+                f"photos = PhotoDataset(names, n={c.n}, transform=transform)",
+                "dataset = Instrumented(photos)  # each item: decode + the train pipeline",
+            ],
+        )
+    names = "Instrumented, MyDataset" + (", Sleep" if c.work.sleeps else "")
+    cost = ""
+    if c.work is Work.SLEEP:
+        cost = f", cost=Sleep(ms={c.ms})"
+    elif c.work is Work.VARIABLE:
+        cost = f", cost=Sleep(ms={c.ms}, spread={SPREAD})"
+    return (
+        [f"from ptexplore.data.datasets import {names}"],
+        [
+            f"data = torch.rand({c.n}, 1, 2, 2, generator=torch.Generator().manual_seed({c.seed}))",
+            f"dataset = Instrumented(MyDataset(data, torch.arange({c.n})){cost})",
+        ],
+    )
+
+
+def sweep_code(c: SweepConfig) -> str:
+    imports, lines = _sweep_dataset(c)
+    worst = c.item_s * (1 + SPREAD) if c.work is Work.VARIABLE else c.item_s
+    body = "\n".join(lines)
+    return f"""import time
+
+import torch
+from torch.utils.data import DataLoader
+
+{chr(10).join(imports)}
+from ptexplore.data.workers import worker_context
+
+{body}
+timings = {{}}  # num_workers -> (s to the first batch, s in all, s inside __getitem__, in order)
+for workers in range({c.max_workers + 1}):
+    extra = {{}}  # a timeout and the start method only for worker processes
+    if workers:
+        extra = {{"timeout": {_timeout(c.batch_size, worst)}}}
+        extra["multiprocessing_context"] = worker_context()
+    extra["generator"] = torch.Generator().manual_seed({c.seed})  # the workers' base_seed
+    loader = DataLoader(dataset, batch_size={c.batch_size}, num_workers=workers, **extra)
+    started = time.perf_counter()
+    order, first, busy = [], None, 0.0
+    for x, y, call in loader:  # iterating starts the workers: their start-up is timed too
+        first = first or time.perf_counter() - started
+        order += call.idx.tolist()
+        busy += float((call.end - call.start).sum())
+    in_order = order == list(range(len(dataset)))
+    timings[workers] = (first, time.perf_counter() - started, busy, in_order)
+    print(f"num_workers={{workers}}: {{len(order)}} items, in sampler order: {{in_order}}")
+"""
+
+
+def sweep(config: SweepConfig, *, cancel: threading.Event | None = None) -> SweepResult:
+    _in_range("items", config.n, 1, DATA_MAX_ITEMS)
+    _in_range("batch_size", config.batch_size, 1, DATA_MAX_BATCH)
+    _in_range("max num_workers", config.max_workers, 1, DATA_MAX_WORKERS)
+    _in_range("per-item ms", config.ms, 0, DATA_MAX_ITEM_MS)
+    _budget(config.planned_work_s)
+    code = sweep_code(config)
+    ensure_forkserver()
+
+    def read(ns: dict[str, Any]) -> dict[int, tuple[float, float, float, bool]]:
+        return {
+            int(w): (float(t[0]), float(t[1]), float(t[2]), bool(t[3]))
+            for w, t in ns.get("timings", {}).items()
+        }
+
+    timings, script = run_script(code, read, limit_s=DATA_RUN_LIMIT_S, cancel=cancel)
+    if script.error is not None or script.processes.stopped_by is not None:
+        raise _failed(script.error, script.processes)
+    points = tuple(SweepPoint(w, t[0], t[1], t[3], t[2]) for w, t in sorted(timings.items()))
+    return SweepResult(config, points, Snippet(code, script.output), script.processes)

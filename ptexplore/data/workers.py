@@ -1,0 +1,430 @@
+"""DataLoader worker processes inside a threaded server: started deliberately, always ended.
+
+**The start method.** Streamlit runs every rerun as a thread of one server process, so the
+process that starts DataLoader workers is always multi-threaded:
+
+* ``fork`` copies the whole process but only the calling thread: a lock another thread
+  held at that instant (an allocator's, a logging handler's, OpenMP's) stays locked in the
+  child forever, and the worker can hang on its first call — CPython 3.12 warns about
+  exactly this. Fastest, and unsafe here.
+* ``spawn`` starts a fresh interpreter per worker: safe, but every worker imports torch
+  (and torchvision) again — seconds per worker, every epoch without persistent workers.
+* ``forkserver`` (chosen) starts one clean, single-threaded helper process once, with
+  torch, torchvision and the lab's datasets preloaded (``set_forkserver_preload``); each
+  worker is then a fork *of that helper*, which holds no other thread's locks. Safe, and
+  a worker starts in tens of milliseconds.
+
+``python -m ptexplore.data.startup`` measures the three (see :data:`MEASURED`).
+
+**Accounting.** :func:`worker_context` returns that forkserver context, whose processes
+register with the run that started them (per thread: each learner's rerun is a thread).
+:func:`watched` wraps one run: a watchdog stops the run's workers at the hard time limit
+or when the run is cancelled, and at the end any worker still alive is terminated, then
+killed. Nothing outlives its run. Workers never re-import the parent's ``__main__`` (the
+server's entry point, or a script read from stdin): everything they unpickle lives in
+importable modules (``ptexplore.data.datasets``).
+
+:class:`RunSlot` keeps one run per learner session at a time: a rerun with a different
+config cancels the run in flight, and waits (bounded) until it has stopped.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import os
+import threading
+import time
+from collections.abc import Callable, Hashable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from multiprocessing import context as mp_context
+from multiprocessing import forkserver, popen_forkserver, reduction, spawn, util
+from multiprocessing.context import set_spawning_popen
+from pathlib import Path
+from typing import Any, TypeVar
+
+from ptexplore.errors import LessonError
+from ptexplore.limits import DATA_RUN_LIMIT_S, DATA_SESSION_WAIT_S
+
+R = TypeVar("R")
+
+START_METHOD = "forkserver"
+#: What the forkserver imports once, before it forks any worker.
+PRELOAD = (
+    "torch",
+    "numpy",
+    "torchvision.transforms.v2",
+    "ptexplore.data.datasets",
+    "ptexplore.data.preload",
+)
+
+#: Start-up of the three start methods, measured with ``python -m ptexplore.data.startup``
+#: (2 DataLoader workers, a trivial dataset, 3 rounds, two sessions; a 2-core box at load
+#: average 2–4, torch 2.14.1, Python 3.11): seconds from ``iter(loader)`` to the first batch.
+MEASURED: dict[str, str] = {
+    "fork": "0.08–0.39 s (unsafe here)",
+    "spawn": "2.2–6.2 s, every time",
+    "forkserver": "2.5–5.7 s once (the forkserver's own start), then 0.05–0.09 s",
+}
+
+
+# ------------------------------------------------------------------ the tracked context
+
+
+class _Popen(popen_forkserver.Popen):
+    """``popen_forkserver.Popen`` whose child does not re-import the parent's ``__main__``.
+
+    The standard launcher tells the child to re-run the parent's main module (by path or
+    name) before unpickling the process object: for a script read from stdin that path is
+    ``<stdin>`` and the worker dies at once; for the Streamlit server it would import
+    Streamlit's CLI in every worker. Same steps as the standard library's ``_launch``
+    otherwise.
+    """
+
+    def _launch(self, process_obj: Any) -> None:
+        prep_data = spawn.get_preparation_data(process_obj._name)
+        prep_data.pop("init_main_from_path", None)
+        prep_data.pop("init_main_from_name", None)
+        buf = io.BytesIO()
+        set_spawning_popen(self)
+        try:
+            reduction.dump(prep_data, buf)
+            reduction.dump(process_obj, buf)
+        finally:
+            set_spawning_popen(None)
+        self.sentinel, w = forkserver.connect_to_new_process(self._fds)  # type: ignore[attr-defined]
+        parent_w = os.dup(w)
+        close = util.close_fds  # type: ignore[attr-defined]
+        self.finalizer = util.Finalize(self, close, (parent_w, self.sentinel))
+        with open(w, "wb", closefd=True) as f:
+            f.write(buf.getbuffer())
+        self.pid = forkserver.read_signed(self.sentinel)
+
+
+_local = threading.local()
+
+
+def _runs() -> list[Watch]:
+    runs: list[Watch] | None = getattr(_local, "runs", None)
+    if runs is None:
+        runs = []
+        _local.runs = runs
+    return runs
+
+
+class WorkerProcess(mp_context.ForkServerProcess):
+    """A forkserver process that registers with the run (this thread's) that started it."""
+
+    @staticmethod
+    def _Popen(process_obj: Any) -> Any:
+        return _Popen(process_obj)
+
+    def start(self) -> None:
+        super().start()
+        runs = _runs()
+        if runs:
+            runs[-1].add(self)
+
+
+class WorkerContext(mp_context.ForkServerContext):
+    """multiprocessing's ``forkserver`` context, with :class:`WorkerProcess` processes."""
+
+    Process = WorkerProcess  # type: ignore[assignment]
+
+
+_CONTEXT = WorkerContext()
+_setup_lock = threading.Lock()
+_preloaded: list[bool] = []
+
+
+def worker_context() -> WorkerContext:
+    """The multiprocessing context every DataLoader of this lab uses (``forkserver``).
+
+    The first call sets the forkserver's preload list (once per process, before the
+    forkserver starts: afterwards it is read by nobody).
+    """
+    if not _preloaded:
+        with _setup_lock:
+            if not _preloaded:
+                _CONTEXT.set_forkserver_preload(list(PRELOAD))
+                _preloaded.append(True)
+    return _CONTEXT
+
+
+@dataclass(frozen=True, slots=True)
+class ServerBoot:
+    """The forkserver's own start (once per server process)."""
+
+    seconds: float
+    pid: int
+
+
+_boot: list[ServerBoot] = []
+
+
+def _noop() -> None:
+    """What the warm-up process runs (nothing: its start is what is measured)."""
+
+
+def ensure_forkserver() -> ServerBoot:
+    """Start the forkserver and wait until it can fork (it imports :data:`PRELOAD` first:
+    seconds, once per server process). Returns how long that took, the first time."""
+    ctx = worker_context()
+    if _boot:
+        return _boot[0]
+    with _boot_lock:
+        if not _boot:
+            t0 = time.perf_counter()
+            p = ctx.Process(target=_noop, name="ptexplore-forkserver-warmup")
+            p.daemon = True
+            p.start()
+            p.join(DATA_RUN_LIMIT_S)
+            if p.is_alive():
+                p.kill()
+                p.join(1.0)
+            _boot.append(ServerBoot(time.perf_counter() - t0, forkserver_pid() or 0))
+    return _boot[0]
+
+
+_boot_lock = threading.Lock()
+
+
+def booted() -> ServerBoot | None:
+    """The forkserver's measured start, once it has started (None before)."""
+    return _boot[0] if _boot else None
+
+
+def warm() -> None:
+    """Start the forkserver in the background (the page calls this on every visit; only
+    the first call in a process does anything), so a learner's first run does not wait."""
+    if _boot or _warming:
+        return
+    with _setup_lock:
+        if _warming:
+            return
+        _warming.append(True)
+    threading.Thread(target=ensure_forkserver, name="ptexplore-forkserver", daemon=True).start()
+
+
+_warming: list[bool] = []
+
+
+# ----------------------------------------------------------------------- one run, watched
+
+
+def alive(pid: int) -> bool:
+    """Does process ``pid`` still exist as a live process (not a zombie)? Linux ``/proc``."""
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (OSError, IndexError):
+        return False
+    return state not in ("Z", "X")
+
+
+@dataclass(eq=False)
+class Watch:
+    """What one run's watchdog saw: the worker processes it started and how they ended."""
+
+    limit_s: float
+    started: list[WorkerProcess] = field(default_factory=list)
+    #: "time limit" or "cancelled" once the watchdog stopped the run's workers
+    stopped_by: str | None = None
+    #: workers still alive when the run ended (ptexplore terminated them)
+    left_running: int = 0
+    #: workers that ignored SIGTERM and were killed
+    killed: int = 0
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def add(self, p: WorkerProcess) -> None:
+        with self._lock:
+            self.started.append(p)
+            stop = self.stopped_by is not None
+        if stop:
+            _signal(p)
+
+    def processes(self) -> list[WorkerProcess]:
+        with self._lock:
+            return list(self.started)
+
+    @property
+    def pids(self) -> tuple[int, ...]:
+        return tuple(int(p.pid) for p in self.processes() if p.pid is not None)
+
+
+def _signal(p: WorkerProcess) -> None:
+    """SIGTERM, without polling (the run's own thread may be polling the same process)."""
+    with contextlib.suppress(OSError, ValueError, AttributeError):  # gone, or closed
+        p.terminate()
+
+
+def _finish(procs: list[WorkerProcess], *, grace_s: float = 2.0) -> tuple[int, int]:
+    """Terminate, then kill, every process still alive; returns (terminated, killed)."""
+    running = [p for p in procs if p.is_alive()]
+    for p in running:
+        _signal(p)
+    deadline = time.monotonic() + grace_s
+    for p in running:
+        p.join(max(0.0, deadline - time.monotonic()))
+    killed = 0
+    for p in running:
+        if p.is_alive():
+            p.kill()
+            p.join(grace_s)
+            killed += 1
+    return len(running), killed
+
+
+@contextmanager
+def watched(
+    *, limit_s: float = DATA_RUN_LIMIT_S, cancel: threading.Event | None = None
+) -> Iterator[Watch]:
+    """Account for every worker process started by this thread inside the block.
+
+    A watchdog thread stops them (SIGTERM) when ``limit_s`` seconds have passed or
+    ``cancel`` is set: the DataLoader then raises "worker exited unexpectedly" within its
+    ``timeout``. When the block ends — normally, by an exception, or by Streamlit stopping
+    the script — every worker still alive is terminated (and killed if it must be).
+    """
+    watch = Watch(limit_s)
+    runs = _runs()
+    runs.append(watch)
+    done = threading.Event()
+    deadline = time.monotonic() + limit_s
+
+    def watchdog() -> None:
+        while not done.wait(0.05):
+            reason = None
+            if cancel is not None and cancel.is_set():
+                reason = "cancelled"
+            elif time.monotonic() >= deadline:
+                reason = "time limit"
+            if reason is not None:
+                with watch._lock:
+                    watch.stopped_by = reason
+                    procs = list(watch.started)
+                for p in procs:
+                    _signal(p)
+                return
+
+    dog = threading.Thread(target=watchdog, name="ptexplore-data-watchdog", daemon=True)
+    dog.start()
+    try:
+        yield watch
+    finally:
+        runs.remove(watch)
+        done.set()
+        dog.join()
+        terminated, killed = _finish(watch.processes())
+        watch.left_running = terminated
+        watch.killed = killed
+
+
+def forkserver_pid() -> int | None:
+    """The forkserver's pid (a long-lived helper, one per server process), if running."""
+    pid = getattr(forkserver._forkserver, "_forkserver_pid", None)
+    return int(pid) if pid else None
+
+
+def descendants(pid: int | None = None) -> set[int]:
+    """Live descendants of ``pid`` (this process by default), via ``/proc`` (Linux)."""
+    root = os.getpid() if pid is None else pid
+    children: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:
+            continue
+        fields = stat.rsplit(")", 1)[1].split()
+        if fields[0] in ("Z", "X"):
+            continue
+        children.setdefault(int(fields[1]), []).append(int(entry.name))
+    found: set[int] = set()
+    todo = [root]
+    while todo:
+        for child in children.get(todo.pop(), []):
+            if child not in found:
+                found.add(child)
+                todo.append(child)
+    return found
+
+
+def helpers() -> set[int]:
+    """This process's long-lived multiprocessing helpers (forkserver, resource tracker)."""
+    pids: set[int] = set()
+    fs = forkserver_pid()
+    if fs:
+        pids.add(fs)
+    from multiprocessing import resource_tracker
+
+    tracker = getattr(resource_tracker._resource_tracker, "_pid", None)
+    if tracker:
+        pids.add(int(tracker))
+    return pids
+
+
+# --------------------------------------------------------------- one run per session
+
+
+class Cancelled(LessonError):
+    """This run was stopped because the same learner started a newer one."""
+
+
+class RunSlot:
+    """One learner session's DataLoader runs: one at a time.
+
+    :meth:`run` cancels a run in flight for a *different* key (the learner changed a
+    setting mid-run), waits for it to stop, and reuses the last finished result when the
+    key is the same (a rerun that changed nothing starts no second set of workers).
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._guard = threading.Lock()
+        self._active: tuple[Hashable, threading.Event] | None = None
+        self._done: tuple[Hashable, Any] | None = None
+
+    @property
+    def busy(self) -> bool:
+        return self._lock.locked()
+
+    def run(
+        self,
+        key: Hashable,
+        job: Callable[[threading.Event], R],
+        *,
+        wait_s: float = DATA_SESSION_WAIT_S,
+        on_wait: Callable[[], None] | None = None,
+    ) -> R:
+        with self._guard:
+            if self._active is not None and self._active[0] != key:
+                self._active[1].set()
+        if not self._lock.acquire(blocking=False):
+            if on_wait is not None:
+                on_wait()
+            if not self._lock.acquire(timeout=wait_s):
+                raise LessonError(
+                    f"Your previous DataLoader run is still stopping after {wait_s:.0f} s.",
+                    fix="Wait a few seconds, then change a setting or press Run again.",
+                )
+        try:
+            if self._done is not None and self._done[0] == key:
+                result: R = self._done[1]
+                return result
+            cancel = threading.Event()
+            with self._guard:
+                self._active = (key, cancel)
+            result = job(cancel)
+            if cancel.is_set():
+                raise Cancelled(
+                    "This run was stopped: you started a newer one.",
+                    fix="Nothing to do: the newer run's result is shown.",
+                )
+            self._done = (key, result)
+            return result
+        finally:
+            with self._guard:
+                self._active = None
+            self._lock.release()
