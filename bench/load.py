@@ -27,6 +27,8 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.error
+import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -34,6 +36,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.streamlit_client import Client, start_streamlit  # noqa: E402
+from ptexplore.haproxy import COOKIE, REPLICA_HEADER  # noqa: E402
 from ptexplore.serve import free_port  # noqa: E402
 from ptexplore.ui.render import INCIDENT_TEXT  # noqa: E402
 
@@ -129,6 +132,26 @@ async def learner(
         await c.close()
 
 
+def _probe(url: str, since: float, seconds: float) -> list[tuple[float, float, int, str]]:
+    """Requests carrying replica r1's affinity cookie, every 0.2 s for ``seconds``: (time
+    since ``since``, latency, HTTP status, the replica that answered)."""
+    out = []
+    end = since + seconds
+    while time.monotonic() < end:
+        req = urllib.request.Request(f"{url}/_stcore/health", headers={"Cookie": f"{COOKIE}=r1"})
+        t = time.monotonic()
+        try:
+            with urllib.request.urlopen(req, timeout=10) as resp:
+                status, who = resp.status, resp.headers.get(REPLICA_HEADER, "?")
+        except urllib.error.HTTPError as err:
+            status, who = err.code, "-"
+        except OSError:
+            status, who = 0, "-"
+        out.append((t - since, time.monotonic() - t, status, who))
+        time.sleep(0.2)
+    return out
+
+
 def _rss_mb(pid: int, field: str = "RssAnon") -> float:
     """A process's resident memory in MB: ``RssAnon`` (its own: Python objects, tensors,
     sessions) by default; ``VmRSS`` adds the shared libraries' pages (torch's .so files:
@@ -200,6 +223,7 @@ async def measure(server: Server, args: argparse.Namespace, *, fault: bool) -> d
             await asyncio.sleep(2)
 
     killed_at: list[float] = []
+    probes: list[tuple[float, float, int, str]] = []
 
     async def kill_half_way() -> None:
         await asyncio.sleep(args.seconds / 2)
@@ -208,6 +232,8 @@ async def measure(server: Server, args: argparse.Namespace, *, fault: bool) -> d
             os.kill(victim[0], signal.SIGKILL)
             killed_at.append(time.monotonic() - t0)
             print(f"   killed replica r1 (pid {victim[0]}) at t={killed_at[0]:.0f}s")
+            # a browser of r1 asking again: does the proxy still try r1?
+            probes.extend(await asyncio.to_thread(_probe, server.url, time.monotonic(), 12.0))
 
     # warm-up: one learner opens every page on every replica (imports, shared caches), so
     # "start" is a server that has served the lesson once, not a bare process
@@ -250,6 +276,7 @@ async def measure(server: Server, args: argparse.Namespace, *, fault: bool) -> d
         "after": after_rss,
         "rss": rss,
         "killed_at": killed_at,
+        "probes": probes,
         "after_s": args.after,
     }
 
@@ -291,6 +318,19 @@ def report(label: str, result: dict[str, object]) -> None:
               f"{dict(sorted(tally.errors_on.items()))}; new sessions on r1 again from "
               + (f"t={back[0]:.0f}s ({back[0] - k:.0f} s after the kill)" if back else "never")
               + f"; {len(before)} sessions had landed on r1 before")  # fmt: skip
+        probes: list[tuple[float, float, int, str]] = result["probes"]  # type: ignore[assignment]
+        failed = [p for p in probes if p[2] != 200]
+        slow = [p for p in probes if p[1] > 0.5]
+        fast_r0 = [p[0] for p in probes if p[3] not in ("r1", "-") and p[1] < 0.05]
+        print(f"   requests with r1's cookie after the kill ({len(probes)} probes, 0.2 s apart): "
+              f"{len(failed)} failed, {len(slow)} took > 0.5 s (the proxy still tried r1), "
+              + (f"another replica answered at once from +{fast_r0[0]:.1f} s" if fast_r0
+                 else "no other replica answered")
+              + "; answered by: "
+              + ", ".join(f"{w}×{sum(1 for p in probes if p[3] == w)}"
+                          for w in sorted({p[3] for p in probes})))  # fmt: skip
+        print("   first probes (sent at, took, status, replica): " + ", ".join(
+            f"+{t:.1f}s {d:.2f}s {st} {w}" for t, d, st, w in probes[:6]))  # fmt: skip
 
 
 def top_functions(collapsed: Path, n: int = 15) -> None:

@@ -236,7 +236,8 @@ AUTOGRAD_MAX_PATTERN_CHARS = 64
 # ---------------------------------------------------------------------------- classroom
 
 #: Most Streamlit replicas ``python -m ptexplore.serve`` starts behind the proxy (each
-#: costs ~250 MB resident before any learner; a class is CPU-bound, so more replicas than
+#: costs ~480 MB of private memory before any learner, ~860 MB resident with the shared
+#: torch libraries, measured by bench/load.py; a class is CPU-bound, so more replicas than
 #: cores only adds memory).
 MAX_REPLICAS = 8
 #: Longest text value a deep link (``?view.shape=…``) may put into a text box.
