@@ -54,6 +54,7 @@ from ptexplore.checkpoints.read import (
     _holds_tensors,
     _is_lightning,
     _torch_reason,
+    entries_cap,
     split_prefix,
 )
 from ptexplore.errors import InputError
@@ -61,8 +62,6 @@ from ptexplore.limits import (
     CKPT_LAB_MAX_HUB_FILES,
     CKPT_LAB_MAX_ROWS,
     CKPT_LAB_VALUE_CHARS,
-    CKPT_MAX_DECLARED_BYTES,
-    CKPT_MAX_FILE_BYTES,
     MAX_UPLOAD_BYTES,
 )
 from ptexplore.live import capture_warnings
@@ -217,13 +216,7 @@ def check(src: Source, *, declared_cap: int | None = None) -> Checked:
     ``declared_cap`` bounds the entries' declared sizes: by default an upload's cap
     (CKPT_MAX_DECLARED_BYTES), or CKPT_MAX_FILE_BYTES for a file on disk; the lab passes
     the file cap for bytes its own script wrote."""
-    if src.path is not None and src.size > CKPT_MAX_FILE_BYTES:
-        raise InputError(
-            f"The checkpoint is {src.size / 2**30:.1f} GB; ptexplore reads at most "
-            f"{CKPT_MAX_FILE_BYTES / 2**30:.0f} GB from disk.",
-            fix="Pick a smaller model's weights.",
-        )
-    cap = CKPT_MAX_FILE_BYTES if src.path is not None else CKPT_MAX_DECLARED_BYTES
+    cap = entries_cap(src)
     cap = cap if declared_cap is None else declared_cap
     fmt = detect(src.read(0, 64), src.size)
     if fmt is CheckpointFormat.ZIP:

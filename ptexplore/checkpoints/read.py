@@ -90,6 +90,20 @@ class Checkpoint:
 # ----------------------------------------------------------------------------- load
 
 
+def entries_cap(src: Source) -> int:
+    """The most bytes ``src``'s entries may declare: an upload's cap, or the file cap for a
+    file on disk (:class:`InputError` for a file past it, before anything is read)."""
+    if src.path is None:
+        return CKPT_MAX_DECLARED_BYTES
+    if src.size > CKPT_MAX_FILE_BYTES:
+        raise InputError(
+            f"The checkpoint is {src.size / 2**30:.1f} GB; ptexplore reads at most "
+            f"{CKPT_MAX_FILE_BYTES / 2**30:.0f} GB from disk.",
+            fix="Pick a smaller model's weights.",
+        )
+    return CKPT_MAX_FILE_BYTES
+
+
 def read_checkpoint(data: bytes | Path, *, max_upload_bytes: int = MAX_UPLOAD_BYTES) -> Checkpoint:
     """Check, load and unwrap a checkpoint: uploaded bytes or a file on disk.
 
@@ -110,13 +124,7 @@ def read_checkpoint(data: bytes | Path, *, max_upload_bytes: int = MAX_UPLOAD_BY
             fix="Check that the file exists and can be read.",
         ) from err
     with src:
-        if src.path is not None and src.size > CKPT_MAX_FILE_BYTES:
-            raise InputError(
-                f"The checkpoint is {src.size / 2**30:.1f} GB; ptexplore reads at most "
-                f"{CKPT_MAX_FILE_BYTES / 2**30:.0f} GB from disk.",
-                fix="Pick a smaller model's weights.",
-            )
-        cap = CKPT_MAX_FILE_BYTES if src.path is not None else CKPT_MAX_DECLARED_BYTES
+        cap = entries_cap(src)
         fmt = detect(src.read(0, 64), src.size)
         notes: list[str] = []
         metadata: dict[str, str] = {}
