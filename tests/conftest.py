@@ -79,6 +79,18 @@ def open_tab(at: AppTest, page_key: str, label: str, *, name: str = "tab") -> Ap
 
 
 @pytest.fixture
+def one_thread() -> Iterator[None]:
+    """Torch intra-op threads = 1, as the server runs them (ptexplore.runtime) and as the
+    augmentation cost model is calibrated; restored afterwards."""
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
+@pytest.fixture
 def page_app() -> Callable[[str], AppTest]:
     def _open(page_file: str) -> AppTest:
         at = open_page(page_file)

@@ -4,7 +4,7 @@ the limit, the numbers and the fix, accepted ones within ~2 s of CPU."""
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 
 import pytest
 import torch
@@ -19,14 +19,7 @@ from ptexplore.augment.truths import epochs_strip
 from ptexplore.errors import LessonError
 from ptexplore.limits import AUGMENT_MAX_CPU_S, GRID_MAX_BYTES
 
-
-@pytest.fixture(autouse=True)
-def one_thread() -> Iterator[None]:
-    """Torch intra-op threads = 1, as the server runs and as the model is calibrated."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 def _photo(h: int, w: int, seed: int = 3) -> torch.Tensor:

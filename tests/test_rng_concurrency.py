@@ -8,7 +8,7 @@ import random
 import statistics
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -29,14 +29,7 @@ from ptexplore.models import catalog
 from ptexplore.models.build import build_on_meta, is_meta
 from ptexplore.rng import Stream, seeded
 
-
-@pytest.fixture(autouse=True)
-def one_thread() -> Iterator[None]:
-    """Torch intra-op threads = 1, as the server runs (ptexplore.runtime)."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 def _photo(h: int = 90, w: int = 120, seed: int = 3) -> torch.Tensor:
