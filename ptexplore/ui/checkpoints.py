@@ -221,7 +221,9 @@ def save_controls() -> SaveConfig:
         )
         epoch, loss, f1, lr, stage, optimizer = 3, 0.25, 0.81, 0.01, "finetune", False
         if what is SaveWhat.CHECKPOINT:
-            a, b, c, d, e = st.columns(5)
+            # two rows: five fields side by side leave "stage" a few characters at 1024 px
+            a, b, c = st.columns(3)
+            d, e = st.columns([1, 2])
             epoch = int(
                 a.number_input(
                     "epoch",
@@ -252,7 +254,7 @@ def save_controls() -> SaveConfig:
             )[: limits.CKPT_LAB_MAX_STAGE_CHARS]
             optimizer = bool(
                 st.toggle(
-                    "+ the optimizer's state_dict, after one real SGD step",
+                    "+ optimizer.state_dict() after one SGD step",
                     **STATE.widget("optimizer", default=False, url=link_bool),
                     help="SGD with momentum keeps a momentum buffer per parameter, as big as "
                     "the weights: the .pth file doubles (safetensors cannot hold it).",
