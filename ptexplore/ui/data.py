@@ -271,7 +271,10 @@ def _run_controls() -> LoaderConfig:
     step_ms = h.slider(
         "training step per batch (ms)", 0, DATA_MAX_STEP_MS, 0, **STATE.widget("step_ms")
     )
-    i, j, k, m, r = st.columns([1, 1, 1, 1, 1.4], vertical_alignment="bottom")
+    # the toggles get a row of their own: at 1024 px five columns cut their labels
+    # ("drop_…", "persis…"), and these labels are the DataLoader's own argument names
+    i, j, k = st.columns([0.8, 1, 1.4])
+    m, r = st.columns(2, vertical_alignment="bottom")
     shuffle = i.toggle("shuffle", True, **STATE.widget("shuffle"))
     drop_last = j.toggle("drop_last", False, **STATE.widget("drop_last"))
     persistent = k.toggle("persistent_workers", False, **STATE.widget("persistent"))
