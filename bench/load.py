@@ -321,10 +321,10 @@ def report(label: str, result: dict[str, object]) -> None:
         probes: list[tuple[float, float, int, str]] = result["probes"]  # type: ignore[assignment]
         failed = [p for p in probes if p[2] != 200]
         slow = [p for p in probes if p[1] > 0.5]
-        fast_r0 = [p[0] for p in probes if p[3] not in ("r1", "-") and p[1] < 0.05]
+        fast_other = [p[0] for p in probes if p[3] not in ("r1", "-") and p[1] < 0.05]
         print(f"   requests with r1's cookie after the kill ({len(probes)} probes, 0.2 s apart): "
               f"{len(failed)} failed, {len(slow)} took > 0.5 s (the proxy still tried r1), "
-              + (f"another replica answered at once from +{fast_r0[0]:.1f} s" if fast_r0
+              + (f"another replica answered at once from +{fast_other[0]:.1f} s" if fast_other
                  else "no other replica answered")
               + "; answered by: "
               + ", ".join(f"{w}×{sum(1 for p in probes if p[3] == w)}"
