@@ -83,7 +83,7 @@ def freeze_models() -> tuple[str, ...]:
 
 
 def graph_controls() -> GraphConfig:
-    c1, c2, c3 = st.columns([1, 1.2, 1.5], gap="large")
+    c1, c2, c3 = st.columns([1.3, 1.1, 1.4])  # at 1024 px "x.requires_grad" fits
     with c1:
         st.markdown("**1 · Leaves** (each its own `requires_grad`)")
         x = st.toggle("x.requires_grad", value=False, **STATE.widget("x_grad"))
