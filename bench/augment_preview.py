@@ -30,7 +30,6 @@ from torchvision import transforms as v1
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from ptexplore.augment.decode import decode_image_bytes
 from ptexplore.augment.pipeline import (
     IMAGENET_MEAN,
     IMAGENET_STD,
@@ -39,8 +38,10 @@ from ptexplore.augment.pipeline import (
     preview_source_side,
     train_preset,
 )
-from ptexplore.augment.preview import run_grid, to_display
-from ptexplore.augment.samples import SAMPLES_DIR
+from ptexplore.augment.preview import run_grid
+from ptexplore.images import to_display
+from ptexplore.images.decode import decode_image_bytes
+from ptexplore.images.samples import SAMPLES_DIR
 from ptexplore.rng import seeded
 
 N = 16

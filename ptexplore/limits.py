@@ -64,7 +64,8 @@ CKPT_MAX_DEPTH = 32
 SAFETENSORS_MAX_HEADER_BYTES = 1 * 2**20
 
 # ------------------------------------------------------------------- checkpoint lab
-# (ptexplore/checkpoints/{inspector,layout,save,recipes}.py; tests/test_checkpoint_lab_*.py).
+# (ptexplore/checkpoints/{inspector,save,recipes}.py, ptexplore/ckpt/layout.py;
+# tests/test_checkpoint_lab_*.py).
 # Inspecting reads indexes only (torch.load on "meta" under skip_data, or the safetensors
 # JSON header): a 1.6 GB file took 2 ms and +0 MB peak RSS here. Saving and loading build
 # real models (checkpoints.lessons.LAB_MODELS), under the heavy-work semaphore; measured on

@@ -82,9 +82,7 @@ from torch import nn
 
 from ptexplore.errors import InputError, ModelError
 from ptexplore.limits import SUMMARY_MAX_DEPTH
-from ptexplore.models import catalog, shapes, user, zoo
-from ptexplore.models.build import build_on_meta
-from ptexplore.models.shapes import ShapeReport
+from ptexplore.models import ShapeReport, build_on_meta, catalog, shapes, user, zoo
 
 __all__ = ["FORMATS", "SCHEMA", "Summary", "SummaryRow", "resolve_name", "summary"]
 

@@ -9,14 +9,14 @@ import pytest
 import torch
 from PIL import Image
 
-from ptexplore.augment.decode import (
+from ptexplore.errors import InputError
+from ptexplore.images.decode import (
     MAX_PIXELS,
     MAX_UPLOAD_BYTES,
     Conversion,
     check_upload_size,
     decode_image_bytes,
 )
-from ptexplore.errors import InputError
 
 
 def _encode(im: Image.Image, fmt: str, **kw: object) -> bytes:

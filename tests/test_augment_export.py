@@ -11,12 +11,12 @@ import pytest
 import torch
 from PIL import Image
 
-from ptexplore.augment.decode import Conversion, decode_image_bytes
 from ptexplore.augment.export import export_code, from_json, step_code, to_json
 from ptexplore.augment.pipeline import Pipeline, Step, preset, train_preset, val_preset
 from ptexplore.augment.preview import run_grid
 from ptexplore.augment.truths import epochs_strip, resize_truth
 from ptexplore.errors import InputError
+from ptexplore.images.decode import Conversion, decode_image_bytes
 
 
 def _file(path: Path, fmt: str, w: int = 160, h: int = 120) -> tuple[Path, bytes]:

@@ -18,8 +18,9 @@ from ptexplore.augment.pipeline import (
     train_preset,
     val_preset,
 )
-from ptexplore.augment.preview import channel_stats, histogram_figure, run_grid, to_display
+from ptexplore.augment.preview import channel_stats, histogram_figure, run_grid
 from ptexplore.errors import LessonError
+from ptexplore.images import to_display
 
 
 def _coords(h: int = 120, w: int = 160) -> torch.Tensor:

@@ -14,7 +14,7 @@ import torch
 from safetensors.torch import save as safetensors_bytes
 from safetensors.torch import save_file as safetensors_file
 
-from ptexplore.checkpoints import CheckpointFormat, read_checkpoint
+from ptexplore.ckpt import CheckpointFormat, read_checkpoint
 from ptexplore.errors import InputError, LessonError, ModelError
 from ptexplore.models import catalog, weights
 from ptexplore.models.weights import WeightsSource

@@ -12,7 +12,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from safetensors.torch import save as safetensors_bytes
 
-from ptexplore.checkpoints import read_checkpoint
+from ptexplore.ckpt import read_checkpoint
 from ptexplore.errors import LessonError
 from ptexplore.models import catalog, params, weights
 from tests.test_checkpoint_formats import saved

@@ -23,8 +23,8 @@ from pathlib import Path
 import pytest
 import torch
 
-from ptexplore.checkpoints import read_checkpoint
-from ptexplore.checkpoints.formats import LEGACY_MAGIC
+from ptexplore.ckpt import read_checkpoint
+from ptexplore.ckpt.formats import LEGACY_MAGIC
 from ptexplore.errors import InputError, LessonError
 from ptexplore.limits import CKPT_MAX_ENTRIES, CKPT_MAX_PICKLE_BYTES, CKPT_MAX_TENSORS
 from tests.conftest import ROOT
@@ -44,7 +44,7 @@ def peak_rss_growth(path: Path) -> tuple[float, str]:
         import gc, io, re, resource
         from pathlib import Path
         import torch
-        from ptexplore.checkpoints import read_checkpoint
+        from ptexplore.ckpt import read_checkpoint
         from ptexplore.errors import LessonError
 
         def status(field):
@@ -191,7 +191,7 @@ def test_a_deflated_data_pkl_is_refused() -> None:
 
 
 def test_declared_sizes_over_the_cap_are_refused(monkeypatch: pytest.MonkeyPatch) -> None:
-    from ptexplore.checkpoints import read
+    from ptexplore.ckpt import read
 
     monkeypatch.setattr(read, "CKPT_MAX_DECLARED_BYTES", 1000)
     with pytest.raises(InputError, match=r"declare .* uncompressed, more than the 0\.0 MB"):

@@ -20,7 +20,6 @@ import pytest
 import torch
 from safetensors.torch import save as safetensors_bytes
 
-from ptexplore.checkpoints.formats import CheckpointFormat
 from ptexplore.checkpoints.inspector import (
     UNSAFE_MESSAGE,
     Inspection,
@@ -29,9 +28,10 @@ from ptexplore.checkpoints.inspector import (
     hub_files,
     inspect_checkpoint,
 )
-from ptexplore.checkpoints.layout import SafetensorsLayout, ZipLayout
 from ptexplore.checkpoints.lessons import Made, Origin, SavedAs, Upload
 from ptexplore.checkpoints.survey import InspectConfig, run_inspect
+from ptexplore.ckpt.formats import CheckpointFormat
+from ptexplore.ckpt.layout import SafetensorsLayout, ZipLayout
 from ptexplore.errors import InputError
 from ptexplore.models import catalog
 from tests.conftest import ROOT

@@ -14,12 +14,12 @@ import pytest
 import torch
 
 from ptexplore import live
-from ptexplore.augment.decode import decode_image_bytes
 from ptexplore.augment.export import export_output
 from ptexplore.augment.pipeline import train_preset, val_preset
 from ptexplore.augment.preview import run_grid
-from ptexplore.augment.samples import sample_bytes
 from ptexplore.augment.truths import epochs_strip
+from ptexplore.images.decode import decode_image_bytes
+from ptexplore.images.samples import sample_bytes
 from ptexplore.memory import TensorFacts
 from ptexplore.models import catalog, iterators, params, shapes
 from ptexplore.tensors import (

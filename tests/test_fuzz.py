@@ -22,9 +22,9 @@ from hypothesis import strategies as st
 from PIL import Image
 
 from ptexplore.augment.catalog import CATALOG, Kind
-from ptexplore.augment.decode import decode_image_bytes
 from ptexplore.augment.export import from_json
 from ptexplore.errors import LessonError
+from ptexplore.images.decode import decode_image_bytes
 from ptexplore.parse import parse_ints
 from ptexplore.serve import check_host
 from ptexplore.tensors.lab import parse_shape

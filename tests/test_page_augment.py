@@ -185,7 +185,8 @@ def test_size_keeping_pipelines_preview_a_copy_and_full_resolution_has_a_budget(
 
 def test_ui_helpers_escape_names_shrink_for_screen_and_explain_parameters() -> None:
     from ptexplore.augment.catalog import spec_for
-    from ptexplore.ui.augment import for_screen, md_escape, param_help
+    from ptexplore.images import for_screen
+    from ptexplore.ui.augment import md_escape, param_help
 
     assert md_escape("[x](javascript:y)_*.png") == r"\[x\]\(javascript\:y\)\_\*.png"
     assert md_escape("holiday-2.jpg") == "holiday-2.jpg"

@@ -20,11 +20,11 @@ from torchvision.transforms import v2
 
 from ptexplore.augment import budget
 from ptexplore.augment.catalog import CATALOG, spec_for
-from ptexplore.augment.decode import decode_image_bytes
 from ptexplore.augment.export import export_code
 from ptexplore.augment.pipeline import Pipeline, Step, train_preset, val_preset
 from ptexplore.augment.preview import apply_step, run_grid, seeded_pipeline
 from ptexplore.augment.truths import epochs_strip
+from ptexplore.images.decode import decode_image_bytes
 from ptexplore.models import catalog
 from ptexplore.models.build import build_on_meta, is_meta
 from ptexplore.rng import Stream, seeded

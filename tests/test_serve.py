@@ -82,7 +82,7 @@ def test_classroom_server_accepts_its_host_and_refuses_others() -> None:
 
 
 def test_code_upload_cap_equals_the_servers() -> None:
-    from ptexplore.augment import decode
+    from ptexplore.images import decode
     from ptexplore.limits import MAX_UPLOAD_BYTES
     from ptexplore.models import weights
 

@@ -1,10 +1,11 @@
-"""Augmentation lab: safe decoding, the v2 transform catalog, pipelines, seeded previews,
+"""Augmentation lab: the v2 transform catalog, pipelines, seeded previews,
 live truths and export (no Streamlit here)."""
 
 from ptexplore.augment.catalog import CATALOG, NAMES, Kind, ParamSpec, TransformSpec, spec_for
-from ptexplore.augment.decode import DecodedImage, decode_image_bytes
 from ptexplore.augment.export import export_code, from_json, to_json
 from ptexplore.augment.pipeline import (
+    IMAGENET_MEAN,
+    IMAGENET_STD,
     Pipeline,
     Preset,
     Step,
@@ -13,13 +14,14 @@ from ptexplore.augment.pipeline import (
     train_preset,
     val_preset,
 )
-from ptexplore.augment.preview import Grid, run_grid, to_display
+from ptexplore.augment.preview import Grid, run_grid
 from ptexplore.augment.truths import epochs_strip, resize_truth
 
 __all__ = [
     "CATALOG",
+    "IMAGENET_MEAN",
+    "IMAGENET_STD",
     "NAMES",
-    "DecodedImage",
     "Grid",
     "Kind",
     "ParamSpec",
@@ -27,7 +29,6 @@ __all__ = [
     "Preset",
     "Step",
     "TransformSpec",
-    "decode_image_bytes",
     "epochs_strip",
     "export_code",
     "from_json",
@@ -36,7 +37,6 @@ __all__ = [
     "resize_truth",
     "run_grid",
     "spec_for",
-    "to_display",
     "to_json",
     "train_preset",
     "val_preset",

@@ -16,9 +16,9 @@ import torch
 import torchvision
 
 from ptexplore.augment.catalog import Kind, ParamSpec, Value, spec_for
-from ptexplore.augment.decode import Conversion
 from ptexplore.augment.pipeline import Pipeline, Step, pipeline_from_mapping
 from ptexplore.errors import InputError
+from ptexplore.images.decode import Conversion
 from ptexplore.limits import PIPELINE_MAX_JSON_CHARS as MAX_JSON_CHARS
 from ptexplore.text import code_span
 

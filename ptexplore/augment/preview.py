@@ -47,13 +47,12 @@ from ptexplore.augment.catalog import spec_for
 from ptexplore.augment.pipeline import Pipeline, Step
 from ptexplore.errors import LessonError
 from ptexplore.figures import Figure, figure
+from ptexplore.images.display import Norm
 from ptexplore.limits import AUGMENT_MAX_CPU_S
 from ptexplore.limits import GRID_MAX_BYTES as MAX_GRID_BYTES
 from ptexplore.limits import GRID_MAX_SAMPLES as MAX_SAMPLES
 from ptexplore.rng import Stream
 from ptexplore.style import PALETTE
-
-Norm = tuple[tuple[float, ...], tuple[float, ...]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -599,30 +598,6 @@ def run_grid(
 
 
 # --------------------------------------------------------------------------- display
-
-
-def to_display(x: torch.Tensor, norm: Norm | None = None) -> np.ndarray:
-    """A tensor as an HxWx3 (or HxW) uint8 array; normalised tensors are denormalised first.
-
-    Float tensors are shown as values in [0, 1] (clipped): a float tensor still in 0–255
-    (ToDtype without ``scale=True``) shows up as mostly white, which is the truth.
-    """
-    t = x.detach().as_subclass(torch.Tensor)
-    if t.ndim != 3:
-        raise LessonError(
-            f"Cannot display a tensor of shape {tuple(t.shape)} as an image.",
-            fix="End the pipeline with a (C, H, W) image: check Grayscale and crop steps.",
-        )
-    if t.dtype != torch.uint8:
-        f = t.float()
-        if norm is not None and len(norm[0]) == f.shape[0]:
-            mean = torch.tensor(norm[0]).view(-1, 1, 1)
-            std = torch.tensor(norm[1]).view(-1, 1, 1)
-            f = f * std + mean
-        t = (f.clamp(0.0, 1.0) * 255.0).round().to(torch.uint8)
-    if t.shape[0] == 1:
-        return t[0].numpy()
-    return t[:3].permute(1, 2, 0).contiguous().numpy()
 
 
 @dataclass(frozen=True, slots=True)

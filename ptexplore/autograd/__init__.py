@@ -2,7 +2,7 @@
 freezing a catalog model (gradients, optimizer, BatchNorm and Dropout).
 
 Every result is read off real torch objects made by the script the page shows
-(``ptexplore.autograd.script``); storage and version facts use ``ptexplore.memory``.
+(``ptexplore.live.script``); storage and version facts use ``ptexplore.memory``.
 """
 
 from ptexplore.autograd.detach import CutAt, Fn, GraphConfig, GraphResult, Reduce, run_graph_lab

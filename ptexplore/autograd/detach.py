@@ -21,9 +21,9 @@ from enum import StrEnum
 import torch
 
 from ptexplore.autograd.graph import Cut, Graph, extract, to_dot
-from ptexplore.autograd.script import Script
 from ptexplore.errors import Refusal
 from ptexplore.live import Snippet
+from ptexplore.live.script import Script
 from ptexplore.memory import same_storage, tensor_facts
 
 #: The leaves' values: y = w * x + b = (1.0, 2.5, -1.0), so relu passes two of three.

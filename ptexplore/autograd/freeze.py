@@ -12,7 +12,7 @@ still changes BatchNorm's ``running_mean`` / ``running_var`` / ``num_batches_tra
 (even inside ``torch.no_grad()``), while ``eval()`` keeps them; and Dropout's train/eval
 difference on one input.
 
-Both run their script step by step (:class:`ptexplore.autograd.script.Script`): the code
+Both run their script step by step (:class:`ptexplore.live.script.Script`): the code
 panel is that script. Forward passes through Dropout draw from torch's global RNG, so
 those steps run under ``ptexplore.rng.seeded`` and show ``torch.manual_seed``.
 """
@@ -27,7 +27,6 @@ from enum import StrEnum
 import torch
 from torch import nn
 
-from ptexplore.autograd.script import Script, Step
 from ptexplore.errors import InputError, ModelError, Refusal
 from ptexplore.limits import (
     AUTOGRAD_DEFAULT_SIDE,
@@ -37,8 +36,8 @@ from ptexplore.limits import (
     AUTOGRAD_SIDES,
 )
 from ptexplore.live import Snippet
-from ptexplore.models import catalog
-from ptexplore.models.catalog import InputKind
+from ptexplore.live.script import Script, Step
+from ptexplore.models import InputKind, catalog
 from ptexplore.text import code_span
 
 #: The models the freezing demo offers: the example models and small torchvision ones.

@@ -1,7 +1,7 @@
 """Four truths about detach(), .data, no_grad() and requires_grad_(), each shown live.
 
 Every truth is a short script (:func:`truth_steps`) run step by step
-(:class:`ptexplore.autograd.script.Script`); the page's facts are read off its objects
+(:class:`ptexplore.live.script.Script`); the page's facts are read off its objects
 between steps with the one memory vocabulary (``tensor_facts``: data_ptr, ``_version``;
 ``same_storage``), and each claim is a :class:`Check` measured on them, never assumed:
 
@@ -24,9 +24,9 @@ from enum import StrEnum
 
 import torch
 
-from ptexplore.autograd.script import Script
 from ptexplore.errors import Refusal
 from ptexplore.live import Snippet
+from ptexplore.live.script import Script
 from ptexplore.memory import same_storage, tensor_facts
 
 #: The leaf every truth starts from.

@@ -9,7 +9,7 @@ What was measured (torch 2.14, tests/test_checkpoint_lab_inspect.py pins it):
   and reads its bytes before moving it (+50 MB peak for a 50 MB file); inside
   ``torch.serialization.skip_data()`` (thread-local) nothing is allocated or read;
 * so both load under ``skip_data()`` on ``meta``, after the guard
-  (:mod:`ptexplore.checkpoints.guard`) has bounded the pickle, the entries and every
+  (:mod:`ptexplore.ckpt.guard`) has bounded the pickle, the entries and every
   declared size. A 1.6 GB archive inspects in a few ms and well under 1 MB here;
 * safetensors: only the 8-byte length and the JSON header are read (as the Hugging Face
   Hub's metadata viewer does), never the tensor data.
@@ -32,8 +32,8 @@ from typing import Any
 
 import torch
 
-from ptexplore.checkpoints.formats import CheckpointFormat, damaged, detect
-from ptexplore.checkpoints.guard import (
+from ptexplore.ckpt.formats import CheckpointFormat, damaged, detect
+from ptexplore.ckpt.guard import (
     SAFETENSORS_ITEMSIZE,
     SafetensorsPlan,
     Source,
@@ -41,13 +41,13 @@ from ptexplore.checkpoints.guard import (
     check_safetensors,
     check_zip,
 )
-from ptexplore.checkpoints.layout import (
+from ptexplore.ckpt.layout import (
     FileLayout,
     legacy_layout,
     safetensors_layout,
     zip_layout,
 )
-from ptexplore.checkpoints.read import (
+from ptexplore.ckpt.read import (
     FIX_UNSAFE,
     PREFIXES,
     WRAPPER_KEYS,

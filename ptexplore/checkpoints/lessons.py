@@ -2,7 +2,7 @@
 and the files a learner brings.
 
 Code shown = code run: every lesson is a script run step by step
-(:class:`ptexplore.autograd.script.Script`) and its code panel is that script. Three kinds
+(:class:`ptexplore.live.script.Script`) and its code panel is that script. Three kinds
 of checkpoint feed the scripts:
 
 * **made here** — a catalog model (small ones only: :data:`LAB_MODELS`), built private and
@@ -27,11 +27,10 @@ from pathlib import Path
 
 from torch import nn
 
-from ptexplore.autograd.script import Script, Step
-from ptexplore.checkpoints.formats import CheckpointFormat
+from ptexplore.ckpt.formats import CheckpointFormat
 from ptexplore.errors import ModelError
-from ptexplore.models import catalog
-from ptexplore.models.catalog import InputKind
+from ptexplore.live.script import Script, Step
+from ptexplore.models import InputKind, catalog
 from ptexplore.text import code_span
 
 #: The models the lab builds for real (each ≤ 12 M parameters, far below

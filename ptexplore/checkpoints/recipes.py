@@ -1,7 +1,7 @@
 """The Load lessons: what each ``load_state_dict`` recipe really does, run live and proven
 by comparing tensors before and after.
 
-Every lesson is one script (:class:`ptexplore.autograd.script.Script`): get the checkpoint
+Every lesson is one script (:class:`ptexplore.live.script.Script`): get the checkpoint
 (made here, an upload, or a torch hub cache file — :mod:`ptexplore.checkpoints.lessons`),
 build a private target model, compare the keys, run the recipe, then compare every tensor
 of the model with its value before (``torch.equal``). What torch does, as measured:
@@ -32,7 +32,6 @@ from typing import Any
 import torch
 from torch import nn
 
-from ptexplore.autograd.script import Script
 from ptexplore.checkpoints.compare import (
     Comparison,
     ErrorRow,
@@ -42,7 +41,6 @@ from ptexplore.checkpoints.compare import (
     find_prefix,
     parse_load_error,
 )
-from ptexplore.checkpoints.formats import CheckpointFormat
 from ptexplore.checkpoints.inspector import hub_file
 from ptexplore.checkpoints.lessons import (
     DEFAULT_MODEL,
@@ -59,10 +57,12 @@ from ptexplore.checkpoints.lessons import (
     script_name,
     temporary_copy,
 )
-from ptexplore.checkpoints.read import Checkpoint, read_checkpoint
+from ptexplore.ckpt.formats import CheckpointFormat
+from ptexplore.ckpt.read import Checkpoint, read_checkpoint
 from ptexplore.errors import InputError, ModelError, Refusal
 from ptexplore.limits import CKPT_LAB_KEYS_PRINTED, MAX_UPLOAD_BYTES
 from ptexplore.live import Snippet
+from ptexplore.live.script import Script
 from ptexplore.models import catalog
 from ptexplore.text import code_span
 

@@ -4,7 +4,7 @@ the same weights as safetensors; then the real layout of both files, read back f
 bytes the script wrote.
 
 The script keeps both files in memory (``pth``, ``sft``); the page reads them off its
-namespace, checks them with the guard and lays them out (:mod:`ptexplore.checkpoints.layout`),
+namespace, checks them with the guard and lays them out (:mod:`ptexplore.ckpt.layout`),
 and keeps only the layouts: the download buttons run :func:`save_files` again when clicked
 (the same seed makes the same tensors).
 """
@@ -18,10 +18,7 @@ from enum import StrEnum
 
 from torch import nn
 
-from ptexplore.autograd.script import Script
-from ptexplore.checkpoints.guard import Source
 from ptexplore.checkpoints.inspector import check
-from ptexplore.checkpoints.layout import SafetensorsLayout, ZipLayout
 from ptexplore.checkpoints.lessons import (
     build_step,
     check_model,
@@ -29,6 +26,8 @@ from ptexplore.checkpoints.lessons import (
     tied_names,
     train_step,
 )
+from ptexplore.ckpt.guard import Source
+from ptexplore.ckpt.layout import SafetensorsLayout, ZipLayout
 from ptexplore.errors import InputError, Refusal
 from ptexplore.limits import (
     CKPT_LAB_KEYS_PRINTED,
@@ -37,6 +36,7 @@ from ptexplore.limits import (
     CKPT_MAX_FILE_BYTES,
 )
 from ptexplore.live import Snippet
+from ptexplore.live.script import Script
 from ptexplore.models import catalog
 
 

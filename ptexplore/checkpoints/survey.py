@@ -16,9 +16,6 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ptexplore.autograd.script import Script
-from ptexplore.checkpoints.formats import CheckpointFormat, detect
-from ptexplore.checkpoints.guard import Source
 from ptexplore.checkpoints.inspector import (
     Checked,
     Inspection,
@@ -41,9 +38,12 @@ from ptexplore.checkpoints.lessons import (
     script_name,
     temporary_copy,
 )
+from ptexplore.ckpt.formats import CheckpointFormat, detect
+from ptexplore.ckpt.guard import Source
 from ptexplore.errors import InputError
 from ptexplore.limits import CKPT_LAB_KEYS_PRINTED, CKPT_MAX_FILE_BYTES, MAX_UPLOAD_BYTES
 from ptexplore.live import Snippet
+from ptexplore.live.script import Script
 from ptexplore.models import catalog
 
 

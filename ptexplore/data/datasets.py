@@ -132,7 +132,7 @@ class PhotoDataset(Dataset[tuple[torch.Tensor, int]]):
     pipeline). The target is the photo's number."""
 
     def __init__(self, names: Sequence[str], n: int, transform: Transform | None = None) -> None:
-        from ptexplore.augment.samples import sample_bytes
+        from ptexplore.images.samples import sample_bytes
 
         self.names = tuple(names)
         self.blobs = tuple(sample_bytes(name) for name in self.names)
@@ -143,7 +143,7 @@ class PhotoDataset(Dataset[tuple[torch.Tensor, int]]):
         return self.n
 
     def __getitem__(self, idx: int) -> tuple[torch.Tensor, int]:
-        from ptexplore.augment.decode import decode_image_bytes
+        from ptexplore.images.decode import decode_image_bytes
 
         k = int(idx) % len(self.blobs)
         x = decode_image_bytes(self.blobs[k], name=self.names[k]).pixels

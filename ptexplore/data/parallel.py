@@ -17,12 +17,12 @@ from typing import Any
 
 import numpy as np
 
-from ptexplore.augment.pipeline import IMAGENET_MEAN, IMAGENET_STD
-from ptexplore.augment.preview import to_display
+from ptexplore.augment import IMAGENET_MEAN, IMAGENET_STD
 from ptexplore.data.loader import PHOTO_ITEM_S, PHOTOS, SPREAD, Work
 from ptexplore.data.runs import Processes, run_script
 from ptexplore.data.workers import ensure_forkserver
 from ptexplore.errors import InputError, LessonError
+from ptexplore.images import to_display
 from ptexplore.limits import (
     DATA_BATCH_TIMEOUT_SLACK_S,
     DATA_MAX_BATCH,

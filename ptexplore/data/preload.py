@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import torch
 
-from ptexplore.augment.decode import decode_image_bytes
-from ptexplore.augment.pipeline import train_preset
-from ptexplore.augment.samples import sample_bytes, sample_names
+from ptexplore.augment import train_preset
+from ptexplore.images.decode import decode_image_bytes
+from ptexplore.images.samples import sample_bytes, sample_names
 
 
 def _warm_up() -> None:

@@ -1,12 +1,12 @@
 """Real weights, when the learner has them: a file in the torch hub cache, or an upload.
 
-Nothing is downloaded. Files are read by :mod:`ptexplore.checkpoints`: the format told by
+Nothing is downloaded. Files are read by :mod:`ptexplore.ckpt`: the format told by
 its bytes, every index bounded before ``torch.load(weights_only=True)`` (memory mapped for
 files on disk, so one tensor of a 2.5 GB checkpoint costs only that tensor) or safetensors
 reads it. The tensors are put into a meta build with the real
 ``load_state_dict(strict=False, assign=True)``, whose missing/unexpected keys are reported
 as torch reports them; dtype, sparse, complex and non-tensor cases follow
-:func:`ptexplore.checkpoints.fit`.
+:func:`ptexplore.ckpt.fit`.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ import torch
 from torch import nn
 from torchvision import models as tvm
 
-from ptexplore.checkpoints import PREFIXES, WRAPPER_KEYS, fit, read_checkpoint, split_prefix
+from ptexplore.ckpt import PREFIXES, WRAPPER_KEYS, fit, read_checkpoint, split_prefix
 from ptexplore.errors import ModelError
 from ptexplore.limits import MAX_UPLOAD_BYTES
 from ptexplore.models import catalog
@@ -62,7 +62,7 @@ class LoadReport:
     notes: tuple[str, ...] = ()
     #: (name, why) of the model's keys the file holds but that were not loaded
     refused: tuple[tuple[str, str], ...] = ()
-    #: the file's format (a :class:`ptexplore.checkpoints.CheckpointFormat` value)
+    #: the file's format (a :class:`ptexplore.ckpt.CheckpointFormat` value)
     format: str = ""
     #: the file's entries that are not a named tensor (left out before loading)
     skipped: tuple[str, ...] = ()
@@ -90,10 +90,10 @@ def read_state_dict(
     data: bytes | Path,
 ) -> tuple[dict[str, torch.Tensor], str | None, str | None]:
     """(state_dict, wrapper key, stripped prefix) from a checkpoint: uploaded bytes or a
-    file on disk, in any format :mod:`ptexplore.checkpoints` reads.
+    file on disk, in any format :mod:`ptexplore.ckpt` reads.
 
     Only ``weights_only=True`` loading: a file that needs arbitrary pickled code is
-    refused. The state_dict is a :class:`ptexplore.checkpoints.StateDict`, whose ``notes``
+    refused. The state_dict is a :class:`ptexplore.ckpt.StateDict`, whose ``notes``
     :func:`load_into_meta` passes on to its report.
     """
     ckpt = read_checkpoint(data, max_upload_bytes=MAX_UPLOAD_BYTES)
@@ -159,7 +159,7 @@ def load_into_meta(
 ) -> tuple[nn.Module, LoadReport]:
     """A meta build with ``state_dict`` assigned in; shape mismatches are set aside and
     reported (torch's load_state_dict would refuse them even with strict=False), dtype,
-    sparse, complex and non-tensor values follow :func:`ptexplore.checkpoints.fit`."""
+    sparse, complex and non-tensor values follow :func:`ptexplore.ckpt.fit`."""
     model = catalog.build_meta(key, num_classes).model
     expected = model.state_dict()
     notes = list(getattr(state_dict, "notes", ()))

@@ -7,7 +7,6 @@ hand-written widget code."""
 from __future__ import annotations
 
 import hashlib
-import io
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -15,7 +14,6 @@ from typing import Any
 
 import numpy as np
 import streamlit as st
-from PIL import Image
 from streamlit.delta_generator import DeltaGenerator
 
 from ptexplore.augment.catalog import (
@@ -26,14 +24,6 @@ from ptexplore.augment.catalog import (
     ParamSpec,
     Value,
     spec_for,
-)
-from ptexplore.augment.decode import (
-    UPLOAD_EXTENSIONS,
-    DecodedImage,
-    check_session_pixels,
-    check_upload_size,
-    declared_pixels,
-    decode_image_bytes,
 )
 from ptexplore.augment.export import export_code, export_output, from_json, to_json
 from ptexplore.augment.pipeline import (
@@ -52,11 +42,19 @@ from ptexplore.augment.preview import (
     channel_stats,
     histogram_figure,
     run_grid,
-    to_display,
 )
-from ptexplore.augment.samples import SAMPLES_DIR, sample_bytes, sample_names
 from ptexplore.augment.truths import epochs_strip, resize_truth
 from ptexplore.errors import InputError, LessonError
+from ptexplore.images.decode import (
+    UPLOAD_EXTENSIONS,
+    DecodedImage,
+    check_session_pixels,
+    check_upload_size,
+    declared_pixels,
+    decode_image_bytes,
+)
+from ptexplore.images.display import for_screen, jpeg, to_display
+from ptexplore.images.samples import SAMPLES_DIR, sample_bytes, sample_names
 from ptexplore.limits import GRID_MAX_SAMPLES as MAX_SAMPLES
 from ptexplore.limits import (
     HEAVY_GRID_PIXELS,
@@ -562,21 +560,6 @@ def pipeline_editor() -> Pipeline:
 
 #: Longest side sent to the browser for one grid tile: a tile is at most ~900 CSS px wide,
 #: so bigger arrays only cost JPEG-encoding time and bandwidth (the tensors keep their size).
-DISPLAY_MAX_SIDE = 960
-
-
-def for_screen(img: np.ndarray, max_side: int = DISPLAY_MAX_SIDE) -> np.ndarray:
-    """A display array no longer than ``max_side`` (antialiased); small ones unchanged."""
-    h, w = img.shape[:2]
-    if max(h, w) <= max_side:
-        return img
-    ratio = max_side / max(h, w)
-    size = (max(1, round(w * ratio)), max(1, round(h * ratio)))
-    return np.asarray(
-        Image.fromarray(img).resize(size, Image.Resampling.BILINEAR, reducing_gap=2.0)
-    )
-
-
 def image_grid(
     images: Sequence[np.ndarray | bytes], captions: Sequence[str], *, columns: int
 ) -> None:
@@ -888,12 +871,6 @@ def _reroll() -> None:
     st.session_state[SEED_KEY] = (int(st.session_state.get(SEED_KEY, 0)) + 1) % (2**31 - 1)
 
 
-def _jpeg(img: np.ndarray) -> bytes:
-    buf = io.BytesIO()
-    Image.fromarray(for_screen(img)).save(buf, format="JPEG", quality=90)
-    return buf.getvalue()
-
-
 def tiles(view: Preview) -> tuple[bytes, ...]:
     """The grid's images as JPEG bytes, encoded once per grid (not on every rerun)."""
     grid = view.grid
@@ -901,7 +878,7 @@ def tiles(view: Preview) -> tuple[bytes, ...]:
     return STATE.memo(
         "_tiles",
         view.key,
-        lambda: tuple(_jpeg(to_display(s.tensor, grid.norm)) for s in grid.samples),
+        lambda: tuple(jpeg(to_display(s.tensor, grid.norm)) for s in grid.samples),
     )
 
 

@@ -26,7 +26,6 @@ import streamlit as st
 from ptexplore import limits
 from ptexplore.checkpoints.compare import Comparison, Role, Status
 from ptexplore.checkpoints.inspector import Inspection, Kind, hub_checkpoints_dir, hub_files
-from ptexplore.checkpoints.layout import LegacyLayout, SafetensorsLayout, ZipLayout
 from ptexplore.checkpoints.lessons import DEFAULT_MODEL, Made, Origin, SavedAs, Upload, lab_models
 from ptexplore.checkpoints.recipes import Lesson, LoadConfig, LoadResult, run_load
 from ptexplore.checkpoints.save import (
@@ -38,6 +37,7 @@ from ptexplore.checkpoints.save import (
     save_files,
 )
 from ptexplore.checkpoints.survey import InspectConfig, InspectResult, run_inspect
+from ptexplore.ckpt.layout import LegacyLayout, SafetensorsLayout, ZipLayout
 from ptexplore.live import Snippet
 from ptexplore.models import catalog, weights
 from ptexplore.pages import CHECKPOINTS

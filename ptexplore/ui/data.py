@@ -10,17 +10,14 @@ process. The cheap tabs (the Dataset, random_split, ConcatDataset) are pure sect
 
 from __future__ import annotations
 
-import io
 import os
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-import numpy as np
 import pandas as pd
 import streamlit as st
-from PIL import Image
 
 from ptexplore import limits
 from ptexplore.data import workers
@@ -59,6 +56,7 @@ from ptexplore.data.parallel import (
 )
 from ptexplore.data.runs import Processes
 from ptexplore.figures import Figure
+from ptexplore.images import jpeg
 from ptexplore.limits import (
     DATA_MAX_BATCH,
     DATA_MAX_EPOCHS,
@@ -640,14 +638,8 @@ def _epochs_controls() -> EpochsConfig:
     return EpochsConfig(int(n), int(epochs), seed_input())
 
 
-def _jpeg(image: np.ndarray) -> bytes:
-    buf = io.BytesIO()
-    Image.fromarray(image).save(buf, format="JPEG", quality=90)
-    return buf.getvalue()
-
-
 def _epochs_render(config: EpochsConfig, lesson: EpochsLesson) -> None:
-    tiles = STATE.memo("_tiles", config, lambda: [[_jpeg(i) for i in row] for row in lesson.images])
+    tiles = STATE.memo("_tiles", config, lambda: [[jpeg(i) for i in row] for row in lesson.images])
     cols = st.columns(len(lesson.lengths))
     for e, (col, n, seen) in enumerate(zip(cols, lesson.lengths, lesson.seen, strict=True)):
         col.metric(f"epoch {e}: len(dataset)", n, help=f"{seen} samples yielded")

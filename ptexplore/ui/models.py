@@ -21,7 +21,7 @@ import streamlit as st
 import torch
 
 from ptexplore import limits
-from ptexplore.checkpoints import CheckpointFormat
+from ptexplore.ckpt import CheckpointFormat
 from ptexplore.errors import LessonError
 from ptexplore.live import Snippet
 from ptexplore.models import catalog, iterators, params, plots, shapes, tree, user, weights, zoo
@@ -588,7 +588,7 @@ def render_load_report(r: LoadReport) -> None:
     if r.wrapper_key:
         notes.append(f"the file is a checkpoint dict: its weights are under {inert(r.wrapper_key)}")
     # what reading and fitting noticed (prefixes and who adds them, casts, skipped values):
-    # markdown built by ptexplore.checkpoints with every name from the file in a code span
+    # markdown built by ptexplore.ckpt with every name from the file in a code span
     notes.extend(r.notes)
     if notes:
         st.caption("\n".join(f"- {n}" for n in notes))

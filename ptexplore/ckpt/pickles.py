@@ -38,7 +38,7 @@ from typing import Any, ClassVar, cast
 import torch
 from torch import _weights_only_unpickler
 
-from ptexplore.checkpoints.formats import damaged, too_much
+from ptexplore.ckpt.formats import damaged, too_much
 from ptexplore.errors import InputError
 from ptexplore.limits import (
     CKPT_MAX_DEPTH,

@@ -8,7 +8,7 @@
 * a safetensors file is an 8-byte little-endian header length N, a JSON header of N bytes
   (every tensor's dtype, shape and ``data_offsets`` into what follows), then the raw bytes.
 
-Every number here comes from :mod:`ptexplore.checkpoints.guard`, which reads only headers
+Every number here comes from :mod:`ptexplore.ckpt.guard`, which reads only headers
 and indexes, so a 2 GB file costs what its index costs.
 """
 
@@ -18,8 +18,8 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
-from ptexplore.checkpoints.formats import CheckpointFormat, detect
-from ptexplore.checkpoints.guard import (
+from ptexplore.ckpt.formats import CheckpointFormat, detect
+from ptexplore.ckpt.guard import (
     LegacyPlan,
     SafetensorsPlan,
     Source,

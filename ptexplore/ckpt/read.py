@@ -1,4 +1,4 @@
-"""Read a checkpoint: check it (:mod:`ptexplore.checkpoints.guard`), load it, find its
+"""Read a checkpoint: check it (:mod:`ptexplore.ckpt.guard`), load it, find its
 state_dict.
 
 torch.save files are loaded with ``torch.load(weights_only=True, map_location="cpu")``
@@ -17,8 +17,8 @@ from typing import Any
 
 import torch
 
-from ptexplore.checkpoints.formats import CheckpointFormat, damaged, detect
-from ptexplore.checkpoints.guard import (
+from ptexplore.ckpt.formats import CheckpointFormat, damaged, detect
+from ptexplore.ckpt.guard import (
     Source,
     check_legacy,
     check_safetensors,

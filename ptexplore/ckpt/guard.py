@@ -23,8 +23,8 @@ from typing import Any
 
 import torch
 
-from ptexplore.checkpoints.formats import LEGACY_MAGIC, damaged, too_much
-from ptexplore.checkpoints.pickles import Census, census
+from ptexplore.ckpt.formats import LEGACY_MAGIC, damaged, too_much
+from ptexplore.ckpt.pickles import Census, census
 from ptexplore.limits import (
     CKPT_MAX_ENTRIES,
     CKPT_MAX_PICKLE_BYTES,

@@ -1,0 +1,33 @@
+"""Model explorer: which models open (torchvision, examples, your own, the timm zoo), cheap
+meta builds, and what the explorer shows of them — the module tree, the iterators, the
+parameters, per-layer shapes and MACs, real weights when the learner has them.
+
+Other packages use the names below (the Autograd and Checkpoint labs build catalog models;
+:mod:`ptexplore.summary` traces them); the explorer's own modules are imported by name:
+
+* :mod:`~ptexplore.models.catalog` — the models and how to build them (meta or real);
+* :mod:`~ptexplore.models.build` — meta builds that keep names, shapes and the global RNG;
+* :mod:`~ptexplore.models.tree`, :mod:`~ptexplore.models.iterators`,
+  :mod:`~ptexplore.models.params`, :mod:`~ptexplore.models.shapes` — the explorer's views;
+* :mod:`~ptexplore.models.weights` — real weights (read through :mod:`ptexplore.ckpt`);
+* :mod:`~ptexplore.models.user`, :mod:`~ptexplore.models.zoo`,
+  :mod:`~ptexplore.models.examples` — your own models, timm, the classic examples;
+* :mod:`~ptexplore.models.code`, :mod:`~ptexplore.models.plots`,
+  :mod:`~ptexplore.models.tables` — the code panel, figures and tables of the page.
+"""
+
+from ptexplore.models import catalog, shapes, user, zoo
+from ptexplore.models.build import build_on_meta
+from ptexplore.models.catalog import InputKind, ModelEntry
+from ptexplore.models.shapes import ShapeReport
+
+__all__ = [
+    "InputKind",
+    "ModelEntry",
+    "ShapeReport",
+    "build_on_meta",
+    "catalog",
+    "shapes",
+    "user",
+    "zoo",
+]
