@@ -12,5 +12,5 @@ lab_page(
         "`data_ptr`), never guessed from the function's name. Your arrays live in your "
         "browser session only."
     ),
-    tabs=tensors.TABS,
+    sections=tensors.SECTIONS,
 )

@@ -13,5 +13,5 @@ lab_page(
         "Then the truths people get wrong about `detach()`, and freezing a real model for "
         "fine-tuning. Every value is read off the tensors the shown code made on this server."
     ),
-    tabs=autograd.TABS,
+    sections=autograd.SECTIONS,
 )

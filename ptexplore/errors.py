@@ -33,6 +33,10 @@ class ModelError(LessonError):
     """A model could not be built, traced or loaded."""
 
 
+class Cancelled(LessonError):
+    """This run was stopped because the same learner started a newer one."""
+
+
 @dataclass(frozen=True, slots=True)
 class Refusal:
     """torch (or numpy) refused a call the lesson makes on purpose.

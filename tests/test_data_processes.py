@@ -16,8 +16,9 @@ import pytest
 from ptexplore.data import workers
 from ptexplore.data.loader import LoaderConfig, run_loader
 from ptexplore.data.runs import Processes, run_script
-from ptexplore.data.workers import Cancelled, RunSlot, alive, descendants, helpers
-from ptexplore.errors import LessonError
+from ptexplore.data.workers import alive, descendants, helpers
+from ptexplore.errors import Cancelled, LessonError
+from ptexplore.ui.slot import RunSlot
 
 _OTHERS: set[int] = set()
 

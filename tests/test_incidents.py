@@ -66,7 +66,7 @@ def test_unexpected_exception_is_logged_with_an_incident_id_shown_on_the_page(
 def test_an_incident_in_one_tab_leaves_the_other_tabs_working(
     server_log: _Records, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import ptexplore.ui.tensors as tensors_ui
+    import ptexplore.ui.tensors.lessons as tensors_ui
 
     monkeypatch.setattr(tensors_ui, "item_result", _boom)
     at = open_tab(open_page("pages/1_Tensor_Lab.py"), "tensors", "🔢 .item()")

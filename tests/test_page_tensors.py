@@ -13,6 +13,7 @@ from ptexplore.tensors import (
     ErrorCase,
     ItemDtype,
     ItemShape,
+    Lab,
     Layout,
     NpDtype,
     Path,
@@ -152,7 +153,7 @@ def test_refused_bridges_are_lessons_not_tracebacks(
     at.selectbox(key="tensors.dtype").set_value(dtype)
     at.selectbox(key="tensors.layout").set_value(layout).run()
     assert any(words in e.value and "Fix:" in e.value for e in ok(at).error)
-    assert LAB_KEY not in at.session_state
+    assert not isinstance(at.session_state[LAB_KEY], Lab)  # the refusal, not a live lab
     at.selectbox(key="tensors.dtype").set_value(NpDtype.FLOAT64)
     at.selectbox(key="tensors.layout").set_value(Layout.CONTIGUOUS).run()
     assert metric(ok(at), "verdict") == "🔗 SHARED"
@@ -172,7 +173,7 @@ def test_error_and_item_tabs_run_the_real_calls(shared_at: AppTest) -> None:
 
 def test_benchmark_runs_with_small_n_and_shows_four_results(shared_at: AppTest) -> None:
     at = open_tab(shared_at, "tensors", SPEED)
-    assert any("Nothing measured yet" in c.value for c in at.caption)
+    assert any("Nothing measured yet" in i.value for i in at.info)
     at.number_input(key="tensors.bench_n").set_value(300)
     at.slider(key="tensors.bench_repeats").set_value(1)
     at.button(key="tensors.bench_run").click().run()

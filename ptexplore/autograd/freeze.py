@@ -37,7 +37,7 @@ from ptexplore.limits import (
 )
 from ptexplore.live import Snippet
 from ptexplore.live.script import Script, Step
-from ptexplore.models import InputKind, catalog
+from ptexplore.models import InputKind, catalog, has_dropout
 from ptexplore.text import code_span
 
 #: The models the freezing demo offers: the example models and small torchvision ones.
@@ -289,10 +289,6 @@ def _build_step(script: Script, key: str, num_classes: int | None, seed: int) ->
         model=model,
     )
     return model
-
-
-def has_dropout(model: nn.Module) -> bool:
-    return any(isinstance(m, nn.modules.dropout._DropoutNd) for m in model.modules())
 
 
 def _randn(shape: tuple[int, ...]) -> str:

@@ -30,7 +30,7 @@ from torch import nn
 from ptexplore.ckpt.formats import CheckpointFormat
 from ptexplore.errors import ModelError
 from ptexplore.live.script import Script, Step
-from ptexplore.models import InputKind, catalog
+from ptexplore.models import InputKind, catalog, has_dropout
 from ptexplore.text import code_span
 
 #: The models the lab builds for real (each ≤ 12 M parameters, far below
@@ -168,10 +168,6 @@ def step_input(key: str) -> tuple[int, ...]:
         side = e.default_input[1] if key.startswith(catalog.EXAMPLE_PREFIX) else STEP_SIDE
         return (STEP_BATCH, e.default_input[0], side, side)
     return (STEP_BATCH, *e.default_input)
-
-
-def has_dropout(model: nn.Module) -> bool:
-    return any(isinstance(m, nn.modules.dropout._DropoutNd) for m in model.modules())
 
 
 def tied_names(model: nn.Module) -> tuple[tuple[str, ...], ...]:
@@ -322,7 +318,6 @@ __all__ = [
     "Upload",
     "build_step",
     "check_model",
-    "has_dropout",
     "hub_path_code",
     "imports",
     "lab_models",

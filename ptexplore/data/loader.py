@@ -26,8 +26,8 @@ from enum import StrEnum
 from typing import Any
 
 from ptexplore.data.runs import Processes, run_script
-from ptexplore.data.workers import Cancelled, ServerBoot, ensure_forkserver
-from ptexplore.errors import InputError, LessonError, Refusal
+from ptexplore.data.workers import ServerBoot, ensure_forkserver
+from ptexplore.errors import Cancelled, InputError, LessonError, Refusal
 from ptexplore.limits import (
     DATA_BATCH_TIMEOUT_SLACK_S,
     DATA_MAX_BATCH,

@@ -35,7 +35,7 @@ import io
 import os
 import threading
 import time
-from collections.abc import Callable, Hashable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from multiprocessing import context as mp_context
@@ -44,8 +44,7 @@ from multiprocessing.context import set_spawning_popen
 from pathlib import Path
 from typing import Any, TypeVar
 
-from ptexplore.errors import LessonError
-from ptexplore.limits import DATA_RUN_LIMIT_S, DATA_SESSION_WAIT_S
+from ptexplore.limits import DATA_RUN_LIMIT_S
 
 R = TypeVar("R")
 
@@ -363,68 +362,3 @@ def helpers() -> set[int]:
     if tracker:
         pids.add(int(tracker))
     return pids
-
-
-# --------------------------------------------------------------- one run per session
-
-
-class Cancelled(LessonError):
-    """This run was stopped because the same learner started a newer one."""
-
-
-class RunSlot:
-    """One learner session's DataLoader runs: one at a time.
-
-    :meth:`run` cancels a run in flight for a *different* key (the learner changed a
-    setting mid-run), waits for it to stop, and reuses the last finished result when the
-    key is the same (a rerun that changed nothing starts no second set of workers).
-    """
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._guard = threading.Lock()
-        self._active: tuple[Hashable, threading.Event] | None = None
-        self._done: tuple[Hashable, Any] | None = None
-
-    @property
-    def busy(self) -> bool:
-        return self._lock.locked()
-
-    def run(
-        self,
-        key: Hashable,
-        job: Callable[[threading.Event], R],
-        *,
-        wait_s: float = DATA_SESSION_WAIT_S,
-        on_wait: Callable[[], None] | None = None,
-    ) -> R:
-        with self._guard:
-            if self._active is not None and self._active[0] != key:
-                self._active[1].set()
-        if not self._lock.acquire(blocking=False):
-            if on_wait is not None:
-                on_wait()
-            if not self._lock.acquire(timeout=wait_s):
-                raise LessonError(
-                    f"Your previous DataLoader run is still stopping after {wait_s:.0f} s.",
-                    fix="Wait a few seconds, then change a setting or press Run again.",
-                )
-        try:
-            if self._done is not None and self._done[0] == key:
-                result: R = self._done[1]
-                return result
-            cancel = threading.Event()
-            with self._guard:
-                self._active = (key, cancel)
-            result = job(cancel)
-            if cancel.is_set():
-                raise Cancelled(
-                    "This run was stopped: you started a newer one.",
-                    fix="Nothing to do: the newer run's result is shown.",
-                )
-            self._done = (key, result)
-            return result
-        finally:
-            with self._guard:
-                self._active = None
-            self._lock.release()

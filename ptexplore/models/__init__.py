@@ -17,7 +17,7 @@ Other packages use the names below (the Autograd and Checkpoint labs build catal
 """
 
 from ptexplore.models import catalog, shapes, user, zoo
-from ptexplore.models.build import build_on_meta
+from ptexplore.models.build import build_on_meta, has_dropout
 from ptexplore.models.catalog import InputKind, ModelEntry
 from ptexplore.models.shapes import ShapeReport
 
@@ -27,6 +27,7 @@ __all__ = [
     "ShapeReport",
     "build_on_meta",
     "catalog",
+    "has_dropout",
     "shapes",
     "user",
     "zoo",

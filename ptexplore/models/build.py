@@ -155,3 +155,8 @@ def is_meta(model: nn.Module) -> bool:
 
 def meta_input(shape: tuple[int, ...], **kwargs: Any) -> torch.Tensor:
     return torch.empty(shape, device="meta", **kwargs)
+
+
+def has_dropout(model: nn.Module) -> bool:
+    """Does ``model`` contain a Dropout layer (any ``nn.Dropout*``)?"""
+    return any(isinstance(m, nn.modules.dropout._DropoutNd) for m in model.modules())
