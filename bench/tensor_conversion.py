@@ -14,7 +14,7 @@ sys.path.insert(0, str(FsPath(__file__).resolve().parent.parent))
 
 import torch
 
-from ptexplore.runtime import configure_torch
+from ptexplore.runtime import configure_process
 from ptexplore.tensors.bench import (
     BenchDtype,
     Path,
@@ -31,7 +31,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--dtype", choices=[d.value for d in BenchDtype], default="float32")
     args = parser.parse_args(argv)
-    configure_torch()  # the server's setting (1 intra-op thread unless overridden)
+    configure_process()  # the server's setting (1 intra-op thread unless overridden)
     sizes = [int(s) for s in args.sizes.split(",") if s.strip()]
     print(f"machine: {machine_description()}")
     print(f"torch's own warning: {slow_path_warning()!r}")

@@ -111,10 +111,3 @@ ALL_PAGES: tuple[PageInfo, ...] = (TENSORS, VIEW, MODELS, AUGMENT, AUTOGRAD, CHE
 
 #: The pages that exist in this checkout (a page file lands only once it works fully).
 PAGES: tuple[PageInfo, ...] = tuple(p for p in ALL_PAGES if (ROOT / p.file).is_file())
-
-
-def page_by_key(key: str) -> PageInfo:
-    for page in (HOME, *PAGES):
-        if page.key == key:
-            return page
-    raise KeyError(key)

@@ -55,14 +55,3 @@ def configure_process() -> int:
                 pass
             _threads.append(threads)
     return _threads[0]
-
-
-def configure_torch(threads: int | None = None) -> int:
-    """Set torch's intra-op thread count (benchmarks and tests; pages use
-    :func:`configure_process`)."""
-    n = default_threads() if threads is None else threads
-    if n < 1:
-        raise ValueError("threads must be >= 1")
-    if torch.get_num_threads() != n:
-        torch.set_num_threads(n)
-    return n

@@ -135,3 +135,8 @@ def classroom(tmp_path: Path) -> Iterator[tuple[str, subprocess.Popen[bytes], Pa
         if proc.poll() is None:
             proc.send_signal(signal.SIGTERM)
             proc.wait(timeout=30)
+
+
+def is_meta(model: Any) -> bool:
+    """Every parameter of ``model`` lives on the meta device."""
+    return all(p.device.type == "meta" for p in model.parameters())

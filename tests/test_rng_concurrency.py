@@ -26,8 +26,9 @@ from ptexplore.augment.preview import apply_step, run_grid, seeded_pipeline
 from ptexplore.augment.truths import epochs_strip
 from ptexplore.images.decode import decode_image_bytes
 from ptexplore.models import catalog
-from ptexplore.models.build import build_on_meta, is_meta
+from ptexplore.models.build import build_on_meta
 from ptexplore.rng import Stream, seeded
+from tests.conftest import is_meta
 
 pytestmark = pytest.mark.usefixtures("one_thread")
 

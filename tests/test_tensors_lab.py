@@ -23,7 +23,6 @@ from ptexplore.tensors import (
     new_lab,
     parse_shape,
     sharing_report,
-    tensor_to_numpy,
     wrap_note,
 )
 
@@ -169,14 +168,6 @@ def test_read_only_array_warns_and_tensor_writes_anyway() -> None:
     rec = lab.apply(Action.T_ADD)
     assert rec.followed and not lab.a.flags.writeable
     np.testing.assert_array_equal(lab.a, [[1, 2], [3, 4]])
-
-
-def test_numpy_errors_become_lessons() -> None:
-    with pytest.raises(LessonError) as info:
-        tensor_to_numpy(torch.ones(2, requires_grad=True))
-    assert "requires grad" in info.value.message and "detach()" in (info.value.fix or "")
-    n = tensor_to_numpy(torch.ones(2, requires_grad=True).detach())
-    assert n.tolist() == [1.0, 1.0]
 
 
 def test_values_outside_int_range_are_input_errors() -> None:

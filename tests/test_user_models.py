@@ -14,11 +14,10 @@ import torch
 from ptexplore import limits
 from ptexplore.errors import InputError, ModelError
 from ptexplore.models import catalog, params, shapes, user
-from ptexplore.models.build import is_meta
 from ptexplore.models.catalog import InputKind, Source
 from ptexplore.rng import seeded
 from tests import fixture_models as fx
-from tests.conftest import open_page, open_tab
+from tests.conftest import is_meta, open_page, open_tab
 
 TINY = 'tests.fixture_models:TinyNet{"width": 4}'
 FIXED = "tests.fixture_models:FixedInput@1,2,16,32"
@@ -270,10 +269,9 @@ def test_no_models_no_box(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def test_the_freezing_demo_offers_your_models(registered: user.Registry) -> None:
-    from ptexplore.autograd.freeze import FREEZE_MODELS
-    from ptexplore.ui import autograd
+    from ptexplore.autograd.freeze import FREEZE_MODELS, freeze_models
 
-    options = autograd.freeze_models()
+    options = freeze_models()
     assert options[: len(FREEZE_MODELS)] == FREEZE_MODELS
     assert options[len(FREEZE_MODELS) :] == catalog.user_keys()
 

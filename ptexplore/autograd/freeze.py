@@ -95,6 +95,11 @@ def top_level(key: str) -> tuple[Child, ...]:
     )
 
 
+def freeze_models() -> tuple[str, ...]:
+    """The freezing demo's models: FREEZE_MODELS, then the operator's own (PTEXPLORE_MODELS)."""
+    return (*FREEZE_MODELS, *catalog.user_keys())
+
+
 def head_name(key: str) -> str:
     """The classifier: the last top-level child that has parameters."""
     with_params = [c.name for c in top_level(key) if c.params]

@@ -26,7 +26,6 @@ import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any
 
 import torch
 from torch import nn
@@ -147,14 +146,6 @@ def build_keeping(factory: Callable[[], nn.Module], keep: frozenset[int]) -> nn.
     kept = {pid for pid, order in session.registered.items() if order in keep}
     _finish_meta(model, kept)
     return model
-
-
-def is_meta(model: nn.Module) -> bool:
-    return all(p.device.type == "meta" for p in model.parameters())
-
-
-def meta_input(shape: tuple[int, ...], **kwargs: Any) -> torch.Tensor:
-    return torch.empty(shape, device="meta", **kwargs)
 
 
 def has_dropout(model: nn.Module) -> bool:

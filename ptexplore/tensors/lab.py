@@ -220,14 +220,6 @@ def bridge_error(err: Exception, where: str) -> LessonError:
     )
 
 
-def tensor_to_numpy(t: torch.Tensor) -> np.ndarray:
-    """``t.numpy()`` with torch's errors turned into lessons (grad → detach, CUDA → cpu)."""
-    try:
-        return t.numpy()
-    except (RuntimeError, TypeError) as err:
-        raise bridge_error(err, "t.numpy()") from None
-
-
 #: torch warns about a read-only array only once per process (TORCH_WARN_ONCE); this code
 #: triggers it, and :func:`torch_read_only_warning` keeps the text it printed.
 _READ_ONLY_TRIGGER = """\
@@ -260,18 +252,6 @@ def _read_only_note(a: np.ndarray, t: torch.Tensor) -> str:
         "a is read-only and t is a copy (np.shares_memory is False): writing through t "
         "leaves a untouched. This is the safe way to make a tensor from a read-only array."
     )
-
-
-def build_tensor(a: np.ndarray, spec: LabSpec) -> tuple[np.ndarray, torch.Tensor, list[str]]:
-    """Run the learner's bridge (:func:`tensor_code`) on ``a``: returns ``(a, t, notes)``.
-
-    ``a`` is returned because the ``t.numpy()`` bridge makes a new array from the tensor.
-    The notes hold the read-only lesson (measured from ``a.flags.writeable`` and the real
-    sharing, not from torch's once-per-process warning) and the 1-D transpose note.
-    """
-    ns = _namespace(a)
-    _bridge(ns, spec)
-    return ns["a"], ns["t"], _notes(ns["a"], ns["t"], spec)
 
 
 def _namespace(a: np.ndarray) -> dict[str, Any]:

@@ -50,7 +50,3 @@ def kept(state: PageState, name: str) -> tuple[Kept, ...]:
     files: tuple[Kept, ...] = state.get(name, ())
     return files
 
-
-def uploader_empty(state: PageState, widget: str) -> bool:
-    """True when the uploader shows no file (the kept ones came from an earlier visit)."""
-    return not st.session_state.get(state.key(widget))

@@ -10,7 +10,6 @@ import streamlit as st
 from ptexplore.autograd import figures, tables
 from ptexplore.autograd.freeze import (
     DEFAULT_NUM_CLASSES,
-    FREEZE_MODELS,
     LR,
     MOMENTUM,
     NORM_MODELS,
@@ -19,6 +18,7 @@ from ptexplore.autograd.freeze import (
     FreezeResult,
     NormConfig,
     NormResult,
+    freeze_models,
     head_name,
     run_freeze,
     run_norm,
@@ -41,11 +41,6 @@ from ptexplore.ui.state import PageState, link_choice, link_int
 
 STATE = PageState(AUTOGRAD)
 FREEZE_TAB, NORM_TAB = "🧊 Freezing", "📊 BatchNorm & Dropout"
-
-
-def freeze_models() -> tuple[str, ...]:
-    """The freezing demo's models: FREEZE_MODELS, then the operator's own (PTEXPLORE_MODELS)."""
-    return (*FREEZE_MODELS, *catalog.user_keys())
 
 
 # ------------------------------------------------------------------ tab 3: freezing
