@@ -361,3 +361,7 @@ def test_ui_modules_are_rooms_of_at_most_about_400_lines() -> None:
         for p in (PKG / "ui").rglob("*.py")
     }
     assert {p: n for p, n in sizes.items() if n > 420} == {}
+
+
+def test_the_readme_links_the_map() -> None:
+    assert "](ARCHITECTURE.md)" in (ROOT / "README.md").read_text()
