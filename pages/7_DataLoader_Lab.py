@@ -12,5 +12,6 @@ lab_page(
         "each tab runs the code it shows. Orders, ids and counts are the same on every run; "
         "timings are measured live and vary."
     ),
-    tabs=data.TABS,
+    setup=data.setup,
+    sections=data.SECTIONS,
 )
