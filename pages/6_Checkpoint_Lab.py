@@ -4,4 +4,4 @@ from ptexplore.pages import CHECKPOINTS
 from ptexplore.ui import checkpoints
 from ptexplore.ui.lab import lab_page
 
-lab_page(CHECKPOINTS, intro=checkpoints.INTRO, tabs=checkpoints.TABS)
+lab_page(CHECKPOINTS, intro=checkpoints.INTRO, sections=checkpoints.SECTIONS)

@@ -32,7 +32,7 @@ from typing import Any
 
 import torch
 
-from ptexplore.ckpt.formats import CheckpointFormat, damaged, detect
+from ptexplore.ckpt.formats import CheckpointFormat, detect
 from ptexplore.ckpt.guard import (
     SAFETENSORS_ITEMSIZE,
     SafetensorsPlan,
@@ -51,11 +51,13 @@ from ptexplore.ckpt.read import (
     FIX_UNSAFE,
     PREFIXES,
     WRAPPER_KEYS,
-    _holds_tensors,
-    _is_lightning,
-    _torch_reason,
     entries_cap,
+    holds_tensors,
+    is_lightning,
+    load_failed,
+    refused_globals,
     split_prefix,
+    torch_reason,
 )
 from ptexplore.errors import InputError
 from ptexplore.limits import (
@@ -243,28 +245,16 @@ def load_meta(src: Source, checked: Checked) -> Any:
     except pickle.UnpicklingError as err:
         raise unsafe(src, checked, err) from None
     except Exception as err:  # torch.load raises many types; a learner reads one
-        raise damaged(
-            f"torch.load(weights_only=True) failed: {type(err).__name__}: "
-            f"{code_span(_torch_reason(err), limit=200)}"
-        ) from None
+        raise load_failed(err) from None
 
 
 def unsafe(src: Source, checked: Checked, err: BaseException) -> InputError:
     """The refusal for a pickle torch's weights-only unpickler stopped."""
-    reason = _torch_reason(err)
-    wanted = list(checked.unsafe_globals)
-    if checked.format is CheckpointFormat.ZIP:
-        try:
-            with src.file() as f:  # bounded: the census passed this pickle
-                wanted = sorted(torch.serialization.get_unsafe_globals_in_checkpoint(f))
-        except Exception:  # the census's list is as good
-            wanted = list(checked.unsafe_globals)
-    if not wanted and "Unsupported global" not in reason:
-        return damaged(
-            "not a checkpoint torch.load(weights_only=True) can read "
-            f"({code_span(reason, limit=200)})"
-        )
-    return UnsafeCheckpoint(tuple(wanted), reason)
+    try:
+        wanted = refused_globals(src, checked.format, err, checked.unsafe_globals)
+    except InputError as damaged_file:
+        return damaged_file
+    return UnsafeCheckpoint(wanted, torch_reason(err))
 
 
 # ------------------------------------------------------------------------ walking
@@ -396,11 +386,11 @@ def tensor_infos(found: tuple[tuple[str, str, torch.Tensor], ...]) -> tuple[Tens
 
 def find_state_dict(obj: Any) -> tuple[str | None, Any]:
     """(where the state_dict is — "" for the top level — or None, and the mapping)."""
-    if isinstance(obj, Mapping) and _holds_tensors(obj):
+    if isinstance(obj, Mapping) and holds_tensors(obj):
         return "", obj
     if isinstance(obj, Mapping):
         for k in WRAPPER_KEYS:
-            if k in obj and _holds_tensors(obj[k]):
+            if k in obj and holds_tensors(obj[k]):
                 return k, obj[k]
     return None, None
 
@@ -435,7 +425,7 @@ def describe(checked: Checked, obj: Any) -> Inspection:
     at, sd = find_state_dict(obj)
     notes: list[str] = []
     prefix = None
-    lightning = isinstance(obj, Mapping) and at not in (None, "") and _is_lightning(obj)
+    lightning = isinstance(obj, Mapping) and at not in (None, "") and is_lightning(obj)
     if sd is not None:
         prefix = common_prefix([str(k) for k in sd])
     weights = tuple(t for t in rows if t.where == at) if at is not None else ()

@@ -159,10 +159,7 @@ def _load_torch(src: Source, fmt: CheckpointFormat, cap: int, notes: list[str]) 
             fix="Try a smaller checkpoint, or try again when fewer learners are loading files.",
         ) from err
     except Exception as err:  # torch.load raises many types; a learner reads one
-        raise damaged(
-            f"torch.load(weights_only=True) failed: {type(err).__name__}: "
-            f"{code_span(_torch_reason(err), limit=200)}"
-        ) from None
+        raise load_failed(err) from None
     for w in caught[:3]:
         notes.append(f"torch warned while loading: {code_span(w.line, limit=200)}")
     return obj
@@ -184,7 +181,7 @@ _TORCH_ADVICE = (
 )
 
 
-def _torch_reason(err: BaseException) -> str:
+def torch_reason(err: BaseException) -> str:
     """The cause inside torch's weights-only error, as one complete sentence, without its
     advice to retry with weights_only=False (unsafe for a file from a stranger)."""
     text = str(err)
@@ -200,28 +197,57 @@ def _torch_reason(err: BaseException) -> str:
     return f"{marker} {sentence}." if marker in text else f"{sentence}."
 
 
+def wanted_globals(
+    src: Source, fmt: CheckpointFormat, census_globals: tuple[str, ...]
+) -> tuple[str, ...]:
+    """The globals a refused pickle wants: torch's own list for a zip checkpoint
+    (``get_unsafe_globals_in_checkpoint``), else the census's."""
+    if fmt is CheckpointFormat.ZIP:
+        try:
+            with src.file() as f:  # bounded: the census passed this pickle
+                return tuple(sorted(torch.serialization.get_unsafe_globals_in_checkpoint(f)))
+        except Exception:  # the census's list is as good
+            pass
+    return census_globals
+
+
+def refused_globals(
+    src: Source, fmt: CheckpointFormat, err: BaseException, census_globals: tuple[str, ...]
+) -> tuple[str, ...]:
+    """For an ``UnpicklingError`` from ``torch.load(weights_only=True)``: the globals the
+    pickle wants, or the damaged-file :class:`InputError` when it wants none (the pickle
+    is broken, not unsafe)."""
+    wanted = wanted_globals(src, fmt, census_globals)
+    reason = torch_reason(err)
+    if not wanted and "Unsupported global" not in reason:
+        raise damaged(
+            "not a checkpoint torch.load(weights_only=True) can read "
+            f"({code_span(reason, limit=200)})"
+        )
+    return wanted
+
+
+def load_failed(err: BaseException) -> InputError:
+    """The damaged-file lesson for any other exception ``torch.load`` raised."""
+    return damaged(
+        f"torch.load(weights_only=True) failed: {type(err).__name__}: "
+        f"{code_span(torch_reason(err), limit=200)}"
+    )
+
+
 def _refusal(
     src: Source, fmt: CheckpointFormat, err: BaseException, census_globals: tuple[str, ...]
 ) -> InputError:
-    reason = _torch_reason(err)
-    wanted: list[str] = list(census_globals)
-    if fmt is CheckpointFormat.ZIP:
-        try:
-            with src.file() as f:  # bounded: the pickle passed the census
-                wanted = sorted(torch.serialization.get_unsafe_globals_in_checkpoint(f))
-        except Exception:  # the census's list is as good
-            wanted = list(census_globals)
-    if not wanted and "Unsupported global" not in reason:
-        return damaged(
-            f"not a checkpoint torch.load(weights_only=True) can read "
-            f"({code_span(reason, limit=200)})"
-        )
+    try:
+        wanted = refused_globals(src, fmt, err, census_globals)
+    except InputError as damaged_file:
+        return damaged_file
     names = ", ".join(code_span(g) for g in wanted[:8]) or "a global torch does not allow"
     more = f" and {len(wanted) - 8} more" if len(wanted) > 8 else ""
     return InputError(
         "This checkpoint is not plain weights, so torch.load(weights_only=True) refuses it: "
         f"its pickle wants to import {names}{more}, and unpickling a global can run any code "
-        f"it names. torch said: {code_span(reason, limit=200)}",
+        f"it names. torch said: {code_span(torch_reason(err), limit=200)}",
         fix=FIX_UNSAFE,
     )
 
@@ -254,13 +280,13 @@ def _load_safetensors(src: Source) -> tuple[dict[str, torch.Tensor], dict[str, s
 # --------------------------------------------------------------------------- unwrap
 
 
-def _is_lightning(obj: Mapping[Any, Any]) -> bool:
+def is_lightning(obj: Mapping[Any, Any]) -> bool:
     return "pytorch-lightning_version" in obj or (
         "state_dict" in obj and ("optimizer_states" in obj or "lr_schedulers" in obj)
     )
 
 
-def _holds_tensors(x: Any) -> bool:
+def holds_tensors(x: Any) -> bool:
     return isinstance(x, Mapping) and any(isinstance(v, torch.Tensor) for v in x.values())
 
 
@@ -273,14 +299,14 @@ def _unwrap(
 ) -> Checkpoint:
     wrapper = None
     extras: tuple[str, ...] = ()
-    if isinstance(obj, Mapping) and not _holds_tensors(obj):
+    if isinstance(obj, Mapping) and not holds_tensors(obj):
         for k in WRAPPER_KEYS:
-            if k in obj and _holds_tensors(obj[k]):
+            if k in obj and holds_tensors(obj[k]):
                 wrapper = k
                 break
         if wrapper is not None:
             extras = tuple(str(k) for k in obj if k != wrapper)
-            if _is_lightning(obj):
+            if is_lightning(obj):
                 notes.append(
                     f"a PyTorch Lightning checkpoint: its weights are under {code_span(wrapper)}"
                 )
@@ -289,7 +315,7 @@ def _unwrap(
                 more = f" and {len(extras) - 8} more" if len(extras) > 8 else ""
                 notes.append(f"the checkpoint also holds {shown}{more}: not weights, not loaded")
             obj = obj[wrapper]
-    if not _holds_tensors(obj):
+    if not holds_tensors(obj):
         raise InputError(
             "The file holds no state_dict (a dict of parameter names to tensors): it holds "
             f"{code_span(_describe(obj))}.",

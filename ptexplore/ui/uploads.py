@@ -49,4 +49,3 @@ def kept(state: PageState, name: str) -> tuple[Kept, ...]:
     """The files kept under ``name`` (empty when there are none)."""
     files: tuple[Kept, ...] = state.get(name, ())
     return files
-
