@@ -166,13 +166,13 @@ SUMMARY_MAX_DEPTH = 64
 #: Most samples in one grid.
 GRID_MAX_SAMPLES = 64
 #: Most memory one augmentation request may take, estimated before it runs
-#: (ptexplore/augment/budget.py): the grid's outputs, the step trace's intermediates, an
-#: epochs strip's outputs and the largest step's working memory. A full-resolution 12 MP
-#: photo through ToDtype(float32) is 144 MB per sample, so 64 of them would need 9 GB.
+#: (ptexplore/augment/budget.py): the grid's outputs, the step trace's intermediates and
+#: the largest step's working memory. A full-resolution 12 MP photo through
+#: ToDtype(float32) is 144 MB per sample, so 64 of them would need 9 GB.
 GRID_MAX_BYTES = 512 * 2**20
-#: Most CPU time one augmentation request (a grid, an epochs strip, the train-vs-val
-#: comparison) may take by the calibrated cost model of ptexplore/augment/budget.py
-#: (bench/augment_budget.py; 1 intra-op thread). GaussianBlur(101) on a 12 MP photo is
+#: Most CPU time one augmentation request (a grid, the train-vs-val comparison) may take
+#: by the calibrated cost model of ptexplore/augment/budget.py (bench/augment_budget.py;
+#: 1 intra-op thread). GaussianBlur(101) on a 12 MP photo is
 #: ~45 s per sample, a default 16-sample train grid on it ~0.4 s.
 AUGMENT_MAX_CPU_S = 2.0
 #: Longest one step call may hold the process-wide RNG lock (a step whose forward mixes
@@ -184,8 +184,6 @@ HEAVY_GRID_PIXELS = 1_000_000
 PIPELINE_MAX_STEPS = 32
 #: Largest pipeline JSON accepted on import.
 PIPELINE_MAX_JSON_CHARS = 200_000
-#: Most epochs in the "augmentation does not grow the dataset" strip.
-MAX_EPOCHS = 12
 
 # --------------------------------------------------------------------- DataLoader lab
 # (ptexplore/data; tests/test_data_*.py pin them). Every run starts real worker processes.

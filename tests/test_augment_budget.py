@@ -11,11 +11,10 @@ import torch
 from torchvision.transforms.v2 import functional as F
 
 from ptexplore.augment import budget
-from ptexplore.augment.budget import check, estimate, grid_work, strip_work, train_val_work
+from ptexplore.augment.budget import check, estimate, grid_work, train_val_work
 from ptexplore.augment.catalog import CATALOG
 from ptexplore.augment.pipeline import Pipeline, Step, train_preset, val_preset
 from ptexplore.augment.preview import run_grid
-from ptexplore.augment.truths import epochs_strip
 from ptexplore.errors import LessonError
 from ptexplore.limits import AUGMENT_MAX_CPU_S, GRID_MAX_BYTES
 
@@ -257,18 +256,6 @@ def test_a_step_trace_of_big_intermediates_is_refused_and_named() -> None:
     assert len(run_grid(pipe, img, seed=0, n=2, trace_index=None).samples) == 2
 
 
-def test_an_epochs_strip_at_full_resolution_is_refused() -> None:
-    photo = torch.zeros(3, 3000, 4000, dtype=torch.uint8)
-    pipe = Pipeline((Step.make("RandomHorizontalFlip"), Step.make("ToDtype", scale=True)))
-    err, took = _refused(lambda: epochs_strip(pipe, [photo], seed=0, epochs=12))
-    assert took < 0.1
-    assert err.message.startswith(
-        "The epochs strip (12 epochs): 12 outputs of 3×3000×4000 float32 would take 1,648 MB"
-    )
-    assert "about 3 epochs of this size" in err.message
-    assert (err.fix or "").startswith("Show at most 3 epochs")
-
-
 def test_float16_grid_sampling_is_refused_it_crashes_the_process() -> None:
     for name in ("RandomRotation", "RandomAffine", "ElasticTransform", "AutoAugment", "AugMix"):
         pipe = Pipeline((Step.make("ToDtype", dtype="float16", scale=True), Step.make(name)))
@@ -302,18 +289,18 @@ def test_the_parts_of_one_request_share_one_budget() -> None:
     assert train.sample.output.shape == val.sample.output.shape == (3, 224, 224)
     check(train, val)
     photo = Pipeline((Step.make("ToDtype", scale=True),))
-    strip = strip_work(photo, shape, epochs=8)
-    grid = grid_work(photo, shape, n=4)
-    check(strip)
+    big = grid_work(photo, shape, n=8, trace=False)
+    grid = grid_work(photo, shape, n=4, trace=False)
+    check(big)
     check(grid)
     with pytest.raises(LessonError) as info:
-        check(strip, grid)  # together: 12 float copies of a 4 MP photo
+        check(big, grid)  # together: 12 float copies of a 4 MP photo
     assert info.value.message.startswith(
-        "The epochs strip (8 epochs): 8 outputs of 3×2000×2000 float32 would take 366 MB of "
-        "memory, plus 183 MB for a grid of 4 samples; one request may use at most 512 MB"
+        "8 samples of 3×2000×2000 float32 would take 366 MB of memory, plus 183 MB for a "
+        "grid of 4 samples; one request may use at most 512 MB"
     )
-    assert "(about 7 epochs of this size)" in info.value.message
-    assert strip.nbytes + grid.nbytes > GRID_MAX_BYTES
+    assert "(about 7 samples of this size)" in info.value.message
+    assert big.nbytes + grid.nbytes > GRID_MAX_BYTES
 
 
 # ------------------------------------------------------------------ accepted requests

@@ -14,7 +14,7 @@ from PIL import Image
 from ptexplore.augment.export import export_code, from_json, step_code, to_json
 from ptexplore.augment.pipeline import Pipeline, Step, preset, train_preset, val_preset
 from ptexplore.augment.preview import run_grid
-from ptexplore.augment.truths import epochs_strip, resize_truth
+from ptexplore.augment.truths import resize_truth, train_vs_val
 from ptexplore.errors import InputError
 from ptexplore.images.decode import Conversion, decode_image_bytes
 
@@ -37,13 +37,13 @@ def test_resize_256_keeps_aspect_and_resizes_the_shorter_side() -> None:
     assert resize_truth(300, 400, 256).out_wh == (256, 341)
 
 
-def test_augmentation_does_not_grow_the_dataset() -> None:
-    imgs = [torch.randint(0, 256, (3, 60, 80), dtype=torch.uint8) for _ in range(3)]
-    strip = epochs_strip(train_preset(), imgs, seed=0, epochs=5, index=1)
-    assert strip.len_augmented == 3 and strip.len_original == 3 and strip.len_concat == 6
-    assert len(strip.images) == 5 and strip.distinct == 5
-    fixed = epochs_strip(val_preset(), imgs, seed=0, epochs=4)
-    assert fixed.distinct == 1 and fixed.len_concat == 6
+def test_train_draws_differ_and_val_draws_are_one_picture() -> None:
+    img = torch.randint(0, 256, (3, 60, 80), dtype=torch.uint8)
+    train, val = train_vs_val(img, seed=0, k=4)
+    assert (train.label, val.label) == ("train", "val")
+    assert train.distinct == 4 and val.distinct == 1
+    assert train.shapes == val.shapes == ((3, 224, 224),)
+    assert train.pipeline == train_preset() and val.pipeline == val_preset()
 
 
 def test_pipeline_model_is_immutable_and_edits_return_new_pipelines() -> None:

@@ -17,7 +17,7 @@ from ptexplore import live
 from ptexplore.augment.export import export_output
 from ptexplore.augment.pipeline import train_preset, val_preset
 from ptexplore.augment.preview import run_grid
-from ptexplore.augment.truths import epochs_strip
+from ptexplore.augment.truths import train_vs_val
 from ptexplore.images.decode import decode_image_bytes
 from ptexplore.images.samples import sample_bytes
 from ptexplore.memory import TensorFacts
@@ -136,8 +136,8 @@ def augment_path() -> object:
             (export_output([s.tensor for s in grid.samples]), [s.caption for s in grid.samples])
         )
         out.append([t.caption for t in grid.trace])
-    strip = epochs_strip(train_preset(), [IMAGE.pixels], seed=5, epochs=3)
-    out.append((strip.distinct, [float(x.double().sum()) for x in strip.images]))
+    for p in train_vs_val(IMAGE.pixels, seed=5, k=3):
+        out.append((p.distinct, [float(s.tensor.double().sum()) for s in p.grid.samples]))
     return out
 
 

@@ -141,24 +141,31 @@ def test_augmentation_links_carry_the_preset_sample_samples_seed_and_tab() -> No
     at = open_link(
         AUGMENT.file,
         {"augment.preset": "val", "augment.sample": "coffee.jpg", "augment.n": "4",
-         "shared.seed": "9", "augment.view": "step-by-step"},
+         "shared.seed": "9", "augment.tab": "step-by-step"},
     )  # fmt: skip
     assert _enabled_steps(at)[:2] == ["**1. Resize**", "**2. CenterCrop**"]
     assert at.selectbox(key="augment.sample").value == "coffee.jpg"
     assert at.slider(key="augment.n").value == 4
     assert at.number_input(key="shared.seed").value == 9
-    assert at.session_state["augment.view"].endswith("Step by step")
+    assert at.session_state["augment.tab"].endswith("Step by step")
     assert link_notes(at) == []
     assert dict(at.query_params) == {
         "augment.preset": "val",
         "augment.sample": "coffee.jpg",
         "augment.n": "4",
         "shared.seed": "9",
-        "augment.view": "step-by-step",
+        "augment.tab": "step-by-step",
     }
     # the learner edits a step: the pipeline is custom, and the address says so
     at.segmented_control(key="augment.preset").set_value("train").run()
     assert "augment.preset" not in at.query_params  # train is the default
+
+
+def test_an_augmentation_link_from_before_the_tabs_were_sections_opens_its_tab() -> None:
+    at = open_link(AUGMENT.file, {"augment.view": "truths"})
+    assert at.session_state["augment.tab"].endswith("Truths")
+    assert link_notes(at) == []
+    assert dict(at.query_params) == {"augment.tab": "truths"}
 
 
 def test_a_custom_pipelines_link_opens_train_and_says_how_to_share_one() -> None:

@@ -23,12 +23,12 @@ from PIL import Image
 
 from ptexplore.augment.catalog import CATALOG, Kind
 from ptexplore.augment.export import from_json
+from ptexplore.augment.params import parse_widget
 from ptexplore.errors import LessonError
 from ptexplore.images.decode import decode_image_bytes
 from ptexplore.parse import parse_ints
 from ptexplore.serve import check_host
 from ptexplore.tensors.lab import parse_shape
-from ptexplore.ui.augment import parse_widget
 from ptexplore.view.shapes import parse_permutation, parse_source_shape, parse_target_shape
 
 #: Slowest any single input may be (a real learner waits for it; CI cores are slow).
@@ -183,8 +183,9 @@ def test_the_empty_pipeline_the_fuzzer_found_works_everywhere() -> None:
     """Found by the JSON fuzzer: ``v2.Compose([])`` refuses an empty list, which crashed
     the Truths tab after a learner removed every step."""
     from ptexplore.augment.pipeline import Pipeline
-    from ptexplore.augment.truths import epochs_strip
+    from ptexplore.augment.preview import run_grid, seeded_pipeline
 
     img = decode_image_bytes(REAL["PNG"], name="a.png").pixels
-    strip = epochs_strip(Pipeline(), [img], seed=0, epochs=2)
-    assert strip.distinct == 1 and all(x.equal(img) for x in strip.images)
+    grid = run_grid(Pipeline(), img, seed=0, n=2, trace_index=1)
+    assert all(s.tensor.equal(img) for s in grid.samples)
+    assert seeded_pipeline(Pipeline(), 0)(img).equal(img)

@@ -183,28 +183,6 @@ def test_size_keeping_pipelines_preview_a_copy_and_full_resolution_has_a_budget(
     assert not at.error and _metric(at, "Output") == "3×1500×2000 float32"
 
 
-def test_ui_helpers_escape_names_shrink_for_screen_and_explain_parameters() -> None:
-    from ptexplore.augment.catalog import spec_for
-    from ptexplore.images import for_screen
-    from ptexplore.ui.augment import md_escape, param_help
-
-    assert md_escape("[x](javascript:y)_*.png") == r"\[x\]\(javascript\:y\)\_\*.png"
-    assert md_escape("holiday-2.jpg") == "holiday-2.jpg"
-    big = np.zeros((3000, 4000, 3), dtype=np.uint8)
-    big[:, 2000:] = 200
-    small = for_screen(big)
-    assert small.shape == (720, 960, 3) and int(small[0, 0, 0]) == 0 and int(small[0, -1, 0]) == 200
-    tile = np.ones((224, 224, 3), dtype=np.uint8)
-    assert for_screen(tile) is tile
-    assert param_help(spec_for("ColorJitter").param("brightness")) == (
-        "Factor drawn from [1-b, 1+b] (0 = off). torchvision default: None (here 0). "
-        "Allowed: 0 to 2."
-    )
-    blur = param_help(spec_for("GaussianBlur").param("kernel_size"))
-    assert "no default (required); the lab starts at 5." in blur and blur.endswith("odd only.")
-    assert param_help(spec_for("RandomResizedCrop").param("scale")).count("(0.08, 1)") == 1
-
-
 def test_sidebar_grid_settings_survive_switching_pages() -> None:
     at = open_page(PAGE)
     at.slider(key="augment.n").set_value(5)
@@ -227,7 +205,7 @@ def test_sidebar_grid_settings_survive_switching_pages() -> None:
 def test_every_tab_renders_its_real_values() -> None:
     """AppTest renders only the open tab: open each one and check what it computed."""
     at = open_page(PAGE)
-    at.session_state["augment.view"] = "🪜 Step by step"
+    at.session_state["augment.tab"] = "🪜 Step by step"
     at.run()
     assert not at.exception and not at.error
     steps = [c.value for c in at.caption if c.value.startswith(("input →", "step "))]
@@ -235,22 +213,23 @@ def test_every_tab_renders_its_real_values() -> None:
     assert steps[1].startswith("step 1: RandomResizedCrop → 3×224×224 uint8")
     assert any(s.startswith("step 4: ToDtype → 3×224×224 float32, values 0…1") for s in steps)
 
-    at.session_state["augment.view"] = "⚖️ Train vs val"
+    at.session_state["augment.tab"] = "⚖️ Train vs val"
     at.run()
     assert not at.exception and not at.error
     metrics = {m.label: m.value for m in at.metric}
     assert metrics["train output"] == metrics["val output"] == "3×224×224"
     assert "1 distinct image(s) among 4 draws." in [c.value for c in at.caption]  # val
 
-    at.session_state["augment.view"] = "🔎 Truths"
+    at.session_state["augment.tab"] = "🔎 Truths"
     at.run()
     assert not at.exception and not at.error
     metrics = {m.label: m.value for m in at.metric}
     assert metrics["Resize(256) on 400×300"] == "341×256"
-    assert metrics["len(augmented)"] == metrics["len(original)"] == "4"
-    assert metrics["len(ConcatDataset([augmented, original]))"] == "8"
+    # the dataset-length lesson is the DataLoader lab's (run in worker processes): linked
+    (link,) = [p for p in at.get("page_link") if "Epochs tab" in p.proto.label]
+    assert link.proto.page == "DataLoader_Lab" and link.proto.query_string == "data.tab=epochs"
 
-    at.session_state["augment.view"] = "📦 Export"
+    at.session_state["augment.tab"] = "📦 Export"
     at.run()
     assert not at.exception and not at.error
     assert len(at.get("download_button")) == 2
@@ -345,7 +324,7 @@ def test_an_uploaded_photo_survives_a_page_switch() -> None:
 
 def test_truths_on_a_square_image_say_why_the_result_is_square() -> None:
     at = open_page(PAGE)  # the default sample is 512×512
-    at.session_state["augment.view"] = "🔎 Truths"
+    at.session_state["augment.tab"] = "🔎 Truths"
     at.run()
     metrics = {m.label: m.value for m in at.metric}
     assert metrics["Resize(256) on this image (512×512)"] == "256×256"

@@ -23,7 +23,6 @@ from ptexplore.augment.catalog import CATALOG, spec_for
 from ptexplore.augment.export import export_code
 from ptexplore.augment.pipeline import Pipeline, Step, train_preset, val_preset
 from ptexplore.augment.preview import apply_step, run_grid, seeded_pipeline
-from ptexplore.augment.truths import epochs_strip
 from ptexplore.images.decode import decode_image_bytes
 from ptexplore.models import catalog
 from ptexplore.models.build import build_on_meta
@@ -151,9 +150,10 @@ def test_random_erasing_noise_and_a_long_mixed_pipeline_equal_compose() -> None:
     for seed in (0, 1, 2):
         grid = run_grid(pipe, img, seed=seed, n=8, trace_index=3)
         assert _same([s.tensor for s in grid.samples], _compose(pipe, img, seed, 8))
-    # the epochs strip draws the same stream: epoch e = the e-th call after manual_seed
-    strip = epochs_strip(pipe, [img], seed=5, epochs=6)
-    assert _same(list(strip.images), _compose(pipe, img, 5, 6))
+    # the seeded pipeline (a dataset's transform) draws the same stream: call e = the e-th
+    # call after manual_seed
+    call = seeded_pipeline(pipe, 5)
+    assert _same([call(img) for _ in range(6)], _compose(pipe, img, 5, 6))
 
 
 def _png(path: Path) -> bytes:

@@ -1,5 +1,5 @@
-"""Augmentation lab: the v2 transform catalog, pipelines, seeded previews,
-live truths and export (no Streamlit here)."""
+"""Augmentation lab: the v2 transform catalog, pipelines, seeded previews, live truths,
+export, and the parameter widgets' text and help (no Streamlit here)."""
 
 from ptexplore.augment.catalog import CATALOG, NAMES, Kind, ParamSpec, TransformSpec, spec_for
 from ptexplore.augment.export import export_code, from_json, to_json
@@ -15,7 +15,7 @@ from ptexplore.augment.pipeline import (
     val_preset,
 )
 from ptexplore.augment.preview import Grid, run_grid
-from ptexplore.augment.truths import epochs_strip, resize_truth
+from ptexplore.augment.truths import resize_truth, train_vs_val
 
 __all__ = [
     "CATALOG",
@@ -29,7 +29,6 @@ __all__ = [
     "Preset",
     "Step",
     "TransformSpec",
-    "epochs_strip",
     "export_code",
     "from_json",
     "preset",
@@ -39,5 +38,6 @@ __all__ = [
     "spec_for",
     "to_json",
     "train_preset",
+    "train_vs_val",
     "val_preset",
 ]

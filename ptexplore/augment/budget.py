@@ -12,9 +12,8 @@ cost from a per-kind model calibrated on the project's 2-core machine
 1, as the server runs).
 
 One request's work — a grid of n samples with the step-by-step trace of one of them (every
-intermediate kept), an epochs strip (every epoch's output kept and compared), the
-train-vs-val comparison — is one or more :class:`Work`; :func:`check` refuses, in well
-under 100 ms, a request whose
+intermediate kept), the train-vs-val comparison — is one or more :class:`Work`;
+:func:`check` refuses, in well under 100 ms, a request whose
 
 * memory — kept outputs + trace + the largest step's working memory — exceeds
   :data:`~ptexplore.limits.GRID_MAX_BYTES`;
@@ -38,8 +37,7 @@ The cost model (per call of one step, worst case; E = elements C×H×W, P = pixe
   2 P (rand + field_px + k² field_tap) + E × ns[elastic_warp];
 * AutoAugment / RandAugment / TrivialAugmentWide: ops × E × ns[auto_op_<mode>] (the
   costliest op of the policy space, every op applied);
-* AugMix: width × depth ops (depth 3 when random) + (width + 1) float mixes;
-* epochs strip: the pixel-exact comparison of up to epochs²/2 pairs (E × ns[equal]).
+* AugMix: width × depth ops (depth 3 when random) + (width + 1) float mixes.
 
 Every constant has one value per dtype (uint8, float16, float32, float64): a float16 or
 float64 blur on CPU is 40–80× slower than float32, and its im2col buffer grows with k².
@@ -68,7 +66,6 @@ __all__ = [
     "check",
     "estimate",
     "grid_work",
-    "strip_work",
     "train_val_work",
 ]
 
@@ -140,7 +137,8 @@ NS_PER_UNIT: dict[str, tuple[float, float, float, float]] = {
     "auto_op_bilinear": (8.7, 24.0, 7.8, 16.0),
     # AugMix: one float mix (weight × chain, accumulate): ns per element per chain
     "augmix_mix": (0.39, 0.37, 0.27, 0.62),
-    # torch.equal of two equal tensors (the epochs strip's distinct count): ns per element
+    # torch.equal of two equal tensors: ns per element (bench/augment_budget.py measures it;
+    # no request's estimate uses it since the epochs strip moved to the DataLoader lab)
     "equal": (0.62, 2.3, 0.81, 0.81),
     # the preview's 'max shift' caption of an elastic draw: ns per pixel
     "describe_elastic": (9.9, 9.9, 9.9, 9.9),
@@ -636,16 +634,12 @@ def estimate(
 class Work:
     """What one part of a request computes: ``calls`` calls of one pipeline."""
 
-    #: "a grid of 8 samples", "the epochs strip (12 epochs)", …
+    #: "a grid of 8 samples", "the train preset's 4 samples", …
     what: str
     sample: SampleEstimate
     calls: int
     #: Is one call's every intermediate kept (the grid's step-by-step trace)?
     traced: bool = False
-    #: Extra CPU time not in the calls (the epochs strip's comparisons), ns.
-    extra_ns: float = 0.0
-    #: What fewer calls means in a sentence: "samples" (a grid) or "epochs" (a strip).
-    unit: str = "samples"
 
     @property
     def output_bytes(self) -> int:
@@ -666,7 +660,7 @@ class Work:
 
     @property
     def seconds(self) -> float:
-        return (self.calls * self.sample.ns + self.extra_ns) / 1e9
+        return self.calls * self.sample.ns / 1e9
 
     @property
     def locked_seconds(self) -> float:
@@ -686,22 +680,6 @@ def grid_work(
     """A grid of ``n`` samples, one of them traced step by step when ``trace``."""
     what = f"a grid of {n} sample{'s' if n != 1 else ''}"
     return Work(what, estimate(pipeline, shape, dtype), n, traced=trace)
-
-
-def strip_work(
-    pipeline: Pipeline, shape: Sequence[int], dtype: torch.dtype | str = torch.uint8, *, epochs: int
-) -> Work:
-    """The epochs strip: ``epochs`` calls on one image, every output kept and compared."""
-    sample = estimate(pipeline, shape, dtype)
-    pairs = epochs * (epochs - 1) // 2
-    out = sample.output
-    return Work(
-        f"the epochs strip ({epochs} epochs)",
-        sample,
-        epochs,
-        extra_ns=pairs * out.numel * ns("equal", out.dtype),
-        unit="epochs",
-    )
 
 
 def train_val_work(
@@ -761,15 +739,11 @@ def _memory_error(works: Sequence[Work], max_bytes: int) -> LessonError | None:
         if transient:
             parts.append(f"{_mb(transient)} of working memory")
         extra = f", plus {' and '.join(parts)}" if parts else ""
-        if main.unit == "samples":
-            head = f"{n} samples of {out.text} would take {_mb(n * each)} of memory"
-        else:
-            head = f"{main.what.capitalize()}: {n} outputs of {out.text} would take"
-            head += f" {_mb(n * each)} of memory"
+        head = f"{n} samples of {out.text} would take {_mb(n * each)} of memory"
         return LessonError(
             f"{head}{extra}; one request may use at most {limit} on this shared server "
-            f"(about {fits} {main.unit} of this size).",
-            fix=f"Show at most {fits} {main.unit}, add a Resize/RandomResizedCrop step, or turn "
+            f"(about {fits} samples of this size).",
+            fix=f"Show at most {fits} samples, add a Resize/RandomResizedCrop step, or turn "
             "off Full-resolution preview.",
         )
     parts = []
@@ -804,7 +778,7 @@ def _time_error(works: Sequence[Work], max_seconds: float) -> LessonError | None
     fits = int((max_seconds - (total - main.seconds)) // per_call) if per_call else 0
     fixes = []
     if 1 <= fits < main.calls:
-        fixes.append(f"show at most {fits} {main.unit}")
+        fixes.append(f"show at most {fits} samples")
     fixes.append(worst.hint)
     if "Full-resolution" not in worst.hint:
         fixes.append("turn off Full-resolution preview")

@@ -3,6 +3,7 @@
 The Python reproduces the preview's seeding scheme exactly: ``torch.manual_seed(seed)``, then
 sample ``i`` is the ``i``-th call of ``pipeline(img)``. Run on the same uint8 image tensor,
 it returns tensors equal to the preview's (tests execute the generated code).
+:func:`grid_snippet` is the lab's code panel: the script and what it prints.
 """
 
 from __future__ import annotations
@@ -17,9 +18,12 @@ import torchvision
 
 from ptexplore.augment.catalog import Kind, ParamSpec, Value, spec_for
 from ptexplore.augment.pipeline import Pipeline, Step, pipeline_from_mapping
-from ptexplore.errors import InputError
-from ptexplore.images.decode import Conversion
+from ptexplore.augment.preview import Grid, run_grid
+from ptexplore.errors import InputError, LessonError
+from ptexplore.images.decode import Conversion, DecodedImage
+from ptexplore.images.samples import SAMPLES_DIR
 from ptexplore.limits import PIPELINE_MAX_JSON_CHARS as MAX_JSON_CHARS
+from ptexplore.live import Snippet
 from ptexplore.text import code_span
 
 JSON_FORMAT = "ptexplore.augment.pipeline"
@@ -164,6 +168,57 @@ def export_output(samples: Sequence[torch.Tensor]) -> str:
     lines = [f"{len(samples)} samples of shape {tuple(first.shape)!r} {first.dtype}"]
     lines += [f"{i} {fingerprint(s)}" for i, s in enumerate(samples)]
     return "\n".join(lines) + "\n"
+
+
+def image_script(
+    pipeline: Pipeline, image: DecodedImage, *, seed: int, n: int, sample: bool
+) -> str:
+    """:func:`export_code` for the lab's grid of ``image`` (a shipped ``sample`` photo or
+    an upload)."""
+    return export_code(
+        pipeline,
+        seed=seed,
+        n=n,
+        # a sample photo lives in the installed package's folder: an absolute path works
+        # from any working directory
+        image_path=str(SAMPLES_DIR / image.name) if sample else image.name,
+        source_note=(
+            f"the lab previewed a {image.size[0]}×{image.size[1]} downscaled copy of this "
+            "image; on the full image the draws follow the same scheme at full size."
+            if image.downscaled
+            else None
+        ),
+        conversion=image.conversion,
+    )
+
+
+def grid_snippet(
+    pipeline: Pipeline,
+    image: DecodedImage,
+    *,
+    seed: int,
+    n: int,
+    sample: bool,
+    grid: Grid | None = None,
+) -> Snippet:
+    """The script and what it prints: exactly the grid's samples, when the grid was drawn
+    from the full image (a downscaled preview cannot say what the full image gives).
+
+    Without ``grid`` it is drawn here (untraced); a pipeline that fails on this image gets
+    a note instead of output (the tab that draws the grid shows why)."""
+    code = image_script(pipeline, image, seed=seed, n=n, sample=sample)
+    if image.downscaled:
+        return Snippet(
+            code,
+            "",
+            "run it for the full-size samples: the grid here came from a downscaled copy",
+        )
+    if grid is None:
+        try:
+            grid = run_grid(pipeline, image.pixels, seed=seed, n=n, trace_index=None)
+        except LessonError:
+            return Snippet(code, "", "the pipeline fails on this image: see the 🎲 Grid tab")
+    return Snippet(code, export_output([s.tensor for s in grid.samples]))
 
 
 def to_json(pipeline: Pipeline) -> str:

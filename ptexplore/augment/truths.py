@@ -1,21 +1,19 @@
-"""Two truths the page computes live: what ``Resize(256)`` really does, and that
-augmentation does not grow a dataset (only ``ConcatDataset`` changes ``len``)."""
+"""Truths the page computes live: what ``Resize(256)`` really does, and the train and val
+presets side by side on the same image and seed.
+
+(That augmentation does not grow a dataset — only ``ConcatDataset`` changes ``len`` — is
+the DataLoader lab's lesson, run there in real worker processes.)"""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import torch
-from torch.utils.data import ConcatDataset, Dataset
 from torchvision.transforms import v2
 
-from ptexplore.augment.budget import check, strip_work
-from ptexplore.augment.catalog import spec_for
-from ptexplore.augment.pipeline import Pipeline
-from ptexplore.augment.preview import seeded_pipeline
-from ptexplore.errors import LessonError
-from ptexplore.limits import MAX_EPOCHS
+from ptexplore.augment.budget import check, train_val_work
+from ptexplore.augment.pipeline import Pipeline, train_preset, val_preset
+from ptexplore.augment.preview import Grid, run_grid
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,82 +43,36 @@ def resize_truth(width: int = 400, height: int = 300, size: int = 256) -> Resize
     return ResizeTruth(size, (width, height), (int(out.shape[-1]), int(out.shape[-2])))
 
 
-class AugmentedImages(Dataset[torch.Tensor]):
-    """A map-style dataset: item i = ``transform(images[i])``, drawn fresh on every access."""
-
-    def __init__(
-        self,
-        images: Sequence[torch.Tensor],
-        transform: Callable[[torch.Tensor], torch.Tensor] | None = None,
-    ) -> None:
-        self.images = list(images)
-        self.transform = transform
-
-    def __len__(self) -> int:
-        return len(self.images)
-
-    def __getitem__(self, index: int) -> torch.Tensor:
-        image = self.images[index]
-        return image if self.transform is None else self.transform(image)
-
-
 @dataclass(frozen=True, slots=True, eq=False)
-class EpochStrip:
-    index: int
-    #: ``augmented[index]`` as seen in epochs 0, 1, …, k-1.
-    images: tuple[torch.Tensor, ...]
-    len_augmented: int
-    len_original: int
-    len_concat: int
-    #: How many of the k draws differ from each other (pixel-exact comparison).
-    distinct: int
+class PresetDraws:
+    """``k`` draws of one preset on one image."""
+
+    label: str
+    pipeline: Pipeline
+    grid: Grid
+
+    @property
+    def shapes(self) -> tuple[tuple[int, ...], ...]:
+        """The distinct output shapes, sorted."""
+        return tuple(sorted({tuple(s.tensor.shape) for s in self.grid.samples}))
+
+    @property
+    def distinct(self) -> int:
+        """How many of the draws differ from each other (pixel-exact comparison)."""
+        seen: list[torch.Tensor] = []
+        for s in self.grid.samples:
+            t = s.tensor
+            if not any(t.shape == e.shape and torch.equal(t, e) for e in seen):
+                seen.append(t)
+        return len(seen)
 
 
-def epochs_strip(
-    pipeline: Pipeline,
-    images: Sequence[torch.Tensor],
-    *,
-    seed: int,
-    epochs: int,
-    index: int = 0,
-) -> EpochStrip:
-    """Read ``augmented[index]`` once per epoch; measure the lengths of the datasets.
+def train_vs_val(image: torch.Tensor, *, seed: int, k: int) -> tuple[PresetDraws, PresetDraws]:
+    """The train and the val preset, ``k`` untraced draws each from ``seed`` (both checked
+    against one budget before either runs)."""
+    check(*train_val_work(image.shape, image.dtype, n=k))
 
-    The whole strip (``epochs`` outputs kept and compared) is estimated and refused before
-    it runs if it would need too much memory or CPU time (:mod:`ptexplore.augment.budget`).
-    """
-    if not images:
-        raise LessonError(
-            "The dataset needs at least one image.", fix="Upload a photo or pick a sample."
-        )
-    if not 1 <= epochs <= MAX_EPOCHS:
-        raise LessonError(
-            f"Show 1 to {MAX_EPOCHS} epochs, not {epochs}.", fix=f"Pick 1 to {MAX_EPOCHS}."
-        )
-    if not 0 <= index < len(images):
-        raise LessonError(
-            f"Index {index} is outside a dataset of {len(images)} images.",
-            fix=f"Pick an index from 0 to {len(images) - 1}.",
-        )
-    image = images[index]
-    transform = seeded_pipeline(pipeline, seed)  # validates the steps
-    check(strip_work(pipeline, image.shape, image.dtype, epochs=epochs))
-    # epoch e reads augmented[index] for the e-th time: the e-th draw after manual_seed
-    augmented = AugmentedImages(images, transform)
-    original = AugmentedImages(images, pipeline_without_random(pipeline).build())
-    both: ConcatDataset[torch.Tensor] = ConcatDataset([augmented, original])
-    draws = tuple(augmented[index] for _ in range(epochs))
-    distinct: list[torch.Tensor] = []
-    for d in draws:
-        if not any(d.shape == e.shape and torch.equal(d, e) for e in distinct):
-            distinct.append(d)
-    return EpochStrip(index, draws, len(augmented), len(original), len(both), len(distinct))
+    def draws(label: str, pipe: Pipeline) -> PresetDraws:
+        return PresetDraws(label, pipe, run_grid(pipe, image, seed=seed, n=k, trace_index=None))
 
-
-def pipeline_without_random(pipeline: Pipeline) -> Pipeline:
-    """The same pipeline with its random steps disabled (the "original" images)."""
-    steps = pipeline
-    for i, step in enumerate(pipeline.steps):
-        if step.enabled and spec_for(step.name).random:
-            steps = steps.set_enabled(i, False)
-    return steps
+    return draws("train", train_preset()), draws("val", val_preset())

@@ -1,0 +1,108 @@
+"""🪜 Step by step: one sample of the grid followed through every step; after Normalize,
+its per-channel statistics and histogram."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pandas as pd
+import streamlit as st
+
+from ptexplore.augment.preview import histogram_figure, run_grid
+from ptexplore.augment.tables import stats_table
+from ptexplore.figures import Figure
+from ptexplore.images.display import jpeg, to_display
+from ptexplore.ui.augment.grid import Drawn, snippet
+from ptexplore.ui.augment.pipeline import STATE
+from ptexplore.ui.augment.preview import Preview, heavy_grid, image_of, no_image
+from ptexplore.ui.lab import Section
+from ptexplore.ui.render import chart
+
+LABEL = "🪜 Step by step"
+
+
+@dataclass(frozen=True, slots=True)
+class Follow:
+    """The grid, and which of its samples to follow."""
+
+    preview: Preview
+    trace: int
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class StepViews:
+    """The traced sample after each step as JPEG bytes; after Normalize, its statistics."""
+
+    images: tuple[bytes, ...]
+    final: bytes | None  # the normalised output, denormalised (None without Normalize)
+    stats: pd.DataFrame | None
+    histogram: Figure | None
+
+
+def _controls(preview: Preview) -> Follow:
+    n = preview.n
+    trace = int(st.session_state.get(STATE.key("trace"), 0))
+    trace = min(max(trace, 0), n - 1)
+    if preview.image is not None:
+        trace = int(
+            st.number_input("Sample to follow", 0, n - 1, trace, key=STATE.key("trace"), step=1)
+        )
+    return Follow(preview, trace)
+
+
+def _follow(config: Follow) -> Drawn:
+    """The grid with the chosen sample's every intermediate kept."""
+    p = config.preview
+    grid = run_grid(p.pipeline, image_of(p).pixels, seed=p.seed, n=p.n, trace_index=config.trace)
+    return Drawn(grid, snippet(p, grid))
+
+
+def _views(_config: Follow, drawn: Drawn) -> StepViews:
+    strip = drawn.grid.trace
+    final = strip[-1]
+    normalised = final.norm is not None
+    return StepViews(
+        images=tuple(jpeg(to_display(t.tensor, t.norm)) for t in strip),
+        final=jpeg(to_display(final.tensor, final.norm)) if normalised else None,
+        stats=stats_table(final.tensor) if normalised else None,
+        histogram=(
+            histogram_figure(final.tensor, title="Normalised values per channel")
+            if normalised
+            else None
+        ),
+    )
+
+
+def _render(_config: Follow, drawn: Drawn, views: StepViews) -> None:
+    strip = drawn.grid.trace
+    cols = st.columns(min(len(strip), 6))
+    for k, (t, image) in enumerate(zip(strip, views.images, strict=True)):
+        with cols[k % len(cols)]:
+            st.image(image, width="stretch", output_format="JPEG")
+            st.caption(t.caption + (f" · {t.draw.text}" if t.draw and t.draw.text else ""))
+    if views.final is None or views.stats is None or views.histogram is None:
+        return
+    st.markdown("#### After Normalize")
+    a, b = st.columns([1, 2])
+    with a:
+        st.image(views.final, caption="denormalised for display", width="stretch")
+        st.dataframe(views.stats, hide_index=True, key=STATE.key("stats"))
+    with b:
+        chart(views.histogram, key=STATE.key("hist"))
+    st.caption(
+        "Normalize uses the dataset's mean/std, not this image's: per-channel means "
+        "near 0 and stds near 1 only hold on average over the dataset."
+    )
+
+
+STEPS: Section[Follow, Drawn] = Section(
+    "steps",
+    _controls,
+    _follow,
+    _render,
+    lambda _c, drawn: drawn.snippet,
+    label=LABEL,
+    ready=lambda c: no_image(c.preview),
+    heavy=lambda c: heavy_grid(c.preview),
+    views=_views,
+)

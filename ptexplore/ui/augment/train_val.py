@@ -1,0 +1,65 @@
+"""⚖️ Train vs val: the two presets side by side on the same image and seed — the train
+preset draws a different picture every call, the val preset always the same one."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import streamlit as st
+
+from ptexplore.augment.truths import PresetDraws, train_vs_val
+from ptexplore.images.display import jpeg, to_display
+from ptexplore.live import Snippet
+from ptexplore.ui.augment.grid import image_grid, snippet
+from ptexplore.ui.augment.preview import Preview, heavy_grid, image_of, no_image
+from ptexplore.ui.lab import Section
+
+LABEL = "⚖️ Train vs val"
+#: draws of each preset (at most the grid's size)
+DRAWS = 4
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class Compared:
+    presets: tuple[PresetDraws, PresetDraws]
+    snippet: Snippet
+
+
+def _compare(preview: Preview) -> Compared:
+    k = min(preview.n, DRAWS)
+    presets = train_vs_val(image_of(preview).pixels, seed=preview.seed, k=k)
+    return Compared(presets, snippet(preview))
+
+
+def _tiles(_preview: Preview, compared: Compared) -> tuple[tuple[bytes, ...], ...]:
+    return tuple(
+        tuple(jpeg(to_display(s.tensor, p.grid.norm)) for s in p.grid.samples)
+        for p in compared.presets
+    )
+
+
+def _render(_preview: Preview, compared: Compared, tiles: tuple[tuple[bytes, ...], ...]) -> None:
+    for col, p, images in zip(st.columns(2, gap="large"), compared.presets, tiles, strict=True):
+        with col:
+            st.markdown(f"#### {p.label}")
+            st.caption(" → ".join(s.name for s in p.pipeline.steps))
+            st.metric(
+                f"{p.label} output",
+                ", ".join("×".join(map(str, s)) for s in p.shapes),
+                help="Shape of pipeline(img), computed now.",
+            )
+            image_grid(images, [s.caption for s in p.grid.samples], columns=2)
+            st.caption(f"{p.distinct} distinct image(s) among {len(images)} draws.")
+
+
+TRAIN_VAL: Section[Preview, Compared] = Section(
+    "train_val",
+    lambda preview: preview,
+    _compare,
+    _render,
+    lambda _p, compared: compared.snippet,
+    label=LABEL,
+    ready=no_image,
+    heavy=heavy_grid,
+    views=_tiles,
+)
