@@ -4,4 +4,4 @@ from ptexplore.pages import MODELS
 from ptexplore.ui import models
 from ptexplore.ui.lab import lab_page
 
-lab_page(MODELS, body=models.render_page)
+lab_page(MODELS, setup=models.setup, sections=models.SECTIONS)

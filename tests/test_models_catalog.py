@@ -8,7 +8,7 @@ from torchvision import models as tvm
 
 from ptexplore.errors import ModelError
 from ptexplore.models import catalog, params, tree
-from ptexplore.models.build import is_meta
+from tests.conftest import is_meta
 
 ALL = catalog.torchvision_names()
 

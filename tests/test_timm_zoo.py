@@ -7,9 +7,8 @@ from __future__ import annotations
 import pytest
 
 from ptexplore.models import catalog, params, shapes, tree, zoo
-from ptexplore.models.build import is_meta
 from ptexplore.models.catalog import InputKind, Source
-from tests.conftest import IN_CI
+from tests.conftest import IN_CI, is_meta
 
 if not zoo.available():  # requirements-dev.txt installs it: CI must cover it
     if IN_CI:

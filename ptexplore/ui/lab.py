@@ -185,35 +185,12 @@ def run_sections(page: PageInfo, sections: Sequence[Section[Any, Any]], shared: 
                 run_section(page, section, shared)
 
 
-# TRANSITION (removed before this change lands): the old tab and body shapes
-@dataclass(frozen=True)
-class Tab:
-    label: str
-    body: Callable[[], object]
-
-
-def run_tabs(page: PageInfo, tabs: Sequence[Tab], *, name: str = "tab") -> str:
-    state = PageState(page)
-    labels = [t.label for t in tabs]
-    containers = state.tabs(labels, name=name)
-    opened = labels[0]
-    for tab, box in zip(tabs, containers, strict=True):
-        with box:
-            if box.open:
-                opened = tab.label
-                with error_boundary(f"{page.key}.{name}.{labels.index(tab.label)}"):
-                    tab.body()
-    return opened
-
-
 def lab_page(
     page: PageInfo,
     *,
-    sections: Sequence[Section[Any, Any]] = (),
+    sections: Sequence[Section[Any, Any]],
     intro: str | None = None,
     setup: Callable[[], object] | None = None,
-    tabs: Sequence[Tab] = (),
-    body: Callable[[], object] | None = None,
 ) -> None:
     """A whole lab page: setup, title, lesson, the shared widgets, then its sections."""
     page_setup(page)
@@ -230,13 +207,8 @@ def lab_page(
         with error_boundary(f"{page.key}.setup"):
             shared = setup()
             ok = True
-    if ok and sections:
+    if ok:
         run_sections(page, sections, shared)
-    if tabs:
-        run_tabs(page, tabs)
-    if body is not None:
-        with error_boundary(f"{page.key}.page"):
-            body()
     refused = publish_link()
     if refused:
         link_note.info(

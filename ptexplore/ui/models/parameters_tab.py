@@ -1,0 +1,286 @@
+"""🔢 Parameters: one parameter's name part by part and its values (random init, the torch
+hub cache's file or an upload, with the load's report), then ``named_parameters()``."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+import streamlit as st
+import torch
+
+from ptexplore.errors import LessonError
+from ptexplore.figures import Figure
+from ptexplore.models import params, plots, tables, weights
+from ptexplore.models.weights import LoadReport, WeightsSource
+from ptexplore.text import md_escape
+from ptexplore.ui import uploads
+from ptexplore.ui.lab import Section
+from ptexplore.ui.models.common import (
+    PARAMETERS,
+    RANDOM,
+    STATE,
+    UPLOAD,
+    Choice,
+    Weights,
+    explain,
+    hub_weights,
+    load,
+    param_table,
+    random_values,
+    uploaded_weights,
+)
+from ptexplore.ui.render import chart, inert, show_error
+
+
+@dataclass(frozen=True, slots=True)
+class ParamConfig:
+    choice: Choice
+    name: str
+    weights: Weights
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class Values:
+    table: params.ParamTable
+    parts: tuple[params.NamePart, ...]
+    values: params.ParamValues
+    report: LoadReport | None
+    #: the file could not be read or loaded: the values are the random init
+    failed: LessonError | None
+    #: the file was loaded but does not hold this parameter
+    not_in_file: bool
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class Views:
+    parameters: pd.DataFrame
+    naming: pd.DataFrame
+    groups: Figure
+    histogram: Figure
+
+
+def _default_param(table: params.ParamTable) -> int:
+    """The first weight matrix (not ViT's zero-initialised class token, not a bias)."""
+    rows = table.rows
+    return next(
+        (i for i, r in enumerate(rows) if r.name.endswith("weight") and len(r.shape) >= 2),
+        next((i for i, r in enumerate(rows) if len(r.shape) >= 2), 0),
+    )
+
+
+def _weights(c: Choice) -> Weights:
+    """The 'Values from' control: random init, the torch hub cache, or an uploaded file."""
+    source = WeightsSource(
+        st.radio(
+            "Values from",
+            [s.value for s in WeightsSource],
+            horizontal=True,
+            help="Nothing is downloaded: real weights are used only when you have them.",
+            **STATE.widget("weights"),
+        )
+    )
+    if source is WeightsSource.HUB:
+        hub = hub_weights(c.key)
+        if hub is None:
+            filename = weights.hub_filename(c.key)
+            where = Path(torch.hub.get_dir()) / "checkpoints"
+            st.info(
+                f"No cached weights for {c.entry.label}: torchvision keeps "
+                + (f"`{filename}`" if filename else "its weights")
+                + f" in `{where}` after `weights='DEFAULT'` downloads them once. Nothing is "
+                "downloaded here; showing the random init instead."
+            )
+        return hub or RANDOM
+    if source is WeightsSource.UPLOAD:
+        st.file_uploader(
+            "A state_dict: torch.save (.pth, .pt, .bin, Lightning .ckpt) or .safetensors",
+            type=["pth", "pt", "bin", "ckpt", "safetensors"],
+            help="Read with torch.load(weights_only=True) or safetensors, every size and "
+            "count checked first: a file that would run code, or claims more than it holds, "
+            "is refused.",
+            key=STATE.key("weights_file"),
+            on_change=uploads.keep,
+            args=(STATE, "weights_file", UPLOAD),
+        )
+        kept = uploaded_weights()
+        if kept is None:
+            st.caption("No file yet: showing the random init.")
+            return RANDOM
+        if st.session_state.get(STATE.key("weights_file")) is None:
+            st.caption(f"Using {inert(kept.name)}, uploaded earlier in this session.")
+        return kept
+    return RANDOM
+
+
+def _controls(c: Choice) -> ParamConfig:
+    table = param_table(c.key, c.num_classes, c.frozen)
+    names = [r.name for r in table.rows]
+    left, right = st.columns([1, 1])
+    with left:
+        name = (
+            str(
+                st.selectbox(
+                    "Parameter",
+                    names,
+                    **STATE.widget(
+                        "param",
+                        reset_on=(c.key, c.num_classes),
+                        default=names[_default_param(table)],
+                    ),
+                )
+            )
+            if names
+            else ""
+        )
+    with right:
+        picked = _weights(c)
+    return ParamConfig(c, name, picked)
+
+
+def _no_parameters(p: ParamConfig) -> str | None:
+    return None if p.name else "This model has no parameters."
+
+
+def _compute(p: ParamConfig) -> Values:
+    c = p.choice
+    table = param_table(c.key, c.num_classes, c.frozen)
+    parts = explain(c.key, c.num_classes, p.name)
+    t0 = time.perf_counter()
+    try:
+        loaded = load(c.key, c.num_classes, p.weights)
+    except LessonError as err:  # a bad file must not take the rest of the tab with it
+        values = random_values(c.key, c.num_classes, p.name, c.seed)
+        return Values(table, parts, values, None, err, False)
+    if loaded is None:
+        values = random_values(c.key, c.num_classes, p.name, c.seed)
+        return Values(table, parts, values, None, None, False)
+    model, report = loaded
+    tensor = weights.tensor_from(model, p.name)
+    if tensor is None:
+        values = random_values(c.key, c.num_classes, p.name, c.seed)
+        return Values(table, parts, values, report, None, True)
+    values = params.summarize(p.name, tensor, seed=c.seed, source=params.ValuesSource.LOADED, t0=t0)
+    return Values(table, parts, values, report, None, False)
+
+
+def _views(_p: ParamConfig, v: Values) -> Views:
+    return Views(
+        tables.parameters(v.table),
+        tables.naming(v.parts),
+        plots.groups_bar(v.table),
+        plots.values_histogram(v.values),
+    )
+
+
+def _keys(keys: tuple[str, ...], limit: int = 50) -> str:
+    return ", ".join(inert(k) for k in keys[:limit]) + (" …" if len(keys) > limit else "")
+
+
+def render_load_report(r: LoadReport) -> None:
+    st.markdown(f"**`model.load_state_dict(sd, strict=False)`** from {inert(r.origin)}")
+    notes = []
+    if r.wrapper_key:
+        notes.append(f"the file is a checkpoint dict: its weights are under {inert(r.wrapper_key)}")
+    # what reading and fitting noticed (prefixes and who adds them, casts, skipped values):
+    # markdown built by ptexplore.ckpt with every name from the file in a code span
+    notes.extend(r.notes)
+    if notes:
+        st.caption("\n".join(f"- {n}" for n in notes))
+    c = st.columns(4)
+    c[0].metric("loaded", len(r.loaded))
+    c[1].metric("missing keys", len(r.missing))
+    c[2].metric("unexpected keys", len(r.unexpected))
+    c[3].metric("shape mismatches", len(r.mismatched))
+    if r.missing or r.unexpected or r.mismatched or r.refused:
+        with st.expander("Which keys"):
+            if r.refused:
+                st.markdown(
+                    "Not loaded (the file has them, but they cannot go in as they are): "
+                    + "; ".join(f"{inert(n)} {md_escape(why)}" for n, why in r.refused[:50])
+                )
+            if r.mismatched:
+                st.markdown("Shape mismatches (set aside; strict=False does not skip these):")
+                st.dataframe(tables.mismatches(r), hide_index=True)
+            if r.missing:
+                st.markdown("Missing (keep their random init): " + _keys(r.missing))
+            if r.unexpected:
+                st.markdown("Unexpected (ignored): " + _keys(r.unexpected))
+
+
+def _source_caption(v: params.ParamValues) -> str:
+    if v.source is params.ValuesSource.LOADED:
+        return f"Real values read from the checkpoint ({v.seconds * 1000:.0f} ms)."
+    if v.source is params.ValuesSource.FULL_BUILD:
+        return (
+            f"Random init: real values from a normal build after `torch.manual_seed({v.seed})`"
+            f" — the same numbers plain PyTorch gives ({v.seconds * 1000:.0f} ms)."
+        )
+    return (
+        f"Random init, seed {v.seed}. This model is large, so only this tensor (owned by "
+        f"{inert(v.owner or '(root)')}) was materialised, every other weight stayed on "
+        "meta. The model's own init code ran on it, so the distribution is the real one, "
+        "but the random stream differs from a full build, so individual numbers differ "
+        f"({v.seconds * 1000:.0f} ms instead of building every layer)."
+    )
+
+
+def _render_values(p: ParamConfig, r: Values, views: Views) -> None:
+    if r.failed is not None:
+        show_error(r.failed)
+        st.caption("Showing the random init instead.")
+    if r.report is not None:
+        render_load_report(r.report)
+    if r.not_in_file:
+        st.warning(f"{inert(p.name)} was not loaded from the file (see the report): random init.")
+    v = r.values
+    st.markdown(f"#### Values of {inert(p.name)} — shape {list(v.shape)}")
+    m = [*st.columns(3), *st.columns(3)]
+    m[0].metric("mean", f"{v.mean:.4g}")
+    m[1].metric("std", f"{v.std:.4g}")
+    m[2].metric("zeros", f"{v.zeros_share:.1%}")
+    m[3].metric("min", f"{v.min:.4g}")
+    m[4].metric("max", f"{v.max:.4g}")
+    m[5].metric("mean |x|", f"{v.abs_mean:.4g}")
+    if v.note:  # NaN/inf in a diverged run's file, or an empty tensor
+        st.warning(v.note, icon="⚠️")
+    st.caption(_source_caption(v))
+    chart(views.histogram, key=STATE.key("hist"))
+
+
+def _render(p: ParamConfig, r: Values, views: Views) -> None:
+    left, right = st.columns([1, 1])
+    with left:
+        st.markdown(
+            "**The naming rule.** A parameter's name is the path of attribute names from the "
+            "model down to the module that registered it, joined by dots, then the tensor's "
+            "own name: `attribute.index.weight|bias`. Sequential and ModuleList children are "
+            "named by position (`0`, `1`, …) unless built from an OrderedDict."
+        )
+        # a static table wraps the long "why" sentences instead of cutting them off
+        st.table(views.naming)
+    with right:
+        chart(views.groups, key=STATE.key("groups_chart"))
+    _render_values(p, r, views)
+    st.markdown("#### `named_parameters()`")
+    st.dataframe(
+        views.parameters,
+        hide_index=True,
+        width="stretch",
+        height=320,
+        key=STATE.key("param_table"),
+        column_config={"numel": st.column_config.NumberColumn(format="localized")},
+    )
+
+
+PARAMETERS_SECTION: Section[ParamConfig, Values] = Section(
+    "parameters",
+    _controls,
+    _compute,
+    _render,
+    label=PARAMETERS,
+    ready=_no_parameters,
+    views=_views,
+)
