@@ -160,19 +160,41 @@ def measure_all() -> dict[str, tuple[float, ...]]:
     big = 4096 * 4096
     table["rand"] = (per(big, lambda: torch.rand(1, 1, 4096, 4096)),) * 4
 
-    def blur_fit(x: torch.Tensor) -> tuple[float, float]:
+    def blur_fit(x: torch.Tensor, ks: tuple[int, ...] = (21, 41, 101)) -> tuple[float, float]:
         """(ns per element, ns per element per tap) that bound every measured kernel size:
         the fixed part is k=3's whole cost, the per-tap part the largest cost / k² of the
-        big kernels (a dense k×k conv2d: linear in k² from k≈41 on)."""
+        big kernels (sigma = k/5: no subnormal taps). uint8 and float32 are measured at the
+        preview's size (512 px: at 128 px the taps cost half as much)."""
         cost = {
             k: per(x.numel(), lambda k=k: F.gaussian_blur(x, [k, k], [k * 0.2] * 2))  # type: ignore[misc]
-            for k in (3, 41, 101)
+            for k in (3, *ks)
         }
-        return cost[3], max(cost[41] / 41**2, cost[101] / 101**2)
+        return cost[3], max(cost[k] / k**2 for k in ks)
 
-    fits = [blur_fit(image(128, dt)) for dt in DTYPES]
+    # float16 with k ≥ 15 does not finish (budget.F16_BLUR_MAX_KERNEL refuses it): k ≤ 13
+    fits = [
+        blur_fit(image(512, dt))
+        if dt in (torch.uint8, torch.float32)
+        else blur_fit(image(128, dt), (9, 13))
+        if dt == torch.float16
+        else blur_fit(image(128, dt))
+        for dt in DTYPES
+    ]
     table["blur_px"] = tuple(f[0] for f in fits)
     table["blur_tap"] = tuple(f[1] for f in fits)
+
+    def subnormal_fit(dt: torch.dtype) -> float:
+        """ns per element per subnormal tap: GaussianBlur(45) at sigma 1.5 (232 subnormal
+        taps in float32) minus the same kernel size at sigma 9 (none)."""
+        x = image(256, dt)
+        taps = budget.subnormal_taps(45, 1.5, 1.5, "float32" if dt == torch.uint8 else str(dt)[6:])
+        slow = per(x.numel(), lambda: F.gaussian_blur(x, [45, 45], [1.5, 1.5]))
+        fast = per(x.numel(), lambda: F.gaussian_blur(x, [45, 45], [9.0, 9.0]))
+        return (slow - fast) / taps
+
+    # float16 blurs this big are refused; float64 has no subnormal taps at sigma 1.5
+    sub = [subnormal_fit(torch.uint8), subnormal_fit(torch.float32)]
+    table["blur_subnormal"] = (max(sub),) * 4
     # ElasticTransform blurs two 1-channel float32 fields: conv2d's 1-channel path differs
     field = blur_fit(torch.rand(1, 1, 256, 256))
     table["field_px"], table["field_tap"] = (field[0],) * 4, (field[1],) * 4
@@ -300,9 +322,15 @@ def measure_memory() -> dict[str, tuple[float, ...]]:
         for dt in DTYPES:
             dtype = str(dt).removeprefix("torch.")
             code = _PEAK.format(expr=expr, side=side, dtype=dtype)
-            run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
-            # a crash (float16 grid_sample segfaults: budget.py refuses it) counts as nan
-            words = run.stdout.split() if run.returncode == 0 else ["nan"]
+            # a crash (float16 grid_sample segfaults) or a run that does not finish (a
+            # float16 blur with k ≥ 15): budget.py refuses both; each counts as nan
+            try:
+                run = subprocess.run(
+                    [sys.executable, "-c", code], capture_output=True, text=True, timeout=120
+                )
+                words = run.stdout.split() if run.returncode == 0 else ["nan"]
+            except subprocess.TimeoutExpired:
+                words = ["nan"]
             row.append(max(float(words[-1]), 0.0) if words[-1] != "nan" else math.nan)
         ok = [v for v in row if not math.isnan(v)]
         table[kind] = tuple(max(ok) if math.isnan(v) else v for v in row)

@@ -232,7 +232,12 @@ def test_a_large_blur_on_a_12_mp_photo_is_refused_by_time() -> None:
     assert "It would also need 1,998 MB of memory (at most 512 MB)." in err.message
     # and a grid that would be fine with fewer samples says how many
     err, _ = _refused(
-        lambda: run_grid(blur.set_param(0, "kernel_size", 31), photo[:, :1024, :1024], seed=0, n=16)
+        lambda: run_grid(
+            blur.set_param(0, "kernel_size", 31).set_param(0, "sigma", (3.0, 5.0)),
+            photo[:, :1024, :1024],
+            seed=0,
+            n=16,
+        )
     )
     assert (err.fix or "").startswith("Show at most ")
 
@@ -307,7 +312,9 @@ def test_the_parts_of_one_request_share_one_budget() -> None:
 
 
 NEAR_LIMIT: list[tuple[str, Pipeline, tuple[int, int]]] = [
-    ("blur", Pipeline((Step.make("GaussianBlur", kernel_size=45),)), (512, 683)),
+    ("blur", Pipeline((Step.make("GaussianBlur", kernel_size=45, sigma=(6.0, 9.0)),)), (512, 683)),
+    # a small sigma in the same kernel: 232 subnormal taps, ~12× the CPU per sample
+    ("blur, subnormal taps", Pipeline((Step.make("GaussianBlur", kernel_size=45),)), (128, 171)),
     (
         "geometry and colour",
         Pipeline(
@@ -347,3 +354,55 @@ def test_refusals_and_estimates_take_microseconds() -> None:
     for _ in range(10):
         budget.grid_work(pipe, (3, 3000, 4000), n=64)
     assert (time.perf_counter() - t0) / 10 < 0.01
+
+
+# ------------------------------------------------------------------ subnormal blur taps
+
+
+def test_subnormal_taps_are_counted_as_torchvision_builds_the_kernel() -> None:
+    """The kernel, read back from the real transform: a blur of an impulse is its kernel."""
+    from torchvision.transforms.v2 import functional as F
+
+    from ptexplore.augment.budget import subnormal_taps
+
+    k, sigma = 45, 1.5
+    impulse = torch.zeros(1, 3 * k, 3 * k)
+    impulse[0, 3 * k // 2, 3 * k // 2] = 1.0
+    out = F.gaussian_blur(impulse, [k, k], [sigma, sigma])[0]
+    c, r = 3 * k // 2, k // 2
+    kernel = out[c - r : c + r + 1, c - r : c + r + 1]
+    tiny = torch.finfo(torch.float32).tiny
+    real = int(((kernel > 0) & (kernel < tiny)).sum())
+    assert real == subnormal_taps(k, sigma, sigma, "float32") == 232
+    assert subnormal_taps(45, 8.0, 8.0, "float32") == 0  # a wide sigma: every tap normal
+    # a range: its worst sigma (the count is not monotonic: 1.5 has more than 1.0 or 2.0)
+    assert subnormal_taps(45, 0.1, 2.0, "float32") >= 232
+
+
+def test_a_blur_with_subnormal_taps_is_estimated_and_measured_slower() -> None:
+    """A small sigma in a big kernel: x86 takes a microcode assist per subnormal tap."""
+    img = _photo(128, 128)
+    sharp = Pipeline((Step.make("GaussianBlur", kernel_size=45, sigma=(1.5, 1.5)),))
+    wide = sharp.set_param(0, "sigma", (8.0, 8.0))
+    estimated = estimate(sharp, img.shape, img.dtype).ns / estimate(wide, img.shape, img.dtype).ns
+    assert estimated > 5
+    times = []
+    for pipe in (sharp, wide):
+        t0 = time.thread_time()
+        run_grid(pipe, img, seed=0, n=1)
+        times.append(time.thread_time() - t0)
+    assert times[0] > 3 * times[1], times  # measured here: ~12×
+
+
+def test_a_float16_blur_with_a_big_kernel_is_refused_before_it_runs() -> None:
+    img = torch.zeros(3, 32, 32, dtype=torch.uint8)
+    pipe = Pipeline(
+        (
+            Step.make("ToDtype", dtype="float16", scale=True),
+            Step.make("GaussianBlur", kernel_size=15),
+        )
+    )
+    err, took = _refused(lambda: run_grid(pipe, img, seed=0, n=1))
+    assert took < 0.1
+    assert err.message.startswith("Safety limit: step 2 (GaussianBlur) with a kernel_size of 15")
+    assert "float32" in (err.fix or "")

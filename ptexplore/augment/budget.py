@@ -20,7 +20,8 @@ intermediate kept), the train-vs-val comparison — is one or more :class:`Work`
 * CPU time exceeds :data:`~ptexplore.limits.AUGMENT_MAX_CPU_S` (about 2 s);
 * longest single hold of the process-wide RNG lock (a draw: RandomErasing's noise box,
   ElasticTransform's fields) exceeds :data:`~ptexplore.limits.AUGMENT_MAX_LOCKED_S`;
-* or that would resample a float16 tensor with ``grid_sample`` (it segfaults the process);
+* or that would resample a float16 tensor with ``grid_sample`` (it segfaults the process),
+  or blur one with a kernel of 15 or more (it does not finish);
 
 with a sentence that names the limit, the numbers and what to change.
 
@@ -31,7 +32,9 @@ The cost model (per call of one step, worst case; E = elements C×H×W, P = pixe
 * Resize / RandomResizedCrop: C × max(P_in, P_out) × ns[resize_<mode>] (a random crop is
   at most the whole image);
 * rotation / affine / perspective: E_out × ns[warp_<mode>] (grid sampling in float);
-* GaussianBlur (a dense k×k depthwise conv2d): E × (ns[blur_px] + k² × ns[blur_tap]);
+* GaussianBlur (a dense k×k depthwise conv2d): E × (ns[blur_px] + k² × ns[blur_tap] +
+  S × ns[blur_subnormal]), S the kernel's subnormal taps at the worst sigma of its range
+  (:func:`subnormal_taps`: each costs ~100 normal ones);
 * ElasticTransform: two P-sized random fields, each blurred with a k = 8σ+1 kernel
   (P × k² taps, float32, conv2d's 1-channel path), then a warp:
   2 P (rand + field_px + k² field_tap) + E × ns[elastic_warp];
@@ -45,6 +48,7 @@ float64 blur on CPU is 40–80× slower than float32, and its im2col buffer grow
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -66,6 +70,7 @@ __all__ = [
     "check",
     "estimate",
     "grid_work",
+    "subnormal_taps",
     "train_val_work",
 ]
 
@@ -103,9 +108,13 @@ NS_PER_UNIT: dict[str, tuple[float, float, float, float]] = {
     # torch.rand per displacement-field pixel (drawn under the RNG lock)
     "rand": (6.2, 6.2, 6.2, 6.2),
     # GaussianBlur: ns per element (casts, reflect padding; measured at k=3) …
-    "blur_px": (7.1, 10.0, 6.5, 5.0),
+    "blur_px": (8.1, 10.0, 7.4, 17.0),
     # … plus ns per element per kernel tap (k², the largest of k=41 and k=101)
-    "blur_tap": (0.099, 7.9, 0.1, 5.5),
+    "blur_tap": (0.2, 7.9, 0.2, 5.5),
+    # … plus ns per element per SUBNORMAL kernel tap (a small sigma in a big kernel: x86
+    # takes a microcode assist on each, ~100× a normal tap; GaussianBlur(45) at sigma 1.5
+    # has 232 of them and takes 4.3 s instead of 0.35 s on a 3×512×683 photo)
+    "blur_subnormal": (20.0, 20.0, 20.0, 20.0),
     # ElasticTransform's two 1-channel float32 field blurs (conv2d's 1-channel path): per pixel
     "field_px": (4.8, 4.8, 4.8, 4.8),
     # … per pixel per tap
@@ -445,6 +454,45 @@ _F16_GRID = (
 )
 
 
+#: Measured here (torch 2.14 CPU, 1 thread): GaussianBlur on a float16 tensor with
+#: kernel_size ≥ 15 does not finish — k=13 on 3×32×32 takes 2 ms, k=15 ran for minutes.
+F16_BLUR_MAX_KERNEL = 15
+_F16_BLUR = (
+    f"with a kernel_size of {F16_BLUR_MAX_KERNEL} or more on a float16 tensor runs PyTorch's "
+    "CPU convolution for minutes even on a tiny image (measured: k=13 takes 2 ms, k=15 did "
+    "not finish)"
+)
+
+
+def _sigmas(step: Step) -> tuple[float, float]:
+    """GaussianBlur's sigma range (one number is the range of itself)."""
+    value = step.get("sigma")
+    if isinstance(value, int | float):
+        return float(value), float(value)
+    assert isinstance(value, tuple | list) and len(value) == 2, value
+    return float(value[0]), float(value[1])
+
+
+@functools.lru_cache(maxsize=256)
+def subnormal_taps(kernel_size: int, sigma_lo: float, sigma_hi: float, dtype: str) -> int:
+    """The most subnormal taps (above 0, below the dtype's smallest normal number) of
+    ``GaussianBlur(kernel_size)``'s 2-D kernel for a sigma in ``[sigma_lo, sigma_hi]``,
+    computed as torchvision computes it (a softmax of ``-(x/sigma)²`` on
+    ``linspace(-lim, lim, k)``, ``lim = (k-1)/(2√2)``; the outer product in the kernel's
+    dtype), over 65 sigmas of the range (the count is not monotonic in sigma)."""
+    dt = getattr(torch, dtype) if dtype in ("float16", "float32", "float64") else torch.float32
+    lim = (kernel_size - 1) / (2.0 * math.sqrt(2.0))
+    x = torch.linspace(-lim, lim, steps=kernel_size, dtype=dt)
+    sigmas = torch.linspace(sigma_lo, sigma_hi, steps=65, dtype=torch.float64).tolist()
+    tiny = torch.finfo(dt).tiny
+    most = 0
+    for sigma in sigmas:
+        k1 = torch.softmax(x.div(sigma).pow(2).neg(), dim=0)
+        k2 = k1.unsqueeze(-1) * k1
+        most = max(most, int(((k2 > 0) & (k2 < tiny)).sum()))
+    return most
+
+
 def _step(index: int, step: Step, x: TensorSize) -> StepEstimate:
     """One step's output, cost and memory on input ``x`` (see the module docstring)."""
     name = step.name
@@ -547,7 +595,11 @@ def _step(index: int, step: Step, x: TensorSize) -> StepEstimate:
         scratch = E * scratch_per_element("gray", d)
     elif name == "GaussianBlur":
         k = int(_num(step, "kernel_size"))
-        work = E * (ns("blur_px", d) + k * k * ns("blur_tap", d))
+        lo, hi = _sigmas(step)
+        slow = subnormal_taps(k, lo, hi, "float32" if d == "uint8" else d)
+        work = E * (ns("blur_px", d) + k * k * ns("blur_tap", d) + slow * ns("blur_subnormal", d))
+        if d == "float16" and k >= F16_BLUR_MAX_KERNEL:
+            unsafe = _F16_BLUR
         # oneDNN's blocked layout (uint8/float32) or im2col (float16/float64: ∝ k²)
         padded_numel = x.with_hw(x.h + k - 1, x.w + k - 1).numel
         scratch = padded_numel * scratch_per_element("blur", d)
