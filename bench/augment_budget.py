@@ -171,7 +171,7 @@ def measure_all() -> dict[str, tuple[float, ...]]:
         }
         return cost[3], max(cost[k] / k**2 for k in ks)
 
-    # float16 with k ≥ 15 does not finish (budget.F16_BLUR_MAX_KERNEL refuses it): k ≤ 13
+    # float16 with k ≥ 15 does not finish (limits.F16_BLUR_MAX_KERNEL refuses it): k ≤ 13
     fits = [
         blur_fit(image(512, dt))
         if dt in (torch.uint8, torch.float32)

@@ -178,6 +178,10 @@ AUGMENT_MAX_CPU_S = 2.0
 #: Longest one step call may hold the process-wide RNG lock (a step whose forward mixes
 #: draws and work, i.e. AugMix, holds it throughout): every other learner's draw waits.
 AUGMENT_MAX_LOCKED_S = 0.05
+#: Smallest GaussianBlur kernel_size refused on a float16 tensor: PyTorch's CPU float16
+#: conv path at k=13 blurs a 3×32×32 image in ~2 ms, at k=15 it ran > 4 min without
+#: finishing (measured by bench/augment_budget.py, torch 2.14).
+F16_BLUR_MAX_KERNEL = 15
 #: A grid whose source image has more pixels than this counts as heavy work.
 HEAVY_GRID_PIXELS = 1_000_000
 #: Most steps in a pipeline (a guard for JSON imports and button mashing).

@@ -233,7 +233,7 @@ def test_a_slow_grid_does_not_make_a_fast_one_wait() -> None:
     small, big = _photo(), _photo(1024, 1024, seed=1)
     slow_pipe = Pipeline(
         (
-            Step.make("GaussianBlur", kernel_size=41),
+            Step.make("GaussianBlur", kernel_size=23, sigma=(4.0, 6.0)),
             Step.make("RandomRotation", degrees=20.0),
             Step.make("ColorJitter", brightness=0.4, hue=0.1),
         )

@@ -58,7 +58,12 @@ import torch
 from ptexplore.augment.catalog import Value, spec_for
 from ptexplore.augment.pipeline import Pipeline, Step, train_preset, val_preset
 from ptexplore.errors import LessonError
-from ptexplore.limits import AUGMENT_MAX_CPU_S, AUGMENT_MAX_LOCKED_S, GRID_MAX_BYTES
+from ptexplore.limits import (
+    AUGMENT_MAX_CPU_S,
+    AUGMENT_MAX_LOCKED_S,
+    F16_BLUR_MAX_KERNEL,
+    GRID_MAX_BYTES,
+)
 
 __all__ = [
     "NS_PER_UNIT",
@@ -456,7 +461,6 @@ _F16_GRID = (
 
 #: Measured here (torch 2.14 CPU, 1 thread): GaussianBlur on a float16 tensor with
 #: kernel_size ≥ 15 does not finish — k=13 on 3×32×32 takes 2 ms, k=15 ran for minutes.
-F16_BLUR_MAX_KERNEL = 15
 _F16_BLUR = (
     f"with a kernel_size of {F16_BLUR_MAX_KERNEL} or more on a float16 tensor runs PyTorch's "
     "CPU convolution for minutes even on a tiny image (measured: k=13 takes 2 ms, k=15 did "
