@@ -255,12 +255,6 @@ def measure_all() -> dict[str, tuple[float, ...]]:
 
     table["augmix_mix"] = each_dtype(augmix_mix)
 
-    def equal(dt: torch.dtype) -> float:
-        x = image(1024, dt)
-        y = x.clone()
-        return (cpu_ns(lambda: torch.equal(x, y))) / x.numel()
-
-    table["equal"] = each_dtype(equal)
     disp = torch.rand(1, 1024, 1024, 2)
     scale = torch.tensor([512.0, 512.0])
     table["describe_elastic"] = (

@@ -20,4 +20,5 @@ def test_readme_library_example_runs() -> None:
     assert "68 11689512" in out
     assert "[1, 1000] 1.814 GMACs" in out
     assert "0 - Conv2d(3, 64, kernel_size=(7, 7)" in out
+    assert "model module. (10, 4) True" in out
     assert "streamlit" not in blocks[0]

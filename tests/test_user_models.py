@@ -120,7 +120,7 @@ def test_registered_models_come_first_and_broken_ones_are_one_sentence(
     assert keys[len(good)] == "example:Model"  # then the examples, torchvision, timm
     assert catalog.user_keys() == tuple(good)
     assert catalog.labels()[good[0]] == f"{TINY} (your model)"
-    failures = {f.spec: f.message for f in catalog.load_failures()}
+    failures = {f.spec: f.message for f in user.registry().failures}
     assert set(failures) == set(BROKEN)
     for spec, words in BROKEN.items():
         message = failures[spec]
@@ -326,7 +326,8 @@ def test_freezing_runs_on_your_float_model_and_explains_a_token_model(
 def test_the_code_tab_of_a_token_model_feeds_int64_and_prints_what_the_page_shows(
     registered: user.Registry, tmp_path: Path
 ) -> None:
-    from tests.test_code_panels import fresh, panel
+    from tests.fresh import fresh
+    from tests.test_code_panels import panel
 
     at = open_page("pages/3_Model_Explorer.py")
     at.selectbox(key="models.model").set_value(user.parse_spec(TOKEN).key).run()
@@ -334,11 +335,5 @@ def test_the_code_tab_of_a_token_model_feeds_int64_and_prints_what_the_page_show
     code, shown = panel(at)
     assert "dtype=torch.int64, device='meta'" in code
     # the fresh interpreter imports the test module like the server did (from the repo)
-    import os
-
-    env_path = os.pathsep.join([str(Path(__file__).resolve().parent.parent), *sys.path])
-    os.environ["PYTHONPATH"] = env_path
-    try:
-        assert fresh(code, tmp_path).rstrip("\n") == shown.rstrip("\n")
-    finally:
-        del os.environ["PYTHONPATH"]
+    repo = str(Path(__file__).resolve().parent.parent)
+    assert fresh(code, tmp_path, path=[repo]).rstrip("\n") == shown.rstrip("\n")

@@ -151,9 +151,6 @@ NS_PER_UNIT: dict[str, tuple[float, float, float, float]] = {
     "auto_op_bilinear": (8.7, 24.0, 7.8, 16.0),
     # AugMix: one float mix (weight × chain, accumulate): ns per element per chain
     "augmix_mix": (0.39, 0.37, 0.27, 0.62),
-    # torch.equal of two equal tensors: ns per element (bench/augment_budget.py measures it;
-    # no request's estimate uses it since the epochs strip moved to the DataLoader lab)
-    "equal": (0.62, 2.3, 0.81, 0.81),
     # the preview's 'max shift' caption of an elastic draw: ns per pixel
     "describe_elastic": (9.9, 9.9, 9.9, 9.9),
 }

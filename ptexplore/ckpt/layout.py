@@ -16,17 +16,13 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from pathlib import Path
 
-from ptexplore.ckpt.formats import CheckpointFormat, detect
+from ptexplore.ckpt.formats import CheckpointFormat
 from ptexplore.ckpt.guard import (
     LegacyPlan,
     SafetensorsPlan,
     Source,
     ZipPlan,
-    check_legacy,
-    check_safetensors,
-    check_zip,
 )
 from ptexplore.limits import CKPT_LAB_HEADER_CHARS
 from ptexplore.text import shorten
@@ -178,22 +174,6 @@ def safetensors_layout(plan: SafetensorsPlan, src: Source) -> SafetensorsLayout:
     )
 
 
-def read_layout(data: bytes | Path, *, declared_cap: int) -> FileLayout:
-    """Check ``data`` (an upload's bytes or a file) and return its layout; raises the
-    guard's :class:`~ptexplore.errors.InputError` when it is not a checkpoint."""
-    with Source(data) as src:
-        fmt = detect(src.read(0, 64), src.size)
-        return layout_of(src, fmt, declared_cap=declared_cap)
-
-
-def layout_of(src: Source, fmt: CheckpointFormat, *, declared_cap: int) -> FileLayout:
-    if fmt is CheckpointFormat.ZIP:
-        return zip_layout(check_zip(src, declared_cap=declared_cap), src.size)
-    if fmt is CheckpointFormat.LEGACY:
-        return legacy_layout(check_legacy(src, declared_cap=declared_cap), src.size)
-    return safetensors_layout(check_safetensors(src), src)
-
-
 __all__ = [
     "FileLayout",
     "LegacyLayout",
@@ -201,9 +181,7 @@ __all__ = [
     "SafetensorsEntry",
     "SafetensorsLayout",
     "ZipLayout",
-    "layout_of",
     "legacy_layout",
-    "read_layout",
     "safetensors_layout",
     "zip_layout",
 ]

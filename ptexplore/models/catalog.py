@@ -226,11 +226,6 @@ def user_keys() -> tuple[str, ...]:
     return tuple(m.key for m in user_models())
 
 
-def load_failures() -> tuple[user.LoadFailure, ...]:
-    """The ``PTEXPLORE_MODELS`` specs that did not load, one sentence each."""
-    return user.registry().failures
-
-
 @functools.cache
 def _fixed_choices() -> tuple[tuple[str, str], ...]:
     return (

@@ -92,10 +92,6 @@ def family(name: str) -> str:
     return _families().get(name, "other")
 
 
-def families() -> tuple[str, ...]:
-    return tuple(sorted(set(_families().values())))
-
-
 @dataclass(frozen=True, slots=True)
 class TimmInfo:
     """What the catalog needs to know about one timm architecture (no build)."""
