@@ -332,7 +332,7 @@ def test_a_pickle_that_runs_os_system_is_refused_without_running(
     if not legacy:
         assert f"'{os.system.__module__}.system'" in r.snippet.output
     (tmp_path / "evil.pth").write_bytes(data)
-    from tests.test_code_panels import fresh
+    from tests.fresh import fresh
 
     assert fresh(r.snippet.code, tmp_path) == r.snippet.output
     assert not marker.exists()

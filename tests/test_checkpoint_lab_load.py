@@ -280,14 +280,14 @@ def test_attr_path_and_find_prefix() -> None:
 
 
 def test_code_panel_for_a_made_here_lesson_runs_fresh(tmp_path: Path) -> None:
-    from tests.test_code_panels import fresh
+    from tests.fresh import fresh
 
     r = run_load(LoadConfig(target="example:Model", num_classes=None, lesson=Lesson.STRICT))
     assert fresh(r.snippet.code, tmp_path) == r.snippet.output
 
 
 def test_weights_from_the_torch_hub_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from tests.test_code_panels import fresh
+    from tests.fresh import fresh
 
     monkeypatch.setenv("TORCH_HOME", str(tmp_path / "torch"))
     folder = tmp_path / "torch" / "hub" / "checkpoints"

@@ -17,7 +17,7 @@ from safetensors.torch import load_model
 from ptexplore.checkpoints.save import SaveConfig, SaveWhat, run_save, save_files
 from ptexplore.errors import InputError, ModelError
 from ptexplore.models import catalog
-from tests.test_code_panels import fresh
+from tests.fresh import fresh
 
 KEY = "example:SmallVGG"
 

@@ -88,7 +88,7 @@ def test_two_replicas_behind_haproxy_with_affinity_and_a_restart(
         assert any(f"`{url}`" in t for t in run.texts), run.texts[:3]
         assert [await asyncio.to_thread(c.media, m) for m in run.media] == [200]
         await c.close()
-        results = await asyncio.gather(*(_learner(url, 12, random.Random(i)) for i in range(6)))
+        results = await asyncio.gather(*(_learner(url, 6, random.Random(i)) for i in range(6)))
         problems = [p for _, ps in results for p in ps]
         assert problems == []
         seen = [c.replicas for c, _ in results]

@@ -8,8 +8,6 @@ output the page claims.
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from collections.abc import Callable
 from pathlib import Path
 
@@ -17,6 +15,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from tests.conftest import open_page, open_tab
+from tests.fresh import fresh
 
 TENSORS = "pages/1_Tensor_Lab.py"
 VIEW = "pages/2_View_Reshape_Lab.py"
@@ -33,18 +32,6 @@ def panel(at: AppTest) -> tuple[str, str]:
     code = next(b.value for b in blocks if b.language == "python")
     output = next((b.value for b in blocks if b.language == "text"), "")
     return code, output
-
-
-def fresh(code: str, cwd: Path) -> str:
-    """stdout of ``code`` in a new interpreter, plus the exception line Python prints."""
-    proc = subprocess.run(
-        [sys.executable, "-"], input=code, capture_output=True, text=True, cwd=cwd, timeout=300
-    )
-    out = proc.stdout
-    if proc.returncode != 0:
-        tail = proc.stderr.strip().splitlines()[-1]
-        out += tail + "\n"
-    return out
 
 
 def _tensors_changed(at: AppTest) -> AppTest:

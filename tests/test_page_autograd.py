@@ -14,7 +14,8 @@ from streamlit.testing.v1 import AppTest
 
 from ptexplore.ui.autograd import FREEZE_TAB, GRAPH_TAB, NORM_TAB, TRUTHS_TAB
 from tests.conftest import open_page, open_tab
-from tests.test_code_panels import fresh, panel
+from tests.fresh import fresh
+from tests.test_code_panels import panel
 
 PAGE = "pages/5_Autograd_Lab.py"
 

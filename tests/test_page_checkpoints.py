@@ -20,9 +20,10 @@ from ptexplore.checkpoints.inspector import UNSAFE_MESSAGE
 from ptexplore.models import catalog
 from ptexplore.pages import CHECKPOINTS
 from tests.conftest import open_page, open_tab
+from tests.fresh import fresh
 from tests.test_checkpoint_formats import saved
 from tests.test_checkpoint_hostile import RunsCode, _bomb
-from tests.test_code_panels import fresh, panel
+from tests.test_code_panels import panel
 from tests.test_deep_links import link_notes, open_link
 
 PAGE = CHECKPOINTS.file

@@ -16,7 +16,8 @@ from streamlit.testing.v1 import AppTest
 
 from ptexplore.data.workers import alive
 from tests.conftest import open_page, open_tab
-from tests.test_code_panels import fresh, panel
+from tests.fresh import fresh
+from tests.test_code_panels import panel
 
 PAGE = "pages/7_DataLoader_Lab.py"
 RUN = "🚚 DataLoader run"
