@@ -189,6 +189,29 @@ PIPELINE_MAX_STEPS = 32
 #: Largest pipeline JSON accepted on import.
 PIPELINE_MAX_JSON_CHARS = 200_000
 
+# ----------------------------------------------------------------------------- sandbox
+# (ptexplore/isolate.py; tests/test_isolate.py pins them). A sandboxed job runs in a process
+# forked from a clean, preloaded helper; the kernel enforces these, so a native crash, a
+# memory blow-up or a spin ends that job only. Memory is address space *added* to what the
+# preloaded helper already maps (torch maps ~1-3 GB of virtual space before any work).
+#: address space one job may add, MB (decoding a 40 MP upload peaks at ~0.5 GB here)
+SANDBOX_MAX_MEMORY_MB = 1536
+#: CPU seconds one job may use (RLIMIT_CPU; SIGKILL one second after)
+SANDBOX_MAX_CPU_S = 20
+#: wall-clock seconds one job may take before it is killed
+SANDBOX_MAX_WALL_S = 30.0
+#: jobs running at once per replica (the rest queue in the helper, first come first served)
+SANDBOX_MAX_JOBS = 4
+#: intra-op threads of torch inside a job (process-local: no lock needed)
+SANDBOX_THREADS = 1
+#: the largest result a job may send back, bytes
+SANDBOX_MAX_RESULT_BYTES = 768 * 2**20
+#: what decoding one upload may add, MB: a 40 MP image peaked at +500 MB (RGB PNG or JPEG),
+#: +600 MB (16-bit PNG) and +717 MB (RGBA PNG) here
+SANDBOX_DECODE_MEMORY_MB = 1024
+#: seconds the helper may take to start (it imports torch and torchvision once)
+SANDBOX_START_S = 60.0
+
 # --------------------------------------------------------------------- DataLoader lab
 # (ptexplore/data; tests/test_data_*.py pin them). Every run starts real worker processes.
 

@@ -1,4 +1,7 @@
-"""Safe decoding: every bad or odd input is generated here and gets a clear outcome."""
+"""Safe decoding: every bad or odd input is generated here and gets a clear outcome.
+
+Every test runs twice: with ``decode_image_bytes`` in this process, and through the
+sandbox (``decode_upload``, what the page calls): the same pixels, the same lessons."""
 
 from __future__ import annotations
 
@@ -10,6 +13,7 @@ import torch
 from PIL import Image
 
 from ptexplore.errors import InputError
+from ptexplore.images import decode
 from ptexplore.images.decode import (
     MAX_PIXELS,
     MAX_UPLOAD_BYTES,
@@ -17,6 +21,13 @@ from ptexplore.images.decode import (
     check_upload_size,
     decode_image_bytes,
 )
+
+
+@pytest.fixture(autouse=True, params=["in-process", "sandboxed"])
+def path(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    if request.param == "sandboxed":
+        monkeypatch.setitem(globals(), "decode_image_bytes", decode.decode_upload)
+    return str(request.param)
 
 
 def _encode(im: Image.Image, fmt: str, **kw: object) -> bytes:

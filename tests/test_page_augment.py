@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 
 import numpy as np
+import pytest
 from PIL import Image
 from streamlit.testing.v1 import AppTest
 
@@ -330,3 +331,26 @@ def test_truths_on_a_square_image_say_why_the_result_is_square() -> None:
     assert metrics["Resize(256) on this image (512×512)"] == "256×256"
     assert "Not" not in metrics  # no "Not 256×256" beside a 256×256 result
     assert any("happens to give a square" in c.value for c in at.caption)
+
+
+def test_an_upload_the_decoder_cannot_finish_is_a_lesson_and_the_page_keeps_working(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Decoding runs in the sandbox: a file that needs more memory than the job may use
+    ends that job (the limit lowered here, so a 12 MP PNG is enough), the learner reads
+    why, and the page goes on with the sample photo."""
+    from ptexplore import isolate
+    from ptexplore.images import decode
+
+    monkeypatch.setattr(decode, "_DECODE_LIMITS", isolate.Limits(memory_mb=48))
+    at = open_page(PAGE)
+    at.file_uploader(key="augment.upload").set_value(("huge.png", _png(4000, 3000), "image/png"))
+    at.run()
+    assert not at.exception and len(at.error) == 1
+    message = at.error[0].value
+    assert "Decoding “huge.png” needed more than 48 MB of memory" in message, message
+    assert "Nothing else was affected" in message and "(incident " in message
+    assert len(_grid_captions(at)) == 16  # falls back to the sample photo
+    monkeypatch.setattr(decode, "_DECODE_LIMITS", isolate.Limits())
+    at.file_uploader(key="augment.upload").set_value(("fine.png", _png(), "image/png")).run()
+    assert not at.exception and not at.error

@@ -41,8 +41,12 @@ def still_equals_note(label: str) -> str:
 
 
 def escaped_error(err: LessonError, name: str) -> LessonError:
-    """``err`` with the raw file ``name`` in its message replaced by its escaped form."""
-    return type(err)(err.message.replace(name, md_escape(name)), fix=err.fix)
+    """``err`` (a copy, of the same class and with the same attributes) with the raw file
+    ``name`` in its message replaced by its escaped form."""
+    out = LessonError.__new__(type(err))
+    out.__dict__.update(err.__dict__)
+    out.args = (out.message,) = (err.message.replace(name, md_escape(name)),)
+    return out
 
 
 def image_line(image: DecodedImage) -> str:

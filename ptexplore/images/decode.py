@@ -28,6 +28,7 @@ import numpy as np
 import torch
 from PIL import Image, ImageOps, UnidentifiedImageError
 
+from ptexplore import isolate
 from ptexplore.errors import InputError
 from ptexplore.limits import (
     MAX_ASPECT,
@@ -35,6 +36,7 @@ from ptexplore.limits import (
     MAX_PIXELS,
     MAX_UPLOAD_BYTES,
     MIN_SIDE,
+    SANDBOX_DECODE_MEMORY_MB,
     WARN_ASPECT,
 )
 from ptexplore.live import capture_warnings
@@ -322,6 +324,23 @@ def decode_image_bytes(
         if err.message.startswith(prefix):
             raise
         raise InputError(f"{prefix}: {err.message}", fix=err.fix) from err
+
+
+def decode_upload(
+    data: bytes, *, name: str = "image", max_short_side: int | None = None
+) -> DecodedImage:
+    """:func:`decode_image_bytes` of a learner's upload, in the sandbox
+    (:mod:`ptexplore.isolate`): a decoder that crashes, a file that needs more than
+    :data:`~ptexplore.limits.SANDBOX_DECODE_MEMORY_MB` or more than the CPU limit ends in a
+    lesson, and the server's other sessions never notice. The checks that refuse in
+    microseconds (size, declared pixels) run first, here."""
+    check_upload_size(len(data), name)
+    return isolate.job(f"decoding “{name}”", _DECODE_LIMITS).call(
+        decode_image_bytes, data, name=name, max_short_side=max_short_side
+    )
+
+
+_DECODE_LIMITS = isolate.Limits(memory_mb=SANDBOX_DECODE_MEMORY_MB)
 
 
 def _decode(data: bytes, name: str, max_short_side: int | None) -> DecodedImage:

@@ -25,7 +25,7 @@ from ptexplore.images.decode import (
     check_session_pixels,
     check_upload_size,
     declared_pixels,
-    decode_image_bytes,
+    decode_upload,
 )
 from ptexplore.images.samples import sample_bytes, sample_names
 from ptexplore.limits import MAX_SESSION_PIXELS, MAX_UPLOAD_FILES
@@ -46,8 +46,9 @@ def _decode_shared(
     digest: str, name: str, max_short_side: int | None, _data: bytes
 ) -> DecodedImage:
     """Decode once per (bytes, name, preview size) for every session: re-rolls and edits
-    never decode again. The result is frozen and its pixels are only ever read."""
-    return decode_image_bytes(_data, name=name, max_short_side=max_short_side)
+    never decode again. The result is frozen and its pixels are only ever read. Decoding
+    runs in the sandbox (samples too: one path)."""
+    return decode_upload(_data, name=name, max_short_side=max_short_side)
 
 
 @dataclass(frozen=True, slots=True)

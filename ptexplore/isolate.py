@@ -1,0 +1,642 @@
+"""Sandboxed jobs: untrusted or heavy work runs in a process the kernel limits.
+
+A replica runs every learner's reruns as threads of one process, so a native crash
+(torchvision's CPU ``grid_sample`` on float16 once segfaulted it), a memory blow-up or a
+pathological decode in one request would end all of that replica's sessions. A job given to
+:func:`job` instead runs in a child process:
+
+* **A clean helper.** On the first job a replica starts one helper, ``python -m
+  ptexplore.isolate`` (a fresh interpreter, never a fork of the threaded server), which
+  imports torch, torchvision, numpy, PIL and the decoders once (:data:`PRELOAD`) and runs
+  no torch op. It is the forkserver of the DataLoader lab, generalised.
+* **One child per job.** The helper forks a child for each job (a few milliseconds: the
+  imports are already there), so nothing one job did — its RNG, its threads, a corrupted
+  allocator — is seen by the next, and no RNG lock is needed inside a job. The child keeps
+  no inherited file descriptor but its own socket, sets ``RLIMIT_AS`` (the memory the job
+  may add), ``RLIMIT_CPU`` and ``RLIMIT_CORE=0``, runs the function and sends its result
+  back; the helper kills it at the wall-clock limit and reports how it ended.
+* **Plain results.** Results come back pickled with tensors as raw bytes, and are read by
+  an allow-list unpickler: numpy arrays, builtins, and ptexplore's frozen dataclasses and
+  enums — nothing a child could make call.
+* **Lessons.** A :class:`~ptexplore.errors.LessonError` raised in the job is raised again
+  in the caller. A job that crashes, needs more memory or CPU than allowed, or runs out of
+  time ends in a :class:`SandboxError` (a lesson: what happened, that nothing else was
+  affected, an incident id logged with the details) and the next job runs as usual; if the
+  helper itself dies, the next job starts a new one.
+
+At most :data:`~ptexplore.limits.SANDBOX_MAX_JOBS` children run at once; more wait in the
+helper's queue. Bounds are in :mod:`ptexplore.limits` (``SANDBOX_*``).
+"""
+
+from __future__ import annotations
+
+import atexit
+import collections
+import contextlib
+import dataclasses
+import enum
+import importlib
+import io
+import json
+import os
+import pickle
+import resource
+import selectors
+import signal
+import socket
+import struct
+import subprocess
+import sys
+import threading
+import time
+import traceback
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, NoReturn, ParamSpec, TypeVar
+
+from ptexplore import log
+from ptexplore.errors import LessonError
+from ptexplore.limits import (
+    SANDBOX_MAX_CPU_S,
+    SANDBOX_MAX_JOBS,
+    SANDBOX_MAX_MEMORY_MB,
+    SANDBOX_MAX_RESULT_BYTES,
+    SANDBOX_MAX_WALL_S,
+    SANDBOX_START_S,
+    SANDBOX_THREADS,
+)
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+#: What the helper imports once, before it forks any job.
+PRELOAD = ("numpy", "PIL.Image", "torch", "torchvision.transforms.v2", "ptexplore.images.decode")
+
+_HEADER = struct.Struct("!cQ")  # a frame: kind (one byte), length, then the payload
+#: one past the highest descriptor a process here can hold (closerange stops there)
+_FD_END = min(resource.getrlimit(resource.RLIMIT_NOFILE)[1] % (1 << 63), 1 << 20) or 1 << 20
+
+
+@dataclass(frozen=True, slots=True)
+class Limits:
+    """What one job may use: address space it may add (MB), CPU seconds, wall seconds."""
+
+    memory_mb: int = SANDBOX_MAX_MEMORY_MB
+    cpu_s: int = SANDBOX_MAX_CPU_S
+    wall_s: float = SANDBOX_MAX_WALL_S
+
+
+class Ending(enum.StrEnum):
+    """How a job that gave no result ended."""
+
+    CRASHED = "crashed"
+    MEMORY = "memory"
+    CPU = "cpu"
+    TIMEOUT = "timeout"
+    LOST = "lost"
+
+
+class SandboxError(LessonError):
+    """A sandboxed job ended without a result; nothing outside its process was affected."""
+
+    def __init__(self, message: str, *, fix: str, ending: Ending, incident: str) -> None:
+        super().__init__(message, fix=fix)
+        self.ending = ending
+        self.incident = incident
+
+
+@dataclass(frozen=True, slots=True)
+class Report:
+    """What the helper saw of a child: its exit, and what it used."""
+
+    exit_code: int | None
+    signal: int | None
+    timed_out: bool
+    #: peak resident memory the job added to what the helper already had, MB
+    added_mb: float
+    cpu_s: float
+
+
+# ------------------------------------------------------------------------------ frames
+
+
+def _send(sock: socket.socket, kind: bytes, payload: bytes) -> None:
+    sock.sendall(_HEADER.pack(kind, len(payload)) + payload)
+
+
+def _recv_exact(sock: socket.socket, n: int) -> bytearray | None:
+    buf = bytearray(n)
+    view = memoryview(buf)
+    got = 0
+    while got < n:
+        k = sock.recv_into(view[got:], min(n - got, 1 << 24))
+        if k == 0:
+            return None
+        got += k
+    return buf
+
+
+def _recv(sock: socket.socket, cap: int) -> tuple[bytes, bytearray] | None:
+    head = _recv_exact(sock, _HEADER.size)
+    if head is None:
+        return None
+    kind, n = _HEADER.unpack(head)
+    if n > cap:
+        raise OSError(f"a sandbox frame of {n} bytes is over the cap of {cap}")
+    body = _recv_exact(sock, n)
+    return None if body is None else (kind, body)
+
+
+def _send_result(sock: socket.socket, obj: Any, cap: int) -> None:
+    """Pickle ``obj`` with its arrays out of band: each buffer is sent as it is (a ``B``
+    frame, no copy), then the pickle itself (``R``)."""
+    buffers: list[pickle.PickleBuffer] = []
+    buf = io.BytesIO()
+    _Pickler(buf, protocol=5, buffer_callback=buffers.append).dump(obj)
+    raws = [b.raw() for b in buffers]
+    size = buf.tell() + sum(r.nbytes for r in raws)
+    if size > cap:
+        raise ValueError(f"the result is {size} bytes, over the sandbox's cap of {cap}")
+    for raw in raws:
+        sock.sendall(_HEADER.pack(b"B", raw.nbytes))
+        sock.sendall(raw)
+    _send(sock, b"R", buf.getvalue())
+
+
+# ----------------------------------------------------------------- plain-data pickles
+
+
+def _tensor(raw: Any, dtype: str, shape: tuple[int, ...]) -> Any:
+    """Rebuild a tensor sent as its raw bytes (a uint8 numpy array)."""
+    import torch
+
+    return torch.from_numpy(raw).view(getattr(torch, dtype)).reshape(shape)
+
+
+class _Pickler(pickle.Pickler):
+    """Tensors travel as (raw bytes, dtype, shape): no torch.load on the other side."""
+
+    def reducer_override(self, obj: Any) -> Any:
+        torch = sys.modules.get("torch")
+        if torch is not None and isinstance(obj, torch.Tensor):
+            t = obj.detach().cpu().contiguous()
+            raw = t.reshape(-1).view(torch.uint8).numpy() if t.numel() else t.numpy().view("u1")
+            return _tensor, (raw, str(t.dtype).removeprefix("torch."), tuple(t.shape))
+        return NotImplemented
+
+
+_ALLOWED = {
+    ("ptexplore.isolate", "_tensor"),
+    ("copyreg", "__newobj__"),
+    ("copyreg", "_reconstructor"),
+    ("collections", "OrderedDict"),
+    ("builtins", "set"),
+    ("builtins", "frozenset"),
+    ("builtins", "complex"),
+    ("builtins", "slice"),
+    ("builtins", "bytearray"),
+    ("builtins", "object"),
+    ("numpy", "dtype"),
+    ("numpy", "ndarray"),
+    ("numpy.core.multiarray", "_reconstruct"),
+    ("numpy._core.multiarray", "_reconstruct"),
+    ("numpy.core.multiarray", "scalar"),
+    ("numpy._core.multiarray", "scalar"),
+    ("numpy.core.numeric", "_frombuffer"),
+    ("numpy._core.numeric", "_frombuffer"),
+}
+
+
+class _PlainUnpickler(pickle.Unpickler):
+    """Reads only plain data: the allow-list above, and ptexplore's dataclasses and enums."""
+
+    def find_class(self, module: str, name: str) -> Any:
+        if (module, name) in _ALLOWED:
+            return super().find_class(module, name)
+        if module.split(".")[0] == "ptexplore" and not name.startswith("_"):
+            obj = super().find_class(module, name)
+            if isinstance(obj, type) and (
+                dataclasses.is_dataclass(obj) or issubclass(obj, enum.Enum)
+            ):
+                return obj
+        raise pickle.UnpicklingError(f"a sandbox result may not hold {module}.{name}")
+
+
+def loads(data: bytes, buffers: list[bytearray] | None = None) -> Any:
+    """Read a job's result (plain data only; arrays in ``buffers``, sent out of band)."""
+    return _PlainUnpickler(io.BytesIO(data), buffers=buffers or ()).load()
+
+
+# ------------------------------------------------------------------------- the child
+
+
+def _status_kb(field: str) -> int:
+    """A ``/proc/self/status`` figure (``VmSize``, ``VmRSS``, ``VmHWM``), kB."""
+    with open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith(field + ":"):
+                return int(line.split()[1])
+    return 0
+
+
+def _target(module: str, qualname: str) -> Callable[..., Any]:
+    obj: Any = importlib.import_module(module)
+    for part in qualname.split("."):
+        obj = getattr(obj, part)
+    if not callable(obj):
+        raise TypeError(f"{module}:{qualname} is not callable")
+    return obj  # type: ignore[no-any-return]
+
+
+def _out_of_memory(err: BaseException) -> bool:
+    if isinstance(err, MemoryError):
+        return True
+    text = str(err)
+    return isinstance(err, RuntimeError) and (
+        "can't allocate memory" in text or "DefaultCPUAllocator" in text
+    )
+
+
+def _run_child(fd: int, header: dict[str, Any]) -> NoReturn:
+    """In the forked child: keep only the job's socket, set the limits, run, reply."""
+    code = 70
+    try:
+        os.closerange(3, fd)
+        os.closerange(fd + 1, _FD_END)
+        sock = socket.socket(fileno=fd)
+        got = _recv(sock, 1 << 40)
+        if got is None:
+            os._exit(0)  # the caller left before the job started
+        job = pickle.loads(got[1])  # from the replica itself: trusted
+        resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+        cpu = int(header["cpu_s"])
+        resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu + 1))
+        memory = _status_kb("VmSize") * 1024 + int(header["memory_mb"]) * 2**20
+        resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
+        torch = sys.modules.get("torch")
+        if torch is not None:
+            torch.set_num_threads(int(header["threads"]))
+        rss_kb = _status_kb("VmRSS")
+        try:
+            result = _target(job["module"], job["qualname"])(*job["args"], **job["kwargs"])
+            usage = resource.getrusage(resource.RUSAGE_SELF)
+            used = {
+                "added_mb": max(0, _status_kb("VmHWM") - rss_kb) / 1024,
+                "cpu_s": usage.ru_utime + usage.ru_stime,
+            }
+            _send(sock, b"U", json.dumps(used).encode())
+            _send_result(sock, result, int(header["cap"]))
+            code = 0
+        except LessonError as err:
+            kind = type(err)
+            lesson = {"module": kind.__module__, "name": kind.__qualname__}
+            lesson |= {"message": err.message, "fix": err.fix}
+            _send(sock, b"L", json.dumps(lesson).encode())
+            code = 0
+        except BaseException as err:  # reported to the caller, who logs it
+            if _out_of_memory(err):
+                _send(sock, b"M", str(err).encode()[:2000])
+                code = 3
+            else:
+                _send(sock, b"E", traceback.format_exc().encode())
+                code = 1
+    finally:
+        os._exit(code)
+
+
+def _spare_child(chan: int) -> NoReturn:
+    """A child forked ahead of time: waits for its job's socket, then runs it."""
+    try:
+        signal.set_wakeup_fd(-1)
+        signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+        os.closerange(3, chan)
+        os.closerange(chan + 1, _FD_END)
+        with socket.socket(fileno=chan) as sock:
+            msg, fds, _, _ = socket.recv_fds(sock, 65536, 1)
+        if not msg or not fds:
+            os._exit(0)
+        _run_child(fds[0], json.loads(msg))
+    except BaseException:
+        traceback.print_exc()  # to the replica's log: a bug here, not in the job
+    finally:
+        os._exit(70)
+
+
+# ------------------------------------------------------------------------ the helper
+
+
+@dataclass(slots=True)
+class _Running:
+    sock: socket.socket
+    deadline: float
+    timed_out: bool = False
+
+
+def _serve(control_fd: int) -> None:
+    """The helper's loop: take jobs from the replica, fork, watch, report, reap."""
+    for name in PRELOAD:
+        importlib.import_module(name)
+    ctl = socket.socket(fileno=control_fd)
+    wake_r, wake_w = os.pipe()
+    os.set_blocking(wake_w, False)
+    signal.set_wakeup_fd(wake_w)
+    signal.signal(signal.SIGCHLD, lambda *_: None)
+    sel = selectors.DefaultSelector()
+    sel.register(ctl, selectors.EVENT_READ)
+    sel.register(wake_r, selectors.EVENT_READ)
+    queue: collections.deque[tuple[socket.socket, dict[str, Any]]] = collections.deque()
+    running: dict[int, _Running] = {}
+    spare: tuple[int, socket.socket] | None = None
+
+    def fork_spare() -> tuple[int, socket.socket]:
+        mine, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        pid = os.fork()
+        if pid == 0:
+            _spare_child(theirs.fileno())
+        theirs.close()
+        return pid, mine
+
+    spare = fork_spare()
+    ctl.send(b"ready")
+    open_ = True
+    while open_ or running:
+        now = time.monotonic()
+        wait = min((r.deadline for r in running.values()), default=now + 1.0) - now
+        for key, _ in sel.select(max(0.0, min(wait, 1.0))):
+            if key.fileobj is ctl:
+                msg, fds, _, _ = socket.recv_fds(ctl, 65536, 1)
+                if not msg:
+                    open_ = False
+                    sel.unregister(ctl)
+                    for pid in running:
+                        os.kill(pid, signal.SIGKILL)
+                    if spare is not None:
+                        spare[1].close()  # it reads no job, and exits
+                        spare = None
+                    for s, _h in queue:
+                        s.close()
+                    queue.clear()
+                    continue
+                queue.append((socket.socket(fileno=fds[0]), json.loads(msg)))
+            else:
+                os.read(wake_r, 4096)
+        while True:
+            try:
+                pid, status, usage = os.wait4(-1, os.WNOHANG)
+            except ChildProcessError:
+                break
+            if pid == 0:
+                break
+            job = running.pop(pid, None)
+            if job is None:
+                if spare is not None and spare[0] == pid:
+                    spare[1].close()
+                    spare = None
+                continue
+            report = {
+                "exit_code": os.WEXITSTATUS(status) if os.WIFEXITED(status) else None,
+                "signal": os.WTERMSIG(status) if os.WIFSIGNALED(status) else None,
+                "timed_out": job.timed_out,
+                "added_mb": 0.0,
+                "cpu_s": usage.ru_utime + usage.ru_stime,
+            }
+            with contextlib.suppress(OSError):  # unless the caller has gone
+                _send(job.sock, b"S", json.dumps(report).encode())
+            job.sock.close()
+        now = time.monotonic()
+        for pid, job in running.items():
+            if not job.timed_out and now > job.deadline:
+                job.timed_out = True
+                os.kill(pid, signal.SIGKILL)
+        while open_ and queue and len(running) < SANDBOX_MAX_JOBS:
+            sock, header = queue.popleft()
+            pid, chan = spare if spare is not None else fork_spare()
+            spare = None
+            socket.send_fds(chan, [json.dumps(header).encode()], [sock.fileno()])
+            chan.close()
+            running[pid] = _Running(sock, time.monotonic() + float(header["wall_s"]))
+        if open_ and spare is None:
+            spare = fork_spare()  # the next job starts without waiting for a fork
+
+
+# ------------------------------------------------------------------------ the caller
+
+
+class _Helper:
+    """The replica's one helper process, started on first use and again if it dies."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._proc: subprocess.Popen[bytes] | None = None
+        self._ctl: socket.socket | None = None
+
+    def _start(self) -> socket.socket:
+        mine, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        env = dict(os.environ)
+        env["PYTHONPATH"] = os.pathsep.join(p for p in sys.path if p)
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "ptexplore.isolate", str(theirs.fileno())],
+            pass_fds=(theirs.fileno(),),
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            env=env,
+            start_new_session=True,  # a Ctrl-C meant for the server is the server's to handle
+        )
+        theirs.close()
+        mine.settimeout(SANDBOX_START_S)
+        try:
+            ready = mine.recv(16)
+        except OSError:
+            ready = b""
+        mine.settimeout(None)
+        if ready != b"ready":
+            proc.kill()
+            proc.wait()
+            mine.close()
+            raise LessonError(
+                "The sandbox for uploads and heavy work could not start on this server.",
+                fix="Ask the teacher to look at the server's log, then reload the page.",
+            )
+        self._proc, self._ctl = proc, mine
+        return mine
+
+    def submit(self, header: dict[str, Any], theirs: socket.socket) -> None:
+        with self._lock:
+            if self._proc is None or self._proc.poll() is not None or self._ctl is None:
+                self._ctl = self._start()
+            try:
+                socket.send_fds(self._ctl, [json.dumps(header).encode()], [theirs.fileno()])
+            except OSError:
+                self._ctl = self._start()
+                socket.send_fds(self._ctl, [json.dumps(header).encode()], [theirs.fileno()])
+
+    def pid(self) -> int | None:
+        """The helper's pid while it runs (for tests and the supervisor's accounting)."""
+        with self._lock:
+            alive = self._proc is not None and self._proc.poll() is None
+            return self._proc.pid if alive and self._proc is not None else None
+
+    def close(self) -> None:
+        with self._lock:
+            if self._ctl is not None:
+                self._ctl.close()
+                self._ctl = None
+            if self._proc is not None:
+                try:
+                    self._proc.wait(timeout=5)
+                except subprocess.TimeoutExpired:
+                    self._proc.kill()
+                    self._proc.wait()
+                self._proc = None
+
+
+_HELPER = _Helper()
+atexit.register(_HELPER.close)
+
+
+def helper_pid() -> int | None:
+    return _HELPER.pid()
+
+
+_SIGNALS: dict[int, str] = {
+    signal.SIGSEGV: "a segmentation fault",
+    signal.SIGBUS: "a bus error",
+    signal.SIGABRT: "an abort",
+    signal.SIGILL: "an illegal instruction",
+    signal.SIGFPE: "an arithmetic fault",
+}
+
+
+def _lesson(what: str, limits: Limits, report: Report | None, detail: str) -> SandboxError:
+    said = what[:1].upper() + what[1:]  # (str.capitalize would lower a file's name)
+    nothing_else = "Nothing else was affected: it ran in a sandboxed process of its own."
+    if report is None:
+        ending, message = Ending.LOST, f"The sandbox stopped while {what} ran."
+    elif report.timed_out:
+        ending = Ending.TIMEOUT
+        message = f"{said} took longer than {limits.wall_s:g} s and was stopped."
+    elif report.signal == signal.SIGXCPU or (
+        report.signal == signal.SIGKILL and report.cpu_s >= limits.cpu_s
+    ):
+        ending = Ending.CPU
+        message = f"{said} needed more than {limits.cpu_s} s of CPU and was stopped."
+    elif report.exit_code == 3:
+        ending = Ending.MEMORY
+        message = f"{said} needed more than {limits.memory_mb} MB of memory."
+    else:
+        ending = Ending.CRASHED
+        if report.signal:
+            why = _SIGNALS.get(report.signal, f"signal {report.signal}")
+        else:
+            why = f"exit status {report.exit_code}"
+        message = f"{said} made its worker process crash ({why})."
+    err = SandboxError(
+        f"{message} {nothing_else}",
+        fix="Try a smaller or different input; if it keeps happening, give the teacher "
+        "the incident id.",
+        ending=ending,
+        incident="",
+    )
+    err.incident = log.incident("isolate", {"what": what, "report": report, "detail": detail}, err)
+    err.message = f"{err.message} (incident {err.incident})"
+    return err
+
+
+def _relesson(data: bytes) -> LessonError:
+    spec = json.loads(data)
+    kind: type[LessonError] = LessonError
+    if spec["module"].split(".")[0] == "ptexplore":
+        found = getattr(importlib.import_module(spec["module"]), spec["name"], None)
+        if isinstance(found, type) and issubclass(found, LessonError):
+            kind = found
+    try:
+        return kind(spec["message"], fix=spec["fix"])
+    except TypeError:
+        return LessonError(spec["message"], fix=spec["fix"])
+
+
+class JobFailed(RuntimeError):
+    """A sandboxed job raised an unexpected exception (a bug): its traceback, as text."""
+
+
+@dataclass(frozen=True, slots=True)
+class Job:
+    """A kind of sandboxed work: what to call it in a lesson, and its limits."""
+
+    what: str
+    limits: Limits = Limits()
+    threads: int = SANDBOX_THREADS
+
+    def call(self, fn: Callable[P, R], /, *args: P.args, **kwargs: P.kwargs) -> R:
+        """``fn(*args, **kwargs)`` in a sandboxed child process; ``fn`` is a module-level
+        function (the child imports it by name) and the arguments pickle."""
+        result, _ = self.call_with_report(fn, *args, **kwargs)
+        return result
+
+    def call_with_report(
+        self, fn: Callable[P, R], /, *args: P.args, **kwargs: P.kwargs
+    ) -> tuple[R, Report]:
+        """:meth:`call`, and what the job used (peak memory added, CPU seconds)."""
+        if "<locals>" in fn.__qualname__ or fn.__module__ == "__main__":
+            raise TypeError(f"{fn.__qualname__} must be a module-level, importable function")
+        buf = io.BytesIO()
+        job = {"module": fn.__module__, "qualname": fn.__qualname__, "args": args, "kwargs": kwargs}
+        _Pickler(buf, protocol=5).dump(job)
+        payload = buf.getvalue()
+        header = {
+            "memory_mb": self.limits.memory_mb,
+            "cpu_s": self.limits.cpu_s,
+            "wall_s": self.limits.wall_s,
+            "threads": self.threads,
+            "cap": SANDBOX_MAX_RESULT_BYTES,
+        }
+        mine, theirs = socket.socketpair()
+        with mine:
+            try:
+                _HELPER.submit(header, theirs)
+            finally:
+                theirs.close()
+            try:
+                return self._answer(mine, payload)
+            except OSError as err:
+                raise _lesson(self.what, self.limits, None, repr(err)) from None
+
+    def _answer(self, sock: socket.socket, payload: bytes) -> tuple[Any, Report]:
+        """Send the job; read the child's answer, or, when it died, the helper's report."""
+        _send(sock, b"J", payload)
+        # queued jobs wait for a free slot: allow for a queue of full-length jobs
+        sock.settimeout(self.limits.wall_s * (SANDBOX_MAX_JOBS + 1) + 30)
+        buffers: list[bytearray] = []
+        used = {"added_mb": 0.0, "cpu_s": 0.0}
+        while True:
+            got = _recv(sock, SANDBOX_MAX_RESULT_BYTES)
+            if got is None:
+                raise _lesson(self.what, self.limits, None, "the job's socket closed")
+            kind, body = got
+            if kind == b"B":
+                buffers.append(body)
+            elif kind == b"U":
+                used = json.loads(body)
+            elif kind == b"R":
+                return loads(bytes(body), buffers), Report(0, None, False, **used)
+            elif kind == b"L":
+                raise _relesson(bytes(body))
+            elif kind == b"E":
+                text = body.decode(errors="replace")
+                raise JobFailed(f"{self.what} raised in its sandbox:\n{text}")
+            elif kind == b"M":
+                report = Report(3, None, False, 0.0, 0.0)
+                raise _lesson(self.what, self.limits, report, body.decode(errors="replace"))
+            elif kind == b"S":
+                report = Report(**json.loads(body))
+                raise _lesson(self.what, self.limits, report, "no answer from the job")
+
+
+def job(what: str, limits: Limits | None = None) -> Job:
+    """The sandboxed job called ``what`` in lessons ("decoding this image")."""
+    return Job(what, limits or Limits())
+
+
+if __name__ == "__main__":
+    # run the helper from the imported module, so what it pickles names ptexplore.isolate
+    importlib.import_module("ptexplore.isolate")._serve(int(sys.argv[1]))

@@ -1,0 +1,186 @@
+"""The sandbox (ptexplore.isolate): jobs run in a forked child of one clean helper, with
+kernel limits. A job that segfaults, allocates past its memory limit, spins past its CPU
+limit or sleeps past its wall-clock limit ends in a lesson within that limit; the helper,
+the replica and every other session carry on, and the next job runs."""
+
+from __future__ import annotations
+
+import os
+import pickle
+import signal
+import threading
+import time
+from collections.abc import Iterator
+
+import numpy as np
+import pytest
+import torch
+
+from ptexplore import isolate
+from ptexplore.errors import InputError
+from ptexplore.images import decode
+from ptexplore.isolate import Ending, Job, JobFailed, Limits, SandboxError
+from tests import sandbox_jobs as jobs
+from tests.conftest import open_page
+
+
+@pytest.fixture(scope="module", autouse=True)
+def helper() -> Iterator[int]:
+    assert isolate.job("warming up").call(jobs.echo, 1) == 1  # starts the helper once
+    pid = isolate.helper_pid()
+    assert pid is not None
+    yield pid
+
+
+def test_values_come_back_exactly_tensors_included() -> None:
+    got = isolate.job("sending tensors").call(jobs.tensors, 7)
+    want = jobs.tensors(7)
+    assert got.keys() == want.keys()
+    for k, w in want.items():
+        g = got[k]
+        if isinstance(w, torch.Tensor):
+            assert isinstance(g, torch.Tensor) and g.dtype == w.dtype and g.shape == w.shape, k
+            assert torch.equal(g, w), k
+        else:
+            assert isinstance(g, np.ndarray) and g.dtype == w.dtype and np.array_equal(g, w)
+
+
+def test_a_job_is_its_own_process_with_no_inherited_files(tmp_path: os.PathLike[str]) -> None:
+    with open(os.path.join(tmp_path, "secret.txt"), "w") as held:  # open in the replica
+        child = isolate.job("pid").call(jobs.pid)
+        assert child not in (os.getpid(), isolate.helper_pid())
+        targets = isolate.job("listing fds").call(jobs.fd_targets)
+        assert held.name not in targets.values()
+    extra = {fd: t for fd, t in targets.items() if fd > 2}
+    assert len(extra) == 1 and next(iter(extra.values())).startswith("socket:"), targets
+
+
+def test_a_lesson_in_the_job_is_the_same_lesson_here() -> None:
+    with pytest.raises(InputError, match=r"“photo\.png” is not an image") as caught:
+        isolate.job("decoding").call(jobs.refuse, "photo.png")
+    assert caught.value.fix == "Upload a PNG or JPEG."
+
+
+def test_a_bug_in_the_job_is_an_exception_with_its_traceback() -> None:
+    with pytest.raises(JobFailed, match="KeyError: 'a bug in the job'"):
+        isolate.job("a buggy job").call(jobs.bug)
+
+
+@pytest.mark.parametrize(
+    ("fn", "args", "limits", "ending", "words", "within"),
+    [
+        (jobs.segfault, (), Limits(), Ending.CRASHED, "crash (a segmentation fault)", 2.0),
+        (jobs.allocate, (4096,), Limits(memory_mb=512), Ending.MEMORY, "more than 512 MB", 2.0),
+        (jobs.allocate_numpy, (4096,), Limits(memory_mb=512), Ending.MEMORY, "512 MB", 2.0),
+        (jobs.spin, (30,), Limits(cpu_s=1, wall_s=20), Ending.CPU, "more than 1 s of CPU", 4.0),
+        (jobs.sleep, (30,), Limits(wall_s=1), Ending.TIMEOUT, "longer than 1 s", 4.0),
+    ],
+    ids=["segfault", "torch-memory", "numpy-memory", "cpu", "wall-clock"],
+)
+def test_a_job_that_breaks_ends_in_a_lesson_and_the_next_job_runs(
+    helper: int,
+    fn: object,
+    args: tuple[object, ...],
+    limits: Limits,
+    ending: Ending,
+    words: str,
+    within: float,
+) -> None:
+    t0 = time.monotonic()
+    with pytest.raises(SandboxError) as caught:
+        Job("reading this file", limits).call(fn, *args)  # type: ignore[arg-type]
+    assert time.monotonic() - t0 < within
+    err = caught.value
+    assert err.ending is ending and words in err.message, err.message
+    assert "Nothing else was affected" in err.message
+    assert len(err.incident) == 8 and f"(incident {err.incident})" in err.message
+    assert isolate.helper_pid() == helper  # only the job's own process ended
+    assert isolate.job("the next job").call(jobs.echo, "next") == "next"
+
+
+def test_other_sessions_answer_while_a_job_crashes_and_after() -> None:
+    failures: list[BaseException] = []
+
+    def crash_twice() -> None:
+        for fn, args in ((jobs.segfault, ()), (jobs.sleep, (5,))):
+            try:
+                Job("a crashing job", Limits(wall_s=1.5)).call(fn, *args)  # type: ignore[operator]
+            except SandboxError as err:
+                failures.append(err)
+
+    t = threading.Thread(target=crash_twice)
+    t.start()
+    at = open_page("pages/2_View_Reshape_Lab.py")  # another learner, another page, meanwhile
+    assert not at.exception and at.title
+    t.join()
+    assert [f.ending for f in failures] == [Ending.CRASHED, Ending.TIMEOUT]  # type: ignore[attr-defined]
+    at.text_input(key="view.shape").set_value("4, -1").run()
+    assert not at.exception
+
+
+def test_jobs_run_side_by_side_up_to_the_limit() -> None:
+    results: list[str] = []
+    threads = [
+        threading.Thread(target=lambda: results.append(isolate.job("s").call(jobs.sleep, 0.6)))
+        for _ in range(isolate.SANDBOX_MAX_JOBS)
+    ]
+    t0 = time.monotonic()
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert results == ["slept"] * isolate.SANDBOX_MAX_JOBS
+    assert time.monotonic() - t0 < 0.6 * isolate.SANDBOX_MAX_JOBS - 0.3  # not one by one
+
+
+def test_a_dead_helper_is_replaced_on_the_next_job() -> None:
+    old = isolate.helper_pid()
+    assert old is not None
+    os.kill(old, signal.SIGKILL)
+    time.sleep(0.2)
+    assert isolate.job("after the helper died").call(jobs.echo, 5) == 5
+    assert isolate.helper_pid() not in (None, old)
+
+
+def test_results_are_read_as_plain_data_only() -> None:
+    with pytest.raises(pickle.UnpicklingError, match=r"may not hold posix\.system"):
+        isolate.loads(pickle.dumps(os.system))
+    with pytest.raises(pickle.UnpicklingError, match=r"may not hold ptexplore\.isolate\.job"):
+        isolate.loads(pickle.dumps(isolate.job))
+    limits = Limits(memory_mb=3)
+    assert isolate.loads(pickle.dumps(limits)) == limits  # a ptexplore dataclass is data
+
+
+def test_only_importable_functions_can_be_sent() -> None:
+    with pytest.raises(TypeError, match="module-level"):
+        isolate.job("a lambda").call(lambda: 1)
+
+
+def _status_kb(field: str) -> int:
+    with open("/proc/self/status") as f:
+        return next(int(line.split()[1]) for line in f if line.startswith(field + ":"))
+
+
+def test_a_decode_that_runs_out_of_memory_costs_the_server_nothing(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The child needs more than its limit and ends; this process's peak memory (reset
+    first) does not move: the decoder's buffers were never here."""
+    monkeypatch.setattr(decode, "_DECODE_LIMITS", isolate.Limits(memory_mb=64))
+    data = _png(5000, 4000)
+    with open("/proc/self/clear_refs", "w") as f:
+        f.write("5")  # reset this process's peak RSS (VmHWM) to its current RSS
+    before = _status_kb("VmRSS")
+    with pytest.raises(isolate.SandboxError, match="needed more than 64 MB of memory"):
+        decode.decode_upload(data, name="big.png")
+    assert (_status_kb("VmHWM") - before) / 1024 < 20  # a 60 MB decode happened elsewhere
+
+
+def _png(w: int, h: int) -> bytes:
+    import io
+
+    from PIL import Image
+
+    buf = io.BytesIO()
+    Image.new("RGB", (w, h), (90, 120, 30)).save(buf, "PNG", compress_level=1)
+    return buf.getvalue()
