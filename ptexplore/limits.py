@@ -209,6 +209,9 @@ SANDBOX_MAX_RESULT_BYTES = 768 * 2**20
 #: what decoding one upload may add, MB: a 40 MP image peaked at +500 MB (RGB PNG or JPEG),
 #: +600 MB (16-bit PNG) and +717 MB (RGBA PNG) here
 SANDBOX_DECODE_MEMORY_MB = 1024
+#: what reading one uploaded checkpoint may add, MB (uploads are at most MAX_UPLOAD_BYTES;
+#: torch.load of a 50 MB file holds it about twice)
+SANDBOX_UPLOAD_MEMORY_MB = 768
 #: seconds the helper may take to start (it imports torch and torchvision once)
 SANDBOX_START_S = 60.0
 

@@ -81,3 +81,10 @@ def fd_targets() -> dict[int, str]:
         if target != here:
             out[int(name)] = target
     return out
+
+
+def bad_sparse() -> object:
+    """A sparse tensor whose index is out of range (torch checks it only when asked)."""
+    import torch
+
+    return torch.sparse_coo_tensor([[0, 5]], [1.0, 2.0], (3,), check_invariants=False)

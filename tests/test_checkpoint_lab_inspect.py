@@ -299,6 +299,9 @@ def test_a_deflated_bomb_is_refused_before_inflating(tmp_path: Path) -> None:
     from ptexplore.checkpoints.survey import InspectConfig, run_inspect
 
     data = Path({str(tmp_path / "bomb.pth")!r}).read_bytes()
+    warm = io.BytesIO()
+    torch.save({{"w": torch.zeros(2)}}, warm)  # starts the sandbox before measuring
+    run_inspect(InspectConfig(origin=Origin.UPLOAD, upload=Upload("w.pth", "w", warm.getvalue())))
     config = InspectConfig(origin=Origin.UPLOAD, upload=Upload("bomb.pth", "x", data))
     out = []
     seconds, grew = measure(lambda: out.append(run_inspect(config)))

@@ -184,3 +184,46 @@ def _png(w: int, h: int) -> bytes:
     buf = io.BytesIO()
     Image.new("RGB", (w, h), (90, 120, 30)).save(buf, "PNG", compress_level=1)
     return buf.getvalue()
+
+
+def _odd_tensors() -> dict[str, torch.Tensor]:
+    dense = torch.tensor([[0.0, 1.5, 0.0], [2.0, 0.0, -3.0]])
+    scales = torch.tensor([0.1, 0.2])
+    return {
+        "coo": dense.to_sparse(),
+        "empty_coo": torch.zeros(2, 3).to_sparse(),
+        "empty": torch.zeros(2, 0, dtype=torch.int64),
+        "meta": torch.empty(4, 5, dtype=torch.bfloat16, device="meta"),
+        "uncoalesced": torch.sparse_coo_tensor(
+            [[0, 0, 1], [1, 1, 2]], [1.0, 2.0, 3.0], (2, 3), check_invariants=True
+        ),
+        "csr": dense.to_sparse_csr(),
+        "csc": dense.to_sparse_csc(),
+        "bsr": torch.ones(4, 4).to_sparse_bsr((2, 2)),
+        "qint8": torch.quantize_per_tensor(dense, 0.05, 3, torch.qint8),
+        "quint8_channel": torch.quantize_per_channel(
+            dense, scales, torch.tensor([0, 4]), 0, torch.quint8
+        ),
+    }
+
+
+@pytest.mark.filterwarnings("ignore:Sparse CSR tensor support is in beta")
+@pytest.mark.filterwarnings("ignore:torch.quantize_per_tensor:UserWarning")
+def test_sparse_and_quantized_tensors_come_back_equal() -> None:
+    sent = _odd_tensors()
+    got = isolate.job("odd tensors", Limits()).call(jobs.echo, sent)
+    for name, t in sent.items():
+        back = got[name]
+        assert back.layout == t.layout and back.dtype == t.dtype and back.shape == t.shape, name
+        if t.is_quantized:
+            assert torch.equal(back.int_repr(), t.int_repr()), name
+            assert back.qscheme() == t.qscheme(), name
+        elif t.is_meta:
+            assert back.is_meta, name
+        else:
+            assert torch.equal(back.to_dense(), t.to_dense()), name
+
+
+def test_a_sparse_result_with_indices_out_of_range_is_a_lesson() -> None:
+    with pytest.raises(InputError, match="invariants"):
+        isolate.job("a damaged sparse tensor", Limits()).call(jobs.bad_sparse)

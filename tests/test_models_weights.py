@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 import torch
 
+from ptexplore.ckpt import read as ckpt_read
 from ptexplore.errors import InputError, ModelError
 from ptexplore.models import catalog, params, weights
 from ptexplore.models.weights import WeightsSource
@@ -109,6 +110,6 @@ def test_a_file_for_another_model_says_so() -> None:
 
 
 def test_oversize_upload_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(weights, "MAX_UPLOAD_BYTES", 10)
+    monkeypatch.setattr(ckpt_read, "MAX_UPLOAD_BYTES", 10)
     with pytest.raises(InputError, match="capped at"):
         weights.read_state_dict(b"x" * 11)

@@ -51,6 +51,7 @@ from ptexplore.ckpt.read import (
     FIX_UNSAFE,
     PREFIXES,
     WRAPPER_KEYS,
+    check_upload_size,
     entries_cap,
     holds_tensors,
     is_lightning,
@@ -491,12 +492,8 @@ def inspect_checkpoint(
 ) -> Inspection:
     """Check ``data`` (an upload's bytes, or a file) and inspect it without reading tensor
     data. (The lab runs the same meta load as a script: :mod:`ptexplore.checkpoints.lessons`.)"""
-    if isinstance(data, bytes) and len(data) > max_upload_bytes:
-        raise InputError(
-            f"The file is {len(data) / 2**20:.0f} MB; uploads are capped at "
-            f"{max_upload_bytes // 2**20} MB.",
-            fix="Put big checkpoints in the torch hub cache folder instead.",
-        )
+    if isinstance(data, bytes):
+        check_upload_size(len(data), max_upload_bytes)
     with Source(data) as src:
         checked = check(src, declared_cap=declared_cap)
         if checked.format is CheckpointFormat.SAFETENSORS:

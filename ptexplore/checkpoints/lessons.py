@@ -17,16 +17,19 @@ of checkpoint feed the scripts:
 
 from __future__ import annotations
 
+import dataclasses
 import re
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
+from typing import Any, TypeVar, cast
 
 from torch import nn
 
+from ptexplore import isolate
 from ptexplore.ckpt.formats import CheckpointFormat
 from ptexplore.errors import ModelError
 from ptexplore.live.script import Script, Step
@@ -156,6 +159,30 @@ def temporary_copy(name: str, data: bytes) -> Iterator[Path]:
         path = Path(folder) / name
         path.write_bytes(data)
         yield path
+
+
+def on_upload(what: str, run: Callable[[C], R], config: C) -> R:
+    """``run(config)`` — a lesson on the learner's uploaded file — in the sandbox
+    (:mod:`ptexplore.isolate`): the file is checked, loaded, inspected and put into a model
+    in a process of its own, so a reader that crashes or blows up costs this learner a
+    lesson and nobody else anything. The result comes back as plain data, without a copy of
+    the upload (the caller's config is put back in it)."""
+    result: Any = isolate.job(what, _LESSON_LIMITS).call(_upload_lesson, run, config)
+    return cast(R, dataclasses.replace(result, config=config))
+
+
+def _upload_lesson(run: Callable[[C], R], config: C) -> R:
+    """In the sandbox: run the lesson, and send its result back with a config whose upload
+    holds no bytes (the caller has them)."""
+    result: Any = run(config)
+    given: Any = config
+    light = dataclasses.replace(given, upload=dataclasses.replace(given.upload, data=b""))
+    return cast(R, dataclasses.replace(result, config=light))
+
+
+_LESSON_LIMITS = isolate.Limits()
+C = TypeVar("C")
+R = TypeVar("R")
 
 
 # --------------------------------------------------------------------------- models
@@ -323,6 +350,7 @@ __all__ = [
     "lab_models",
     "made_imports",
     "made_steps",
+    "on_upload",
     "script_name",
     "state_code",
     "step_input",

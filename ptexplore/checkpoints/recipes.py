@@ -54,13 +54,14 @@ from ptexplore.checkpoints.lessons import (
     imports,
     made_imports,
     made_steps,
+    on_upload,
     script_name,
     temporary_copy,
 )
 from ptexplore.ckpt.formats import CheckpointFormat
-from ptexplore.ckpt.read import Checkpoint, read_checkpoint
+from ptexplore.ckpt.read import Checkpoint, check_upload_size, read_checkpoint, read_upload
 from ptexplore.errors import InputError, ModelError, Refusal
-from ptexplore.limits import CKPT_LAB_KEYS_PRINTED, MAX_UPLOAD_BYTES
+from ptexplore.limits import CKPT_LAB_KEYS_PRINTED
 from ptexplore.live import Snippet
 from ptexplore.live.script import Script
 from ptexplore.models import catalog
@@ -328,7 +329,7 @@ def _read_guarded(config: LoadConfig) -> tuple[Checkpoint, str, str, Path | None
                 "No file uploaded yet.",
                 fix="Upload a .pt, .pth, .ckpt, .bin or .safetensors file, or pick 'made here'.",
             )
-        ck = read_checkpoint(up.data, max_upload_bytes=MAX_UPLOAD_BYTES)
+        ck = read_upload(up.data)
         name = script_name(up.name, ck.format)
         shown = f"path = {name!r}  # your uploaded file (the page ran this on its own copy)\n"
         return ck, name, shown, None
@@ -377,8 +378,16 @@ def _check(config: LoadConfig) -> None:
 
 
 def run_load(config: LoadConfig) -> LoadResult:
-    """Run the chosen lesson (see the module docstring) on a private target model."""
+    """Run the chosen lesson (see the module docstring) on a private target model; on an
+    upload, all of it in the sandbox (:func:`ptexplore.checkpoints.lessons.on_upload`)."""
     _check(config)
+    if config.origin is Origin.UPLOAD and config.upload is not None:
+        check_upload_size(len(config.upload.data))
+        return on_upload("loading this checkpoint", _run_load, config)
+    return _run_load(config)
+
+
+def _run_load(config: LoadConfig) -> LoadResult:
     script = Script()
     wrapper: str | None
     if config.origin is Origin.MADE:

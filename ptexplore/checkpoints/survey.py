@@ -35,13 +35,15 @@ from ptexplore.checkpoints.lessons import (
     imports,
     made_imports,
     made_steps,
+    on_upload,
     script_name,
     temporary_copy,
 )
 from ptexplore.ckpt.formats import CheckpointFormat, detect
 from ptexplore.ckpt.guard import Source
+from ptexplore.ckpt.read import check_upload_size
 from ptexplore.errors import InputError
-from ptexplore.limits import CKPT_LAB_KEYS_PRINTED, CKPT_MAX_FILE_BYTES, MAX_UPLOAD_BYTES
+from ptexplore.limits import CKPT_LAB_KEYS_PRINTED, CKPT_MAX_FILE_BYTES
 from ptexplore.live import Snippet
 from ptexplore.live.script import Script
 from ptexplore.models import catalog
@@ -275,6 +277,16 @@ def _file(
     return InspectResult(config, label, inspection, None, seconds, script.snippet())
 
 
+def _upload(config: InspectConfig) -> InspectResult:
+    """Inspect the upload (in the sandbox: :func:`ptexplore.checkpoints.lessons.on_upload`)."""
+    up = config.upload
+    assert up is not None
+    name = script_name(up.name, sniff(up.data))
+    shown = f"path = {name!r}  # your uploaded file (the page ran this on its own copy)\n"
+    with temporary_copy(name, up.data) as path:
+        return _file(config, path, shown, up.name, up.data)
+
+
 def run_inspect(config: InspectConfig) -> InspectResult:
     """Check and inspect the chosen file (see the module docstring)."""
     if config.origin is Origin.MADE:
@@ -285,16 +297,8 @@ def run_inspect(config: InspectConfig) -> InspectResult:
             raise InputError(
                 "No file uploaded yet.", fix="Upload a .pt, .pth, .ckpt, .bin or .safetensors file."
             )
-        if len(up.data) > MAX_UPLOAD_BYTES:
-            raise InputError(
-                f"The file is {len(up.data) / 2**20:.0f} MB; uploads are capped at "
-                f"{MAX_UPLOAD_BYTES // 2**20} MB.",
-                fix="Put big checkpoints in the torch hub cache folder instead.",
-            )
-        name = script_name(up.name, sniff(up.data))
-        shown = f"path = {name!r}  # your uploaded file (the page ran this on its own copy)\n"
-        with temporary_copy(name, up.data) as path:
-            return _file(config, path, shown, up.name, up.data)
+        check_upload_size(len(up.data))
+        return on_upload("inspecting this checkpoint", _upload, config)
     if config.hub is None:
         raise InputError(
             "No file picked from the torch hub cache.", fix="Pick a file from the list."

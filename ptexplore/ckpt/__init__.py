@@ -25,6 +25,7 @@ from ptexplore.ckpt.read import (
     Checkpoint,
     StateDict,
     read_checkpoint,
+    read_upload,
     split_prefix,
     strip_prefixes,
 )
@@ -42,6 +43,7 @@ __all__ = [
     "detect",
     "fit",
     "read_checkpoint",
+    "read_upload",
     "scan",
     "split_prefix",
     "strip_prefixes",

@@ -17,6 +17,7 @@ from typing import Any
 
 import torch
 
+from ptexplore import isolate
 from ptexplore.ckpt.formats import CheckpointFormat, damaged, detect
 from ptexplore.ckpt.guard import (
     Source,
@@ -25,7 +26,12 @@ from ptexplore.ckpt.guard import (
     check_zip,
 )
 from ptexplore.errors import InputError
-from ptexplore.limits import CKPT_MAX_DECLARED_BYTES, CKPT_MAX_FILE_BYTES, MAX_UPLOAD_BYTES
+from ptexplore.limits import (
+    CKPT_MAX_DECLARED_BYTES,
+    CKPT_MAX_FILE_BYTES,
+    MAX_UPLOAD_BYTES,
+    SANDBOX_UPLOAD_MEMORY_MB,
+)
 from ptexplore.live import capture_warnings
 from ptexplore.text import code_span
 
@@ -90,6 +96,28 @@ class Checkpoint:
 # ----------------------------------------------------------------------------- load
 
 
+def read_upload(data: bytes) -> Checkpoint:
+    """:func:`read_checkpoint` of a learner's upload, in the sandbox
+    (:mod:`ptexplore.isolate`): ``torch.load`` or safetensors meets the file in a process
+    of its own, with its own memory and CPU limits; a reader that crashes or blows up ends
+    in a lesson and the server's other sessions never notice. The size cap refuses first,
+    here. (Files on disk — the hub cache, the operator's own — are read in place, memory
+    mapped.)"""
+    check_upload_size(len(data))
+    return isolate.job("reading this checkpoint", _UPLOAD_LIMITS).call(read_checkpoint, data)
+
+
+def check_upload_size(size: int, cap: int | None = None) -> None:
+    """Refuse an upload of ``size`` bytes over ``cap`` (default :data:`MAX_UPLOAD_BYTES`),
+    in microseconds, before anything reads it."""
+    cap = MAX_UPLOAD_BYTES if cap is None else cap
+    if size > cap:
+        raise InputError(
+            f"The file is {size / 2**20:.0f} MB; uploads are capped at {cap // 2**20} MB.",
+            fix="Put big checkpoints in the torch hub cache folder instead.",
+        )
+
+
 def entries_cap(src: Source) -> int:
     """The most bytes ``src``'s entries may declare: an upload's cap, or the file cap for a
     file on disk (:class:`InputError` for a file past it, before anything is read)."""
@@ -110,12 +138,8 @@ def read_checkpoint(data: bytes | Path, *, max_upload_bytes: int = MAX_UPLOAD_BY
     Raises :class:`InputError` (never anything else) when the file is not a checkpoint,
     is damaged, asks for more than the limits allow, or needs code to unpickle.
     """
-    if isinstance(data, bytes | bytearray | memoryview) and len(data) > max_upload_bytes:
-        raise InputError(
-            f"The file is {len(data) / 2**20:.0f} MB; uploads are capped at "
-            f"{max_upload_bytes // 2**20} MB.",
-            fix="Put big checkpoints in the torch hub cache folder instead.",
-        )
+    if isinstance(data, bytes | bytearray | memoryview):
+        check_upload_size(len(data), max_upload_bytes)
     try:
         src = Source(data if isinstance(data, Path) else bytes(data))
     except OSError as err:
@@ -389,13 +413,17 @@ def split_prefix(prefix: str) -> list[str]:
     return parts
 
 
+_UPLOAD_LIMITS = isolate.Limits(memory_mb=SANDBOX_UPLOAD_MEMORY_MB)
+
 __all__ = [
     "FIX_UNSAFE",
     "PREFIXES",
     "WRAPPER_KEYS",
     "Checkpoint",
     "StateDict",
+    "check_upload_size",
     "read_checkpoint",
+    "read_upload",
     "split_prefix",
     "strip_prefixes",
 ]

@@ -20,9 +20,15 @@ import torch
 from torch import nn
 from torchvision import models as tvm
 
-from ptexplore.ckpt import PREFIXES, WRAPPER_KEYS, fit, read_checkpoint, split_prefix
+from ptexplore.ckpt import (
+    PREFIXES,
+    WRAPPER_KEYS,
+    fit,
+    read_checkpoint,
+    read_upload,
+    split_prefix,
+)
 from ptexplore.errors import ModelError
-from ptexplore.limits import MAX_UPLOAD_BYTES
 from ptexplore.models import catalog
 from ptexplore.text import code_span
 
@@ -96,7 +102,7 @@ def read_state_dict(
     refused. The state_dict is a :class:`ptexplore.ckpt.StateDict`, whose ``notes``
     :func:`load_into_meta` passes on to its report.
     """
-    ckpt = read_checkpoint(data, max_upload_bytes=MAX_UPLOAD_BYTES)
+    ckpt = read_checkpoint(data) if isinstance(data, Path) else read_upload(data)
     return ckpt.state_dict, ckpt.wrapper_key, ckpt.stripped_prefix
 
 
