@@ -246,7 +246,9 @@ def test_pickle_bombs_beyond_the_caps_are_refused_in_under_100_ms(name: str) -> 
 
 
 WITHIN_CAPS = {
-    # under every cap: torch's unpickler runs them; each must end in a lesson within ~2 s
+    # under every cap: torch's unpickler runs them; each must end in a lesson within a few
+    # seconds of CPU (0.1-1.9 s on this project's slower 2-core machine; an upload is read in
+    # the sandbox, whose CPU limit, SANDBOX_MAX_CPU_S, ends anything that ran away)
     "PROTO a million times": b"\x80\x02(" + b"\x80\x02" * ((M - 10) // 2) + b"t.",
     "LONG1 a million times": b"\x80\x02(" + b"\x8a\x00" * ((M - 10) // 2) + b"t.",
     "BINGET a million times": b"\x80\x02Nq\x00(" + b"h\x00" * ((M - 10) // 2) + b"t.",
@@ -262,10 +264,10 @@ WITHIN_CAPS = {
 
 
 @pytest.mark.parametrize("name", WITHIN_CAPS)
-def test_pickles_within_the_caps_end_in_a_lesson_within_2_s(name: str) -> None:
+def test_pickles_within_the_caps_end_in_a_lesson_within_seconds(name: str) -> None:
     spent, said = _cpu(with_pickle(WITHIN_CAPS[name]))
     assert said != "LOADED"
-    assert spent < 2.0, f"{spent:.2f} s"
+    assert spent < 4.0, f"{spent:.2f} s"
 
 
 def test_a_pickle_within_the_caps_costs_no_more_memory_than_its_size(tmp_path: Path) -> None:

@@ -82,10 +82,19 @@ def test_classroom_server_accepts_its_host_and_refuses_others() -> None:
 
 
 def test_code_upload_cap_equals_the_servers() -> None:
-    from ptexplore.images import decode
+    from ptexplore.ckpt.read import check_upload_size as check_checkpoint
+    from ptexplore.errors import LessonError
+    from ptexplore.images.decode import check_upload_size as check_image
     from ptexplore.limits import MAX_UPLOAD_BYTES
-    from ptexplore.models import weights
 
     cfg = tomllib.loads((ROOT / ".streamlit" / "config.toml").read_text())
-    assert cfg["server"]["maxUploadSize"] * 1024 * 1024 == MAX_UPLOAD_BYTES
-    assert decode.MAX_UPLOAD_BYTES is weights.MAX_UPLOAD_BYTES is MAX_UPLOAD_BYTES
+    cap = cfg["server"]["maxUploadSize"] * 1024 * 1024
+    assert cap == MAX_UPLOAD_BYTES
+    # the two checks the code makes (images; checkpoints and weights) refuse one byte past
+    # the server's own cap and accept the cap itself
+    check_image(cap, "a.png")
+    check_checkpoint(cap)
+    with pytest.raises(LessonError, match="50 MB"):
+        check_image(cap + 1, "a.png")
+    with pytest.raises(LessonError, match="50 MB"):
+        check_checkpoint(cap + 1)

@@ -34,7 +34,7 @@ The cost model (per call of one step, worst case; E = elements C×H×W, P = pixe
 * rotation / affine / perspective: E_out × ns[warp_<mode>] (grid sampling in float);
 * GaussianBlur (a dense k×k depthwise conv2d): E × (ns[blur_px] + k² × ns[blur_tap] +
   S × ns[blur_subnormal]), S the kernel's subnormal taps at the worst sigma of its range
-  (:func:`subnormal_taps`: each costs ~100 normal ones);
+  (:func:`subnormal_taps`: each costs ~100 normal ones on an Intel core);
 * ElasticTransform: two P-sized random fields, each blurred with a k = 8σ+1 kernel
   (P × k² taps, float32, conv2d's 1-channel path), then a warp:
   2 P (rand + field_px + k² field_tap) + E × ns[elastic_warp];
@@ -116,9 +116,10 @@ NS_PER_UNIT: dict[str, tuple[float, float, float, float]] = {
     "blur_px": (8.1, 10.0, 7.4, 17.0),
     # … plus ns per element per kernel tap (k², the largest of k=41 and k=101)
     "blur_tap": (0.2, 7.9, 0.2, 5.5),
-    # … plus ns per element per SUBNORMAL kernel tap (a small sigma in a big kernel: x86
-    # takes a microcode assist on each, ~100× a normal tap; GaussianBlur(45) at sigma 1.5
-    # has 232 of them and takes 4.3 s instead of 0.35 s on a 3×512×683 photo)
+    # … plus ns per element per SUBNORMAL kernel tap (a small sigma in a big kernel: an
+    # Intel core takes a microcode assist on each, ~100× a normal tap; GaussianBlur(45) at
+    # sigma 1.5 has 232 of them and takes 4.3 s instead of 0.35 s on a 3×512×683 photo.
+    # AMD Zen cores barely slow down; the budget keeps the worst case)
     "blur_subnormal": (20.0, 20.0, 20.0, 20.0),
     # ElasticTransform's two 1-channel float32 field blurs (conv2d's 1-channel path): per pixel
     "field_px": (4.8, 4.8, 4.8, 4.8),
