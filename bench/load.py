@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import os
 import random
 import signal
@@ -38,6 +39,7 @@ sys.path.insert(0, str(ROOT))
 from bench.streamlit_client import Client, start_streamlit  # noqa: E402
 from ptexplore.haproxy import COOKIE, REPLICA_HEADER  # noqa: E402
 from ptexplore.serve import free_port  # noqa: E402
+from ptexplore.supervise import STATE_FILE  # noqa: E402
 from ptexplore.ui.render import INCIDENT_TEXT  # noqa: E402
 
 PAGES = ("Tensor_Lab", "View_Reshape_Lab", "Model_Explorer")
@@ -165,20 +167,19 @@ def _rss_mb(pid: int, field: str = "RssAnon") -> float:
     return float("nan")
 
 
-def _server_pids(ports: list[int]) -> list[int]:
-    pids = []
-    for port in ports:
-        out = subprocess.run(["pgrep", "-f", f"server.port {port}"], capture_output=True, text=True)
-        pids.extend(int(p) for p in out.stdout.split()[:1])
-    return pids
-
-
 @dataclass
 class Server:
     url: str
     proc: subprocess.Popen[bytes]
     ports: list[int]
     workdir: Path | None
+
+    def pids(self) -> list[int]:
+        """The replicas' pids now (from serve's state file; one server: its own)."""
+        if self.workdir is None:
+            return [self.proc.pid]
+        state = json.loads((self.workdir / STATE_FILE).read_text())
+        return [int(r["pid"]) for r in state["replicas"]]
 
     def stop(self) -> None:
         if self.proc.poll() is None:
@@ -203,23 +204,20 @@ def start(replicas: int) -> Server:
     for line in iter(proc.stdout.readline, b""):
         if line.strip() == b"ready":
             break
-    ports = [
-        int(line.split()[2].split(":")[1])
-        for line in (workdir / "haproxy.cfg").read_text().splitlines()
-        if line.strip().startswith("server ")
-    ]
+    state = json.loads((workdir / STATE_FILE).read_text())
+    ports = [int(r["port"]) for r in state["replicas"]]
     return Server(f"http://127.0.0.1:{port}", proc, ports, workdir)
 
 
 async def measure(server: Server, args: argparse.Namespace, *, fault: bool) -> dict[str, object]:
     tally = Tally()
-    pids = _server_pids(server.ports)
+    pids = server.pids()
     rss: list[tuple[float, list[float]]] = []
     t0 = 0.0  # set when the learners arrive, after the warm-up
 
     async def sample() -> None:
         while True:
-            rss.append((time.monotonic() - t0, [_rss_mb(p) for p in _server_pids(server.ports)]))
+            rss.append((time.monotonic() - t0, [_rss_mb(p) for p in server.pids()]))
             await asyncio.sleep(2)
 
     killed_at: list[float] = []
@@ -227,7 +225,7 @@ async def measure(server: Server, args: argparse.Namespace, *, fault: bool) -> d
 
     async def kill_half_way() -> None:
         await asyncio.sleep(args.seconds / 2)
-        victim = _server_pids(server.ports[:1])
+        victim = server.pids()[:1]
         if victim:
             os.kill(victim[0], signal.SIGKILL)
             killed_at.append(time.monotonic() - t0)
@@ -258,14 +256,14 @@ async def measure(server: Server, args: argparse.Namespace, *, fault: bool) -> d
     await asyncio.gather(
         *(learner(server.url, args.seconds, args.think, i, tally, t0) for i in range(args.learners))
     )
-    end_rss = [_rss_mb(p) for p in _server_pids(server.ports)]
+    end_rss = [_rss_mb(p) for p in server.pids()]
     if spy is not None:
         spy.wait(timeout=120)
-    total = [_rss_mb(p, "VmRSS") for p in _server_pids(server.ports)]
+    total = [_rss_mb(p, "VmRSS") for p in server.pids()]
     print("   VmRSS MB per replica at the end (with shared libraries): "
           + " ".join(f"{x:.0f}" for x in total))  # fmt: skip
     await asyncio.sleep(args.after)  # the learners have left: do sessions go away?
-    after_rss = [_rss_mb(p) for p in _server_pids(server.ports)]
+    after_rss = [_rss_mb(p) for p in server.pids()]
     sampler.cancel()
     if killer is not None:
         killer.cancel()

@@ -32,7 +32,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def start_streamlit(port: int, *flags: str) -> subprocess.Popen[bytes]:
     """``streamlit run app.py`` on 127.0.0.1:``port`` (plus ``flags``), once healthy."""
-    from ptexplore.serve import healthy
+    from ptexplore.supervise import healthy
 
     proc = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),

@@ -269,6 +269,19 @@ AUTOGRAD_MAX_PATTERN_CHARS = 64
 #: torch libraries, measured by bench/load.py; a class is CPU-bound, so more replicas than
 #: cores only adds memory).
 MAX_REPLICAS = 8
+#: A process that exits is started again after this many seconds, doubled per crash …
+RESTART_BACKOFF_S = 0.5
+#: … up to this many;
+RESTART_BACKOFF_MAX_S = 30.0
+#: and given up on after this many crashes within CRASH_WINDOW_S seconds (a replica whose
+#: import fails, or that is killed by something outside, does not restart for ever).
+CRASH_LIMIT = 5
+CRASH_WINDOW_S = 120.0
+#: Replica ports start above the class's port; when that is inside the kernel's
+#: ephemeral range (a test's free port), they start here instead.
+REPLICA_PORT_FALLBACK = 20000
+#: Most backends (replicas on other hosts) one front's HAProxy is given.
+MAX_BACKENDS = 64
 #: Longest text value a deep link (``?view.shape=…``) may put into a text box.
 MAX_LINK_TEXT = 200
 

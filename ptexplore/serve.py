@@ -4,9 +4,17 @@ One Streamlit process runs every session's script as a thread under one GIL, so 
 out near one core however many the laptop has. With ``--replicas N`` (default: one per
 core, at most 8) this starts N ``streamlit run app.py`` processes on free loopback ports
 and HAProxy on the public address in front of them, with cookie-based session affinity
-(see :mod:`ptexplore.haproxy`), and supervises them: a replica that dies is started again,
-and Ctrl-C / SIGTERM stops everything — nothing is left running. ``--replicas 1`` is a
-single server with no proxy (the process becomes the server).
+(see :mod:`ptexplore.haproxy`), and supervises them (:mod:`ptexplore.supervise`): a
+replica that dies is started again with backoff and given up on after repeated crashes,
+and Ctrl-C / SIGTERM stops everything — nothing is left running, and a temporary work
+folder is removed. ``--replicas 1`` is a single server with no proxy (the process becomes
+the server).
+
+A class across several machines: on each worker host ``serve --host FRONT --replicas N
+--listen WORKER_ADDR`` runs the replicas on that address and prints a ``backends …``
+line; on the front host ``serve --host FRONT --backends A:P,B:Q,…`` runs HAProxy alone in
+front of them (same cookie affinity and health checks), or ``--write-config PATH`` writes
+its config for a school's own HAProxy.
 
 The shipped ``.streamlit/config.toml`` listens on 127.0.0.1 only and accepts only
 ``localhost``/``127.0.0.1`` as hosts. Measured with streamlit 1.67, for overriding it:
@@ -34,13 +42,9 @@ import re
 import shutil
 import signal
 import socket
-import subprocess
 import sys
 import tempfile
-import time
-import urllib.request
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -49,6 +53,14 @@ from ptexplore.classroom import CLASS_URL_ENV
 from ptexplore.errors import InputError
 from ptexplore.models import user
 from ptexplore.pages import ROOT
+from ptexplore.supervise import (
+    STATE_FILE,
+    Child,
+    Supervisor,
+    ephemeral_floor,
+    healthy,
+    replica_ports,
+)
 
 LOCAL_HOSTS = ("localhost", "127.0.0.1")
 _HOSTNAME = re.compile(r"^(?=.{1,253}$)[A-Za-z0-9]([A-Za-z0-9-]{0,62})(\.[A-Za-z0-9-]{1,63})*$")
@@ -161,112 +173,10 @@ def models_env(models: Sequence[Sequence[str | None]]) -> str:
 
 
 def free_port(host: str = "127.0.0.1") -> int:
+    """A port the kernel picks (inside its ephemeral range): for tests and benches."""
     with socket.socket() as s:
         s.bind((host, 0))
         return int(s.getsockname()[1])
-
-
-def _die_with_parent() -> None:
-    """In the child, before exec: get SIGTERM when the supervisor dies (even by kill -9),
-    so no replica outlives it (Linux prctl PR_SET_PDEATHSIG)."""
-    try:
-        import ctypes
-
-        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)
-    except OSError:  # not Linux: the supervisor's own shutdown still stops everything
-        pass
-
-
-def healthy(url: str, timeout: float = 2.0) -> bool:
-    try:
-        with urllib.request.urlopen(f"{url}/_stcore/health", timeout=timeout) as r:
-            return bool(r.status == 200)
-    except OSError:
-        return False
-
-
-@dataclass
-class Child:
-    """One supervised process: what to run, and the process running it now."""
-
-    name: str
-    cmd: list[str]
-    url: str | None = None  # health URL for replicas
-    proc: subprocess.Popen[bytes] | None = None
-    restarts: int = 0
-    log: Any = None
-    env: dict[str, str] | None = None
-
-    def start(self) -> None:
-        self.proc = subprocess.Popen(
-            self.cmd,
-            cwd=ROOT,
-            stdin=subprocess.DEVNULL,
-            stdout=self.log or subprocess.DEVNULL,
-            stderr=subprocess.STDOUT,
-            env=self.env,
-            preexec_fn=_die_with_parent,
-        )
-
-    def alive(self) -> bool:
-        return self.proc is not None and self.proc.poll() is None
-
-
-@dataclass
-class Supervisor:
-    """Starts the replicas and HAProxy, restarts what dies, stops everything at the end."""
-
-    replicas: list[Child]
-    proxy: Child | None
-    say: Any = print
-    stopping: bool = False
-    started: float = field(default_factory=time.monotonic)
-
-    def start(self, timeout: float = 120.0) -> None:
-        for child in self.replicas:
-            child.start()
-        deadline = time.monotonic() + timeout
-        for child in self.replicas:
-            while child.url and not healthy(child.url):
-                if not child.alive() or time.monotonic() > deadline:
-                    raise RuntimeError(f"replica {child.name} did not start")
-                time.sleep(0.2)
-            self.say(f"replica {child.name} ready at {child.url}")
-        if self.proxy is not None:
-            self.proxy.start()
-            while self.proxy.url and not healthy(self.proxy.url):
-                if not self.proxy.alive() or time.monotonic() > deadline:
-                    raise RuntimeError("HAProxy did not start (see haproxy.log)")
-                time.sleep(0.1)
-
-    def watch_once(self) -> None:
-        for child in [*self.replicas, *([self.proxy] if self.proxy else [])]:
-            if not child.alive() and not self.stopping:
-                code = child.proc.returncode if child.proc else None
-                child.restarts += 1
-                self.say(f"{child.name} exited (code {code}); restarting it (#{child.restarts})")
-                child.start()
-
-    def run(self, poll: float = 0.5) -> None:
-        while not self.stopping:
-            self.watch_once()
-            time.sleep(poll)
-
-    def stop(self, *_: object) -> None:
-        self.stopping = True
-        children = [c for c in [self.proxy, *self.replicas] if c is not None and c.proc]
-        for child in children:
-            if child.alive():
-                assert child.proc is not None
-                child.proc.terminate()
-        deadline = time.monotonic() + 15
-        for child in children:
-            assert child.proc is not None
-            try:
-                child.proc.wait(timeout=max(0.1, deadline - time.monotonic()))
-            except subprocess.TimeoutExpired:
-                child.proc.kill()
-                child.proc.wait()
 
 
 def haproxy_binary() -> str:
@@ -282,6 +192,86 @@ def haproxy_binary() -> str:
     return found
 
 
+def first_replica_port(port: int) -> int:
+    """Where the replica port scan starts: just above the class's port, or
+    :data:`~ptexplore.limits.REPLICA_PORT_FALLBACK` when that is in the ephemeral range."""
+    if port + 1 + limits.MAX_REPLICAS < ephemeral_floor():
+        return port + 1
+    return limits.REPLICA_PORT_FALLBACK
+
+
+def parse_backends(text: str) -> list[haproxy.Replica]:
+    """``"10.0.1.2:8502,10.0.2.2:8502"`` (``[v6]:port`` for IPv6) → the front's servers,
+    named ``r1``, ``r2``, … in that order (the affinity cookie's values)."""
+    found: list[haproxy.Replica] = []
+    for i, item in enumerate(p.strip() for p in text.split(",") if p.strip()):
+        host, sep, port_text = item.rpartition(":")
+        host = host[1:-1] if host.startswith("[") and host.endswith("]") else host
+        if not sep or not port_text.isdigit() or not 1 <= int(port_text) <= 65535:
+            raise InputError(
+                f"Backend {item!r} is not host:port.",
+                fix="List the addresses the worker hosts printed, e.g. "
+                "--backends 10.0.1.2:8502,10.0.1.2:8503",
+            )
+        found.append(haproxy.Replica(f"r{i + 1}", check_host(host), int(port_text)))
+    if not found:
+        raise InputError("--backends names no server.", fix="e.g. --backends 10.0.1.2:8502")
+    if len({(r.host, r.port) for r in found}) < len(found):
+        raise InputError("A backend is listed twice.", fix="Name each host:port once.")
+    if len(found) > limits.MAX_BACKENDS:
+        raise InputError(
+            f"{len(found)} backends: one front serves at most {limits.MAX_BACKENDS}.",
+            fix="Run a second front for the next class.",
+        )
+    return found
+
+
+def _proxy(workdir: Path, *, address: str, port: int, log: bool) -> tuple[Child, Path]:
+    binary = haproxy_binary()
+    cfg = workdir / "haproxy.cfg"
+    child = Child(
+        "haproxy",
+        lambda _port: [binary, "-db", "-f", str(cfg)],
+        host=address,
+        port=port,
+        log_path=workdir / "haproxy.log" if log else None,
+    )
+    return child, cfg
+
+
+def _replicas(
+    hosts: list[str],
+    *,
+    listen: str,
+    public_port: int,
+    n: int,
+    first_port: int,
+    workdir: Path,
+    log: bool,
+    models: str,
+    models_path: str | None,
+) -> list[Child]:
+    ports = replica_ports(listen, n, first_port, skip=[public_port])
+    allowed = hosts + ([listen] if listen not in ("0.0.0.0", "::", *hosts) else [])
+    env = classroom_env(hosts, public_port, models=models, models_path=models_path)
+
+    def command(rport: int) -> list[str]:
+        return classroom_command(allowed, address=listen, port=rport, public_port=public_port)
+
+    return [
+        Child(
+            f"r{i + 1}",
+            command,
+            host=listen,
+            port=rport,
+            cwd=ROOT,
+            env=env,
+            log_path=workdir / f"r{i + 1}.log" if log else None,
+        )
+        for i, rport in enumerate(ports)
+    ]
+
+
 def build(
     hosts: list[str],
     *,
@@ -292,53 +282,101 @@ def build(
     logs: bool = False,
     models: str = "",
     models_path: str | None = None,
+    replica_port: int | None = None,
+    remove_workdir: bool = False,
 ) -> tuple[Supervisor, Path]:
-    """The supervisor for ``replicas`` Streamlit processes behind HAProxy, and the config
-    file it wrote (``workdir/haproxy.cfg``)."""
+    """A class on this machine: ``replicas`` Streamlit processes on loopback and HAProxy on
+    ``address:port`` in front of them; and where its config will be written
+    (``workdir/haproxy.cfg``, once the replicas answer)."""
     if not 2 <= replicas <= limits.MAX_REPLICAS:
         raise InputError(
             f"{replicas} replicas: a proxy serves 2 to {limits.MAX_REPLICAS}.",
             fix="Use --replicas 1 for a single server, or up to one per core.",
         )
-    binary = haproxy_binary()
-    children: list[Child] = []
-    for i in range(1, replicas + 1):
-        rport = free_port()
-        cmd = classroom_command(hosts, address="127.0.0.1", port=rport, public_port=port)
-        log = open(workdir / f"r{i}.log", "ab") if logs else None  # noqa: SIM115
-        children.append(
-            Child(
-                f"r{i}",
-                cmd,
-                url=f"http://127.0.0.1:{rport}",
-                log=log,
-                env=classroom_env(hosts, port, models=models, models_path=models_path),
-            )
+    proxy, cfg = _proxy(workdir, address=address, port=port, log=logs)
+    children = _replicas(
+        hosts,
+        listen="127.0.0.1",
+        public_port=port,
+        n=replicas,
+        first_port=replica_port or first_replica_port(port),
+        workdir=workdir,
+        log=logs,
+        models=models,
+        models_path=models_path,
+    )
+
+    def write(now: Sequence[Child]) -> None:
+        servers = [haproxy.Replica(c.name, c.host, c.port) for c in now]
+        cfg.write_text(haproxy.config(servers, address=address, port=port))
+
+    sup = Supervisor(
+        children, proxy, workdir=workdir, write_config=write, remove_workdir=remove_workdir
+    )
+    return sup, cfg
+
+
+def build_worker(
+    hosts: list[str],
+    *,
+    listen: str,
+    port: int,
+    replicas: int,
+    workdir: Path,
+    logs: bool = False,
+    models: str = "",
+    models_path: str | None = None,
+    replica_port: int | None = None,
+    remove_workdir: bool = False,
+) -> Supervisor:
+    """A worker host of a class across several machines: ``replicas`` Streamlit processes
+    listening on ``listen`` for the front's HAProxy; learners type ``hosts[0]:port``."""
+    if not 1 <= replicas <= limits.MAX_REPLICAS:
+        raise InputError(
+            f"{replicas} replicas: a worker runs 1 to {limits.MAX_REPLICAS}.",
+            fix="Run up to one per core.",
         )
-    cfg = haproxy.config(
-        [
-            haproxy.Replica(c.name, "127.0.0.1", int(c.url.rsplit(":", 1)[1]))
-            for c in children
-            if c.url
-        ],
-        address=address,
-        port=port,
+    children = _replicas(
+        hosts,
+        listen=check_host(listen),
+        public_port=port,
+        n=replicas,
+        first_port=replica_port or first_replica_port(port),
+        workdir=workdir,
+        log=logs,
+        models=models,
+        models_path=models_path,
     )
-    path = workdir / "haproxy.cfg"
-    path.write_text(cfg)
-    proxy_log = open(workdir / "haproxy.log", "ab") if logs else None  # noqa: SIM115
-    local = "127.0.0.1" if address in ("0.0.0.0", "::") else address
-    proxy = Child(
-        "haproxy", [binary, "-db", "-f", str(path)], url=f"http://{local}:{port}", log=proxy_log
-    )
-    return Supervisor(children, proxy), path
+    return Supervisor(children, None, workdir=workdir, remove_workdir=remove_workdir)
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(prog="python -m ptexplore.serve", description=__doc__)
+def build_front(
+    backends: list[haproxy.Replica],
+    *,
+    address: str,
+    port: int,
+    workdir: Path,
+    logs: bool = False,
+    remove_workdir: bool = False,
+) -> tuple[Supervisor, Path]:
+    """The front host of a class across several machines: HAProxy on ``address:port`` in
+    front of replicas other hosts run (``serve --listen`` there)."""
+    proxy, cfg = _proxy(workdir, address=address, port=port, log=logs)
+    proxy.listen_only = True  # its health route answers only once a backend does
+    cfg.write_text(haproxy.config(backends, address=address, port=port))
+    sup = Supervisor([], proxy, workdir=workdir, remove_workdir=remove_workdir)
+    return sup, cfg
+
+
+def _parser() -> argparse.ArgumentParser:
+    ap = argparse.ArgumentParser(
+        prog="python -m ptexplore.serve",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     ap.add_argument("--host", action="append", required=True, help="address learners type")
-    ap.add_argument("--address", default="0.0.0.0", help="interface to listen on")
-    ap.add_argument("--port", type=int, default=8501)
+    ap.add_argument("--address", default="0.0.0.0", help="interface HAProxy listens on")
+    ap.add_argument("--port", type=int, default=8501, help="port learners type")
     ap.add_argument(
         "--replicas",
         type=int,
@@ -346,7 +384,36 @@ def main(argv: Sequence[str] | None = None) -> int:
         help=f"Streamlit processes behind HAProxy (default: one per core, at most "
         f"{limits.MAX_REPLICAS}; 1 = a single server, no proxy)",
     )
-    ap.add_argument("--workdir", type=Path, help="where to write haproxy.cfg and the logs")
+    ap.add_argument(
+        "--replica-port",
+        type=int,
+        help="first port tried for the replicas (default: --port + 1; free ports are taken "
+        "upward from it, below the kernel's ephemeral range)",
+    )
+    ap.add_argument(
+        "--listen",
+        metavar="ADDR",
+        help="worker host: run the replicas on this address for a front host's HAProxy "
+        "(no proxy here; prints the --backends line for the front)",
+    )
+    ap.add_argument(
+        "--backends",
+        metavar="HOST:PORT,...",
+        help="front host: run HAProxy only, in front of the replicas worker hosts printed",
+    )
+    ap.add_argument(
+        "--write-config",
+        type=Path,
+        metavar="PATH",
+        help="with --backends: write the HAProxy config there and exit (for a school's own "
+        "HAProxy)",
+    )
+    ap.add_argument(
+        "--workdir",
+        type=Path,
+        help=f"where to keep haproxy.cfg, the logs and {STATE_FILE} (kept; default: a "
+        "temporary folder, removed at the end)",
+    )
     ap.add_argument(
         "--model",
         action=_ModelAction,
@@ -360,45 +427,86 @@ def main(argv: Sequence[str] | None = None) -> int:
         metavar="1,3,224,224",
         help="the input shape of the --model before it, batch first",
     )
+    return ap
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    ap = _parser()
     args = ap.parse_args(argv)
+    if args.listen and args.backends:
+        ap.error("a host is either a worker (--listen) or the front (--backends), not both")
+    if args.write_config and not args.backends:
+        ap.error("--write-config needs --backends")
     models_path = os.getcwd()  # before any chdir: the replicas import from here
+    mine = args.workdir is None
     try:
         models = models_env(args.model or [])
         hosts = [check_host(h) for h in args.host]
-        if args.replicas == 1:
+        backends = parse_backends(args.backends) if args.backends else None
+        if args.write_config is not None and backends is not None:
+            args.write_config.write_text(
+                haproxy.config(backends, address=args.address, port=args.port)
+            )
+            print(f"wrote {args.write_config}: HAProxy in front of {len(backends)} replicas")
+            return 0
+        if args.replicas == 1 and not args.listen and backends is None:
             cmd = classroom_command(hosts, address=args.address, port=args.port)
-        else:
-            workdir = args.workdir or Path(tempfile.mkdtemp(prefix="ptexplore-serve-"))
-            workdir.mkdir(parents=True, exist_ok=True)
-            supervisor, cfg = build(
-                hosts,
+            print(f"learners open http://{hosts[0]}:{args.port}", flush=True)
+            os.chdir(ROOT)
+            # become the server: nothing is left behind when stopped
+            env = classroom_env(hosts, args.port, models=models, models_path=models_path)
+            os.execve(cmd[0], cmd, env)
+        workdir = args.workdir or Path(tempfile.mkdtemp(prefix="ptexplore-serve-"))
+        workdir.mkdir(parents=True, exist_ok=True)
+        if backends is not None:
+            supervisor, cfg = build_front(
+                backends,
                 address=args.address,
                 port=args.port,
-                replicas=args.replicas,
                 workdir=workdir,
                 logs=True,
-                models=models,
-                models_path=models_path,
+                remove_workdir=mine,
             )
+            what = f"HAProxy in front of {len(backends)} replicas on other hosts; config {cfg}"
+        elif args.listen:
+            supervisor = build_worker(
+                hosts, listen=args.listen, port=args.port, replicas=args.replicas,
+                models=models, models_path=models_path, replica_port=args.replica_port,
+                workdir=workdir, logs=True, remove_workdir=mine,
+            )  # fmt: skip
+            what = f"{args.replicas} replicas on {args.listen} for a front host's HAProxy"
+        else:
+            supervisor, cfg = build(
+                hosts, address=args.address, port=args.port, replicas=args.replicas,
+                models=models, models_path=models_path, replica_port=args.replica_port,
+                workdir=workdir, logs=True, remove_workdir=mine,
+            )  # fmt: skip
+            what = f"{args.replicas} replicas behind HAProxy; its config: {cfg}"
     except InputError as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
-    print(f"learners open http://{hosts[0]}:{args.port}", flush=True)
-    if args.replicas == 1:
-        os.chdir(ROOT)
-        # become the server: nothing is left behind when stopped
-        env = classroom_env(hosts, args.port, models=models, models_path=models_path)
-        os.execve(cmd[0], cmd, env)
-    print(f"{args.replicas} replicas behind HAProxy; its config: {cfg}", flush=True)
+    if not args.listen:
+        print(f"learners open http://{hosts[0]}:{args.port}", flush=True)
+    print(what, flush=True)
     signal.signal(signal.SIGTERM, supervisor.stop)
     signal.signal(signal.SIGINT, supervisor.stop)
     try:
         supervisor.start()
+        if backends is not None:
+            for b in backends:
+                if not healthy(f"http://{b.host}:{b.port}", timeout=1.0):
+                    print(f"backend {b.name} {b.host}:{b.port} does not answer yet (HAProxy "
+                          "sends it learners once it does)", flush=True)  # fmt: skip
+        if args.listen:
+            line = ",".join(f"{c.host}:{c.port}" for c in supervisor.replicas)
+            print(f"backends {line}", flush=True)
         print("ready", flush=True)
-        supervisor.run()
+        return supervisor.run()
+    except RuntimeError as err:
+        print(f"error: {err}", file=sys.stderr, flush=True)
+        return 1
     finally:
         supervisor.stop()
-    return 0
 
 
 if __name__ == "__main__":

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import io
+import json
 import os
 import random
 import signal
@@ -21,6 +22,7 @@ import numpy as np
 from PIL import Image
 
 from bench.streamlit_client import Client
+from ptexplore.supervise import STATE_FILE
 from ptexplore.ui.render import INCIDENT_TEXT
 from tests.conftest import run_async
 
@@ -30,14 +32,16 @@ def _children(pid: int) -> set[int]:
     return {int(p) for p in out.stdout.split()}
 
 
+def _state(workdir: Path) -> dict[str, dict[str, object]]:
+    """serve's replicas.json, by replica name."""
+    state = json.loads((workdir / STATE_FILE).read_text())
+    return {r["name"]: r for r in state["replicas"]}
+
+
 def _replica_pid(workdir: Path, name: str) -> int:
-    port = next(
-        line.split()[2].split(":")[1]
-        for line in (workdir / "haproxy.cfg").read_text().splitlines()
-        if line.strip().startswith(f"server {name} ")
-    )
-    out = subprocess.run(["pgrep", "-f", f"server.port {port}"], capture_output=True, text=True)
-    return int(out.stdout.split()[0])
+    pid = _state(workdir)[name]["pid"]
+    assert isinstance(pid, int)
+    return pid
 
 
 def _png() -> bytes:
@@ -99,7 +103,8 @@ def test_two_replicas_behind_haproxy_with_affinity_and_a_restart(
             if c not in stay:
                 await c.close()
 
-        os.kill(_replica_pid(workdir, "r1"), signal.SIGKILL)
+        killed = _replica_pid(workdir, "r1")
+        os.kill(killed, signal.SIGKILL)
         t0 = time.monotonic()
         # the proxy stops sending new learners to r1 within 5 s (all land on r2 meanwhile)
         while True:
@@ -127,6 +132,9 @@ def test_two_replicas_behind_haproxy_with_affinity_and_a_restart(
             await asyncio.sleep(0.5)
         for c in stay:
             await c.close()
+        again = _state(workdir)["r1"]  # the state file names the new process
+        assert again["restarts"] == 1 and again["state"] == "up" and again["pid"] != killed
+        assert Path(f"/proc/{again['pid']}").exists()
 
     run_async(scenario())
     children = _children(proc.pid)

@@ -14,12 +14,21 @@ Other packages use the names below (the Autograd and Checkpoint labs build catal
   :mod:`~ptexplore.models.examples` — your own models, timm, the classic examples;
 * :mod:`~ptexplore.models.code`, :mod:`~ptexplore.models.plots`,
   :mod:`~ptexplore.models.tables` — the code panel, figures and tables of the page.
+
+The package imports its modules on first use, so ``from ptexplore.models import user``
+(``serve`` checking ``--model`` specs) does not import torch.
 """
 
-from ptexplore.models import catalog, shapes, user, zoo
-from ptexplore.models.build import build_on_meta, has_dropout
-from ptexplore.models.catalog import InputKind, ModelEntry
-from ptexplore.models.shapes import ShapeReport
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from ptexplore.models import catalog, shapes, user, zoo
+    from ptexplore.models.build import build_on_meta, has_dropout
+    from ptexplore.models.catalog import InputKind, ModelEntry
+    from ptexplore.models.shapes import ShapeReport
 
 __all__ = [
     "InputKind",
@@ -32,3 +41,20 @@ __all__ = [
     "user",
     "zoo",
 ]
+
+_MODULES = ("catalog", "shapes", "user", "zoo")
+_NAMES = {
+    "InputKind": "catalog",
+    "ModelEntry": "catalog",
+    "ShapeReport": "shapes",
+    "build_on_meta": "build",
+    "has_dropout": "build",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _MODULES:
+        return importlib.import_module(f"{__name__}.{name}")
+    if name in _NAMES:
+        return getattr(importlib.import_module(f"{__name__}.{_NAMES[name]}"), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
