@@ -204,3 +204,21 @@ def test_the_supervisor_imports_no_torch() -> None:
     code = "import sys, ptexplore.serve; print(sorted(m for m in sys.modules if 'torch' in m))"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+def test_the_readme_shows_the_config_serve_writes(tmp_path: Path) -> None:
+    from tests.conftest import ROOT
+
+    text = (ROOT / "README.md").read_text()
+    section = text[text.index("**A class across several machines.**") :]
+    cmd = section[
+        section.index("--backends 192") : section.index("\n", section.index("--backends 192"))
+    ]
+    shown = section[
+        section.index("```\n# ptexplore") + 4 : section.index(
+            "```", section.index("```\n# ptexplore") + 4
+        )
+    ]
+    out = tmp_path / "haproxy.cfg"
+    assert main(["--host", "192.168.1.20", *cmd.split(), "--write-config", str(out)]) == 0
+    assert shown == out.read_text()
