@@ -11,7 +11,7 @@ import threading
 
 import torch
 
-from ptexplore import live, log
+from ptexplore import isolate, live, log
 
 #: Environment variable that overrides the intra-op thread count.
 THREADS_ENV = "PTEXPLORE_TORCH_THREADS"
@@ -39,7 +39,8 @@ def default_threads() -> int:
 
 
 def configure_process() -> int:
-    """Torch threads, logging and the thread-routed warning capture, once per process.
+    """Torch threads, logging, the thread-routed warning capture and the sandbox's helper
+    (started in the background), once per process.
 
     Returns torch's intra-op thread count.
     """
@@ -53,5 +54,6 @@ def configure_process() -> int:
             log.configure()
             with live.capture_warnings():  # installs the per-thread warning routing
                 pass
+            isolate.warm()  # the sandbox's helper imports torch while the first page draws
             _threads.append(threads)
     return _threads[0]

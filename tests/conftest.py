@@ -103,6 +103,14 @@ def page_app() -> Callable[[str], AppTest]:
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
 
 
+def pytest_sessionstart(session: pytest.Session) -> None:
+    """Start the sandbox's helper while the tests are collected (as a server does at its
+    first page): the first test that uploads does not wait for it to import torch."""
+    from ptexplore import isolate
+
+    isolate.warm()
+
+
 def _haproxy() -> None:
     """HAProxy is installed (CI installs it; elsewhere its absence skips, with the reason)."""
     try:

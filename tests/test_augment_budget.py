@@ -405,7 +405,9 @@ def test_a_blur_with_subnormal_taps_is_estimated_and_measured_slower() -> None:
     assert estimated > 5
     penalty = _subnormal_penalty()
     if penalty < 3:
-        pytest.skip(f"this CPU multiplies subnormals only {penalty:.1f}x slower: nothing to measure")
+        pytest.skip(
+            f"this CPU multiplies subnormals only {penalty:.1f}x slower: nothing to measure"
+        )
     times = []
     for pipe in (sharp, wide):
         t0 = time.thread_time()

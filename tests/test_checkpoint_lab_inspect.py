@@ -231,6 +231,8 @@ def _measure(code: str, tmp_path: Path) -> dict[str, float]:
 _RSS = """
     import gc, io, json, re, time
     from pathlib import Path
+    from ptexplore import isolate
+    isolate.warm()  # the helper imports torch while this interpreter does
     import torch
 
     def status(field):
