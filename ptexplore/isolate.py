@@ -80,6 +80,7 @@ PRELOAD = (
     # on it per job (measured for ptexplore.ckpt.read: 4 ms in-process, ~60 ms sandboxed)
     "ptexplore.images.decode",
     "ptexplore.ckpt.read",
+    "ptexplore.augment.preview",
 )
 
 #: True in a job's child: a nested job runs in place

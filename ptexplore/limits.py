@@ -212,6 +212,13 @@ SANDBOX_DECODE_MEMORY_MB = 1024
 #: what reading one uploaded checkpoint may add, MB (uploads are at most MAX_UPLOAD_BYTES;
 #: torch.load of a 50 MB file holds it about twice)
 SANDBOX_UPLOAD_MEMORY_MB = 768
+#: what one augmentation grid or step trace may add, MB: its outputs (GRID_MAX_BYTES, the
+#: budget's worst case) plus the working memory of the largest step and the input's copy
+SANDBOX_GRID_MEMORY_MB = GRID_MAX_BYTES // 2**20 + 1024
+#: CPU seconds one grid may use in its sandbox: the budget refuses estimates over
+#: AUGMENT_MAX_CPU_S up front; this is the kernel's backstop for an estimate that was wrong
+SANDBOX_GRID_CPU_S = 10
+SANDBOX_GRID_WALL_S = 20.0
 #: seconds the helper may take to start (it imports torch and torchvision once)
 SANDBOX_START_S = 60.0
 

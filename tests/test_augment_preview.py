@@ -175,3 +175,44 @@ def test_grid_memory_budget_stops_with_a_plain_message() -> None:
     assert sum(sizes) > budget  # ... but the later, larger rotations overflow it
     with pytest.raises(LessonError, match="would take"):
         run_grid(grow, img, seed=3, n=6, max_bytes=budget)
+
+
+# ------------------------------------------------------------------ through the sandbox
+
+
+def test_the_sandboxed_grid_is_the_in_process_grid() -> None:
+    """What the pages call (draw_grid: a sandboxed child) gives the same samples, draws and
+    step trace as run_grid here, for the same seed."""
+    from ptexplore.augment.preview import draw_grid
+
+    img = _photo()
+    pipe = train_preset()
+    here = run_grid(pipe, img, seed=7, n=6, trace_index=2)
+    there = draw_grid(pipe, img, seed=7, n=6, trace_index=2)
+    pairs = list(zip(here.samples, there.samples, strict=True))
+    assert len(pairs) == 6 and all(torch.equal(a.tensor, b.tensor) for a, b in pairs)
+    assert [s.draws for s in here.samples] == [s.draws for s in there.samples]
+    steps = list(zip(here.trace, there.trace, strict=True))
+    assert [(a.step, a.name, a.draw, a.norm) for a, _ in steps] == [
+        (b.step, b.name, b.draw, b.norm) for _, b in steps
+    ]
+    assert all(torch.equal(a.tensor, b.tensor) for a, b in steps)
+    assert (here.seed, here.norm, here.trace_index) == (there.seed, there.norm, there.trace_index)
+
+
+def test_a_grid_over_budget_is_refused_here_without_a_sandbox_job(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from ptexplore.augment import preview
+
+    class NoJob:
+        def call(self, *_a: object, **_k: object) -> None:
+            raise AssertionError("a refused grid must not start a job")
+
+    monkeypatch.setattr(preview, "_GRID_JOB", NoJob())
+    big = torch.zeros(3, 4000, 3000, dtype=torch.uint8)
+    pipe = Pipeline((Step.make("ToDtype", dtype="float32", scale=True),))
+    with pytest.raises(LessonError, match="one request may use at most"):
+        preview.draw_grid(pipe, big, seed=0, n=16)
+    with pytest.raises(LessonError, match="1 to"):
+        preview.draw_grid(pipe, big, seed=0, n=0)

@@ -14,7 +14,7 @@ from ptexplore.augment.pipeline import (
     train_preset,
     val_preset,
 )
-from ptexplore.augment.preview import Grid, run_grid
+from ptexplore.augment.preview import Grid, draw_grid, run_grid
 from ptexplore.augment.truths import resize_truth, train_vs_val
 
 __all__ = [
@@ -29,6 +29,7 @@ __all__ = [
     "Preset",
     "Step",
     "TransformSpec",
+    "draw_grid",
     "export_code",
     "from_json",
     "preset",

@@ -18,7 +18,7 @@ import torchvision
 
 from ptexplore.augment.catalog import Kind, ParamSpec, Value, spec_for
 from ptexplore.augment.pipeline import Pipeline, Step, pipeline_from_mapping
-from ptexplore.augment.preview import Grid, run_grid
+from ptexplore.augment.preview import Grid, draw_grid
 from ptexplore.errors import InputError, LessonError
 from ptexplore.images.decode import Conversion, DecodedImage
 from ptexplore.images.samples import SAMPLES_DIR
@@ -215,7 +215,7 @@ def grid_snippet(
         )
     if grid is None:
         try:
-            grid = run_grid(pipeline, image.pixels, seed=seed, n=n, trace_index=None)
+            grid = draw_grid(pipeline, image.pixels, seed=seed, n=n, trace_index=None)
         except LessonError:
             return Snippet(code, "", "the pipeline fails on this image: see the 🎲 Grid tab")
     return Snippet(code, export_output([s.tensor for s in grid.samples]))

@@ -42,13 +42,19 @@ from torchvision.transforms.v2 import functional as F
 from torchvision.transforms.v2._transform import _RandomApplyTransform
 from torchvision.transforms.v2._utils import query_size
 
+from ptexplore import isolate
 from ptexplore.augment.budget import check, grid_work
 from ptexplore.augment.catalog import spec_for
 from ptexplore.augment.pipeline import Pipeline, Step
 from ptexplore.errors import LessonError
 from ptexplore.figures import Figure, figure
 from ptexplore.images.display import Norm
-from ptexplore.limits import AUGMENT_MAX_CPU_S
+from ptexplore.limits import (
+    AUGMENT_MAX_CPU_S,
+    SANDBOX_GRID_CPU_S,
+    SANDBOX_GRID_MEMORY_MB,
+    SANDBOX_GRID_WALL_S,
+)
 from ptexplore.limits import GRID_MAX_BYTES as MAX_GRID_BYTES
 from ptexplore.limits import GRID_MAX_SAMPLES as MAX_SAMPLES
 from ptexplore.rng import Stream
@@ -521,23 +527,39 @@ def _too_big(n: int, first: torch.Tensor, budget: int) -> LessonError:
     )
 
 
-def run_grid(
+_GRID_JOB = isolate.job(
+    "drawing the augmentation grid",
+    isolate.Limits(
+        memory_mb=SANDBOX_GRID_MEMORY_MB, cpu_s=SANDBOX_GRID_CPU_S, wall_s=SANDBOX_GRID_WALL_S
+    ),
+)
+
+
+def draw_grid(
+    pipeline: Pipeline, image: torch.Tensor, *, seed: int, n: int, trace_index: int | None = 0
+) -> Grid:
+    """:func:`run_grid` in a sandboxed child (:mod:`ptexplore.isolate`): what the pages call.
+
+    The request is checked here first (sample count, the budget's estimate: refused in
+    milliseconds without a job); a step that crashes, outgrows
+    :data:`~ptexplore.limits.SANDBOX_GRID_MEMORY_MB` or spins past
+    :data:`~ptexplore.limits.SANDBOX_GRID_CPU_S` ends its job, never the server. The same
+    seed gives the same grid as in-process (the child draws from its own
+    :class:`~ptexplore.rng.Stream`).
+    """
+    _refuse(pipeline, image, n=n, trace_index=trace_index)
+    return _GRID_JOB.call(run_grid, pipeline, image, seed=seed, n=n, trace_index=trace_index)
+
+
+def _refuse(
     pipeline: Pipeline,
     image: torch.Tensor,
     *,
-    seed: int,
     n: int,
-    trace_index: int | None = 0,
+    trace_index: int | None,
     max_bytes: int = MAX_GRID_BYTES,
     max_seconds: float = AUGMENT_MAX_CPU_S,
-) -> Grid:
-    """Draw ``n`` samples of ``pipeline(image)`` from ``seed`` (see the module docstring).
-
-    Before any step runs, the whole grid (``n`` samples, the step trace of sample
-    ``trace_index``) is estimated and refused with a :class:`LessonError` if it would
-    outgrow ``max_bytes`` or ``max_seconds`` of CPU (:func:`ptexplore.augment.budget.check`);
-    the running total of the outputs is checked too, as a backstop.
-    """
+) -> None:
     if not 1 <= n <= MAX_SAMPLES:
         raise LessonError(
             f"The grid shows 1 to {MAX_SAMPLES} samples, not {n}.",
@@ -548,13 +570,37 @@ def run_grid(
             f"Sample {trace_index} is not in a grid of {n}.",
             fix=f"Follow a sample from 0 to {n - 1}.",
         )
-    active = pipeline.active
-    transforms = pipeline.build_steps()
     check(
         grid_work(pipeline, image.shape, image.dtype, n=n, trace=trace_index is not None),
         max_bytes=max_bytes,
         max_seconds=max_seconds,
     )
+
+
+def run_grid(
+    pipeline: Pipeline,
+    image: torch.Tensor,
+    *,
+    seed: int,
+    n: int,
+    trace_index: int | None = 0,
+    max_bytes: int = MAX_GRID_BYTES,
+    max_seconds: float = AUGMENT_MAX_CPU_S,
+) -> Grid:
+    """Draw ``n`` samples of ``pipeline(image)`` from ``seed`` (see the module docstring),
+    in this process (pages use :func:`draw_grid`, the same in a sandbox).
+
+    Before any step runs, the whole grid (``n`` samples, the step trace of sample
+    ``trace_index``) is estimated and refused with a :class:`LessonError` if it would
+    outgrow ``max_bytes`` or ``max_seconds`` of CPU (:func:`ptexplore.augment.budget.check`);
+    the running total of the outputs is checked too, as a backstop.
+    """
+    _refuse(
+        pipeline, image, n=n, trace_index=trace_index, max_bytes=max_bytes,
+        max_seconds=max_seconds,
+    )  # fmt: skip
+    active = pipeline.active
+    transforms = pipeline.build_steps()
     recorders = [_Recorder(t) for t in transforms]
     randoms = [spec_for(step.name).random for _, step in active]
     norm_after: list[Norm | None] = []

@@ -13,7 +13,7 @@ from torchvision.transforms import v2
 
 from ptexplore.augment.budget import check, train_val_work
 from ptexplore.augment.pipeline import Pipeline, train_preset, val_preset
-from ptexplore.augment.preview import Grid, run_grid
+from ptexplore.augment.preview import Grid, draw_grid
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,6 +73,6 @@ def train_vs_val(image: torch.Tensor, *, seed: int, k: int) -> tuple[PresetDraws
     check(*train_val_work(image.shape, image.dtype, n=k))
 
     def draws(label: str, pipe: Pipeline) -> PresetDraws:
-        return PresetDraws(label, pipe, run_grid(pipe, image, seed=seed, n=k, trace_index=None))
+        return PresetDraws(label, pipe, draw_grid(pipe, image, seed=seed, n=k, trace_index=None))
 
     return draws("train", train_preset()), draws("val", val_preset())

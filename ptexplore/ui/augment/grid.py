@@ -14,7 +14,7 @@ import streamlit as st
 
 from ptexplore.augment.export import grid_snippet
 from ptexplore.augment.pipeline import keeps_source_size
-from ptexplore.augment.preview import Grid, run_grid
+from ptexplore.augment.preview import Grid, draw_grid
 from ptexplore.images.display import for_screen, jpeg, to_display
 from ptexplore.live import Snippet
 from ptexplore.ui.augment.pipeline import STATE
@@ -65,7 +65,7 @@ def _controls(preview: Preview) -> Preview:
 
 def draw(preview: Preview) -> Drawn:
     """The grid (untraced: the Step by step tab follows a sample) and its code panel."""
-    grid = run_grid(
+    grid = draw_grid(
         preview.pipeline, image_of(preview).pixels, seed=preview.seed, n=preview.n,
         trace_index=None,
     )  # fmt: skip

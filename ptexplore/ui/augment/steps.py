@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import pandas as pd
 import streamlit as st
 
-from ptexplore.augment.preview import histogram_figure, run_grid
+from ptexplore.augment.preview import draw_grid, histogram_figure
 from ptexplore.augment.tables import stats_table
 from ptexplore.figures import Figure
 from ptexplore.images.display import jpeg, to_display
@@ -53,7 +53,7 @@ def _controls(preview: Preview) -> Follow:
 def _follow(config: Follow) -> Drawn:
     """The grid with the chosen sample's every intermediate kept."""
     p = config.preview
-    grid = run_grid(p.pipeline, image_of(p).pixels, seed=p.seed, n=p.n, trace_index=config.trace)
+    grid = draw_grid(p.pipeline, image_of(p).pixels, seed=p.seed, n=p.n, trace_index=config.trace)
     return Drawn(grid, snippet(p, grid))
 
 
