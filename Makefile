@@ -4,6 +4,10 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 PIP    := $(PY) -m pip
 PORT   ?= 8501
+# pytest processes (pytest-xdist; a test file stays in one process, so its module fixtures
+# start once): 2 halves the suite's waits on servers, browsers and subprocesses on 2 cores
+JOBS   ?= 2
+XDIST  := -n $(JOBS) --dist loadfile
 
 .PHONY: run test lint typecheck unit browser bench clean
 
@@ -36,13 +40,13 @@ typecheck: $(VENV)/.dev
 	$(VENV)/bin/mypy ptexplore
 
 unit: $(VENV)/.dev
-	$(PY) -m pytest -m "not browser" -q
+	$(PY) -m pytest -m "not browser" -q $(XDIST)
 
 browser: $(VENV)/.dev
-	$(PY) -m pytest -m browser -q
+	$(PY) -m pytest -m browser -q $(XDIST)
 
 test: lint typecheck
-	$(PY) -m pytest -q
+	$(PY) -m pytest -q $(XDIST)
 
 bench: $(VENV)/.dev
 	@for f in bench/*.py; do echo "== $$f"; $(PY) $$f || exit 1; done

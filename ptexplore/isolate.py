@@ -35,10 +35,13 @@ import collections
 import contextlib
 import dataclasses
 import enum
+import fcntl
+import gc
 import importlib
 import io
 import json
 import logging
+import mmap
 import os
 import pickle
 import resource
@@ -138,6 +141,48 @@ def _send(sock: socket.socket, kind: bytes, payload: bytes) -> None:
     sock.sendall(_HEADER.pack(kind, len(payload)) + payload)
 
 
+#: buffers from this size on travel as sealed memory files, not through the socket
+_SHARED_MIN = 1 << 16
+_SEALS = fcntl.F_SEAL_SHRINK | fcntl.F_SEAL_GROW | fcntl.F_SEAL_WRITE | fcntl.F_SEAL_SEAL
+_MEMFD = hasattr(os, "memfd_create")
+
+
+def _send_buffer(sock: socket.socket, raw: memoryview) -> None:
+    """One out-of-band buffer: small ones inline (a ``B`` frame), big ones (an ``F`` frame)
+    as a memfd holding a copy, sealed against any write before it is sent — the receiver
+    checks the seals, so what it validated cannot change under it (a child that kept a
+    mapping could otherwise rewrite a sparse tensor's indices after they were checked).
+    One copy instead of three, no socket round trips: 40 MB each way in ~25 ms, not ~85."""
+    n = raw.nbytes
+    if n < _SHARED_MIN or not _MEMFD:
+        sock.sendall(_HEADER.pack(b"B", n))
+        sock.sendall(raw)
+        return
+    fd = os.memfd_create("ptexplore-sandbox", os.MFD_CLOEXEC | os.MFD_ALLOW_SEALING)
+    try:
+        os.ftruncate(fd, n)
+        flat, done = raw.cast("B"), 0
+        while done < n:  # the kernel's copy: twice as fast here as writing through a mapping
+            done += os.pwrite(fd, flat[done:], done)
+        fcntl.fcntl(fd, fcntl.F_ADD_SEALS, _SEALS)
+        socket.send_fds(sock, [_HEADER.pack(b"F", n)], [fd])
+    finally:
+        os.close(fd)
+
+
+def _sealed(fd: int, n: int) -> mmap.mmap:
+    """Map a received memfd privately (a write here stays here), after checking that it
+    is sealed against writes and resizing and holds exactly ``n`` bytes."""
+    try:
+        if fcntl.fcntl(fd, fcntl.F_GET_SEALS) & _SEALS != _SEALS:
+            raise OSError("a sandbox buffer arrived without its seals")
+        if os.fstat(fd).st_size != n:
+            raise OSError("a sandbox buffer's size is not the size announced")
+        return mmap.mmap(fd, n, access=mmap.ACCESS_COPY)
+    finally:
+        os.close(fd)
+
+
 def _recv_exact(sock: socket.socket, n: int) -> bytearray | None:
     buf = bytearray(n)
     view = memoryview(buf)
@@ -150,13 +195,30 @@ def _recv_exact(sock: socket.socket, n: int) -> bytearray | None:
     return buf
 
 
-def _recv(sock: socket.socket, cap: int) -> tuple[bytes, bytearray] | None:
-    head = _recv_exact(sock, _HEADER.size)
-    if head is None:
-        return None
-    kind, n = _HEADER.unpack(head)
-    if n > cap:
-        raise OSError(f"a sandbox frame of {n} bytes is over the cap of {cap}")
+def _recv(sock: socket.socket, cap: int) -> tuple[bytes, bytearray | mmap.mmap] | None:
+    """One frame: its kind and body (an ``F`` frame's body is the sealed memfd, mapped).
+    The header is read with its descriptors (they travel with its first byte); a body is
+    read to its exact length, so no read reaches into the next header."""
+    msg, fds, _flags, _addr = socket.recv_fds(sock, _HEADER.size, 4)
+    try:
+        if not msg:
+            return None
+        head = bytearray(msg)
+        if len(head) < _HEADER.size:
+            rest = _recv_exact(sock, _HEADER.size - len(head))
+            if rest is None:
+                return None
+            head += rest
+        kind, n = _HEADER.unpack(head)
+        if n > cap:
+            raise OSError(f"a sandbox frame of {n} bytes is over the cap of {cap}")
+        if kind == b"F":
+            if len(fds) != 1:
+                raise OSError("a shared sandbox buffer arrived without its memory file")
+            return kind, _sealed(fds.pop(), n)
+    finally:
+        for fd in fds:
+            os.close(fd)
     body = _recv_exact(sock, n)
     return None if body is None else (kind, body)
 
@@ -172,8 +234,7 @@ def _send_result(sock: socket.socket, obj: Any, cap: int) -> None:
     if size > cap:
         raise ValueError(f"the result is {size} bytes, over the sandbox's cap of {cap}")
     for raw in raws:
-        sock.sendall(_HEADER.pack(b"B", raw.nbytes))
-        sock.sendall(raw)
+        _send_buffer(sock, raw)
     _send(sock, b"R", buf.getvalue())
 
 
@@ -255,6 +316,8 @@ class _Pickler(pickle.Pickler):
     public constructors: no torch.load, no storages on the other side."""
 
     def reducer_override(self, obj: Any) -> Any:
+        if type(obj) is bytes and len(obj) >= _SHARED_MIN:  # an upload: out of band
+            return bytes, (pickle.PickleBuffer(obj),)
         torch = sys.modules.get("torch")
         if torch is None or not isinstance(obj, torch.Tensor):
             return NotImplemented
@@ -299,6 +362,7 @@ _ALLOWED = {
     ("builtins", "complex"),
     ("builtins", "slice"),
     ("builtins", "bytearray"),
+    ("builtins", "bytes"),
     ("builtins", "object"),
     ("numpy", "dtype"),
     ("numpy", "ndarray"),
@@ -327,7 +391,7 @@ class _PlainUnpickler(pickle.Unpickler):
         raise pickle.UnpicklingError(f"a sandbox result may not hold {module}.{name}")
 
 
-def loads(data: bytes, buffers: list[bytearray] | None = None) -> Any:
+def loads(data: bytes, buffers: list[bytearray | mmap.mmap] | None = None) -> Any:
     """Read a job's result (plain data only; arrays in ``buffers``, sent out of band)."""
     return _PlainUnpickler(io.BytesIO(data), buffers=buffers or ()).load()
 
@@ -369,10 +433,15 @@ def _run_child(fd: int, header: dict[str, Any]) -> NoReturn:
         os.closerange(3, fd)
         os.closerange(fd + 1, _FD_END)
         sock = socket.socket(fileno=fd)
-        got = _recv(sock, 1 << 40)
-        if got is None:
-            os._exit(0)  # the caller left before the job started
-        job = pickle.loads(got[1])  # from the replica itself: trusted
+        buffers: list[bytearray | mmap.mmap] = []
+        while True:
+            got = _recv(sock, 1 << 40)
+            if got is None:
+                os._exit(0)  # the caller left before the job started
+            if got[0] == b"J":
+                break
+            buffers.append(got[1])  # the job's big arguments, out of band
+        job = pickle.loads(got[1], buffers=buffers)  # from the replica itself: trusted
         global _INSIDE
         _INSIDE = True
         resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
@@ -443,6 +512,10 @@ def _serve(control_fd: int) -> None:
     """The helper's loop: take jobs from the replica, fork, watch, report, reap."""
     for name in PRELOAD:
         importlib.import_module(name)
+    # what is loaded now is every child's to share: a collection in a child would write to
+    # each of these objects' headers and copy the helper's whole heap page by page
+    gc.collect()
+    gc.freeze()
     ctl = socket.socket(fileno=control_fd)
     wake_r, wake_w = os.pipe()
     os.set_blocking(wake_w, False)
@@ -711,7 +784,8 @@ class Job:
             raise TypeError(f"{fn.__qualname__} must be a module-level, importable function")
         buf = io.BytesIO()
         job = {"module": fn.__module__, "qualname": fn.__qualname__, "args": args, "kwargs": kwargs}
-        _Pickler(buf, protocol=5).dump(job)
+        out_of_band: list[pickle.PickleBuffer] = []
+        _Pickler(buf, protocol=5, buffer_callback=out_of_band.append).dump(job)
         payload = buf.getvalue()
         header = {
             "memory_mb": self.limits.memory_mb,
@@ -727,38 +801,44 @@ class Job:
             finally:
                 theirs.close()
             try:
-                return self._answer(mine, payload)
+                return self._answer(mine, [b.raw() for b in out_of_band], payload)
             except OSError as err:
                 raise _lesson(self.what, self.limits, None, repr(err)) from None
 
-    def _answer(self, sock: socket.socket, payload: bytes) -> tuple[Any, Report]:
+    def _answer(
+        self, sock: socket.socket, raws: list[memoryview], payload: bytes
+    ) -> tuple[Any, Report]:
         """Send the job; read the child's answer, or, when it died, the helper's report."""
+        for raw in raws:
+            _send_buffer(sock, raw)
         _send(sock, b"J", payload)
         # queued jobs wait for a free slot: allow for a queue of full-length jobs
         sock.settimeout(self.limits.wall_s * (SANDBOX_MAX_JOBS + 1) + 30)
-        buffers: list[bytearray] = []
+        buffers: list[bytearray | mmap.mmap] = []
         used = {"added_mb": 0.0, "cpu_s": 0.0}
         while True:
             got = _recv(sock, SANDBOX_MAX_RESULT_BYTES)
             if got is None:
                 raise _lesson(self.what, self.limits, None, "the job's socket closed")
             kind, body = got
-            if kind == b"B":
+            if kind in (b"B", b"F"):
                 buffers.append(body)
-            elif kind == b"U":
-                used = json.loads(body)
+                continue
+            data = bytes(body)
+            if kind == b"U":
+                used = json.loads(data)
             elif kind == b"R":
-                return loads(bytes(body), buffers), Report(0, None, False, **used)
+                return loads(data, buffers), Report(0, None, False, **used)
             elif kind == b"L":
-                raise _relesson(bytes(body))
+                raise _relesson(data)
             elif kind == b"E":
-                text = body.decode(errors="replace")
+                text = data.decode(errors="replace")
                 raise JobFailed(f"{self.what} raised in its sandbox:\n{text}")
             elif kind == b"M":
                 report = Report(3, None, False, 0.0, 0.0)
-                raise _lesson(self.what, self.limits, report, body.decode(errors="replace"))
+                raise _lesson(self.what, self.limits, report, data.decode(errors="replace"))
             elif kind == b"S":
-                report = Report(**json.loads(body))
+                report = Report(**json.loads(data))
                 raise _lesson(self.what, self.limits, report, "no answer from the job")
 
 

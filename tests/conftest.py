@@ -18,6 +18,7 @@ from typing import Any, TypeVar
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from ptexplore import limits
 from ptexplore.serve import haproxy_binary
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -127,9 +128,13 @@ def classroom(tmp_path: Path) -> Iterator[tuple[str, subprocess.Popen[bytes], Pa
     supervisor process, its workdir with haproxy.cfg and the logs)."""
     _haproxy()
     port = free_port()
+    # each pytest process (pytest-xdist's gw0, gw1, …) scans its own replica ports
+    worker = int(os.environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw") or 0)
+    first = str(limits.REPLICA_PORT_FALLBACK + 100 * worker)
     proc = subprocess.Popen(
         [sys.executable, "-m", "ptexplore.serve", "--host", "127.0.0.1", "--address",
-         "127.0.0.1", "--port", str(port), "--replicas", "2", "--workdir", str(tmp_path)],
+         "127.0.0.1", "--port", str(port), "--replicas", "2", "--workdir", str(tmp_path),
+         "--replica-port", first],
         cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
     )  # fmt: skip
     assert proc.stdout is not None
