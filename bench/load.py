@@ -9,10 +9,14 @@ replica's RSS over time, including a minute after the learners leave.
 
     .venv/bin/python bench/load.py --learners 60 --seconds 60 --compare
     .venv/bin/python bench/load.py --replicas 2 --fault        # kill -9 r1 half way
+    .venv/bin/python bench/load.py --classes 3                 # a day: 3 classes in a row
 
 ``--compare`` measures one Streamlit process (no proxy) and ``--replicas`` replicas behind
 HAProxy in the same run. Targets (issue 14, 2 cores): 60 learners acting every 3 s for
-60 s through 2 replicas: p95 ≤ 1 s, p50 ≤ 200 ms, zero errors.
+60 s through 2 replicas: p95 ≤ 1 s, p50 ≤ 200 ms, zero errors. ``--classes 3`` (issue 19):
+three such classes in a row with the class's other pages mixed in — photo uploads and
+grids, checkpoint saves and an uploaded checkpoint loaded, DataLoader runs, model
+switches — the same targets, and each replica's USS and RSS after every class.
 """
 
 from __future__ import annotations
@@ -331,6 +335,182 @@ def report(label: str, result: dict[str, object]) -> None:
             f"+{t:.1f}s {d:.2f}s {st} {w}" for t, d, st, w in probes[:6]))  # fmt: skip
 
 
+# ------------------------------------------------------------------- a day of classes
+
+#: pages as a class uses them (weights): most reruns are the quick labs, a fifth the
+#: augmentation lab, fewer the checkpoint and DataLoader labs
+CLASS_PAGES = {
+    "Tensor_Lab": 3,
+    "View_Reshape_Lab": 3,
+    "Model_Explorer": 3,
+    "Augmentation_Lab": 3,
+    "Checkpoint_Lab": 2,
+    "DataLoader_Lab": 1,
+}
+
+
+@dataclass(frozen=True)
+class Assets:
+    """What learners upload: their own photos (640×480 JPEGs), and a resnet18 state_dict
+    (45 MB) for the checkpoint lab's load lesson (about one learner in seven)."""
+
+    photos: tuple[bytes, ...]
+    checkpoint: bytes
+
+    @staticmethod
+    def make() -> Assets:
+        import io
+
+        import numpy as np
+        import torch
+        from PIL import Image
+        from torchvision.models import resnet18
+
+        rng = np.random.default_rng(0)
+        photos = []
+        for _ in range(6):
+            arr = rng.integers(0, 255, (480, 640, 3), dtype=np.uint8)
+            buf = io.BytesIO()
+            Image.fromarray(arr).save(buf, "JPEG", quality=85)
+            photos.append(buf.getvalue())
+        buf = io.BytesIO()
+        torch.save(resnet18().state_dict(), buf)
+        return Assets(tuple(photos), buf.getvalue())
+
+
+async def _act_in_class(
+    c: Client, page: str, rng: random.Random, assets: Assets, done: set[str]
+) -> None:
+    """One action on ``page``, the class's pages included (uploads, grids, saves, loads,
+    DataLoader runs); the quick labs as in :func:`_act`."""
+    from ptexplore.ui.checkpoints.load import LOAD_TAB
+    from ptexplore.ui.data.run import RUN_TAB
+
+    w = c.widgets
+    if page == "Augmentation_Lab":
+        if "augment.upload" in w and "photo" not in done and rng.random() < 0.5:
+            c.attach("augment.upload", f"photo{rng.randrange(100)}.jpg", rng.choice(assets.photos))
+            done.add("photo")
+        elif "augment.reroll" in w:
+            c.click("augment.reroll")  # a new grid
+    elif page == "Checkpoint_Lab":
+        if "checkpoints.load_file" in w and "ckpt" not in done:
+            c.attach("checkpoints.load_file", "mine.pth", assets.checkpoint)  # loads it
+            done.add("ckpt")
+        elif "checkpoints.from" in w and "uploader" in done and "ckpt" not in done:
+            c.set_text("checkpoints.from", "uploaded file")
+        elif "checkpoints.tab" in w and "uploader" not in done and rng.random() < 0.15:
+            c.set_text("checkpoints.tab", LOAD_TAB)
+            done.add("uploader")
+        elif "checkpoints.epoch" in w:
+            c.set_int("checkpoints.epoch", rng.randint(1, 30))  # saved again
+        elif "checkpoints.strip" in w:
+            c.set_bool("checkpoints.strip", rng.random() < 0.5)
+    elif page == "DataLoader_Lab":
+        if "data.run_again" in w:
+            c.click("data.run_again")  # real worker processes again
+        elif "data.tab" in w:
+            c.set_text("data.tab", RUN_TAB)
+    else:
+        await _act(c, page, rng)
+
+
+async def class_learner(
+    url: str, seconds: float, think: float, seed: int, tally: Tally, assets: Assets
+) -> None:
+    rng = random.Random(seed)
+    await asyncio.sleep(rng.uniform(0, think))
+    end = time.monotonic() + seconds
+    pages, weights = list(CLASS_PAGES), list(CLASS_PAGES.values())
+    page = rng.choices(pages, weights)[0]
+    done: set[str] = set()
+    c = Client(url)
+    try:
+        await c.connect()
+        run = await c.rerun(page)
+        if not run.ok:
+            tally.error(_replica(c), f"{page} load: {run.status} {run.exceptions}")
+        while time.monotonic() < end:
+            if rng.random() < 0.25:
+                page = rng.choices(pages, weights)[0]
+            else:
+                await _act_in_class(c, page, rng, assets, done)
+            run = await c.rerun(page)
+            if not run.ok or any(INCIDENT_TEXT in a for a in run.alerts):
+                tally.error(_replica(c), f"{page}: {run.status} {run.exceptions} {run.alerts[:1]}")
+            else:
+                tally.add(page, run.seconds)
+            await asyncio.sleep(think * rng.uniform(0.7, 1.3))
+    except Exception as err:  # a dropped connection
+        tally.error(_replica(c), f"dropped: {type(err).__name__}: {err}")
+    finally:
+        await c.close()
+
+
+def _uss_rss_mb(pid: int) -> tuple[float, float]:
+    """(USS: the process's private pages, RSS), MB, from /proc/PID/smaps_rollup."""
+    uss = rss = 0.0
+    try:
+        for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
+            name, _, rest = line.partition(":")
+            if name in ("Private_Clean", "Private_Dirty"):
+                uss += int(rest.split()[0]) / 1024
+            elif name == "Rss":
+                rss = int(rest.split()[0]) / 1024
+    except OSError:
+        return float("nan"), float("nan")
+    return uss, rss
+
+
+def _helpers(pid: int) -> list[int]:
+    """The sandbox helper(s) a replica started (python -m ptexplore.isolate)."""
+    out = subprocess.run(["ps", "-o", "pid=,args=", "--ppid", str(pid)],
+                         capture_output=True, text=True)  # fmt: skip
+    return [int(line.split()[0]) for line in out.stdout.splitlines() if "ptexplore.isolate" in line]
+
+
+async def day_of_classes(server: Server, args: argparse.Namespace) -> None:
+    assets = Assets.make()
+    for _ in server.ports:  # warm-up: every page once per replica
+        warm = Client(server.url)
+        await warm.connect()
+        for page in ("", *CLASS_PAGES):
+            await warm.rerun(page)
+        await warm.close()
+    print(f"   uploads: {len(assets.photos)} photos of {len(assets.photos[0]) // 1024} KB, a "
+          f"{len(assets.checkpoint) / 1e6:.0f} MB checkpoint")  # fmt: skip
+    firsts: list[list[tuple[float, float]]] = []
+    every_class: list[float] = []
+    errors = 0
+    for k in range(args.classes):
+        tally = Tally()
+        learners = [
+            class_learner(server.url, args.seconds, args.think, 1000 * k + i, tally, assets)
+            for i in range(args.learners)
+        ]
+        await asyncio.gather(*learners)
+        await asyncio.sleep(args.between)  # the class has left
+        mem = [_uss_rss_mb(p) for p in server.pids()]
+        helpers = [_uss_rss_mb(h) for p in server.pids() for h in _helpers(p)]
+        firsts.append(mem)
+        report(f"class {k + 1} of {args.classes}", {"tally": tally, "start": [], "end": [],
+               "after": [], "rss": [], "killed_at": [], "probes": [], "after_s": 0.0})  # fmt: skip
+        every = [x for xs in tally.latencies.values() for x in xs]
+        every_class.extend(every)
+        errors += len(tally.errors)
+        print("   replicas after the class, USS / RSS MB: "
+              + ", ".join(f"{u:.0f} / {r:.0f}" for u, r in mem)
+              + " (vs after class 1: "
+              + ", ".join(f"{(u - f[0]) / f[0]:+.1%} / {(r - f[1]) / f[1]:+.1%}"
+                          for (u, r), f in zip(mem, firsts[0], strict=False))
+              + "); sandbox helpers USS / RSS MB: "
+              + ", ".join(f"{u:.0f} / {r:.0f}" for u, r in helpers))  # fmt: skip
+    print(f"\n== the day: {len(every_class)} reruns, {errors} errors, p50 "
+          f"{statistics.median(every_class) * 1e3:.0f} ms, p95 {_pct(every_class, 0.95) * 1e3:.0f}"
+          " ms (targets: 0 errors, p50 ≤ 200 ms, p95 ≤ 1 s, memory after class 3 within 5 % of "
+          "after class 1)")  # fmt: skip
+
+
 def top_functions(collapsed: Path, n: int = 15) -> None:
     """The functions where the profiled replica spent its samples: own time (the frame on
     top of the stack) and total time (anywhere on the stack), from py-spy's raw output."""
@@ -376,7 +556,24 @@ def main() -> int:
         help="py-spy the (first) replica while the learners act; write its collapsed stacks "
         "to this file and print the top functions",
     )
+    ap.add_argument(
+        "--classes",
+        type=int,
+        help="a day: this many classes in a row, the "
+        "class's pages mixed in (uploads, grids, checkpoints, DataLoader runs)",
+    )
+    ap.add_argument("--between", type=float, default=20.0, help="pause after each class")
     args = ap.parse_args()
+    if args.classes:
+        print(f"a day of {args.classes} classes: {args.learners} learners each, one action "
+              f"every {args.think} s ±30 % for {args.seconds:.0f} s, through {args.replicas} "
+              f"replicas, on {os.cpu_count()} cores")  # fmt: skip
+        server = start(args.replicas)
+        try:
+            asyncio.run(day_of_classes(server, args))
+        finally:
+            server.stop()
+        return 0
     print(f"{args.learners} learners, one action every {args.think} s ±30 % for "
           f"{args.seconds:.0f} s, on {os.cpu_count()} cores")  # fmt: skip
     runs = ([1] if args.compare else []) + [args.replicas]

@@ -23,6 +23,7 @@ from pathlib import Path
 
 import websockets
 from streamlit.proto.BackMsg_pb2 import BackMsg
+from streamlit.proto.Common_pb2 import FileUploaderState, UploadedFileInfo
 from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
 from streamlit.proto.WidgetStates_pb2 import WidgetState
 
@@ -157,6 +158,24 @@ class Client:
     def set_number(self, key: str, value: float) -> None:
         self.states[self._id(key)] = WidgetState(id=self._id(key), double_value=value)
 
+    def attach(self, key: str, name: str, data: bytes) -> int:
+        """Upload ``data`` and put it in the file uploader ``key``, as a browser does (the
+        PUT, then the widget's state naming the file); the PUT's HTTP status."""
+        status, file_id = self.upload(name, data)
+        info = UploadedFileInfo(file_id=file_id, name=name, size=len(data))
+        info.file_urls.file_id = file_id
+        info.file_urls.upload_url = f"/_stcore/upload_file/{self.session_id}/{file_id}"
+        info.file_urls.delete_url = info.file_urls.upload_url
+        state = FileUploaderState(uploaded_file_info=[info])
+        self.states[self._id(key)] = WidgetState(id=self._id(key), file_uploader_state_value=state)
+        return status
+
+    def set_int(self, key: str, value: int) -> None:
+        self.states[self._id(key)] = WidgetState(id=self._id(key), int_value=value)
+
+    def set_bool(self, key: str, value: bool) -> None:
+        self.states[self._id(key)] = WidgetState(id=self._id(key), bool_value=value)
+
     def click(self, key: str) -> None:
         self.states[self._id(key)] = WidgetState(id=self._id(key), trigger_value=True)
 
@@ -201,6 +220,11 @@ class Client:
             if kind == "new_session":
                 self.session_id = fwd.new_session.initialize.session_id
                 self.widgets = {}
+            elif kind == "delta" and fwd.delta.WhichOneof("type") == "add_block":
+                block = fwd.delta.add_block
+                if block.WhichOneof("type") == "tab_container" and block.tab_container.id:
+                    wid = block.tab_container.id  # a tabs widget: its value is the open label
+                    self.widgets[wid.rsplit("-", 1)[-1]] = ("tab_container", wid)
             elif kind == "delta" and fwd.delta.WhichOneof("type") == "new_element":
                 element = fwd.delta.new_element
                 what = element.WhichOneof("type") or ""
