@@ -354,3 +354,30 @@ def test_an_upload_the_decoder_cannot_finish_is_a_lesson_and_the_page_keeps_work
     monkeypatch.setattr(decode, "_DECODE_LIMITS", isolate.Limits())
     at.file_uploader(key="augment.upload").set_value(("fine.png", _png(), "image/png")).run()
     assert not at.exception and not at.error
+
+
+def test_a_rerun_that_changed_nothing_makes_no_sandbox_job(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The grid and the upload's decoding run in the sandbox once per change: a rerun with
+    nothing changed (a page switch back, a widget on another tab) asks for no job."""
+    from ptexplore import isolate
+
+    jobs: list[str] = []
+    real = isolate.Job.call_with_report
+
+    def counted(self: isolate.Job, fn: object, /, *args: object, **kwargs: object) -> object:
+        jobs.append(self.what)
+        return real(self, fn, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(isolate.Job, "call_with_report", counted)
+    at = open_page(PAGE)
+    assert jobs[-1] == "drawing the augmentation grid"  # after the sample's decoding, once
+    jobs.clear()
+    at.file_uploader(key="augment.upload").set_value(("no-job.png", _png(123, 97), "image/png"))
+    at.run()
+    assert jobs == ["decoding “no-job.png”", "drawing the augmentation grid"]
+    for _ in range(3):
+        at.run()
+    assert len(jobs) == 2  # nothing changed: no job
+    at.button(key="augment.reroll").click()
+    at.run()
+    assert jobs[2:] == ["drawing the augmentation grid"]  # a new seed: one grid, no decode
