@@ -84,6 +84,7 @@ PRELOAD = (
     "ptexplore.images.decode",
     "ptexplore.ckpt.read",
     "ptexplore.augment.preview",
+    "ptexplore.models.params",
 )
 
 #: True in a job's child: a nested job runs in place

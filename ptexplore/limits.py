@@ -219,6 +219,9 @@ SANDBOX_GRID_MEMORY_MB = GRID_MAX_BYTES // 2**20 + 1024
 #: AUGMENT_MAX_CPU_S up front; this is the kernel's backstop for an estimate that was wrong
 SANDBOX_GRID_CPU_S = 10
 SANDBOX_GRID_WALL_S = 20.0
+#: what one real model build for its values may add, MB: REAL_BUILD_MAX_PARAMS float32
+#: parameters (120 MB) built twice over by their init code, or one tensor of a big model
+SANDBOX_BUILD_MEMORY_MB = 1536
 #: seconds the helper may take to start (it imports torch and torchvision once)
 SANDBOX_START_S = 60.0
 

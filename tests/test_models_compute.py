@@ -293,3 +293,14 @@ def test_output_shapes_equal_torchinfo_on_a_real_forward(key: str) -> None:
             assert ours[q] == str(list(layer.output_size)), q
             compared += 1
     assert compared >= len(ours) // 2
+
+
+def test_the_sandboxed_real_build_gives_the_same_values_and_lessons() -> None:
+    """What the page calls (a real build in a sandboxed child) gives this process's
+    numbers for the same seed, and the same lesson for a name the model lacks."""
+    here = params.param_values("resnet18", None, "layer1.0.conv1.weight", seed=4)
+    there = params.sandboxed_param_values("resnet18", None, "layer1.0.conv1.weight", seed=4)
+    assert there.values == here.values and there.hist_counts == here.hist_counts
+    assert (there.mean, there.std, there.source) == (here.mean, here.std, here.source)
+    with pytest.raises(ModelError, match="'nope' is not a parameter of resnet18"):
+        params.sandboxed_param_values("resnet18", None, "nope")

@@ -10,9 +10,10 @@ from enum import StrEnum
 import torch
 from torch import nn
 
+from ptexplore import isolate
 from ptexplore.errors import ModelError
 from ptexplore.limits import REAL_BUILD_MAX_PARAMS as EXACT_MAX_PARAMS
-from ptexplore.limits import heavy
+from ptexplore.limits import SANDBOX_BUILD_MEMORY_MB, heavy
 from ptexplore.models import catalog
 from ptexplore.models.build import build_keeping
 from ptexplore.rng import seeded
@@ -228,6 +229,23 @@ def param_values(
     if p.device.type == "meta":  # pragma: no cover - guarded by build_keeping
         raise ModelError(f"Could not materialise {name!r}.", fix="Pick another parameter.")
     return summarize(name, p, seed=seed, source=source, t0=t0, max_values=max_values)
+
+
+_BUILD_JOB = isolate.job(
+    "building the model for its real values", isolate.Limits(memory_mb=SANDBOX_BUILD_MEMORY_MB)
+)
+
+
+def sandboxed_param_values(
+    key: str, num_classes: int | None, name: str, *, seed: int = 0
+) -> ParamValues:
+    """:func:`param_values` in a sandboxed child (:mod:`ptexplore.isolate`): what the page
+    calls. A real build runs the model's own constructor and init code (the operator's,
+    timm's), so one that crashes, outgrows SANDBOX_BUILD_MEMORY_MB or spins ends its job
+    only; a lesson there (a name the model does not have) is the same lesson here. The same
+    seed gives the same values as in this process."""
+    with heavy(f"building {key} for real"):
+        return _BUILD_JOB.call(param_values, key, num_classes, name, seed=seed)
 
 
 def summarize(

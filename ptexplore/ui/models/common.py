@@ -124,7 +124,7 @@ def trace(key: str, num_classes: int | None, side: int | None, batch: int) -> sh
 
 @shared(32, spinner="Materialising the parameter's real values…")
 def random_values(key: str, num_classes: int | None, name: str, seed: int) -> params.ParamValues:
-    return params.param_values(key, num_classes, name, seed=seed)
+    return params.sandboxed_param_values(key, num_classes, name, seed=seed)
 
 
 @shared(64)
