@@ -85,6 +85,7 @@ PRELOAD = (
     "ptexplore.ckpt.read",
     "ptexplore.augment.preview",
     "ptexplore.models.params",
+    "ptexplore.autograd.freeze",
 )
 
 #: True in a job's child: a nested job runs in place

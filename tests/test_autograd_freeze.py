@@ -161,3 +161,24 @@ def test_a_typed_pattern_is_data_never_code() -> None:
     assert f"    if {hostile!r} in name:" in r.snippet.code
     assert "pwned" not in r.snippet.output
     assert r.trainable == r.total  # no parameter name contains it
+
+
+def test_the_sandboxed_freezing_lesson_is_the_in_process_one() -> None:
+    """What the page calls (build, forward and backward in a sandboxed child) gives this
+    process's numbers, and a refused request is refused here, before any job."""
+    from ptexplore.autograd import run_freeze, sandboxed_freeze
+
+    config = FreezeConfig("resnet18", 10, FreezeMode.ALL_BUT_HEAD, side=32, seed=2)
+    here, there = run_freeze(config), sandboxed_freeze(config)
+    # the child runs torch with one intra-op thread: the last bits of a sum may differ
+    assert there.loss == pytest.approx(here.loss, rel=1e-5)
+    strip = [(p.name, p.shape, p.numel, p.requires_grad, p.grad_norm is None) for p in here.params]
+    assert [(p.name, p.shape, p.numel, p.requires_grad, p.grad_norm is None)
+            for p in there.params] == strip  # fmt: skip
+    for a, b in zip(here.params, there.params, strict=True):
+        if a.grad_norm is not None:
+            assert b.grad_norm == pytest.approx(a.grad_norm, rel=1e-3, abs=1e-9)
+    assert there.groups == here.groups and there.refusals == here.refusals
+    assert there.snippet.code == here.snippet.code
+    with pytest.raises(ModelError, match="does not offer"):
+        sandboxed_freeze(FreezeConfig("vit_h_14", None, FreezeMode.ALL_BUT_HEAD))

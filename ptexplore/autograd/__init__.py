@@ -14,6 +14,7 @@ from ptexplore.autograd.freeze import (
     NormResult,
     run_freeze,
     run_norm,
+    sandboxed_freeze,
 )
 from ptexplore.autograd.graph import Graph, extract, to_dot
 from ptexplore.autograd.truths import SavesOutput, Truth, TruthConfig, TruthResult, Write, run_truth
@@ -40,5 +41,6 @@ __all__ = [
     "run_graph_lab",
     "run_norm",
     "run_truth",
+    "sandboxed_freeze",
     "to_dot",
 ]

@@ -27,6 +27,7 @@ from enum import StrEnum
 import torch
 from torch import nn
 
+from ptexplore import isolate
 from ptexplore.errors import InputError, ModelError, Refusal
 from ptexplore.limits import (
     AUTOGRAD_DEFAULT_SIDE,
@@ -298,6 +299,18 @@ def _build_step(script: Script, key: str, num_classes: int | None, seed: int) ->
 
 def _randn(shape: tuple[int, ...]) -> str:
     return f"torch.randn({', '.join(map(str, shape))}, generator=g)"
+
+
+_FREEZE_JOB = isolate.job("the freezing lesson's forward and backward")
+
+
+def sandboxed_freeze(config: FreezeConfig) -> FreezeResult:
+    """:func:`run_freeze` in a sandboxed child (:mod:`ptexplore.isolate`): what the page
+    calls. The real build runs the model's own constructor and init code (the operator's
+    included) and a forward/backward, so one that crashes or outgrows its limits ends its
+    job only. The request is checked here first; the same config gives the same result."""
+    _check_freeze(config)
+    return _FREEZE_JOB.call(run_freeze, config)
 
 
 def run_freeze(config: FreezeConfig) -> FreezeResult:

@@ -20,8 +20,8 @@ from ptexplore.autograd.freeze import (
     NormResult,
     freeze_models,
     head_name,
-    run_freeze,
     run_norm,
+    sandboxed_freeze,
     side_choices,
     top_level,
 )
@@ -209,7 +209,7 @@ def _freeze_job(config: FreezeConfig) -> str:
 FREEZE: Section[FreezeConfig, FreezeResult] = Section(
     "freeze",
     freeze_controls,
-    run_freeze,
+    sandboxed_freeze,
     freeze_render,
     lambda _c, r: r.snippet,
     label=FREEZE_TAB,
