@@ -16,9 +16,7 @@ from __future__ import annotations
 
 import io
 import math
-import statistics
 import sys
-import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -26,25 +24,20 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from bench.augment_preview import _ms as median_ms
 from bench.augment_preview import make_jpeg
 from ptexplore import isolate
 from ptexplore.augment.pipeline import preview_source_side, train_preset
-from ptexplore.augment.preview import draw_grid, run_grid
+from ptexplore.augment.preview import Grid, draw_grid, run_grid
 from ptexplore.ckpt.read import read_checkpoint, read_upload
 from ptexplore.images import jpeg, to_display
-from ptexplore.images.decode import decode_image_bytes, decode_upload
+from ptexplore.images.decode import DecodedImage, decode_image_bytes, decode_upload
 
 N = 16
 
 
 def _ms(fn: Callable[[], object], repeat: int = 7) -> float:
-    fn()
-    times = []
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
-    return 1000 * statistics.median(times)
+    return median_ms(fn, repeat=repeat)  # one warm-up call first
 
 
 def _line(what: str, here: float, there: float, target: str = "") -> None:
@@ -60,18 +53,18 @@ def main() -> None:
     preview = decode_image_bytes(data, max_short_side=side)
     seeds = iter(range(1, 1_000_000))
 
-    def tiles(grid: object) -> None:
-        for s in grid.samples:  # type: ignore[attr-defined]
-            jpeg(to_display(s.tensor, grid.norm))  # type: ignore[attr-defined]
+    def tiles(grid: Grid) -> None:
+        for s in grid.samples:
+            jpeg(to_display(s.tensor, grid.norm))
 
-    def first(decode: Callable[..., object], grid: Callable[..., object]) -> Callable[[], None]:
+    def first(decode: Callable[..., DecodedImage], grid: Callable[..., Grid]) -> Callable[[], None]:
         def run() -> None:
             img = decode(bytes(data), name="photo.jpg", max_short_side=side)
-            tiles(grid(pipe, img.pixels, seed=0, n=N, trace_index=None))  # type: ignore[attr-defined]
+            tiles(grid(pipe, img.pixels, seed=0, n=N, trace_index=None))
 
         return run
 
-    def reroll(grid: Callable[..., object]) -> Callable[[], None]:
+    def reroll(grid: Callable[..., Grid]) -> Callable[[], None]:
         return lambda: tiles(grid(pipe, preview.pixels, seed=next(seeds), n=N, trace_index=None))
 
     buf = io.BytesIO()

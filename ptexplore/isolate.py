@@ -642,10 +642,13 @@ class _Helper:
         self._proc, self._ctl = proc, mine
         return mine
 
+    def _down(self) -> bool:
+        return self._proc is None or self._proc.poll() is not None or self._ctl is None
+
     def ensure(self) -> None:
         """Start the helper unless it runs (a failure is logged; the next job retries)."""
         with self._lock:
-            if self._proc is None or self._proc.poll() is not None or self._ctl is None:
+            if self._down():
                 try:
                     self._ctl = self._start()
                 except LessonError as err:
@@ -655,7 +658,7 @@ class _Helper:
 
     def submit(self, header: dict[str, Any], theirs: socket.socket) -> None:
         with self._lock:
-            if self._proc is None or self._proc.poll() is not None or self._ctl is None:
+            if self._down() or self._ctl is None:
                 self._ctl = self._start()
             try:
                 socket.send_fds(self._ctl, [json.dumps(header).encode()], [theirs.fileno()])

@@ -36,6 +36,7 @@ folder stays importable although the replicas run in the app's own.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import ipaddress
 import os
 import re
@@ -294,26 +295,17 @@ def build(
             fix="Use --replicas 1 for a single server, or up to one per core.",
         )
     proxy, cfg = _proxy(workdir, address=address, port=port, log=logs)
-    children = _replicas(
-        hosts,
-        listen="127.0.0.1",
-        public_port=port,
-        n=replicas,
-        first_port=replica_port or first_replica_port(port),
-        workdir=workdir,
-        log=logs,
-        models=models,
-        models_path=models_path,
-    )
+    workers = build_worker(
+        hosts, listen="127.0.0.1", port=port, replicas=replicas, workdir=workdir, logs=logs,
+        models=models, models_path=models_path, replica_port=replica_port,
+        remove_workdir=remove_workdir,
+    )  # fmt: skip
 
     def write(now: Sequence[Child]) -> None:
         servers = [haproxy.Replica(c.name, c.host, c.port) for c in now]
         cfg.write_text(haproxy.config(servers, address=address, port=port))
 
-    sup = Supervisor(
-        children, proxy, workdir=workdir, write_config=write, remove_workdir=remove_workdir
-    )
-    return sup, cfg
+    return dataclasses.replace(workers, proxy=proxy, write_config=write), cfg
 
 
 def build_worker(

@@ -106,7 +106,12 @@ IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
 
 def pytest_sessionstart(session: pytest.Session) -> None:
     """Start the sandbox's helper while the tests are collected (as a server does at its
-    first page): the first test that uploads does not wait for it to import torch."""
+    first page): the first test that uploads does not wait for it to import torch. Not in
+    pytest-xdist's controller, which runs no test."""
+    if getattr(session.config.option, "numprocesses", None) and not hasattr(
+        session.config, "workerinput"
+    ):
+        return
     from ptexplore import isolate
 
     isolate.warm()
@@ -122,15 +127,20 @@ def _haproxy() -> None:
         pytest.skip(f"classroom test skipped: {err}")
 
 
+def replica_port_start() -> int:
+    """Where this pytest process's replica port scans start: each process (pytest-xdist's
+    gw0, gw1, …) has its own 100 ports, so two tests in two processes do not race."""
+    worker = int(os.environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw") or 0)
+    return limits.REPLICA_PORT_FALLBACK + 100 * worker
+
+
 @pytest.fixture
 def classroom(tmp_path: Path) -> Iterator[tuple[str, subprocess.Popen[bytes], Path]]:
     """``python -m ptexplore.serve --replicas 2`` on a free loopback port: (proxy URL, the
     supervisor process, its workdir with haproxy.cfg and the logs)."""
     _haproxy()
     port = free_port()
-    # each pytest process (pytest-xdist's gw0, gw1, …) scans its own replica ports
-    worker = int(os.environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw") or 0)
-    first = str(limits.REPLICA_PORT_FALLBACK + 100 * worker)
+    first = str(replica_port_start())
     proc = subprocess.Popen(
         [sys.executable, "-m", "ptexplore.serve", "--host", "127.0.0.1", "--address",
          "127.0.0.1", "--port", str(port), "--replicas", "2", "--workdir", str(tmp_path),
