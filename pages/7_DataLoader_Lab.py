@@ -12,6 +12,5 @@ lab_page(
         "each tab runs the code it shows. Orders, ids and counts are the same on every run; "
         "timings are measured live and vary."
     ),
-    setup=data.setup,
     sections=data.SECTIONS,
 )

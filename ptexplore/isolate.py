@@ -59,8 +59,9 @@ from dataclasses import dataclass
 from typing import Any, NoReturn, ParamSpec, TypeVar
 
 from ptexplore import log
-from ptexplore.errors import InputError, LessonError
+from ptexplore.errors import Cancelled, InputError, LessonError
 from ptexplore.limits import (
+    SANDBOX_CANCEL_GRACE_S,
     SANDBOX_MAX_CPU_S,
     SANDBOX_MAX_JOBS,
     SANDBOX_MAX_MEMORY_MB,
@@ -88,8 +89,17 @@ PRELOAD = (
     "ptexplore.autograd.freeze",
 )
 
+#: Started by the helper before it imports :data:`PRELOAD` ("module:function"): each
+#: returns what the helper calls once its imports are done, which returns descriptors every
+#: child keeps (the DataLoader lab's forkserver: its runs' workers are forks of it).
+STARTUP = ("ptexplore.data.workers:sandbox_start",)
+
 #: True in a job's child: a nested job runs in place
 _INSIDE = False
+#: True in a job's child once its caller cancelled it
+_CANCELLED = False
+#: descriptors a child keeps besides its socket (what the :data:`STARTUP` hooks returned)
+_KEEP: tuple[int, ...] = ()
 
 _HEADER = struct.Struct("!cQ")  # a frame: kind (one byte), length, then the payload
 #: one past the highest descriptor a process here can hold (closerange stops there)
@@ -428,12 +438,32 @@ def _out_of_memory(err: BaseException) -> bool:
     )
 
 
+class JobCancelled(Exception):
+    """Raised in a job's child when its caller cancelled it (SIGTERM from the helper): an
+    ordinary exception, so the job's own clean-up (``finally``, ``except Exception``) runs
+    before the child exits."""
+
+
+def _cancelled(signum: int, frame: Any) -> None:
+    global _CANCELLED
+    _CANCELLED = True
+    raise JobCancelled("the caller cancelled this job")
+
+
+def _close_all_but(*fds: int) -> None:
+    """Close every descriptor from 3 up, but ``fds`` and :data:`_KEEP`."""
+    low = 3
+    for fd in sorted({*fds, *_KEEP}):
+        os.closerange(low, fd)
+        low = fd + 1
+    os.closerange(low, _FD_END)
+
+
 def _run_child(fd: int, header: dict[str, Any]) -> NoReturn:
     """In the forked child: keep only the job's socket, set the limits, run, reply."""
     code = 70
     try:
-        os.closerange(3, fd)
-        os.closerange(fd + 1, _FD_END)
+        _close_all_but(fd)
         sock = socket.socket(fileno=fd)
         buffers: list[bytearray | mmap.mmap] = []
         while True:
@@ -454,6 +484,7 @@ def _run_child(fd: int, header: dict[str, Any]) -> NoReturn:
         torch = sys.modules.get("torch")
         if torch is not None:
             torch.set_num_threads(int(header["threads"]))
+        signal.signal(signal.SIGTERM, _cancelled)
         rss_kb = _status_kb("VmRSS")
         try:
             result = _target(job["module"], job["qualname"])(*job["args"], **job["kwargs"])
@@ -479,6 +510,10 @@ def _run_child(fd: int, header: dict[str, Any]) -> NoReturn:
                 _send(sock, b"E", traceback.format_exc().encode())
                 code = 1
     finally:
+        if _CANCELLED:
+            # what the cancelled job left in reference cycles (a DataLoader's queues and
+            # their named semaphores, in an exception's frames) is freed, and so unlinked
+            gc.collect()
         os._exit(code)
 
 
@@ -487,8 +522,7 @@ def _spare_child(chan: int) -> NoReturn:
     try:
         signal.set_wakeup_fd(-1)
         signal.signal(signal.SIGCHLD, signal.SIG_DFL)
-        os.closerange(3, chan)
-        os.closerange(chan + 1, _FD_END)
+        _close_all_but(chan)
         with socket.socket(fileno=chan) as sock:
             msg, fds, _, _ = socket.recv_fds(sock, 65536, 1)
         if not msg or not fds:
@@ -507,13 +541,28 @@ def _spare_child(chan: int) -> NoReturn:
 class _Running:
     sock: socket.socket
     deadline: float
+    id: str = ""
     timed_out: bool = False
 
 
 def _serve(control_fd: int) -> None:
     """The helper's loop: take jobs from the replica, fork, watch, report, reap."""
+    global _KEEP
+    finishes = []
+    for hook in STARTUP:
+        try:
+            finishes.append(_target(*hook.split(":"))())
+        except Exception:  # its jobs will fail with a lesson; the others run
+            traceback.print_exc()
     for name in PRELOAD:
         importlib.import_module(name)
+    keep: list[int] = []
+    for finish in finishes:
+        try:
+            keep += finish()
+        except Exception:
+            traceback.print_exc()
+    _KEEP = tuple(keep)
     # what is loaded now is every child's to share: a collection in a child would write to
     # each of these objects' headers and copy the helper's whole heap page by page
     gc.collect()
@@ -559,7 +608,23 @@ def _serve(control_fd: int) -> None:
                         s.close()
                     queue.clear()
                     continue
-                queue.append((socket.socket(fileno=fds[0]), json.loads(msg)))
+                header = json.loads(msg)
+                if not fds:  # the caller cancelled a job: end it, queued or running
+                    cancel = header.get("cancel")
+                    for s, h in [q for q in queue if q[1].get("id") == cancel]:
+                        queue.remove((s, h))
+                        s.close()
+                    for pid, run in running.items():
+                        if run.id == cancel and not run.timed_out:
+                            # SIGTERM: the job may end its own processes and free what
+                            # it holds (named semaphores outlive a killed process);
+                            # killed at the deadline below if it has not
+                            os.kill(pid, signal.SIGTERM)
+                            run.deadline = min(
+                                run.deadline, time.monotonic() + SANDBOX_CANCEL_GRACE_S
+                            )
+                    continue
+                queue.append((socket.socket(fileno=fds[0]), header))
             else:
                 os.read(wake_r, 4096)
         while True:
@@ -596,7 +661,8 @@ def _serve(control_fd: int) -> None:
             spare = None
             socket.send_fds(chan, [json.dumps(header).encode()], [sock.fileno()])
             chan.close()
-            running[pid] = _Running(sock, time.monotonic() + float(header["wall_s"]))
+            deadline = time.monotonic() + float(header["wall_s"])
+            running[pid] = _Running(sock, deadline, str(header.get("id", "")))
         if open_ and spare is None:
             spare = fork_spare()  # the next job starts without waiting for a fork
 
@@ -666,6 +732,13 @@ class _Helper:
                 self._ctl = self._start()
                 socket.send_fds(self._ctl, [json.dumps(header).encode()], [theirs.fileno()])
 
+    def cancel(self, job_id: str) -> None:
+        """End job ``job_id`` (queued or running); nothing if it is over or the helper down."""
+        with self._lock:
+            if not self._down() and self._ctl is not None:
+                with contextlib.suppress(OSError):
+                    self._ctl.send(json.dumps({"cancel": job_id}).encode())
+
     def pid(self) -> int | None:
         """The helper's pid while it runs (for tests and the supervisor's accounting)."""
         with self._lock:
@@ -688,6 +761,11 @@ class _Helper:
 
 _HELPER = _Helper()
 atexit.register(_HELPER.close)
+
+
+def kept_fds() -> tuple[int, ...]:
+    """In a job's process: the descriptors it kept besides its socket (:data:`STARTUP`)."""
+    return _KEEP
 
 
 def helper_pid() -> int | None:
@@ -734,7 +812,7 @@ def _lesson(what: str, limits: Limits, report: Report | None, detail: str) -> Sa
             why = _SIGNALS.get(report.signal, f"signal {report.signal}")
         else:
             why = f"exit status {report.exit_code}"
-        message = f"{said} made its worker process crash ({why})."
+        message = f"{said} crashed the process it ran in ({why})."
     err = SandboxError(
         f"{message} {nothing_else}",
         fix="Try a smaller or different input; if it keeps happening, give the teacher "
@@ -760,6 +838,15 @@ def _relesson(data: bytes) -> LessonError:
         return LessonError(spec["message"], fix=spec["fix"])
 
 
+def _until_ended(sock: socket.socket, timeout_s: float) -> None:
+    """Read (and drop) what a cancelled job still sends, until the helper reports that its
+    process ended (or ``timeout_s``): a cancelled run is over when the call returns."""
+    sock.settimeout(timeout_s)
+    with contextlib.suppress(OSError):
+        while (got := _recv(sock, SANDBOX_MAX_RESULT_BYTES)) is not None and got[0] != b"S":
+            pass
+
+
 class JobFailed(RuntimeError):
     """A sandboxed job raised an unexpected exception (a bug): its traceback, as text."""
 
@@ -771,6 +858,9 @@ class Job:
     what: str
     limits: Limits = Limits()
     threads: int = SANDBOX_THREADS
+    #: set by the caller to end the job early (a learner's newer run): the child is
+    #: killed and the call raises :class:`~ptexplore.errors.Cancelled`
+    cancel: threading.Event | None = None
 
     def call(self, fn: Callable[P, R], /, *args: P.args, **kwargs: P.kwargs) -> R:
         """``fn(*args, **kwargs)`` in a sandboxed child process; ``fn`` is a module-level
@@ -792,12 +882,14 @@ class Job:
         out_of_band: list[pickle.PickleBuffer] = []
         _Pickler(buf, protocol=5, buffer_callback=out_of_band.append).dump(job)
         payload = buf.getvalue()
+        job_id = os.urandom(8).hex()
         header = {
             "memory_mb": self.limits.memory_mb,
             "cpu_s": self.limits.cpu_s,
             "wall_s": self.limits.wall_s,
             "threads": self.threads,
             "cap": SANDBOX_MAX_RESULT_BYTES,
+            "id": job_id,
         }
         mine, theirs = socket.socketpair()
         with mine:
@@ -806,19 +898,39 @@ class Job:
             finally:
                 theirs.close()
             try:
-                return self._answer(mine, [b.raw() for b in out_of_band], payload)
+                return self._answer(mine, [b.raw() for b in out_of_band], payload, job_id)
             except OSError as err:
                 raise _lesson(self.what, self.limits, None, repr(err)) from None
 
+    def _wait(self, sock: socket.socket, job_id: str, timeout_s: float) -> None:
+        """Until the job answers; a set :attr:`cancel` ends it there (raises Cancelled)."""
+        if self.cancel is None:
+            return
+        deadline = time.monotonic() + timeout_s
+        with selectors.DefaultSelector() as sel:
+            sel.register(sock, selectors.EVENT_READ)
+            while not sel.select(0.05):
+                if self.cancel.is_set():
+                    _HELPER.cancel(job_id)
+                    _until_ended(sock, SANDBOX_CANCEL_GRACE_S + 2.0)
+                    raise Cancelled(
+                        "This run was stopped: you started a newer one.",
+                        fix="Nothing to do: the newer run's result is shown.",
+                    )
+                if time.monotonic() > deadline:
+                    return  # the read below times out and says so
+
     def _answer(
-        self, sock: socket.socket, raws: list[memoryview], payload: bytes
+        self, sock: socket.socket, raws: list[memoryview], payload: bytes, job_id: str
     ) -> tuple[Any, Report]:
         """Send the job; read the child's answer, or, when it died, the helper's report."""
         for raw in raws:
             _send_buffer(sock, raw)
         _send(sock, b"J", payload)
         # queued jobs wait for a free slot: allow for a queue of full-length jobs
-        sock.settimeout(self.limits.wall_s * (SANDBOX_MAX_JOBS + 1) + 30)
+        timeout_s = self.limits.wall_s * (SANDBOX_MAX_JOBS + 1) + 30
+        self._wait(sock, job_id, timeout_s)
+        sock.settimeout(timeout_s)
         buffers: list[bytearray | mmap.mmap] = []
         used = {"added_mb": 0.0, "cpu_s": 0.0}
         while True:
@@ -847,9 +959,10 @@ class Job:
                 raise _lesson(self.what, self.limits, report, "no answer from the job")
 
 
-def job(what: str, limits: Limits | None = None) -> Job:
-    """The sandboxed job called ``what`` in lessons ("decoding this image")."""
-    return Job(what, limits or Limits())
+def job(what: str, limits: Limits | None = None, *, cancel: threading.Event | None = None) -> Job:
+    """The sandboxed job called ``what`` in lessons ("decoding this image"); ``cancel``
+    set ends it early (:attr:`Job.cancel`)."""
+    return Job(what, limits or Limits(), cancel=cancel)
 
 
 if __name__ == "__main__":

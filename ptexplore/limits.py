@@ -222,6 +222,8 @@ SANDBOX_GRID_WALL_S = 20.0
 #: what one real model build for its values may add, MB: REAL_BUILD_MAX_PARAMS float32
 #: parameters (120 MB) built twice over by their init code, or one tensor of a big model
 SANDBOX_BUILD_MEMORY_MB = 1536
+#: seconds a cancelled job has to end its own processes (after SIGTERM) before SIGKILL
+SANDBOX_CANCEL_GRACE_S = 2.0
 #: seconds the helper may take to start (it imports torch and torchvision once)
 SANDBOX_START_S = 60.0
 
@@ -245,6 +247,13 @@ DATA_MAX_WORK_S = 6.0
 #: Hard limit on one run's wall time: past it ptexplore stops the run's worker processes
 #: (the DataLoader then raises within its per-batch ``timeout``).
 DATA_RUN_LIMIT_S = 30.0
+#: Every run is a sandboxed job (its DataLoader's main loop in a child of the sandbox
+#: helper; its workers are forks of the helper's forkserver): what that main process may
+#: add, MB (the photo epochs lesson's decoded images and batches are the largest), its CPU
+#: seconds, and the wall time it gets past the run's own limit to end its workers and answer.
+SANDBOX_DATA_MEMORY_MB = 1024
+SANDBOX_DATA_CPU_S = int(DATA_RUN_LIMIT_S)
+SANDBOX_DATA_SLACK_S = 15.0
 #: The per-batch ``timeout=`` every DataLoader of the lab gets is the batch's planned
 #: work times 3 plus this much (worker start-up under load), in seconds.
 DATA_BATCH_TIMEOUT_SLACK_S = 5.0

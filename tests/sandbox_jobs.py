@@ -69,6 +69,23 @@ def sleep(seconds: float) -> str:
     return "slept"
 
 
+def sleep_then_mark(seconds: float, path: str) -> str:
+    """Sleep; whatever ends the sleep, write ``path`` on the way out (clean-up ran)."""
+    try:
+        time.sleep(seconds)
+        return "slept"
+    finally:
+        with open(path, "w") as f:
+            f.write("clean-up ran")
+
+
+def kept() -> tuple[int, ...]:
+    """The descriptors a job's process keeps besides its socket (the STARTUP hooks')."""
+    from ptexplore import isolate
+
+    return isolate.kept_fds()
+
+
 def fd_targets() -> dict[int, str]:
     """Each open descriptor and what it points at (leaving out the listing's own)."""
     here = f"/proc/{os.getpid()}/fd"
@@ -88,3 +105,22 @@ def bad_sparse() -> object:
     import torch
 
     return torch.sparse_coo_tensor([[0, 5]], [1.0, 2.0], (3,), check_invariants=False)
+
+
+def workers_then_crash(path: str) -> None:
+    """Start two DataLoader workers (forks of the sandbox's forkserver), write their pids
+    to ``path``, then crash the run's own process with them still running."""
+    from pathlib import Path
+
+    from torch.utils.data import DataLoader
+
+    from ptexplore import compat
+    from ptexplore.data.workers import descendants, worker_context
+
+    loader = DataLoader(
+        list(range(8)), batch_size=1, num_workers=2, multiprocessing_context=worker_context()
+    )
+    it = iter(loader)
+    next(it)
+    Path(path).write_text(" ".join(map(str, descendants(compat.forkserver_pid()))))
+    ctypes.string_at(0)

@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import threading
 import time
+from pathlib import Path
 
 import pytest
 
+from ptexplore import isolate
 from ptexplore.data import workers
 from ptexplore.data.loader import LoaderConfig, run_loader
 from ptexplore.data.runs import Processes, run_script
@@ -23,17 +25,38 @@ from ptexplore.ui.slot import RunSlot
 _OTHERS: set[int] = set()
 
 
+def _parent(pid: int) -> int:
+    try:
+        return int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[1])
+    except (OSError, IndexError):
+        return -1
+
+
+def sandbox() -> set[int]:
+    """The sandbox helper and its own children: its forkserver, its resource tracker, the
+    child it forks ahead of the next job (and a finished job's child, exiting). Long-lived,
+    not a run's: what a run started are the forkserver's children (:func:`assert_all_gone`)."""
+    helper = isolate.helper_pid()
+    if helper is None:
+        return set()
+    return {helper} | {p for p in descendants(helper) if _parent(p) == helper}
+
+
 def leftovers() -> set[int]:
     """Live descendants of this process (the forkserver's children, the workers, included)
-    that are not multiprocessing's long-lived helpers themselves, nor processes other
-    fixtures of the session own (a browser test's Streamlit server and Chromium)."""
-    return descendants() - helpers() - _OTHERS
+    that are not multiprocessing's long-lived helpers themselves, the sandbox's, nor
+    processes other fixtures of the session own (a browser test's Streamlit server and
+    Chromium)."""
+    left = descendants() - helpers() - _OTHERS
+    return {p for p in left - sandbox() if alive(p)}  # (a job's child may just have exited)
 
 
 def assert_all_gone(p: Processes) -> None:
     assert p.started > 0
     assert p.still_alive == ()
     assert not any(alive(pid) for pid in p.pids)
+    assert p.server is not None
+    assert descendants(p.server.pid) == set()  # no worker of the sandbox's forkserver left
     assert leftovers() == set()
 
 
@@ -43,7 +66,7 @@ def _forkserver_up() -> None:
     _OTHERS.clear()
     fs = workers.forkserver_pid()
     ours = descendants(fs) if fs else set()  # workers: must be none here, not excluded
-    _OTHERS.update(descendants() - helpers() - ours)
+    _OTHERS.update(descendants() - helpers() - sandbox() - ours)
     assert leftovers() == set()
 
 
@@ -187,3 +210,25 @@ def test_a_new_run_waits_long_enough_for_any_previous_run_to_end() -> None:
 
     assert limits.DATA_SESSION_WAIT_S >= limits.HEAVY_WAIT_S + limits.DATA_RUN_LIMIT_S
     assert limits.DATA_MAX_WORKERS == 4
+
+
+def test_a_run_whose_process_crashes_is_a_lesson_and_its_workers_end(tmp_path: Path) -> None:
+    """The run's main process segfaults with two workers running: a lesson, the workers
+    end by themselves (each watches the process that started it), the next run works."""
+    from ptexplore.data.runs import sandboxed
+    from tests import sandbox_jobs as jobs
+
+    out = tmp_path / "pids"
+    with pytest.raises(isolate.SandboxError) as caught:
+        sandboxed(None).call(jobs.workers_then_crash, str(out))
+    assert caught.value.ending is isolate.Ending.CRASHED
+    assert caught.value.message.startswith("This DataLoader run crashed the process it ran in")
+    pids = [int(p) for p in out.read_text().split()]
+    assert len(pids) == 2
+    deadline = time.monotonic() + 5
+    while any(alive(p) for p in pids) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not any(alive(p) for p in pids)
+    run = run_loader(LoaderConfig(n=4, num_workers=2, batch_size=1, ms=0))
+    assert run.yielded == run.planned
+    assert_all_gone(run.processes)

@@ -12,13 +12,14 @@ import signal
 import threading
 import time
 from collections.abc import Iterator
+from pathlib import Path
 
 import numpy as np
 import pytest
 import torch
 
 from ptexplore import isolate
-from ptexplore.errors import InputError
+from ptexplore.errors import Cancelled, InputError
 from ptexplore.images import decode
 from ptexplore.isolate import Ending, Job, JobFailed, Limits, SandboxError
 from tests import sandbox_jobs as jobs
@@ -53,7 +54,10 @@ def test_a_job_is_its_own_process_with_no_inherited_files(tmp_path: os.PathLike[
         targets = isolate.job("listing fds").call(jobs.fd_targets)
         assert held.name not in targets.values()
     extra = {fd: t for fd, t in targets.items() if fd > 2}
-    assert len(extra) == 1 and next(iter(extra.values())).startswith("socket:"), targets
+    kept = isolate.job("kept").call(jobs.kept)  # the DataLoader forkserver's two pipes
+    assert len(kept) == 2 and all(extra[fd].startswith("pipe:") for fd in kept), targets
+    sockets = [t for fd, t in extra.items() if fd not in kept]
+    assert len(sockets) == 1 and sockets[0].startswith("socket:"), targets
 
 
 def test_a_lesson_in_the_job_is_the_same_lesson_here() -> None:
@@ -117,6 +121,21 @@ def test_other_sessions_answer_while_a_job_crashes_and_after() -> None:
     assert [f.ending for f in failures] == [Ending.CRASHED, Ending.TIMEOUT]  # type: ignore[attr-defined]
     at.text_input(key="view.shape").set_value("4, -1").run()
     assert not at.exception
+
+
+def test_a_cancelled_job_ends_at_once_after_its_clean_up(helper: int, tmp_path: Path) -> None:
+    """A learner's newer run cancels the job: SIGTERM lets the job's ``finally`` run (a
+    DataLoader run ends its workers there), the call returns once its process has ended."""
+    cancel = threading.Event()
+    threading.Timer(0.3, cancel.set).start()
+    mark = tmp_path / "mark"
+    t0 = time.monotonic()
+    with pytest.raises(Cancelled, match="you started a newer one"):
+        isolate.job("a long job", cancel=cancel).call(jobs.sleep_then_mark, 30, str(mark))
+    assert time.monotonic() - t0 < 3
+    assert mark.read_text() == "clean-up ran"
+    assert isolate.helper_pid() == helper
+    assert isolate.job("the next job").call(jobs.echo, "next") == "next"
 
 
 def test_jobs_run_side_by_side_up_to_the_limit() -> None:

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
-from ptexplore.data.runs import Processes, run_script
+from ptexplore.data.runs import Processes, run_script, sandboxed
 from ptexplore.data.workers import ServerBoot, ensure_forkserver
 from ptexplore.errors import Cancelled, InputError, LessonError, Refusal
 from ptexplore.limits import (
@@ -452,10 +452,16 @@ def run_loader(
     cancel: threading.Event | None = None,
     limit_s: float = DATA_RUN_LIMIT_S,
 ) -> LoaderRun:
-    """Run the lab's script for ``config`` with real workers and read the run off it."""
+    """Run the lab's script for ``config`` with real workers and read the run off it, in
+    the sandbox (:func:`ptexplore.data.runs.sandboxed`)."""
+    loader_code(config)  # a setting out of bounds is refused here, without a job
+    return sandboxed(cancel, limit_s).call(_run_here, config, limit_s)
+
+
+def _run_here(config: LoaderConfig, limit_s: float) -> LoaderRun:
     code = loader_code(config)
     boot = ensure_forkserver() if config.num_workers else None
-    data, script = run_script(code, _read, limit_s=limit_s, cancel=cancel)
+    data, script = run_script(code, _read, limit_s=limit_s)
     refusal = None
     if script.error is not None and not data["has_loader"]:
         refusal = _refusal(script.error.kind, script.error.message)

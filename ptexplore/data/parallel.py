@@ -19,7 +19,7 @@ import numpy as np
 
 from ptexplore.augment import IMAGENET_MEAN, IMAGENET_STD
 from ptexplore.data.loader import PHOTO_ITEM_S, PHOTOS, SPREAD, Work
-from ptexplore.data.runs import Processes, run_script
+from ptexplore.data.runs import Processes, run_script, sandboxed
 from ptexplore.data.workers import ensure_forkserver
 from ptexplore.errors import InputError, LessonError
 from ptexplore.images import to_display
@@ -126,6 +126,10 @@ def epochs_lesson(config: EpochsConfig, *, cancel: threading.Event | None = None
     _in_range("items", config.n, 1, len(PHOTOS) * 2)
     _in_range("epochs", config.epochs, 2, DATA_MAX_EPOCHS + 1)
     _budget(config.n * config.epochs * PHOTO_ITEM_S)
+    return sandboxed(cancel).call(_epochs_here, config)
+
+
+def _epochs_here(config: EpochsConfig) -> EpochsLesson:
     code = epochs_code(config)
     ensure_forkserver()
 
@@ -148,7 +152,7 @@ def epochs_lesson(config: EpochsConfig, *, cancel: threading.Event | None = None
             else [],
         }
 
-    data, script = run_script(code, read, limit_s=DATA_RUN_LIMIT_S, cancel=cancel)
+    data, script = run_script(code, read, limit_s=DATA_RUN_LIMIT_S)
     if script.error is not None or script.processes.stopped_by is not None:
         raise _failed(script.error, script.processes)
     return EpochsLesson(
@@ -259,13 +263,17 @@ def seeds_lesson(config: SeedsConfig, *, cancel: threading.Event | None = None) 
     _in_range("items", config.n, 2, DATA_MAX_ITEMS)
     _in_range("num_workers", config.num_workers, 2, DATA_MAX_WORKERS)
     _in_range("batch_size", config.batch_size, 1, DATA_MAX_BATCH)
+    return sandboxed(cancel).call(_seeds_here, config)
+
+
+def _seeds_here(config: SeedsConfig) -> SeedsLesson:
     code = seeds_code(config)
     ensure_forkserver()
 
     def read(ns: dict[str, Any]) -> dict[str, list[tuple[int, ...]]]:
         return {k: [tuple(int(v) for v in d) for d in rows] for k, rows in ns["draws"].items()}
 
-    draws, script = run_script(code, read, limit_s=DATA_RUN_LIMIT_S, cancel=cancel)
+    draws, script = run_script(code, read, limit_s=DATA_RUN_LIMIT_S)
     if script.error is not None or script.processes.stopped_by is not None:
         raise _failed(script.error, script.processes)
     results = []
@@ -391,6 +399,10 @@ def sweep(config: SweepConfig, *, cancel: threading.Event | None = None) -> Swee
     _in_range("max num_workers", config.max_workers, 1, DATA_MAX_WORKERS)
     _in_range("per-item ms", config.ms, 0, DATA_MAX_ITEM_MS)
     _budget(config.planned_work_s)
+    return sandboxed(cancel).call(_sweep_here, config)
+
+
+def _sweep_here(config: SweepConfig) -> SweepResult:
     code = sweep_code(config)
     ensure_forkserver()
 
@@ -400,7 +412,7 @@ def sweep(config: SweepConfig, *, cancel: threading.Event | None = None) -> Swee
             for w, t in ns.get("timings", {}).items()
         }
 
-    timings, script = run_script(code, read, limit_s=DATA_RUN_LIMIT_S, cancel=cancel)
+    timings, script = run_script(code, read, limit_s=DATA_RUN_LIMIT_S)
     if script.error is not None or script.processes.stopped_by is not None:
         raise _failed(script.error, script.processes)
     points = tuple(SweepPoint(w, t[0], t[1], t[3], t[2]) for w, t in sorted(timings.items()))

@@ -17,9 +17,14 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from ptexplore import live
-from ptexplore.data.workers import START_METHOD, Watch, alive, watched
-from ptexplore.limits import DATA_RUN_LIMIT_S
+from ptexplore import isolate, live
+from ptexplore.data.workers import START_METHOD, ServerBoot, Watch, alive, booted, watched
+from ptexplore.limits import (
+    DATA_RUN_LIMIT_S,
+    SANDBOX_DATA_CPU_S,
+    SANDBOX_DATA_MEMORY_MB,
+    SANDBOX_DATA_SLACK_S,
+)
 
 T = TypeVar("T")
 
@@ -40,6 +45,8 @@ class Processes:
     #: pids still alive after the run (always empty: tests pin it)
     still_alive: tuple[int, ...]
     limit_s: float
+    #: the forkserver the workers were forked from (its measured start), if one ran
+    server: ServerBoot | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,6 +71,7 @@ def _processes(watch: Watch) -> Processes:
         stopped_by=watch.stopped_by,
         still_alive=tuple(p for p in pids if alive(p)),
         limit_s=watch.limit_s,
+        server=booted() if pids else None,
     )
 
 
@@ -96,6 +104,17 @@ def _shut_down_iterators(namespace: dict[str, Any], raised: BaseException | None
     return len(iterators)
 
 
+def sandboxed(cancel: threading.Event | None, limit_s: float = DATA_RUN_LIMIT_S) -> isolate.Job:
+    """The sandboxed job every run of this lab is: the DataLoader's main loop runs in a
+    child of the sandbox helper (:mod:`ptexplore.isolate`), whose forkserver forks the
+    workers; a crash or a blow-up there ends that run only, and ``cancel`` set (a newer run
+    of the same learner) kills it at once, its workers with it."""
+    limits = isolate.Limits(
+        SANDBOX_DATA_MEMORY_MB, SANDBOX_DATA_CPU_S, limit_s + SANDBOX_DATA_SLACK_S
+    )
+    return isolate.job("this DataLoader run", limits, cancel=cancel)
+
+
 def run_script(
     code: str,
     read: Callable[[dict[str, Any]], T],
@@ -123,9 +142,11 @@ def run_script(
                 ran.exception.__traceback__ = None
             ran.namespace.clear()
             ran = None
-            if any(p.is_alive() for p in watch.processes()):
-                # an exception caught inside the script sits in a reference cycle (the
-                # worker's re-raised error and its frame) that still holds the iterator
-                gc.collect()
+            # an exception caught inside the script sits in a reference cycle (the
+            # worker's re-raised error and its frame) that still holds the iterator and
+            # its queues' named semaphores, unlinked only when they are freed: a sandboxed
+            # run's process exits without a collection of its own (cheap there: the
+            # helper's heap is frozen, only the run's own objects are looked at)
+            gc.collect()
     script = ScriptRun(value, output, error, _processes(watch))
     return value, script

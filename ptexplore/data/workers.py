@@ -33,9 +33,10 @@ from __future__ import annotations
 import contextlib
 import io
 import os
+import select
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from multiprocessing import context as mp_context
@@ -44,6 +45,7 @@ from multiprocessing.context import set_spawning_popen
 from pathlib import Path
 from typing import Any, TypeVar
 
+from ptexplore import compat
 from ptexplore.limits import DATA_RUN_LIMIT_S
 
 R = TypeVar("R")
@@ -112,12 +114,36 @@ def _runs() -> list[Watch]:
     return runs
 
 
+def _end_with(owner: int) -> None:
+    """In a worker: exit when the process that started it exits (a worker is the
+    forkserver's child, so torch's own check, "has my parent changed?", never fires)."""
+    try:
+        fd = os.pidfd_open(owner)
+    except OSError:  # gone already, or a kernel before 5.3: poll instead
+        while alive(owner):
+            time.sleep(0.5)
+        os._exit(1)
+    select.select([fd], [], [])
+    os._exit(1)
+
+
 class WorkerProcess(mp_context.ForkServerProcess):
-    """A forkserver process that registers with the run (this thread's) that started it."""
+    """A forkserver process that registers with the run (this thread's) that started it,
+    and ends when the process that started it ends (killed at a sandbox's limit, say)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._owner = os.getpid()
 
     @staticmethod
     def _Popen(process_obj: Any) -> Any:
         return _Popen(process_obj)
+
+    def run(self) -> None:
+        threading.Thread(
+            target=_end_with, args=(self._owner,), name="ptexplore-owner", daemon=True
+        ).start()
+        super().run()
 
     def start(self) -> None:
         super().start()
@@ -174,7 +200,7 @@ def ensure_forkserver() -> ServerBoot:
         return _boot[0]
     with _boot_lock:
         if not _boot:
-            t0 = time.perf_counter()
+            t0 = _started[0] if _started else time.perf_counter()
             p = ctx.Process(target=_noop, name="ptexplore-forkserver-warmup")
             p.daemon = True
             p.start()
@@ -187,26 +213,13 @@ def ensure_forkserver() -> ServerBoot:
 
 
 _boot_lock = threading.Lock()
+#: when :func:`sandbox_start` started the forkserver (its boot is measured from there)
+_started: list[float] = []
 
 
 def booted() -> ServerBoot | None:
     """The forkserver's measured start, once it has started (None before)."""
     return _boot[0] if _boot else None
-
-
-def warm() -> None:
-    """Start the forkserver in the background (the page calls this on every visit; only
-    the first call in a process does anything), so a learner's first run does not wait."""
-    if _boot or _warming:
-        return
-    with _setup_lock:
-        if _warming:
-            return
-        _warming.append(True)
-    threading.Thread(target=ensure_forkserver, name="ptexplore-forkserver", daemon=True).start()
-
-
-_warming: list[bool] = []
 
 
 # ----------------------------------------------------------------------- one run, watched
@@ -321,8 +334,28 @@ def watched(
 
 def forkserver_pid() -> int | None:
     """The forkserver's pid (a long-lived helper, one per server process), if running."""
-    pid = getattr(forkserver._forkserver, "_forkserver_pid", None)
-    return int(pid) if pid else None
+    return compat.forkserver_pid()
+
+
+def sandbox_start() -> Callable[[], tuple[int, ...]]:
+    """Start this lab's forkserver in the sandbox helper (``ptexplore.isolate``) before
+    the helper imports its own modules (the two interpreters import torch side by side).
+
+    Returns what the helper calls once its imports are done: wait until the forkserver
+    forks (:func:`ensure_forkserver`, whose measured start every run then reports), make
+    every child the helper forks use it (:func:`ptexplore.compat.adopt_forkserver`), and
+    return the descriptors those children keep to reach it.
+    """
+    _started.append(time.perf_counter())
+    worker_context()
+    forkserver.ensure_running()
+
+    def finish() -> tuple[int, ...]:
+        ensure_forkserver()
+        os.register_at_fork(after_in_child=compat.adopt_forkserver)
+        return compat.forkserver_fds()
+
+    return finish
 
 
 def descendants(pid: int | None = None) -> set[int]:
@@ -356,9 +389,7 @@ def helpers() -> set[int]:
     fs = forkserver_pid()
     if fs:
         pids.add(fs)
-    from multiprocessing import resource_tracker
-
-    tracker = getattr(resource_tracker._resource_tracker, "_pid", None)
+    tracker = compat.resource_tracker_pid()
     if tracker:
-        pids.add(int(tracker))
+        pids.add(tracker)
     return pids

@@ -1,5 +1,5 @@
 """What every DataLoader tab shares: this page's state, the workers' caption and the note
-on how worker processes are started here."""
+on how worker processes are started here (in the sandbox: :func:`ptexplore.data.runs.sandboxed`)."""
 
 from __future__ import annotations
 
@@ -12,12 +12,6 @@ from ptexplore.ui.state import PageState
 
 STATE = PageState(DATA)
 TIMING_NOTE = "the printout is the same on every run; the page's timings are this run's"
-
-
-def setup() -> None:
-    """Make sure the forkserver is starting (only the first call in a process does anything),
-    so a learner's first run does not wait for it."""
-    workers.warm()
 
 
 def processes_caption(p: Processes) -> None:
@@ -37,30 +31,34 @@ def processes_caption(p: Processes) -> None:
     )
 
 
-def start_method_note() -> None:
-    boot = workers.booted()
+def start_method_note(p: Processes) -> None:
     measured = "; ".join(f"`{m}` {t}" for m, t in workers.MEASURED.items())
     with st.expander("🧵 How the workers are started here — and why `forkserver`", expanded=False):
         st.markdown(
-            "This server answers every learner from **one multi-threaded process** "
-            "(each rerun is a thread). DataLoader workers are processes, and how a process "
-            "is started matters there:\n\n"
+            "Every run of this lab is a **sandboxed process** of its own (a crash or a "
+            "memory blow-up there ends that run, nobody else's), and its DataLoader workers "
+            "are processes too. That process has other threads (this lab's watchdog; a "
+            "notebook kernel has several as well), and how a worker is started matters "
+            "then:\n\n"
             "- **`fork`** copies the whole process but only the calling thread: a lock "
             "another thread held at that moment stays locked in the child forever, and the "
-            "worker can hang (Python 3.12 warns about exactly this). Fastest — unsafe here.\n"
+            "worker can hang (Python 3.12 warns about exactly this). Fastest — unsafe "
+            "with threads.\n"
             "- **`spawn`** starts a fresh interpreter per worker: safe, but each worker "
             "imports torch again — seconds per worker, every epoch.\n"
-            "- **`forkserver`** (used here) starts one clean, single-threaded helper once, "
-            "with torch, torchvision and the lab's datasets preloaded "
-            "(`set_forkserver_preload`); every worker is a fork *of that helper*, which "
-            "holds no other thread's locks. Safe, and a worker starts in tens of ms.\n\n"
+            "- **`forkserver`** (used here; Python 3.14's default on Linux) starts one "
+            "clean, single-threaded helper once, with torch, torchvision and the lab's "
+            "datasets preloaded (`set_forkserver_preload`); every worker is a fork *of that "
+            "helper*, which holds no other thread's locks. Safe, and a worker starts in "
+            "tens of ms.\n\n"
             f"Measured (`python -m ptexplore.data.startup`, 2 workers, iter → first batch): "
             f"{measured}."
         )
-        if boot is not None:
+        if p.server is not None:
             st.caption(
-                f"This server's forkserver (pid {boot.pid}) took {boot.seconds:.1f} s to "
-                "start and preload, once; every run since forks from it."
+                f"This lab's forkserver (pid {p.server.pid}) took {p.server.seconds:.1f} s "
+                "to start and preload, once, when this server started; every run since "
+                "forks its workers from it."
             )
         st.caption(
             "Every worker registers with the run that started it: at the end of a run, a "

@@ -79,7 +79,7 @@ def _sweep_views(_config: SweepConfig, result: SweepResult) -> tuple[Figure, pd.
 def _sweep_render(
     _config: SweepConfig, result: SweepResult, views: tuple[Figure, pd.DataFrame]
 ) -> None:
-    start_method_note()
+    start_method_note(result.processes)
     chart(views[0], key=STATE.key("sweep"))
     st.dataframe(views[1], width="stretch")
     best = min(result.points, key=lambda p: p.total_s)

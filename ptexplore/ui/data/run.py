@@ -120,7 +120,7 @@ def _views(config: LoaderConfig, run: LoaderRun) -> RunViews:
 
 
 def _run_render(config: LoaderConfig, run: LoaderRun, views: RunViews) -> None:
-    start_method_note()
+    start_method_note(run.processes)
     if run.refusal is not None:
         show_error(run.refusal, call="DataLoader(dataset, num_workers=0, persistent_workers=True)")
         return
