@@ -36,11 +36,13 @@ import contextlib
 import dataclasses
 import enum
 import fcntl
+import functools
 import gc
 import importlib
 import io
 import json
 import logging
+import math
 import mmap
 import os
 import pickle
@@ -62,11 +64,14 @@ from ptexplore import log
 from ptexplore.errors import Cancelled, InputError, LessonError
 from ptexplore.limits import (
     SANDBOX_CANCEL_GRACE_S,
+    SANDBOX_IDLE_CHILDREN,
     SANDBOX_MAX_CPU_S,
     SANDBOX_MAX_JOBS,
     SANDBOX_MAX_MEMORY_MB,
     SANDBOX_MAX_RESULT_BYTES,
     SANDBOX_MAX_WALL_S,
+    SANDBOX_REUSE_JOBS,
+    SANDBOX_REUSE_MAX_MB,
     SANDBOX_START_S,
     SANDBOX_THREADS,
 )
@@ -85,9 +90,18 @@ PRELOAD = (
     "ptexplore.images.decode",
     "ptexplore.ckpt.read",
     "ptexplore.augment.preview",
+    "ptexplore.augment.tiles",
     "ptexplore.models.params",
     "ptexplore.autograd.freeze",
+    "ptexplore.checkpoints.save",
+    "ptexplore.checkpoints.recipes",
+    "ptexplore.checkpoints.survey",
+    "ptexplore.data.loader",
+    "ptexplore.data.parallel",
 )
+#: Imported too when installed: a save lesson imports safetensors, a model picked by name
+#: looks in timm's registry (without these, the first such job in each child took 0.4 s).
+PRELOAD_OPTIONAL = ("safetensors.torch", "timm")
 
 #: Started by the helper before it imports :data:`PRELOAD` ("module:function"): each
 #: returns what the helper calls once its imports are done, which returns descriptors every
@@ -235,9 +249,12 @@ def _recv(sock: socket.socket, cap: int) -> tuple[bytes, bytearray | mmap.mmap] 
     return None if body is None else (kind, body)
 
 
-def _send_result(sock: socket.socket, obj: Any, cap: int) -> None:
+def _send_result(
+    sock: socket.socket, obj: Any, cap: int, ready: Callable[[], None] = lambda: None
+) -> None:
     """Pickle ``obj`` with its arrays out of band: each buffer is sent as it is (a ``B``
-    frame, no copy), then the pickle itself (``R``)."""
+    frame, no copy), then the pickle itself (``R``). ``ready()`` runs once the result is
+    known to go (pickled, within ``cap``), just before it is sent."""
     buffers: list[pickle.PickleBuffer] = []
     buf = io.BytesIO()
     _Pickler(buf, protocol=5, buffer_callback=buffers.append).dump(obj)
@@ -245,6 +262,7 @@ def _send_result(sock: socket.socket, obj: Any, cap: int) -> None:
     size = buf.tell() + sum(r.nbytes for r in raws)
     if size > cap:
         raise ValueError(f"the result is {size} bytes, over the sandbox's cap of {cap}")
+    ready()
     for raw in raws:
         _send_buffer(sock, raw)
     _send(sock, b"R", buf.getvalue())
@@ -420,6 +438,16 @@ def _status_kb(field: str) -> int:
     return 0
 
 
+def _private_kb() -> int:
+    """Memory only this process holds (private pages, /proc/self/smaps_rollup), kB."""
+    total = 0
+    with contextlib.suppress(OSError), open("/proc/self/smaps_rollup") as f:
+        for line in f:
+            if line.startswith(("Private_Clean:", "Private_Dirty:")):
+                total += int(line.split()[1])
+    return total
+
+
 def _target(module: str, qualname: str) -> Callable[..., Any]:
     obj: Any = importlib.import_module(module)
     for part in qualname.split("."):
@@ -459,79 +487,151 @@ def _close_all_but(*fds: int) -> None:
     os.closerange(low, _FD_END)
 
 
-def _run_child(fd: int, header: dict[str, Any]) -> NoReturn:
-    """In the forked child: keep only the job's socket, set the limits, run, reply."""
-    code = 70
-    try:
-        _close_all_but(fd)
-        sock = socket.socket(fileno=fd)
+def _rng_states() -> tuple[Any, ...]:
+    """The global RNGs' states (Python's, numpy's, torch's CPU generator)."""
+    import random
+
+    np = sys.modules.get("numpy")
+    torch = sys.modules.get("torch")
+    return (
+        random.getstate(),
+        np.random.get_state() if np is not None else None,
+        torch.get_rng_state() if torch is not None else None,
+    )
+
+
+def _set_rng_states(states: tuple[Any, ...]) -> None:
+    import random
+
+    random.setstate(states[0])
+    if states[1] is not None:
+        sys.modules["numpy"].random.set_state(states[1])
+    if states[2] is not None:
+        sys.modules["torch"].set_rng_state(states[2])
+
+
+def _limit(kind: int, soft: int, *, once: bool) -> None:
+    """A job's limit: for a child that runs one job, hard too; for a reusable one the soft
+    limit only (a hard limit cannot be raised again for the next job), which the kernel
+    enforces the same way (SIGXCPU ends the process; an allocation past RLIMIT_AS fails)."""
+    hard = resource.getrlimit(kind)[1]
+    if once:
+        hard = soft + 1 if kind == resource.RLIMIT_CPU else soft
+    elif hard != resource.RLIM_INFINITY:
+        soft = min(soft, hard)
+    resource.setrlimit(kind, (soft, hard))
+
+
+def _run_job(
+    fd: int, header: dict[str, Any], *, once: bool, ready: Callable[[], None] = lambda: None
+) -> int:
+    """Set the job's limits, run it, reply on its socket ``fd`` (closed after); returns the
+    exit status the child ends with (0: it answered, and may run another job). ``ready()``
+    runs when the job has its answer, just before the answer is sent (the helper hears
+    that the child is free before the caller can send a next job)."""
+    with socket.socket(fileno=fd) as sock:
         buffers: list[bytearray | mmap.mmap] = []
         while True:
             got = _recv(sock, 1 << 40)
             if got is None:
-                os._exit(0)  # the caller left before the job started
+                return 0  # the caller left before the job started
             if got[0] == b"J":
                 break
             buffers.append(got[1])  # the job's big arguments, out of band
         job = pickle.loads(got[1], buffers=buffers)  # from the replica itself: trusted
-        global _INSIDE
-        _INSIDE = True
-        resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
-        cpu = int(header["cpu_s"])
-        resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu + 1))
+        usage = resource.getrusage(resource.RUSAGE_SELF)
+        cpu = math.ceil(usage.ru_utime + usage.ru_stime) + int(header["cpu_s"])
+        _limit(resource.RLIMIT_CPU, cpu, once=once)
         memory = _status_kb("VmSize") * 1024 + int(header["memory_mb"]) * 2**20
-        resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
+        _limit(resource.RLIMIT_AS, memory, once=once)
         torch = sys.modules.get("torch")
         if torch is not None:
             torch.set_num_threads(int(header["threads"]))
-        signal.signal(signal.SIGTERM, _cancelled)
+        if not once:
+            with contextlib.suppress(OSError), open("/proc/self/clear_refs", "w") as f:
+                f.write("5")  # the peak (VmHWM) is this job's
         rss_kb = _status_kb("VmRSS")
+        start_cpu = usage.ru_utime + usage.ru_stime
         try:
             result = _target(job["module"], job["qualname"])(*job["args"], **job["kwargs"])
             usage = resource.getrusage(resource.RUSAGE_SELF)
             used = {
                 "added_mb": max(0, _status_kb("VmHWM") - rss_kb) / 1024,
-                "cpu_s": usage.ru_utime + usage.ru_stime,
+                "cpu_s": usage.ru_utime + usage.ru_stime - start_cpu,
             }
             _send(sock, b"U", json.dumps(used).encode())
-            _send_result(sock, result, int(header["cap"]))
-            code = 0
+            _send_result(sock, result, int(header["cap"]), ready)
+            return 0
         except LessonError as err:
             kind = type(err)
             lesson = {"module": kind.__module__, "name": kind.__qualname__}
             lesson |= {"message": err.message, "fix": err.fix}
+            ready()
             _send(sock, b"L", json.dumps(lesson).encode())
-            code = 0
+            return 0
         except BaseException as err:  # reported to the caller, who logs it
             if _out_of_memory(err):
                 _send(sock, b"M", str(err).encode()[:2000])
-                code = 3
-            else:
-                _send(sock, b"E", traceback.format_exc().encode())
-                code = 1
+                return 3
+            _send(sock, b"E", traceback.format_exc().encode())
+            return 1
+
+
+def _say_idle(ctl: socket.socket, may: bool, said: list[bool]) -> None:
+    """Tell the helper this child is free for another reusable job (when it ``may`` be
+    reused, was not cancelled and holds at most SANDBOX_REUSE_MAX_MB of its own)."""
+    if may and not _CANCELLED and _private_kb() <= SANDBOX_REUSE_MAX_MB * 1024:
+        ctl.send(b"idle")
+        said.append(True)
+
+
+def _spare_child(chan: int) -> NoReturn:
+    """A child forked ahead of time: waits for a job's socket on ``chan``, runs the job.
+
+    A job sent with ``reuse`` (the app's own work on inputs already checked: grids, builds,
+    DataLoader runs) may leave the child warm for the next such job: the child says "idle"
+    on ``chan`` and waits again, its global RNGs put back as they were before its first
+    job, so a job sees what a fresh child would. A job on an untrusted input (a decode, an
+    uploaded checkpoint) always gets a child that ran nothing before, and ends it. A child
+    that failed, was cancelled, ran :data:`~ptexplore.limits.SANDBOX_REUSE_JOBS` jobs or
+    grew past :data:`~ptexplore.limits.SANDBOX_REUSE_MAX_MB` ends too."""
+    code = 70
+    try:
+        signal.set_wakeup_fd(-1)
+        signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+        signal.signal(signal.SIGTERM, _cancelled)
+        _close_all_but(chan)
+        resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+        global _INSIDE
+        _INSIDE = True
+        rng = _rng_states()
+        done = 0
+        with socket.socket(fileno=chan) as ctl:
+            while True:
+                msg, fds, _, _ = socket.recv_fds(ctl, 65536, 1)
+                if not msg or not fds:
+                    code = 0
+                    break
+                header = json.loads(msg)
+                reuse = bool(header.get("reuse"))
+                if done:
+                    _set_rng_states(rng)
+                done += 1
+                said: list[bool] = []
+                ready = functools.partial(_say_idle, ctl, reuse and done < SANDBOX_REUSE_JOBS, said)
+                code = _run_job(fds[0], header, once=not reuse, ready=ready)
+                if code != 0 or not said or _CANCELLED:
+                    break
+    except JobCancelled:
+        code = 0
+    except BaseException:
+        traceback.print_exc()  # to the replica's log: a bug here, not in the job
     finally:
         if _CANCELLED:
             # what the cancelled job left in reference cycles (a DataLoader's queues and
             # their named semaphores, in an exception's frames) is freed, and so unlinked
             gc.collect()
         os._exit(code)
-
-
-def _spare_child(chan: int) -> NoReturn:
-    """A child forked ahead of time: waits for its job's socket, then runs it."""
-    try:
-        signal.set_wakeup_fd(-1)
-        signal.signal(signal.SIGCHLD, signal.SIG_DFL)
-        _close_all_but(chan)
-        with socket.socket(fileno=chan) as sock:
-            msg, fds, _, _ = socket.recv_fds(sock, 65536, 1)
-        if not msg or not fds:
-            os._exit(0)
-        _run_child(fds[0], json.loads(msg))
-    except BaseException:
-        traceback.print_exc()  # to the replica's log: a bug here, not in the job
-    finally:
-        os._exit(70)
 
 
 # ------------------------------------------------------------------------ the helper
@@ -541,6 +641,8 @@ def _spare_child(chan: int) -> NoReturn:
 class _Running:
     sock: socket.socket
     deadline: float
+    #: the child's end of its control channel (it says "idle" there when it may be reused)
+    chan: socket.socket
     id: str = ""
     timed_out: bool = False
 
@@ -556,6 +658,9 @@ def _serve(control_fd: int) -> None:
             traceback.print_exc()
     for name in PRELOAD:
         importlib.import_module(name)
+    for name in PRELOAD_OPTIONAL:
+        with contextlib.suppress(ImportError):
+            importlib.import_module(name)
     keep: list[int] = []
     for finish in finishes:
         try:
@@ -578,6 +683,13 @@ def _serve(control_fd: int) -> None:
     queue: collections.deque[tuple[socket.socket, dict[str, Any]]] = collections.deque()
     running: dict[int, _Running] = {}
     spare: tuple[int, socket.socket] | None = None
+    #: warm children that ran a reusable job and wait for the next one, oldest first
+    idle: collections.OrderedDict[int, socket.socket] = collections.OrderedDict()
+
+    def drop_idle(pid: int) -> None:
+        chan = idle.pop(pid)
+        sel.unregister(chan)
+        chan.close()  # it reads no job, and exits
 
     def fork_spare() -> tuple[int, socket.socket]:
         mine, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
@@ -604,6 +716,8 @@ def _serve(control_fd: int) -> None:
                     if spare is not None:
                         spare[1].close()  # it reads no job, and exits
                         spare = None
+                    for pid in list(idle):
+                        drop_idle(pid)
                     for s, _h in queue:
                         s.close()
                     queue.clear()
@@ -625,8 +739,23 @@ def _serve(control_fd: int) -> None:
                             )
                     continue
                 queue.append((socket.socket(fileno=fds[0]), header))
-            else:
+            elif key.fileobj is wake_r:
                 os.read(wake_r, 4096)
+            else:  # a child's channel: "idle" after a reusable job (or closed: it ended)
+                pid = key.data
+                try:
+                    said = key.fileobj.recv(16)  # type: ignore[union-attr]
+                except OSError:
+                    said = b""
+                done = running.get(pid)
+                if said == b"idle" and done is not None:
+                    del running[pid]
+                    done.sock.close()
+                    idle[pid] = done.chan
+                    while len(idle) > SANDBOX_IDLE_CHILDREN:
+                        drop_idle(next(iter(idle)))
+                elif not said:
+                    sel.unregister(key.fileobj)  # reaped below (or soon)
         while True:
             try:
                 pid, status, usage = os.wait4(-1, os.WNOHANG)
@@ -639,7 +768,12 @@ def _serve(control_fd: int) -> None:
                 if spare is not None and spare[0] == pid:
                     spare[1].close()
                     spare = None
+                if pid in idle:
+                    drop_idle(pid)
                 continue
+            with contextlib.suppress(KeyError, ValueError):
+                sel.unregister(job.chan)
+            job.chan.close()
             report = {
                 "exit_code": os.WEXITSTATUS(status) if os.WIFEXITED(status) else None,
                 "signal": os.WTERMSIG(status) if os.WIFSIGNALED(status) else None,
@@ -657,12 +791,21 @@ def _serve(control_fd: int) -> None:
                 os.kill(pid, signal.SIGKILL)
         while open_ and queue and len(running) < SANDBOX_MAX_JOBS:
             sock, header = queue.popleft()
-            pid, chan = spare if spare is not None else fork_spare()
-            spare = None
-            socket.send_fds(chan, [json.dumps(header).encode()], [sock.fileno()])
-            chan.close()
+            if header.get("reuse") and idle:
+                pid, chan = idle.popitem(last=True)  # the warmest
+                sel.unregister(chan)
+            else:
+                pid, chan = spare if spare is not None else fork_spare()
+                spare = None
+            try:
+                socket.send_fds(chan, [json.dumps(header).encode()], [sock.fileno()])
+            except OSError:  # it ended meanwhile (reaped later): the caller hears it
+                chan.close()
+                sock.close()
+                continue
+            sel.register(chan, selectors.EVENT_READ, pid)
             deadline = time.monotonic() + float(header["wall_s"])
-            running[pid] = _Running(sock, deadline, str(header.get("id", "")))
+            running[pid] = _Running(sock, deadline, chan, str(header.get("id", "")))
         if open_ and spare is None:
             spare = fork_spare()  # the next job starts without waiting for a fork
 
@@ -861,6 +1004,9 @@ class Job:
     #: set by the caller to end the job early (a learner's newer run): the child is
     #: killed and the call raises :class:`~ptexplore.errors.Cancelled`
     cancel: threading.Event | None = None
+    #: the app's own work on inputs already checked (never an upload's bytes): it may run
+    #: in a warm child that ran such jobs before (see :func:`_spare_child`)
+    reuse: bool = False
 
     def call(self, fn: Callable[P, R], /, *args: P.args, **kwargs: P.kwargs) -> R:
         """``fn(*args, **kwargs)`` in a sandboxed child process; ``fn`` is a module-level
@@ -890,6 +1036,7 @@ class Job:
             "threads": self.threads,
             "cap": SANDBOX_MAX_RESULT_BYTES,
             "id": job_id,
+            "reuse": self.reuse,
         }
         mine, theirs = socket.socketpair()
         with mine:
@@ -959,10 +1106,17 @@ class Job:
                 raise _lesson(self.what, self.limits, report, "no answer from the job")
 
 
-def job(what: str, limits: Limits | None = None, *, cancel: threading.Event | None = None) -> Job:
+def job(
+    what: str,
+    limits: Limits | None = None,
+    *,
+    cancel: threading.Event | None = None,
+    reuse: bool = False,
+) -> Job:
     """The sandboxed job called ``what`` in lessons ("decoding this image"); ``cancel``
-    set ends it early (:attr:`Job.cancel`)."""
-    return Job(what, limits or Limits(), cancel=cancel)
+    set ends it early (:attr:`Job.cancel`); ``reuse`` for the app's own work on checked
+    inputs (:attr:`Job.reuse`)."""
+    return Job(what, limits or Limits(), cancel=cancel, reuse=reuse)
 
 
 if __name__ == "__main__":

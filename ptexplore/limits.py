@@ -222,6 +222,14 @@ SANDBOX_GRID_WALL_S = 20.0
 #: what one real model build for its values may add, MB: REAL_BUILD_MAX_PARAMS float32
 #: parameters (120 MB) built twice over by their init code, or one tensor of a big model
 SANDBOX_BUILD_MEMORY_MB = 1536
+#: A child that ran a reusable job (the app's own work on checked inputs: grids, builds,
+#: DataLoader runs) stays warm for the next one: a fresh fork pays a page fault for every
+#: page it touches (7,000 for a first grid, ~30 ms here; a warm child ~100). At most this
+#: many wait idle per replica; each runs at most SANDBOX_REUSE_JOBS jobs, and ends instead
+#: of waiting once it holds more than SANDBOX_REUSE_MAX_MB of its own memory.
+SANDBOX_IDLE_CHILDREN = 2
+SANDBOX_REUSE_JOBS = 200
+SANDBOX_REUSE_MAX_MB = 512
 #: seconds a cancelled job has to end its own processes (after SIGTERM) before SIGKILL
 SANDBOX_CANCEL_GRACE_S = 2.0
 #: seconds the helper may take to start (it imports torch and torchvision once)

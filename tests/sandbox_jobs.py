@@ -79,6 +79,13 @@ def sleep_then_mark(seconds: float, path: str) -> str:
             f.write("clean-up ran")
 
 
+def unseeded() -> tuple[float, float, float]:
+    """One draw from each global RNG, unseeded (what the process's state gives)."""
+    import random
+
+    return random.random(), float(np.random.rand()), float(torch.rand(()))
+
+
 def kept() -> tuple[int, ...]:
     """The descriptors a job's process keeps besides its socket (the STARTUP hooks')."""
     from ptexplore import isolate

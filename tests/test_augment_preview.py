@@ -200,6 +200,27 @@ def test_the_sandboxed_grid_is_the_in_process_grid() -> None:
     assert (here.seed, here.norm, here.trace_index) == (there.seed, there.norm, there.trace_index)
 
 
+def test_the_grid_tabs_tiles_made_in_the_sandbox_are_the_in_process_ones() -> None:
+    """draw_tiles (grid and tiles in one sandboxed job) = run_grid here, then its tiles:
+    the same JPEG bytes, draws, shapes, dtypes and printed fingerprints."""
+    from ptexplore.augment.export import export_output, fingerprint
+    from ptexplore.augment.tiles import draw_tiles
+    from ptexplore.images.display import jpeg, to_display
+
+    img = _photo()
+    pipe = train_preset()
+    here = run_grid(pipe, img, seed=11, n=5, trace_index=None)
+    there = draw_tiles(pipe, img, seed=11, n=5)
+    assert there.images == tuple(jpeg(to_display(s.tensor, here.norm)) for s in here.samples)
+    assert [t.draws for t in there.samples] == [s.draws for s in here.samples]
+    assert [t.caption for t in there.samples] == [s.caption for s in here.samples]
+    assert there.output_shapes == here.output_shapes
+    assert {t.dtype for t in there.samples} == {"float32"}
+    assert [t.fingerprint for t in there.samples] == [fingerprint(s.tensor) for s in here.samples]
+    assert there.printed == export_output([s.tensor for s in here.samples])
+    assert (there.seed, there.norm) == (here.seed, here.norm)
+
+
 def test_a_grid_over_budget_is_refused_here_without_a_sandbox_job(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
@@ -216,3 +237,7 @@ def test_a_grid_over_budget_is_refused_here_without_a_sandbox_job(
         preview.draw_grid(pipe, big, seed=0, n=16)
     with pytest.raises(LessonError, match="1 to"):
         preview.draw_grid(pipe, big, seed=0, n=0)
+    from ptexplore.augment.tiles import draw_tiles
+
+    with pytest.raises(LessonError, match="one request may use at most"):
+        draw_tiles(pipe, big, seed=0, n=16)

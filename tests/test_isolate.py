@@ -57,7 +57,8 @@ def test_a_job_is_its_own_process_with_no_inherited_files(tmp_path: os.PathLike[
     kept = isolate.job("kept").call(jobs.kept)  # the DataLoader forkserver's two pipes
     assert len(kept) == 2 and all(extra[fd].startswith("pipe:") for fd in kept), targets
     sockets = [t for fd, t in extra.items() if fd not in kept]
-    assert len(sockets) == 1 and sockets[0].startswith("socket:"), targets
+    # the job's own socket, and the child's channel to the helper (it says "idle" there)
+    assert len(sockets) == 2 and all(t.startswith("socket:") for t in sockets), targets
 
 
 def test_a_lesson_in_the_job_is_the_same_lesson_here() -> None:
@@ -74,7 +75,7 @@ def test_a_bug_in_the_job_is_an_exception_with_its_traceback() -> None:
 @pytest.mark.parametrize(
     ("fn", "args", "limits", "ending", "words", "within"),
     [
-        (jobs.segfault, (), Limits(), Ending.CRASHED, "crash (a segmentation fault)", 2.0),
+        (jobs.segfault, (), Limits(), Ending.CRASHED, "crashed the process it ran in (a segm", 2.0),
         (jobs.allocate, (4096,), Limits(memory_mb=512), Ending.MEMORY, "more than 512 MB", 2.0),
         (jobs.allocate_numpy, (4096,), Limits(memory_mb=512), Ending.MEMORY, "512 MB", 2.0),
         (jobs.spin, (30,), Limits(cpu_s=1, wall_s=20), Ending.CPU, "more than 1 s of CPU", 4.0),
@@ -136,6 +137,42 @@ def test_a_cancelled_job_ends_at_once_after_its_clean_up(helper: int, tmp_path: 
     assert mark.read_text() == "clean-up ran"
     assert isolate.helper_pid() == helper
     assert isolate.job("the next job").call(jobs.echo, "next") == "next"
+
+
+def test_reusable_jobs_share_a_warm_child_and_untrusted_ones_never_do(helper: int) -> None:
+    """The app's own work (reuse=True) runs in a warm child; a job on an upload's bytes
+    always in a child that ran nothing before."""
+    warm = isolate.job("a grid", reuse=True)
+    first = warm.call(jobs.pid)
+    assert warm.call(jobs.pid) == first == warm.call(jobs.pid)
+    fresh = isolate.job("decoding this upload")
+    untrusted = fresh.call(jobs.pid)
+    assert untrusted != first and fresh.call(jobs.pid) != untrusted  # each its own child
+    assert warm.call(jobs.pid) == first  # the warm one is still there
+    assert isolate.helper_pid() == helper
+
+
+def test_a_warm_child_gives_what_a_fresh_one_gives_and_keeps_its_limits(helper: int) -> None:
+    """Global RNGs as a fresh child has them before every job; memory and CPU limits per
+    job; a failure ends the warm child (the next job gets another)."""
+    fresh = isolate.job("fresh").call(jobs.unseeded)
+    warm = isolate.job("warm", reuse=True)
+    first = warm.call(jobs.unseeded)
+    # numpy's and torch's global state are the helper's, in every child; Python's own
+    # `random` is re-seeded by every fork (CPython's at-fork hook), so only within a child
+    assert first[1:] == fresh[1:]
+    assert warm.call(jobs.unseeded) == first  # the same child again: the same draws
+    pid = warm.call(jobs.pid)
+    with pytest.raises(SandboxError) as caught:
+        Job("a big one", Limits(memory_mb=512), reuse=True).call(jobs.allocate, 4096)
+    assert caught.value.ending is Ending.MEMORY
+    assert warm.call(jobs.pid) != pid  # it ended with its failure
+    pid = warm.call(jobs.pid)
+    with pytest.raises(SandboxError) as caught:
+        Job("a spin", Limits(cpu_s=1, wall_s=20), reuse=True).call(jobs.spin, 30)
+    assert caught.value.ending is Ending.CPU and "more than 1 s of CPU" in caught.value.message
+    assert warm.call(jobs.pid) != pid
+    assert isolate.helper_pid() == helper
 
 
 def test_jobs_run_side_by_side_up_to_the_limit() -> None:

@@ -200,12 +200,15 @@ def grid_snippet(
     n: int,
     sample: bool,
     grid: Grid | None = None,
+    printed: str | None = None,
 ) -> Snippet:
     """The script and what it prints: exactly the grid's samples, when the grid was drawn
     from the full image (a downscaled preview cannot say what the full image gives).
 
-    Without ``grid`` it is drawn here (untraced); a pipeline that fails on this image gets
-    a note instead of output (the tab that draws the grid shows why)."""
+    ``printed`` is that output when the caller has it already (a grid drawn with its
+    tiles: :func:`ptexplore.augment.tiles.draw_tiles`). Without either the grid is drawn
+    here (untraced); a pipeline that fails on this image gets a note instead of output (the
+    tab that draws the grid shows why)."""
     code = image_script(pipeline, image, seed=seed, n=n, sample=sample)
     if image.downscaled:
         return Snippet(
@@ -213,6 +216,8 @@ def grid_snippet(
             "",
             "run it for the full-size samples: the grid here came from a downscaled copy",
         )
+    if printed is not None:
+        return Snippet(code, printed)
     if grid is None:
         try:
             grid = draw_grid(pipeline, image.pixels, seed=seed, n=n, trace_index=None)

@@ -532,6 +532,7 @@ _GRID_JOB = isolate.job(
     isolate.Limits(
         memory_mb=SANDBOX_GRID_MEMORY_MB, cpu_s=SANDBOX_GRID_CPU_S, wall_s=SANDBOX_GRID_WALL_S
     ),
+    reuse=True,  # the image is a decoded tensor already, the pipeline the lab's own
 )
 
 

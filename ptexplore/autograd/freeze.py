@@ -301,7 +301,7 @@ def _randn(shape: tuple[int, ...]) -> str:
     return f"torch.randn({', '.join(map(str, shape))}, generator=g)"
 
 
-_FREEZE_JOB = isolate.job("the freezing lesson's forward and backward")
+_FREEZE_JOB = isolate.job("the freezing lesson's forward and backward", reuse=True)
 
 
 def sandboxed_freeze(config: FreezeConfig) -> FreezeResult:

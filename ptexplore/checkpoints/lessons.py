@@ -27,11 +27,13 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any, TypeVar, cast
 
+import torch
 from torch import nn
 
 from ptexplore import isolate
 from ptexplore.ckpt.formats import CheckpointFormat
 from ptexplore.errors import ModelError
+from ptexplore.limits import SANDBOX_BUILD_MEMORY_MB
 from ptexplore.live.script import Script, Step
 from ptexplore.models import InputKind, catalog, has_dropout
 from ptexplore.text import code_span
@@ -180,7 +182,23 @@ def _upload_lesson(run: Callable[[C], R], config: C) -> R:
     return cast(R, dataclasses.replace(result, config=light))
 
 
+def built_here(what: str, run: Callable[[C], R], config: C, *, reuse: bool = True) -> R:
+    """``run(config)`` — a lesson on a model built here (its own constructor and init code,
+    a real build, a save and a load) — in the sandbox, with the memory of a real build;
+    ``reuse=False`` for a lesson that reads a file from disk (the hub cache)."""
+    # the hub cache as this process sees it now (TORCH_HOME may have changed since the
+    # sandbox's helper started): a lesson on a file there reads the same file
+    job = isolate.job(what, _BUILD_LIMITS, reuse=reuse)
+    return job.call(_with_hub, torch.hub.get_dir(), run, config)
+
+
+def _with_hub(hub_dir: str, run: Callable[[C], R], config: C) -> R:
+    torch.hub.set_dir(hub_dir)  # (the job's own process: changes nothing outside it)
+    return run(config)
+
+
 _LESSON_LIMITS = isolate.Limits()
+_BUILD_LIMITS = isolate.Limits(memory_mb=SANDBOX_BUILD_MEMORY_MB)
 C = TypeVar("C")
 R = TypeVar("R")
 
@@ -344,6 +362,7 @@ __all__ = [
     "SavedAs",
     "Upload",
     "build_step",
+    "built_here",
     "check_model",
     "hub_path_code",
     "imports",

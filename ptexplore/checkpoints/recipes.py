@@ -49,6 +49,7 @@ from ptexplore.checkpoints.lessons import (
     SavedAs,
     Upload,
     build_step,
+    built_here,
     check_model,
     hub_path_code,
     imports,
@@ -378,13 +379,15 @@ def _check(config: LoadConfig) -> None:
 
 
 def run_load(config: LoadConfig) -> LoadResult:
-    """Run the chosen lesson (see the module docstring) on a private target model; on an
-    upload, all of it in the sandbox (:func:`ptexplore.checkpoints.lessons.on_upload`)."""
+    """Run the chosen lesson (see the module docstring) on a private target model, all of it
+    in the sandbox (:func:`ptexplore.checkpoints.lessons.on_upload` for an upload,
+    :func:`~ptexplore.checkpoints.lessons.built_here` otherwise: real builds)."""
     _check(config)
     if config.origin is Origin.UPLOAD and config.upload is not None:
         check_upload_size(len(config.upload.data))
         return on_upload("loading this checkpoint", _run_load, config)
-    return _run_load(config)
+    made = config.origin is Origin.MADE  # (a hub file is read from disk: a fresh child)
+    return built_here("loading this checkpoint", _run_load, config, reuse=made)
 
 
 def _run_load(config: LoadConfig) -> LoadResult:

@@ -21,6 +21,7 @@ from torch import nn
 from ptexplore.checkpoints.inspector import check
 from ptexplore.checkpoints.lessons import (
     build_step,
+    built_here,
     check_model,
     imports,
     tied_names,
@@ -220,12 +221,24 @@ def tied_names_meta(model: nn.Module) -> tuple[tuple[str, ...], ...]:
 
 
 def save_files(config: SaveConfig) -> tuple[bytes, bytes]:
-    """The two files the lesson makes (.pth, .safetensors), made again."""
+    """The two files the lesson makes (.pth, .safetensors), made again (in the sandbox)."""
+    _check(config)
+    return built_here("saving this model again", _save_files, config)
+
+
+def _save_files(config: SaveConfig) -> tuple[bytes, bytes]:
     _, pth, sft = _run(config)
     return pth, sft
 
 
 def run_save(config: SaveConfig) -> SaveResult:
+    """Build, train one step, save both ways and read both files back — in the sandbox
+    (:func:`ptexplore.checkpoints.lessons.built_here`: a real build)."""
+    _check(config)
+    return built_here("building and saving this model", _run_save, config)
+
+
+def _run_save(config: SaveConfig) -> SaveResult:
     script, pth, sft = _run(config)
     with Source(pth) as src:
         zl = check(src, declared_cap=CKPT_MAX_FILE_BYTES).layout

@@ -31,6 +31,7 @@ from ptexplore.checkpoints.lessons import (
     Origin,
     SavedAs,
     Upload,
+    built_here,
     hub_path_code,
     imports,
     made_imports,
@@ -288,9 +289,9 @@ def _upload(config: InspectConfig) -> InspectResult:
 
 
 def run_inspect(config: InspectConfig) -> InspectResult:
-    """Check and inspect the chosen file (see the module docstring)."""
+    """Check and inspect the chosen file (see the module docstring), in the sandbox."""
     if config.origin is Origin.MADE:
-        return _made(config)
+        return built_here("making and inspecting this checkpoint", _made, config)
     if config.origin is Origin.UPLOAD:
         up = config.upload
         if up is None:
@@ -303,8 +304,13 @@ def run_inspect(config: InspectConfig) -> InspectResult:
         raise InputError(
             "No file picked from the torch hub cache.", fix="Pick a file from the list."
         )
-    path = hub_file(config.hub)
-    return _file(config, path, hub_path_code(config.hub), config.hub, None)
+    hub_file(config.hub)  # (a file that is not there is said here, without a job)
+    return built_here("inspecting this checkpoint", _hub, config, reuse=False)
+
+
+def _hub(config: InspectConfig) -> InspectResult:
+    assert config.hub is not None
+    return _file(config, hub_file(config.hub), hub_path_code(config.hub), config.hub, None)
 
 
 def sniff(data: bytes) -> CheckpointFormat:

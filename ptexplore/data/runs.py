@@ -112,7 +112,7 @@ def sandboxed(cancel: threading.Event | None, limit_s: float = DATA_RUN_LIMIT_S)
     limits = isolate.Limits(
         SANDBOX_DATA_MEMORY_MB, SANDBOX_DATA_CPU_S, limit_s + SANDBOX_DATA_SLACK_S
     )
-    return isolate.job("this DataLoader run", limits, cancel=cancel)
+    return isolate.job("this DataLoader run", limits, cancel=cancel, reuse=True)
 
 
 def run_script(

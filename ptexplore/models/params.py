@@ -232,7 +232,9 @@ def param_values(
 
 
 _BUILD_JOB = isolate.job(
-    "building the model for its real values", isolate.Limits(memory_mb=SANDBOX_BUILD_MEMORY_MB)
+    "building the model for its real values",
+    isolate.Limits(memory_mb=SANDBOX_BUILD_MEMORY_MB),
+    reuse=True,
 )
 
 

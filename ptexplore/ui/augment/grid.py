@@ -1,8 +1,8 @@
 """🎲 Grid: ``n`` seeded samples of the pipeline, each captioned with what it drew.
 
 The grid is remembered by the framework per config (a rerun that changed nothing draws
-nothing), its tiles are JPEG-encoded once per grid (its views), and Re-roll moves the
-session's seed on by one."""
+nothing), its tiles are JPEG-encoded once per grid (in the sandbox, with the grid), and
+Re-roll moves the session's seed on by one."""
 
 from __future__ import annotations
 
@@ -14,8 +14,8 @@ import streamlit as st
 
 from ptexplore.augment.export import grid_snippet
 from ptexplore.augment.pipeline import keeps_source_size
-from ptexplore.augment.preview import Grid, draw_grid
-from ptexplore.images.display import for_screen, jpeg, to_display
+from ptexplore.augment.tiles import Tiles, draw_tiles
+from ptexplore.images.display import for_screen
 from ptexplore.live import Snippet
 from ptexplore.ui.augment.pipeline import STATE
 from ptexplore.ui.augment.preview import Preview, heavy_grid, image_of, no_image
@@ -27,21 +27,21 @@ LABEL = "🎲 Grid"
 
 @dataclass(frozen=True, slots=True, eq=False)
 class Drawn:
-    """A grid and the code panel that reproduces it."""
+    """A grid with its tiles, and the code panel that reproduces it."""
 
-    grid: Grid
+    grid: Tiles
     snippet: Snippet
 
 
-def snippet(preview: Preview, grid: Grid | None = None) -> Snippet:
-    """The export script and what it prints (the grid is drawn when not given)."""
+def snippet(preview: Preview, printed: str | None = None) -> Snippet:
+    """The export script and what it prints (the grid is drawn when that is not given)."""
     return grid_snippet(
         preview.pipeline,
         image_of(preview),
         seed=preview.seed,
         n=preview.n,
         sample=preview.sample,
-        grid=grid,
+        printed=printed,
     )
 
 
@@ -64,18 +64,15 @@ def _controls(preview: Preview) -> Preview:
 
 
 def draw(preview: Preview) -> Drawn:
-    """The grid (untraced: the Step by step tab follows a sample) and its code panel."""
-    grid = draw_grid(
-        preview.pipeline, image_of(preview).pixels, seed=preview.seed, n=preview.n,
-        trace_index=None,
-    )  # fmt: skip
-    return Drawn(grid, snippet(preview, grid))
+    """The grid (untraced: the Step by step tab follows a sample), its tiles already
+    encoded in the sandbox, and its code panel."""
+    grid = draw_tiles(preview.pipeline, image_of(preview).pixels, seed=preview.seed, n=preview.n)
+    return Drawn(grid, snippet(preview, grid.printed))
 
 
 def _tiles(_preview: Preview, drawn: Drawn) -> tuple[bytes, ...]:
-    """The grid's images as JPEG bytes, encoded once per grid (not on every rerun)."""
-    grid = drawn.grid
-    return tuple(jpeg(to_display(s.tensor, grid.norm)) for s in grid.samples)
+    """The grid's images as JPEG bytes (encoded once per grid, where it was drawn)."""
+    return drawn.grid.images
 
 
 def _reroll() -> None:
@@ -89,7 +86,7 @@ def _render(preview: Preview, drawn: Drawn, tiles: tuple[bytes, ...]) -> None:
     top[0].button("🎲 Re-roll", key=STATE.key("reroll"), on_click=_reroll, type="primary")
     top[1].metric("Seed", preview.seed)
     shapes = sorted({"×".join(map(str, s)) for s in grid.output_shapes})
-    dtypes = sorted({str(s.tensor.dtype).removeprefix("torch.") for s in grid.samples})
+    dtypes = sorted({s.dtype for s in grid.samples})
     copy = image_of(preview).downscaled and keeps_source_size(preview.pipeline)
     top[2].metric(
         "Output (of the preview copy)" if copy else "Output",

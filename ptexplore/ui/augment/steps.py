@@ -8,11 +8,13 @@ from dataclasses import dataclass
 import pandas as pd
 import streamlit as st
 
-from ptexplore.augment.preview import draw_grid, histogram_figure
+from ptexplore.augment.export import export_output
+from ptexplore.augment.preview import Grid, draw_grid, histogram_figure
 from ptexplore.augment.tables import stats_table
 from ptexplore.figures import Figure
 from ptexplore.images.display import jpeg, to_display
-from ptexplore.ui.augment.grid import Drawn, snippet
+from ptexplore.live import Snippet
+from ptexplore.ui.augment.grid import snippet
 from ptexplore.ui.augment.pipeline import STATE
 from ptexplore.ui.augment.preview import Preview, heavy_grid, image_of, no_image
 from ptexplore.ui.lab import Section
@@ -50,14 +52,22 @@ def _controls(preview: Preview) -> Follow:
     return Follow(preview, trace)
 
 
-def _follow(config: Follow) -> Drawn:
+@dataclass(frozen=True, slots=True, eq=False)
+class Traced:
+    """The grid with one sample's every intermediate, and the code panel."""
+
+    grid: Grid
+    snippet: Snippet
+
+
+def _follow(config: Follow) -> Traced:
     """The grid with the chosen sample's every intermediate kept."""
     p = config.preview
     grid = draw_grid(p.pipeline, image_of(p).pixels, seed=p.seed, n=p.n, trace_index=config.trace)
-    return Drawn(grid, snippet(p, grid))
+    return Traced(grid, snippet(p, export_output([s.tensor for s in grid.samples])))
 
 
-def _views(_config: Follow, drawn: Drawn) -> StepViews:
+def _views(_config: Follow, drawn: Traced) -> StepViews:
     strip = drawn.grid.trace
     final = strip[-1]
     normalised = final.norm is not None
@@ -73,7 +83,7 @@ def _views(_config: Follow, drawn: Drawn) -> StepViews:
     )
 
 
-def _render(_config: Follow, drawn: Drawn, views: StepViews) -> None:
+def _render(_config: Follow, drawn: Traced, views: StepViews) -> None:
     strip = drawn.grid.trace
     cols = st.columns(min(len(strip), 6))
     for k, (t, image) in enumerate(zip(strip, views.images, strict=True)):
@@ -95,7 +105,7 @@ def _render(_config: Follow, drawn: Drawn, views: StepViews) -> None:
     )
 
 
-STEPS: Section[Follow, Drawn] = Section(
+STEPS: Section[Follow, Traced] = Section(
     "steps",
     _controls,
     _follow,
