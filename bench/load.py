@@ -305,6 +305,8 @@ def report(label: str, result: dict[str, object]) -> None:
         return " ".join(f"{x:6.0f}" for x in xs)  # type: ignore[attr-defined]
 
     start, after = result["start"], result["after"]
+    if not start:  # (a class of the day: its memory is reported after it)
+        return
     print(f"   private RSS MB per replica: start {fmt(start)} | end {fmt(result['end'])} | "
           f"{result['after_s']:.0f} s after leaving {fmt(after)} ("
           + ", ".join(f"{(a - s) / s:+.0%}" for s, a in zip(start, after, strict=False))  # type: ignore[call-overload]
@@ -469,6 +471,21 @@ def _helpers(pid: int) -> list[int]:
     return [int(line.split()[0]) for line in out.stdout.splitlines() if "ptexplore.isolate" in line]
 
 
+def _tree(pid: int) -> list[int]:
+    """``pid`` and all its descendants (a helper's spare and warm children, forkserver)."""
+    out = subprocess.run(["ps", "-e", "-o", "pid=,ppid="], capture_output=True, text=True)
+    kids: dict[int, list[int]] = {}
+    for line in out.stdout.splitlines():
+        child, parent = map(int, line.split())
+        kids.setdefault(parent, []).append(child)
+    found, todo = [pid], [pid]
+    while todo:
+        for child in kids.get(todo.pop(), []):
+            found.append(child)
+            todo.append(child)
+    return found
+
+
 async def day_of_classes(server: Server, args: argparse.Namespace) -> None:
     assets = Assets.make()
     for _ in server.ports:  # warm-up: every page once per replica
@@ -492,6 +509,8 @@ async def day_of_classes(server: Server, args: argparse.Namespace) -> None:
         await asyncio.sleep(args.between)  # the class has left
         mem = [_uss_rss_mb(p) for p in server.pids()]
         helpers = [_uss_rss_mb(h) for p in server.pids() for h in _helpers(p)]
+        # each replica's whole sandbox: helper, its spare and warm children, the forkserver
+        trees = [[_uss_rss_mb(q)[0] for q in _tree(h)] for p in server.pids() for h in _helpers(p)]
         firsts.append(mem)
         report(f"class {k + 1} of {args.classes}", {"tally": tally, "start": [], "end": [],
                "after": [], "rss": [], "killed_at": [], "probes": [], "after_s": 0.0})  # fmt: skip
@@ -504,7 +523,9 @@ async def day_of_classes(server: Server, args: argparse.Namespace) -> None:
               + ", ".join(f"{(u - f[0]) / f[0]:+.1%} / {(r - f[1]) / f[1]:+.1%}"
                           for (u, r), f in zip(mem, firsts[0], strict=False))
               + "); sandbox helpers USS / RSS MB: "
-              + ", ".join(f"{u:.0f} / {r:.0f}" for u, r in helpers))  # fmt: skip
+              + ", ".join(f"{u:.0f} / {r:.0f}" for u, r in helpers)
+              + "; each whole sandbox (helper and its processes) USS MB: "
+              + ", ".join(f"{sum(t):.0f} in {len(t)}" for t in trees))  # fmt: skip
     print(f"\n== the day: {len(every_class)} reruns, {errors} errors, p50 "
           f"{statistics.median(every_class) * 1e3:.0f} ms, p95 {_pct(every_class, 0.95) * 1e3:.0f}"
           " ms (targets: 0 errors, p50 ≤ 200 ms, p95 ≤ 1 s, memory after class 3 within 5 % of "
