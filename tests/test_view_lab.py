@@ -289,6 +289,24 @@ def test_numpy_view_analogy_refuses_like_torch() -> None:
     assert r.numpy.resize is None  # element count matches: np.resize is not the question
 
 
+def test_an_old_numpy_is_said_not_presented_as_numpy_refusing(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """numpy < 2.1 has no np.reshape(copy=): its TypeError is about the argument, not the
+    reshape, so the page says the comparison cannot run here instead of showing it."""
+    from ptexplore.view import lab
+
+    assert lab.numpy_has_reshape_copy("2.1.0") and lab.numpy_has_reshape_copy("2.3.4")
+    assert not lab.numpy_has_reshape_copy("2.0.2") and not lab.numpy_has_reshape_copy("1.26.4")
+    monkeypatch.setattr(lab.np, "__version__", "1.26.4")
+    v = run_lab(LabConfig((3, 2), method=Method.VIEW, target=(2, -1)))
+    assert v.numpy is not None and v.numpy.error is None and v.numpy.shape is None
+    assert v.numpy.unavailable is not None and "numpy 1.26.4" in v.numpy.unavailable
+    assert "from numpy 2.1 on" in v.numpy.unavailable
+    r = run_lab(LabConfig((3, 2), method=Method.RESHAPE, target=(6,)))  # no copy=: still live
+    assert r.numpy is not None and r.numpy.unavailable is None and r.numpy.shape == (6,)
+
+
 # --- generated code reproduces the page ----------------------------------------------------
 
 

@@ -121,6 +121,10 @@ class NumpyAnalogy:
     shares_memory: bool | None
     error: str | None
     resize: str | None = None
+    #: the exception's type when numpy refused (ValueError for a shape no strides allow)
+    error_kind: str = "ValueError"
+    #: why the comparison could not run here (an installed numpy without the call)
+    unavailable: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -360,6 +364,13 @@ def _numpy_call(x: torch.Tensor, config: LabConfig) -> tuple[str, str] | None:
     return "a (no-op)", "a.view()"
 
 
+def numpy_has_reshape_copy(version: str | None = None) -> bool:
+    """Does this numpy's ``np.reshape`` take ``copy=`` (numpy ≥ 2.1)? On an older one the
+    call is a TypeError about the argument, not numpy refusing the reshape."""
+    major, minor = (int(p) for p in (version or np.__version__).split(".")[:2])
+    return (major, minor) >= (2, 1)
+
+
 def _numpy_analogy(x: torch.Tensor, y: torch.Tensor | None, config: LabConfig) -> NumpyAnalogy:
     """The same reshape done by numpy on ``a = x.numpy()``, run live."""
     names = _numpy_call(x, config)
@@ -368,12 +379,21 @@ def _numpy_analogy(x: torch.Tensor, y: torch.Tensor | None, config: LabConfig) -
     ):
         return NumpyAnalogy("", None, None, None)
     call, line = names
+    if "copy=False" in line and not numpy_has_reshape_copy():
+        return NumpyAnalogy(
+            call,
+            None,
+            None,
+            None,
+            unavailable=f"this server has numpy {np.__version__}; `np.reshape` takes `copy=` "
+            "from numpy 2.1 on, so the view-or-error comparison cannot run here",
+        )
     resize = None
     if config.method.takes_shape or config.method is Method.VIEW_FLAT:
         resize = _resize_note(x, (-1,) if config.method is Method.VIEW_FLAT else config.target)
     got = live.run(f"import numpy as np\na = x.numpy()\nb = {line}", {"x": x})
     if got.error is not None:
-        return NumpyAnalogy(call, None, None, got.error.message, resize)
+        return NumpyAnalogy(call, None, None, got.error.message, resize, got.error.kind)
     a, b = got.namespace["a"], got.namespace["b"]
     return NumpyAnalogy(call, tuple(b.shape), bool(np.shares_memory(a, b)), None, resize)
 

@@ -242,8 +242,10 @@ def numpy_note(result: LabResult) -> None:
     npy = result.numpy
     live = ""
     if npy is not None and npy.call:
-        if npy.error is not None:
-            live = f" Live, on `a = x.numpy()`: `{npy.call}` → ValueError: {npy.error}"
+        if npy.unavailable is not None:
+            live = f" Not run: {npy.unavailable}."
+        elif npy.error is not None:
+            live = f" Live, on `a = x.numpy()`: `{npy.call}` → {npy.error_kind}: {npy.error}"
         else:
             live = (
                 f" Live, on `a = x.numpy()`: `{npy.call}` → shape {npy.shape}, "
