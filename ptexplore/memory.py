@@ -93,7 +93,9 @@ class TensorFacts:
     storage_ptr: int
     element_size: int
     dtype: str
-    #: ``t._version``: bumped by every in-place write to the storage (autograd checks it).
+    #: ``t._version``: the version counter autograd checks, shared by ``t``, its views and
+    #: ``t.detach()``, bumped by an in-place write through any of them (under ``no_grad``
+    #: too); a write through ``t.data`` goes to another counter and is not seen.
     version: int
     values: tuple[Number, ...]
     #: For each element in reading order, its index in the storage ("memory position").

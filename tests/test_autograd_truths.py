@@ -88,3 +88,10 @@ def test_no_grad_detach_and_requires_grad_false_produce_different_things() -> No
     assert r.refusal is not None
     assert r.refusal.message.startswith("you can only change requires_grad flags of leaf variables")
     assert "q is p: True" in r.snippet.output
+    # no_grad stops recording only: a view op still aliases, an in-place write still counts
+    assert rows["v"].same_storage_as == "yes: a's storage, same data_ptr"
+    assert rows["v"].grad_fn == "None"
+    assert "v shares a's memory: True" in r.snippet.output
+    assert "w._version: 0 -> 1" in r.snippet.output
+    checks = {c.key: c for c in r.checks}
+    assert checks["no_grad_view"].holds and checks["no_grad_write"].holds

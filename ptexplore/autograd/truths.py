@@ -457,6 +457,7 @@ def _modes(config: TruthConfig) -> TruthResult:
     script.run(
         "import torch\n\n" + _a() + "with torch.no_grad():\n"
         f"    n = a.{fn.value}()  # computed, not recorded: a new tensor, not a view of a\n"
+        "    v = a.view(3)  # a view op is still a view: no_grad stops recording, not aliasing\n"
         "d = a.detach()  # the same memory as a, cut from the graph\n"
         f"m = a.{fn.value}()\n"
         "try:\n"
@@ -467,16 +468,24 @@ def _modes(config: TruthConfig) -> TruthResult:
         f"p = torch.tensor({list(A)}, requires_grad=True)\n"
         "q = p.requires_grad_(False)  # a leaf: flips the flag in place, returns p itself\n"
         'print("q is p:", q is p)\n'
-        'for name, t in {"a": a, "n": n, "d": d, "m": m, "p": p}.items():\n'
+        'for name, t in {"a": a, "n": n, "v": v, "d": d, "m": m, "p": p}.items():\n'
         "    grad_fn = None if t.grad_fn is None else type(t.grad_fn).__name__\n"
         '    print(f"{name}: requires_grad={t.requires_grad}, grad_fn={grad_fn}, "\n'
         '          f"is_leaf={t.is_leaf}")\n'
+        'print("v shares a\'s memory:", v.data_ptr() == a.data_ptr())\n'
+        "w = torch.tensor([1.0, 2.0, 3.0], requires_grad=True)  # a weight\n"
+        "w.grad = torch.ones(3)\n"
+        "before = w._version\n"
+        "with torch.no_grad():\n"
+        "    w -= 0.1 * w.grad  # the SGD step: not recorded, but an in-place write all the same\n"
+        'print("w._version:", before, "->", w._version)  # counted: autograd would notice\n'
     )
     ns = script.namespace
     a = ns["a"]
     rows = (
         _row("", "a", "torch.tensor(..., requires_grad=True)", a, None),
         _row("", "n", f"with torch.no_grad(): a.{fn.value}()", ns["n"], ("a", a)),
+        _row("", "v", "with torch.no_grad(): a.view(3)", ns["v"], ("a", a)),
         _row("", "d", "a.detach()", ns["d"], ("a", a)),
         _row("", "m", f"a.{fn.value}()  (requires_grad_(False) refused)", ns["m"], ("a", a)),
         _row("", "p", "torch.tensor(...).requires_grad_(False)", ns["p"], None),
@@ -487,7 +496,8 @@ def _modes(config: TruthConfig) -> TruthResult:
         "yours to set.",
         "Use `m.detach()` for a computed tensor you want outside the graph.",
     )
-    n, d, p, q = ns["n"], ns["d"], ns["p"], ns["q"]
+    n, d, p, q, v = ns["n"], ns["d"], ns["p"], ns["q"], ns["v"]
+    bumped = int(ns["w"]._version) - int(ns["before"])
     checks = (
         Check(
             "no_grad",
@@ -496,6 +506,20 @@ def _modes(config: TruthConfig) -> TruthResult:
             and not same_storage(n, a),
             f"n.requires_grad={n.requires_grad}, n.grad_fn={n.grad_fn}, is_leaf={n.is_leaf}, "
             f"shares a's storage: {same_storage(n, a)}",
+        ),
+        Check(
+            "no_grad_view",
+            "a view op under no_grad() is still a view: the same memory as a, no grad_fn",
+            v.grad_fn is None and same_storage(v, a) and v.data_ptr() == a.data_ptr(),
+            f"v shares a's storage: {same_storage(v, a)}, v.grad_fn={v.grad_fn}; "
+            f"v.requires_grad={v.requires_grad} (a view reports its base's flag)",
+        ),
+        Check(
+            "no_grad_write",
+            "an in-place write under no_grad() still bumps _version (unlike one through .data)",
+            bumped == 1,
+            f"w._version {int(ns['before'])} → {int(ns['w']._version)} after "
+            "`with torch.no_grad(): w -= 0.1 * w.grad`",
         ),
         Check(
             "detach",
@@ -519,8 +543,11 @@ def _modes(config: TruthConfig) -> TruthResult:
     return TruthResult(
         config,
         "Three ways to “stop gradients”, three different things: `torch.no_grad()` stops "
-        "**recording** (new results have no `grad_fn`), `.detach()` gives **a graph-free "
-        "view of the same memory**, and `requires_grad_(False)` **flips a leaf's own flag** "
+        "**recording** (new results have no `grad_fn`) — nothing else: a view op in it "
+        "still aliases its input, and an in-place write in it still bumps `_version` "
+        "(which is why `with torch.no_grad(): w -= lr * w.grad` replaced writing through "
+        "`w.data`, whose writes autograd cannot see); `.detach()` gives **a graph-free "
+        "view of the same memory**; and `requires_grad_(False)` **flips a leaf's own flag** "
         "(and is refused on computed tensors).",
         checks,
         rows,
