@@ -128,6 +128,28 @@ def test_batchnorm_stats_change_in_train_mode_with_everything_frozen(key: str) -
     assert train.layers_changed == r.layers and train.num_batches_tracked == 1
     assert train.running_mean != before.running_mean and train.running_var != before.running_var
     assert no_grad.layers_changed == r.layers and no_grad.num_batches_tracked == 2
+    # the fine-tuning trap: BN-only eval() holds, the next model.train() undoes it
+    only = r.row("after a forward with only BatchNorm in eval()")
+    again = r.row("after the next model.train() and a forward")
+    assert only.layers_changed == 0 and only.num_batches_tracked == 2
+    assert again.layers_changed == r.layers and again.num_batches_tracked == 3
+
+
+def test_the_other_ways_to_stop_batchnorm_statistics_run_live() -> None:
+    r = run_norm(NormConfig("resnet18", side=32))
+    assert [a.way for a in r.alternatives] == [
+        "BatchNorm2d(…, momentum=0.0)",
+        "BatchNorm2d(…, track_running_stats=False)",
+        "torchvision.ops.FrozenBatchNorm2d",
+    ]
+    assert all(a.stopped for a in r.alternatives)
+    out = r.snippet.output
+    assert "momentum=0: [0.0, 0.0, 0.0] tracked: 1" in out  # held, but still counted
+    assert "track_running_stats=False: running_mean None | eval() output == train() " in out
+    assert "FrozenBatchNorm2d: parameters 0 |" in out and out.count(": True") >= 2
+    bn = torch.nn.BatchNorm2d(3, momentum=0.0).train()
+    bn(torch.randn(4, 3, 8, 8))
+    assert bool((bn.running_mean == 0).all()) and int(bn.num_batches_tracked) == 1
 
 
 def test_batchnorm_stats_match_torchs_momentum_rule() -> None:
@@ -182,3 +204,15 @@ def test_the_sandboxed_freezing_lesson_is_the_in_process_one() -> None:
     assert there.snippet.code == here.snippet.code
     with pytest.raises(ModelError, match="does not offer"):
         sandboxed_freeze(FreezeConfig("vit_h_14", None, FreezeMode.ALL_BUT_HEAD))
+
+
+def test_the_sandboxed_batchnorm_lesson_is_the_in_process_one() -> None:
+    """What the page calls (a real build and its forwards in the sandbox): the same rows,
+    alternatives and printout as here, for the same config."""
+    from ptexplore.autograd import sandboxed_norm
+
+    config = NormConfig("resnet18", side=32, seed=5)
+    here, there = run_norm(config), sandboxed_norm(config)
+    assert there.rows == here.rows and there.alternatives == here.alternatives
+    assert there.dropout_train == here.dropout_train
+    assert there.snippet.output == here.snippet.output

@@ -121,8 +121,13 @@ def test_batchnorm_tab_shows_the_stats_change_in_train_only(at: AppTest) -> None
     open_tab(at, "autograd", NORM_TAB)
     assert not at.exception and not at.error
     frame = next(d.value for d in at.dataframe if "num_batches_tracked" in d.value.columns)
-    assert list(frame["num_batches_tracked"]) == [0, 0, 1, 2]
-    assert list(frame["BatchNorm layers changed"]) == ["0 of 20", "0 of 20", "20 of 20", "20 of 20"]
+    assert list(frame["num_batches_tracked"]) == [0, 0, 1, 2, 2, 3]
+    changed = ["0 of 20", "0 of 20", "20 of 20", "20 of 20", "0 of 20", "20 of 20"]
+    assert list(frame["BatchNorm layers changed"]) == changed
+    trap = next(m.value for m in at.markdown if m.value.startswith("**The fine-tuning trap.**"))
+    assert "changed **20 of 20** again" in trap
+    ways = next(d.value for d in at.dataframe if "way" in d.value.columns)
+    assert list(ways["statistics stopped"]) == [True, True, True]
     open_tab(at, "autograd", GRAPH_TAB)
 
 

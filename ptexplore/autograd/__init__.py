@@ -15,6 +15,7 @@ from ptexplore.autograd.freeze import (
     run_freeze,
     run_norm,
     sandboxed_freeze,
+    sandboxed_norm,
 )
 from ptexplore.autograd.graph import Graph, extract, to_dot
 from ptexplore.autograd.truths import SavesOutput, Truth, TruthConfig, TruthResult, Write, run_truth
@@ -42,5 +43,6 @@ __all__ = [
     "run_norm",
     "run_truth",
     "sandboxed_freeze",
+    "sandboxed_norm",
     "to_dot",
 ]

@@ -466,6 +466,17 @@ class StatsRow:
 
 
 @dataclass(frozen=True, slots=True)
+class Alternative:
+    """Another way to stop BatchNorm's statistics, run on one layer in ``train()``."""
+
+    way: str
+    #: what the live layer did (its buffers, its outputs), in one sentence
+    seen: str
+    #: the running statistics stayed as they were (or there are none to move)
+    stopped: bool
+
+
+@dataclass(frozen=True, slots=True)
 class NormResult:
     config: NormConfig
     layer: str
@@ -475,7 +486,8 @@ class NormResult:
     dropout_input: tuple[float, ...]
     dropout_eval: tuple[float, ...]
     dropout_train: tuple[float, ...]
-    #: wall time of the three forwards on this server
+    alternatives: tuple[Alternative, ...]
+    #: wall time of the model's forwards on this server
     seconds: float
     snippet: Snippet
 
@@ -522,8 +534,72 @@ def _stats(moment: str, bn: nn.modules.batchnorm._BatchNorm, changed: int) -> St
     )
 
 
-def run_norm(config: NormConfig) -> NormResult:
-    """All parameters frozen: eval() keeps BatchNorm's statistics, train() changes them."""
+def _alternatives(script: Script, seed: int) -> tuple[Alternative, ...]:
+    """momentum=0, track_running_stats=False and FrozenBatchNorm2d, each on one layer in
+    train() mode, on the same random batch."""
+    script.run(
+        "\n# the other ways to stop the statistics, each on one layer in train() mode\n"
+        "from torchvision.ops import FrozenBatchNorm2d\n\n"
+        f"b = torch.randn(4, 3, 8, 8, generator=torch.Generator().manual_seed({seed}))\n"
+        "still = torch.nn.BatchNorm2d(3, momentum=0.0).train()\n"
+        "still(b)\n"
+        'print("momentum=0:", still.running_mean.tolist(), "tracked:",\n'
+        "      still.num_batches_tracked.item())\n"
+        "batch_only = torch.nn.BatchNorm2d(3, track_running_stats=False).train()\n"
+        "y_train = batch_only(b)\n"
+        "y_eval = batch_only.eval()(b)\n"
+        'print("track_running_stats=False: running_mean", batch_only.running_mean,\n'
+        '      "| eval() output == train() output:", torch.equal(y_train, y_eval))\n'
+        "frozen = FrozenBatchNorm2d(3).train()\n"
+        "y_frozen = frozen(b)\n"
+        'print("FrozenBatchNorm2d: parameters", len(list(frozen.parameters())),\n'
+        '      "| running_mean", frozen.running_mean.tolist(),\n'
+        '      "| output == (b - mean) / sqrt(var + eps):",\n'
+        "      torch.allclose(y_frozen, b / (1 + frozen.eps) ** 0.5))\n"
+    )
+    still, only, frozen = script["still"], script["batch_only"], script["frozen"]
+    b = script["b"]
+    same = bool(torch.equal(script["y_train"], script["y_eval"]))
+    moved = bool(still.running_mean.abs().sum() > 0) or bool((still.running_var != 1).any())
+    tracked = int(still.num_batches_tracked.item())
+    frozen_ok = (
+        not list(frozen.parameters())
+        and bool((frozen.running_mean == 0).all())
+        and bool(torch.allclose(script["y_frozen"], b / (1 + frozen.eps) ** 0.5))
+    )
+    return (
+        Alternative(
+            "BatchNorm2d(…, momentum=0.0)",
+            f"running statistics unchanged by a train() forward, but num_batches_tracked "
+            f"still counts ({tracked}); the forward itself normalises with the batch's own "
+            "statistics, as every train() forward does",
+            not moved,
+        ),
+        Alternative(
+            "BatchNorm2d(…, track_running_stats=False)",
+            f"no running statistics at all (running_mean is {only.running_mean}): train() "
+            f"and eval() both normalise with the batch's own statistics (outputs equal: "
+            f"{same}) — a batch of one image is normalised by itself",
+            only.running_mean is None and same,
+        ),
+        Alternative(
+            "torchvision.ops.FrozenBatchNorm2d",
+            "weight, bias and statistics are buffers (0 parameters): in train() and eval() "
+            "alike it normalises with the stored statistics, which nothing updates — what "
+            "torchvision's detection models put in a backbone built with pretrained weights",
+            bool(frozen_ok),
+        ),
+    )
+
+
+def sandboxed_norm(config: NormConfig) -> NormResult:
+    """:func:`run_norm` in a sandboxed child, checked here first: what the page calls (a
+    real build and its forwards, as :func:`sandboxed_freeze`)."""
+    _check_norm(config)
+    return _FREEZE_JOB.call(run_norm, config)
+
+
+def _check_norm(config: NormConfig) -> None:
     if config.key not in NORM_MODELS:
         raise ModelError(
             f"{code_span(config.key)} is not offered for the BatchNorm truth.",
@@ -535,6 +611,13 @@ def run_norm(config: NormConfig) -> NormResult:
             f"Dropout's p must be at least 0 and below 1, not {config.p}.",
             fix="Try p = 0.5.",
         )
+
+
+def run_norm(config: NormConfig) -> NormResult:
+    """All parameters frozen: eval() keeps BatchNorm's statistics, train() changes them;
+    the fine-tuning trap (BatchNorm-only eval() undone by the next train()); the other
+    ways to stop the statistics."""
+    _check_norm(config)
     script = Script()
     model = _build_step(script, config.key, DEFAULT_NUM_CLASSES, config.seed)
     layers = _norm_layers(model)
@@ -580,7 +663,37 @@ def run_norm(config: NormConfig) -> NormResult:
     )
     snaps.append(_snapshot(model))
     rows.append(_stats("after a train() forward in no_grad()", bn, _changed(snaps[-2], snaps[-1])))
+    script.run(
+        Step(
+            "norms = (torch.nn.BatchNorm1d, torch.nn.BatchNorm2d, torch.nn.BatchNorm3d)\n"
+            "for m in model.modules():  # the fine-tuner's fix: only the BatchNorm layers\n"
+            "    if isinstance(m, norms):\n"
+            "        m.eval()\n"
+            "model(x)\n"
+            'show("BatchNorm eval() only:")\n',
+            seed=seed,
+            why=why,
+        )
+    )
+    snaps.append(_snapshot(model))
+    rows.append(
+        _stats("after a forward with only BatchNorm in eval()", bn, _changed(snaps[-2], snaps[-1]))
+    )
+    script.run(
+        Step(
+            "model.train()  # the next epoch starts: every submodule back in training mode\n"
+            "model(x)\n"
+            'show("after model.train():")\n',
+            seed=seed,
+            why=why,
+        )
+    )
+    snaps.append(_snapshot(model))
+    rows.append(
+        _stats("after the next model.train() and a forward", bn, _changed(snaps[-2], snaps[-1]))
+    )
     seconds = time.perf_counter() - started
+    alternatives = _alternatives(script, config.seed)
     script.run(
         f"drop = torch.nn.Dropout(p={config.p})\n"
         "v = torch.ones(8)\n"
@@ -610,6 +723,7 @@ def run_norm(config: NormConfig) -> NormResult:
         dropout_input=values("v"),
         dropout_eval=values("out_eval"),
         dropout_train=values("out_train"),
+        alternatives=alternatives,
         seconds=seconds,
         snippet=script.snippet(),
     )

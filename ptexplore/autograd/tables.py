@@ -107,6 +107,15 @@ def running_stats(result: NormResult) -> Columns:
     }
 
 
+def norm_alternatives(result: NormResult) -> Columns:
+    """The other ways to stop BatchNorm's statistics, each as one live layer showed it."""
+    return {
+        "way": [a.way for a in result.alternatives],
+        "what the live layer did in train()": [a.seen for a in result.alternatives],
+        "statistics stopped": [a.stopped for a in result.alternatives],
+    }
+
+
 def dropout(result: NormResult) -> Columns:
     """Dropout's input, eval() output and train() output, element by element."""
     cols: Columns = {"": ["v (input)", "drop.eval()(v)", "drop.train()(v)"]}

@@ -20,8 +20,8 @@ from ptexplore.autograd.freeze import (
     NormResult,
     freeze_models,
     head_name,
-    run_norm,
     sandboxed_freeze,
+    sandboxed_norm,
     side_choices,
     top_level,
 )
@@ -241,14 +241,27 @@ def norm_render(_config: NormConfig, result: NormResult, _views: None) -> None:
         f"{result.layers}** BatchNorm layers: they are buffers, updated by the forward "
         "itself, not by gradients. `eval()` kept "
         f"**{result.layers - in_eval.layers_changed} of {result.layers}** as they were. "
-        "`torch.no_grad()` does not stop the update either: only `eval()` does."
+        "`torch.no_grad()` does not stop the update either; `eval()` does (and so do "
+        "the layer settings below)."
     )
     st.dataframe(tables.running_stats(result), hide_index=True, width="stretch")
+    only = result.row("after a forward with only BatchNorm")
+    again = result.row("after the next model.train()")
+    st.markdown(
+        "**The fine-tuning trap.** Putting only the BatchNorm layers in `eval()` keeps "
+        f"their statistics (**{only.layers_changed}** changed) — until the next "
+        "`model.train()`, which sets every submodule back to training mode: the forward "
+        f"after it changed **{again.layers_changed} of {result.layers}** again. Re-apply "
+        "the BatchNorm `eval()` after every `model.train()`, or override `train()` in "
+        "your model to do it."
+    )
     st.caption(
         f"The first BatchNorm layer is {inert(result.layer)}; batch of "
         f"{result.config.batch} random {result.config.side}×{result.config.side} images; "
-        f"the three forwards took {result.seconds * 1000:.0f} ms on this server."
+        f"the model's forwards took {result.seconds * 1000:.0f} ms on this server."
     )
+    st.markdown("**Besides `eval()`**, three ways to stop the statistics, each run live:")
+    st.dataframe(tables.norm_alternatives(result), hide_index=True, width="stretch")
     p = result.config.p
     st.markdown(
         f"**Dropout(p={p}) on the same input**: `eval()` is the identity; `train()` zeroes "
@@ -266,7 +279,7 @@ def _norm_job(config: NormConfig) -> str:
 NORM: Section[NormConfig, NormResult] = Section(
     "norm",
     norm_controls,
-    run_norm,
+    sandboxed_norm,
     norm_render,
     lambda _c, r: r.snippet,
     label=NORM_TAB,
