@@ -56,7 +56,7 @@ def test_a_transform_is_applied_per_item_and_a_sleep_cost_is_real() -> None:
 def test_numpy_draws_repeat_across_workers_until_seeded_from_torch() -> None:
     lesson = seeds_lesson(SeedsConfig(n=16, num_workers=2, batch_size=2, seed=0))
     none, naive, fix = (
-        lesson.result(n) for n in ("None", "seed_numpy_naively", "reseed_from_torch")
+        lesson.result(n) for n in ("None", "seed_numpy_naively", "seed_from_worker_info")
     )
     # the dataset's own Generator is copied into both workers: each value twice
     assert none.count("owned").distinct == 8 and none.count("owned").repeated == 16
@@ -66,11 +66,20 @@ def test_numpy_draws_repeat_across_workers_until_seeded_from_torch() -> None:
     assert none.count("np_global").repeated == 0 and none.count("torch").repeated == 0
     # one constant seed in every worker: numpy's global draws repeat too
     assert naive.count("np_global").repeated == 16 and naive.count("owned").repeated == 16
-    # the fix: seeded from torch.initial_seed() (base_seed + worker_id), nothing repeats
+    # the fix: the dataset's copy seeded from get_worker_info().seed, nothing repeats
     assert all(c.repeated == 0 and c.distinct == 16 for c in fix.counts)
+    # numpy's global RNG was not touched by the fix: the DataLoader's own seeding
+    assert [r.np_global for r in none.rows] == [r.np_global for r in fix.rows]
     # torch's draws do not depend on the worker_init_fn
     assert [r.torch for r in none.rows] == [r.torch for r in fix.rows]
-    assert "worker_init_fn=reseed_from_torch:" in lesson.snippet.output
+    assert "worker_init_fn=seed_from_worker_info:" in lesson.snippet.output
+    # base_seed is drawn each time workers start: every epoch, unless persistent_workers
+    off, on = lesson.epochs
+    assert (off.persistent, on.persistent) == (False, True)
+    assert off.new_each_epoch and not on.new_each_epoch
+    assert off.seeds[0][1] == off.seeds[0][0] + 1  # base_seed + worker_id
+    assert "persistent_workers=False: new worker seeds in epoch 1: True" in lesson.snippet.output
+    assert "persistent_workers=True: new worker seeds in epoch 1: False" in lesson.snippet.output
     assert lesson.processes.still_alive == ()
     go.Figure(seeds_figure(lesson))
 

@@ -243,15 +243,29 @@ def seed_numpy_naively(worker_id: int) -> None:
     np.random.seed(0)
 
 
-def reseed_from_torch(worker_id: int) -> None:
-    """The fix, as a ``worker_init_fn``: seed numpy from ``torch.initial_seed()``.
+def seed_from_worker_info(worker_id: int) -> None:
+    """The fix, as a ``worker_init_fn``: give the worker's copy of the dataset its own
+    Generator, seeded with ``get_worker_info().seed``.
 
-    In a worker, ``torch.initial_seed()`` is ``base_seed + worker_id`` (the DataLoader draws
-    ``base_seed`` from its generator for each epoch), so every worker, and every epoch,
-    gets its own stream. The dataset's own Generator is replaced the same way.
+    That seed is ``base_seed + worker_id`` (the DataLoader draws ``base_seed`` from its
+    generator each time it starts workers: every epoch, unless ``persistent_workers``), so
+    every worker gets its own stream. numpy's *global* RNG needs nothing: the DataLoader
+    seeds it in every worker already (from ``base_seed`` and ``worker_id``, hashed).
     """
-    seed = torch.initial_seed()
-    np.random.seed(seed % 2**32)
     info = get_worker_info()
     if info is not None and isinstance(info.dataset, RandomDraws):
-        info.dataset.rng = np.random.default_rng(seed)
+        info.dataset.rng = np.random.default_rng(info.seed)
+
+
+class WorkerSeeds(Dataset[tuple[int, int]]):
+    """Each item is (the worker that built it, that worker's ``get_worker_info().seed``)."""
+
+    def __init__(self, n: int) -> None:
+        self.n = int(n)
+
+    def __len__(self) -> int:
+        return self.n
+
+    def __getitem__(self, idx: int) -> tuple[int, int]:
+        info = get_worker_info()
+        return (-1, torch.initial_seed()) if info is None else (info.id, info.seed)

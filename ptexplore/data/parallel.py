@@ -173,7 +173,10 @@ def _epochs_here(config: EpochsConfig) -> EpochsLesson:
 INITS: tuple[tuple[str, str], ...] = (
     ("None", "no worker_init_fn: the DataLoader's own per-worker seeding only"),
     ("seed_numpy_naively", "every worker calls np.random.seed(0)"),
-    ("reseed_from_torch", "every worker seeds numpy from torch.initial_seed() (the fix)"),
+    (
+        "seed_from_worker_info",
+        "every worker's dataset copy gets default_rng(get_worker_info().seed) (the fix)",
+    ),
 )
 #: The three sources each item draws from (``Draw`` fields) and how the page names them.
 SOURCES: tuple[tuple[str, str], ...] = (
@@ -218,11 +221,25 @@ class InitResult:
 
 
 @dataclass(frozen=True, slots=True)
+class EpochSeeds:
+    """Each worker's ``get_worker_info().seed`` in epochs 0 and 1 (by worker id)."""
+
+    persistent: bool
+    seeds: tuple[tuple[int, ...], ...]
+
+    @property
+    def new_each_epoch(self) -> bool:
+        return len(set(self.seeds)) == len(self.seeds)
+
+
+@dataclass(frozen=True, slots=True)
 class SeedsLesson:
     config: SeedsConfig
     results: tuple[InitResult, ...]
     snippet: Snippet
     processes: Processes
+    #: without and with persistent_workers
+    epochs: tuple[EpochSeeds, ...] = ()
 
     def result(self, init: str) -> InitResult:
         return next(r for r in self.results if r.init == init)
@@ -233,7 +250,12 @@ def seeds_code(c: SeedsConfig) -> str:
     return f"""import torch
 from torch.utils.data import DataLoader
 
-from ptexplore.data.datasets import RandomDraws, reseed_from_torch, seed_numpy_naively
+from ptexplore.data.datasets import (
+    RandomDraws,
+    WorkerSeeds,
+    seed_from_worker_info,
+    seed_numpy_naively,
+)
 from ptexplore.data.workers import worker_context
 
 dataset = RandomDraws(n={c.n}, seed={c.seed})  # its numpy Generator is made here, once
@@ -256,6 +278,24 @@ for name, init in inits.items():
         repeated = sum(values.count(v) > 1 for v in values)
         distinct = len(set(values))
         print(f"  {{source:>9}}: {{distinct}} distinct of {{len(values)}}, {{repeated}} repeated")
+
+# the workers' seeds over two epochs, with and without persistent_workers
+per_epoch = {{}}  # persistent_workers -> per epoch, each worker's get_worker_info().seed
+for persistent in (False, True):
+    loader = DataLoader(
+        WorkerSeeds(n={c.num_workers}),
+        batch_size=1,
+        num_workers={c.num_workers},
+        persistent_workers=persistent,
+        timeout={_timeout(1, 0.0)},
+        multiprocessing_context=worker_context(),
+        generator=torch.Generator().manual_seed({c.seed}),
+    )
+    per_epoch[persistent] = [
+        [seed for _, seed in sorted((int(w), int(s)) for w, s in loader)] for epoch in range(2)
+    ]
+    new = per_epoch[persistent][0] != per_epoch[persistent][1]
+    print(f"persistent_workers={{persistent}}: new worker seeds in epoch 1: {{new}}")
 """
 
 
@@ -270,10 +310,16 @@ def _seeds_here(config: SeedsConfig) -> SeedsLesson:
     code = seeds_code(config)
     ensure_forkserver()
 
-    def read(ns: dict[str, Any]) -> dict[str, list[tuple[int, ...]]]:
-        return {k: [tuple(int(v) for v in d) for d in rows] for k, rows in ns["draws"].items()}
+    def read(ns: dict[str, Any]) -> dict[str, Any]:
+        draws = {k: [tuple(int(v) for v in d) for d in rows] for k, rows in ns["draws"].items()}
+        epochs = {
+            bool(k): tuple(tuple(int(s) for s in e) for e in v)
+            for k, v in ns.get("per_epoch", {}).items()
+        }
+        return {"draws": draws, "epochs": epochs}
 
-    draws, script = run_script(code, read, limit_s=DATA_RUN_LIMIT_S)
+    data, script = run_script(code, read, limit_s=DATA_RUN_LIMIT_S)
+    draws = data["draws"]
     if script.error is not None or script.processes.stopped_by is not None:
         raise _failed(script.error, script.processes)
     results = []
@@ -285,7 +331,10 @@ def _seeds_here(config: SeedsConfig) -> SeedsLesson:
             repeated = sum(values.count(v) > 1 for v in values)
             counts.append(SourceCount(source, len(set(values)), repeated))
         results.append(InitResult(name, rows, tuple(counts)))
-    return SeedsLesson(config, tuple(results), Snippet(code, script.output), script.processes)
+    epochs = tuple(EpochSeeds(p, data["epochs"][p]) for p in (False, True))
+    return SeedsLesson(
+        config, tuple(results), Snippet(code, script.output), script.processes, epochs
+    )
 
 
 # ------------------------------------------------------------- total time vs num_workers

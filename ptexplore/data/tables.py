@@ -92,6 +92,17 @@ def sweep(result: SweepResult) -> pd.DataFrame:
     return pd.DataFrame(rows).set_index("num_workers")
 
 
+def epoch_seeds(lesson: SeedsLesson) -> pd.DataFrame:
+    """Each worker's get_worker_info().seed per epoch, without and with persistent_workers."""
+    rows = {}
+    for e in lesson.epochs:
+        for epoch, seeds in enumerate(e.seeds):
+            rows[f"persistent_workers={e.persistent}, epoch {epoch}"] = {
+                f"worker {w}": str(s) for w, s in enumerate(seeds)
+            }
+    return pd.DataFrame.from_dict(rows, orient="index")
+
+
 def seeds_summary(lesson: SeedsLesson) -> pd.DataFrame:
     labels = dict(SOURCES)
     return pd.DataFrame(

@@ -148,12 +148,25 @@ def _seeds_render(config: SeedsConfig, lesson: SeedsLesson, views: SeedsViews) -
         f"{config.num_workers} workers, state included, so every worker draws the same "
         f"sequence: {none.count('owned').repeated} of {config.n} items repeat another's "
         "value. Seeding every worker with one constant (`np.random.seed(0)`) does the same "
-        "to numpy's global RNG. Since PyTorch 1.9 the DataLoader itself seeds numpy's "
-        "global RNG per worker (from `base_seed + worker_id`), which is why its column is "
-        "clean without a `worker_init_fn`; torch's own RNG is always seeded per worker.\n\n"
-        "**The fix.** A `worker_init_fn` that seeds from `torch.initial_seed()` — "
-        "`base_seed + worker_id`, new every epoch — or drawing with torch's generator."
+        "to numpy's global RNG. The DataLoader itself seeds each worker's RNGs as it "
+        "starts: Python's `random` and torch with `base_seed + worker_id`, and (since "
+        "PyTorch 1.9) numpy's global RNG with a seed hashed from `base_seed` and "
+        "`worker_id` (`_generate_state`), which is why those columns are clean without a "
+        "`worker_init_fn`. A Generator your dataset owns is yours to seed.\n\n"
+        "**The fix.** A `worker_init_fn` that gives the worker's copy of the dataset "
+        "`np.random.default_rng(get_worker_info().seed)` (that seed is `base_seed + "
+        "worker_id`), or drawing with torch's generator instead."
     )
+    if lesson.epochs:
+        off, on = lesson.epochs
+        st.markdown(
+            "**New every epoch?** `base_seed` is drawn from the DataLoader's `generator` "
+            "each time it starts workers: every epoch — unless `persistent_workers=True`, "
+            "where the workers (and their `worker_init_fn`) start once and keep their "
+            f"RNGs. Live, two epochs: new worker seeds in epoch 1 without persistent "
+            f"workers: **{off.new_each_epoch}**; with them: **{on.new_each_epoch}**."
+        )
+        st.dataframe(tables.epoch_seeds(lesson), width="stretch")
     pick = st.selectbox(
         "every item's draws, for worker_init_fn =",
         [name for name, _ in INITS],
