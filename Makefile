@@ -11,15 +11,16 @@ XDIST  := -n $(JOBS) --dist loadfile
 
 .PHONY: run test lint typecheck unit browser bench clean
 
-$(VENV)/.runtime: requirements.txt pyproject.toml
+# constraints.txt: the exact versions CI tests (requirements*.txt keep ranges)
+$(VENV)/.runtime: requirements.txt constraints.txt pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PIP) install -q --upgrade pip
-	$(PIP) install -q -r requirements.txt
+	$(PIP) install -q -r requirements.txt -c constraints.txt
 	$(PIP) install -q --no-deps -e .
 	touch $@
 
-$(VENV)/.dev: $(VENV)/.runtime requirements-dev.txt
-	$(PIP) install -q -r requirements-dev.txt
+$(VENV)/.dev: $(VENV)/.runtime requirements-dev.txt constraints.txt
+	$(PIP) install -q -r requirements-dev.txt -c constraints.txt
 	touch $@
 
 # Your own models: make run MODELS='mypkg.nets:MyNet mypkg.nets:make_net{"depth": 4}@1,3,128,128'
