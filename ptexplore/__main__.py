@@ -1,4 +1,8 @@
-"""``python -m ptexplore summary MODEL`` (also the ``ptexplore`` script).
+"""``python -m ptexplore run`` opens the app; ``python -m ptexplore summary MODEL`` prints a
+model's table (both also as the ``ptexplore`` script).
+
+``run [--port 8501] [--address 127.0.0.1] [--models SPECS]`` serves the app for one
+browser, as ``make run`` does (a class: ``python -m ptexplore.serve``).
 
 MODEL is a catalog name (``resnet50``, ``example:Model``, ``timm:convnext_tiny`` or a bare
 timm name), or an import path ``pkg.module:Name`` with optional JSON keyword arguments and
@@ -9,12 +13,14 @@ importable). Errors print one sentence and exit with status 2.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Sequence
 
 from ptexplore import __version__
 from ptexplore.errors import LessonError
 from ptexplore.models import user
+from ptexplore.pages import ROOT
 from ptexplore.summary import FORMATS, summary
 
 
@@ -22,6 +28,17 @@ def _parser() -> argparse.ArgumentParser:
     ap = argparse.ArgumentParser(prog="ptexplore", description="ptexplore on the command line.")
     ap.add_argument("--version", action="version", version=f"ptexplore {__version__}")
     sub = ap.add_subparsers(dest="command", required=True)
+    r = sub.add_parser("run", help="open the app in your browser (streamlit run, one learner)")
+    r.add_argument("--port", type=int, default=8501, help="the port to serve on (default 8501)")
+    r.add_argument(
+        "--address", default="127.0.0.1", help="the address to listen on (default 127.0.0.1)"
+    )
+    r.add_argument(
+        "--models",
+        default=None,
+        help="your own models for the Model explorer, as PTEXPLORE_MODELS takes them "
+        "('mypkg.nets:MyNet mypkg.nets:make_net{\"depth\": 4}@1,3,128,128')",
+    )
     s = sub.add_parser(
         "summary",
         help="a torchinfo-style table with correct MACs, computed on the meta device",
@@ -41,8 +58,39 @@ def _parser() -> argparse.ArgumentParser:
     return ap
 
 
+def run_command(port: int, address: str) -> list[str]:
+    """The ``streamlit run`` command line that serves the app."""
+    app = ROOT / "app.py"
+    if not app.is_file():
+        raise LessonError(
+            f"The app's pages are not in this install (no {app}).",
+            fix="Install ptexplore from its source folder (pip install -e .), or run it there "
+            "with make run.",
+        )
+    if not 1 <= port <= 65535:
+        raise LessonError(f"Port {port} is not between 1 and 65535.", fix="Try --port 8501.")
+    return [
+        sys.executable, "-m", "streamlit", "run", str(app),
+        "--server.address", address, "--server.port", str(port),
+    ]  # fmt: skip
+
+
+def _run(args: argparse.Namespace) -> int:
+    try:
+        cmd = run_command(args.port, args.address)
+    except LessonError as err:
+        print(f"error: {err.message}\nfix: {err.fix}", file=sys.stderr)
+        return 2
+    if args.models is not None:
+        os.environ["PTEXPLORE_MODELS"] = args.models
+    os.chdir(ROOT)  # the app's .streamlit/config.toml is read from the working folder
+    os.execv(sys.executable, cmd)  # Ctrl-C and the exit status are streamlit's own
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    if args.command == "run":
+        return _run(args)
     try:
         shape = user.parse_input(args.input) if args.input else None
         result = summary(

@@ -263,3 +263,37 @@ def test_a_600m_parameter_model_costs_a_second_and_tens_of_mb() -> None:
     assert round(int(macs) / 1e9, 3) == tvm.ViT_H_14_Weights.IMAGENET1K_SWAG_LINEAR_V1.meta["_ops"]
     assert float(mb) < 200, f"{mb} MB"  # measured ~20 MB; a real build is 2.5 GB
     assert float(seconds) < 15, f"{seconds} s"  # measured ~1 s on 2 shared cores
+
+
+# ------------------------------------------------------------------ python -m ptexplore run
+
+
+def test_ptexplore_run_serves_the_app(tmp_path: Path) -> None:
+    """``python -m ptexplore run --port P`` is the app: healthy, and its landing page
+    answers, from any working folder; a bad port is one sentence and status 2."""
+    import urllib.request
+
+    from tests.conftest import free_port, wait_healthy
+
+    port = free_port()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "ptexplore", "run", "--port", str(port), "--models", ""],
+        cwd=tmp_path,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        url = f"http://127.0.0.1:{port}"
+        assert wait_healthy(url, proc, 90)
+        with urllib.request.urlopen(url, timeout=10) as r:
+            assert r.status == 200 and b"<title>" in r.read()
+    finally:
+        proc.terminate()
+        proc.wait(15)
+    bad = subprocess.run(
+        [sys.executable, "-m", "ptexplore", "run", "--port", "70000"],
+        capture_output=True,
+        text=True,
+    )
+    assert bad.returncode == 2
+    assert bad.stderr == "error: Port 70000 is not between 1 and 65535.\nfix: Try --port 8501.\n"
