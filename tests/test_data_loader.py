@@ -57,10 +57,19 @@ def test_a_batch_is_dispatched_only_after_the_one_prefetch_slots_before_it() -> 
     config = LoaderConfig(n=16, batch_size=1, num_workers=2, prefetch_factor=2, ms=5, step_ms=40)
     run = run_loader(config)
     ahead = config.prefetch_factor * config.num_workers
-    for j in range(ahead, len(run.batches)):
-        assert run.batches[j].first_start >= run.batches[j - ahead].asked
+    b = run.batches
+    for j in range(ahead, len(b)):
+        assert b[j].first_start >= b[j - ahead].asked
+        # measured dispatch (the sampler's last index drawn): while batch j - ahead was
+        # being received, i.e. after it was asked for and before next() returned it
+        assert b[j - ahead].asked <= b[j].dispatched <= b[j - ahead].got
+    for j in range(len(b)):
+        assert b[j].dispatched <= b[j].first_start  # no worker starts before its indices
+    assert all(x.dispatched <= run.epochs[0].ready for x in b[:ahead])  # filled by iter()
     _times, flight, ready = prefetch_counts(run)
-    assert max(flight) == ahead  # the queue is kept full
+    # the queue is kept full; measured, the next batch is dispatched just before next()
+    # hands back the received one, so for that instant one more counts as not yet yielded
+    assert max(flight) == ahead + 1 and flight.count(ahead + 1) <= len(b)
     assert max(ready) >= 2  # a slow training step lets built batches wait in the queue
 
 

@@ -14,7 +14,10 @@ What a run shows, and why it is true:
   process — so calls from different workers share one time axis;
 * a batch is built by one worker, round robin (``_try_put_index`` cycles the workers), and
   the DataLoader keeps ``prefetch_factor × num_workers`` batches dispatched: batch ``j`` is
-  handed out while batch ``j - prefetch_factor × num_workers`` is being received.
+  handed out while batch ``j - prefetch_factor × num_workers`` is being received. The
+  prefetch chart does not assume this: the script's ``Timed`` sampler notes when each index
+  is drawn, and a batch is dispatched the moment its last index is (the tests check the
+  rule against those measured times).
 """
 
 from __future__ import annotations
@@ -196,7 +199,7 @@ def _loader_lines(c: LoaderConfig) -> list[str]:
         "loader = DataLoader(",
         "    dataset,",
         f"    batch_size={c.batch_size},",
-        "    sampler=sampler,",
+        "    sampler=timed,",
         f"    drop_last={c.drop_last},",
         f"    num_workers={w},",
     ]
@@ -247,7 +250,30 @@ def loader_code(config: LoaderConfig) -> str:
             "sampler = SequentialSampler(dataset)",
             f"planned = [list({batches}) for epoch in range({c.epochs})]",
         ]
-    lines += ["", *_loader_lines(c), ""]
+    lines += [
+        "",
+        "",
+        "class Timed(torch.utils.data.Sampler):",
+        '    """The sampler, noting when the DataLoader asks it for each index: a batch\'s',
+        '    indices go to a worker the moment its last one is drawn (_try_put_index)."""',
+        "",
+        "    def __init__(self, sampler):",
+        "        self.sampler, self.asked = sampler, []  # per epoch: when each index was drawn",
+        "",
+        "    def __len__(self):",
+        "        return len(self.sampler)",
+        "",
+        "    def __iter__(self):",
+        "        self.asked.append([])",
+        "        for i in self.sampler:",
+        "            self.asked[-1].append(time.perf_counter())",
+        "            yield i",
+        "",
+        "",
+        "timed = Timed(sampler)",
+        *_loader_lines(c),
+        "",
+    ]
     loop = [
         f"for epoch in range({c.epochs}):",
         "    started = time.perf_counter()",
@@ -327,7 +353,7 @@ class BatchInfo:
     built: float  # its last item finished
     asked: float  # next() called
     got: float  # next() returned it
-    dispatched: float  # its indices were handed to a worker (the DataLoader's rule)
+    dispatched: float  # its last index was drawn from the sampler: handed to a worker (measured)
     step_end: float  # the main loop asked for the next batch
 
 
@@ -421,28 +447,25 @@ def _read(ns: dict[str, Any]) -> dict[str, Any]:
         "log": log,
         "planned": [[[int(i) for i in b] for b in batches] for batches in ns.get("planned", [])],
         "failure": list(ns["failure"]) if ns.get("failure") else None,
+        "drawn": [[float(t) for t in e] for e in getattr(ns.get("timed"), "asked", [])],
         "has_loader": "loader" in ns,
     }
 
 
 def _dispatch_times(
-    config: LoaderConfig, epochs: list[EpochInfo], rows: list[tuple[int, float, float]]
+    config: LoaderConfig, drawn: list[list[float]], rows: list[tuple[int, float, float]]
 ) -> list[float]:
-    """When each batch's indices went to a worker, by the DataLoader's prefetch rule."""
-    ahead = config.prefetch_factor * config.num_workers
+    """When each batch's indices went to a worker, measured: the moment the DataLoader drew
+    the batch's last index from the sampler (it puts the batch on a worker's queue right
+    then). ``drawn`` holds, per epoch, when each index was drawn."""
     out: list[float] = []
-    by_epoch: dict[int, list[int]] = {}
-    for k, (epoch, _asked, _got) in enumerate(rows):
-        by_epoch.setdefault(epoch, []).append(k)
-    for k, (epoch, asked, _got) in enumerate(rows):
-        if not config.num_workers:
-            out.append(asked)
-            continue
-        j = by_epoch[epoch].index(k)
-        if j < ahead:
-            out.append(epochs[epoch].ready)
-        else:
-            out.append(rows[by_epoch[epoch][j - ahead]][2])
+    seen: dict[int, int] = {}
+    for epoch, asked, _got in rows:
+        j = seen.get(epoch, 0)
+        seen[epoch] = j + 1
+        times = drawn[epoch] if epoch < len(drawn) else []
+        last = min((j + 1) * config.batch_size, len(times)) - 1
+        out.append(times[last] if last >= 0 else asked)
     return out
 
 
@@ -477,7 +500,8 @@ def _run_here(config: LoaderConfig, limit_s: float) -> LoaderRun:
         for e, (a, b) in enumerate(starts)
     ]
     rows = [(e, asked - t0, got - t0) for e, asked, got, _ in data["log"]]
-    dispatched = _dispatch_times(config, epochs, rows)
+    drawn = [[t - t0 for t in e] for e in data["drawn"]]
+    dispatched = _dispatch_times(config, drawn, rows)
     calls: list[ItemCall] = []
     batches: list[BatchInfo] = []
     in_epoch: dict[int, int] = {}

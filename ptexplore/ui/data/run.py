@@ -198,7 +198,10 @@ def _run_render(config: LoaderConfig, run: LoaderRun, views: RunViews) -> None:
         st.markdown(
             f"The DataLoader keeps **prefetch_factor × num_workers = {cap}** batches "
             "dispatched: each yielded batch hands the next index list to the next worker. "
-            "Add a training step to watch the queue fill and the workers wait."
+            "The chart is measured, not drawn from that rule: the code's `Timed` sampler "
+            "notes when the DataLoader draws each index (a batch goes to its worker when its "
+            "last index is drawn). Add a training step to watch the queue fill and the "
+            "workers wait."
         )
         chart(views.prefetch, key=STATE.key("prefetch"))
     processes_caption(run.processes)
