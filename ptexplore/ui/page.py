@@ -76,7 +76,13 @@ def page_setup(page: PageInfo) -> None:
             st.markdown(
                 "Every number and picture here is computed live by real "
                 f"torch {torch.__version__} / torchvision {torchvision.__version__} code "
-                "running on this server — nothing is simulated."
+                "running on this server — nothing is simulated. Where a figure is not "
+                "this server's run of the library's own code, its page says so: the "
+                "DataLoader lab's start-method timings are a quoted measurement "
+                "(`python -m ptexplore.data.startup`), and the Augmentation lab runs AugMix "
+                "and the auto-augment policies with their random draws taken first and "
+                "their pixel work after (their `forward` re-implemented line by line, "
+                "tested equal to torchvision's on many seeds)."
             )
             st.caption(f"{len(PAGES)} pages · CUDA available: {torch.cuda.is_available()}")
             st.caption(_CREDITS)

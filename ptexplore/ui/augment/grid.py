@@ -23,6 +23,8 @@ from ptexplore.ui.lab import Section
 from ptexplore.ui.page import SEED_KEY
 
 LABEL = "🎲 Grid"
+#: steps whose forward the preview runs split into draws, then pixels (augment.preview)
+SPLIT_FORWARD = ("AugMix", "AutoAugment", "RandAugment", "TrivialAugmentWide")
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -93,6 +95,14 @@ def _render(preview: Preview, drawn: Drawn, tiles: tuple[bytes, ...]) -> None:
         f"{', '.join(shapes)} {', '.join(dtypes)}",
     )
     image_grid(tiles, [s.caption for s in grid.samples], columns=preview.columns)
+    split = [s.name for s in preview.pipeline.steps if s.name in SPLIT_FORWARD]
+    if split:
+        st.caption(
+            f"{', '.join(split)}: torchvision's own `forward` draws and computes in turns; "
+            "here its random draws are taken first and its pixel work done after (the "
+            "forward re-implemented line by line, tested equal to torchvision's on many "
+            "seeds), so that one learner's draws never wait for another's pixels."
+        )
     if grid.norm is not None:
         st.caption("Normalised tensors are shown denormalised (x·std + mean, clipped to 0–1).")
 

@@ -51,8 +51,8 @@ def start_method_note(p: Processes) -> None:
             "datasets preloaded (`set_forkserver_preload`); every worker is a fork *of that "
             "helper*, which holds no other thread's locks. Safe, and a worker starts in "
             "tens of ms.\n\n"
-            f"Measured (`python -m ptexplore.data.startup`, 2 workers, iter → first batch): "
-            f"{measured}."
+            "Quoted, not measured now: `python -m ptexplore.data.startup` on a 2-core "
+            f"machine (2 workers, iter → first batch): {measured}."
         )
         if p.server is not None:
             st.caption(
