@@ -3,6 +3,7 @@ prefetch rule, persistent workers, drop_last, torch's refusals and the lab's lim
 
 from __future__ import annotations
 
+import dataclasses
 import os
 
 import plotly.graph_objects as go
@@ -135,3 +136,17 @@ def test_figures_are_valid_plotly() -> None:
     assert len(items.x) == len(run.calls) == 16
     assert set(items.y) == {"worker 0", "worker 1"}
     go.Figure(prefetch_figure(run))
+
+
+def test_in_order_false_yields_batches_as_workers_finish_them() -> None:
+    """torch ≥ 2.6 in_order=False: with uneven items later batches overtake; the same run
+    with the default in_order=True is back in the sampler's order. Either way each batch
+    holds the sampler's indices, and a batch is dispatched before a worker starts it."""
+    config = LoaderConfig(n=8, batch_size=1, num_workers=2, work=Work.VARIABLE, ms=100, seed=0)
+    free = run_loader(dataclasses.replace(config, in_order=False))
+    assert "in_order=False," in free.snippet.code
+    assert not free.in_sampler_order and sorted(free.yielded) == sorted(free.planned)
+    assert "yielded in sampler order: False" in free.snippet.output
+    assert all(b.dispatched <= b.first_start for b in free.batches)  # matched by indices
+    kept = run_loader(config)
+    assert kept.in_sampler_order and "in_order" not in kept.snippet.code

@@ -85,6 +85,8 @@ class LoaderConfig:
     step_ms: int = 0
     fail_at: int | None = None
     rerun: int = 0
+    #: DataLoader(in_order=...) (torch ≥ 2.6): False yields batches as workers finish them
+    in_order: bool = True
 
     @property
     def item_s(self) -> float:
@@ -210,6 +212,8 @@ def _loader_lines(c: LoaderConfig) -> list[str]:
             f"    timeout={c.timeout_s},  # seconds per batch: a stuck worker raises, never hangs",
             '    multiprocessing_context=worker_context(),  # "forkserver": see the page',
         ]
+        if not c.in_order:
+            lines.append("    in_order=False,  # yield each batch as soon as a worker has it")
     elif c.persistent_workers:
         lines.append("    persistent_workers=True,")
     lines += [
@@ -453,17 +457,20 @@ def _read(ns: dict[str, Any]) -> dict[str, Any]:
 
 
 def _dispatch_times(
-    config: LoaderConfig, drawn: list[list[float]], rows: list[tuple[int, float, float]]
+    config: LoaderConfig,
+    drawn: list[list[float]],
+    rows: list[tuple[int, float, float, tuple[int, ...]]],
+    planned: list[list[list[int]]],
 ) -> list[float]:
     """When each batch's indices went to a worker, measured: the moment the DataLoader drew
     the batch's last index from the sampler (it puts the batch on a worker's queue right
-    then). ``drawn`` holds, per epoch, when each index was drawn."""
+    then). ``drawn`` holds, per epoch, when each index was drawn; a received batch is found
+    in the sampler's order by its indices (with ``in_order=False`` they arrive otherwise)."""
     out: list[float] = []
-    seen: dict[int, int] = {}
-    for epoch, asked, _got in rows:
-        j = seen.get(epoch, 0)
-        seen[epoch] = j + 1
+    for epoch, asked, _got, indices in rows:
         times = drawn[epoch] if epoch < len(drawn) else []
+        order = [tuple(b) for b in planned[epoch]] if epoch < len(planned) else []
+        j = order.index(indices) if indices in order else len(out)
         last = min((j + 1) * config.batch_size, len(times)) - 1
         out.append(times[last] if last >= 0 else asked)
     return out
@@ -501,7 +508,10 @@ def _run_here(config: LoaderConfig, limit_s: float) -> LoaderRun:
     ]
     rows = [(e, asked - t0, got - t0) for e, asked, got, _ in data["log"]]
     drawn = [[t - t0 for t in e] for e in data["drawn"]]
-    dispatched = _dispatch_times(config, drawn, rows)
+    received = [(e, a, g, tuple(int(r[0]) for r in rec)) for (e, a, g), (*_, rec) in zip(
+        rows, data["log"], strict=True
+    )]  # fmt: skip
+    dispatched = _dispatch_times(config, drawn, received, data["planned"])
     calls: list[ItemCall] = []
     batches: list[BatchInfo] = []
     in_epoch: dict[int, int] = {}

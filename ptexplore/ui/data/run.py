@@ -75,10 +75,18 @@ def _run_controls(_shared: object) -> LoaderConfig:
     # the toggles get a row of their own: at 1024 px five columns cut their labels
     # ("drop_…", "persis…"), and these labels are the DataLoader's own argument names
     i, j, k = st.columns([0.8, 1, 1.4])
-    m, r = st.columns(2, vertical_alignment="bottom")
+    m, o, r = st.columns([1.4, 0.8, 1.4], vertical_alignment="bottom")
     shuffle = i.toggle("shuffle", True, **STATE.widget("shuffle"))
     drop_last = j.toggle("drop_last", False, **STATE.widget("drop_last"))
     persistent = k.toggle("persistent_workers", False, **STATE.widget("persistent"))
+    in_order = o.toggle(
+        "in_order",
+        True,
+        disabled=not num_workers,
+        help="False (torch ≥ 2.6): each batch is yielded as soon as a worker has built it, "
+        "not in the sampler's order (needs num_workers ≥ 1).",
+        **STATE.widget("in_order"),
+    )
     epochs = m.slider("epochs", 1, DATA_MAX_EPOCHS, 1, **STATE.widget("epochs"))
     if r.button("🔁 Run again (new timings)", key=STATE.key("run_again")):
         STATE.set("_reruns", STATE.get("_reruns", 0) + 1)
@@ -97,6 +105,7 @@ def _run_controls(_shared: object) -> LoaderConfig:
         step_ms=int(step_ms),
         fail_at=None if fail == "never" else int(fail),
         rerun=int(STATE.get("_reruns", 0)),
+        in_order=bool(in_order) or not num_workers,
     )
 
 
@@ -166,12 +175,20 @@ def _run_render(config: LoaderConfig, run: LoaderRun, views: RunViews) -> None:
     st.markdown("#### Call order vs batch order")
     same = run.in_sampler_order
     interleaved = run.called != run.yielded
-    if w:
+    if w and not config.in_order:
+        st.markdown(
+            f"`in_order=False`: yielded in the sampler's order: **{same}**. Each batch is "
+            "handed to the loop as soon as a worker has built it, so a slow item lets "
+            "later batches overtake (try the variable sleep). The indices of every batch "
+            "are still the sampler's; only their arrival order is the workers'."
+        )
+    elif w:
         st.markdown(
             f"Yielded in the sampler's order: **{same}**. `__getitem__` was called in that "
             f"order: **{not interleaved}** — {w} worker *processes* (not threads) build "
             "batches at the same time, so calls interleave, and the DataLoader puts the "
-            "batches back in sampler order before it yields them (`in_order=True`)."
+            "batches back in sampler order before it yields them (`in_order=True`, the "
+            "default: true for a map-style dataset like this one)."
         )
         st.caption(
             "A popular note prints `idx` inside `__getitem__`, sees them out of order and "
