@@ -80,6 +80,12 @@ def test_numpy_draws_repeat_across_workers_until_seeded_from_torch() -> None:
     assert off.seeds[0][1] == off.seeds[0][0] + 1  # base_seed + worker_id
     assert "persistent_workers=False: new worker seeds in epoch 1: True" in lesson.snippet.output
     assert "persistent_workers=True: new worker seeds in epoch 1: False" in lesson.snippet.output
+    # an IterableDataset through 2 workers: every item twice, unless split by worker
+    naive, split = lesson.streams
+    assert (naive.dataset, split.dataset) == ("CountTo", "CountToSplit")
+    assert sorted(naive.items) == sorted(list(range(8)) * 2) and naive.duplicates == 8
+    assert sorted(split.items) == list(range(8)) and split.duplicates == 0
+    assert "CountTo(8): 16 items, 8 distinct" in lesson.snippet.output
     assert lesson.processes.still_alive == ()
     go.Figure(seeds_figure(lesson))
 

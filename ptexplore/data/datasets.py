@@ -16,13 +16,13 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
 import numpy as np
 import torch
-from torch.utils.data import Dataset, get_worker_info
+from torch.utils.data import Dataset, IterableDataset, get_worker_info
 
 #: A transform: a tensor in, a tensor out (a torchvision v2 transform, or any callable).
 Transform = Callable[[torch.Tensor], torch.Tensor]
@@ -269,3 +269,23 @@ class WorkerSeeds(Dataset[tuple[int, int]]):
     def __getitem__(self, idx: int) -> tuple[int, int]:
         info = get_worker_info()
         return (-1, torch.initial_seed()) if info is None else (info.id, info.seed)
+
+
+class CountTo(IterableDataset[int]):
+    """An iterable-style dataset: 0 … n-1, in order. Each worker iterates its own copy, so
+    with several workers every item comes once per worker."""
+
+    def __init__(self, n: int) -> None:
+        self.n = int(n)
+
+    def __iter__(self) -> Iterator[int]:
+        return iter(range(self.n))
+
+
+class CountToSplit(CountTo):
+    """The same, split by ``get_worker_info()``: worker k of K yields k, k + K, k + 2K, …"""
+
+    def __iter__(self) -> Iterator[int]:
+        info = get_worker_info()
+        start, step = (0, 1) if info is None else (info.id, info.num_workers)
+        return iter(range(start, self.n, step))

@@ -232,6 +232,22 @@ class EpochSeeds:
         return len(set(self.seeds)) == len(self.seeds)
 
 
+#: items of the IterableDataset demo
+ITER_N = 8
+
+
+@dataclass(frozen=True, slots=True)
+class StreamRun:
+    """What the loop received from an IterableDataset through several workers."""
+
+    dataset: str
+    items: tuple[int, ...]
+
+    @property
+    def duplicates(self) -> int:
+        return len(self.items) - len(set(self.items))
+
+
 @dataclass(frozen=True, slots=True)
 class SeedsLesson:
     config: SeedsConfig
@@ -240,6 +256,8 @@ class SeedsLesson:
     processes: Processes
     #: without and with persistent_workers
     epochs: tuple[EpochSeeds, ...] = ()
+    #: an IterableDataset through the same workers: as it is, and split by worker
+    streams: tuple[StreamRun, ...] = ()
 
     def result(self, init: str) -> InitResult:
         return next(r for r in self.results if r.init == init)
@@ -251,6 +269,8 @@ def seeds_code(c: SeedsConfig) -> str:
 from torch.utils.data import DataLoader
 
 from ptexplore.data.datasets import (
+    CountTo,
+    CountToSplit,
     RandomDraws,
     WorkerSeeds,
     seed_from_worker_info,
@@ -296,6 +316,20 @@ for persistent in (False, True):
     ]
     new = per_epoch[persistent][0] != per_epoch[persistent][1]
     print(f"persistent_workers={{persistent}}: new worker seeds in epoch 1: {{new}}")
+
+# an IterableDataset is copied into every worker too: each iterates its own copy
+streams = {{}}  # dataset class -> the items the loop received, in order
+for stream in (CountTo({ITER_N}), CountToSplit({ITER_N})):
+    loader = DataLoader(
+        stream,
+        batch_size=None,  # items one by one
+        num_workers={c.num_workers},
+        timeout={_timeout(1, 0.0)},
+        multiprocessing_context=worker_context(),
+    )
+    got = [int(x) for x in loader]
+    streams[type(stream).__name__] = got
+    print(f"{{type(stream).__name__}}({ITER_N}): {{len(got)}} items, {{len(set(got))}} distinct")
 """
 
 
@@ -316,7 +350,8 @@ def _seeds_here(config: SeedsConfig) -> SeedsLesson:
             bool(k): tuple(tuple(int(s) for s in e) for e in v)
             for k, v in ns.get("per_epoch", {}).items()
         }
-        return {"draws": draws, "epochs": epochs}
+        streams = {str(k): tuple(int(v) for v in got) for k, got in ns.get("streams", {}).items()}
+        return {"draws": draws, "epochs": epochs, "streams": streams}
 
     data, script = run_script(code, read, limit_s=DATA_RUN_LIMIT_S)
     draws = data["draws"]
@@ -332,8 +367,9 @@ def _seeds_here(config: SeedsConfig) -> SeedsLesson:
             counts.append(SourceCount(source, len(set(values)), repeated))
         results.append(InitResult(name, rows, tuple(counts)))
     epochs = tuple(EpochSeeds(p, data["epochs"][p]) for p in (False, True))
+    streams = tuple(StreamRun(k, v) for k, v in data["streams"].items())
     return SeedsLesson(
-        config, tuple(results), Snippet(code, script.output), script.processes, epochs
+        config, tuple(results), Snippet(code, script.output), script.processes, epochs, streams
     )
 
 

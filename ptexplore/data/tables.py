@@ -103,6 +103,17 @@ def epoch_seeds(lesson: SeedsLesson) -> pd.DataFrame:
     return pd.DataFrame.from_dict(rows, orient="index")
 
 
+def streams(lesson: SeedsLesson) -> pd.DataFrame:
+    """The items the loop received from each IterableDataset, in order."""
+    return pd.DataFrame(
+        {
+            "dataset": [s.dataset for s in lesson.streams],
+            "items received, in order": [", ".join(map(str, s.items)) for s in lesson.streams],
+            "duplicates": [s.duplicates for s in lesson.streams],
+        }
+    )
+
+
 def seeds_summary(lesson: SeedsLesson) -> pd.DataFrame:
     labels = dict(SOURCES)
     return pd.DataFrame(

@@ -167,6 +167,19 @@ def _seeds_render(config: SeedsConfig, lesson: SeedsLesson, views: SeedsViews) -
             f"workers: **{off.new_each_epoch}**; with them: **{on.new_each_epoch}**."
         )
         st.dataframe(tables.epoch_seeds(lesson), width="stretch")
+    if lesson.streams:
+        naive, split = lesson.streams
+        st.markdown(
+            "**An `IterableDataset` is copied too.** With a map-style dataset the sampler "
+            "hands each index to one worker; an iterable-style one has no sampler: every "
+            f"worker iterates its own copy. Live, {config.num_workers} workers: "
+            f"`{naive.dataset}({len(set(naive.items))})` gave **{len(naive.items)} items, "
+            f"{naive.duplicates} duplicates**; split by `get_worker_info()` (worker k yields "
+            f"k, k + num_workers, …) `{split.dataset}` gave **{len(split.items)}, "
+            f"{split.duplicates} duplicates**. With `in_order=True` (the default) the loop "
+            "gets the workers' items in turn, round robin: there is no sampler order to keep."
+        )
+        st.dataframe(tables.streams(lesson), width="stretch")
     pick = st.selectbox(
         "every item's draws, for worker_init_fn =",
         [name for name, _ in INITS],
