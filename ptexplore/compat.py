@@ -1,5 +1,8 @@
 """Private names of the standard library and of torch that ptexplore relies on, in one place.
 
+torch is imported inside the functions that need it (the supervisor imports this module
+through the DataLoader lab's workers and stays torch-free).
+
 Each function here reads or adjusts one private detail, says which, and fails with a
 :class:`CompatError` naming it the day a new version changes it (``tests/test_compat.py``
 checks every one against the installed versions).
@@ -74,3 +77,54 @@ def adopt_forkserver() -> None:
     if forkserver_pid() is None:
         raise CompatError("adopt_forkserver: no forkserver was started before the fork")
     server.ensure_running = resource_tracker.ensure_running
+
+
+# ---------------------------------------------------------------------------- torch
+
+
+def weights_only_unpickler(file: Any) -> Any:
+    """torch's weights-only unpickler (``torch._weights_only_unpickler.Unpickler``) over
+    ``file``: what ``torch.load(weights_only=True)`` reads a legacy pickle stream with."""
+    from torch import _weights_only_unpickler as wou
+
+    return _attr(wou, "Unpickler", "torch._weights_only_unpickler")(file, encoding="utf-8")
+
+
+def weights_only_allowed_globals() -> frozenset[str]:
+    """Every ``module.name`` torch's weights-only unpickler imports: its own allow-list
+    (``_get_allowed_globals``) plus ``torch.serialization.add_safe_globals``' additions
+    (``_get_user_allowed_globals``)."""
+    from torch import _weights_only_unpickler as wou
+
+    where = "torch._weights_only_unpickler"
+    own = _attr(wou, "_get_allowed_globals", where)()
+    user = _attr(wou, "_get_user_allowed_globals", where)()
+    return frozenset(own) | frozenset(user)
+
+
+def tree_flatten(tree: Any) -> tuple[list[Any], Any]:
+    """``torch.utils._pytree.tree_flatten``: the leaves of a nested sample, and its shape
+    (torchvision's v2 transforms flatten their inputs with it)."""
+    from torch.utils import _pytree
+
+    flat, spec = _attr(_pytree, "tree_flatten", "torch.utils._pytree")(tree)
+    return list(flat), spec
+
+
+def tree_unflatten(leaves: list[Any], spec: Any) -> Any:
+    """``torch.utils._pytree.tree_unflatten``: :func:`tree_flatten` undone."""
+    from torch.utils import _pytree
+
+    return _attr(_pytree, "tree_unflatten", "torch.utils._pytree")(leaves, spec)
+
+
+def shut_down_dataloader_iterators(objects: list[Any]) -> int:
+    """Shut down, explicitly, every multi-process DataLoader iterator among ``objects``
+    (``_MultiProcessingDataLoaderIter._shutdown_workers``); returns how many."""
+    from torch.utils.data import dataloader
+
+    kind = _attr(dataloader, "_MultiProcessingDataLoaderIter", "torch.utils.data.dataloader")
+    found = {id(o): o for o in objects if isinstance(o, kind)}
+    for it in found.values():
+        _attr(it, "_shutdown_workers", "_MultiProcessingDataLoaderIter")()
+    return len(found)

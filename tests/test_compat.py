@@ -52,3 +52,38 @@ def test_a_changed_name_is_a_clear_error(monkeypatch: pytest.MonkeyPatch) -> Non
     monkeypatch.delattr(multiprocessing.forkserver._forkserver, "_forkserver_pid")
     with pytest.raises(compat.CompatError, match="_forkserver_pid"):
         compat.forkserver_pid()
+
+
+def test_torchs_weights_only_unpickler_names_are_there() -> None:
+    import io
+    import pickle
+
+    allowed = compat.weights_only_allowed_globals()
+    assert "torch._utils._rebuild_tensor_v2" in allowed and "builtins.eval" not in allowed
+    with pytest.raises(pickle.UnpicklingError, match="Unsupported operand 105"):
+        compat.weights_only_unpickler(io.BytesIO(b"i")).load()  # INST: not in its set
+    with pytest.raises(pickle.UnpicklingError, match="GLOBAL os.system"):
+        compat.weights_only_unpickler(io.BytesIO(b"cos\nsystem\n")).load()
+
+
+def test_pytree_flattens_and_restores_a_sample() -> None:
+    import torch
+
+    sample = (torch.zeros(2), {"label": 3, "boxes": [torch.ones(1)]})
+    leaves, spec = compat.tree_flatten(sample)
+    assert len(leaves) == 3
+    back = compat.tree_unflatten(leaves, spec)
+    assert torch.equal(back[0], sample[0]) and back[1]["label"] == 3
+
+
+def test_a_dataloader_iterator_is_shut_down_by_name() -> None:
+    from torch.utils.data import DataLoader
+
+    loader = DataLoader(
+        list(range(4)), num_workers=1, multiprocessing_context=workers.worker_context()
+    )
+    it = iter(loader)
+    next(it)
+    pids = [w.pid for w in it._workers]  # (the test reads torch's own field to check)
+    assert compat.shut_down_dataloader_iterators([it, loader, 3]) == 1
+    assert not any(workers.alive(p) for p in pids)

@@ -35,7 +35,6 @@ from typing import Any
 import numpy as np
 import PIL.Image
 import torch
-from torch.utils._pytree import tree_flatten, tree_unflatten
 from torchvision import tv_tensors
 from torchvision.transforms import v2
 from torchvision.transforms.v2 import functional as F
@@ -46,6 +45,7 @@ from ptexplore import isolate
 from ptexplore.augment.budget import check, grid_work
 from ptexplore.augment.catalog import spec_for
 from ptexplore.augment.pipeline import Pipeline, Step
+from ptexplore.compat import tree_flatten, tree_unflatten
 from ptexplore.errors import LessonError
 from ptexplore.figures import Figure, figure
 from ptexplore.images.display import Norm

@@ -17,10 +17,8 @@ import io
 import pickle
 import struct
 from enum import StrEnum
-from typing import Any
 
-from torch import _weights_only_unpickler
-
+from ptexplore import compat
 from ptexplore.errors import InputError
 from ptexplore.text import code_span
 
@@ -127,7 +125,7 @@ def _torch_words(head: bytes) -> str | None:
     """What torch.load says about this file's first byte: it reads anything that is not a
     zip archive as a legacy pickle stream, one opcode at a time. Only that one byte is
     given to torch's weights-only unpickler, so this costs nothing whatever the file is."""
-    unpickler: Any = _weights_only_unpickler.Unpickler(io.BytesIO(head[:1]), encoding="utf-8")
+    unpickler = compat.weights_only_unpickler(io.BytesIO(head[:1]))
     try:
         unpickler.load()
     except pickle.UnpicklingError as err:

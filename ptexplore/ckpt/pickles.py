@@ -36,8 +36,8 @@ from dataclasses import dataclass
 from typing import Any, ClassVar, cast
 
 import torch
-from torch import _weights_only_unpickler
 
+from ptexplore import compat
 from ptexplore.ckpt.formats import damaged, too_much
 from ptexplore.errors import InputError
 from ptexplore.limits import (
@@ -63,8 +63,7 @@ _BYTES_ENCODINGS = frozenset({"latin1", "latin-1", "iso-8859-1", "utf-8", "utf8"
 def allowed_globals() -> frozenset[str]:
     """Every ``module.name`` torch's weights-only unpickler imports (its own allowlist plus
     what this process added with ``torch.serialization.add_safe_globals``)."""
-    user: Any = _weights_only_unpickler._get_user_allowed_globals  # untyped in torch
-    return frozenset(_weights_only_unpickler._get_allowed_globals()) | frozenset(user())
+    return compat.weights_only_allowed_globals()
 
 
 # --------------------------------------------------------------------- pass 1: the scan

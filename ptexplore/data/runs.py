@@ -17,7 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from ptexplore import isolate, live
+from ptexplore import compat, isolate, live
 from ptexplore.data.workers import START_METHOD, ServerBoot, Watch, alive, booted, watched
 from ptexplore.limits import (
     DATA_RUN_LIMIT_S,
@@ -87,8 +87,6 @@ def _shut_down_iterators(namespace: dict[str, Any], raised: BaseException | None
     the worker never sees it, and torch's join waits out its timeout. Returns how many
     iterators were shut down.
     """
-    from torch.utils.data.dataloader import _MultiProcessingDataLoaderIter as Iter
-
     found = list(namespace.values())
     errors = [v for v in found if isinstance(v, BaseException)]
     if raised is not None:
@@ -98,10 +96,7 @@ def _shut_down_iterators(namespace: dict[str, Any], raised: BaseException | None
         while tb is not None:
             found.extend(tb.tb_frame.f_locals.values())
             tb = tb.tb_next
-    iterators = {id(v): v for v in found if isinstance(v, Iter)}
-    for it in iterators.values():
-        it._shutdown_workers()
-    return len(iterators)
+    return compat.shut_down_dataloader_iterators(found)
 
 
 def sandboxed(cancel: threading.Event | None, limit_s: float = DATA_RUN_LIMIT_S) -> isolate.Job:
