@@ -116,6 +116,7 @@ def test_code_panel_prints_what_the_page_shows(case: str, tmp_path: Path) -> Non
     page, act = CASES[case]
     code, shown = panel(act(open_page(page)))
     assert shown.strip(), "the page must show what its code prints"
+    assert "type: ignore" not in code  # a learner's code, not a type checker's
     assert fresh(code, tmp_path).rstrip("\n") == shown.rstrip("\n")
 
 
