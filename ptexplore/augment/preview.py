@@ -72,6 +72,12 @@ class Draw:
     text: str
 
 
+def caption(index: int, draws: Sequence[Draw]) -> str:
+    """A sample's caption: its index and what its random steps drew."""
+    parts = [d.text for d in draws if d.text]
+    return f"#{index} · " + ("; ".join(parts) if parts else "no random step")
+
+
 @dataclass(frozen=True, slots=True, eq=False)
 class Sample:
     index: int
@@ -80,8 +86,7 @@ class Sample:
 
     @property
     def caption(self) -> str:
-        parts = [d.text for d in self.draws if d.text]
-        return f"#{self.index} · " + ("; ".join(parts) if parts else "no random step")
+        return caption(self.index, self.draws)
 
 
 @dataclass(frozen=True, slots=True, eq=False)

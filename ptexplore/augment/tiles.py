@@ -34,8 +34,7 @@ class Tile:
 
     @property
     def caption(self) -> str:
-        parts = [d.text for d in self.draws if d.text]
-        return f"#{self.index} · " + ("; ".join(parts) if parts else "no random step")
+        return preview.caption(self.index, self.draws)
 
 
 @dataclass(frozen=True, slots=True, eq=False)

@@ -642,55 +642,40 @@ def run_norm(config: NormConfig) -> NormResult:
     trainable = sum(p.numel() for p in model.parameters() if p.requires_grad)
     snaps = [_snapshot(model)]
     rows = [_stats("before", bn, 0)]
+
+    def forward(code: str, moment: str, *, seeded: bool = True) -> None:
+        """Run one step of the script, then record the first layer's buffers and how many
+        BatchNorm layers it changed."""
+        why = "Dropout in train() draws its masks from torch's global RNG"
+        script.run(Step(code, seed=seed, why=why) if seeded else code)
+        snaps.append(_snapshot(model))
+        rows.append(_stats(moment, bn, _changed(snaps[-2], snaps[-1])))
+
+    seed = config.seed if has_dropout(model) else None
     started = time.perf_counter()
-    script.run('model.eval()\nmodel(x)\nshow("eval() forward:")\n')
-    snaps.append(_snapshot(model))
-    rows.append(_stats("after an eval() forward", bn, _changed(snaps[-2], snaps[-1])))
-    dropout = has_dropout(model)
-    seed = config.seed if dropout else None
-    why = "Dropout in train() draws its masks from torch's global RNG"
-    script.run(Step('model.train()\nmodel(x)\nshow("train() forward:")\n', seed=seed, why=why))
-    snaps.append(_snapshot(model))
-    rows.append(_stats("after a train() forward", bn, _changed(snaps[-2], snaps[-1])))
-    script.run(
-        Step(
-            "with torch.no_grad():  # no_grad() does not stop it either\n"
-            "    model(x)\n"
-            'show("train() in no_grad():")\n',
-            seed=seed,
-            why=why,
-        )
+    forward('model.eval()\nmodel(x)\nshow("eval() forward:")\n', "after an eval() forward",
+            seeded=False)  # fmt: skip
+    forward('model.train()\nmodel(x)\nshow("train() forward:")\n', "after a train() forward")
+    forward(
+        "with torch.no_grad():  # no_grad() does not stop it either\n"
+        "    model(x)\n"
+        'show("train() in no_grad():")\n',
+        "after a train() forward in no_grad()",
     )
-    snaps.append(_snapshot(model))
-    rows.append(_stats("after a train() forward in no_grad()", bn, _changed(snaps[-2], snaps[-1])))
-    script.run(
-        Step(
-            "norms = (torch.nn.BatchNorm1d, torch.nn.BatchNorm2d, torch.nn.BatchNorm3d)\n"
-            "for m in model.modules():  # the fine-tuner's fix: only the BatchNorm layers\n"
-            "    if isinstance(m, norms):\n"
-            "        m.eval()\n"
-            "model(x)\n"
-            'show("BatchNorm eval() only:")\n',
-            seed=seed,
-            why=why,
-        )
+    forward(
+        "norms = (torch.nn.BatchNorm1d, torch.nn.BatchNorm2d, torch.nn.BatchNorm3d)\n"
+        "for m in model.modules():  # the fine-tuner's fix: only the BatchNorm layers\n"
+        "    if isinstance(m, norms):\n"
+        "        m.eval()\n"
+        "model(x)\n"
+        'show("BatchNorm eval() only:")\n',
+        "after a forward with only BatchNorm in eval()",
     )
-    snaps.append(_snapshot(model))
-    rows.append(
-        _stats("after a forward with only BatchNorm in eval()", bn, _changed(snaps[-2], snaps[-1]))
-    )
-    script.run(
-        Step(
-            "model.train()  # the next epoch starts: every submodule back in training mode\n"
-            "model(x)\n"
-            'show("after model.train():")\n',
-            seed=seed,
-            why=why,
-        )
-    )
-    snaps.append(_snapshot(model))
-    rows.append(
-        _stats("after the next model.train() and a forward", bn, _changed(snaps[-2], snaps[-1]))
+    forward(
+        "model.train()  # the next epoch starts: every submodule back in training mode\n"
+        "model(x)\n"
+        'show("after model.train():")\n',
+        "after the next model.train() and a forward",
     )
     seconds = time.perf_counter() - started
     alternatives = _alternatives(script, config.seed)

@@ -470,8 +470,10 @@ def _dispatch_times(
     for epoch, asked, _got, indices in rows:
         times = drawn[epoch] if epoch < len(drawn) else []
         order = [tuple(b) for b in planned[epoch]] if epoch < len(planned) else []
-        j = order.index(indices) if indices in order else len(out)
-        last = min((j + 1) * config.batch_size, len(times)) - 1
+        if indices not in order:  # (not the sampler's batch: nothing to match it with)
+            out.append(asked)
+            continue
+        last = min((order.index(indices) + 1) * config.batch_size, len(times)) - 1
         out.append(times[last] if last >= 0 else asked)
     return out
 
@@ -508,9 +510,7 @@ def _run_here(config: LoaderConfig, limit_s: float) -> LoaderRun:
     ]
     rows = [(e, asked - t0, got - t0) for e, asked, got, _ in data["log"]]
     drawn = [[t - t0 for t in e] for e in data["drawn"]]
-    received = [(e, a, g, tuple(int(r[0]) for r in rec)) for (e, a, g), (*_, rec) in zip(
-        rows, data["log"], strict=True
-    )]  # fmt: skip
+    received = [(e, a - t0, g - t0, tuple(int(r[0]) for r in rec)) for e, a, g, rec in data["log"]]
     dispatched = _dispatch_times(config, drawn, received, data["planned"])
     calls: list[ItemCall] = []
     batches: list[BatchInfo] = []
