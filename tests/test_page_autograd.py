@@ -126,8 +126,9 @@ def test_batchnorm_tab_shows_the_stats_change_in_train_only(at: AppTest) -> None
     assert list(frame["BatchNorm layers changed"]) == changed
     trap = next(m.value for m in at.markdown if m.value.startswith("**The fine-tuning trap.**"))
     assert "changed **20 of 20** again" in trap
-    ways = next(d.value for d in at.dataframe if "way" in d.value.columns)
+    ways = at.table[0].value
     assert list(ways["statistics stopped"]) == [True, True, True]
+    assert list(ways.index)[-1] == "torchvision.ops.FrozenBatchNorm2d"
     open_tab(at, "autograd", GRAPH_TAB)
 
 

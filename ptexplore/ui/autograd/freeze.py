@@ -5,6 +5,7 @@ semaphore; each learner's model is a private copy).
 
 from __future__ import annotations
 
+import pandas as pd
 import streamlit as st
 
 from ptexplore.autograd import figures, tables
@@ -261,7 +262,8 @@ def norm_render(_config: NormConfig, result: NormResult, _views: None) -> None:
         f"the model's forwards took {result.seconds * 1000:.0f} ms on this server."
     )
     st.markdown("**Besides `eval()`**, three ways to stop the statistics, each run live:")
-    st.dataframe(tables.norm_alternatives(result), hide_index=True, width="stretch")
+    # a static table: its sentences wrap (a dataframe's cells cut them at 1024 px)
+    st.table(pd.DataFrame(tables.norm_alternatives(result)).set_index("way"))
     p = result.config.p
     st.markdown(
         f"**Dropout(p={p}) on the same input**: `eval()` is the identity; `train()` zeroes "
