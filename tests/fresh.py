@@ -4,12 +4,15 @@ Starting Python and importing torch and torchvision costs ~2.8 s per script on a
 and the suite runs dozens of code panels. So one *zygote* interpreter, started once from a
 temporary directory, imports only what every panel imports first (torch, torchvision,
 numpy, PIL; never ptexplore nor the tests) without running any torch op, and forks one
-child per script. Each child is a new process with a fresh ``__main__``: it changes to the
-test's directory, runs the code as ``python -`` would (stdout and stderr to files, an
-uncaught exception printed the way Python prints it, exit handlers run, then exit), and the
-zygote reports its exit status. Nothing a script does reaches the next one. The child gets
-the test's environment at the time of the call (``TORCH_HOME`` set by ``monkeypatch``);
-only what torch reads while it is imported comes from the zygote's start.
+child per script, in which ``import ptexplore`` fails as it does where only
+torch, torchvision, numpy and PIL are installed. Each child is a new process with a fresh
+``__main__``: it changes to the test's directory, runs the code as ``python script.py``
+would (the script a file, so DataLoader workers started with ``forkserver`` can import
+it; stdout and stderr to files, an uncaught exception printed the way Python prints it,
+exit handlers run, then exit), and the zygote reports its exit status. Nothing a script
+does reaches the next one. The child gets the test's environment at the time of the call
+(``TORCH_HOME`` set by ``monkeypatch``); only what torch reads while it is imported comes
+from the zygote's start.
 
 A script that needs more on ``sys.path`` (a test's own model module) says so with ``path=``.
 """
@@ -30,7 +33,17 @@ import atexit, builtins, json, os, signal, sys, time, traceback, types
 import numpy, PIL.Image, torch, torchvision  # what the panels import first; no op runs here
 
 
+class NotInstalled:  # a learner's machine: torch, torchvision, numpy, PIL; no ptexplore
+
+    @staticmethod
+    def find_spec(name, path=None, target=None):
+        if name.split(".")[0] == "ptexplore":
+            raise ModuleNotFoundError(f"No module named {name!r}", name=name)
+        return None
+
+
 def child(req):
+    sys.meta_path.insert(0, NotInstalled)
     os.chdir(req["cwd"])
     os.environ.clear()
     os.environ.update(req["env"])
@@ -44,15 +57,16 @@ def child(req):
     sys.stdin = open(0, closefd=False)
     sys.stdout = open(1, "w", closefd=False)
     sys.stderr = open(2, "w", closefd=False)
-    sys.argv = ["-"]
-    sys.path[:0] = req["path"]
+    sys.argv = [req["file"]]
+    sys.path[:0] = [os.path.dirname(req["file"]), *req["path"]]
     main = types.ModuleType("__main__")  # what pickle and multiprocessing look up
     main.__builtins__ = builtins
     main.__spec__ = None
-    sys.modules["__main__"] = main
+    main.__file__ = req["file"]  # DataLoader workers (forkserver, spawn) import it
+    sys.modules["__main__"] = sys.modules["__mp_main__"] = main
     rc = 0
     try:
-        exec(compile(req["code"], "<stdin>", "exec"), main.__dict__)
+        exec(compile(req["code"], req["file"], "exec"), main.__dict__)
     except SystemExit as e:
         rc = e.code if isinstance(e.code, int) else (0 if e.code is None else 1)
     except BaseException:
@@ -114,7 +128,8 @@ class _Zygote:
         self, code: str, cwd: Path, path: Sequence[str], timeout: float
     ) -> tuple[int, str, str]:
         with self._lock, tempfile.TemporaryDirectory(prefix="ptx-fresh-") as io:
-            out, err = Path(io, "out"), Path(io, "err")
+            out, err, script = Path(io, "out"), Path(io, "err"), Path(io, "script.py")
+            script.write_text(code)
             proc = self._start()
             assert proc.stdin is not None and proc.stdout is not None
             req = {
@@ -123,6 +138,7 @@ class _Zygote:
                 "path": list(path),
                 "timeout": timeout,
                 "env": dict(os.environ),
+                "file": str(script),
                 "out": str(out),
                 "err": str(err),
             }

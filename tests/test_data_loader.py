@@ -96,7 +96,7 @@ def test_photos_are_decoded_and_augmented_in_the_workers() -> None:
     run = run_loader(LoaderConfig(n=4, batch_size=2, work=Work.PHOTO, num_workers=2))
     assert run.yielded == run.planned and run.failure is None
     assert all(c.end > c.start for c in run.calls)
-    assert "train_preset().build()" in run.snippet.code
+    assert "v2.RandomResizedCrop(size=224)" in run.snippet.code  # the lab's train pipeline
 
 
 def test_persistent_workers_without_workers_is_torchs_own_refusal() -> None:
@@ -119,7 +119,8 @@ def test_the_script_is_the_same_text_for_the_same_config_and_prints_no_timings()
     config = LoaderConfig(num_workers=2, epochs=2, step_ms=10)
     code = loader_code(config)
     assert code == loader_code(config)
-    assert "multiprocessing_context=worker_context()" in code and "timeout=" in code
+    assert 'multiprocessing_context="forkserver"' in code and "timeout=" in code
+    assert 'if __name__ == "__main__":' in code and "class Instrumented(" in code
     a, b = (
         run_loader(config),
         run_loader(LoaderConfig(num_workers=2, epochs=2, step_ms=10, rerun=1)),

@@ -110,12 +110,12 @@ SLOW = """
 import torch
 from torch.utils.data import DataLoader
 from ptexplore.data.datasets import Instrumented, MyDataset, Sleep
-from ptexplore.data.workers import worker_context
 
-dataset = Instrumented(MyDataset(torch.zeros(8, 1), torch.arange(8)), cost=Sleep(ms={ms}))
-loader = DataLoader(dataset, batch_size=1, num_workers=2, timeout={timeout},
-                    multiprocessing_context=worker_context())
-seen = [int(y) for _, y, _ in loader]
+if __name__ == "__main__":  # the workers import this script (forkserver)
+    dataset = Instrumented(MyDataset(torch.zeros(8, 1), torch.arange(8)), cost=Sleep(ms={ms}))
+    loader = DataLoader(dataset, batch_size=1, num_workers=2, timeout={timeout},
+                        multiprocessing_context="forkserver")
+    seen = [int(y) for _, y, _ in loader]
 """
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -14,7 +15,9 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from ptexplore.data.loader import PHOTOS
 from ptexplore.data.workers import alive
+from ptexplore.images.samples import SAMPLES_DIR
 from tests.conftest import open_page, open_tab
 from tests.fresh import fresh
 from tests.test_code_panels import panel
@@ -152,4 +155,7 @@ CASES: dict[str, Callable[[], AppTest]] = {
 def test_code_panel_prints_what_the_page_shows(case: str, tmp_path: Path) -> None:
     code, shown = panel(CASES[case]())
     assert shown.strip(), "the page must show what its code prints"
+    assert "ptexplore" not in code  # runs where only torch, torchvision, numpy, PIL are
+    for name in PHOTOS:  # a learner's photos, in the folder the script runs in
+        shutil.copy(SAMPLES_DIR / name, tmp_path / name)
     assert fresh(code, tmp_path).rstrip("\n") == shown.rstrip("\n")

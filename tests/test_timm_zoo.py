@@ -61,9 +61,8 @@ def test_entries_take_their_input_from_the_pretrained_config() -> None:
     assert e.takes_num_classes and e.default_num_classes == 1000
     big = catalog.entry("timm:eva02_large_patch14_448")
     assert big.default_input == (3, 448, 448)
-    assert catalog.constructor_code("timm:resnet50", 10) == (
-        "import timm",
-        "timm.create_model('resnet50', pretrained=False, num_classes=10)",
+    assert catalog.constructor_code("timm:resnet50", 10) == catalog.Constructor(
+        ("import timm",), "timm.create_model('resnet50', pretrained=False, num_classes=10)"
     )
     with pytest.raises(Exception, match="no model called"):
         catalog.entry("timm:not_a_timm_model")

@@ -154,13 +154,12 @@ def test_real_build_and_code_are_plain_pytorch(registered: user.Registry) -> Non
     with seeded(3):
         plain = fx.TinyNet(num_classes=7, width=4)
     assert torch.equal(real.conv.weight, plain.conv.weight)
-    imports, expr = catalog.constructor_code(key, 7)
-    assert (imports, expr) == (
-        "from tests.fixture_models import TinyNet",
-        "TinyNet(width=4, num_classes=7)",
+    build = catalog.constructor_code(key, 7)
+    assert build == catalog.Constructor(
+        ("from tests.fixture_models import TinyNet",), "TinyNet(width=4, num_classes=7)"
     )
     scope: dict[str, object] = {}
-    exec(f"{imports}\nmodel = {expr}", scope)
+    exec(f"{build.head()}\nmodel = {build.expr}", scope)
     assert sum(p.numel() for p in scope["model"].parameters()) == sum(  # type: ignore[attr-defined]
         p.numel() for p in real.parameters()
     )

@@ -286,12 +286,12 @@ def freeze_code(config: FreezeConfig, head: str) -> str:
 
 def _build_step(script: Script, key: str, num_classes: int | None, seed: int) -> nn.Module:
     """The model, built by ``catalog.build_real`` (what the shown two lines do)."""
-    imports, expr = catalog.constructor_code(key, num_classes)
-    script.run(f"import torch\nimport torch.nn.functional as F\n{imports}\n")
+    build = catalog.constructor_code(key, num_classes)
+    script.run(build.head("import torch", "import torch.nn.functional as F"))
     model = catalog.build_real(key, num_classes, seed=seed)
     script.provide(
         f"torch.manual_seed({seed})  # the random init draws from torch's global RNG\n"
-        f"model = {expr}\n",
+        f"model = {build.expr}\n",
         model=model,
     )
     return model

@@ -35,6 +35,7 @@ from ptexplore.ckpt.formats import CheckpointFormat
 from ptexplore.errors import ModelError
 from ptexplore.limits import SANDBOX_BUILD_MEMORY_MB
 from ptexplore.live.script import Script, Step
+from ptexplore.live.source import merge_imports
 from ptexplore.models import InputKind, catalog, has_dropout
 from ptexplore.text import code_span
 
@@ -230,7 +231,7 @@ def build_step(
 ) -> nn.Module:
     """``name = <constructor>`` after ``torch.manual_seed(seed)``: shown as that, made by
     ``catalog.build_real`` (the same constructor under the same seed, under the RNG lock)."""
-    _, expr = catalog.constructor_code(key, num_classes)
+    expr = catalog.constructor_code(key, num_classes).expr
     model = catalog.build_real(key, num_classes, seed=seed)
     script.provide(
         f"torch.manual_seed({seed})  # the random init draws from torch's global RNG\n"
@@ -241,11 +242,12 @@ def build_step(
 
 
 def imports(*keys: str, std: tuple[str, ...] = (), third: tuple[str, ...] = ()) -> str:
-    """The import block: the standard library's, then torch, safetensors and the models'."""
-    model_imports = {catalog.constructor_code(k)[0] for k in keys}
-    first = sorted(set(std))
-    rest = ["import torch", *sorted(set(third) | model_imports)]
-    return "\n".join([*first, "", *rest] if first else rest) + "\n"
+    """The import block (the standard library's, then torch, safetensors and the
+    models'), then the class of any built-in example model (pasted: no ptexplore at home)."""
+    builds = [catalog.constructor_code(k) for k in keys]
+    block = merge_imports([*std, "import torch", *third, *(i for b in builds for i in b.imports)])
+    defined = list(dict.fromkeys(b.defined for b in builds if b.defined))
+    return block + "".join(f"\n\n{d}" for d in defined)
 
 
 def train_step(script: Script, model: nn.Module, name: str, key: str, seed: int) -> None:

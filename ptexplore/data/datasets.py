@@ -1,12 +1,14 @@
-"""The Datasets the DataLoader lab runs, in an importable module.
+"""The Datasets the DataLoader lab runs, and the ``worker_init_fn`` s of its seed lessons.
 
-Worker processes started with ``forkserver`` (what this lab uses) or ``spawn`` receive the
-dataset *pickled*, and unpickling a class means importing the module that defines it. A
-class defined in a script's ``__main__`` (a notebook cell, ``python -`` reading stdin, the
-server's own entry point) cannot be imported by a fresh worker, so everything a worker
-runs lives here: the classic Dataset, the instrumented wrapper that records every
-``__getitem__`` call, the per-item costs, the photo dataset, the random-draw dataset of the
-worker-seed pitfall and the ``worker_init_fn`` s that show it and fix it.
+Every script of the lab pastes the classes it uses from here into itself
+(:func:`ptexplore.live.source.definitions`): the code panel runs at a learner's home
+with torch, torchvision, numpy and PIL only. So this module is written as a learner's
+script would be: plain torch, torchvision, numpy and PIL, no ptexplore import.
+
+Workers started with ``forkserver`` (what the lab uses) or ``spawn`` receive the dataset
+*pickled*, and unpickling a class means importing the module that defines it: for a class
+a script defines, the script itself — each worker imports it as ``__mp_main__``, which is
+why the lab's scripts keep their work under ``if __name__ == "__main__":``.
 
 The page shows :class:`MyDataset`'s source as the lesson's Dataset (``__len__`` returns
 ``len(self.data)``); :class:`BrokenLenDataset` is the common slip, run live.
@@ -14,15 +16,19 @@ The page shows :class:`MyDataset`'s source as the lesson's Dataset (``__len__`` 
 
 from __future__ import annotations
 
+import io
 import os
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, NamedTuple
 
 import numpy as np
 import torch
-from torch.utils.data import Dataset, IterableDataset, get_worker_info
+from PIL import Image, ImageOps
+from torch.utils.data import Dataset, IterableDataset, Sampler, get_worker_info
+from torchvision.transforms.v2.functional import pil_to_tensor
 
 #: A transform: a tensor in, a tensor out (a torchvision v2 transform, or any callable).
 Transform = Callable[[torch.Tensor], torch.Tensor]
@@ -123,19 +129,36 @@ class Instrumented(Dataset[tuple[Any, Any, Call]]):
         return x, y, Call(int(idx), worker, os.getpid(), start, time.perf_counter())
 
 
+class Timed(Sampler[int]):
+    """A sampler's wrapper that notes when the DataLoader asks it for each index: a
+    batch's indices go to a worker the moment its last one is drawn."""
+
+    def __init__(self, sampler: Sampler[int]) -> None:
+        self.sampler = sampler
+        self.asked: list[list[float]] = []  # per epoch: when each index was drawn
+
+    def __len__(self) -> int:
+        return len(self.sampler)  # type: ignore[arg-type]
+
+    def __iter__(self) -> Iterator[int]:
+        self.asked.append([])
+        for i in self.sampler:
+            self.asked[-1].append(time.perf_counter())
+            yield i
+
+
 # ------------------------------------------------------------------------------ photos
 
 
 class PhotoDataset(Dataset[tuple[torch.Tensor, int]]):
-    """``n`` items cycling over the bundled sample photos: each ``__getitem__`` decodes the
-    JPEG bytes (real work) and applies ``transform`` (e.g. the augmentation lab's train
-    pipeline). The target is the photo's number."""
+    """``n`` items cycling over a few photo files: each ``__getitem__`` decodes one (real
+    work: PIL, EXIF orientation applied, RGB, a uint8 (3, H, W) tensor) and applies
+    ``transform`` (e.g. the augmentation lab's train pipeline). The target is the photo's
+    number. The files are read once, here: every worker gets their bytes with the dataset."""
 
     def __init__(self, names: Sequence[str], n: int, transform: Transform | None = None) -> None:
-        from ptexplore.images.samples import sample_bytes
-
         self.names = tuple(names)
-        self.blobs = tuple(sample_bytes(name) for name in self.names)
+        self.blobs = tuple(Path(name).read_bytes() for name in self.names)
         self.n = int(n)
         self.transform = transform
 
@@ -143,42 +166,12 @@ class PhotoDataset(Dataset[tuple[torch.Tensor, int]]):
         return self.n
 
     def __getitem__(self, idx: int) -> tuple[torch.Tensor, int]:
-        from ptexplore.images.decode import decode_image_bytes
-
         k = int(idx) % len(self.blobs)
-        x = decode_image_bytes(self.blobs[k], name=self.names[k]).pixels
+        with Image.open(io.BytesIO(self.blobs[k])) as im:
+            x = pil_to_tensor(ImageOps.exif_transpose(im).convert("RGB"))
         if self.transform is not None:
             x = self.transform(x)
         return x, k
-
-
-class PrivateStream:
-    """A random transform that, in the main process, draws from its own seeded RNG stream.
-
-    A DataLoader worker owns its global RNG (the DataLoader seeds it per worker), so there
-    the transform is called as it is. With ``num_workers=0`` the items are built in the
-    main process, which on this server is shared by every learner: there the draws go
-    through a private :class:`ptexplore.rng.Stream` (installed under a lock for the call
-    only), so nobody else's random draws see or disturb them.
-    """
-
-    def __init__(self, transform: Transform, seed: int) -> None:
-        self.transform = transform
-        self.seed = int(seed)
-        self._stream: Any = None
-
-    def __getstate__(self) -> dict[str, Any]:
-        return {"transform": self.transform, "seed": self.seed, "_stream": None}
-
-    def __call__(self, x: torch.Tensor) -> torch.Tensor:
-        if get_worker_info() is not None:
-            return self.transform(x)
-        if self._stream is None:
-            from ptexplore.rng import Stream
-
-            self._stream = Stream(self.seed)
-        with self._stream.active():
-            return self.transform(x)
 
 
 class WithTransform(Dataset[tuple[Any, Any]]):

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import bisect
 import inspect
+import re
 from dataclasses import dataclass
 
 import torch
@@ -21,7 +22,7 @@ from ptexplore import live
 from ptexplore.data import datasets
 from ptexplore.errors import InputError, Refusal
 from ptexplore.limits import DATA_MAX_ITEMS
-from ptexplore.live import Snippet
+from ptexplore.live import Snippet, source
 
 
 def _check_n(n: int, *, low: int = 1) -> None:
@@ -59,8 +60,22 @@ class DatasetLesson:
     snippet: Snippet
 
 
+_IMPORT = re.compile(r"^from ptexplore\.data\.datasets import (.+)$", re.M)
+
+
+def _pasted(code: str) -> str:
+    """The script with its ``from ptexplore.data.datasets import …`` line replaced by the
+    classes themselves (:func:`ptexplore.live.source.definitions`): it runs where only
+    torch, torchvision, numpy and PIL are installed."""
+    found = _IMPORT.search(code)
+    assert found is not None, code
+    head, body = code[: found.start()], code[found.end() :].lstrip("\n")
+    defined = source.definitions(datasets, [n.strip() for n in found.group(1).split(",")])
+    return source.script(head.splitlines(), body, defined=defined)
+
+
 def dataset_code(c: DatasetConfig) -> str:
-    return f"""import torch
+    return _pasted(f"""import torch
 
 from ptexplore.data.datasets import BrokenLenDataset, MyDataset
 
@@ -75,7 +90,7 @@ print("data.shape[0] =", data.shape[0], "is an", type(data.shape[0]).__name__)
 
 broken = BrokenLenDataset(data, targets)
 print("len(broken) =", len(broken))
-"""
+""")
 
 
 def dataset_lesson(config: DatasetConfig) -> DatasetLesson:
@@ -138,7 +153,7 @@ class SplitLesson:
 
 def split_code(c: SplitConfig) -> str:
     train = c.n - c.val
-    return f"""import torch
+    return _pasted(f"""import torch
 from torch.utils.data import Subset, random_split
 from torchvision.transforms.v2 import functional as F
 
@@ -176,7 +191,7 @@ train = WithTransform(train_part, train_tf)
 val = val_part
 wrapped = (train[0][0], val[0][0])  # (train[0]'s x, val[0]'s x)
 print("wrapper: train[0]", wrapped[0].flatten().tolist(), " val[0]", wrapped[1].flatten().tolist())
-"""
+""")
 
 
 def split_lesson(config: SplitConfig) -> SplitLesson:
@@ -258,8 +273,8 @@ print("cumulative_sizes:", both.cumulative_sizes)
 g = {c.index}
 """
     if not -2 * c.n <= c.index < 2 * c.n:
-        return head + "x, y = both[g]\n"
-    return (
+        return _pasted(head + "x, y = both[g]\n")
+    return _pasted(
         head
         + """pos = g if g >= 0 else g + len(both)  # a negative index counts from the end
 d = bisect.bisect_right(both.cumulative_sizes, pos)  # what ConcatDataset.__getitem__ does

@@ -28,9 +28,13 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
+from ptexplore.augment.export import compose_code
+from ptexplore.augment.pipeline import train_preset
+from ptexplore.data import datasets
 from ptexplore.data.runs import Processes, run_script, sandboxed
 from ptexplore.data.workers import ServerBoot, ensure_forkserver
 from ptexplore.errors import Cancelled, InputError, LessonError, Refusal
+from ptexplore.images.samples import SAMPLES_DIR
 from ptexplore.limits import (
     DATA_BATCH_TIMEOUT_SLACK_S,
     DATA_MAX_BATCH,
@@ -43,7 +47,7 @@ from ptexplore.limits import (
     DATA_MAX_WORKERS,
     DATA_RUN_LIMIT_S,
 )
-from ptexplore.live import Snippet
+from ptexplore.live import Snippet, source
 
 #: The bundled sample photos the photo dataset cycles over.
 PHOTOS = ("astronaut.jpg", "chelsea.jpg", "coffee.jpg", "rocket.jpg")
@@ -153,34 +157,40 @@ def check(config: LoaderConfig) -> None:
 # ------------------------------------------------------------------------------ script
 
 
+def photo_lines(n: int, seed: int, *, main_process: bool) -> list[str]:
+    """The lines that build ``photos``: the photo dataset over :data:`PHOTOS` (files in the
+    folder the script runs in) with the augmentation lab's train pipeline."""
+    pipeline = compose_code(train_preset()).replace("pipeline = ", "train = ", 1)
+    seeded = []
+    if main_process:
+        seeded = [
+            f"torch.manual_seed({seed})  # num_workers=0: the transform draws from this "
+            "process's RNG"
+        ]
+    return [
+        "# photos in the folder this runs in (the page: its four sample photos)",
+        f"names = {list(PHOTOS)!r}",
+        "# each item decodes a JPEG, then the augmentation lab's train pipeline:",
+        *pipeline.splitlines(),
+        *seeded,
+        f"photos = PhotoDataset(names, n={n}, transform=train)",
+    ]
+
+
+#: What a script with photos imports for them (besides the pasted dataset classes).
+PHOTO_IMPORTS = ("import torch", "from torchvision.transforms import v2")
+
+
 def _dataset_lines(c: LoaderConfig) -> tuple[list[str], list[str]]:
-    """(imports, lines) that build ``dataset``."""
+    """(names of the dataset classes it pastes, lines) that build ``dataset``."""
     extra = [f"fail_at={c.fail_at}"] if c.fail_at is not None else []
     if c.work is Work.PHOTO:
-        imports = [
-            "from ptexplore.augment.pipeline import train_preset",
-            "from ptexplore.data.datasets import Instrumented, PhotoDataset",
-        ]
-        args = ", ".join(["photos", *extra])
-        transform = "train_preset().build()"
-        comment = []
-        if not c.num_workers:
-            imports[1] = (
-                "from ptexplore.data.datasets import Instrumented, PhotoDataset, PrivateStream"
-            )
-            transform = f"PrivateStream(train_preset().build(), seed={c.seed})"
-            comment = ["# num_workers=0: the shared server process draws from a private stream"]
         lines = [
-            f"names = {list(PHOTOS)!r}",
-            "# each item decodes a JPEG, then RandomResizedCrop(224), flip, ToImage, ToDtype,",
-            "# Normalize: the augmentation lab's train pipeline",
-            *comment,
-            f"photos = PhotoDataset(names, n={c.n}, transform={transform})",
-            f"dataset = Instrumented({args})",
+            *photo_lines(c.n, c.seed, main_process=not c.num_workers),
+            f"dataset = Instrumented({', '.join(['photos', *extra])})",
         ]
-        return imports, lines
-    names = ["Instrumented", "MyDataset"] + (["Sleep"] if c.work.sleeps else [])
-    imports = [f"from ptexplore.data.datasets import {', '.join(names)}"]
+        return ["Instrumented", "PhotoDataset", "Timed"], lines
+    names = ["Instrumented", "MyDataset", "Timed"] + (["Sleep"] if c.work.sleeps else [])
     cost = []
     if c.work is Work.SLEEP:
         cost = [f"cost=Sleep(ms={c.ms})"]
@@ -192,7 +202,7 @@ def _dataset_lines(c: LoaderConfig) -> tuple[list[str], list[str]]:
         f"targets = torch.arange({c.n})",
         f"dataset = Instrumented({args})",
     ]
-    return imports, lines
+    return names, lines
 
 
 def _loader_lines(c: LoaderConfig) -> list[str]:
@@ -210,7 +220,7 @@ def _loader_lines(c: LoaderConfig) -> list[str]:
             f"    prefetch_factor={c.prefetch_factor},  # batches each worker may build ahead",
             f"    persistent_workers={c.persistent_workers},  # keep the workers between epochs?",
             f"    timeout={c.timeout_s},  # seconds per batch: a stuck worker raises, never hangs",
-            '    multiprocessing_context=worker_context(),  # "forkserver": see the page',
+            '    multiprocessing_context="forkserver",  # how workers start: see the page',
         ]
         if not c.in_order:
             lines.append("    in_order=False,  # yield each batch as soon as a worker has it")
@@ -228,18 +238,14 @@ def loader_code(config: LoaderConfig) -> str:
     c = config
     check(c)
     sampler_cls = "RandomSampler" if c.shuffle else "SequentialSampler"
-    ds_imports, ds_lines = _dataset_lines(c)
+    classes, ds_lines = _dataset_lines(c)
     imports = [
         "import time",
-        "",
         "import torch",
         f"from torch.utils.data import BatchSampler, DataLoader, {sampler_cls}",
-        "",
-        *ds_imports,
+        *(PHOTO_IMPORTS if c.work is Work.PHOTO else ()),
     ]
-    if c.num_workers:
-        imports.append("from ptexplore.data.workers import worker_context")
-    lines = [*imports, "", *ds_lines, 'print("len(dataset) =", len(dataset))', ""]
+    lines = [*ds_lines, 'print("len(dataset) =", len(dataset))', ""]
     batches = f"BatchSampler(sampler, batch_size={c.batch_size}, drop_last={c.drop_last})"
     if c.shuffle:
         lines += [
@@ -255,26 +261,7 @@ def loader_code(config: LoaderConfig) -> str:
             f"planned = [list({batches}) for epoch in range({c.epochs})]",
         ]
     lines += [
-        "",
-        "",
-        "class Timed(torch.utils.data.Sampler):",
-        '    """The sampler, noting when the DataLoader asks it for each index: a batch\'s',
-        '    indices go to a worker the moment its last one is drawn (_try_put_index)."""',
-        "",
-        "    def __init__(self, sampler):",
-        "        self.sampler, self.asked = sampler, []  # per epoch: when each index was drawn",
-        "",
-        "    def __len__(self):",
-        "        return len(self.sampler)",
-        "",
-        "    def __iter__(self):",
-        "        self.asked.append([])",
-        "        for i in self.sampler:",
-        "            self.asked[-1].append(time.perf_counter())",
-        "            yield i",
-        "",
-        "",
-        "timed = Timed(sampler)",
+        "timed = Timed(sampler)  # notes when the DataLoader draws each index",
         *_loader_lines(c),
         "",
     ]
@@ -324,7 +311,8 @@ def loader_code(config: LoaderConfig) -> str:
         ]
     else:
         lines.append('print("called in order:", called)')
-    return "\n".join(lines) + "\n"
+    defined = source.definitions(datasets, classes)
+    return source.script(imports, "\n".join(lines) + "\n", defined=defined, main_guard=True)
 
 
 # ------------------------------------------------------------------------------ result
@@ -493,7 +481,8 @@ def run_loader(
 def _run_here(config: LoaderConfig, limit_s: float) -> LoaderRun:
     code = loader_code(config)
     boot = ensure_forkserver() if config.num_workers else None
-    data, script = run_script(code, _read, limit_s=limit_s)
+    cwd = SAMPLES_DIR if config.work is Work.PHOTO else None
+    data, script = run_script(code, _read, limit_s=limit_s, cwd=cwd)
     refusal = None
     if script.error is not None and not data["has_loader"]:
         refusal = _refusal(script.error.kind, script.error.message)

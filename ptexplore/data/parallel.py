@@ -18,11 +18,20 @@ from typing import Any
 import numpy as np
 
 from ptexplore.augment import IMAGENET_MEAN, IMAGENET_STD
-from ptexplore.data.loader import PHOTO_ITEM_S, PHOTOS, SPREAD, Work
+from ptexplore.data import datasets
+from ptexplore.data.loader import (
+    PHOTO_IMPORTS,
+    PHOTO_ITEM_S,
+    PHOTOS,
+    SPREAD,
+    Work,
+    photo_lines,
+)
 from ptexplore.data.runs import Processes, run_script, sandboxed
 from ptexplore.data.workers import ensure_forkserver
 from ptexplore.errors import InputError, LessonError
 from ptexplore.images import to_display
+from ptexplore.images.samples import SAMPLES_DIR
 from ptexplore.limits import (
     DATA_BATCH_TIMEOUT_SLACK_S,
     DATA_MAX_BATCH,
@@ -33,7 +42,7 @@ from ptexplore.limits import (
     DATA_MAX_WORKERS,
     DATA_RUN_LIMIT_S,
 )
-from ptexplore.live import Snippet
+from ptexplore.live import Snippet, source
 
 
 def _timeout(batch: int, item_s: float) -> int:
@@ -92,24 +101,16 @@ EPOCHS_BATCH = 2
 
 
 def epochs_code(c: EpochsConfig) -> str:
-    return f"""import hashlib
-
-import torch
-from torch.utils.data import DataLoader
-
-from ptexplore.augment.pipeline import train_preset
-from ptexplore.data.datasets import PhotoDataset
-from ptexplore.data.workers import worker_context
-
-names = {list(PHOTOS)!r}
-dataset = PhotoDataset(names, n={c.n}, transform=train_preset().build())
+    photos = "\n".join(photo_lines(c.n, c.seed, main_process=False))
+    body = f"""{photos}
+dataset = photos
 loader = DataLoader(
     dataset,
     batch_size={EPOCHS_BATCH},
     shuffle=False,
     num_workers=2,
     timeout={_timeout(EPOCHS_BATCH, PHOTO_ITEM_S)},
-    multiprocessing_context=worker_context(),
+    multiprocessing_context="forkserver",
     generator=torch.Generator().manual_seed({c.seed}),  # a new base_seed every epoch
 )
 samples = []  # samples[epoch][idx]: the augmented tensor
@@ -120,6 +121,9 @@ for idx in range(len(dataset)):
     prints = [hashlib.sha256(s[idx].numpy().tobytes()).hexdigest()[:12] for s in samples]
     print(f"idx {{idx}}:", " ".join(prints), "| all different:", len(set(prints)) == len(prints))
 """
+    imports = ["import hashlib", "from torch.utils.data import DataLoader", *PHOTO_IMPORTS]
+    defined = source.definitions(datasets, ["PhotoDataset"])
+    return source.script(imports, body, defined=defined, main_guard=True)
 
 
 def epochs_lesson(config: EpochsConfig, *, cancel: threading.Event | None = None) -> EpochsLesson:
@@ -152,7 +156,7 @@ def _epochs_here(config: EpochsConfig) -> EpochsLesson:
             else [],
         }
 
-    data, script = run_script(code, read, limit_s=DATA_RUN_LIMIT_S)
+    data, script = run_script(code, read, limit_s=DATA_RUN_LIMIT_S, cwd=SAMPLES_DIR)
     if script.error is not None or script.processes.stopped_by is not None:
         raise _failed(script.error, script.processes)
     return EpochsLesson(
@@ -264,22 +268,10 @@ class SeedsLesson:
 
 
 def seeds_code(c: SeedsConfig) -> str:
-    inits = ", ".join(f'"{name}": {name}' for name, _ in INITS)
-    return f"""import torch
-from torch.utils.data import DataLoader
-
-from ptexplore.data.datasets import (
-    CountTo,
-    CountToSplit,
-    RandomDraws,
-    WorkerSeeds,
-    seed_from_worker_info,
-    seed_numpy_naively,
-)
-from ptexplore.data.workers import worker_context
-
-dataset = RandomDraws(n={c.n}, seed={c.seed})  # its numpy Generator is made here, once
-inits = {{{inits}}}
+    inits = "".join(f'    "{name}": {name},\n' for name, _ in INITS)
+    body = f"""dataset = RandomDraws(n={c.n}, seed={c.seed})  # its Generator is made here, once
+inits = {{
+{inits}}}
 draws = {{}}  # worker_init_fn name -> one (idx, worker, owned, np_global, torch) per item
 for name, init in inits.items():
     loader = DataLoader(
@@ -288,7 +280,7 @@ for name, init in inits.items():
         num_workers={c.num_workers},
         worker_init_fn=init,
         timeout={_timeout(c.batch_size, 0.0)},
-        multiprocessing_context=worker_context(),
+        multiprocessing_context="forkserver",
         generator=torch.Generator().manual_seed({c.seed}),  # base_seed of the workers
     )
     draws[name] = [d for batch in loader for d in zip(*(f.tolist() for f in batch))]
@@ -308,7 +300,7 @@ for persistent in (False, True):
         num_workers={c.num_workers},
         persistent_workers=persistent,
         timeout={_timeout(1, 0.0)},
-        multiprocessing_context=worker_context(),
+        multiprocessing_context="forkserver",
         generator=torch.Generator().manual_seed({c.seed}),
     )
     per_epoch[persistent] = [
@@ -325,12 +317,18 @@ for stream in (CountTo({ITER_N}), CountToSplit({ITER_N})):
         batch_size=None,  # items one by one
         num_workers={c.num_workers},
         timeout={_timeout(1, 0.0)},
-        multiprocessing_context=worker_context(),
+        multiprocessing_context="forkserver",
     )
     got = [int(x) for x in loader]
     streams[type(stream).__name__] = got
     print(f"{{type(stream).__name__}}({ITER_N}): {{len(got)}} items, {{len(set(got))}} distinct")
 """
+    classes = ["CountTo", "CountToSplit", "RandomDraws", "WorkerSeeds"]
+    defined = source.definitions(
+        datasets, [*classes, "seed_from_worker_info", "seed_numpy_naively"]
+    )
+    imports = ["import torch", "from torch.utils.data import DataLoader"]
+    return source.script(imports, body, defined=defined, main_guard=True)
 
 
 def seeds_lesson(config: SeedsConfig, *, cancel: threading.Event | None = None) -> SeedsLesson:
@@ -361,10 +359,10 @@ def _seeds_here(config: SeedsConfig) -> SeedsLesson:
     for name, _ in INITS:
         rows = tuple(DrawRow(*d) for d in draws[name])
         counts = []
-        for source, _label in SOURCES:
-            values = [getattr(r, source) for r in rows]
+        for field, _label in SOURCES:
+            values = [getattr(r, field) for r in rows]
             repeated = sum(values.count(v) > 1 for v in values)
-            counts.append(SourceCount(source, len(set(values)), repeated))
+            counts.append(SourceCount(field, len(set(values)), repeated))
         results.append(InitResult(name, rows, tuple(counts)))
     epochs = tuple(EpochSeeds(p, data["epochs"][p]) for p in (False, True))
     streams = tuple(StreamRun(k, v) for k, v in data["streams"].items())
@@ -415,29 +413,23 @@ class SweepResult:
 
 
 def _sweep_dataset(c: SweepConfig) -> tuple[list[str], list[str]]:
+    """(names of the dataset classes it pastes, lines) that build ``dataset``."""
     if c.work is Work.PHOTO:
         return (
+            ["Instrumented", "PhotoDataset"],
             [
-                "from ptexplore.augment.pipeline import train_preset",
-                "from ptexplore.data.datasets import Instrumented, PhotoDataset, PrivateStream",
-            ],
-            [
-                f"names = {list(PHOTOS)!r}",
-                "# PrivateStream: with num_workers=0 the shared server process draws from a",
-                "# private RNG stream; in a worker it is the plain transform",
-                f"transform = PrivateStream(train_preset().build(), seed={c.seed})",
-                f"photos = PhotoDataset(names, n={c.n}, transform=transform)",
+                *photo_lines(c.n, c.seed, main_process=True),
                 "dataset = Instrumented(photos)  # each item: decode + the train pipeline",
             ],
         )
-    names = "Instrumented, MyDataset" + (", Sleep" if c.work.sleeps else "")
+    names = ["Instrumented", "MyDataset"] + (["Sleep"] if c.work.sleeps else [])
     cost = ""
     if c.work is Work.SLEEP:
         cost = f", cost=Sleep(ms={c.ms})"
     elif c.work is Work.VARIABLE:
         cost = f", cost=Sleep(ms={c.ms}, spread={SPREAD})"
     return (
-        [f"from ptexplore.data.datasets import {names}"],
+        names,
         [
             f"data = torch.rand({c.n}, 1, 2, 2, generator=torch.Generator().manual_seed({c.seed}))",
             f"dataset = Instrumented(MyDataset(data, torch.arange({c.n})){cost})",
@@ -446,24 +438,16 @@ def _sweep_dataset(c: SweepConfig) -> tuple[list[str], list[str]]:
 
 
 def sweep_code(c: SweepConfig) -> str:
-    imports, lines = _sweep_dataset(c)
+    classes, lines = _sweep_dataset(c)
     worst = c.item_s * (1 + SPREAD) if c.work is Work.VARIABLE else c.item_s
-    body = "\n".join(lines)
-    return f"""import time
-
-import torch
-from torch.utils.data import DataLoader
-
-{chr(10).join(imports)}
-from ptexplore.data.workers import worker_context
-
-{body}
+    dataset = "\n".join(lines)
+    body = f"""{dataset}
 timings = {{}}  # num_workers -> (s to the first batch, s in all, s inside __getitem__, in order)
 for workers in range({c.max_workers + 1}):
     extra = {{}}  # a timeout and the start method only for worker processes
     if workers:
         extra = {{"timeout": {_timeout(c.batch_size, worst)}}}
-        extra["multiprocessing_context"] = worker_context()
+        extra["multiprocessing_context"] = "forkserver"
     extra["generator"] = torch.Generator().manual_seed({c.seed})  # the workers' base_seed
     loader = DataLoader(dataset, batch_size={c.batch_size}, num_workers=workers, **extra)
     started = time.perf_counter()
@@ -476,6 +460,11 @@ for workers in range({c.max_workers + 1}):
     timings[workers] = (first, time.perf_counter() - started, busy, in_order)
     print(f"num_workers={{workers}}: {{len(order)}} items, in sampler order: {{in_order}}")
 """
+    imports = ["import time", "import torch", "from torch.utils.data import DataLoader"]
+    if c.work is Work.PHOTO:
+        imports += PHOTO_IMPORTS
+    defined = source.definitions(datasets, classes)
+    return source.script(imports, body, defined=defined, main_guard=True)
 
 
 def sweep(config: SweepConfig, *, cancel: threading.Event | None = None) -> SweepResult:
@@ -497,7 +486,8 @@ def _sweep_here(config: SweepConfig) -> SweepResult:
             for w, t in ns.get("timings", {}).items()
         }
 
-    timings, script = run_script(code, read, limit_s=DATA_RUN_LIMIT_S)
+    cwd = SAMPLES_DIR if config.work is Work.PHOTO else None
+    timings, script = run_script(code, read, limit_s=DATA_RUN_LIMIT_S, cwd=cwd)
     if script.error is not None or script.processes.stopped_by is not None:
         raise _failed(script.error, script.processes)
     points = tuple(SweepPoint(w, t[0], t[1], t[3], t[2]) for w, t in sorted(timings.items()))

@@ -15,10 +15,19 @@ import threading
 import traceback
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, TypeVar
 
 from ptexplore import compat, isolate, live
-from ptexplore.data.workers import START_METHOD, ServerBoot, Watch, alive, booted, watched
+from ptexplore.data.workers import (
+    START_METHOD,
+    ServerBoot,
+    Watch,
+    alive,
+    booted,
+    script_as_main,
+    watched,
+)
 from ptexplore.limits import (
     DATA_RUN_LIMIT_S,
     SANDBOX_DATA_CPU_S,
@@ -116,14 +125,17 @@ def run_script(
     *,
     limit_s: float = DATA_RUN_LIMIT_S,
     cancel: threading.Event | None = None,
+    cwd: Path | None = None,
 ) -> tuple[T, ScriptRun]:
-    """Run ``code``; ``read(namespace)`` turns what it left behind into plain values.
+    """Run ``code`` as a script file in ``cwd`` (:func:`~ptexplore.data.workers.script_as_main`:
+    its workers import it as a learner's would); ``read(namespace)`` turns what it left
+    behind into plain values.
 
     ``read`` runs even when the script raised (it sees whatever the script had made), and
     must copy what it needs: the namespace is dropped right after it returns.
     """
-    with watched(limit_s=limit_s, cancel=cancel) as watch:
-        ran: live.Run | None = live.run(code)
+    with watched(limit_s=limit_s, cancel=cancel) as watch, script_as_main(code, cwd) as main:
+        ran: live.Run | None = live.run(code, main)
         assert ran is not None
         output, error = ran.output, ran.error
         try:

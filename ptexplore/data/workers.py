@@ -16,13 +16,14 @@ process that starts DataLoader workers is always multi-threaded:
 
 ``python -m ptexplore.data.startup`` measures the three (see :data:`MEASURED`).
 
-**Accounting.** :func:`worker_context` returns that forkserver context, whose processes
+**Accounting.** :func:`worker_context` sets up that forkserver context (the one a
+script's ``multiprocessing_context="forkserver"`` names), whose processes
 register with the run that started them (per thread: each learner's rerun is a thread).
 :func:`watched` wraps one run: a watchdog stops the run's workers at the hard time limit
 or when the run is cancelled, and at the end any worker still alive is terminated, then
 killed. Nothing outlives its run. Workers never re-import the parent's ``__main__`` (the
-server's entry point, or a script read from stdin): everything they unpickle lives in
-importable modules (``ptexplore.data.datasets``).
+server's entry point, the sandbox helper's) — except a lab script's, which runs as a file
+and as ``__main__`` (:func:`script_as_main`) exactly as at a learner's home.
 
 :class:`RunSlot` keeps one run per learner session at a time: a rerun with a different
 config cancels the run in flight, and waits (bounded) until it has stopped.
@@ -32,10 +33,14 @@ from __future__ import annotations
 
 import contextlib
 import io
+import multiprocessing
 import os
 import select
+import sys
+import tempfile
 import threading
 import time
+import types
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -73,13 +78,56 @@ MEASURED: dict[str, str] = {
 # ------------------------------------------------------------------ the tracked context
 
 
+#: The file of the lab script running as this process's ``__main__`` (at most one).
+_main_script: list[str] = []
+_main_lock = threading.Lock()
+
+
+@contextmanager
+def script_as_main(code: str, cwd: Path | None = None) -> Iterator[dict[str, Any]]:
+    """Run a lab script as a learner runs it, ``python script.py``: ``code`` in a file,
+    its namespace this process's ``__main__`` module (so a class it defines pickles as
+    ``__main__.Name``), and every worker started meanwhile imports that file as
+    ``__mp_main__`` to find those classes — the script keeps its work under
+    ``if __name__ == "__main__":``. ``cwd``: the folder it runs in (the workers too).
+
+    Swaps process-global state (``sys.modules["__main__"]``, the working directory): only
+    in a sandboxed child (one job at a time) or a command-line tool, never in the server.
+    """
+    with _main_lock, tempfile.TemporaryDirectory(prefix="ptexplore-script-") as folder:
+        path = Path(folder, "lab_script.py")
+        path.write_text(code)
+        main = types.ModuleType("__main__")
+        main.__file__ = str(path)
+        main.__spec__ = None
+        # multiprocessing aliases ``__mp_main__`` to the main module: a class a worker
+        # defined (its ``__module__`` is ``__mp_main__`` there) is looked up in it here
+        saved = {name: sys.modules.get(name) for name in ("__main__", "__mp_main__")}
+        here = os.getcwd()
+        sys.modules["__main__"] = sys.modules["__mp_main__"] = main
+        _main_script[:] = [str(path)]
+        try:
+            if cwd is not None:
+                os.chdir(cwd)
+            yield main.__dict__
+        finally:
+            os.chdir(here)
+            _main_script.clear()
+            for name, module in saved.items():
+                if module is None:
+                    sys.modules.pop(name, None)
+                else:
+                    sys.modules[name] = module
+
+
 class _Popen(popen_forkserver.Popen):
-    """``popen_forkserver.Popen`` whose child does not re-import the parent's ``__main__``.
+    """``popen_forkserver.Popen`` whose child re-imports only a lab script as its main.
 
     The standard launcher tells the child to re-run the parent's main module (by path or
-    name) before unpickling the process object: for a script read from stdin that path is
-    ``<stdin>`` and the worker dies at once; for the Streamlit server it would import
-    Streamlit's CLI in every worker. Same steps as the standard library's ``_launch``
+    name) before unpickling the process object: for the Streamlit server, or the sandbox
+    helper, that would import their entry points in every worker. A worker started while
+    a lab script runs as ``__main__`` (:func:`script_as_main`) imports that script, as
+    ``python script.py`` would have it. Same steps as the standard library's ``_launch``
     otherwise.
     """
 
@@ -87,6 +135,8 @@ class _Popen(popen_forkserver.Popen):
         prep_data = spawn.get_preparation_data(process_obj._name)
         prep_data.pop("init_main_from_path", None)
         prep_data.pop("init_main_from_name", None)
+        if _main_script:
+            prep_data["init_main_from_path"] = _main_script[0]
         buf = io.BytesIO()
         set_spawning_popen(self)
         try:
@@ -152,29 +202,29 @@ class WorkerProcess(mp_context.ForkServerProcess):
             runs[-1].add(self)
 
 
-class WorkerContext(mp_context.ForkServerContext):
-    """multiprocessing's ``forkserver`` context, with :class:`WorkerProcess` processes."""
-
-    Process = WorkerProcess  # type: ignore[assignment]
-
-
-_CONTEXT = WorkerContext()
 _setup_lock = threading.Lock()
 _preloaded: list[bool] = []
 
 
-def worker_context() -> WorkerContext:
-    """The multiprocessing context every DataLoader of this lab uses (``forkserver``).
+def worker_context() -> mp_context.ForkServerContext:
+    """multiprocessing's own ``forkserver`` context — the one a script's
+    ``DataLoader(..., multiprocessing_context="forkserver")`` gets — set up once per
+    process: its processes are :class:`WorkerProcess` es (they register with the run that
+    started them and end with their owner) and its server preloads :data:`PRELOAD`.
 
-    The first call sets the forkserver's preload list (once per process, before the
-    forkserver starts: afterwards it is read by nobody).
+    The first call (the sandbox helper's start, before any job) sets both; afterwards
+    nothing changes them.
     """
+    ctx = multiprocessing.get_context("forkserver")
     if not _preloaded:
         with _setup_lock:
             if not _preloaded:
-                _CONTEXT.set_forkserver_preload(list(PRELOAD))
+                ctx.set_forkserver_preload(list(PRELOAD))
+                # the context object's own attribute, read by ctx.Process(...) in torch's
+                # DataLoader; an instance attribute shadows the class's ForkServerProcess
+                setattr(ctx, "Process", WorkerProcess)  # noqa: B010
                 _preloaded.append(True)
-    return _CONTEXT
+    return ctx
 
 
 @dataclass(frozen=True, slots=True)

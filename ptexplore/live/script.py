@@ -84,7 +84,14 @@ class Script:
 
     @property
     def code(self) -> str:
-        return "\n".join(part.rstrip("\n") + "\n" for part in self._code)
+        """The steps, one blank line apart — two after a step that ends with a top-level
+        class or function (PEP 8), such as a pasted model class."""
+        out = []
+        for k, part in enumerate(self._code):
+            if k:
+                out.append("\n\n" if _ends_with_definition(self._code[k - 1]) else "\n")
+            out.append(part.rstrip("\n") + "\n")
+        return "".join(out)
 
     @property
     def output(self) -> str:
@@ -92,3 +99,8 @@ class Script:
 
     def snippet(self, note: str = "") -> live.Snippet:
         return live.Snippet(self.code, self.output, note)
+
+
+def _ends_with_definition(part: str) -> bool:
+    top = [ln for ln in part.splitlines() if ln[:1] not in ("", " ", "\t", "#", ")", "]")]
+    return bool(top) and top[-1].startswith(("class ", "def ", "@"))

@@ -21,6 +21,7 @@ from torchvision import models as tvm
 
 from ptexplore.errors import ModelError
 from ptexplore.limits import MAX_NUM_CLASSES
+from ptexplore.live.source import definitions, merge_imports
 from ptexplore.models import examples, user, zoo
 from ptexplore.models.build import MetaBuild, build_on_meta
 from ptexplore.rng import seeded
@@ -370,14 +371,32 @@ def build_real(key: str, num_classes: int | None = None, *, seed: int = 0) -> nn
         return factory(key, num_classes)()
 
 
-def constructor_code(key: str, num_classes: int | None = None) -> tuple[str, str]:
-    """(import lines, expression) that build this model in plain PyTorch."""
+@dataclass(frozen=True, slots=True)
+class Constructor:
+    """How a script builds a model in plain PyTorch: its imports, the class definition it
+    pastes (the built-in examples: a learner has no ptexplore to import them from) and the
+    expression."""
+
+    imports: tuple[str, ...]
+    expr: str
+    defined: str = ""
+
+    def head(self, *more: str) -> str:
+        """The script's start: every import (``more`` too) in one block, then the class."""
+        block = merge_imports([*more, *self.imports])
+        return block + (f"\n\n{self.defined}\n" if self.defined else "")
+
+
+def constructor_code(key: str, num_classes: int | None = None) -> Constructor:
+    """The imports, pasted definition and expression that build this model in plain
+    PyTorch."""
     source, takes, _ = _light(key)
     n = _check_num_classes(key, num_classes)
     if source is Source.EXAMPLE:
         name = key.removeprefix(EXAMPLE_PREFIX)
         arg = f"num_classes={n}" if takes else ""
-        return (f"from ptexplore.models.examples import {name}", f"{name}({arg})")
+        pasted = definitions(examples, [name])
+        return Constructor(pasted.imports, f"{name}({arg})", pasted.code)
     if source is Source.USER:
         found = _user(key)
         assert found is not None
@@ -386,10 +405,14 @@ def constructor_code(key: str, num_classes: int | None = None) -> tuple[str, str
             kwargs["num_classes"] = n
         call = ", ".join(f"{k}={v!r}" for k, v in kwargs.items())
         head = found.spec.attr.split(".", 1)[0]
-        return (f"from {found.spec.module} import {head}", f"{found.spec.attr}({call})")
+        expr = f"{found.spec.attr}({call})"
+        return Constructor((f"from {found.spec.module} import {head}",), expr)
     if source is Source.TIMM:
         name = key.removeprefix(TIMM_PREFIX)
         classes = f", num_classes={n}" if takes else ""
-        return ("import timm", f"timm.create_model({name!r}, pretrained=False{classes})")
+        return Constructor(
+            ("import timm",), f"timm.create_model({name!r}, pretrained=False{classes})"
+        )
     extra = "".join(f", {k}={v!r}" for k, v in _EXTRA_KWARGS.get(key, {}).items())
-    return ("from torchvision import models", f"models.{key}(weights=None, num_classes={n}{extra})")
+    expr = f"models.{key}(weights=None, num_classes={n}{extra})"
+    return Constructor(("from torchvision import models",), expr)

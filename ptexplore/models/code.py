@@ -42,17 +42,12 @@ def explorer_code(
     name_filter: str = "",
     weights: WeightsLoad | None = None,
 ) -> str:
-    imports, expr = catalog.constructor_code(key, num_classes)
-    lines = [
-        "import torch",
-        "from torch.utils.flop_counter import FlopCounterMode",
-        imports,
-        "",
-        f"model = {expr}",
-    ]
+    build = catalog.constructor_code(key, num_classes)
+    imports = ["import torch", "from torch.utils.flop_counter import FlopCounterMode"]
+    lines = ["", f"model = {build.expr}"]
     if weights is not None:
         if weights.safetensors:
-            lines.insert(1, "from safetensors.torch import load_file")
+            imports.append("from safetensors.torch import load_file")
             lines.append(f"state = load_file({weights.file!r})")
         else:
             lines.append(
@@ -115,7 +110,7 @@ def explorer_code(
         "    out = model(x)",
         "print(tuple(out.shape), counter.get_total_flops() // 2, 'MACs')",
     ]
-    return "\n".join(lines) + "\n"
+    return build.head(*imports) + "\n".join(lines) + "\n"
 
 
 def _zeros(key: str, shape: tuple[int, ...]) -> str:

@@ -7,8 +7,12 @@ import io
 from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import TYPE_CHECKING
 
 from torch import nn
+
+if TYPE_CHECKING:
+    from ptexplore.models.catalog import Constructor
 
 
 class IteratorKind(StrEnum):
@@ -98,12 +102,12 @@ def truncate(text: str, max_lines: int) -> str:
     return "\n".join(lines[:max_lines]) + f"\n  … ({len(lines) - max_lines} more lines)"
 
 
-def code(kind: IteratorKind, constructor: tuple[str, str]) -> str:
-    imports, expr = constructor
+def code(kind: IteratorKind, constructor: Constructor) -> str:
+    head, expr = constructor.head(), constructor.expr
     loop_var = "(name, m)" if kind.value.startswith("named") else "m"
     item = "(name, m)" if kind.value.startswith("named") else "m"
     return (
-        f"{imports}\n\nmodel = {expr}\n"
+        f"{head}\nmodel = {expr}\n"
         f"for idx, {loop_var} in enumerate(model.{kind.value.removesuffix('()')}()):\n"
         f"    print(idx, '-', {item})\n"
     )

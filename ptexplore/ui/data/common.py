@@ -47,10 +47,10 @@ def start_method_note(p: Processes) -> None:
             "- **`spawn`** starts a fresh interpreter per worker: safe, but each worker "
             "imports torch again — seconds per worker, every epoch.\n"
             "- **`forkserver`** (used here; Python 3.14's default on Linux) starts one "
-            "clean, single-threaded helper once, with torch, torchvision and the lab's "
-            "datasets preloaded (`set_forkserver_preload`); every worker is a fork *of that "
-            "helper*, which holds no other thread's locks. Safe, and a worker starts in "
-            "tens of ms.\n\n"
+            "clean, single-threaded helper once, with torch and torchvision preloaded "
+            "(at home: your script, `__main__`, which imports them); every worker is a "
+            "fork *of that helper*, which holds no other thread's locks. Safe, and a "
+            "worker starts in tens of ms.\n\n"
             "Quoted, not measured now: `python -m ptexplore.data.startup` on a 2-core "
             f"machine (2 workers, iter → first batch): {measured}."
         )
@@ -63,7 +63,11 @@ def start_method_note(p: Processes) -> None:
         st.caption(
             "Every worker registers with the run that started it: at the end of a run, a "
             "timeout, an exception inside `__getitem__` or a newer run of yours, any worker "
-            "still alive is terminated — the caption under each run shows the count. The "
-            "Dataset classes live in an importable module (`ptexplore.data.datasets`) so "
-            "workers can unpickle them; a class defined in a script's `__main__` cannot be."
+            "still alive is terminated — the caption under each run shows the count. Each "
+            "script defines its Dataset classes itself and runs as a file, as at home: a "
+            "`forkserver` or `spawn` worker receives the dataset pickled and *imports the "
+            "script* (as `__mp_main__`) to find its class — which is why the work sits under "
+            '`if __name__ == "__main__":` (without it, every worker would run the whole '
+            "script again). Pasted into a notebook cell or `python -` the classes cannot be "
+            "found by the workers: save the code as a file and run it."
         )
