@@ -31,6 +31,12 @@ from pathlib import Path
 ZYGOTE = r"""
 import atexit, builtins, json, os, signal, sys, time, traceback, types
 import numpy, PIL.Image, torch, torchvision  # what the panels import first; no op runs here
+import multiprocessing.forkserver as forkserver, multiprocessing.resource_tracker as tracker
+
+# one forkserver, started here, forks every script's DataLoader workers (each script would
+# start its own: ~3 s of importing torch); a worker still imports its script (__mp_main__)
+forkserver.set_forkserver_preload(["torch", "torchvision", "numpy", "PIL.Image"])
+forkserver.ensure_running()
 
 
 class NotInstalled:  # a learner's machine: torch, torchvision, numpy, PIL; no ptexplore
@@ -44,6 +50,8 @@ class NotInstalled:  # a learner's machine: torch, torchvision, numpy, PIL; no p
 
 def child(req):
     sys.meta_path.insert(0, NotInstalled)
+    # the inherited forkserver is the zygote's child, not ours: os.waitpid cannot check it
+    forkserver._forkserver.ensure_running = tracker.ensure_running
     os.chdir(req["cwd"])
     os.environ.clear()
     os.environ.update(req["env"])

@@ -2,7 +2,7 @@
 export, and the parameter widgets' text and help (no Streamlit here)."""
 
 from ptexplore.augment.catalog import CATALOG, NAMES, Kind, ParamSpec, TransformSpec, spec_for
-from ptexplore.augment.export import export_code, from_json, to_json
+from ptexplore.augment.export import compose_code, export_code, from_json, to_json
 from ptexplore.augment.pipeline import (
     IMAGENET_MEAN,
     IMAGENET_STD,
@@ -29,6 +29,7 @@ __all__ = [
     "Preset",
     "Step",
     "TransformSpec",
+    "compose_code",
     "draw_grid",
     "export_code",
     "from_json",

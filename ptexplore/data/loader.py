@@ -28,8 +28,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
-from ptexplore.augment.export import compose_code
-from ptexplore.augment.pipeline import train_preset
+from ptexplore.augment import compose_code, train_preset
 from ptexplore.data import datasets
 from ptexplore.data.runs import Processes, run_script, sandboxed
 from ptexplore.data.workers import ServerBoot, ensure_forkserver
