@@ -9,7 +9,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+#: Where the app lives (``app.py``, ``pages/``, ``.streamlit/config.toml``): in a checkout, the
+#: repository root; in an installed wheel, the copy its build put in ``ptexplore/_app``.
+_PACKAGED = Path(__file__).resolve().parent / "_app"
+ROOT = _PACKAGED if (_PACKAGED / "app.py").is_file() else Path(__file__).resolve().parent.parent
 
 
 @dataclass(frozen=True, slots=True)

@@ -4,7 +4,7 @@ A foundation package (it imports only :mod:`ptexplore.errors`, :mod:`ptexplore.l
 :mod:`ptexplore.live` and :mod:`ptexplore.pages`): the Augmentation and DataLoader labs
 both read and show images through it.
 
-* :mod:`~ptexplore.images.samples` — the sample photos in ``assets/samples``;
+* :mod:`~ptexplore.images.samples` — the sample photos (package data, ``ptexplore/assets``);
 * :mod:`~ptexplore.images.decode` — an upload's bytes to a tensor, every size bounded
   before a pixel is decoded;
 * :mod:`~ptexplore.images.display` — a tensor as a uint8 array, shrunk and JPEG-encoded.

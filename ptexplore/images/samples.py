@@ -1,11 +1,16 @@
-"""The sample photos shipped in ``assets/samples`` (credited in assets/samples/CREDITS.md)."""
+"""The sample photos shipped with the package, in ``ptexplore/assets/samples`` (credited in
+its CREDITS.md): package data, found with :mod:`importlib.resources` in a checkout and in an
+installed wheel alike."""
 
 from __future__ import annotations
 
-from ptexplore.errors import InputError
-from ptexplore.pages import ROOT
+from importlib import resources
+from pathlib import Path
 
-SAMPLES_DIR = ROOT / "assets" / "samples"
+from ptexplore.errors import InputError
+
+#: A folder on disk (the DataLoader lab's scripts run in it): ptexplore is never zipped.
+SAMPLES_DIR = Path(str(resources.files("ptexplore").joinpath("assets", "samples")))
 _SUFFIXES = (".jpg", ".jpeg", ".png", ".webp")
 
 
