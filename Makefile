@@ -34,8 +34,8 @@ run: $(VENV)/.runtime
 	$(PY) -m streamlit run app.py --server.address 127.0.0.1 --server.port $(PORT)
 
 lint: $(VENV)/.dev
-	$(VENV)/bin/ruff check ptexplore pages tests bench app.py
-	$(VENV)/bin/ruff format --check ptexplore pages tests bench app.py
+	$(VENV)/bin/ruff check ptexplore pages tests bench app.py setup.py
+	$(VENV)/bin/ruff format --check ptexplore pages tests bench app.py setup.py
 
 typecheck: $(VENV)/.dev
 	$(VENV)/bin/mypy ptexplore
