@@ -80,6 +80,7 @@ from typing import Any
 import torch
 from torch import nn
 
+from ptexplore import compat
 from ptexplore.errors import InputError, ModelError
 from ptexplore.limits import SUMMARY_MAX_DEPTH
 from ptexplore.models import ShapeReport, build_on_meta, catalog, shapes, user, zoo
@@ -358,12 +359,12 @@ def _rows(model: nn.Module, report: ShapeReport, depth: int) -> tuple[SummaryRow
         if r.depth > depth:
             continue
         m = modules[q]
-        has_kids = any(c is not None for c in m._modules.values())
+        has_kids = any(c is not None for c in compat.own_modules(m).values())
         collapsed = has_kids and r.depth == depth
         members = subtree[q] if collapsed or not has_kids else [q]
         params: list[nn.Parameter] = []
         for member in members:
-            for p in modules[member]._parameters.values():
+            for p in compat.own_parameters(modules[member]).values():
                 if p is not None and id(p) not in seen:
                     seen.add(id(p))
                     params.append(p)

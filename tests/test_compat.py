@@ -87,3 +87,90 @@ def test_a_dataloader_iterator_is_shut_down_by_name() -> None:
     pids = [w.pid for w in it._workers]  # (the test reads torch's own field to check)
     assert compat.shut_down_dataloader_iterators([it, loader, 3]) == 1
     assert not any(workers.alive(p) for p in pids)
+
+
+# -------------------------------------------------------------------- torchvision v2
+
+
+def test_the_v2_transform_internals_the_previews_use_are_there() -> None:
+    import torch
+    from torchvision import tv_tensors
+    from torchvision.transforms import v2
+
+    assert issubclass(v2.RandomHorizontalFlip, compat.v2_random_apply_transform())
+    img = tv_tensors.Image(torch.zeros(3, 5, 7, dtype=torch.uint8))
+    assert compat.v2_query_size([img]) == (5, 7)
+    aug = compat.V2Private(v2.AugMix())
+    where, image = aug.extract_image((img,))
+    assert image is img and aug.insert_image(where, image) is img  # one input: unwrapped
+    full, partial = aug.augmentation_space(True), aug.augmentation_space(False)
+    assert set(partial) < set(full) and "Brightness" in full and "Brightness" not in partial
+    op, (magnitudes, signed) = aug.random_item(partial)
+    assert op in partial and isinstance(signed, bool) and callable(magnitudes)
+    assert aug.parameter_max == 10
+    weights = aug.sample_dirichlet(torch.ones(1, 3))
+    assert weights.shape == (1, 3) and abs(float(weights.sum()) - 1) < 1e-5
+    assert aug.fill is not None
+    shifted = aug.apply_op(
+        img, "Identity", 0.0, interpolation=v2.InterpolationMode.NEAREST, fill=aug.fill
+    )
+    assert torch.equal(shifted, img)
+    assert hasattr(v2.AugMix(), compat.V2_APPLY_OP) and hasattr(
+        v2.AugMix(), compat.V2_SAMPLE_DIRICHLET
+    )
+    elastic = compat.V2Private(v2.ElasticTransform())
+    assert elastic.needs_transform_list([img, 3]) == [True, False]
+    from torchvision.transforms.v2 import functional as F
+
+    blurred = elastic.call_kernel(F.gaussian_blur, torch.ones(1, 1, 5, 5), [3, 3], [1.0, 1.0])
+    assert blurred.shape == (1, 1, 5, 5)
+
+
+# ------------------------------------------------------------------------ torch.nn
+
+
+def test_a_modules_own_registration_dicts_and_base_classes() -> None:
+    import torch
+
+    from ptexplore.models.examples import SharedLayerNet
+
+    lin = torch.nn.Linear(2, 3, bias=False)
+    assert list(compat.own_parameters(lin)) == ["weight", "bias"]
+    assert compat.own_parameters(lin)["bias"] is None  # registered as None
+    assert list(compat.own_buffers(torch.nn.BatchNorm1d(2))) == [
+        "running_mean",
+        "running_var",
+        "num_batches_tracked",
+    ]
+    net = SharedLayerNet()
+    assert list(compat.own_modules(net)) == ["embed", "block", "tied", "head"]
+    assert len(list(net.children())) == 3  # the tied one once
+    assert issubclass(torch.nn.BatchNorm2d, compat.batchnorm_base())
+    assert issubclass(torch.nn.Dropout, compat.dropout_base())
+    assert not issubclass(torch.nn.LayerNorm, compat.batchnorm_base())
+
+
+def test_torchs_checkpoint_reader_and_storage_names(tmp_path: object) -> None:
+    import io
+
+    import torch
+
+    buf = io.BytesIO()
+    torch.save({"w": torch.ones(2)}, buf)
+    reader = compat.pytorch_file_reader(io.BytesIO(buf.getvalue()))
+    assert any(name.endswith("data.pkl") for name in reader.get_all_records())
+    names = compat.storage_type_names()
+    assert names[torch.float32] == "FloatStorage" and names[torch.int64] == "LongStorage"
+
+
+def test_the_warnings_internals() -> None:
+    import warnings
+
+    assert compat.original_showwarning() is warnings._showwarning_orig  # type: ignore[attr-defined]
+    compat.warning_filters_changed()  # runs
+
+
+def test_a_forkserver_process_class_picks_its_main() -> None:
+    cls = compat.forkserver_process(lambda: None)
+    assert issubclass(cls, multiprocessing.context.ForkServerProcess)
+    assert cls._Popen is not multiprocessing.context.ForkServerProcess._Popen

@@ -38,14 +38,20 @@ import torch
 from torchvision import tv_tensors
 from torchvision.transforms import v2
 from torchvision.transforms.v2 import functional as F
-from torchvision.transforms.v2._transform import _RandomApplyTransform
-from torchvision.transforms.v2._utils import query_size
 
 from ptexplore import isolate
 from ptexplore.augment.budget import check, grid_work
 from ptexplore.augment.catalog import spec_for
 from ptexplore.augment.pipeline import Pipeline, Step
-from ptexplore.compat import tree_flatten, tree_unflatten
+from ptexplore.compat import (
+    V2_APPLY_OP,
+    V2_SAMPLE_DIRICHLET,
+    V2Private,
+    tree_flatten,
+    tree_unflatten,
+    v2_query_size,
+    v2_random_apply_transform,
+)
 from ptexplore.errors import LessonError
 from ptexplore.figures import Figure, figure
 from ptexplore.images.display import Norm
@@ -151,16 +157,16 @@ class _Recorder:
             return params
 
         object.__setattr__(transform, "make_params", recording_make_params)
-        if hasattr(transform, "_apply_image_or_video_transform"):
-            apply_op = transform._apply_image_or_video_transform
+        if hasattr(transform, V2_APPLY_OP):
+            apply_op = V2Private(transform).method(V2_APPLY_OP)
 
             def recording_apply(image: Any, transform_id: str, magnitude: float, **kw: Any) -> Any:
                 self.ops.append((transform_id, float(magnitude)))
                 return apply_op(image, transform_id, magnitude, **kw)
 
-            object.__setattr__(transform, "_apply_image_or_video_transform", recording_apply)
+            object.__setattr__(transform, V2_APPLY_OP, recording_apply)
         if isinstance(transform, v2.AugMix):
-            dirichlet = transform._sample_dirichlet
+            dirichlet = V2Private(transform).method(V2_SAMPLE_DIRICHLET)
 
             def recording_dirichlet(params: torch.Tensor) -> torch.Tensor:
                 out: torch.Tensor = dirichlet(params)
@@ -168,7 +174,7 @@ class _Recorder:
                     self.mix.append(float(out.reshape(-1)[0]))
                 return out
 
-            object.__setattr__(transform, "_sample_dirichlet", recording_dirichlet)
+            object.__setattr__(transform, V2_SAMPLE_DIRICHLET, recording_dirichlet)
 
     def reset(self) -> None:
         self.params = None
@@ -190,7 +196,7 @@ _POLICIES: tuple[type[v2.Transform], ...] = (
 
 
 def _selected(t: v2.Transform, flat: list[Any]) -> tuple[list[bool], list[Any]]:
-    needs: list[bool] = t._needs_transform_list(flat)
+    needs = V2Private(t).needs_transform_list(flat)
     return needs, [inpt for inpt, need in zip(flat, needs, strict=True) if need]
 
 
@@ -207,13 +213,13 @@ def _elastic_params(t: v2.ElasticTransform, rx: torch.Tensor, ry: torch.Tensor) 
     if t.sigma[0] > 0.0:
         kx = int(8 * t.sigma[0] + 1)
         kx += 1 - kx % 2
-        dx = t._call_kernel(F.gaussian_blur, dx, [kx, kx], list(t.sigma))
+        dx = V2Private(t).call_kernel(F.gaussian_blur, dx, [kx, kx], list(t.sigma))
     dx = dx * t.alpha[0] / width
     dy = ry * 2 - 1
     if t.sigma[1] > 0.0:
         ky = int(8 * t.sigma[1] + 1)
         ky += 1 - ky % 2
-        dy = t._call_kernel(F.gaussian_blur, dy, [ky, ky], list(t.sigma))
+        dy = V2Private(t).call_kernel(F.gaussian_blur, dy, [ky, ky], list(t.sigma))
     dy = dy * t.alpha[1] / height
     return {"displacement": torch.concat([dx, dy], 1).permute([0, 2, 3, 1])}
 
@@ -229,42 +235,44 @@ def _policy(t: v2.Transform, x: Any, stream: Stream) -> Any:
         return image
 
     proxy = torch.empty(x.shape, dtype=x.dtype, device="meta").as_subclass(type(x))
-    saved = t.__dict__.get("_apply_image_or_video_transform", _MISSING)
-    object.__setattr__(t, "_apply_image_or_video_transform", plan)
+    saved = t.__dict__.get(V2_APPLY_OP, _MISSING)
+    object.__setattr__(t, V2_APPLY_OP, plan)
     try:
         with stream.active():
             t(proxy)
     finally:
         if saved is _MISSING:
-            del t.__dict__["_apply_image_or_video_transform"]
+            del t.__dict__[V2_APPLY_OP]
         else:
-            object.__setattr__(t, "_apply_image_or_video_transform", saved)
-    where, image = t._flatten_and_extract_image_or_video((x,))
+            object.__setattr__(t, V2_APPLY_OP, saved)
+    private = V2Private(t)
+    where, image = private.extract_image((x,))
     for transform_id, magnitude, interpolation, fill in planned:
-        image = t._apply_image_or_video_transform(
+        image = private.apply_op(
             image, transform_id, magnitude, interpolation=interpolation, fill=fill
         )
-    return t._unflatten_and_insert_image_or_video(where, image)
+    return private.insert_image(where, image)
 
 
 def _augmix(t: v2.AugMix, x: Any, stream: Stream) -> Any:
     """``AugMix.forward`` (torchvision 0.29) with its draws taken first, under the lock, and
     its chains and mixing computed after: no draw depends on a pixel, so the numbers and
     their order are the same (a test compares the two on many seeds and settings)."""
-    where, orig = t._flatten_and_extract_image_or_video((x,))
+    private = V2Private(t)
+    where, orig = private.extract_image((x,))
     height, width = F.get_size(orig)
     image = orig if isinstance(orig, torch.Tensor) else F.pil_to_tensor(orig)
-    space = t._AUGMENTATION_SPACE if t.all_ops else t._PARTIAL_AUGMENTATION_SPACE
+    space = private.augmentation_space(t.all_ops)
     orig_dims = list(image.shape)
     expected_ndim = 5 if isinstance(orig, tv_tensors.Video) else 4
     batch = image.reshape([1] * max(expected_ndim - image.ndim, 0) + orig_dims)
     batch_dims = [batch.size(0)] + [1] * (batch.ndim - 1)
     chains: list[list[tuple[str, float]]] = []
     with stream.active():
-        m = t._sample_dirichlet(
+        m = private.sample_dirichlet(
             torch.tensor([t.alpha, t.alpha], device=batch.device).expand(batch_dims[0], -1)
         )
-        weights = t._sample_dirichlet(
+        weights = private.sample_dirichlet(
             torch.tensor([t.alpha] * t.mixture_width, device=batch.device).expand(batch_dims[0], -1)
         )
         for _ in range(t.mixture_width):
@@ -275,8 +283,8 @@ def _augmix(t: v2.AugMix, x: Any, stream: Stream) -> Any:
             )
             ops = []
             for _ in range(depth):
-                transform_id, (magnitudes_fn, signed) = t._get_random_item(space)
-                magnitudes = magnitudes_fn(t._PARAMETER_MAX, height, width)
+                transform_id, (magnitudes_fn, signed) = private.random_item(space)
+                magnitudes = magnitudes_fn(private.parameter_max, height, width)
                 if magnitudes is not None:
                     magnitude = float(magnitudes[int(torch.randint(t.severity, ()))])
                     if signed and torch.rand(()) <= 0.5:
@@ -290,8 +298,8 @@ def _augmix(t: v2.AugMix, x: Any, stream: Stream) -> Any:
     for i, ops in enumerate(chains):
         aug = batch
         for transform_id, magnitude in ops:
-            aug = t._apply_image_or_video_transform(
-                aug, transform_id, magnitude, interpolation=t.interpolation, fill=t._fill
+            aug = private.apply_op(
+                aug, transform_id, magnitude, interpolation=t.interpolation, fill=private.fill
             )
         mix.add_(combined_weights[:, i].reshape(batch_dims) * aug)
     mix = mix.reshape(orig_dims).to(dtype=image.dtype)
@@ -299,7 +307,7 @@ def _augmix(t: v2.AugMix, x: Any, stream: Stream) -> Any:
         mix = tv_tensors.wrap(mix, like=orig)
     elif isinstance(orig, PIL.Image.Image):
         mix = F.to_pil_image(mix)
-    return t._unflatten_and_insert_image_or_video(where, mix)
+    return private.insert_image(where, mix)
 
 
 def apply_step(
@@ -329,7 +337,7 @@ def apply_step(
         if isinstance(t, v2.ElasticTransform) and (
             type(t).make_params is v2.ElasticTransform.make_params
         ):
-            height, width = query_size(chosen)
+            height, width = v2_query_size(chosen)
             with stream.active():
                 rx = torch.rand(1, 1, height, width)
                 ry = torch.rand(1, 1, height, width)
@@ -340,8 +348,9 @@ def apply_step(
             with stream.active():
                 params = t.make_params(chosen)
         return _finish(t, flat, spec, needs, params)
-    if forward is _RandomApplyTransform.forward:
-        assert isinstance(t, _RandomApplyTransform)
+    random_apply = v2_random_apply_transform()
+    if forward is random_apply.forward:
+        assert isinstance(t, random_apply)
         flat, spec = tree_flatten(x)
         t.check_inputs(flat)
         with stream.active():

@@ -23,11 +23,12 @@ import functools
 import time
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import Any
 
 import torch
 from torch import nn
 
-from ptexplore import isolate
+from ptexplore import compat, isolate
 from ptexplore.errors import InputError, ModelError, Refusal
 from ptexplore.limits import (
     AUTOGRAD_DEFAULT_SIDE,
@@ -499,10 +500,8 @@ class NormResult:
         return sum(1 for v in self.dropout_train if v == 0.0)
 
 
-def _norm_layers(model: nn.Module) -> list[tuple[str, nn.modules.batchnorm._BatchNorm]]:
-    return [
-        (n, m) for n, m in model.named_modules() if isinstance(m, nn.modules.batchnorm._BatchNorm)
-    ]
+def _norm_layers(model: nn.Module) -> list[tuple[str, Any]]:
+    return [(n, m) for n, m in model.named_modules() if isinstance(m, compat.batchnorm_base())]
 
 
 def _snapshot(model: nn.Module) -> list[tuple[torch.Tensor, ...]]:
@@ -522,7 +521,7 @@ def _changed(a: list[tuple[torch.Tensor, ...]], b: list[tuple[torch.Tensor, ...]
     )
 
 
-def _stats(moment: str, bn: nn.modules.batchnorm._BatchNorm, changed: int) -> StatsRow:
+def _stats(moment: str, bn: Any, changed: int) -> StatsRow:
     assert bn.running_mean is not None and bn.running_var is not None
     assert bn.num_batches_tracked is not None
     return StatsRow(

@@ -21,8 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import torch
-
+from ptexplore import compat
 from ptexplore.ckpt.formats import LEGACY_MAGIC, damaged, too_much
 from ptexplore.ckpt.pickles import Census, census
 from ptexplore.limits import (
@@ -265,7 +264,7 @@ def _same_view_as_torch(src: Source, top: str, offsets: dict[str, int], used: li
     entries at the same offsets, or the checks above were about another file."""
     target: str | io.BytesIO | io.BufferedReader = str(src.path) if src.path else src.file()
     try:
-        reader: Any = torch._C.PyTorchFileReader(target)
+        reader: Any = compat.pytorch_file_reader(target)
         records = set(reader.get_all_records())
         expected = {name.removeprefix(f"{top}/") for name in offsets}
         same = records == expected and all(

@@ -35,8 +35,6 @@ import struct
 from dataclasses import dataclass
 from typing import Any, ClassVar, cast
 
-import torch
-
 from ptexplore import compat
 from ptexplore.ckpt.formats import damaged, too_much
 from ptexplore.errors import InputError
@@ -52,7 +50,7 @@ from ptexplore.text import code_span
 
 #: Element size of each storage class torch pickles (``torch.FloatStorage`` → 4).
 STORAGE_ITEMSIZE: dict[str, int] = {
-    name: dtype.itemsize for dtype, name in torch.storage._dtype_to_storage_type_map().items()
+    name: dtype.itemsize for dtype, name in compat.storage_type_names().items()
 }
 #: The largest element of any dtype (complex128): what an allocation of unknown dtype costs.
 _WIDEST = 16

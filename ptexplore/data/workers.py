@@ -32,7 +32,6 @@ config cancels the run in flight, and waits (bounded) until it has stopped.
 from __future__ import annotations
 
 import contextlib
-import io
 import multiprocessing
 import os
 import select
@@ -45,8 +44,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from multiprocessing import context as mp_context
-from multiprocessing import forkserver, popen_forkserver, reduction, spawn, util
-from multiprocessing.context import set_spawning_popen
+from multiprocessing import forkserver
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -120,39 +118,6 @@ def script_as_main(code: str, cwd: Path | None = None) -> Iterator[dict[str, Any
                     sys.modules[name] = module
 
 
-class _Popen(popen_forkserver.Popen):
-    """``popen_forkserver.Popen`` whose child re-imports only a lab script as its main.
-
-    The standard launcher tells the child to re-run the parent's main module (by path or
-    name) before unpickling the process object: for the Streamlit server, or the sandbox
-    helper, that would import their entry points in every worker. A worker started while
-    a lab script runs as ``__main__`` (:func:`script_as_main`) imports that script, as
-    ``python script.py`` would have it. Same steps as the standard library's ``_launch``
-    otherwise.
-    """
-
-    def _launch(self, process_obj: Any) -> None:
-        prep_data = spawn.get_preparation_data(process_obj._name)
-        prep_data.pop("init_main_from_path", None)
-        prep_data.pop("init_main_from_name", None)
-        if _main_script:
-            prep_data["init_main_from_path"] = _main_script[0]
-        buf = io.BytesIO()
-        set_spawning_popen(self)
-        try:
-            reduction.dump(prep_data, buf)
-            reduction.dump(process_obj, buf)
-        finally:
-            set_spawning_popen(None)
-        self.sentinel, w = forkserver.connect_to_new_process(self._fds)  # type: ignore[attr-defined]
-        parent_w = os.dup(w)
-        close = util.close_fds  # type: ignore[attr-defined]
-        self.finalizer = util.Finalize(self, close, (parent_w, self.sentinel))
-        with open(w, "wb", closefd=True) as f:
-            f.write(buf.getbuffer())
-        self.pid = forkserver.read_signed(self.sentinel)
-
-
 _local = threading.local()
 
 
@@ -177,17 +142,20 @@ def _end_with(owner: int) -> None:
     os._exit(1)
 
 
-class WorkerProcess(mp_context.ForkServerProcess):
+def _script_main() -> str | None:
+    return _main_script[0] if _main_script else None
+
+
+class WorkerProcess(compat.forkserver_process(_script_main)):  # type: ignore[misc]
     """A forkserver process that registers with the run (this thread's) that started it,
-    and ends when the process that started it ends (killed at a sandbox's limit, say)."""
+    and ends when the process that started it ends (killed at a sandbox's limit, say).
+    It re-imports only a lab script as its main (:func:`ptexplore.compat.forkserver_process`):
+    a worker started while one runs as ``__main__`` (:func:`script_as_main`) imports it, as
+    ``python script.py`` would have it — never the server's or the sandbox helper's."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._owner = os.getpid()
-
-    @staticmethod
-    def _Popen(process_obj: Any) -> Any:
-        return _Popen(process_obj)
 
     def run(self) -> None:
         threading.Thread(

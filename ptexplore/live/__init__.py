@@ -36,6 +36,8 @@ from dataclasses import dataclass, field
 from types import CodeType
 from typing import Any, TextIO, cast
 
+from ptexplore import compat
+
 # ------------------------------------------------------------------ thread-routed warnings
 
 _capture = threading.local()
@@ -93,7 +95,7 @@ def _showwarning(
     if sink is not None:
         sink.append(Caught(category.__name__, _clean(str(message))))
         return
-    previous = _previous_showwarning[-1] if _previous_showwarning else warnings._showwarning_orig  # type: ignore[attr-defined]
+    previous = _previous_showwarning[-1] if _previous_showwarning else compat.original_showwarning()
     previous(message, category, filename, lineno, file, line)
 
 
@@ -111,7 +113,7 @@ def _ensure_installed() -> None:
             while _FILTER in filters:
                 filters.remove(_FILTER)
             filters.insert(0, _FILTER)
-            warnings._filters_mutated()  # type: ignore[attr-defined]
+            compat.warning_filters_changed()
         if warnings.showwarning is not _showwarning:
             _previous_showwarning[:] = [warnings.showwarning]
             warnings.showwarning = _showwarning

@@ -30,6 +30,7 @@ from dataclasses import dataclass, field
 import torch
 from torch import nn
 
+from ptexplore import compat
 from ptexplore.rng import forked
 
 _state = threading.local()
@@ -98,12 +99,12 @@ def params_on_meta(keep: frozenset[int] = frozenset()) -> Iterator[_Session]:
 def _finish_meta(model: nn.Module, keep_ids: set[int]) -> None:
     """Move anything a constructor stored without registering (rare) to meta too."""
     for module in model.modules():
-        for key, p in list(module._parameters.items()):
+        for key, p in list(compat.own_parameters(module).items()):
             if p is not None and p.device.type != "meta" and id(p) not in keep_ids:
-                module._parameters[key] = nn.Parameter(p.to("meta"), p.requires_grad)
-        for key, b in list(module._buffers.items()):
+                compat.own_parameters(module)[key] = nn.Parameter(p.to("meta"), p.requires_grad)
+        for key, b in list(compat.own_buffers(module).items()):
             if b is not None and b.device.type != "meta":
-                module._buffers[key] = b.to("meta")
+                compat.own_buffers(module)[key] = b.to("meta")
 
 
 @dataclass(frozen=True, slots=True)
@@ -150,4 +151,4 @@ def build_keeping(factory: Callable[[], nn.Module], keep: frozenset[int]) -> nn.
 
 def has_dropout(model: nn.Module) -> bool:
     """Does ``model`` contain a Dropout layer (any ``nn.Dropout*``)?"""
-    return any(isinstance(m, nn.modules.dropout._DropoutNd) for m in model.modules())
+    return any(isinstance(m, compat.dropout_base()) for m in model.modules())

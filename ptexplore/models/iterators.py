@@ -11,6 +11,8 @@ from typing import TYPE_CHECKING
 
 from torch import nn
 
+from ptexplore import compat
+
 if TYPE_CHECKING:
     from ptexplore.models.catalog import Constructor
 
@@ -90,7 +92,7 @@ def iterator_view(model: nn.Module, kind: IteratorKind) -> IteratorView:
     if kind in (IteratorKind.MODULES, IteratorKind.NAMED_MODULES):
         dup = sum(1 for _ in model.named_modules(remove_duplicate=False))
     else:
-        dup = len(model._modules)
+        dup = len(compat.own_modules(model))
     return IteratorView(kind, tuple(items), EXPLAIN[kind], dup)
 
 

@@ -10,7 +10,7 @@ from enum import StrEnum
 import torch
 from torch import nn
 
-from ptexplore import isolate
+from ptexplore import compat, isolate
 from ptexplore.errors import ModelError
 from ptexplore.limits import REAL_BUILD_MAX_PARAMS as EXACT_MAX_PARAMS
 from ptexplore.limits import SANDBOX_BUILD_MEMORY_MB, heavy
@@ -114,7 +114,7 @@ def explain_name(model: nn.Module, name: str) -> tuple[NamePart, ...]:
     for i, part in enumerate(parts):
         last = i == len(parts) - 1
         if last:
-            if part not in module._parameters:
+            if part not in compat.own_parameters(module):
                 raise ModelError(
                     f"{name!r} is not a parameter of this model.",
                     fix="Pick a name from the parameter list.",
@@ -127,7 +127,7 @@ def explain_name(model: nn.Module, name: str) -> tuple[NamePart, ...]:
                 )
             )
             break
-        child = module._modules.get(part)
+        child = compat.own_modules(module).get(part)
         if child is None:
             raise ModelError(
                 f"{name!r} is not a parameter of this model.",

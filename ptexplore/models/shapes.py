@@ -26,6 +26,7 @@ import torch
 from torch import nn
 from torch.utils.flop_counter import FlopCounterMode
 
+from ptexplore import compat
 from ptexplore.errors import ModelError
 from ptexplore.limits import TRACE_MAX_BATCH as MAX_BATCH
 from ptexplore.limits import TRACE_MAX_SIDE as MAX_SIDE
@@ -125,7 +126,11 @@ def _uncalled_note(
     q: str, m: nn.Module, modules: dict[str, nn.Module], calls: dict[str, int]
 ) -> str:
     """Parameters but never called: its parent used its weights directly."""
-    if calls.get(q, 0) or not any(p is not None for p in m._parameters.values()) or not q:
+    if (
+        calls.get(q, 0)
+        or not any(p is not None for p in compat.own_parameters(m).values())
+        or not q
+    ):
         return ""
     parent = q.rsplit(".", 1)[0] if "." in q else ""
     owner = modules.get(parent)
@@ -248,9 +253,9 @@ def trace_module(
             depth=0 if not q else q.count(".") + 1,
             output_shape=shapes.get(q, "—"),
             calls=calls.get(q, 0),
-            own_params=sum(p.numel() for p in m._parameters.values() if p is not None),
+            own_params=sum(p.numel() for p in compat.own_parameters(m).values() if p is not None),
             macs=flops.get(q, 0) // 2,
-            is_leaf=not m._modules,
+            is_leaf=not compat.own_modules(m),
             note=_uncalled_note(q, m, modules, calls),
             self_macs=own.get(q, 0) // 2,
             output_dims=dims.get(q),

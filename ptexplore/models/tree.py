@@ -8,6 +8,8 @@ from enum import StrEnum
 
 from torch import nn
 
+from ptexplore import compat
+
 
 class Trainable(StrEnum):
     YES = "trainable"
@@ -66,7 +68,7 @@ def build_tree(model: nn.Module) -> ModuleNode:
         seen[id(module)] = qualname
         children: list[ModuleNode] = []
         shared: list[SharedRef] = []
-        for child_name, child in module._modules.items():
+        for child_name, child in compat.own_modules(module).items():
             if child is None:
                 continue
             child_q = f"{qualname}.{child_name}" if qualname else child_name
@@ -74,7 +76,7 @@ def build_tree(model: nn.Module) -> ModuleNode:
                 shared.append(SharedRef(child_name, child_q, seen[id(child)], type(child).__name__))
                 continue
             children.append(visit(child, child_name, child_q, depth + 1))
-        own = [p for p in module._parameters.values() if p is not None]
+        own = [p for p in compat.own_parameters(module).values() if p is not None]
         all_params = list(module.parameters())  # de-duplicated by torch
         return ModuleNode(
             name=name,

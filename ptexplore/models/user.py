@@ -40,6 +40,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from ptexplore import compat
 from ptexplore.errors import InputError, ModelError
 from ptexplore.limits import (
     USER_MAX_ENV_CHARS,
@@ -408,7 +409,9 @@ def _num_classes(target: Callable[..., Any], kwargs: dict[str, Any]) -> tuple[bo
 
 def _first_layer(model: nn.Module) -> nn.Module | None:
     for m in model.modules():
-        if not m._modules and any(p is not None for p in m._parameters.values()):
+        if not compat.own_modules(m) and any(
+            p is not None for p in compat.own_parameters(m).values()
+        ):
             return m
     return None
 
