@@ -27,7 +27,7 @@ from ptexplore.summary import FORMATS, summary
 def _parser() -> argparse.ArgumentParser:
     ap = argparse.ArgumentParser(prog="ptexplore", description="ptexplore on the command line.")
     ap.add_argument("--version", action="version", version=f"ptexplore {__version__}")
-    sub = ap.add_subparsers(dest="command", required=True)
+    sub = ap.add_subparsers(dest="command")  # none: ``run`` with its defaults
     r = sub.add_parser("run", help="open the app in your browser (streamlit run, one learner)")
     r.add_argument("--port", type=int, default=8501, help="the port to serve on (default 8501)")
     r.add_argument(
@@ -64,8 +64,8 @@ def run_command(port: int, address: str) -> list[str]:
     if not app.is_file():
         raise LessonError(
             f"The app's pages are not in this install (no {app}).",
-            fix="Install ptexplore from its source folder (pip install -e .), or run it there "
-            "with make run.",
+            fix="Install ptexplore from a wheel or its source folder (pip install .), or run "
+            "it there with make run.",
         )
     if not 1 <= port <= 65535:
         raise LessonError(f"Port {port} is not between 1 and 65535.", fix="Try --port 8501.")
@@ -88,7 +88,10 @@ def _run(args: argparse.Namespace) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = _parser().parse_args(argv)
+    ap = _parser()
+    args = ap.parse_args(argv)
+    if args.command is None:  # plain ``ptexplore`` / ``python -m ptexplore`` opens the app
+        args = ap.parse_args(["run"])
     if args.command == "run":
         return _run(args)
     try:

@@ -297,3 +297,12 @@ def test_ptexplore_run_serves_the_app(tmp_path: Path) -> None:
     )
     assert bad.returncode == 2
     assert bad.stderr == "error: Port 70000 is not between 1 and 65535.\nfix: Try --port 8501.\n"
+
+
+def test_plain_ptexplore_is_ptexplore_run(monkeypatch: pytest.MonkeyPatch) -> None:
+    import ptexplore.__main__ as cli
+
+    seen: list[tuple[str, int, str]] = []
+    monkeypatch.setattr(cli, "_run", lambda a: seen.append((a.command, a.port, a.address)) or 0)
+    assert cli.main([]) == 0
+    assert seen == [("run", 8501, "127.0.0.1")]

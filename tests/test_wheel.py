@@ -35,8 +35,10 @@ from ptexplore.images.samples import SAMPLES_DIR, sample_names
 from ptexplore.pages import ROOT
 from streamlit.testing.v1 import AppTest
 
+from ptexplore.__main__ import run_command
+
 facts = {"package": ptexplore.__file__, "app": str(ROOT), "samples": list(sample_names()),
-         "samples_dir": str(SAMPLES_DIR)}
+         "samples_dir": str(SAMPLES_DIR), "run": run_command(8501, "127.0.0.1")}
 
 
 def page(name, tab=None):
@@ -119,6 +121,8 @@ def test_the_installed_wheel_opens_the_labs_with_its_samples(
     assert facts["app"].startswith(venv) and facts["app"].endswith("ptexplore/_app")
     assert facts["samples"] == ["astronaut.jpg", "chelsea.jpg", "coffee.jpg", "rocket.jpg"]
     assert facts["samples_dir"].startswith(venv)
+    assert facts["run"][1:4] == ["-m", "streamlit", "run"]  # what ``ptexplore`` / ``run`` execs
+    assert facts["run"][4] == facts["app"] + "/app.py"
     augment, data = facts["augment"], facts["data"]
     assert not augment["errors"] and not data["errors"], (augment["errors"], data["errors"])
     assert "astronaut.jpg" in augment["options"]

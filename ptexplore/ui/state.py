@@ -21,15 +21,30 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 import streamlit as st
-from streamlit.elements.lib.mutable_tab_container import TabContainer
 
 from ptexplore import limits
 from ptexplore.pages import ALL_PAGES, HOME, PageInfo
 
 T = TypeVar("T")
+
+
+class Tab(Protocol):
+    """What ``st.tabs(..., on_change="rerun")`` returns per tab, as this module uses it
+    (its class lives in Streamlit's internal modules: only its public surface is named)."""
+
+    @property
+    def open(self) -> bool | None: ...
+
+    def __enter__(self) -> Any: ...
+
+    def __exit__(
+        self, typ: type[BaseException] | None, exc: BaseException | None, tb: Any
+    ) -> Any: ...
+
+
 _INPUTS = "#inputs"
 #: "no value" for defaults and for :meth:`PageState.link` (``None`` can be a real value)
 UNSET: Any = object()
@@ -140,9 +155,7 @@ class PageState:
 
     # ----------------------------------------------------------------------- tabs
 
-    def tabs(
-        self, labels: Sequence[str], *, name: str = "tab", url: bool = True
-    ) -> list[TabContainer]:
+    def tabs(self, labels: Sequence[str], *, name: str = "tab", url: bool = True) -> list[Tab]:
         """``st.tabs`` that run only the open tab (``tab.open``) and reopen the learner's
         tab after a page switch (the open one is remembered on every run). With ``url``,
         the open tab (other than the first) is in the address as its :func:`slug`."""
@@ -162,7 +175,7 @@ class PageState:
             # the tabs widget itself is not kept across page switches: seed it (passing
             # default= instead would change the widget's identity whenever it changes)
             st.session_state[key] = remembered
-        boxes = list(st.tabs(list(labels), key=key, on_change="rerun"))
+        boxes: list[Tab] = list(st.tabs(list(labels), key=key, on_change="rerun"))
         for label, box in zip(labels, boxes, strict=True):
             if box.open:
                 st.session_state[key + _OPEN] = label
