@@ -55,7 +55,59 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("--format", choices=FORMATS, default="table")
     s.add_argument("--num-classes", type=int, help="size of the classifier (when it takes one)")
     s.add_argument("--dtype", help="the input's dtype (default float32, or the model's own)")
+    g = sub.add_parser(
+        "graph",
+        help="the forward data-flow graph (module calls and the ops between them), on meta",
+    )
+    g.add_argument("model", help="a catalog name (resnet50, vit_b_16, timm:…, example:Net)")
+    g.add_argument("--input", metavar="1,3,224,224", help="the input shape, batch first")
+    g.add_argument("--depth", type=int, default=2, help="open module calls to this depth (2)")
+    g.add_argument("--no-fold", action="store_true", help="do not fold repeated blocks")
+    g.add_argument("--format", choices=GRAPH_FORMATS, default="dot")
+    g.add_argument("--num-classes", type=int, help="size of the classifier (when it takes one)")
+    g.add_argument("-o", "--output", help="write here instead of standard output")
     return ap
+
+
+GRAPH_FORMATS = ("dot", "svg", "png", "json")
+
+
+def _graph(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    import torch
+
+    from ptexplore import graph
+
+    try:
+        if args.input:
+            shape = user.parse_input(args.input)
+            from ptexplore.models import catalog
+
+            e = catalog.entry(args.model)
+            model = catalog.build_meta(args.model, args.num_classes).model
+            dtype = getattr(torch, e.input_dtype)
+            g = graph.graph(model, inputs=(torch.empty(shape, device="meta", dtype=dtype),))
+        else:
+            g = graph.of_key(args.model, args.num_classes)
+        view = graph.build(g, args.depth, fold=not args.no_fold)
+        if args.format == "json":
+            data: bytes = graph.to_json(view).encode()
+        elif args.format == "dot":
+            data = graph.to_dot(view).encode()
+        else:
+            data = graph.render(graph.to_dot(view), args.format)
+    except LessonError as err:
+        print(f"error: {err.message}\nfix: {err.fix}", file=sys.stderr)
+        return 2
+    if g.stopped is not None:
+        print(f"note: {g.stopped}", file=sys.stderr)
+    if args.output:
+        Path(args.output).write_bytes(data)
+    else:
+        sys.stdout.buffer.write(data)
+        sys.stdout.flush()
+    return 0
 
 
 def run_command(port: int, address: str) -> list[str]:
@@ -94,6 +146,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         args = ap.parse_args(["run"])
     if args.command == "run":
         return _run(args)
+    if args.command == "graph":
+        return _graph(args)
     try:
         shape = user.parse_input(args.input) if args.input else None
         result = summary(

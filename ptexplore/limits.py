@@ -374,3 +374,12 @@ def heavy(label: str) -> Iterator[None]:
     finally:
         _local.depth = 0
         _heavy.release()
+
+
+# ------------------------------------------------------------------ the data-flow graph
+
+#: Nodes a traced forward may make before the page declines to draw it (efficientnet_b7:
+#: 866; the big timm models a few thousand).
+GRAPH_MAX_NODES = 20_000
+#: Seconds Graphviz's ``dot`` may take to lay out an export (SVG, PNG).
+GRAPH_RENDER_TIMEOUT_S = 30.0

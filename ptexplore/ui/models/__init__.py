@@ -12,13 +12,21 @@ seed, and the model's totals) and five lazy tabs, one :class:`~ptexplore.ui.lab.
 
 from ptexplore.ui.models.code_tab import CODE_SECTION
 from ptexplore.ui.models.common import CODE, ITERATORS, PARAMETERS, SHAPES, TREE, shared_meta
+from ptexplore.ui.models.graph_tab import FLOW_SECTION
 from ptexplore.ui.models.iterators_tab import ITERATORS_SECTION
 from ptexplore.ui.models.parameters_tab import PARAMETERS_SECTION
 from ptexplore.ui.models.shapes_tab import SHAPES_SECTION
 from ptexplore.ui.models.sidebar import setup
 from ptexplore.ui.models.tree_tab import TREE_SECTION
 
-SECTIONS = (TREE_SECTION, ITERATORS_SECTION, PARAMETERS_SECTION, SHAPES_SECTION, CODE_SECTION)
+SECTIONS = (
+    TREE_SECTION,
+    ITERATORS_SECTION,
+    PARAMETERS_SECTION,
+    SHAPES_SECTION,
+    FLOW_SECTION,
+    CODE_SECTION,
+)
 
 __all__ = [
     "CODE",

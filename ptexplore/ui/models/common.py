@@ -25,11 +25,12 @@ from ptexplore.ui.cache import shared
 from ptexplore.ui.state import PageState
 
 STATE = PageState(MODELS)
-TREE, ITERATORS, PARAMETERS, SHAPES, CODE = (
+TREE, ITERATORS, PARAMETERS, SHAPES, FLOW, CODE = (
     "🌳 Module tree",
     "🔁 modules() vs children()",
     "🔢 Parameters",
     "📐 Shapes & MACs",
+    "🕸️ Data flow",
     "🐍 Code",
 )
 #: the kept weights upload — survives the tab closing and page switches

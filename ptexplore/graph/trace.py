@@ -1,0 +1,283 @@
+"""Trace a model's forward on meta tensors into a :class:`~ptexplore.graph.model.Graph`.
+
+How (said on the page): **module hooks and a ``TorchFunctionMode``** on one forward pass
+with meta tensors, the way torchview follows tensors. Every module call is seen by its
+forward pre-hook and hook (a leaf module — one without children — becomes one node; a
+module with children becomes a :class:`Call` that holds the nodes its forward makes). The
+mode sees every torch function called *between* module calls (inside a block's own
+``forward``: the residual ``add``, ``cat``, ``flatten``, ``reshape``, ``matmul``,
+``softmax`` …) and records it as an op node. An edge is a tensor: the node that returned
+it (followed by object identity, so an in-place op moves it on) and each node that took it.
+Ops inside a leaf module (``nn.Linear`` → ``F.linear``) belong to that module's node; ops
+whose tensors are only parameters (ViT's ``class_token.expand``) feed nothing traced and
+are left out. ``torch.fx`` is not used: it fails on data-dependent Python control flow
+that a meta run goes through (and on many timm models), where this records what ran.
+
+MACs come from the same counter as the summary (``FlopCounterMode``, FLOPs halved),
+counted between each node's start and end. Data-dependent control flow that a meta tensor
+cannot answer (``if x.sum() > 0``) stops the forward: the graph is the part that ran, and
+:attr:`Graph.stopped` names the op in one sentence.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+import torch
+from torch import nn
+from torch.overrides import TorchFunctionMode
+from torch.utils.flop_counter import FlopCounterMode
+
+from ptexplore import compat
+from ptexplore.graph.model import Call, Edge, Graph, Node, NodeKind, Shape
+from ptexplore.text import code_span
+
+METHOD = (
+    "Traced with module hooks and a TorchFunctionMode on one forward pass with meta "
+    "tensors (no torch.fx: what ran is what is drawn)."
+)
+
+
+def _shapes(value: Any) -> tuple[Shape, ...]:
+    return tuple(tuple(t.shape) for t in _tensors(value))
+
+
+def _tensors(value: Any) -> list[torch.Tensor]:
+    leaves, _ = compat.tree_flatten(value)
+    return [t for t in leaves if isinstance(t, torch.Tensor)]
+
+
+def _op_name(func: Any) -> tuple[str, str]:
+    """(name, label): ``add`` and ``Tensor.__add__``; ``cat`` and ``torch.cat``."""
+    raw = getattr(func, "__name__", None) or str(func)
+    name = raw.strip("_") if raw.startswith("__") else raw
+    if name.startswith("i") and raw.startswith("__i") and raw not in ("__index__",):
+        name = name[1:] + "_"  # __iadd__ -> add_
+    qual = getattr(func, "__qualname__", "") or ""
+    module = getattr(func, "__module__", "") or ""
+    if (
+        qual.startswith(("Tensor.", "_TensorBase.", "TensorBase."))
+        or getattr(torch.Tensor, raw, None) is func
+    ):
+        return name, f"Tensor.{raw}"
+    if module.startswith("torch.nn.functional") or module == "torch._C._nn":
+        return name, f"F.{raw}"
+    return name, f"torch.{raw}"
+
+
+@dataclass
+class _Frame:
+    module: nn.Module
+    qualname: str
+    leaf: bool
+    call: int | None  # a Call id (module with children)
+    flops: int
+    inputs: list[torch.Tensor]
+    order: int
+
+
+@dataclass
+class _Tracer:
+    names: dict[int, str]
+    counter: FlopCounterMode
+    nodes: list[Node] = field(default_factory=list)
+    edges: list[Edge] = field(default_factory=list)
+    calls: list[dict[str, Any]] = field(default_factory=list)
+    stack: list[_Frame] = field(default_factory=list)
+    #: id(tensor) -> (the node that made it, the tensor: kept alive so ids stay unique)
+    made: dict[int, tuple[int, torch.Tensor]] = field(default_factory=dict)
+    order: int = 0
+    running_op: str = ""
+    inside: int = 0  # module calls nested inside a leaf (not drawn)
+
+    def tick(self) -> int:
+        self.order += 1
+        return self.order
+
+    def scope(self) -> tuple[int, ...]:
+        return tuple(f.call for f in self.stack if f.call is not None)
+
+    def add(
+        self,
+        kind: NodeKind,
+        name: str,
+        label: str,
+        ins: list[torch.Tensor],
+        out: Any,
+        *,
+        params: int = 0,
+        macs: int = 0,
+    ) -> int:
+        nid = len(self.nodes)
+        self.nodes.append(Node(nid, kind, name, label, self.scope(), _shapes(out), params, macs))
+        seen: set[tuple[int, int]] = set()
+        for t in ins:
+            found = self.made.get(id(t))
+            if found is not None and found[1] is t and (found[0], id(t)) not in seen:
+                seen.add((found[0], id(t)))
+                self.edges.append(Edge(found[0], nid, tuple(t.shape), str(t.dtype)))
+        for t in _tensors(out):
+            self.made[id(t)] = (nid, t)
+        return nid
+
+    def produced(self, ts: list[torch.Tensor]) -> bool:
+        return any((f := self.made.get(id(t))) is not None and f[1] is t for t in ts)
+
+    # ------------------------------------------------------------------ module hooks
+
+    def pre(self, module: nn.Module, args: Any, kwargs: Any) -> None:
+        if self.inside or (self.stack and self.stack[-1].leaf):
+            self.inside += 1
+            return
+        leaf = not compat.own_modules(module)
+        ins = _tensors((args, kwargs))
+        call = None
+        order = self.tick()
+        if not leaf:
+            call = len(self.calls)
+            parent = self.stack[-1].call if self.stack else None
+            self.calls.append(
+                {
+                    "module": module,
+                    "qualname": self.names.get(id(module), ""),
+                    "parent": parent,
+                    "depth": len(self.scope()),
+                    "in": _shapes(ins),
+                    "out": (),
+                    "macs": 0,
+                    "order": order,
+                }
+            )
+        qual = self.names.get(id(module), "")
+        self.stack.append(
+            _Frame(module, qual, leaf, call, self.counter.get_total_flops(), ins, order)
+        )
+
+    def post(self, module: nn.Module, args: Any, kwargs: Any, output: Any) -> None:
+        if self.inside:
+            self.inside -= 1
+            return
+        frame = self.stack.pop()
+        spent = (self.counter.get_total_flops() - frame.flops) // 2
+        if frame.leaf:
+            own = sum(p.numel() for p in compat.own_parameters(module).values() if p is not None)
+            self.add(
+                NodeKind.MODULE,
+                frame.qualname,
+                type(module).__name__,
+                frame.inputs,
+                output,
+                params=own,
+                macs=spent,
+            )
+        else:
+            assert frame.call is not None
+            self.calls[frame.call]["out"] = _shapes(output)
+            self.calls[frame.call]["macs"] = spent
+
+    # ------------------------------------------------------------------ functional ops
+
+    def op(self, func: Any, args: Any, kwargs: Any, out: Any, flops: int) -> None:
+        if not self.stack or self.inside or self.stack[-1].leaf:
+            return
+        if not _tensors(out):
+            return  # a query (size, dim, a bool): no tensor flows on
+        ins = _tensors((args, kwargs))
+        if not self.produced(ins):
+            return  # only parameters or constants in: nothing traced feeds it
+        self.tick()
+        name, label = _op_name(func)
+        self.add(NodeKind.OP, name, label, ins, out, macs=flops // 2)
+
+
+class _Ops(TorchFunctionMode):
+    def __init__(self, tracer: _Tracer) -> None:
+        super().__init__()
+        self.tracer = tracer
+
+    def __torch_function__(self, func: Any, types: Any, args: Any = (), kwargs: Any = None) -> Any:
+        kwargs = kwargs or {}
+        before = self.tracer.counter.get_total_flops()
+        self.tracer.running_op = _op_name(func)[1]
+        out = func(*args, **kwargs)
+        self.tracer.op(func, args, kwargs, out, self.tracer.counter.get_total_flops() - before)
+        return out
+
+
+def trace_graph(model: nn.Module, inputs: tuple[Any, ...], *, name: str = "") -> Graph:
+    """The data-flow graph of ``model(*inputs)``, ``inputs`` meta tensors.
+
+    The model runs through ``torch.func.functional_call`` with meta stand-ins for its
+    parameters and buffers (its own tensors untouched), in eval mode; its modes are put
+    back and every hook removed afterwards, however the forward ends.
+    """
+    t0 = time.perf_counter()
+    counter = FlopCounterMode(display=False)
+    tracer = _Tracer({id(m): q for q, m in model.named_modules()}, counter)
+    shape = tuple(inputs[0].shape) if inputs and isinstance(inputs[0], torch.Tensor) else ()
+    tracer.add(NodeKind.INPUT, "input", "input", [], inputs)
+    modes = [(m, m.training) for m in model.modules()]
+    model.eval()
+    stand_ins = {
+        n: torch.empty_like(t, device="meta", requires_grad=False)
+        for n, t in [*model.named_parameters(), *model.named_buffers()]
+    }
+    handles = []
+    for m in model.modules():
+        handles.append(m.register_forward_pre_hook(tracer.pre, with_kwargs=True))
+        handles.append(m.register_forward_hook(tracer.post, with_kwargs=True))
+    stopped: str | None = None
+    out: Any = None
+    try:
+        with torch.no_grad(), counter, _Ops(tracer):
+            out = torch.func.functional_call(model, stand_ins, inputs, strict=False)
+    except Exception as err:  # a forward that a meta run cannot finish: keep what ran
+        msg = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+        where = tracer.stack[-1].qualname if tracer.stack else ""
+        inside = f" inside {code_span(where)}" if where else ""
+        stopped = (
+            f"The trace stopped at {code_span(tracer.running_op or type(err).__name__)}{inside}: "
+            f"{code_span(msg, limit=200)} — what ran before it is drawn."
+        )
+    finally:
+        for h in handles:
+            h.remove()
+        for m, mode in modes:
+            m.training = mode
+    if stopped is None:
+        tracer.add(NodeKind.OUTPUT, "output", "output", _tensors(out), out)
+    calls = tuple(
+        Call(
+            id=i,
+            qualname=c["qualname"],
+            class_name=type(c["module"]).__name__,
+            parent=c["parent"],
+            depth=c["depth"],
+            in_shapes=c["in"],
+            out_shapes=c["out"],
+            params=sum(p.numel() for p in c["module"].parameters()),
+            macs=c["macs"],
+            signature=(
+                type(c["module"]).__name__,
+                tuple(tuple(p.shape) for p in c["module"].parameters()),
+                c["in"],
+                c["out"],
+            ),
+            order=c["order"],
+        )
+        for i, c in enumerate(tracer.calls)
+    )
+    return Graph(
+        model=name or type(model).__name__,
+        input_shape=shape,
+        nodes=tuple(tracer.nodes),
+        edges=tuple(tracer.edges),
+        calls=calls,
+        method=METHOD,
+        stopped=stopped,
+        seconds=time.perf_counter() - t0,
+        total_params=sum(p.numel() for p in model.parameters()),
+        total_macs=counter.get_total_flops() // 2,
+    )
