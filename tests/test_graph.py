@@ -216,6 +216,15 @@ def test_the_data_flow_tab_draws_folds_and_highlights_for_the_tree() -> None:
     at.multiselect(key="models.flow_open").set_value(["layer1.0…1"]).run()
     assert not at.exception
     assert "layer1.0" in at.selectbox(key="models.flow_focus").options  # opened in place
+    from ptexplore.ui.models.common import PARAMETERS, TREE
+    from tests.conftest import open_tab
+
+    open_tab(at, "models", PARAMETERS)
+    assert any("9 of 62 parameters' names hold" in str(c.value) for c in at.caption), [
+        c.value for c in at.caption
+    ]
+    open_tab(at, "models", TREE)
+    assert at.text_input(key="models.filter").value == "layer2.0"
 
 
 def test_the_data_flow_code_panel_prints_what_the_page_shows() -> None:

@@ -265,14 +265,29 @@ def _render(p: ParamConfig, r: Values, views: Views) -> None:
         chart(views.groups, key=STATE.key("groups_chart"))
     _render_values(p, r, views)
     st.markdown("#### `named_parameters()`")
+    table: object = views.parameters
+    needle = str(st.session_state.get(STATE.key("filter"), "")).strip()
+    if needle:
+        held = views.parameters["name"].str.contains(needle, regex=False)
+        st.caption(
+            f"{int(held.sum())} of {len(held)} parameters' names hold {inert(repr(needle))}: "
+            "highlighted (the Module tree's filter, or the module chosen in Data flow)."
+        )
+        table = views.parameters.style.apply(
+            lambda row: [HIGHLIGHT_ROW if held[row.name] else ""] * len(row), axis=1
+        )
     st.dataframe(
-        views.parameters,
+        table,
         hide_index=True,
         width="stretch",
         height=320,
         key=STATE.key("param_table"),
         column_config={"numel": st.column_config.NumberColumn(format="localized")},
     )
+
+
+#: a parameter row of the highlighted module (PyTorch's orange, light)
+HIGHLIGHT_ROW = "background-color: #FDE3DC"
 
 
 PARAMETERS_SECTION: Section[ParamConfig, Values] = Section(
