@@ -75,21 +75,11 @@ GRAPH_FORMATS = ("dot", "svg", "png", "json")
 def _graph(args: argparse.Namespace) -> int:
     from pathlib import Path
 
-    import torch
-
     from ptexplore import graph
 
     try:
-        if args.input:
-            shape = user.parse_input(args.input)
-            from ptexplore.models import catalog
-
-            e = catalog.entry(args.model)
-            model = catalog.build_meta(args.model, args.num_classes).model
-            dtype = getattr(torch, e.input_dtype)
-            g = graph.graph(model, inputs=(torch.empty(shape, device="meta", dtype=dtype),))
-        else:
-            g = graph.of_key(args.model, args.num_classes)
+        shape = user.parse_input(args.input) if args.input else None
+        g = graph.of_key(args.model, args.num_classes, shape=shape)
         view = graph.build(g, args.depth, fold=not args.no_fold)
         if args.format == "json":
             data: bytes = graph.to_json(view).encode()

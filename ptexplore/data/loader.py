@@ -180,6 +180,15 @@ def photo_lines(n: int, seed: int, *, main_process: bool) -> list[str]:
 PHOTO_IMPORTS = ("import torch", "from torchvision.transforms import v2")
 
 
+def cost_args(work: Work, ms: int) -> list[str]:
+    """``Instrumented``'s ``cost=`` argument for a per-item cost (none without a sleep)."""
+    if work is Work.SLEEP:
+        return [f"cost=Sleep(ms={ms})"]
+    if work is Work.VARIABLE:
+        return [f"cost=Sleep(ms={ms}, spread={SPREAD})"]
+    return []
+
+
 def _dataset_lines(c: LoaderConfig) -> tuple[list[str], list[str]]:
     """(names of the dataset classes it pastes, lines) that build ``dataset``."""
     extra = [f"fail_at={c.fail_at}"] if c.fail_at is not None else []
@@ -190,12 +199,7 @@ def _dataset_lines(c: LoaderConfig) -> tuple[list[str], list[str]]:
         ]
         return ["Instrumented", "PhotoDataset", "Timed"], lines
     names = ["Instrumented", "MyDataset", "Timed"] + (["Sleep"] if c.work.sleeps else [])
-    cost = []
-    if c.work is Work.SLEEP:
-        cost = [f"cost=Sleep(ms={c.ms})"]
-    elif c.work is Work.VARIABLE:
-        cost = [f"cost=Sleep(ms={c.ms}, spread={SPREAD})"]
-    args = ", ".join(["MyDataset(data, targets)", *cost, *extra])
+    args = ", ".join(["MyDataset(data, targets)", *cost_args(c.work, c.ms), *extra])
     lines = [
         f"data = torch.rand({c.n}, 1, 2, 2, generator=torch.Generator().manual_seed({c.seed}))",
         f"targets = torch.arange({c.n})",

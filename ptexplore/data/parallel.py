@@ -25,6 +25,7 @@ from ptexplore.data.loader import (
     PHOTOS,
     SPREAD,
     Work,
+    cost_args,
     photo_lines,
 )
 from ptexplore.data.runs import Processes, run_script, sandboxed
@@ -423,16 +424,12 @@ def _sweep_dataset(c: SweepConfig) -> tuple[list[str], list[str]]:
             ],
         )
     names = ["Instrumented", "MyDataset"] + (["Sleep"] if c.work.sleeps else [])
-    cost = ""
-    if c.work is Work.SLEEP:
-        cost = f", cost=Sleep(ms={c.ms})"
-    elif c.work is Work.VARIABLE:
-        cost = f", cost=Sleep(ms={c.ms}, spread={SPREAD})"
+    args = ", ".join([f"MyDataset(data, torch.arange({c.n}))", *cost_args(c.work, c.ms)])
     return (
         names,
         [
             f"data = torch.rand({c.n}, 1, 2, 2, generator=torch.Generator().manual_seed({c.seed}))",
-            f"dataset = Instrumented(MyDataset(data, torch.arange({c.n})){cost})",
+            f"dataset = Instrumented({args})",
         ],
     )
 

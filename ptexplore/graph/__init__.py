@@ -77,12 +77,20 @@ def graph(
     return trace_graph(model, inputs, name=type(model).__name__)
 
 
-def of_key(key: str, num_classes: int | None = None, side: int | None = None) -> Graph:
-    """The graph of a model the explorer opens (a catalog key), on its default input or a
-    ``side``×``side`` image, traced on a private meta build."""
+def of_key(
+    key: str,
+    num_classes: int | None = None,
+    side: int | None = None,
+    *,
+    shape: tuple[int, ...] | None = None,
+) -> Graph:
+    """The graph of a model the explorer opens (a catalog key), on its default input, a
+    ``side``×``side`` image or an input of ``shape`` (batch first), traced on a private
+    meta build."""
     from ptexplore.models import catalog, shapes
 
-    shape = shapes.input_shape_for(key, side)
+    if shape is None:
+        shape = shapes.input_shape_for(key, side)
     e = catalog.entry(key)
     model = catalog.build_meta(key, num_classes).model
     x = torch.empty(shape, device="meta", dtype=getattr(torch, e.input_dtype))

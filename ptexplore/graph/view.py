@@ -106,7 +106,7 @@ def _node_key(n: Node) -> str:
 def fold_runs(g: Graph) -> dict[int, tuple[int, ...]]:
     """Per first member: the runs of consecutive identical sibling calls (length ≥ 2)
     that feed one another, in call order."""
-    owner = _owners(g)
+    owner = {n.id: n.scope for n in g.nodes}  # node -> every call that holds it
     by_parent: dict[int | None, list[Call]] = {}
     for c in sorted(g.calls, key=lambda c: c.order):
         by_parent.setdefault(c.parent, []).append(c)
@@ -129,11 +129,6 @@ def fold_runs(g: Graph) -> dict[int, tuple[int, ...]]:
         if len(run) > 1:
             runs[run[0].id] = tuple(r.id for r in run)
     return runs
-
-
-def _owners(g: Graph) -> dict[int, tuple[int, ...]]:
-    """node id -> every call that holds it."""
-    return {n.id: n.scope for n in g.nodes}
 
 
 def build(

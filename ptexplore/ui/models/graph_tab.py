@@ -8,6 +8,7 @@ it, the Parameters tab's code lists it), and a filter typed there is highlighted
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import streamlit as st
@@ -152,42 +153,27 @@ def _render(f: FlowConfig, v: View, views: FlowViews) -> None:
         )
     st.graphviz_chart(views.dot, width="stretch")
     name = f.key.replace(":", "_")
-    c1, c2, c3, c4 = st.columns(4)
-    c1.download_button(
-        "DOT",
-        views.dot,
-        f"{name}.dot",
-        "text/vnd.graphviz",
-        key=STATE.key("flow_dot"),
-        on_click="ignore",
-    )
-    c2.download_button(
-        "JSON",
-        graph.to_json(v),
-        f"{name}.json",
-        "application/json",
-        key=STATE.key("flow_json"),
-        on_click="ignore",
-    )
-    if graph.render_available():
-        c3.download_button(
-            "SVG",
-            lambda: graph.render(views.dot, "svg"),
-            f"{name}.svg",
-            "image/svg+xml",
-            key=STATE.key("flow_svg"),
+    exports: list[tuple[str, Callable[[], str | bytes], str]] = [
+        ("dot", lambda: views.dot, "text/vnd.graphviz"),
+        ("json", lambda: graph.to_json(v), "application/json"),
+    ]
+    if graph.render_available():  # made when clicked: Graphviz runs only then
+        exports += [
+            ("svg", lambda: graph.render(views.dot, "svg"), "image/svg+xml"),
+            ("png", lambda: graph.render(views.dot, "png"), "image/png"),
+        ]
+    columns = st.columns(4)
+    for column, (fmt, data, mime) in zip(columns, exports, strict=False):
+        column.download_button(
+            fmt.upper(),
+            data,
+            f"{name}.{fmt}",
+            mime,
+            key=STATE.key(f"flow_{fmt}"),
             on_click="ignore",
         )
-        c4.download_button(
-            "PNG",
-            lambda: graph.render(views.dot, "png"),
-            f"{name}.png",
-            "image/png",
-            key=STATE.key("flow_png"),
-            on_click="ignore",
-        )
-    else:
-        c3.caption("SVG and PNG need Graphviz (`dot`) on the server.")
+    if not graph.render_available():
+        columns[2].caption("SVG and PNG need Graphviz (`dot`) on the server.")
 
 
 def _code(f: FlowConfig, v: View) -> Snippet:
