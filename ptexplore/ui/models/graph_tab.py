@@ -72,7 +72,7 @@ def _controls(c: Choice) -> FlowConfig:
     side = _side(c)
     g = traced(c.key, c.num_classes, side)
     deepest = max((call.depth for call in g.calls), default=0) + 1
-    a, b, d = st.columns([3, 1.4, 3], vertical_alignment="bottom")
+    a, b, d = st.columns([2.4, 2, 3], vertical_alignment="bottom")
     depth_key = STATE.key("flow_depth")
     st.session_state[depth_key] = min(st.session_state.get(depth_key, min(2, deepest)), deepest)
     depth = int(
