@@ -44,9 +44,27 @@ def _shapes(value: Any) -> tuple[Shape, ...]:
     return tuple(tuple(t.shape) for t in _tensors(value))
 
 
+_PLAIN = (int, float, bool, str, bytes, type(None), torch.dtype, torch.device, torch.Size)
+
+
 def _tensors(value: Any) -> list[torch.Tensor]:
-    leaves, _ = compat.tree_flatten(value)
-    return [t for t in leaves if isinstance(t, torch.Tensor)]
+    """The tensors in a call's arguments or result, in order: tuples, lists and dicts are
+    walked here (every call goes through this: it must be cheap), anything else through
+    torch's pytree (dataclass-like outputs registered with it)."""
+    out: list[torch.Tensor] = []
+    todo = [value]
+    while todo:
+        v = todo.pop()
+        if isinstance(v, torch.Tensor):
+            out.append(v)
+        elif isinstance(v, (tuple, list)):
+            todo.extend(reversed(v))
+        elif isinstance(v, dict):
+            todo.extend(reversed(list(v.values())))
+        elif not isinstance(v, _PLAIN):
+            leaves, _ = compat.tree_flatten(v)
+            out.extend(t for t in leaves if isinstance(t, torch.Tensor))
+    return out
 
 
 def _op_name(func: Any) -> tuple[str, str]:
@@ -89,7 +107,8 @@ class _Tracer:
     #: id(tensor) -> (the node that made it, the tensor: kept alive so ids stay unique)
     made: dict[int, tuple[int, torch.Tensor]] = field(default_factory=dict)
     order: int = 0
-    running_op: str = ""
+    #: the last torch function that raised, and what it raised
+    failed: tuple[Any, BaseException] | None = None
     inside: int = 0  # module calls nested inside a leaf (not drawn)
 
     def tick(self) -> int:
@@ -200,10 +219,53 @@ class _Ops(TorchFunctionMode):
     def __torch_function__(self, func: Any, types: Any, args: Any = (), kwargs: Any = None) -> Any:
         kwargs = kwargs or {}
         before = self.tracer.counter.get_total_flops()
-        self.tracer.running_op = _op_name(func)[1]
-        out = func(*args, **kwargs)
+        try:
+            out = func(*args, **kwargs)
+        except BaseException as err:  # named if it is what stops the forward
+            self.tracer.failed = (func, err)
+            raise
         self.tracer.op(func, args, kwargs, out, self.tracer.counter.get_total_flops() - before)
         return out
+
+
+class _ParamFacts:
+    """Each module's parameter count and shapes (its children's included), computed once
+    per module from its own and its children's: a deep model's calls ask for every one.
+    A model that shares a parameter or a module between two places (tied weights) is asked
+    ``parameters()`` itself, which counts a shared one once."""
+
+    def __init__(self, model: nn.Module) -> None:
+        self._seen: dict[int, tuple[int, tuple[Shape, ...]]] = {}
+        every = list(model.named_parameters(remove_duplicate=False))
+        mods = list(model.named_modules(remove_duplicate=False))
+        self._shared = len({id(p) for _, p in every}) < len(every) or len(
+            {id(m) for _, m in mods}
+        ) < len(mods)
+
+    def _of(self, m: nn.Module) -> tuple[int, tuple[Shape, ...]]:
+        found = self._seen.get(id(m))
+        if found is None and self._shared:
+            ps = list(m.parameters())
+            found = self._seen[id(m)] = (
+                sum(p.numel() for p in ps),
+                tuple(tuple(p.shape) for p in ps),
+            )
+        if found is None:
+            own = [p for p in compat.own_parameters(m).values() if p is not None]
+            n = sum(p.numel() for p in own)
+            shapes = [tuple(p.shape) for p in own]
+            for child in compat.own_modules(m).values():
+                if child is not None:
+                    cn, cs = self._of(child)
+                    n, shapes = n + cn, shapes + list(cs)
+            found = self._seen[id(m)] = (n, tuple(shapes))
+        return found
+
+    def count(self, m: nn.Module) -> int:
+        return self._of(m)[0]
+
+    def shapes(self, m: nn.Module) -> tuple[Shape, ...]:
+        return self._of(m)[1]
 
 
 def trace_graph(model: nn.Module, inputs: tuple[Any, ...], *, name: str = "") -> Graph:
@@ -237,10 +299,12 @@ def trace_graph(model: nn.Module, inputs: tuple[Any, ...], *, name: str = "") ->
         msg = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
         where = tracer.stack[-1].qualname if tracer.stack else ""
         inside = f" inside {code_span(where)}" if where else ""
-        stopped = (
-            f"The trace stopped at {code_span(tracer.running_op or type(err).__name__)}{inside}: "
-            f"{code_span(msg, limit=200)} — what ran before it is drawn."
-        )
+        failed = tracer.failed
+        if failed is not None and failed[1] in (err, err.__cause__, err.__context__):
+            what = f"The trace stopped at {code_span(_op_name(failed[0])[1])}"
+        else:  # the model's own Python raised, between torch calls
+            what = f"The forward raised {code_span(type(err).__name__)}"
+        stopped = f"{what}{inside}: {code_span(msg, limit=200)} — what ran before it is drawn."
     finally:
         for h in handles:
             h.remove()
@@ -248,6 +312,7 @@ def trace_graph(model: nn.Module, inputs: tuple[Any, ...], *, name: str = "") ->
             m.training = mode
     if stopped is None:
         tracer.add(NodeKind.OUTPUT, "output", "output", _tensors(out), out)
+    facts = _ParamFacts(model)
     calls = tuple(
         Call(
             id=i,
@@ -257,11 +322,11 @@ def trace_graph(model: nn.Module, inputs: tuple[Any, ...], *, name: str = "") ->
             depth=c["depth"],
             in_shapes=c["in"],
             out_shapes=c["out"],
-            params=sum(p.numel() for p in c["module"].parameters()),
+            params=facts.count(c["module"]),
             macs=c["macs"],
             signature=(
                 type(c["module"]).__name__,
-                tuple(tuple(p.shape) for p in c["module"].parameters()),
+                facts.shapes(c["module"]),
                 c["in"],
                 c["out"],
             ),
