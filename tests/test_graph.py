@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import json
+import operator
+import os
+from pathlib import Path
+from typing import Any
 
 import pytest
 import torch
@@ -13,6 +17,8 @@ from ptexplore import graph
 from ptexplore.graph import ItemKind, NodeKind
 from ptexplore.models import shapes
 from ptexplore.ui.models.common import FLOW
+
+GOLDEN = Path(__file__).parent / "golden"
 
 
 @pytest.fixture(scope="module")
@@ -41,6 +47,89 @@ def test_resnet18s_residual_adds_each_take_the_block_input_and_the_branch(
     flat = next(n for n in resnet18.nodes if n.name == "flatten")
     assert flat.label == "torch.flatten" and flat.out_shapes == ((1, 512),)
     assert resnet18.complete and resnet18.method.startswith("Traced with module hooks")
+
+
+@pytest.mark.parametrize("depth", [1, 2])
+def test_resnet18s_dot_matches_its_golden_file(resnet18: graph.Graph, depth: int) -> None:
+    """Golden DOT files; regenerate with PTX_UPDATE_GOLDEN=1 (and read the diff)."""
+    text = graph.to_dot(graph.build(resnet18, depth))
+    path = GOLDEN / f"graph_resnet18_depth{depth}.dot"
+    if os.environ.get("PTX_UPDATE_GOLDEN"):
+        path.write_text(text)
+    assert path.exists(), f"{path.name} is missing: run PTX_UPDATE_GOLDEN=1 make test once"
+    assert text == path.read_text()
+
+
+# --------------------------------------------- node counts against an independent torch.fx
+
+
+class _LeafTracer(torch.fx.Tracer):
+    """fx with the graph's notion of a leaf: a module without children (fx's default
+    treats every torch.nn module but Sequential as one, children or not)."""
+
+    def is_leaf_module(self, m: nn.Module, module_qualified_name: str) -> bool:
+        return not any(True for _ in m.children())
+
+
+def _fx_nodes(model: nn.Module, x: torch.Tensor) -> tuple[int, list[str]]:
+    """What fx records that computes a tensor from the input: the input, every leaf module
+    call, every function or method call whose value is a tensor (or a tuple of them, as
+    ``chunk`` gives) and depends on the input, the output. Left out: parameter reads
+    (``get_attr``) and what only they feed, shape queries, and ``getitem`` that unpacks a
+    tuple. Values come from running fx's graph on the meta input."""
+    gm = torch.fx.GraphModule(model, _LeafTracer().trace(model))
+    values: dict[torch.fx.Node, Any] = {}
+    fed: dict[torch.fx.Node, bool] = {}
+
+    class Run(torch.fx.Interpreter):
+        def run_node(self, n: torch.fx.Node) -> Any:
+            values[n] = out = super().run_node(n)
+            fed[n] = n.op == "placeholder" or any(fed[a] for a in n.all_input_nodes)
+            return out
+
+    with torch.no_grad():
+        Run(gm).run(x)
+
+    def tensors(v: Any) -> bool:
+        return isinstance(v, torch.Tensor) or (
+            isinstance(v, tuple | list) and bool(v) and all(isinstance(t, torch.Tensor) for t in v)
+        )
+
+    count, modules = 0, []
+    for n in gm.graph.nodes:
+        if n.op in ("placeholder", "output"):
+            count += 1
+        elif n.op != "get_attr" and fed[n] and tensors(values[n]):
+            unpack = n.target is operator.getitem and not isinstance(
+                values[n.args[0]], torch.Tensor
+            )
+            count += not unpack
+            if n.op == "call_module":
+                modules.append(str(n.target))
+    return count, modules
+
+
+#: torchvision classifiers fx traces (vit and swin do not: MultiheadAttention's branches on
+#: tensors; swin's fx.wrap'ed attention is one fx node and many here)
+FX_MODELS = [
+    "alexnet", "vgg11", "vgg11_bn", "squeezenet1_0", "squeezenet1_1", "resnet18", "resnet34",
+    "resnet50", "resnext50_32x4d", "googlenet", "inception_v3",
+    "densenet121", "mobilenet_v2", "mobilenet_v3_small", "mobilenet_v3_large", "mnasnet0_5",
+    "shufflenet_v2_x0_5", "regnet_x_400mf", "regnet_y_400mf", "efficientnet_b0",
+    "convnext_tiny",
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("key", FX_MODELS)
+def test_node_count_equals_what_torch_fx_records(key: str) -> None:
+    from ptexplore.models import catalog
+
+    model = catalog.build_meta(key).model.eval()
+    x = torch.empty(shapes.input_shape_for(key, None), device="meta")
+    g = graph.trace_graph(model, (x,), name=key)
+    count, modules = _fx_nodes(model, x)
+    assert len(g.nodes) == count
+    assert [n.name for n in g.nodes if n.kind is NodeKind.MODULE] == modules
 
 
 def test_macs_and_params_come_from_the_summarys_counter(resnet18: graph.Graph) -> None:
@@ -72,6 +161,48 @@ def test_repeated_blocks_fold_and_expand_in_place(resnet18: graph.Graph) -> None
     assert closed.item("layer3").kind is ItemKind.BOX and "layer3" not in closed.collapsible
     unfolded = graph.build(resnet18, depth=2, fold=False)
     assert unfolded.item("layer1.0").kind is ItemKind.BOX
+
+
+def test_resnet50s_layer3_folds_its_five_identical_bottlenecks_and_opens_to_six() -> None:
+    g = graph.of_key("resnet50")
+    v = graph.build(g, depth=2)
+    # layer3.0 downsamples (512 → 1024 channels, 28 → 14 pixels, a projection shortcut):
+    # not the same structure as layer3.1 … layer3.5, which fold
+    first, fold = v.item("layer3.0"), v.item("layer3.1…5")
+    assert first.kind is ItemKind.BOX and first.in_shapes == ((1, 512, 28, 28),)
+    assert fold.kind is ItemKind.FOLD and fold.repeat == 5 and fold.label == "Bottleneck"
+    assert fold.in_shapes == fold.out_shapes == ((1, 1024, 14, 14),)
+    opened = graph.build(g, depth=2, expand=frozenset({"layer3.1…5"}))
+    blocks = [i for i in opened.items if i.parent == "layer3"]
+    assert [(i.key, i.kind, i.label) for i in blocks] == [
+        (f"layer3.{k}", ItemKind.BOX, "Bottleneck") for k in range(6)
+    ]
+    assert sum(i.params for i in blocks) == fold.params + first.params
+
+
+class _Block(nn.Module):
+    def __init__(self, hidden: int) -> None:
+        super().__init__()
+        self.up, self.act, self.down = nn.Linear(8, hidden), nn.ReLU(), nn.Linear(hidden, 8)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x + self.down(self.act(self.up(x)))
+
+
+def test_blocks_that_differ_in_one_parameter_shape_do_not_fold() -> None:
+    same = graph.graph(nn.Sequential(*[_Block(16) for _ in range(3)]), input_size=(2, 8))
+    (run,) = graph.fold_runs(same).values()
+    assert len(run) == 3
+    assert graph.build(same, depth=1).item("0…2").repeat == 3
+    # the middle block's hidden layer is wider: its in/out shapes are the same, its
+    # parameters' are not, so nothing folds
+    odd = graph.graph(nn.Sequential(_Block(16), _Block(32), _Block(16)), input_size=(2, 8))
+    assert graph.fold_runs(odd) == {}
+    assert [i.key for i in graph.build(odd, depth=1).items if i.kind is ItemKind.BOX] == [
+        "0",
+        "1",
+        "2",
+    ]
 
 
 def test_a_residual_edge_stays_visible_when_blocks_are_open(resnet18: graph.Graph) -> None:
@@ -119,6 +250,45 @@ def test_a_forward_that_stops_on_meta_keeps_what_ran() -> None:
     assert "`Tensor.__gt__`" in g.stopped or "`Tensor.__bool__`" in g.stopped, g.stopped
     assert [n.name for n in g.nodes if n.kind is NodeKind.MODULE] == ["a"]
     assert g.count(NodeKind.OUTPUT) == 0
+
+
+class Halfway(nn.Module):
+    """Its second stage joins tensors that cannot be joined: ``torch.cat`` raises."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.stem = nn.Sequential(nn.Linear(4, 6), nn.ReLU())
+        self.head = nn.Linear(6, 2)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        y = self.stem(x)
+        z = torch.cat([y, x], dim=0)  # 2×6 and 2×4: the sizes differ in dim 1
+        return self.head(z)
+
+
+class Raises(nn.Module):
+    def __init__(self) -> None:
+        super().__init__()
+        self.a = nn.Linear(4, 4)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = self.a(x).relu()
+        raise ValueError("this model is not finished")
+
+
+def test_a_forward_that_raises_halfway_keeps_the_part_that_ran_and_names_the_op() -> None:
+    g = graph.graph(Halfway(), input_size=(2, 4))
+    assert not g.complete and g.stopped is not None
+    assert g.stopped.startswith("The trace stopped at `torch.cat`: "), g.stopped
+    assert "Sizes of tensors must match" in g.stopped
+    assert [n.name for n in g.nodes] == ["input", "stem.0", "stem.1"]
+    assert graph.to_dot(graph.build(g, depth=2)).count("->") == 2
+    own = graph.graph(Raises(), input_size=(2, 4))
+    assert own.stopped == (
+        "The forward raised `ValueError`: `this model is not finished` — what ran before it "
+        "is drawn."
+    )
+    assert [n.label for n in own.nodes] == ["input", "Linear", "Tensor.relu"]
 
 
 def test_the_module_is_callable_like_summary() -> None:
