@@ -10,7 +10,10 @@ For each ``timm.list_models()`` name, as the Model explorer does it:
 * **trace** — one forward pass on a meta input of the pretrained config's ``input_size``
   (``shapes.trace``);
 * **count** — FlopCounterMode counted MACs (> 0), the per-module own MACs add up to the
-  total and the parameter total equals ``sum(p.numel())``.
+  total and the parameter total equals ``sum(p.numel())``;
+* **graph** — the Data flow tab's trace (``ptexplore.graph.trace_graph`` on the same meta
+  build and input): a complete graph, a partial one (the forward stopped; the graph says
+  at which op, in one sentence) or none (the tracer itself raised — a bug of ours).
 
 Writes ``ptexplore/models/timm_status.json`` (read by ``ptexplore.models.zoo.status()``: the
 picker and the tests show it) with every failure's stage and reason in one sentence, and
@@ -95,12 +98,35 @@ def measure(name: str) -> dict[str, Any]:
         elif report.total_params != out["params"]:
             out.update(stage="count", reason="The traced parameter total differs.")
         out["gmacs"] = report.total_macs / 1e9
+        _graph(key, model, out)
     except Exception as err:  # entry() itself (the pretrained config)
         out.update(stage="open", reason=_reason(err))
     finally:
         signal.alarm(0)
         out["seconds"] = round(time.perf_counter() - t0, 3)
     return out
+
+
+def _graph(key: str, model: Any, out: dict[str, Any]) -> None:
+    import torch
+
+    from ptexplore.graph import NodeKind, build, to_dot, trace_graph
+    from ptexplore.models import shapes
+
+    t0 = time.perf_counter()
+    try:
+        x = torch.empty(shapes.input_shape_for(key, None), device="meta")
+        g = trace_graph(model, (x,), name=key)
+        to_dot(build(g, 2))
+    except Exception as err:
+        out.update(graph="none", graph_reason=_reason(err))
+    else:
+        out["graph"] = "complete" if g.complete else "partial"
+        out["graph_reason"] = g.stopped or ""
+        out["graph_nodes"] = len(g.nodes)
+        if g.complete and g.count(NodeKind.OUTPUT) != 1:
+            out.update(graph="none", graph_reason="A complete graph without its output node.")
+    out["graph_seconds"] = round(time.perf_counter() - t0, 3)
 
 
 def _group(reason: str) -> str:
@@ -162,12 +188,40 @@ def main(argv: list[str] | None = None) -> int:
             :10
         ],
     }
+    kinds = collections.Counter(r.get("graph", "not reached") for r in results)
+    data["graph"] = {
+        "complete": kinds["complete"],
+        "partial": kinds["partial"],
+        "none": kinds["none"],
+        "not_reached": kinds["not reached"],
+        "not_complete": [
+            {
+                "name": r["name"],
+                "graph": r.get("graph", "not reached"),
+                "reason": r.get("graph_reason", ""),
+            }
+            for r in results
+            if r.get("graph") != "complete"
+        ],
+        "slowest": sorted(
+            ([r["name"], r["graph_seconds"]] for r in results if "graph_seconds" in r),
+            key=lambda x: -float(x[1]),
+        )[:10],
+        "over_1s": sum(1 for r in results if r.get("graph_seconds", 0) > 1.0),
+    }
     args.out.write_text(json.dumps(data, indent=1) + "\n")
     print(
         f"\ntimm {timm.__version__}, torch {torch.__version__}: of {len(results)} "
         f"architectures {opened} open, {traced} trace and {counted} count on meta "
         f"({data['seconds']} s, {args.jobs} jobs) → {args.out}"
     )
+    print(
+        f"graph: {kinds['complete']} complete, {kinds['partial']} partial (stopped op named), "
+        f"{kinds['none']} none, {kinds['not reached']} not reached; "
+        f"{data['graph']['over_1s']} took over 1 s"
+    )
+    for r in data["graph"]["not_complete"]:
+        print(f"  {r['name']}: {r['graph']}: {r['reason']}")
     groups: collections.Counter[tuple[str, str]] = collections.Counter(
         (r["stage"], _group(r["reason"])) for r in failed.values()
     )
