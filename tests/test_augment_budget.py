@@ -10,9 +10,9 @@ import pytest
 import torch
 from torchvision.transforms.v2 import functional as F
 
-from ptexplore.augment import budget
+from ptexplore.augment import budget, targets
 from ptexplore.augment.budget import check, estimate, grid_work, train_val_work
-from ptexplore.augment.catalog import CATALOG
+from ptexplore.augment.catalog import CATALOG, Category
 from ptexplore.augment.pipeline import Pipeline, Step, train_preset, val_preset
 from ptexplore.augment.preview import run_grid
 from ptexplore.errors import LessonError
@@ -165,9 +165,42 @@ def test_every_catalog_transform_has_a_cost_and_an_upper_bound_on_its_output() -
         src = _photo(240, 300) if spec.name in ("RandomPosterize", "RandomEqualize") else img
         est = estimate(pipe, src.shape, src.dtype)
         assert est.ns > 0 and est.steps[0].hint, spec.name
-        grid = run_grid(pipe, src, seed=0, n=4)
+        boxes = _boxes() if spec.category is Category.BOXES else None
+        grid = run_grid(pipe, src, seed=0, n=4, target=boxes)
         for s in grid.samples:
             assert s.tensor.numel() * s.tensor.element_size() <= est.output.nbytes, spec.name
+
+
+def _boxes(h: int = 240, w: int = 300, n: int = 2) -> targets.Annotations:
+    import numpy as np
+
+    ids = np.zeros((h, w), dtype=np.uint8)
+    boxes = []
+    for i in range(n):
+        x, y = (17 * i) % (w - 40), (11 * i) % (h - 40)
+        ids[y : y + 30, x : x + 30] = i + 1
+        boxes.append((float(x), float(y), float(x + 30), float(y + 30)))
+    return targets.Annotations(
+        (h, w), targets.BoxFormat.XYXY, tuple(boxes), (1,) * n, mask_png=targets.png_of(ids)
+    )
+
+
+def test_masks_cost_what_the_geometry_costs_them_and_colour_steps_leave_them() -> None:
+    img = _photo(240, 300)
+    geo = Pipeline((Step.make("RandomRotation", degrees=30.0), Step.make("RandomZoomOut")))
+    colour = Pipeline((Step.make("ColorJitter", brightness=0.4),))
+    plain, masked = (
+        estimate(geo, img.shape, img.dtype),
+        estimate(geo, img.shape, img.dtype, masks=5),
+    )
+    assert masked.ns > plain.ns and masked.trace_bytes > plain.trace_bytes
+    assert estimate(colour, img.shape, masks=5).ns == estimate(colour, img.shape).ns
+    # the estimate bounds what a grid with 5 masks really keeps: image and masks
+    grid = run_grid(geo, img, seed=0, n=4, trace_index=None, target=_boxes(n=5))
+    for s in grid.samples:
+        assert s.target is not None
+        kept = s.tensor.nbytes + s.target["masks"].nbytes
+        assert kept <= masked.kept_bytes, (kept, masked.kept_bytes)
 
 
 def test_views_and_padded_copies_keep_what_they_really_keep() -> None:

@@ -6,7 +6,8 @@ import pytest
 import torch
 from torchvision.transforms import v2
 
-from ptexplore.augment.catalog import CATALOG, NAMES, Kind, build_transform, spec_for
+from ptexplore.augment import targets
+from ptexplore.augment.catalog import CATALOG, NAMES, Category, Kind, build_transform, spec_for
 from ptexplore.errors import InputError
 
 REQUIRED = {
@@ -49,10 +50,17 @@ def test_every_spec_builds_with_defaults_and_runs(name: str) -> None:
     x = _img()
     if name == "Normalize":
         x = x.float() / 255
+    boxes = spec_for(name).category is Category.BOXES  # these need a target beside the image
     with torch.random.fork_rng():
         torch.manual_seed(0)
-        out = t(x)
-    assert out.ndim == 3
+        out = t((x, targets.target(_boxes()))) if boxes else t(x)
+    assert (out[0] if boxes else out).ndim == 3
+
+
+def _boxes() -> targets.Annotations:
+    return targets.Annotations(
+        (232, 240), targets.BoxFormat.XYXY, ((10, 20, 110, 120), (100, 50, 230, 200)), (1, 2)
+    )
 
 
 @pytest.mark.parametrize("name", NAMES)

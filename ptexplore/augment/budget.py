@@ -51,11 +51,11 @@ from __future__ import annotations
 import functools
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import torch
 
-from ptexplore.augment.catalog import Value, spec_for
+from ptexplore.augment.catalog import Category, Value, spec_for
 from ptexplore.augment.pipeline import Pipeline, Step, train_preset, val_preset
 from ptexplore.errors import LessonError
 from ptexplore.limits import (
@@ -635,6 +635,22 @@ def _step(index: int, step: Step, x: TensorSize) -> StepEstimate:
             locked += box * ns("normal", "float32")
             work += box * ns("normal", "float32")
             scratch = 4 * box
+    elif name == "RandomIoUCrop":
+        out = x.inexact()  # a view of a crop at most the input's size
+        new = False
+        trials = int(_num(step, "trials"))
+        locked += 7 * trials * ns("draw", d)  # up to every IoU option's trials, drawn
+        hint = "use fewer trials"
+    elif name == "RandomZoomOut":
+        lo_hi = step.get("side_range")
+        assert isinstance(lo_hi, tuple)
+        side = float(lo_hi[1])
+        out = x.with_hw(math.ceil(x.h * side), math.ceil(x.w * side), exact=False)
+        work = out.numel * ns("pad", d)
+        scratch = E * scratch_per_element("pad", d)
+        hint = "use a smaller side_range, or turn off Full-resolution preview"
+    elif name in ("SanitizeBoundingBoxes", "ClampBoundingBoxes", "ConvertBoundingBoxFormat"):
+        new = False  # the image passes through untouched
     elif name == "ToImage":
         new = False  # wraps the same storage
     elif name == "ToDtype":
@@ -663,17 +679,38 @@ def _step(index: int, step: Step, x: TensorSize) -> StepEstimate:
     )
 
 
+#: the steps that move pixels: instance masks go through them too (colour steps and
+#: conversions leave a Mask alone)
+_MOVES_MASKS = frozenset({Category.SIZE, Category.GEOMETRY, Category.BOXES})
+
+
 def estimate(
-    pipeline: Pipeline, shape: Sequence[int], dtype: torch.dtype | str = torch.uint8
+    pipeline: Pipeline,
+    shape: Sequence[int],
+    dtype: torch.dtype | str = torch.uint8,
+    *,
+    masks: int = 0,
 ) -> SampleEstimate:
     """Every enabled step's output size, cost and memory for one call on an input of
-    ``shape`` and ``dtype``: computes nothing, takes microseconds."""
+    ``shape`` and ``dtype`` (and ``masks`` instance masks of its size beside it):
+    computes nothing, takes microseconds."""
     name = dtype if isinstance(dtype, str) else str(dtype).removeprefix("torch.")
     x = TensorSize(tuple(int(s) for s in shape), name)
     first = x
+    m = TensorSize((masks, x.h, x.w), "uint8") if masks else None
     steps: list[StepEstimate] = []
     for index, step in pipeline.active:
         est = _step(index, step, x)
+        if m is not None and spec_for(step.name).category in _MOVES_MASKS:
+            # the instance masks go through the same geometry: N more uint8 planes
+            me = _step(index, step, m)
+            est = replace(
+                est,
+                ns=est.ns + me.ns,
+                new_bytes=est.new_bytes + me.new_bytes,
+                scratch_bytes=est.scratch_bytes + me.scratch_bytes,
+            )
+            m = me.output
         steps.append(est)
         if est.fails is not None:
             break
@@ -730,19 +767,23 @@ def grid_work(
     *,
     n: int,
     trace: bool = True,
+    masks: int = 0,
 ) -> Work:
-    """A grid of ``n`` samples, one of them traced step by step when ``trace``."""
+    """A grid of ``n`` samples, one of them traced step by step when ``trace``; with
+    ``masks`` instance masks (one H×W uint8 plane each) transformed beside the image."""
     what = f"a grid of {n} sample{'s' if n != 1 else ''}"
-    return Work(what, estimate(pipeline, shape, dtype), n, traced=trace)
+    return Work(what, estimate(pipeline, shape, dtype, masks=masks), n, traced=trace)
 
 
 def train_val_work(
-    shape: Sequence[int], dtype: torch.dtype | str = torch.uint8, *, n: int
+    shape: Sequence[int], dtype: torch.dtype | str = torch.uint8, *, n: int, masks: int = 0
 ) -> tuple[Work, Work]:
     """The train-vs-val comparison: ``n`` untraced samples of each preset."""
+    train = estimate(train_preset(), shape, dtype, masks=masks)
+    val = estimate(val_preset(), shape, dtype, masks=masks)
     return (
-        Work(f"the train preset's {n} samples", estimate(train_preset(), shape, dtype), n),
-        Work(f"the val preset's {n} samples", estimate(val_preset(), shape, dtype), n),
+        Work(f"the train preset's {n} samples", train, n),
+        Work(f"the val preset's {n} samples", val, n),
     )
 
 

@@ -57,6 +57,7 @@ class Category(enum.StrEnum):
     COLOR = "Colour"
     AUTO = "Auto-augment policies"
     TENSOR = "Tensor & normalise"
+    BOXES = "Boxes (detection)"
 
 
 @dataclass(frozen=True, slots=True)
@@ -621,6 +622,86 @@ CATALOG: tuple[TransformSpec, ...] = (
                 pixel=True,
             ),
         ),
+    ),
+    TransformSpec(
+        "RandomIoUCrop",
+        "SSD's crop: a random crop whose IoU with at least one box passes a drawn threshold; "
+        "boxes whose centre falls outside are dropped. Needs boxes; follow it with "
+        "SanitizeBoundingBoxes.",
+        Category.BOXES,
+        Scaling.FREE,
+        (
+            ParamSpec(
+                "min_scale", Kind.FLOAT, 0.3, "Smallest crop side, as a fraction.", 0.01, 1.0, 0.01
+            ),
+            ParamSpec(
+                "max_scale", Kind.FLOAT, 1.0, "Largest crop side, as a fraction.", 0.01, 1.0, 0.01
+            ),
+            ParamSpec(
+                "min_aspect_ratio", Kind.FLOAT, 0.5, "Smallest crop aspect ratio.", 0.05, 20.0, 0.05
+            ),
+            ParamSpec(
+                "max_aspect_ratio", Kind.FLOAT, 2.0, "Largest crop aspect ratio.", 0.05, 20.0, 0.05
+            ),
+            ParamSpec("trials", Kind.INT, 40, "Crops tried per drawn IoU threshold.", 1, 1000, 1),
+        ),
+    ),
+    TransformSpec(
+        "RandomZoomOut",
+        "SSD's zoom out: the image placed at a random spot of a canvas up to side_range× "
+        "larger, filled with fill (boxes shrink with it), with probability p.",
+        Category.BOXES,
+        Scaling.FREE,
+        (
+            _fill(),
+            ParamSpec(
+                "side_range",
+                Kind.RANGE,
+                (1.0, 4.0),
+                "The canvas side, as a multiple of the image's.",
+                1.0,
+                8.0,
+                0.1,
+            ),
+            _p("p"),
+        ),
+    ),
+    TransformSpec(
+        "SanitizeBoundingBoxes",
+        "Remove degenerate boxes (thinner than min_size, smaller than min_area, or off the "
+        'canvas) with their labels and masks. Finds the labels under a "labels" key.',
+        Category.BOXES,
+        Scaling.FREE,
+        (
+            ParamSpec("min_size", Kind.FLOAT, 1.0, "Smallest width and height, px.", 1.0, 1e4, 0.5),
+            ParamSpec("min_area", Kind.FLOAT, 1.0, "Smallest area, px².", 1.0, 1e8, 1.0),
+        ),
+        random=False,
+    ),
+    TransformSpec(
+        "ClampBoundingBoxes",
+        "Clamp boxes to their canvas (a box partly outside is cut at the edge).",
+        Category.BOXES,
+        Scaling.FREE,
+        (),
+        random=False,
+    ),
+    TransformSpec(
+        "ConvertBoundingBoxFormat",
+        "Rewrite the boxes' four numbers in another format (the same boxes).",
+        Category.BOXES,
+        Scaling.FREE,
+        (
+            ParamSpec(
+                "format",
+                Kind.CHOICE,
+                "XYXY",
+                "XYXY: corners; XYWH: top-left, width, height; CXCYWH: centre, width, height.",
+                choices=("XYXY", "XYWH", "CXCYWH"),
+                required=True,
+            ),
+        ),
+        random=False,
     ),
     TransformSpec(
         "ToImage",

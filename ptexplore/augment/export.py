@@ -19,6 +19,7 @@ import torchvision
 from ptexplore.augment.catalog import Kind, ParamSpec, Value, spec_for
 from ptexplore.augment.pipeline import Pipeline, Step, pipeline_from_mapping
 from ptexplore.augment.preview import Grid, draw_grid
+from ptexplore.augment.targets import Annotations
 from ptexplore.errors import InputError, LessonError
 from ptexplore.images.decode import Conversion, DecodedImage
 from ptexplore.images.samples import SAMPLES_DIR
@@ -116,6 +117,49 @@ img = torch.from_numpy(gray).expand(3, -1, -1).contiguous()""",
 }
 
 
+def _floats(values: Sequence[float]) -> str:
+    return "[" + ", ".join(repr(float(v)) for v in values) + "]"
+
+
+def target_code(ann: Annotations, mask_path: str | None) -> str:
+    """The lines that build the photo's target as a detection dataset returns it: the same
+    ``BoundingBoxes`` (the format it was declared in), labels, one ``Mask`` per box (read
+    from the instance-id PNG at ``mask_path``) and ``KeyPoints`` the lab transformed."""
+    h, w = ann.canvas
+    names = ", ".join(ann.name_of(label) for label in ann.labels)
+    lines = [
+        "# The photo's target, as a detection dataset returns it. canvas_size is (H, W).",
+        f"H, W = {h}, {w}",
+        "assert tuple(img.shape[-2:]) == (H, W), 'the annotations are for a photo of this size'",
+        "target = {",
+        '    "boxes": tv_tensors.BoundingBoxes(',
+        "        [",
+        *[f"            {_floats(b)}," for b in ann.boxes],
+        "        ],",
+        f"        format={ann.box_format.value!r},",
+        "        canvas_size=(H, W),",
+        "    ),",
+        f'    "labels": torch.tensor({list(ann.labels)!r}),  # {names}',
+        "}",
+    ]
+    if ann.mask_png is not None and mask_path is not None:
+        lines += [
+            f"MASK_PATH = {mask_path!r}  # pixel value i + 1 marks box i's instance, 0 the rest",
+            "with Image.open(MASK_PATH) as im:",
+            "    ids = torch.from_numpy(np.array(im, dtype=np.uint8))",
+            'target["masks"] = tv_tensors.Mask(',
+            '    torch.stack([ids == i + 1 for i in range(len(target["boxes"]))]).to(torch.uint8)',
+            ")",
+        ]
+    if ann.keypoints:
+        points = ", ".join(_floats(p) for p in ann.keypoints)
+        lines.append(
+            f'target["keypoints"] = tv_tensors.KeyPoints([{points}], canvas_size=(H, W))'
+            f"  # {', '.join(ann.keypoint_names)}"
+        )
+    return "\n".join(lines)
+
+
 def export_code(
     pipeline: Pipeline,
     *,
@@ -124,54 +168,108 @@ def export_code(
     image_path: str = "your_image.jpg",
     source_note: str | None = None,
     conversion: Conversion = Conversion.RGB,
+    target: Annotations | None = None,
+    mask_path: str | None = None,
 ) -> str:
     """A complete, runnable script that rebuilds the preview grid's tensors.
 
     ``conversion`` is :attr:`DecodedImage.conversion` of the previewed image, so the script
-    turns the file into the very same uint8 tensor the lab used.
+    turns the file into the very same uint8 tensor the lab used. With a ``target`` each
+    sample is ``pipeline(img, target)``: the image and its boxes, labels, masks and
+    keypoints, transformed together (and fingerprinted too).
     """
     note = f"\n# Note: {source_note}" if source_note else ""
     version = torchvision.__version__
+    if target is None:
+        head = (
+            "import torch\nfrom PIL import Image, ImageOps\nfrom torchvision.transforms import v2"
+        )
+        build, call, show = "", "pipeline(img)", _SHOW
+    else:
+        head = (
+            "import numpy as np\nimport torch\nfrom PIL import Image, ImageOps\n"
+            "from torchvision import tv_tensors\nfrom torchvision.transforms import v2"
+        )
+        build = "\n\n" + target_code(target, mask_path)
+        call, show = "pipeline(img, target)", _SHOW_TARGET
     return f'''"""Augmentation pipeline exported by ptexplore (torchvision {version})."""
 import hashlib
 
-import torch
-from PIL import Image, ImageOps
-from torchvision.transforms import v2
+{head}
 
 {compose_code(pipeline)}
 
 IMAGE_PATH = {image_path!r}
-{_LOAD_CODE[Conversion(conversion)]}{note}
+{_LOAD_CODE[Conversion(conversion)]}{note}{build}
 
 # The lab's seeding scheme: seed torch's global RNG once, then sample i is the i-th call
-# of pipeline(img), in order. Same seed + same image -> the same tensors as the preview.
+# of {call}, in order. Same seed + same image -> the same tensors as the preview.
 SEED = {int(seed)}
 N = {int(n)}
 torch.manual_seed(SEED)
-samples = [pipeline(img) for _ in range(N)]
-print(len(samples), "samples of shape", tuple(samples[0].shape), samples[0].dtype)
+samples = [{call} for _ in range(N)]
+{show}'''
+
+
+def _fp(name: str) -> str:
+    return f"hashlib.sha256({name}.contiguous().numpy().tobytes()).hexdigest()[:12]"
+
+
+_SHOW = f"""print(len(samples), "samples of shape", tuple(samples[0].shape), samples[0].dtype)
 # a fingerprint of each sample's exact values: the lab shows the same ones
 for i, s in enumerate(samples):
-    print(i, hashlib.sha256(s.contiguous().numpy().tobytes()).hexdigest()[:12])
-'''
+    print(i, {_fp("s")})
+"""
+_SHOW_TARGET = """first = samples[0][0]
+print(len(samples), "samples of shape", tuple(first.shape), first.dtype)
+
+
+def fingerprint(t):
+    return hashlib.sha256(t.contiguous().numpy().tobytes()).hexdigest()[:12]
+
+
+# a fingerprint of each sample's exact values (image, boxes, masks): the lab shows the same
+for i, (s, t) in enumerate(samples):
+    masks = fingerprint(t["masks"]) if "masks" in t else "-"
+    print(i, fingerprint(s), len(t["boxes"]), "boxes", fingerprint(t["boxes"]), "masks", masks)
+"""
 
 
 def fingerprint(t: torch.Tensor) -> str:
     """What the exported script prints for one sample (the first 12 hex of a sha256)."""
-    return hashlib.sha256(t.contiguous().numpy().tobytes()).hexdigest()[:12]
+    plain = t.as_subclass(torch.Tensor)
+    return hashlib.sha256(plain.contiguous().numpy().tobytes()).hexdigest()[:12]
 
 
-def export_output(samples: Sequence[torch.Tensor]) -> str:
-    """What :func:`export_code` prints when its tensors equal ``samples``."""
+def export_output(
+    samples: Sequence[torch.Tensor], targets: Sequence[dict[str, Any] | None] | None = None
+) -> str:
+    """What :func:`export_code` prints when its tensors equal ``samples`` (and, with a
+    target, its targets equal ``targets``)."""
     first = samples[0]
     lines = [f"{len(samples)} samples of shape {tuple(first.shape)!r} {first.dtype}"]
-    lines += [f"{i} {fingerprint(s)}" for i, s in enumerate(samples)]
+    if targets is None:
+        lines += [f"{i} {fingerprint(s)}" for i, s in enumerate(samples)]
+    else:
+        for i, (s, t) in enumerate(zip(samples, targets, strict=True)):
+            assert t is not None
+            masks = fingerprint(t["masks"]) if "masks" in t else "-"
+            lines.append(
+                f"{i} {fingerprint(s)} {len(t['boxes'])} boxes {fingerprint(t['boxes'])} "
+                f"masks {masks}"
+            )
     return "\n".join(lines) + "\n"
 
 
 def image_script(
-    pipeline: Pipeline, image: DecodedImage, *, seed: int, n: int, sample: bool
+    pipeline: Pipeline,
+    image: DecodedImage,
+    *,
+    seed: int,
+    n: int,
+    sample: bool,
+    target: Annotations | None = None,
+    mask_path: str | None = None,
 ) -> str:
     """:func:`export_code` for the lab's grid of ``image`` (a shipped ``sample`` photo or
     an upload)."""
@@ -189,6 +287,8 @@ def image_script(
             else None
         ),
         conversion=image.conversion,
+        target=target,
+        mask_path=mask_path,
     )
 
 
@@ -201,6 +301,8 @@ def grid_snippet(
     sample: bool,
     grid: Grid | None = None,
     printed: str | None = None,
+    target: Annotations | None = None,
+    mask_path: str | None = None,
 ) -> Snippet:
     """The script and what it prints: exactly the grid's samples, when the grid was drawn
     from the full image (a downscaled preview cannot say what the full image gives).
@@ -209,7 +311,9 @@ def grid_snippet(
     tiles: :func:`ptexplore.augment.tiles.draw_tiles`). Without either the grid is drawn
     here (untraced); a pipeline that fails on this image gets a note instead of output (the
     tab that draws the grid shows why)."""
-    code = image_script(pipeline, image, seed=seed, n=n, sample=sample)
+    code = image_script(
+        pipeline, image, seed=seed, n=n, sample=sample, target=target, mask_path=mask_path
+    )
     if image.downscaled:
         return Snippet(
             code,
@@ -220,10 +324,18 @@ def grid_snippet(
         return Snippet(code, printed)
     if grid is None:
         try:
-            grid = draw_grid(pipeline, image.pixels, seed=seed, n=n, trace_index=None)
+            grid = draw_grid(
+                pipeline, image.pixels, seed=seed, n=n, trace_index=None, target=target
+            )
         except LessonError:
             return Snippet(code, "", "the pipeline fails on this image: see the 🎲 Grid tab")
-    return Snippet(code, export_output([s.tensor for s in grid.samples]))
+    return Snippet(code, grid_output(grid, target))
+
+
+def grid_output(grid: Grid, target: Annotations | None) -> str:
+    """What the exported script prints for this grid's samples (and targets)."""
+    samples = [s.tensor for s in grid.samples]
+    return export_output(samples, None if target is None else [s.target for s in grid.samples])
 
 
 def to_json(pipeline: Pipeline) -> str:

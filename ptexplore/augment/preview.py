@@ -43,6 +43,14 @@ from ptexplore import isolate
 from ptexplore.augment.budget import check, grid_work
 from ptexplore.augment.catalog import spec_for
 from ptexplore.augment.pipeline import Pipeline, Step
+from ptexplore.augment.targets import (
+    Annotations,
+    BoxFate,
+    overall,
+    step_fates,
+    xyxy_rows,
+)
+from ptexplore.augment.targets import target as target_of
 from ptexplore.compat import (
     V2_APPLY_OP,
     V2_SAMPLE_DIRICHLET,
@@ -89,6 +97,12 @@ class Sample:
     index: int
     tensor: torch.Tensor
     draws: tuple[Draw, ...]
+    #: the transformed target (``boxes``, ``labels``, ``masks``, ``keypoints``), if any
+    target: dict[str, Any] | None = None
+    #: the boxes still there, by their index in the annotations (Sanitize removes some)
+    ids: tuple[int, ...] = ()
+    #: each box's fate over the whole pipeline
+    fates: tuple[BoxFate, ...] = ()
 
     @property
     def caption(self) -> str:
@@ -104,6 +118,10 @@ class TraceStep:
     tensor: torch.Tensor
     draw: Draw | None
     norm: Norm | None
+    target: dict[str, Any] | None = None
+    ids: tuple[int, ...] = ()
+    #: what this step did to each box that reached it
+    fates: tuple[BoxFate, ...] = ()
 
     @property
     def shape(self) -> tuple[int, ...]:
@@ -157,6 +175,17 @@ class _Recorder:
             return params
 
         object.__setattr__(transform, "make_params", recording_make_params)
+        if isinstance(transform, v2.SanitizeBoundingBoxes):
+            # its own forward computes ``valid`` without make_params and hands it to
+            # ``transform`` for every input: the first call's params say which boxes stay
+            apply = transform.transform
+
+            def recording_transform(inpt: Any, params: dict[str, Any]) -> Any:
+                if self.params is None:
+                    self.params = params
+                return apply(inpt, params)
+
+            object.__setattr__(transform, "transform", recording_transform)
         if hasattr(transform, V2_APPLY_OP):
             apply_op = V2Private(transform).method(V2_APPLY_OP)
 
@@ -481,12 +510,20 @@ _HINTS: tuple[tuple[str, str, str], ...] = (
     ("RandomSolarize", "", "After ToDtype(scale=True) values are 0–1: use a threshold ≤ 1."),
     ("RandomCrop", "larger than", "Tick pad_if_needed, or crop smaller than the image."),
 )
+#: a detection step on a photo without boxes
+_NEEDS_BOXES = (
+    "This step works on boxes: pick a sample photo (they come annotated) or add boxes for "
+    "your photo under Images → Boxes."
+)
+_BOX_STEPS = ("RandomIoUCrop", "SanitizeBoundingBoxes")
 
 
 def _fail(index: int, step: Step, x: torch.Tensor, err: Exception) -> LessonError:
     shape = "×".join(str(int(s)) for s in x.shape)
     dtype = str(x.dtype).removeprefix("torch.")
     fix = "Change this step's settings, move it, or disable it."
+    if step.name in _BOX_STEPS and "bounding box" in str(err).lower():
+        fix = _NEEDS_BOXES
     for name, needle, hint in _HINTS:
         if step.name == name and needle in str(err):
             fix = hint
@@ -551,7 +588,13 @@ _GRID_JOB = isolate.job(
 
 
 def draw_grid(
-    pipeline: Pipeline, image: torch.Tensor, *, seed: int, n: int, trace_index: int | None = 0
+    pipeline: Pipeline,
+    image: torch.Tensor,
+    *,
+    seed: int,
+    n: int,
+    trace_index: int | None = 0,
+    target: Annotations | None = None,
 ) -> Grid:
     """:func:`run_grid` in a sandboxed child (:mod:`ptexplore.isolate`): what the pages call.
 
@@ -562,8 +605,10 @@ def draw_grid(
     seed gives the same grid as in-process (the child draws from its own
     :class:`~ptexplore.rng.Stream`).
     """
-    _refuse(pipeline, image, n=n, trace_index=trace_index)
-    return _GRID_JOB.call(run_grid, pipeline, image, seed=seed, n=n, trace_index=trace_index)
+    _refuse(pipeline, image, n=n, trace_index=trace_index, target=target)
+    return _GRID_JOB.call(
+        run_grid, pipeline, image, seed=seed, n=n, trace_index=trace_index, target=target
+    )
 
 
 def _refuse(
@@ -572,6 +617,7 @@ def _refuse(
     *,
     n: int,
     trace_index: int | None,
+    target: Annotations | None = None,
     max_bytes: int = MAX_GRID_BYTES,
     max_seconds: float = AUGMENT_MAX_CPU_S,
 ) -> None:
@@ -586,7 +632,14 @@ def _refuse(
             fix=f"Follow a sample from 0 to {n - 1}.",
         )
     check(
-        grid_work(pipeline, image.shape, image.dtype, n=n, trace=trace_index is not None),
+        grid_work(
+            pipeline,
+            image.shape,
+            image.dtype,
+            n=n,
+            trace=trace_index is not None,
+            masks=0 if target is None or target.mask_png is None else len(target.boxes),
+        ),
         max_bytes=max_bytes,
         max_seconds=max_seconds,
     )
@@ -599,6 +652,7 @@ def run_grid(
     seed: int,
     n: int,
     trace_index: int | None = 0,
+    target: Annotations | None = None,
     max_bytes: int = MAX_GRID_BYTES,
     max_seconds: float = AUGMENT_MAX_CPU_S,
 ) -> Grid:
@@ -609,9 +663,15 @@ def run_grid(
     ``trace_index``) is estimated and refused with a :class:`LessonError` if it would
     outgrow ``max_bytes`` or ``max_seconds`` of CPU (:func:`ptexplore.augment.budget.check`);
     the running total of the outputs is checked too, as a backstop.
+
+    With a ``target`` (boxes, labels, masks, keypoints) each sample is the pair
+    ``(image, target)`` as a detection dataset gives it, every step transforms both, and
+    each step's fate of every box is recorded (:func:`~ptexplore.augment.targets.step_fates`:
+    the step also runs on a copy of the boxes with clamping off, which draws nothing, to
+    tell a clipped box from a moved one).
     """
     _refuse(
-        pipeline, image, n=n, trace_index=trace_index, max_bytes=max_bytes,
+        pipeline, image, n=n, trace_index=trace_index, target=target, max_bytes=max_bytes,
         max_seconds=max_seconds,
     )  # fmt: skip
     active = pipeline.active
@@ -631,31 +691,108 @@ def run_grid(
     trace: list[TraceStep] = []
     total = 0
     stream = Stream(seed)
+    start = None if target is None else target_of(target)
+    names = () if target is None else tuple(target.name_of(lab) for lab in target.labels)
     for i in range(n):
-        x = image
+        x: Any = image if start is None else (image, dict(start))
+        ids = tuple(range(len(names)))
         draws: list[Draw] = []
+        steps_fates: list[tuple[BoxFate, ...]] = []
         tracing = i == trace_index
         if tracing:
-            trace.append(TraceStep(-1, "input", x, None, None))
+            img0, tgt0 = _parts(x)
+            trace.append(TraceStep(-1, "input", img0, None, None, target=tgt0, ids=ids))
         for k, ((idx, step), t, rec, random) in enumerate(
             zip(active, transforms, recorders, randoms, strict=True)
         ):
             rec.reset()
-            hw = (int(x.shape[-2]), int(x.shape[-1]))
+            img = x if start is None else x[0]
+            hw = (int(img.shape[-2]), int(img.shape[-1]))
+            before = None if start is None else x[1]
             try:
-                x = apply_step(t, x, stream, random=random, recorder=rec)
+                x = apply_step(t, _shadowed(x), stream, random=random, recorder=rec)
             except (RuntimeError, ValueError, TypeError, IndexError) as err:
-                raise _fail(idx, step, x, err) from err
+                raise _fail(idx, step, img, err) from err
+            fates: tuple[BoxFate, ...] = ()
+            if before is not None:
+                x, unclamped = _unshadowed(x)
+                ids, fates = _fates(ids, names, before, x[1], unclamped, rec.params)
+                steps_fates.append(fates)
             d = describe(step.name, rec.params, rec.ops, rec.mix, hw)
             draw = Draw(idx, d.name, d.applied, d.text)
             draws.append(draw)
             if tracing:
-                trace.append(TraceStep(idx, step.name, x, draw, norm_after[k]))
-        total += x.numel() * x.element_size()
+                img1, tgt1 = _parts(x)
+                trace.append(
+                    TraceStep(
+                        idx, step.name, img1, draw, norm_after[k], target=tgt1, ids=ids, fates=fates
+                    )
+                )
+        out, result = _parts(x)
+        total += out.numel() * out.element_size()
         if total > max_bytes:  # pragma: no cover - the estimate is a worst case
-            raise _too_big(n, x, max_bytes)
-        samples.append(Sample(i, x, tuple(draws)))
+            raise _too_big(n, out, max_bytes)
+        whole = () if start is None else overall(xyxy_rows(start["boxes"]), names, steps_fates)
+        samples.append(Sample(i, out, tuple(draws), result, ids, whole))
     return Grid(seed, tuple(samples), tuple(trace), trace_index, current)
+
+
+def _parts(x: Any) -> tuple[torch.Tensor, dict[str, Any] | None]:
+    """A sample's image and target (None for an image alone)."""
+    if isinstance(x, tuple):
+        return x[0], x[1]
+    return x, None
+
+
+#: the key of the unclamped copy of the boxes inside a sample while one step runs
+_SHADOW = "ptexplore.unclamped"
+
+
+def _shadowed(x: Any) -> Any:
+    """``(image, target)`` with a copy of the boxes whose clamping is off added after
+    them: the step moves it with the same drawn parameters (a transform draws once per
+    call, whatever it is given), so it shows where a box would be without the canvas."""
+    if not isinstance(x, tuple):
+        return x
+    img, tgt = x
+    boxes = tgt["boxes"]
+    copy = tv_tensors.BoundingBoxes(
+        boxes.as_subclass(torch.Tensor).clone(),
+        format=boxes.format,
+        canvas_size=boxes.canvas_size,
+        clamping_mode=None,
+    )
+    return (img, {**tgt, _SHADOW: copy})
+
+
+def _unshadowed(x: Any) -> tuple[Any, tv_tensors.BoundingBoxes]:
+    img, tgt = x
+    tgt = dict(tgt)
+    copy = tgt.pop(_SHADOW)
+    return (img, tgt), copy
+
+
+def _fates(
+    ids: tuple[int, ...],
+    names: tuple[str, ...],
+    before: dict[str, Any],
+    after: dict[str, Any],
+    unclamped: tv_tensors.BoundingBoxes,
+    params: dict[str, Any] | None,
+) -> tuple[tuple[int, ...], tuple[BoxFate, ...]]:
+    """Each box's fate in one step; SanitizeBoundingBoxes' ``valid`` (its drawn
+    parameters, recorded) says which it removed."""
+    valid = None
+    if params is not None and isinstance(params.get("valid"), torch.Tensor):
+        valid = [bool(v) for v in params["valid"].tolist()]
+    return step_fates(
+        ids,
+        tuple(names[b] for b in ids),
+        xyxy_rows(before["boxes"]),
+        xyxy_rows(after["boxes"]),
+        xyxy_rows(unclamped),
+        valid,
+    )
 
 
 # --------------------------------------------------------------------------- display

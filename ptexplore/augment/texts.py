@@ -101,3 +101,12 @@ def export_intro(*, downscaled: bool) -> str:
             "not bit-identical tensors; turn on *Full-resolution preview* for those."
         )
     return "Runnable Python (same seed and image → the same tensors as the grid) and JSON."
+
+
+FATES_NOTE = (
+    "**moved**: the step moved or resized it; **clipped**: part of it left the canvas and "
+    "was cut at the edge (the same step on a copy of the boxes with clamping off puts it "
+    "further out); **degenerate**: thinner or lower than 1 px — still in the target, a "
+    "useless one, until `SanitizeBoundingBoxes` removes it; **removed**: taken out by "
+    "`SanitizeBoundingBoxes`, with its label and its mask."
+)

@@ -11,14 +11,20 @@ spends its own CPU on the encoding (measured with ``bench/isolate.py``).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
+import numpy as np
 import torch
+from torchvision import tv_tensors
+from torchvision.transforms import v2
+from torchvision.transforms.v2 import functional as F
 
 from ptexplore.augment import preview
 from ptexplore.augment.export import export_output, fingerprint
 from ptexplore.augment.pipeline import Pipeline
 from ptexplore.augment.preview import Draw, run_grid
-from ptexplore.images.display import Norm, jpeg, to_display
+from ptexplore.augment.targets import Annotations, BoxFate, draw, fate_summary
+from ptexplore.images.display import Norm, for_screen, jpeg, to_display
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,10 +37,13 @@ class Tile:
     dtype: str
     #: the first 12 hex of the sha256 of its values (what the exported script prints)
     fingerprint: str
+    #: each box's fate over the pipeline (empty without boxes)
+    fates: tuple[BoxFate, ...] = ()
 
     @property
     def caption(self) -> str:
-        return preview.caption(self.index, self.draws)
+        head = preview.caption(self.index, self.draws)
+        return f"{head} · {fate_summary(self.fates)}" if self.fates else head
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -53,9 +62,47 @@ class Tiles:
         return tuple(s.shape for s in self.samples)
 
 
-def run_tiles(pipeline: Pipeline, image: torch.Tensor, *, seed: int, n: int) -> Tiles:
-    """:func:`~ptexplore.augment.preview.run_grid` (untraced), then its tiles, here."""
-    grid = run_grid(pipeline, image, seed=seed, n=n, trace_index=None)
+def _resized(result: dict[str, Any], hw: tuple[int, int]) -> dict[str, Any]:
+    """The target on a ``hw`` copy of its canvas (boxes and keypoints scaled, masks
+    nearest-neighbour), by torchvision's own ``resize`` for each kind."""
+    size = [hw[0], hw[1]]
+    out = dict(result)
+    for key, value in result.items():
+        if isinstance(value, tv_tensors.Mask):
+            out[key] = F.resize(value, size, interpolation=v2.InterpolationMode.NEAREST)
+        elif isinstance(value, tv_tensors.BoundingBoxes | tv_tensors.KeyPoints):
+            out[key] = F.resize(value, size)
+    return out
+
+
+def picture(
+    x: torch.Tensor,
+    norm: Norm | None,
+    result: dict[str, Any] | None = None,
+    ids: tuple[int, ...] = (),
+    ann: Annotations | None = None,
+) -> np.ndarray:
+    """A sample as the screen shows it: denormalised, shrunk to the display size, and with
+    its target (``result``, the boxes ``ids`` of ``ann``) drawn on at that size."""
+    pic = for_screen(to_display(x, norm))
+    if result is None or ann is None:
+        return pic
+    if pic.shape[:2] != tuple(x.shape[-2:]):
+        result = _resized(result, (int(pic.shape[0]), int(pic.shape[1])))
+    return draw(pic, result, ids, tuple(ann.name_of(ann.labels[b]) for b in ids))
+
+
+def run_tiles(
+    pipeline: Pipeline,
+    image: torch.Tensor,
+    *,
+    seed: int,
+    n: int,
+    target: Annotations | None = None,
+) -> Tiles:
+    """:func:`~ptexplore.augment.preview.run_grid` (untraced), then its tiles, here: with a
+    ``target``, each tile has its boxes, labels, masks and keypoints drawn on it."""
+    grid = run_grid(pipeline, image, seed=seed, n=n, trace_index=None, target=target)
     samples = tuple(
         Tile(
             s.index,
@@ -63,15 +110,27 @@ def run_tiles(pipeline: Pipeline, image: torch.Tensor, *, seed: int, n: int) -> 
             tuple(int(d) for d in s.tensor.shape),
             str(s.tensor.dtype).removeprefix("torch."),
             fingerprint(s.tensor),
+            s.fates,
         )
         for s in grid.samples
     )
-    images = tuple(jpeg(to_display(s.tensor, grid.norm)) for s in grid.samples)
-    return Tiles(seed, grid.norm, samples, images, export_output([s.tensor for s in grid.samples]))
+    images = [jpeg(picture(s.tensor, grid.norm, s.target, s.ids, target)) for s in grid.samples]
+    printed = export_output(
+        [s.tensor for s in grid.samples],
+        None if target is None else [s.target for s in grid.samples],
+    )
+    return Tiles(seed, grid.norm, samples, tuple(images), printed)
 
 
-def draw_tiles(pipeline: Pipeline, image: torch.Tensor, *, seed: int, n: int) -> Tiles:
+def draw_tiles(
+    pipeline: Pipeline,
+    image: torch.Tensor,
+    *,
+    seed: int,
+    n: int,
+    target: Annotations | None = None,
+) -> Tiles:
     """:func:`run_tiles` in a sandboxed child, checked here first (as
     :func:`~ptexplore.augment.preview.draw_grid`: the same limits, the same samples)."""
-    preview._refuse(pipeline, image, n=n, trace_index=None)
-    return preview._GRID_JOB.call(run_tiles, pipeline, image, seed=seed, n=n)
+    preview._refuse(pipeline, image, n=n, trace_index=None, target=target)
+    return preview._GRID_JOB.call(run_tiles, pipeline, image, seed=seed, n=n, target=target)

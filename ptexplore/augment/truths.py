@@ -14,6 +14,7 @@ from torchvision.transforms import v2
 from ptexplore.augment.budget import check, train_val_work
 from ptexplore.augment.pipeline import Pipeline, train_preset, val_preset
 from ptexplore.augment.preview import Grid, draw_grid
+from ptexplore.augment.targets import Annotations
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,12 +68,16 @@ class PresetDraws:
         return len(seen)
 
 
-def train_vs_val(image: torch.Tensor, *, seed: int, k: int) -> tuple[PresetDraws, PresetDraws]:
+def train_vs_val(
+    image: torch.Tensor, *, seed: int, k: int, target: Annotations | None = None
+) -> tuple[PresetDraws, PresetDraws]:
     """The train and the val preset, ``k`` untraced draws each from ``seed`` (both checked
-    against one budget before either runs)."""
-    check(*train_val_work(image.shape, image.dtype, n=k))
+    against one budget before either runs), with the photo's ``target`` when given."""
+    masks = 0 if target is None or target.mask_png is None else len(target.boxes)
+    check(*train_val_work(image.shape, image.dtype, n=k, masks=masks))
 
     def draws(label: str, pipe: Pipeline) -> PresetDraws:
-        return PresetDraws(label, pipe, draw_grid(pipe, image, seed=seed, n=k, trace_index=None))
+        grid = draw_grid(pipe, image, seed=seed, n=k, trace_index=None, target=target)
+        return PresetDraws(label, pipe, grid)
 
     return draws("train", train_preset()), draws("val", val_preset())
