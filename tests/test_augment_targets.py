@@ -228,3 +228,25 @@ def test_a_detection_step_on_a_photo_without_boxes_says_what_to_do() -> None:
         run_grid(Pipeline().add("RandomIoUCrop"), _image(), seed=0, n=1)
     assert "requires input sample to contain" in str(err.value)  # torchvision's own words
     assert "pick a sample photo" in err.value.fix
+
+
+@pytest.mark.parametrize("name", sorted(GEOMETRIC))
+def test_one_plane_of_instance_ids_gives_exactly_the_n_masks(name: str) -> None:
+    settings, _ = GEOMETRIC[name]
+    pipe = Pipeline((Step.make(name, **settings), Step.make("SanitizeBoundingBoxes")))
+    args = dict(seed=5, n=3, trace_index=1, target=_ann())
+    fast = run_grid(pipe, _image(), **args)  # type: ignore[arg-type]
+    planes = run_grid(pipe, _image(), **args, instance_planes=True)  # type: ignore[arg-type]
+    pairs = [*zip(fast.samples, planes.samples, strict=True)]
+    for a, b in [*pairs, *zip(fast.trace, planes.trace, strict=True)]:
+        assert a.target is not None and b.target is not None
+        assert list(a.target) == list(b.target) and "ptexplore.instance_ids" not in a.target
+        assert torch.equal(a.target["masks"], b.target["masks"]), name
+        assert torch.equal(a.tensor, b.tensor) and a.ids == b.ids
+
+
+def test_a_non_zero_fill_moves_the_n_planes_themselves() -> None:
+    pipe = Pipeline((Step.make("RandomZoomOut", p=1.0, fill=9.0),))
+    grid = run_grid(pipe, _image(), seed=0, n=1, target=_ann())
+    masks = grid.samples[0].target["masks"]  # type: ignore[index]
+    assert int(masks.max()) == 9  # torchvision fills every Mask plane with it

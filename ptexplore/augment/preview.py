@@ -44,8 +44,10 @@ from ptexplore.augment.budget import check, grid_work
 from ptexplore.augment.catalog import spec_for
 from ptexplore.augment.pipeline import Pipeline, Step
 from ptexplore.augment.targets import (
+    ID_MAP,
     Annotations,
     BoxFate,
+    instance_masks,
     overall,
     step_fates,
     xyxy_rows,
@@ -655,6 +657,7 @@ def run_grid(
     target: Annotations | None = None,
     max_bytes: int = MAX_GRID_BYTES,
     max_seconds: float = AUGMENT_MAX_CPU_S,
+    instance_planes: bool = False,
 ) -> Grid:
     """Draw ``n`` samples of ``pipeline(image)`` from ``seed`` (see the module docstring),
     in this process (pages use :func:`draw_grid`, the same in a sandbox).
@@ -668,7 +671,9 @@ def run_grid(
     ``(image, target)`` as a detection dataset gives it, every step transforms both, and
     each step's fate of every box is recorded (:func:`~ptexplore.augment.targets.step_fates`:
     the step also runs on a copy of the boxes with clamping off, which draws nothing, to
-    tell a clipped box from a moved one).
+    tell a clipped box from a moved one). The masks travel as one plane of instance ids
+    (:func:`~ptexplore.augment.targets.target` ``id_map``) unless a step fills with a
+    non-zero value, or ``instance_planes`` asks for the N planes.
     """
     _refuse(
         pipeline, image, n=n, trace_index=trace_index, target=target, max_bytes=max_bytes,
@@ -691,7 +696,8 @@ def run_grid(
     trace: list[TraceStep] = []
     total = 0
     stream = Stream(seed)
-    start = None if target is None else target_of(target)
+    one_plane = not instance_planes and _id_map_exact(active)
+    start = None if target is None else target_of(target, id_map=one_plane)
     names = () if target is None else tuple(target.name_of(lab) for lab in target.labels)
     for i in range(n):
         x: Any = image if start is None else (image, dict(start))
@@ -701,6 +707,7 @@ def run_grid(
         tracing = i == trace_index
         if tracing:
             img0, tgt0 = _parts(x)
+            tgt0 = None if tgt0 is None else instance_masks(tgt0, ids)
             trace.append(TraceStep(-1, "input", img0, None, None, target=tgt0, ids=ids))
         for k, ((idx, step), t, rec, random) in enumerate(
             zip(active, transforms, recorders, randoms, strict=True)
@@ -709,6 +716,10 @@ def run_grid(
             img = x if start is None else x[0]
             hw = (int(img.shape[-2]), int(img.shape[-1]))
             before = None if start is None else x[1]
+            # SanitizeBoundingBoxes indexes every Mask by box: the id map sits it out
+            aside = (
+                x[1].pop(ID_MAP, None) if before is not None and step.name in _SANITISE else None
+            )
             try:
                 x = apply_step(t, _shadowed(x), stream, random=random, recorder=rec)
             except (RuntimeError, ValueError, TypeError, IndexError) as err:
@@ -716,6 +727,9 @@ def run_grid(
             fates: tuple[BoxFate, ...] = ()
             if before is not None:
                 x, unclamped = _unshadowed(x)
+                if aside is not None:
+                    x[1][ID_MAP] = aside
+                    before[ID_MAP] = aside
                 ids, fates = _fates(ids, names, before, x[1], unclamped, rec.params)
                 steps_fates.append(fates)
             d = describe(step.name, rec.params, rec.ops, rec.mix, hw)
@@ -723,18 +737,36 @@ def run_grid(
             draws.append(draw)
             if tracing:
                 img1, tgt1 = _parts(x)
+                tgt1 = None if tgt1 is None else instance_masks(tgt1, ids)
                 trace.append(
                     TraceStep(
                         idx, step.name, img1, draw, norm_after[k], target=tgt1, ids=ids, fates=fates
                     )
                 )
         out, result = _parts(x)
+        result = None if result is None else instance_masks(result, ids)
         total += out.numel() * out.element_size()
         if total > max_bytes:  # pragma: no cover - the estimate is a worst case
             raise _too_big(n, out, max_bytes)
         whole = () if start is None else overall(xyxy_rows(start["boxes"]), names, steps_fates)
         samples.append(Sample(i, out, tuple(draws), result, ids, whole))
     return Grid(seed, tuple(samples), tuple(trace), trace_index, current)
+
+
+_SANITISE = ("SanitizeBoundingBoxes",)
+
+
+def _id_map_exact(active: Sequence[tuple[int, Step]]) -> bool:
+    """Is one plane of instance ids exactly the N masks through these steps? Yes unless a
+    step fills new pixels with a non-zero value (every Mask plane would get it)."""
+    for _, step in active:
+        fill = step.kwargs.get("fill")
+        if fill is None:
+            continue
+        values = fill if isinstance(fill, tuple) else (fill,)
+        if any(v != 0 for v in values):
+            return False
+    return True
 
 
 def _parts(x: Any) -> tuple[torch.Tensor, dict[str, Any] | None]:

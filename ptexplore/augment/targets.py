@@ -132,10 +132,22 @@ def png_of(ids: np.ndarray) -> bytes:
     return buf.getvalue()
 
 
-def target(ann: Annotations) -> dict[str, Any]:
+#: the key of the one-plane instance-id Mask that stands for the N masks while the lab's
+#: pipeline runs (see :func:`target`)
+ID_MAP = "ptexplore.instance_ids"
+
+
+def target(ann: Annotations, *, id_map: bool = False) -> dict[str, Any]:
     """The target as torchvision's detection models and v2 transforms take it:
     ``{"boxes": BoundingBoxes, "labels": int64 tensor, "masks": Mask (N×H×W, one per
-    box), "keypoints": KeyPoints}`` — masks and keypoints only when there are some."""
+    box), "keypoints": KeyPoints}`` — masks and keypoints only when there are some.
+
+    ``id_map``: the masks as one 1×H×W ``Mask`` of instance ids under :data:`ID_MAP`
+    instead. Every v2 kernel moves a Mask's planes by nearest-neighbour sampling of the
+    same positions, so where nothing is filled with a non-zero value that one plane
+    transformed gives, compared with ``i + 1``, exactly the N planes transformed
+    (:func:`instance_masks`; a test compares the two for every catalog transform) at
+    1/N of the work — the lab's grid uses it, the exported script the N planes."""
     h, w = ann.canvas
     out: dict[str, Any] = {
         "boxes": tv_tensors.BoundingBoxes(
@@ -145,7 +157,9 @@ def target(ann: Annotations) -> dict[str, Any]:
         ),
         "labels": torch.tensor(ann.labels, dtype=torch.int64),
     }
-    if ann.mask_png is not None:
+    if ann.mask_png is not None and id_map:
+        out[ID_MAP] = tv_tensors.Mask(torch.from_numpy(ann.instance_ids()).unsqueeze(0))
+    elif ann.mask_png is not None:
         ids = torch.from_numpy(ann.instance_ids())
         out["masks"] = tv_tensors.Mask(
             torch.stack([ids == i + 1 for i in range(len(ann.boxes))]).to(torch.uint8)
@@ -157,6 +171,22 @@ def target(ann: Annotations) -> dict[str, Any]:
             torch.tensor(ann.keypoints, dtype=torch.float32), canvas_size=(h, w)
         )
     return out
+
+
+def instance_masks(result: dict[str, Any], ids: tuple[int, ...]) -> dict[str, Any]:
+    """``result`` with its :data:`ID_MAP` turned into the N×H×W ``masks`` of the boxes
+    ``ids`` (by their index in the annotations), as the N planes would have come out."""
+    if ID_MAP not in result:
+        return result
+    plane = result[ID_MAP].as_subclass(torch.Tensor)[0]
+    h, w = int(plane.shape[-2]), int(plane.shape[-1])
+    wanted = torch.tensor([b + 1 for b in ids], dtype=plane.dtype).view(-1, 1, 1)
+    masks = (plane.unsqueeze(0) == wanted).view(torch.uint8)  # one broadcast compare
+    assert masks.shape == (len(ids), h, w)
+    out = {k: v for k, v in result.items() if k != ID_MAP}
+    out["masks"] = tv_tensors.Mask(masks)
+    order = ("boxes", "labels", "masks", "keypoints")  # as target() puts them
+    return {k: out[k] for k in sorted(out, key=lambda k: order.index(k) if k in order else 9)}
 
 
 # ------------------------------------------------------------------ what a step did to a box
