@@ -383,3 +383,36 @@ def heavy(label: str) -> Iterator[None]:
 GRAPH_MAX_NODES = 20_000
 #: Seconds Graphviz's ``dot`` may take to lay out an export (SVG, PNG).
 GRAPH_RENDER_TIMEOUT_S = 30.0
+
+
+# ------------------------------------------------ the Augmentation lab's annotations
+
+
+#: Largest annotation file (COCO JSON, VOC XML, YOLO txt) or mask PNG read: a COCO file
+#: with 1,000 boxes, polygons and keypoints is well under 1 MB.
+ANNOTATION_MAX_BYTES = 5 * 2**20
+#: Most boxes one photo's annotations may hold (COCO's busiest image has under 100).
+ANNOTATION_MAX_BOXES = 1000
+#: Most keypoints one photo's annotations may hold (17 per person in COCO).
+ANNOTATION_MAX_KEYPOINTS = 1000
+#: Most categories a file (or a YOLO ``names`` list) may name (LVIS has 1,203).
+ANNOTATION_MAX_CATEGORIES = 2000
+#: Largest category id (label) accepted.
+ANNOTATION_MAX_LABEL = 1_000_000
+#: Longest category or keypoint name, in characters.
+ANNOTATION_MAX_NAME_CHARS = 100
+#: Largest absolute coordinate, in pixels (any photo's side is far smaller): keeps every
+#: number finite once it is a float32 tensor.
+ANNOTATION_MAX_COORD = 1_000_000.0
+#: Most polygon vertices one photo's segmentation may have in all: rasterizing costs
+#: about vertices × canvas height.
+ANNOTATION_MAX_POLYGON_POINTS = 20_000
+#: Most ``<`` characters (tags) a VOC file may have, counted before parsing: 1,000
+#: objects with every VOC field take about 30,000; 100,000 nested elements parse in ~0.2 s.
+ANNOTATION_MAX_XML_TAGS = 100_000
+#: Most instances a mask may mark: it is an 8-bit PNG whose value i + 1 is box i.
+ANNOTATION_MAX_MASK_INSTANCES = 255
+#: what reading one uploaded annotation file or mask may add in its sandboxed child, MB
+SANDBOX_ANNOTATION_MEMORY_MB = 512
+#: its CPU seconds (the worst polygon rasterizing measured 0.6 s)
+SANDBOX_ANNOTATION_CPU_S = 10
