@@ -250,3 +250,21 @@ def test_a_non_zero_fill_moves_the_n_planes_themselves() -> None:
     grid = run_grid(pipe, _image(), seed=0, n=1, target=_ann())
     masks = grid.samples[0].target["masks"]  # type: ignore[index]
     assert int(masks.max()) == 9  # torchvision fills every Mask plane with it
+
+
+def test_a_negative_fill_with_masks_says_torchvision_fills_the_masks_too() -> None:
+    from ptexplore.errors import LessonError
+
+    pipe = Pipeline(
+        (
+            Step.make("ToDtype", scale=True),
+            Step.make("Normalize"),  # values now about -2.1 to 2.6: a fill of -2 is one
+            Step.make("Pad", padding=4, fill=-2.0),
+        )
+    )
+    with pytest.raises(LessonError) as err:
+        run_grid(pipe, _image(), seed=0, n=1, target=_ann())
+    assert "fills the masks with this step's fill too" in str(err.value)
+    assert '"others": value' in err.value.fix
+    padded = run_grid(pipe, _image(), seed=0, n=1).samples[0].tensor  # the image alone
+    assert float(padded[0, 0, 0]) == -2.0

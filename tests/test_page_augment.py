@@ -253,6 +253,7 @@ def test_custom_on_an_unchanged_preset_snaps_back_and_says_why() -> None:
 
 def test_fill_and_erase_value_use_the_range_the_step_receives() -> None:
     at = open_page(PAGE)
+    at.toggle(key="augment.boxes").set_value(False).run()  # the image's range alone
     at.selectbox(key="augment.add_at").set_value(5).run()
     at.selectbox(key="augment.add").set_value("Pad").run()  # step 6: after Normalize
     fill = at.number_input(key="augment.step.5.fill")

@@ -19,8 +19,8 @@ A canvas is ``(height, width)`` in pixels, as :attr:`Annotations.canvas` and
 from __future__ import annotations
 
 import base64
-import functools
 import binascii
+import functools
 import io
 import json
 import math

@@ -24,7 +24,6 @@ read from the objects the script left behind — measured, never assumed:
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
@@ -34,6 +33,7 @@ import torch
 
 from ptexplore.errors import InputError, LessonError
 from ptexplore.live import Caught, Raised, Run, Snippet, run
+from ptexplore.rng import forked
 
 #: Seeds a learner may pick (what ``torch.manual_seed`` takes, kept to 32 bits).
 SEED_MAX = 2**32 - 1
@@ -666,11 +666,13 @@ def trap_title(trap: Trap) -> str:
     return _SPECS[Trap(trap)].title
 
 
-@functools.lru_cache(maxsize=64)
 def _run_trap(trap: Trap, seed: int) -> TrapResult:
     spec = _SPECS[trap]
     code = trap_code(trap, seed)
-    r = run(code)
+    # the script seeds torch's global RNG: under the lock, on a fork of it (many learners
+    # share this process)
+    with forked():
+        r = run(code)
     if (r.error is not None) != spec.raises:
         what = r.error.line if r.error is not None else "ran without the expected error"
         raise LessonError(

@@ -520,12 +520,23 @@ _NEEDS_BOXES = (
 _BOX_STEPS = ("RandomIoUCrop", "SanitizeBoundingBoxes")
 
 
-def _fail(index: int, step: Step, x: torch.Tensor, err: Exception) -> LessonError:
+def _fail(
+    index: int, step: Step, x: torch.Tensor, err: Exception, *, masks: bool = False
+) -> LessonError:
     shape = "×".join(str(int(s)) for s in x.shape)
     dtype = str(x.dtype).removeprefix("torch.")
     fix = "Change this step's settings, move it, or disable it."
     if step.name in _BOX_STEPS and "bounding box" in str(err).lower():
         fix = _NEEDS_BOXES
+    if masks and "fill" in step.kwargs and "overflow" in str(err):
+        return LessonError(
+            f"Step {index + 1} ({step.name}) failed: torchvision fills the masks with this "
+            f"step's fill too, and a uint8 Mask cannot hold {step.get('fill')!r} — {err}",
+            fix="Use a fill of 0 to 255 (the masks get it as well: 0 keeps them clean), "
+            "switch off Boxes, masks & keypoints, or in your code give fill per type: "
+            'fill={tv_tensors.Mask: 0, "others": value} (a key tv_tensors.Image would miss '
+            "a plain-tensor image, which then silently gets 0).",
+        )
     for name, needle, hint in _HINTS:
         if step.name == name and needle in str(err):
             fix = hint
@@ -699,6 +710,7 @@ def run_grid(
     one_plane = not instance_planes and _id_map_exact(active)
     start = None if target is None else target_of(target, id_map=one_plane)
     names = () if target is None else tuple(target.name_of(lab) for lab in target.labels)
+    has_masks = target is not None and target.mask_png is not None
     for i in range(n):
         x: Any = image if start is None else (image, dict(start))
         ids = tuple(range(len(names)))
@@ -723,7 +735,7 @@ def run_grid(
             try:
                 x = apply_step(t, _shadowed(x), stream, random=random, recorder=rec)
             except (RuntimeError, ValueError, TypeError, IndexError) as err:
-                raise _fail(idx, step, img, err) from err
+                raise _fail(idx, step, img, err, masks=has_masks) from err
             fates: tuple[BoxFate, ...] = ()
             if before is not None:
                 x, unclamped = _unshadowed(x)

@@ -10,9 +10,12 @@ the pipeline editor) and five lazy tabs, one :class:`~ptexplore.ui.lab.Section` 
 * :mod:`~ptexplore.ui.augment.steps` — 🪜 one sample step by step;
 * :mod:`~ptexplore.ui.augment.train_val` — ⚖️ the train and val presets side by side;
 * :mod:`~ptexplore.ui.augment.truths` — 🔎 what ``Resize(256)`` really does;
+* :mod:`~ptexplore.ui.augment.box_truths` — 📦 the traps of detection augmentation, run;
+* :mod:`~ptexplore.ui.augment.boxes` — the photo's boxes, masks and keypoints (sidebar);
 * :mod:`~ptexplore.ui.augment.export` — 📦 Python and JSON out, JSON back in.
 """
 
+from ptexplore.ui.augment.box_truths import BOX_TRUTHS
 from ptexplore.ui.augment.export import EXPORT
 from ptexplore.ui.augment.grid import GRID
 from ptexplore.ui.augment.preview import Preview, setup
@@ -21,13 +24,15 @@ from ptexplore.ui.augment.train_val import TRAIN_VAL
 from ptexplore.ui.augment.truths import TRUTHS
 
 INTRO = (
-    "Build a `torchvision.transforms.v2` pipeline, see what it does to **your** photos, "
-    "and take the code home. Every image below is produced live by the real transforms, "
-    "and each caption lists the random parameters that sample actually drew."
+    "Build a `torchvision.transforms.v2` pipeline, see what it does to **your** photos "
+    "(their boxes, masks and keypoints too), and take the code home. Every image below is "
+    "produced live by the real transforms, and each caption lists the random parameters "
+    "that sample actually drew."
 )
-SECTIONS = (GRID, STEPS, TRAIN_VAL, TRUTHS, EXPORT)
+SECTIONS = (GRID, STEPS, TRAIN_VAL, TRUTHS, BOX_TRUTHS, EXPORT)
 
 __all__ = [
+    "BOX_TRUTHS",
     "EXPORT",
     "GRID",
     "INTRO",

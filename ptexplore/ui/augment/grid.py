@@ -44,6 +44,8 @@ def snippet(preview: Preview, printed: str | None = None) -> Snippet:
         n=preview.n,
         sample=preview.sample,
         printed=printed,
+        target=preview.full_target,
+        mask_path=preview.mask_path,
     )
 
 
@@ -68,7 +70,13 @@ def _controls(preview: Preview) -> Preview:
 def draw(preview: Preview) -> Drawn:
     """The grid (untraced: the Step by step tab follows a sample), its tiles already
     encoded in the sandbox, and its code panel."""
-    grid = draw_tiles(preview.pipeline, image_of(preview).pixels, seed=preview.seed, n=preview.n)
+    grid = draw_tiles(
+        preview.pipeline,
+        image_of(preview).pixels,
+        seed=preview.seed,
+        n=preview.n,
+        target=preview.target,
+    )
     return Drawn(grid, snippet(preview, grid.printed))
 
 

@@ -9,10 +9,12 @@ from dataclasses import dataclass, field
 import streamlit as st
 
 from ptexplore.augment.pipeline import Pipeline, keeps_source_size
+from ptexplore.augment.targets import Annotations
 from ptexplore.augment.texts import NO_IMAGE, downscaled_note, image_line
 from ptexplore.errors import LessonError
 from ptexplore.images.decode import DecodedImage
 from ptexplore.limits import GRID_MAX_SAMPLES, HEAVY_GRID_PIXELS
+from ptexplore.ui.augment.boxes import target_block
 from ptexplore.ui.augment.editor import pipeline_editor
 from ptexplore.ui.augment.pipeline import STATE
 from ptexplore.ui.augment.sources import image_sources, load_images
@@ -35,6 +37,13 @@ class Preview:
     seed: int
     n: int
     columns: int = field(compare=False)
+    #: the photo's boxes, labels, masks and keypoints (in the previewed copy's pixels),
+    #: transformed with it; None: the image alone
+    target: Annotations | None = None
+    #: where the exported script reads the instance-mask PNG from
+    mask_path: str | None = None
+    #: the target on the photo itself (what the exported script builds)
+    full_target: Annotations | None = field(default=None, compare=False, repr=False)
 
 
 def image_of(preview: Preview) -> DecodedImage:
@@ -90,10 +99,13 @@ def setup() -> Preview:
         )
         st.subheader("Images")
         sources = image_sources()
+        boxes = st.container()
         st.subheader("Pipeline")
         pipeline = pipeline_editor()
     images = load_images(sources, pipeline, fullres=bool(fullres))
     chosen = images.chosen
+    with boxes:
+        target = target_block(chosen, sample=images.using_samples)
     if chosen is not None:
         st.markdown(image_line(chosen))
         for note in chosen.notes:
@@ -108,4 +120,7 @@ def setup() -> Preview:
         seed=seed,
         n=n,
         columns=columns,
+        target=target.annotations,
+        mask_path=target.mask_path,
+        full_target=target.full,
     )

@@ -8,9 +8,12 @@ from dataclasses import dataclass
 import pandas as pd
 import streamlit as st
 
-from ptexplore.augment.export import export_output
+from ptexplore.augment.export import grid_output
 from ptexplore.augment.preview import Grid, draw_grid, histogram_figure
-from ptexplore.augment.tables import stats_table
+from ptexplore.augment.tables import fates_table, stats_table
+from ptexplore.augment.targets import fate_summary
+from ptexplore.augment.texts import FATES_NOTE
+from ptexplore.augment.tiles import picture
 from ptexplore.figures import Figure
 from ptexplore.images.display import jpeg, to_display
 from ptexplore.live import Snippet
@@ -36,6 +39,8 @@ class StepViews:
     """The traced sample after each step as JPEG bytes; after Normalize, its statistics."""
 
     images: tuple[bytes, ...]
+    #: per step: what it did to each box (None for the input, or without boxes)
+    fates: tuple[pd.DataFrame | None, ...]
     final: bytes | None  # the normalised output, denormalised (None without Normalize)
     stats: pd.DataFrame | None
     histogram: Figure | None
@@ -63,16 +68,25 @@ class Traced:
 def _follow(config: Follow) -> Traced:
     """The grid with the chosen sample's every intermediate kept."""
     p = config.preview
-    grid = draw_grid(p.pipeline, image_of(p).pixels, seed=p.seed, n=p.n, trace_index=config.trace)
-    return Traced(grid, snippet(p, export_output([s.tensor for s in grid.samples])))
+    grid = draw_grid(
+        p.pipeline,
+        image_of(p).pixels,
+        seed=p.seed,
+        n=p.n,
+        trace_index=config.trace,
+        target=p.target,
+    )
+    return Traced(grid, snippet(p, grid_output(grid, p.target)))
 
 
-def _views(_config: Follow, drawn: Traced) -> StepViews:
+def _views(config: Follow, drawn: Traced) -> StepViews:
     strip = drawn.grid.trace
     final = strip[-1]
     normalised = final.norm is not None
+    ann = config.preview.target
     return StepViews(
-        images=tuple(jpeg(to_display(t.tensor, t.norm)) for t in strip),
+        images=tuple(jpeg(picture(t.tensor, t.norm, t.target, t.ids, ann)) for t in strip),
+        fates=tuple(fates_table(t.fates) if t.fates else None for t in strip),
         final=jpeg(to_display(final.tensor, final.norm)) if normalised else None,
         stats=stats_table(final.tensor) if normalised else None,
         histogram=(
@@ -90,6 +104,18 @@ def _render(_config: Follow, drawn: Traced, views: StepViews) -> None:
         with cols[k % len(cols)]:
             st.image(image, width="stretch", output_format="JPEG")
             st.caption(t.caption + (f" · {t.draw.text}" if t.draw and t.draw.text else ""))
+            if t.fates:
+                st.caption(fate_summary(t.fates))
+    tables = [(t, f) for t, f in zip(strip, views.fates, strict=True) if f is not None]
+    if tables:
+        st.markdown("#### What each step did to each box")
+        for t, table in tables:
+            st.caption(
+                f"Step {t.step + 1}: {t.name}"
+                + (f" · {t.draw.text}" if t.draw and t.draw.text else "")
+            )
+            st.dataframe(table, hide_index=True, width="stretch", key=STATE.key(f"fates{t.step}"))
+        st.caption(FATES_NOTE)
     if views.final is None or views.stats is None or views.histogram is None:
         return
     st.markdown("#### After Normalize")

@@ -7,8 +7,10 @@ from dataclasses import dataclass
 
 import streamlit as st
 
+from ptexplore.augment.targets import fate_summary
+from ptexplore.augment.tiles import picture
 from ptexplore.augment.truths import PresetDraws, train_vs_val
-from ptexplore.images.display import jpeg, to_display
+from ptexplore.images.display import jpeg
 from ptexplore.live import Snippet
 from ptexplore.ui.augment.grid import image_grid, snippet
 from ptexplore.ui.augment.preview import Preview, heavy_grid, image_of, no_image
@@ -27,13 +29,14 @@ class Compared:
 
 def _compare(preview: Preview) -> Compared:
     k = min(preview.n, DRAWS)
-    presets = train_vs_val(image_of(preview).pixels, seed=preview.seed, k=k)
+    presets = train_vs_val(image_of(preview).pixels, seed=preview.seed, k=k, target=preview.target)
     return Compared(presets, snippet(preview))
 
 
-def _tiles(_preview: Preview, compared: Compared) -> tuple[tuple[bytes, ...], ...]:
+def _tiles(preview: Preview, compared: Compared) -> tuple[tuple[bytes, ...], ...]:
+    ann = preview.target
     return tuple(
-        tuple(jpeg(to_display(s.tensor, p.grid.norm)) for s in p.grid.samples)
+        tuple(jpeg(picture(s.tensor, p.grid.norm, s.target, s.ids, ann)) for s in p.grid.samples)
         for p in compared.presets
     )
 
@@ -48,7 +51,11 @@ def _render(_preview: Preview, compared: Compared, tiles: tuple[tuple[bytes, ...
                 ", ".join("×".join(map(str, s)) for s in p.shapes),
                 help="Shape of pipeline(img), computed now.",
             )
-            image_grid(images, [s.caption for s in p.grid.samples], columns=2)
+            captions = [
+                s.caption + (f" · {fate_summary(s.fates)}" if s.fates else "")
+                for s in p.grid.samples
+            ]
+            image_grid(images, captions, columns=2)
             st.caption(f"{p.distinct} distinct image(s) among {len(images)} draws.")
 
 

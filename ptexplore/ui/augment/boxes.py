@@ -1,0 +1,153 @@
+"""The photo's boxes, masks and keypoints, in the sidebar under Images: a sample photo's
+come with it (annotated by hand, ``assets/samples/annotations.json``); for an upload the
+learner types boxes into a table or uploads a COCO JSON / VOC XML / YOLO txt, and
+optionally an instance-mask PNG. Every file is read in the sandbox and checked there
+(:mod:`ptexplore.augment.annotations`); a refusal is shown with its fix under the inputs.
+
+The annotations are in the photo's own pixels; the preview's downscaled copy gets them
+scaled (:meth:`~ptexplore.augment.targets.Annotations.scaled`)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import pandas as pd
+import streamlit as st
+
+from ptexplore.augment import annotations as ann_io
+from ptexplore.augment.targets import Annotations, BoxFormat
+from ptexplore.augment.texts import escaped_error
+from ptexplore.errors import LessonError
+from ptexplore.images.decode import DecodedImage
+from ptexplore.ui.augment.pipeline import STATE
+from ptexplore.ui.render import show_error
+from ptexplore.ui.state import link_choice
+from ptexplore.ui.uploads import Kept, keep, kept
+
+#: the kept annotation file and mask of this learner's upload
+ANNOTATION_FILE, MASK_FILE = "_annotations", "_mask"
+FORMATS = tuple(f.value for f in BoxFormat)
+
+
+@dataclass(frozen=True, slots=True)
+class Target:
+    """The previewed photo's target (None: none, or switched off), on the previewed copy
+    (``annotations``) and on the photo itself (``full``: what the exported script
+    builds), and the mask's path for that script."""
+
+    annotations: Annotations | None
+    mask_path: str | None
+    full: Annotations | None = None
+
+
+def _summary(ann: Annotations) -> str:
+    names = sorted({ann.name_of(label) for label in ann.labels})
+    parts = [f"{len(ann.boxes)} box{'es' if len(ann.boxes) != 1 else ''} ({', '.join(names)})"]
+    if ann.mask_png is not None:
+        parts.append("a mask per box")
+    if ann.keypoints:
+        parts.append(f"{len(ann.keypoints)} keypoints")
+    return ", ".join(parts)
+
+
+def _rows_editor(fmt: BoxFormat) -> list[Mapping[str, Any]]:
+    columns = [*fmt.columns, "label"]
+    key = STATE.key(f"box_rows_{fmt.value}")
+    start = pd.DataFrame(
+        {c: pd.Series(dtype="float64") for c in fmt.columns} | {"label": pd.Series(dtype="str")}
+    )
+    edited = st.data_editor(
+        start,
+        num_rows="dynamic",
+        key=key,
+        column_config={
+            c: st.column_config.NumberColumn(c, help="Pixels of your photo.", format="%.1f")
+            for c in fmt.columns
+        }
+        | {"label": st.column_config.TextColumn("label", help="A class name, e.g. cat.")},
+        hide_index=True,
+        width="stretch",
+    )
+    return [dict(zip(columns, row, strict=True)) for row in edited[columns].itertuples(index=False)]
+
+
+def _uploaded(widget: str, name: str, types: list[str], label: str, help_text: str) -> Kept | None:
+    st.file_uploader(
+        label, type=types, key=STATE.key(widget), on_change=keep, args=(STATE, widget, name, 1),
+        help=help_text,
+    )  # fmt: skip
+    files = kept(STATE, name)
+    return files[0] if files else None
+
+
+def _for_upload(chosen: DecodedImage) -> Target:
+    w, h = chosen.original_size
+    fmt = BoxFormat(
+        st.selectbox(
+            "Box format",
+            FORMATS,
+            help="XYXY: corners; XYWH: top-left, width, height; CXCYWH: centre, width, "
+            "height (pixels). Declaring the wrong one is a silent bug: the Boxes truths "
+            "tab shows it.",
+            **STATE.widget("box_format", default=FORMATS[0], url=link_choice(FORMATS)),
+        )
+    )
+    rows = _rows_editor(fmt)
+    file = _uploaded(
+        "ann_upload",
+        ANNOTATION_FILE,
+        ["json", "xml", "txt"],
+        "…or an annotation file (COCO JSON, VOC XML, YOLO txt)",
+        "Read on this server with size caps (XML without entities); used instead of the table.",
+    )
+    mask = _uploaded(
+        "mask_upload",
+        MASK_FILE,
+        ["png"],
+        "Instance mask (PNG, optional)",
+        "The photo's size: pixel value i marks box i (a palette PNG), or 0/255 for one box.",
+    )
+    try:
+        if file is not None:
+            ann = ann_io.read_sandboxed(file.name, file.data, (h, w))
+        elif any(v is not None and v == v and v != "" for r in rows for v in r.values()):
+            ann = ann_io.from_rows(rows, (h, w), fmt)
+        else:
+            st.caption("No boxes for this photo yet: add rows above, or upload a file.")
+            return Target(None, None)
+        if mask is not None:
+            ann = ann_io.with_mask_sandboxed(ann, mask.data)
+    except LessonError as err:
+        show_error(escaped_error(err, file.name if file is not None else "the table"))
+        return Target(None, None)
+    st.caption(f"{_summary(ann)} on this {w}×{h} photo.")
+    return Target(ann, mask.name if mask is not None and ann.mask_png is not None else None)
+
+
+def target_block(chosen: DecodedImage | None, *, sample: bool) -> Target:
+    """The toggle and the photo's target (scaled to the previewed copy)."""
+    on = st.toggle(
+        "Boxes, masks & keypoints",
+        True,
+        help="Transform the photo's boxes, labels, masks and keypoints with it, as a "
+        "detection dataset gives them (image, target). Off: the image alone.",
+        **STATE.widget("boxes"),
+    )
+    if not on or chosen is None:
+        return Target(None, None)
+    if sample:
+        ann = ann_io.samples().get(chosen.name)
+        if ann is None:
+            return Target(None, None)
+        st.caption(f"Hand-annotated: {_summary(ann)}.")
+        mask = ann_io.sample_mask_path(chosen.name)
+        found = Target(ann, None if mask is None else str(mask))
+    else:
+        found = _for_upload(chosen)
+    if found.annotations is None:
+        return found
+    w, h = chosen.size
+    full = found.annotations
+    return Target(full.scaled(h, w), found.mask_path, full)
