@@ -519,3 +519,13 @@ def test_an_upload_is_read_by_its_extension_in_the_sandbox() -> None:
     assert ann.box_format is BoxFormat.CXCYWH and ann.boxes == ((100.0, 50.0, 40.0, 40.0),)
     with pytest.raises(InputError, match="not an annotation file"):
         read_sandboxed("photo.csv", yolo, (100, 200))
+
+
+def test_the_export_tabs_coco_download_reads_back_as_the_same_target() -> None:
+    from ptexplore.augment.annotations import read_sandboxed, to_coco
+
+    for name, ann in A.samples().items():
+        back = read_sandboxed("annotations.coco.json", to_coco(ann, name).encode(), ann.canvas)
+        assert back.boxes == ann.boxes and back.labels == ann.labels, name
+        assert back.keypoints == ann.keypoints and back.mask_png is not None
+        assert np.array_equal(back.instance_ids(), ann.instance_ids())

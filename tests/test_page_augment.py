@@ -233,7 +233,12 @@ def test_every_tab_renders_its_real_values() -> None:
     at.session_state["augment.tab"] = "📦 Export"
     at.run()
     assert not at.exception and not at.error
-    assert len(at.get("download_button")) == 2
+    # the script, the pipeline JSON and (the sample photo is annotated) its COCO annotations
+    assert [b.proto.label for b in at.get("download_button")] == [
+        "⬇️ pipeline.py",
+        "⬇️ pipeline.json",
+        "⬇️ annotations.json",
+    ]
     code = at.code[0].value
     assert "v2.Compose([" in code and "v2.RandomResizedCrop(size=224),  # 1" in code
     assert "SEED = 0" in code and "torch.manual_seed(SEED)" in code

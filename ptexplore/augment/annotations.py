@@ -1026,11 +1026,14 @@ def sample_mask_path(name: str) -> Path | None:
 READERS = {".json": "COCO JSON", ".xml": "Pascal VOC XML", ".txt": "YOLO txt"}
 
 
-def read_upload(name: str, data: bytes, canvas: tuple[int, int]) -> Annotations:
-    """An uploaded annotation file, read by its extension (:data:`READERS`)."""
+def read_upload(
+    name: str, data: bytes, canvas: tuple[int, int], photo: str | None = None
+) -> Annotations:
+    """An uploaded annotation file, read by its extension (:data:`READERS`); a COCO file
+    that lists several images gives the one named ``photo``."""
     suffix = Path(name).suffix.lower()
     if suffix == ".json":
-        return from_coco(data, canvas, file_name=Path(name).with_suffix("").name or None)
+        return from_coco(data, canvas, file_name=photo)
     if suffix == ".xml":
         return from_voc(data, canvas)
     if suffix == ".txt":
@@ -1047,11 +1050,13 @@ _READ_JOB = isolate.job(
 )
 
 
-def read_sandboxed(name: str, data: bytes, canvas: tuple[int, int]) -> Annotations:
+def read_sandboxed(
+    name: str, data: bytes, canvas: tuple[int, int], photo: str | None = None
+) -> Annotations:
     """:func:`read_upload` in a sandboxed child that ran nothing before (the bytes are the
     learner's): a parser that crashes or spins ends its job, never the server."""
     _check_bytes(data, "annotation file")
-    return _READ_JOB.call(read_upload, name, data, canvas)
+    return _READ_JOB.call(read_upload, name, data, canvas, photo)
 
 
 def with_mask_sandboxed(ann: Annotations, png: bytes) -> Annotations:

@@ -111,7 +111,7 @@ def _for_upload(chosen: DecodedImage) -> Target:
     )
     try:
         if file is not None:
-            ann = ann_io.read_sandboxed(file.name, file.data, (h, w))
+            ann = ann_io.read_sandboxed(file.name, file.data, (h, w), chosen.name)
         elif any(v is not None and v == v and v != "" for r in rows for v in r.values()):
             ann = ann_io.from_rows(rows, (h, w), fmt)
         else:

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 import streamlit as st
 
+from ptexplore.augment import annotations as ann_io
 from ptexplore.augment.export import to_json
 from ptexplore.augment.texts import export_intro
 from ptexplore.errors import LessonError
@@ -26,10 +27,14 @@ class Exported:
 
     snippet: Snippet
     json: str
+    #: the photo's annotations as COCO JSON (what the Boxes upload reads back), if any
+    coco: str | None = None
 
 
 def _export(preview: Preview) -> Exported:
-    return Exported(snippet(preview), to_json(preview.pipeline))
+    full, image = preview.full_target, image_of(preview)
+    coco = None if full is None else ann_io.to_coco(full, image.name)
+    return Exported(snippet(preview), to_json(preview.pipeline), coco)
 
 
 def _import_box() -> None:
@@ -51,7 +56,7 @@ def _render(preview: Preview, exported: Exported, _views: None) -> None:
     """Downloads (Python and JSON), the code, and importing a pipeline from JSON."""
     st.markdown(export_intro(downscaled=image_of(preview).downscaled))
     code = exported.snippet.code
-    d1, d2 = st.columns(2)
+    d1, d2, d3 = st.columns(3)
     d1.download_button(
         "⬇️ pipeline.py", code, file_name="augment_pipeline.py", mime="text/x-python",
         key=STATE.key("download_py"),
@@ -60,6 +65,13 @@ def _render(preview: Preview, exported: Exported, _views: None) -> None:
         "⬇️ pipeline.json", exported.json, file_name="augment_pipeline.json",
         mime="application/json", key=STATE.key("download_json"),
     )  # fmt: skip
+    if exported.coco is not None:
+        d3.download_button(
+            "⬇️ annotations.json", exported.coco, file_name="annotations.coco.json",
+            mime="application/json", key=STATE.key("download_coco"),
+            help="The photo's boxes, labels, keypoints and mask as COCO JSON (the mask as a "
+            "PNG under “ptexplore_mask_png”): upload it with the photo to get them back.",
+        )  # fmt: skip
     st.code(code, language="python")
     with st.expander("JSON", expanded=False):
         st.code(exported.json, language="json")
