@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import io
+import subprocess
+import sys
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from PIL import Image
@@ -51,3 +54,56 @@ def test_upload_shows_grid(server_url: str, page: object, tmp_path: Path) -> Non
     pg.get_by_text("values -").first.wait_for()  # type: ignore[attr-defined]
     pg.screenshot(path=str(tmp_path / "augment_steps.png"))  # type: ignore[attr-defined]
     print(tmp_path / "augment.png")
+
+
+def _add_step(pg: Any, name: str, category: str) -> None:
+    box = pg.locator(".st-key-augment-add [role='combobox']")
+    box.click()
+    box.fill(name)
+    pg.get_by_role("option", name=f"{name} · {category}", exact=True).click()
+    wait_for_app(pg)
+
+
+def test_boxes_on_an_upload_through_iou_crop_and_sanitize_and_the_script(
+    server_url: str, page: Any, tmp_path: Path
+) -> None:
+    """Two boxes for an uploaded photo (a YOLO file: the table is tested in AppTest),
+    RandomIoUCrop + SanitizeBoundingBoxes, the fates on the tiles and per step, then the
+    downloaded script run here prints what the code panel says it prints."""
+    pg = page
+    pg.set_viewport_size({"width": 1280, "height": 900})
+    pg.goto(f"{server_url}/Augmentation_Lab")
+    wait_for_app(pg)
+    photo = _photo(tmp_path / "shot.jpg")
+    pg.locator("[data-testid='stFileUploaderDropzoneInput']").first.set_input_files(str(photo))
+    pg.get_by_text("No boxes for this photo yet").wait_for()
+    yolo = tmp_path / "shot.txt"
+    yolo.write_text("0 0.25 0.5 0.3 0.5\n1 0.75 0.3 0.2 0.3\n")
+    pg.locator(
+        ".st-key-augment-ann_upload [data-testid='stFileUploaderDropzoneInput']"
+    ).set_input_files(str(yolo))
+    pg.get_by_text("2 boxes (class 0, class 1) on this 400×300 photo").wait_for()
+    _add_step(pg, "RandomIoUCrop", "Boxes (detection)")
+    _add_step(pg, "SanitizeBoundingBoxes", "Boxes (detection)")
+    captions = pg.locator("[data-testid='stImageCaption']")
+    expect(captions.first).to_contain_text("2 boxes:")
+    texts = captions.all_inner_texts()
+    assert len(texts) == 16 and any("removed" in t for t in texts), texts[:3]
+    pg.screenshot(path=str(tmp_path / "boxes_grid.png"))
+    pg.get_by_role("tab", name="Step by step").click()
+    pg.get_by_text("What each step did to each box").wait_for()
+    pg.get_by_role("tab", name="Export").click()
+    wait_for_app(pg)
+    with pg.expect_download() as got:
+        pg.get_by_role("button", name="⬇️ pipeline.py").click()
+    script = tmp_path / "augment_pipeline.py"
+    script.write_text(Path(got.value.path()).read_text())
+    (tmp_path / "shot.jpg").write_bytes(photo.read_bytes())  # where the script reads it
+    pg.get_by_text("Reproduce this in Python").first.click()
+    shown = pg.locator("[data-testid='stExpander'] [data-testid='stCode']").last.inner_text()
+    out = subprocess.run(
+        [sys.executable, "-I", str(script)], cwd=tmp_path, capture_output=True, text=True,
+        timeout=120,
+    )  # fmt: skip
+    assert out.returncode == 0, out.stderr
+    assert "boxes" in out.stdout and out.stdout.strip() == shown.strip()
