@@ -19,7 +19,7 @@ from torchvision import tv_tensors
 from torchvision.transforms import v2
 
 from ptexplore.augment import budget
-from ptexplore.augment.catalog import CATALOG, spec_for
+from ptexplore.augment.catalog import CATALOG, Category, spec_for
 from ptexplore.augment.export import export_code
 from ptexplore.augment.pipeline import Pipeline, Step, train_preset, val_preset
 from ptexplore.augment.preview import apply_step, run_grid, seeded_pipeline
@@ -104,7 +104,7 @@ def _every_random_step() -> list[tuple[str, Pipeline]]:
     }
     out = []
     for spec in CATALOG:
-        if not spec.random:
+        if not spec.random or spec.category is Category.BOXES:  # these need boxes: below
             continue
         for params in special.get(spec.name, [{}]):
             out.append((spec.name, Pipeline((Step.make(spec.name, **params),))))  # type: ignore[arg-type]
@@ -129,6 +129,32 @@ def test_each_random_step_equals_manual_seed_and_compose(name: str, pipe: Pipeli
         floats = Pipeline((Step.make("ToDtype", scale=True), *steps))
         grid = run_grid(floats, img, seed=9, n=4)
         assert _same([s.tensor for s in grid.samples], _compose(floats, img, 9, 4)), name
+
+
+@pytest.mark.parametrize("name", [s.name for s in CATALOG if s.category is Category.BOXES])
+def test_each_box_step_with_a_target_equals_manual_seed_and_compose(name: str) -> None:
+    """The detection steps on (image, target): the lab's draws (with its unclamped copy of
+    the boxes and its one-plane masks) are the script's, to the bit."""
+    from ptexplore.augment import targets
+
+    img = _photo()
+    ids = np.zeros((90, 120), dtype=np.uint8)
+    ids[10:50, 5:60], ids[40:85, 70:115] = 1, 2
+    ann = targets.Annotations(
+        (90, 120), targets.BoxFormat.XYXY, ((5, 10, 60, 50), (70, 40, 115, 85)), (1, 2),
+        mask_png=targets.png_of(ids),
+    )  # fmt: skip
+    pipe = Pipeline((Step.make(name), Step.make("SanitizeBoundingBoxes")))
+    grid = run_grid(pipe, img, seed=11, n=6, target=ann)
+    compose = pipe.build()
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(11)
+        want = [compose(img, targets.target(ann)) for _ in range(6)]
+    for s, (w_img, w_target) in zip(grid.samples, want, strict=True):
+        assert s.target is not None and list(s.target) == list(w_target), name
+        assert torch.equal(s.tensor, w_img), name
+        for key, value in w_target.items():
+            assert type(s.target[key]) is type(value) and torch.equal(s.target[key], value)
 
 
 def test_random_erasing_noise_and_a_long_mixed_pipeline_equal_compose() -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -61,6 +62,9 @@ def _add_step(pg: Any, name: str, category: str) -> None:
     box.click()
     box.fill(name)
     pg.get_by_role("option", name=f"{name} · {category}", exact=True).click()
+    wait_for_app(pg)
+    # its card is drawn: the adder is free again (the rerun has ended)
+    pg.get_by_text(re.compile(rf"^\d+\. {name}$")).first.wait_for()
     wait_for_app(pg)
 
 
