@@ -71,7 +71,7 @@ PIPELINES = {
     "flip + RandomResizedCrop(224) (a downscaled copy)": Pipeline()
     .add("RandomHorizontalFlip")
     .add("RandomResizedCrop", params={"size": 224}),
-    "RandomIoUCrop + Sanitize + Resize(320) (the full photo)": Pipeline()
+    "RandomIoUCrop + Sanitize + Resize(320)": Pipeline()
     .add("RandomIoUCrop")
     .add("SanitizeBoundingBoxes")
     .add("Resize", params={"size": 320}),
