@@ -13,6 +13,7 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -107,3 +108,18 @@ def wait_for_app(page: object, timeout: float = 90_000) -> None:
     # "notRunning" is also the state before the first run starts: every page has a title,
     # so wait until it has arrived too
     page.wait_for_selector("[data-testid='stMain'] h1", timeout=timeout)  # type: ignore[attr-defined]
+
+
+def choose(page: Any, combobox: Any, typed: str, option: str) -> None:
+    """Pick ``option`` in a select box (Streamlit's combobox) as a learner does: click it,
+    type ``typed`` to narrow a long list, and take the option — by Enter when the typing
+    focused it (a click can wait out a long list's scrolling: "element is not stable")."""
+    combobox.click()
+    combobox.fill(typed)
+    found = page.get_by_role("option", name=option, exact=True)
+    found.wait_for()
+    if found.get_attribute("data-focused") == "true":
+        page.keyboard.press("Enter")
+    else:
+        found.click()
+    wait_for_app(page)

@@ -13,7 +13,7 @@ import numpy as np
 from PIL import Image
 from playwright.sync_api import expect
 
-from tests.e2e.conftest import wait_for_app
+from tests.e2e.conftest import choose, wait_for_app
 
 
 def _photo(path: Path) -> Path:
@@ -58,11 +58,7 @@ def test_upload_shows_grid(server_url: str, page: object, tmp_path: Path) -> Non
 
 
 def _add_step(pg: Any, name: str, category: str) -> None:
-    box = pg.locator(".st-key-augment-add [role='combobox']")
-    box.click()
-    box.fill(name)
-    pg.get_by_role("option", name=f"{name} · {category}", exact=True).click()
-    wait_for_app(pg)
+    choose(pg, pg.locator(".st-key-augment-add [role='combobox']"), name, f"{name} · {category}")
     # its card is drawn: the adder is free again (the rerun has ended)
     pg.get_by_text(re.compile(rf"^\d+\. {name}$")).first.wait_for()
     wait_for_app(pg)

@@ -12,7 +12,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from tests.e2e.conftest import wait_for_app
+from tests.e2e.conftest import choose, wait_for_app
 
 CHART = "[data-testid='stGraphVizChart'] svg"
 
@@ -33,11 +33,8 @@ def _open_tab(page: Any, server_url: str, model: str) -> Any:
 
 def _pick(page: Any, key: str, option: str) -> None:
     """Choose ``option`` in the selectbox or multiselect whose widget key is ``key``."""
-    box = page.locator(f".st-key-{key.replace('.', '-')} [role='combobox']")
-    box.click()
-    box.fill(option)  # the list is long: type to narrow it, as a learner would
-    page.get_by_role("option", name=option, exact=True).click()
-    page.keyboard.press("Escape")
+    choose(page, page.locator(f".st-key-{key.replace('.', '-')} [role='combobox']"), option, option)
+    page.keyboard.press("Escape")  # a multiselect stays open
     wait_for_app(page)
 
 

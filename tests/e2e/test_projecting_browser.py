@@ -5,6 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from playwright.sync_api import expect
+
 from tests.e2e.conftest import wait_for_app
 
 #: For every metric value and button label: its text, and how many pixels of it lie
@@ -27,7 +29,11 @@ def _pick(page: Any, model: str) -> None:
     box = page.locator("[data-testid='stSidebar'] [data-testid='stSelectbox']").first
     box.click()
     page.keyboard.type(model)
-    page.get_by_role("option", name=model, exact=True).click()
+    # the typed text focuses the first match (this one: torchvision's come first); Enter
+    # picks it — a click can wait on the long list's scrolling ("element is not stable")
+    option = page.get_by_role("option", name=model, exact=True)
+    expect(option).to_have_attribute("data-focused", "true")
+    page.keyboard.press("Enter")
     wait_for_app(page)
 
 
