@@ -64,12 +64,34 @@ def _add_step(pg: Any, name: str, category: str) -> None:
     wait_for_app(pg)
 
 
+def _type_boxes(pg: Any, rows: list[tuple[str, ...]]) -> None:
+    """Type ``rows`` (x1, y1, x2, y2, label) into the boxes table as a learner does — Add
+    row, double-click a cell, type, Enter — then Use these boxes (the table is a form)."""
+    table = pg.locator(".st-key-augment-box_rows_XYXY")
+    for r, row in enumerate(rows):
+        table.hover()
+        table.get_by_role("button", name="Add row").click()
+        pg.wait_for_timeout(600)  # the grid grows by the new row and settles
+        grid = table.locator("canvas").first.bounding_box()
+        width = grid["width"] / len(row)
+        for c, value in enumerate(row):
+            # the header row and each row are 35 px high in Streamlit's grid
+            pg.mouse.dblclick(grid["x"] + (c + 0.5) * width, grid["y"] + 35 * (r + 1) + 17)
+            editor = pg.locator("#portal input, #portal textarea").first
+            editor.wait_for()
+            editor.fill(value)
+            pg.keyboard.press("Enter")
+    pg.wait_for_timeout(500)  # the last cell's edit reaches the form before it is sent
+    pg.get_by_role("button", name="Use these boxes").click()
+    wait_for_app(pg)
+
+
 def test_boxes_on_an_upload_through_iou_crop_and_sanitize_and_the_script(
     server_url: str, page: Any, tmp_path: Path
 ) -> None:
-    """Two boxes for an uploaded photo (a YOLO file: the table is tested in AppTest),
-    RandomIoUCrop + SanitizeBoundingBoxes, the fates on the tiles and per step, then the
-    downloaded script run here prints what the code panel says it prints."""
+    """Two boxes typed into the table for an uploaded photo, RandomIoUCrop +
+    SanitizeBoundingBoxes, the fates on the tiles and per step, then the downloaded script
+    run here prints what the code panel says it prints."""
     pg = page
     pg.set_viewport_size({"width": 1280, "height": 900})
     pg.goto(f"{server_url}/Augmentation_Lab")
@@ -77,12 +99,8 @@ def test_boxes_on_an_upload_through_iou_crop_and_sanitize_and_the_script(
     photo = _photo(tmp_path / "shot.jpg")
     pg.locator("[data-testid='stFileUploaderDropzoneInput']").first.set_input_files(str(photo))
     pg.get_by_text("No boxes for this photo yet").wait_for()
-    yolo = tmp_path / "shot.txt"
-    yolo.write_text("0 0.25 0.5 0.3 0.5\n1 0.75 0.3 0.2 0.3\n")
-    pg.locator(
-        ".st-key-augment-ann_upload [data-testid='stFileUploaderDropzoneInput']"
-    ).set_input_files(str(yolo))
-    pg.get_by_text("2 boxes (class 0, class 1) on this 400×300 photo").wait_for()
+    _type_boxes(pg, [("40", "40", "160", "260", "cat"), ("240", "20", "360", "130", "cup")])
+    pg.get_by_text("2 boxes (cat, cup) on this 400×300 photo").wait_for()
     _add_step(pg, "RandomIoUCrop", "Boxes (detection)")
     _add_step(pg, "SanitizeBoundingBoxes", "Boxes (detection)")
     captions = pg.locator("[data-testid='stImageCaption']")

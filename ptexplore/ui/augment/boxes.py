@@ -1,8 +1,9 @@
 """The photo's boxes, masks and keypoints, in the sidebar under Images: a sample photo's
 come with it (annotated by hand, ``assets/samples/annotations.json``); for an upload the
-learner types boxes into a table or uploads a COCO JSON / VOC XML / YOLO txt, and
-optionally an instance-mask PNG. Every file is read in the sandbox and checked there
-(:mod:`ptexplore.augment.annotations`); a refusal is shown with its fix under the inputs.
+learner types boxes into a table (above the tabs, where it has the page's width) or
+uploads a COCO JSON / VOC XML / YOLO txt, and optionally an instance-mask PNG. Every
+file is read in the sandbox and checked there (:mod:`ptexplore.augment.annotations`); a
+refusal is shown with its fix under the inputs.
 
 The annotations are in the photo's own pixels; the preview's downscaled copy gets them
 scaled (:meth:`~ptexplore.augment.targets.Annotations.scaled`)."""
@@ -15,6 +16,7 @@ from typing import Any
 
 import pandas as pd
 import streamlit as st
+from streamlit.delta_generator import DeltaGenerator
 
 from ptexplore.augment import annotations as ann_io
 from ptexplore.augment.targets import Annotations, BoxFormat
@@ -58,18 +60,22 @@ def _rows_editor(fmt: BoxFormat) -> list[Mapping[str, Any]]:
     start = pd.DataFrame(
         {c: pd.Series(dtype="float64") for c in fmt.columns} | {"label": pd.Series(dtype="str")}
     )
-    edited = st.data_editor(
-        start,
-        num_rows="dynamic",
-        key=key,
-        column_config={
-            c: st.column_config.NumberColumn(c, help="Pixels of your photo.", format="%.1f")
-            for c in fmt.columns
-        }
-        | {"label": st.column_config.TextColumn("label", help="A class name, e.g. cat.")},
-        hide_index=True,
-        width="stretch",
-    )
+    # in a form: the boxes are used when the learner says so, not after every cell (a
+    # half-typed row would be refused while it is being typed)
+    with st.form(STATE.key(f"box_form_{fmt.value}"), border=False):
+        edited = st.data_editor(
+            start,
+            num_rows="dynamic",
+            key=key,
+            column_config={
+                c: st.column_config.NumberColumn(c, help="Pixels of your photo.", format="%.1f")
+                for c in fmt.columns
+            }
+            | {"label": st.column_config.TextColumn("label", help="A class name, e.g. cat.")},
+            hide_index=True,
+            width="stretch",
+        )
+        st.form_submit_button("Use these boxes", key=STATE.key(f"box_apply_{fmt.value}"))
     return [dict(zip(columns, row, strict=True)) for row in edited[columns].itertuples(index=False)]
 
 
@@ -126,8 +132,9 @@ def _for_upload(chosen: DecodedImage) -> Target:
     return Target(ann, mask.name if mask is not None and ann.mask_png is not None else None)
 
 
-def target_block(chosen: DecodedImage | None, *, sample: bool) -> Target:
-    """The toggle and the photo's target (scaled to the previewed copy)."""
+def target_block(chosen: DecodedImage | None, *, sample: bool, editor: DeltaGenerator) -> Target:
+    """The toggle and the photo's target (scaled to the previewed copy); an upload's boxes
+    are entered in ``editor`` (above the tabs: the table needs the page's width)."""
     on = st.toggle(
         "Boxes, masks & keypoints",
         True,
@@ -145,7 +152,14 @@ def target_block(chosen: DecodedImage | None, *, sample: bool) -> Target:
         mask = ann_io.sample_mask_path(chosen.name)
         found = Target(ann, None if mask is None else str(mask))
     else:
-        found = _for_upload(chosen)
+        with editor, st.expander("📦 Boxes, masks and keypoints for your photo", expanded=True):
+            found = _for_upload(chosen)
+        ann = found.annotations
+        st.caption(
+            f"Your photo: {_summary(ann)} (edit them above the tabs)."
+            if ann is not None
+            else "Your photo has no boxes yet: add them above the tabs."
+        )
     if found.annotations is None:
         return found
     w, h = chosen.size

@@ -104,14 +104,16 @@ def setup() -> Preview:
         pipeline = pipeline_editor()
     images = load_images(sources, pipeline, fullres=bool(fullres))
     chosen = images.chosen
+    line, editor = st.container(), st.container()  # the image's line, then an upload's boxes
     with boxes:
-        target = target_block(chosen, sample=images.using_samples)
+        target = target_block(chosen, sample=images.using_samples, editor=editor)
     if chosen is not None:
-        st.markdown(image_line(chosen))
-        for note in chosen.notes:
-            st.caption(f"ℹ️ {note}")
-        if chosen.downscaled:
-            st.info(downscaled_note(chosen, keeps_size=keeps_source_size(pipeline)), icon="🔎")
+        with line:
+            st.markdown(image_line(chosen))
+            for note in chosen.notes:
+                st.caption(f"ℹ️ {note}")
+            if chosen.downscaled:
+                st.info(downscaled_note(chosen, keeps_size=keeps_source_size(pipeline)), icon="🔎")
     return Preview(
         pipeline=pipeline,
         image=chosen,
