@@ -741,7 +741,6 @@ def run_grid(
                 x, unclamped = _unshadowed(x)
                 if aside is not None:
                     x[1][ID_MAP] = aside
-                    before[ID_MAP] = aside
                 ids, fates = _fates(ids, names, before, x[1], unclamped, rec.params)
                 steps_fates.append(fates)
             d = describe(step.name, rec.params, rec.ops, rec.mix, hw)
