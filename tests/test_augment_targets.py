@@ -268,3 +268,30 @@ def test_a_negative_fill_with_masks_says_torchvision_fills_the_masks_too() -> No
     assert '"others": value' in err.value.fix
     padded = run_grid(pipe, _image(), seed=0, n=1).samples[0].tensor  # the image alone
     assert float(padded[0, 0, 0]) == -2.0
+
+
+@pytest.mark.parametrize("overlap", [False, True])
+def test_masks_drawn_by_colour_equal_the_n_planes(overlap: bool) -> None:
+    """50 masks drawn one plane per colour give the pixels torchvision draws from the 50
+    planes; masks that overlap (torchvision blackens the overlaps) are drawn as the 50 planes."""
+    from torchvision.utils import draw_segmentation_masks
+
+    from ptexplore.augment.targets import BOX_COLOURS, draw
+
+    g = torch.Generator().manual_seed(0)
+    id_map = torch.randint(0, 51, (64, 80), generator=g, dtype=torch.uint8)
+    masks = (id_map.unsqueeze(0) == torch.arange(1, 51, dtype=torch.uint8).view(-1, 1, 1)).to(
+        torch.uint8
+    )
+    if overlap:
+        masks[3, :10] = 1
+    image = torch.randint(0, 256, (64, 80, 3), generator=g, dtype=torch.uint8).numpy()
+    ids = tuple(range(50))
+    got = draw(image, {"masks": tv_tensors.Mask(masks)}, ids, ("x",) * 50)
+    want = draw_segmentation_masks(
+        torch.from_numpy(image).permute(2, 0, 1),
+        masks.bool(),
+        alpha=0.4,
+        colors=[BOX_COLOURS[i % len(BOX_COLOURS)] for i in ids],
+    )
+    assert np.array_equal(got, want.permute(1, 2, 0).numpy())

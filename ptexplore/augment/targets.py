@@ -328,6 +328,24 @@ def _font(size: int) -> str | None:
 _LABEL_FONT = "DejaVuSans.ttf"
 
 
+def _by_colour(masks: torch.Tensor, ids: tuple[int, ...]) -> tuple[torch.Tensor, list[str]]:
+    """The N masks of boxes ``ids`` for ``draw_segmentation_masks``: one plane per colour
+    when no two masks overlap (instance masks from one id map never do), which it draws to
+    the same pixels as the N planes at a fraction of the work (it paints plane by plane);
+    else the N planes, whose overlaps it blackens."""
+    colours = [BOX_COLOURS[i % len(BOX_COLOURS)] for i in ids]
+    if len(ids) <= len(BOX_COLOURS):
+        return masks.bool(), colours
+    plain = masks.to(torch.uint8)
+    used = sorted({i % len(BOX_COLOURS) for i in ids})
+    groups = [[k for k, i in enumerate(ids) if i % len(BOX_COLOURS) == c] for c in used]
+    planes = torch.stack([plain[g].amax(0) for g in groups])
+    # the masks are disjoint exactly when their pixel counts add up to their union's
+    if int(plain.sum()) != int(planes.amax(0).sum()):
+        return masks.bool(), colours
+    return planes.bool(), [BOX_COLOURS[c] for c in used]
+
+
 def draw(
     image: np.ndarray,
     result: dict[str, Any],
@@ -346,9 +364,8 @@ def draw(
     colours = [BOX_COLOURS[i % len(BOX_COLOURS)] for i in ids]
     masks = result.get("masks")
     if masks is not None and len(masks) and tuple(masks.shape[-2:]) == (h, w):
-        pic = draw_segmentation_masks(
-            pic, masks.as_subclass(torch.Tensor).bool(), alpha=0.4, colors=colours
-        )
+        planes, plane_colours = _by_colour(masks.as_subclass(torch.Tensor), ids)
+        pic = draw_segmentation_masks(pic, planes, alpha=0.4, colors=plane_colours)
     boxes = result.get("boxes")
     if isinstance(boxes, tv_tensors.BoundingBoxes) and len(boxes):
         rows = torch.tensor(xyxy_rows(boxes))
