@@ -533,3 +533,12 @@ def test_the_export_tabs_coco_download_reads_back_as_the_same_target() -> None:
         assert back.boxes == ann.boxes and back.labels == ann.labels, name
         assert back.keypoints == ann.keypoints and back.mask_png is not None
         assert np.array_equal(back.instance_ids(), ann.instance_ids())
+
+
+def test_a_table_of_blank_rows_is_no_boxes_yet() -> None:
+    """The editor's blank cells come as None, NaN, pandas' NA or "": none is a box."""
+    import pandas as pd
+
+    blank = [{"x1": None, "y1": float("nan"), "x2": pd.NA, "y2": np.nan, "label": " "}]
+    assert not A.any_filled(blank) and not A.any_filled([])
+    assert A.any_filled([*blank, {"x1": 0.0, "y1": None, "label": None}])

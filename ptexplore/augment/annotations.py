@@ -909,6 +909,12 @@ def from_yolo(text: bytes, canvas: tuple[int, int], *, names: tuple[str, ...] = 
 # ---------------------------------------------------------------------------------- rows
 
 
+def any_filled(rows: Sequence[Mapping[str, Any]]) -> bool:
+    """Whether any cell of the table's ``rows`` holds a value (blank rows are dropped by
+    :func:`from_rows`: a table of them is no boxes yet, not an error)."""
+    return any(not _empty(v) for row in rows for v in row.values())
+
+
 def _empty(v: object) -> bool:
     return (
         v is None

@@ -67,7 +67,7 @@ def _add_step(pg: Any, name: str, category: str) -> None:
 def _type_boxes(pg: Any, rows: list[tuple[str, ...]]) -> None:
     """Type ``rows`` (x1, y1, x2, y2, label) into the boxes table as a learner does — Add
     row, double-click a cell, type, Enter — then Use these boxes (the table is a form)."""
-    table = pg.locator(".st-key-augment-box_rows_XYXY")
+    table = pg.locator("[class*='st-key-augment-box_rows_XYXY']")
     for r, row in enumerate(rows):
         table.hover()
         table.get_by_role("button", name="Add row").click()
@@ -91,7 +91,7 @@ def test_boxes_on_an_upload_through_iou_crop_and_sanitize_and_the_script(
 ) -> None:
     """Two boxes typed into the table for an uploaded photo, RandomIoUCrop +
     SanitizeBoundingBoxes, the fates on the tiles and per step, then the downloaded script
-    run here prints what the code panel says it prints."""
+    run here prints what the code panel says it prints. The boxes outlive a page switch."""
     pg = page
     pg.set_viewport_size({"width": 1280, "height": 900})
     pg.goto(f"{server_url}/Augmentation_Lab")
@@ -100,6 +100,13 @@ def test_boxes_on_an_upload_through_iou_crop_and_sanitize_and_the_script(
     pg.locator("[data-testid='stFileUploaderDropzoneInput']").first.set_input_files(str(photo))
     pg.get_by_text("No boxes for this photo yet").wait_for()
     _type_boxes(pg, [("40", "40", "160", "260", "cat"), ("240", "20", "360", "130", "cup")])
+    pg.get_by_text("2 boxes (cat, cup) on this 400×300 photo").wait_for()
+    # the typed boxes are kept, like the photo, across a page switch and back
+    nav = pg.locator("[data-testid='stSidebar']")  # the learning path's page links
+    nav.get_by_role("link", name=re.compile(r"\. Tensor lab$")).click()
+    pg.wait_for_url(re.compile("Tensor_Lab"))
+    wait_for_app(pg)
+    nav.get_by_role("link", name=re.compile(r"\. Augmentation lab$")).click()
     pg.get_by_text("2 boxes (cat, cup) on this 400×300 photo").wait_for()
     _add_step(pg, "RandomIoUCrop", "Boxes (detection)")
     _add_step(pg, "SanitizeBoundingBoxes", "Boxes (detection)")

@@ -10,6 +10,7 @@ scaled (:meth:`~ptexplore.augment.targets.Annotations.scaled`)."""
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -55,18 +56,25 @@ def _summary(ann: Annotations) -> str:
 
 
 def _rows_editor(fmt: BoxFormat) -> list[Mapping[str, Any]]:
+    """The boxes table, starting from the rows this learner last used (kept in the page's
+    state: a page switch forgets ``st.data_editor``'s own edits with the widget)."""
     columns = [*fmt.columns, "label"]
-    key = STATE.key(f"box_rows_{fmt.value}")
+    saved_name = f"_box_rows_{fmt.value}"
+    saved: tuple[tuple[Any, ...], ...] = STATE.get(saved_name, ())
     start = pd.DataFrame(
-        {c: pd.Series(dtype="float64") for c in fmt.columns} | {"label": pd.Series(dtype="str")}
+        {c: pd.Series([r[i] for r in saved], dtype="float64") for i, c in enumerate(fmt.columns)}
+        | {"label": pd.Series([r[-1] for r in saved], dtype="str")}
     )
+    # a new widget whenever the kept rows change: its edits are relative to its start, and
+    # the kept rows already hold them
+    version = hashlib.sha256(repr(saved).encode()).hexdigest()[:8] if saved else "new"
     # in a form: the boxes are used when the learner says so, not after every cell (a
     # half-typed row would be refused while it is being typed)
     with st.form(STATE.key(f"box_form_{fmt.value}"), border=False):
         edited = st.data_editor(
             start,
             num_rows="dynamic",
-            key=key,
+            key=STATE.key(f"box_rows_{fmt.value}_{version}"),
             column_config={
                 c: st.column_config.NumberColumn(c, help="Pixels of your photo.", format="%.1f")
                 for c in fmt.columns
@@ -76,7 +84,10 @@ def _rows_editor(fmt: BoxFormat) -> list[Mapping[str, Any]]:
             width="stretch",
         )
         st.form_submit_button("Use these boxes", key=STATE.key(f"box_apply_{fmt.value}"))
-    return [dict(zip(columns, row, strict=True)) for row in edited[columns].itertuples(index=False)]
+    rows = tuple(tuple(row) for row in edited[columns].itertuples(index=False))
+    if repr(rows) != repr(saved):
+        STATE.set(saved_name, rows)
+    return [dict(zip(columns, row, strict=True)) for row in rows]
 
 
 def _uploaded(widget: str, name: str, types: list[str], label: str, help_text: str) -> Kept | None:
@@ -118,7 +129,7 @@ def _for_upload(chosen: DecodedImage) -> Target:
     try:
         if file is not None:
             ann = ann_io.read_sandboxed(file.name, file.data, (h, w), chosen.name)
-        elif any(v is not None and v == v and v != "" for r in rows for v in r.values()):
+        elif ann_io.any_filled(rows):
             ann = ann_io.from_rows(rows, (h, w), fmt)
         else:
             st.caption("No boxes for this photo yet: add rows above, or upload a file.")
