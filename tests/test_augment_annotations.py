@@ -542,3 +542,25 @@ def test_a_table_of_blank_rows_is_no_boxes_yet() -> None:
     blank = [{"x1": None, "y1": float("nan"), "x2": pd.NA, "y2": np.nan, "label": " "}]
     assert not A.any_filled(blank) and not A.any_filled([])
     assert A.any_filled([*blank, {"x1": 0.0, "y1": None, "label": None}])
+
+
+def test_a_name_too_long_is_refused_naming_where_it_is() -> None:
+    from ptexplore.limits import ANNOTATION_MAX_NAME_CHARS as MAX
+
+    long = "x" * (MAX + 1)
+    row = {"x1": 1, "y1": 2, "x2": 30, "y2": 40, "label": long}
+    err = lesson(
+        f"Row 1's label is {MAX + 1} characters long", A.from_rows, [row], CANVAS, BoxFormat.XYXY
+    )
+    assert str(MAX) in err.fix
+    doc = json.loads(coco([{"bbox": [1, 2, 3, 4], "category_id": 2}]))
+    doc["categories"][1]["name"] = long
+    lesson(
+        f"Category 2's name is {MAX + 1} characters long",
+        A.from_coco,
+        json.dumps(doc).encode(),
+        CANVAS,
+    )
+    lesson(f"<name> is {MAX + 1} characters long", A.from_voc, voc(obj(long, 0, 0, 5, 5)), CANVAS)
+    ann = A.from_rows([{**row, "label": "x" * MAX}], CANVAS, BoxFormat.XYXY)  # at the limit
+    assert ann.categories == ((1, "x" * MAX),)

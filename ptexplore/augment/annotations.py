@@ -160,7 +160,16 @@ def _name(v: object, what: str) -> str:
             f"{what} is {_quote(repr(v))}, not a name.",
             fix="Give it a non-empty name, e.g. “cat”.",
         )
-    return v.strip()
+    return _short(v.strip(), what)
+
+
+def _short(name: str, what: str) -> str:
+    if len(name) > ANNOTATION_MAX_NAME_CHARS:
+        raise InputError(
+            f"{what} is {len(name)} characters long.",
+            fix=f"Use a name of at most {ANNOTATION_MAX_NAME_CHARS} characters.",
+        )
+    return name
 
 
 def _json(data: bytes, what: str) -> Any:
@@ -361,11 +370,6 @@ def validate(ann: Annotations, *, where: Sequence[str] | None = None) -> Annotat
                 f"Category id {cid} is listed twice ({_quote(known[cid])} and {_quote(cname)}).",
                 fix="Give every category its own id.",
             )
-        if len(cname) > ANNOTATION_MAX_NAME_CHARS:
-            raise InputError(
-                f"Category {cid}'s name is {len(cname)} characters long.",
-                fix=f"Use a name of at most {ANNOTATION_MAX_NAME_CHARS} characters.",
-            )
         known[cid] = cname
     for i, label in enumerate(ann.labels):
         value = _integer(label, f"{_cap(at(i))}'s label")
@@ -411,11 +415,12 @@ def validate(ann: Annotations, *, where: Sequence[str] | None = None) -> Annotat
                 fix="Keypoints are pixel positions on the photo; drop those it does not show.",
             )
     for j, kname in enumerate(ann.keypoint_names):
-        if not isinstance(kname, str) or len(kname) > ANNOTATION_MAX_NAME_CHARS:
+        if not isinstance(kname, str):
             raise InputError(
-                f"Keypoint {j + 1}'s name is not a short text.",
-                fix=f"Name it in at most {ANNOTATION_MAX_NAME_CHARS} characters.",
+                f"Keypoint {j + 1}'s name is {_quote(repr(kname))}, not a text.",
+                fix="Name each keypoint, e.g. “left eye”.",
             )
+        _short(kname, f"Keypoint {j + 1}'s name")
     if ann.mask_png is not None:
         arr = _decode_png(ann.mask_png, canvas, "mask")
         if arr.dtype != np.uint8:
@@ -968,11 +973,6 @@ def from_rows(
         if _is_number(label) and float(label).is_integer():  # type: ignore[arg-type]
             label = str(int(label))  # type: ignore[call-overload]
         name = _name(label, f"Row {r}'s label")
-        if len(name) > ANNOTATION_MAX_NAME_CHARS:
-            raise InputError(
-                f"Row {r}'s label is {len(name)} characters long.",
-                fix=f"Use a name of at most {ANNOTATION_MAX_NAME_CHARS} characters.",
-            )
         if name not in ids:
             ids[name] = len(ids) + 1
         boxes.append((values[0], values[1], values[2], values[3]))
