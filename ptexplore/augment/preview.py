@@ -47,6 +47,7 @@ from ptexplore.augment.targets import (
     ID_MAP,
     Annotations,
     BoxFate,
+    fate_summary,
     instance_masks,
     overall,
     step_fates,
@@ -88,10 +89,12 @@ class Draw:
     text: str
 
 
-def caption(index: int, draws: Sequence[Draw]) -> str:
-    """A sample's caption: its index and what its random steps drew."""
+def caption(index: int, draws: Sequence[Draw], fates: tuple[BoxFate, ...] = ()) -> str:
+    """A sample's caption: its index, what its random steps drew and, with boxes, what
+    the pipeline did to them."""
     parts = [d.text for d in draws if d.text]
-    return f"#{index} · " + ("; ".join(parts) if parts else "no random step")
+    head = f"#{index} · " + ("; ".join(parts) if parts else "no random step")
+    return f"{head} · {fate_summary(fates)}" if fates else head
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -108,7 +111,7 @@ class Sample:
 
     @property
     def caption(self) -> str:
-        return caption(self.index, self.draws)
+        return caption(self.index, self.draws, self.fates)
 
 
 @dataclass(frozen=True, slots=True, eq=False)

@@ -328,22 +328,22 @@ def _font(size: int) -> str | None:
 _LABEL_FONT = "DejaVuSans.ttf"
 
 
-def _by_colour(masks: torch.Tensor, ids: tuple[int, ...]) -> tuple[torch.Tensor, list[str]]:
-    """The N masks of boxes ``ids`` for ``draw_segmentation_masks``: one plane per colour
-    when no two masks overlap (instance masks from one id map never do), which it draws to
-    the same pixels as the N planes at a fraction of the work (it paints plane by plane);
-    else the N planes, whose overlaps it blackens."""
-    colours = [BOX_COLOURS[i % len(BOX_COLOURS)] for i in ids]
-    if len(ids) <= len(BOX_COLOURS):
+def _by_colour(masks: torch.Tensor, colours: list[str]) -> tuple[torch.Tensor, list[str]]:
+    """The masks for ``draw_segmentation_masks`` with their ``colours``: one plane per
+    colour when no two masks overlap (instance masks from one id map never do), which it
+    draws to the same pixels at a fraction of the work (it paints plane by plane); else the
+    masks as they are, whose overlaps it blackens."""
+    used = list(dict.fromkeys(colours))
+    if len(used) == len(colours):
         return masks.bool(), colours
     plain = masks.to(torch.uint8)
-    used = sorted({i % len(BOX_COLOURS) for i in ids})
-    groups = [[k for k, i in enumerate(ids) if i % len(BOX_COLOURS) == c] for c in used]
-    planes = torch.stack([plain[g].amax(0) for g in groups])
+    planes = torch.stack(
+        [plain[[k for k, c in enumerate(colours) if c == u]].amax(0) for u in used]
+    )
     # the masks are disjoint exactly when their pixel counts add up to their union's
     if int(plain.sum()) != int(planes.amax(0).sum()):
         return masks.bool(), colours
-    return planes.bool(), [BOX_COLOURS[c] for c in used]
+    return planes.bool(), used
 
 
 def draw(
@@ -364,7 +364,7 @@ def draw(
     colours = [BOX_COLOURS[i % len(BOX_COLOURS)] for i in ids]
     masks = result.get("masks")
     if masks is not None and len(masks) and tuple(masks.shape[-2:]) == (h, w):
-        planes, plane_colours = _by_colour(masks.as_subclass(torch.Tensor), ids)
+        planes, plane_colours = _by_colour(masks.as_subclass(torch.Tensor), colours)
         pic = draw_segmentation_masks(pic, planes, alpha=0.4, colors=plane_colours)
     boxes = result.get("boxes")
     if isinstance(boxes, tv_tensors.BoundingBoxes) and len(boxes):

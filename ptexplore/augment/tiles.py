@@ -23,7 +23,7 @@ from ptexplore.augment import preview
 from ptexplore.augment.export import export_output, fingerprint
 from ptexplore.augment.pipeline import Pipeline
 from ptexplore.augment.preview import Draw, run_grid
-from ptexplore.augment.targets import Annotations, BoxFate, draw, fate_summary
+from ptexplore.augment.targets import Annotations, BoxFate, draw
 from ptexplore.images.display import Norm, for_screen, jpeg, to_display
 
 
@@ -42,8 +42,7 @@ class Tile:
 
     @property
     def caption(self) -> str:
-        head = preview.caption(self.index, self.draws)
-        return f"{head} · {fate_summary(self.fates)}" if self.fates else head
+        return preview.caption(self.index, self.draws, self.fates)
 
 
 @dataclass(frozen=True, slots=True, eq=False)

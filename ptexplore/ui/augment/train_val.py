@@ -7,7 +7,6 @@ from dataclasses import dataclass
 
 import streamlit as st
 
-from ptexplore.augment.targets import fate_summary
 from ptexplore.augment.tiles import picture
 from ptexplore.augment.truths import PresetDraws, train_vs_val
 from ptexplore.images.display import jpeg
@@ -51,11 +50,7 @@ def _render(_preview: Preview, compared: Compared, tiles: tuple[tuple[bytes, ...
                 ", ".join("×".join(map(str, s)) for s in p.shapes),
                 help="Shape of pipeline(img), computed now.",
             )
-            captions = [
-                s.caption + (f" · {fate_summary(s.fates)}" if s.fates else "")
-                for s in p.grid.samples
-            ]
-            image_grid(images, captions, columns=2)
+            image_grid(images, [s.caption for s in p.grid.samples], columns=2)
             st.caption(f"{p.distinct} distinct image(s) among {len(images)} draws.")
 
 
