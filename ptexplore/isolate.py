@@ -66,7 +66,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any, NoReturn, ParamSpec, TypeVar
 
-from ptexplore import log
+from ptexplore import i18n, log
 from ptexplore.errors import Cancelled, InputError, LessonError
 from ptexplore.limits import (
     SANDBOX_CANCEL_GRACE_S,
@@ -563,7 +563,8 @@ def _run_job(
         rss_kb = _status_kb("VmRSS")
         start_cpu = usage.ru_utime + usage.ru_stime
         try:
-            result = _target(job["module"], job["qualname"])(*job["args"], **job["kwargs"])
+            with i18n.language(i18n.Lang(job["lang"])):  # its lessons in the caller's language
+                result = _target(job["module"], job["qualname"])(*job["args"], **job["kwargs"])
             usage = resource.getrusage(resource.RUSAGE_SELF)
             used = {
                 "added_mb": max(0, _status_kb("VmHWM") - rss_kb) / 1024,
@@ -1034,7 +1035,13 @@ class Job:
         if "<locals>" in fn.__qualname__ or fn.__module__ == "__main__":
             raise TypeError(f"{fn.__qualname__} must be a module-level, importable function")
         buf = io.BytesIO()
-        job = {"module": fn.__module__, "qualname": fn.__qualname__, "args": args, "kwargs": kwargs}
+        job = {
+            "module": fn.__module__,
+            "qualname": fn.__qualname__,
+            "args": args,
+            "kwargs": kwargs,
+            "lang": i18n.current().value,
+        }
         out_of_band: list[pickle.PickleBuffer] = []
         _Pickler(buf, protocol=5, buffer_callback=out_of_band.append).dump(job)
         payload = buf.getvalue()

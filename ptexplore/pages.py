@@ -9,6 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from ptexplore.i18n import N_
+
 #: Where the app lives (``app.py``, ``pages/``, ``.streamlit/config.toml``): in a checkout, the
 #: repository root; in an installed wheel, the copy its build put in ``ptexplore/_app``.
 _PACKAGED = Path(__file__).resolve().parent / "_app"
@@ -17,6 +19,9 @@ ROOT = _PACKAGED if (_PACKAGED / "app.py").is_file() else Path(__file__).resolve
 
 @dataclass(frozen=True, slots=True)
 class PageInfo:
+    """A page; ``title`` and ``lesson`` are English, marked for the catalog (``N_``) and
+    translated where they are drawn."""
+
     key: str
     file: str
     title: str
@@ -29,15 +34,15 @@ HOME = PageInfo(
     file="app.py",
     title="ptexplore",
     icon="🔦",
-    lesson="See PyTorch: every figure is computed live by real torch code.",
+    lesson=N_("See PyTorch: every figure is computed live by real torch code."),
 )
 
 MODELS = PageInfo(
     key="models",
     file="pages/3_Model_Explorer.py",
-    title="Model explorer",
+    title=N_("Model explorer"),
     icon="🧱",
-    lesson=(
+    lesson=N_(
         "Open any torchvision classifier: its module tree, modules() vs children(), "
         "named_parameters(), per-layer output shapes and true MACs, all computed live."
     ),
@@ -46,9 +51,9 @@ MODELS = PageInfo(
 TENSORS = PageInfo(
     key="tensors",
     file="pages/1_Tensor_Lab.py",
-    title="Tensor lab",
+    title=N_("Tensor lab"),
     icon="🔗",
-    lesson=(
+    lesson=N_(
         "numpy ↔ tensor memory sharing: mutate one side and watch the other; why id() proves "
         "nothing; .item(); and how fast each list-of-arrays → tensor path really is."
     ),
@@ -57,9 +62,9 @@ TENSORS = PageInfo(
 VIEW = PageInfo(
     key="view",
     file="pages/2_View_Reshape_Lab.py",
-    title="view() / reshape lab",
+    title=N_("view() / reshape lab"),
     icon="🧮",
-    lesson=(
+    lesson=N_(
         "Shapes, -1, strides and contiguity made visible: when view() shares storage, when "
         "reshape() copies, and why view() refuses a transposed tensor."
     ),
@@ -68,9 +73,9 @@ VIEW = PageInfo(
 AUGMENT = PageInfo(
     key="augment",
     file="pages/4_Augmentation_Lab.py",
-    title="Augmentation lab",
+    title=N_("Augmentation lab"),
     icon="🖼️",
-    lesson=(
+    lesson=N_(
         "Tune torchvision transform pipelines on your own images: seeded grids, the random "
         "parameters drawn, step-by-step views, and code export."
     ),
@@ -79,9 +84,9 @@ AUGMENT = PageInfo(
 AUTOGRAD = PageInfo(
     key="autograd",
     file="pages/5_Autograd_Lab.py",
-    title="Autograd lab",
+    title=N_("Autograd lab"),
     icon="🕸️",
-    lesson=(
+    lesson=N_(
         "detach(), requires_grad, no_grad and freezing on the real autograd graph: what "
         "backward() reaches, what a detached tensor shares, and what BatchNorm still changes."
     ),
@@ -90,9 +95,9 @@ AUTOGRAD = PageInfo(
 CHECKPOINTS = PageInfo(
     key="checkpoints",
     file="pages/6_Checkpoint_Lab.py",
-    title="Checkpoint lab",
+    title=N_("Checkpoint lab"),
     icon="💾",
-    lesson=(
+    lesson=N_(
         "Save, inspect and load state_dicts safely: what a .pth file really holds, what "
         "strict=False does and does not do, partial and single-layer loading, with proof."
     ),
@@ -101,9 +106,9 @@ CHECKPOINTS = PageInfo(
 DATA = PageInfo(
     key="data",
     file="pages/7_DataLoader_Lab.py",
-    title="DataLoader lab",
+    title=N_("DataLoader lab"),
     icon="🚚",
-    lesson=(
+    lesson=N_(
         "Dataset.__getitem__ under DataLoader workers: call order vs batch order, worker "
         "seeds, random_split and ConcatDataset — run for real, in worker processes."
     ),

@@ -60,9 +60,12 @@ def wait_healthy(url: str, proc: subprocess.Popen[bytes], timeout: float) -> boo
         time.sleep(0.2)
 
 
-def open_page(page_file: str | None = None) -> AppTest:
-    """Run the app as the browser would: the entrypoint, then (optionally) one page."""
+def open_page(page_file: str | None = None, *, lang: str | None = None) -> AppTest:
+    """Run the app as the browser would: the entrypoint, then (optionally) one page; with
+    ``lang`` (``"zh"``), as a session whose address says ``?lang=zh``."""
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=APPTEST_TIMEOUT)
+    if lang is not None:
+        at.query_params["lang"] = lang
     at.run()
     assert not at.exception, [e.value for e in at.exception]
     if page_file is not None:

@@ -131,3 +131,10 @@ def workers_then_crash(path: str) -> None:
     next(it)
     Path(path).write_text(" ".join(map(str, descendants(compat.forkserver_pid()))))
     ctypes.string_at(0)
+
+
+def translated(text: str) -> str:
+    """``text`` in the job's language (the caller's, passed along by isolate)."""
+    from ptexplore.i18n import _
+
+    return _(text)

@@ -6,8 +6,9 @@ function's signature and hashes every argument with its own hasher on every call
 (``bench/load.py --profile``). Here a call with the same arguments is one dict lookup
 under a lock. Arguments are the key, so they must be hashable (str, int, tuples);
 parameters whose names start with ``_`` are left out of the key, as Streamlit does (pass
-the bytes with their digest). A miss computes outside the lock (two sessions may compute
-the same value once each; the first stored wins) and, with ``spinner``, says what it does.
+the bytes with their digest); the rerun's language is part of every key. A miss computes
+outside the lock (two sessions may compute the same value once each; the first stored
+wins) and, with ``spinner``, says what it does.
 """
 
 from __future__ import annotations
@@ -20,6 +21,8 @@ from collections.abc import Callable, Hashable
 from typing import Any, ParamSpec, TypeVar
 
 import streamlit as st
+
+from ptexplore import i18n
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -39,6 +42,7 @@ def shared(
         @functools.wraps(fn)
         def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
             key: Hashable = (
+                i18n.current(),  # a result may hold text a learner reads
                 tuple(a for i, a in enumerate(args) if i not in skip),
                 tuple(sorted((k, v) for k, v in kwargs.items() if not k.startswith("_"))),
             )

@@ -34,8 +34,9 @@ from typing import Any, Generic, TypeVar
 
 import streamlit as st
 
-from ptexplore import limits
+from ptexplore import i18n, limits
 from ptexplore.errors import Cancelled
+from ptexplore.i18n import N_, _
 from ptexplore.live import Snippet
 from ptexplore.pages import PageInfo
 from ptexplore.ui.page import page_setup
@@ -46,7 +47,7 @@ from ptexplore.ui.state import PageState, begin_link, publish_link
 C = TypeVar("C", bound=Hashable)
 R = TypeVar("R")
 
-CODE_TITLE = "Reproduce this in Python"
+CODE_TITLE = N_("Reproduce this in Python")
 
 
 def _no_code(_config: object, _result: object) -> Snippet | None:
@@ -75,7 +76,8 @@ class Section(Generic[C, R]):
     compute: Callable[..., R]
     render: Callable[[C, R, Any], None]
     code: Callable[[C, R], Snippet | None] = _no_code
-    #: the tab's label, when the page has several sections
+    #: the tab's label, when the page has several sections (English, marked with ``N_``:
+    #: translated where it is drawn; the English stays the tab's id in links and state)
     label: str = ""
     #: ``None`` when the config can be computed, else what the learner should do first
     ready: Callable[[C], str | None] = _always_ready
@@ -89,10 +91,10 @@ class Section(Generic[C, R]):
     code_expanded: bool = False
 
 
-WAIT_TEXT = (
+WAIT_TEXT = N_(
     "⏳ Waiting for a free worker: {what} starts as soon as another learner's heavy job finishes."
 )
-QUEUED_TEXT = "⏳ Your previous run is still stopping: this one starts as soon as it has."
+QUEUED_TEXT = N_("⏳ Your previous run is still stopping: this one starts as soon as it has.")
 
 
 def _slot(page: PageInfo) -> RunSlot:
@@ -110,7 +112,7 @@ def compute(page: PageInfo, section: Section[C, R], config: C) -> R:
 
     def waiting(what: str) -> None:
         if notice is not None:
-            notice.info(WAIT_TEXT.format(what=what), icon="⏳")
+            notice.info(_(WAIT_TEXT).format(what=what), icon="⏳")
 
     def heavy(run: Callable[[], R]) -> R:
         if job is None:
@@ -128,8 +130,8 @@ def compute(page: PageInfo, section: Section[C, R], config: C) -> R:
         def started() -> R:
             if cancel.is_set():  # a newer run of this learner arrived while this one queued
                 raise Cancelled(
-                    "This run was replaced by a newer one before it started.",
-                    fix="Nothing to do: the newer run's result is shown.",
+                    _("This run was replaced by a newer one before it started."),
+                    fix=_("Nothing to do: the newer run's result is shown."),
                 )
             return section.compute(config, cancel)
 
@@ -137,18 +139,20 @@ def compute(page: PageInfo, section: Section[C, R], config: C) -> R:
 
     def queued() -> None:
         if notice is not None:
-            notice.info(QUEUED_TEXT, icon="⏳")
+            notice.info(_(QUEUED_TEXT), icon="⏳")
+
+    lang = i18n.current()  # a result may hold text a learner reads: one per language
 
     def run() -> R:
         try:
             if section.exclusive:
-                return _slot(page).run((section.name, config), exclusive, on_wait=queued)
+                return _slot(page).run((section.name, config, lang), exclusive, on_wait=queued)
             return heavy(lambda: section.compute(config))
         finally:
             if notice is not None:
                 notice.empty()
 
-    return PageState(page).memo(f"_{section.name}", config, run)
+    return PageState(page).memo(f"_{section.name}", (config, lang), run)
 
 
 def run_section(page: PageInfo, section: Section[C, R], shared: object = None) -> None:
@@ -158,16 +162,18 @@ def run_section(page: PageInfo, section: Section[C, R], shared: object = None) -
         config = section.controls(shared)
         todo = section.ready(config)
         if todo is not None:
-            st.info(todo, icon="👆")
+            st.info(todo, icon="👆")  # ready() returns translated text
             return
         result = compute(page, section, config)
         views = PageState(page).memo(
-            f"_{section.name}.views", (config, id(result)), lambda: section.views(config, result)
+            f"_{section.name}.views",
+            (config, id(result), i18n.current()),
+            lambda: section.views(config, result),
         )
         section.render(config, result, views)
         code_panel(
             section.code(config, result),
-            title=section.code_title,
+            title=_(section.code_title),
             expanded=section.code_expanded,
         )
 
@@ -189,17 +195,17 @@ def lab_page(
     page: PageInfo,
     *,
     sections: Sequence[Section[Any, Any]],
-    intro: str | None = None,
+    intro: str | None = None,  # English, marked with N_ (translated here)
     setup: Callable[[], object] | None = None,
 ) -> None:
     """A whole lab page: setup, title, lesson, the shared widgets, then its sections."""
     page_setup(page)
     begin_link()
-    st.title(f"{page.icon} {page.title}")
+    st.title(f"{page.icon} {_(page.title)}")
     if intro is None:
-        st.caption(page.lesson)
+        st.caption(_(page.lesson))
     else:
-        st.markdown(intro)
+        st.markdown(_(intro))
     link_note = st.empty()
     shared: object = None
     ok = setup is None
@@ -212,9 +218,9 @@ def lab_page(
     refused = publish_link()
     if refused:
         link_note.info(
-            "This link asked for "
-            + ", ".join(f"{inert(k)} = {inert(v, limit=40)}" for k, v in refused)
-            + ", which this page cannot take (a mistyped link, or one from another version "
-            "of the app): the default is shown instead.",
+            _(
+                "This link asked for {values}, which this page cannot take (a mistyped link, "
+                "or one from another version of the app): the default is shown instead."
+            ).format(values=", ".join(f"{inert(k)} = {inert(v, limit=40)}" for k, v in refused)),
             icon="🔗",
         )

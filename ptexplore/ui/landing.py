@@ -6,6 +6,7 @@ from __future__ import annotations
 import streamlit as st
 
 from ptexplore.classroom import class_url, qr_png
+from ptexplore.i18n import _
 from ptexplore.models import user
 from ptexplore.pages import HOME, PAGES
 from ptexplore.text import code_span
@@ -18,14 +19,17 @@ def classroom_card(url: str) -> None:
     with st.container(border=True):
         text, qr = st.columns([3, 1], vertical_alignment="center")
         with text:
-            st.subheader("🏫 Learners: open this address")
+            st.subheader(_("🏫 Learners: open this address"))
             st.markdown(f"### {code_span(url)}")
             st.caption(
-                "Or scan the code. Every page's address opens what its sender sees (model, "
-                "tab, shapes, preset, seed): copy it from the address bar to put one demo on "
-                "every screen. *Presenter mode* in the sidebar enlarges text for a projector."
+                _(
+                    "Or scan the code. Every page's address opens what its sender sees (model, "
+                    "tab, shapes, preset, seed, language): copy it from the address bar to put "
+                    "one demo on every screen. *Presenter mode* in the sidebar enlarges text "
+                    "for a projector."
+                )
             )
-        qr.image(qr_png(url), caption="Scan to open", width=180, output_format="PNG")
+        qr.image(qr_png(url), caption=_("Scan to open"), width=180, output_format="PNG")
 
 
 def user_models_card() -> None:
@@ -36,40 +40,50 @@ def user_models_card() -> None:
     reg = user.registry()  # loaded once per process; never raises
     if reg.failures:
         with st.container(border=True):
-            st.subheader("⚠️ Models that failed to load")
+            st.subheader(_("⚠️ Models that failed to load"))
             st.caption(
-                f"From {code_span(user.MODELS_ENV)} (the server's --model options). The rest "
-                "of the app works; fix the model and restart the server to add it."
+                _(
+                    "From {env} (the server's --model options). The rest "
+                    "of the app works; fix the model and restart the server to add it."
+                ).format(env=code_span(user.MODELS_ENV))
             )
             for f in reg.failures:
                 st.markdown(f"- {inert(f.spec, limit=120)}: {inert(f.message, limit=400)}")
     if reg.models:
         names = ", ".join(inert(m.spec.path, limit=80) for m in reg.models[:8])
-        more = f" and {len(reg.models) - 8} more" if len(reg.models) > 8 else ""
-        st.caption(f"Your models ({len(reg.models)}): {names}{more}, first in every picker.")
+        more = _(" and {n} more").format(n=len(reg.models) - 8) if len(reg.models) > 8 else ""
+        st.caption(
+            _("Your models ({n}): {names}{more}, first in every picker.").format(
+                n=len(reg.models), names=names, more=more
+            )
+        )
 
 
 def render_landing() -> None:
     page_setup(HOME)
-    st.title("🔦 ptexplore — see PyTorch")
+    st.title(_("🔦 ptexplore — see PyTorch"))
     url = class_url()
     if url is not None:
         classroom_card(url)
     user_models_card()
     st.markdown(
-        "A set of small labs where every figure is computed **live** by real torch and "
-        "torchvision code on this machine. Change a number, and the real thing runs again. "
-        "Where a popular explanation is wrong, the page shows what actually happens."
+        _(
+            "A set of small labs where every figure is computed **live** by real torch and "
+            "torchvision code on this machine. Change a number, and the real thing runs again. "
+            "Where a popular explanation is wrong, the page shows what actually happens."
+        )
     )
     cols = st.columns(2)
     for i, page in enumerate(PAGES):
         with cols[i % 2], st.container(border=True):
-            st.subheader(f"{page.icon} {page.title}")
-            st.write(page.lesson)
-            st.page_link(page.file, label=f"Open {page.title}", icon="➡️")
+            st.subheader(f"{page.icon} {_(page.title)}")
+            st.markdown(_(page.lesson))
+            st.page_link(page.file, label=_("Open {title}").format(title=_(page.title)), icon="➡️")
     where = (
-        "Served to a class from this machine."
+        _("Served to a class from this machine.")
         if url is not None
-        else "Runs locally: the server listens on 127.0.0.1 only."
+        else _("Runs locally: the server listens on 127.0.0.1 only.")
     )
-    st.caption(f"{where} Sample photo credits: *About ptexplore* in the sidebar.")
+    st.caption(
+        _("{where} Sample photo credits: *About ptexplore* in the sidebar.").format(where=where)
+    )

@@ -1,4 +1,5 @@
-"""Shared page setup: page config, process settings, the learning-path sidebar, the seed.
+"""Shared page setup: the language, page config, process settings, the learning-path
+sidebar, the seed.
 
 Knows nothing about any lab: a page that needs more in the sidebar (the model picker)
 draws it itself.
@@ -6,8 +7,11 @@ draws it itself.
 
 from __future__ import annotations
 
+import pandas as pd
 import streamlit as st
 
+from ptexplore import i18n
+from ptexplore.i18n import N_, Lang, _
 from ptexplore.pages import HOME, PAGES, PageInfo
 from ptexplore.runtime import configure_process
 from ptexplore.ui.state import SHARED, link_bool, link_int
@@ -16,6 +20,10 @@ DEFAULT_SEED = 0
 #: The one seed of the session: every page that draws random things reads it.
 SEED_KEY = SHARED.key("seed")
 PRESENTER_KEY = SHARED.key("presenter")
+#: The session's language (a stable value, ``"en"``/``"zh"``); the address says ``?lang=zh``
+#: when it is not the server's default, so a teacher's link opens every learner in it.
+LANG_KEY = SHARED.key("lang")
+LANG_PARAM = "lang"
 
 #: Metric values and button labels never end in "…" on a projector or a small laptop:
 #: metric values scale with their column (container query units), and both wrap as a last
@@ -35,7 +43,7 @@ _LAYOUT_CSS = """
 #: Presenter mode: everything larger for the back row of a classroom.
 _PRESENTER_CSS = "html { font-size: 125%; }"
 
-_CREDITS = (
+_CREDITS = N_(
     "Sample photos (from scikit-image's sample data): *chelsea* (Stefan van der Walt, CC0), "
     "*coffee* (Rachel Michetti, CC0), *astronaut* (NASA, public domain), *rocket* (SpaceX, "
     "public domain)."
@@ -47,10 +55,37 @@ def presenter() -> bool:
     return bool(st.session_state.get(PRESENTER_KEY, False))
 
 
+def session_language() -> Lang:
+    """This session's language, set for the rest of the rerun: the sidebar control's value;
+    on the session's first run, the address's ``?lang=`` or else the server's default."""
+    if LANG_KEY not in st.session_state:
+        asked = i18n.parse_lang(st.query_params.get(LANG_PARAM))
+        st.session_state[LANG_KEY] = (asked or i18n.default()).value
+    lang = i18n.parse_lang(str(st.session_state[LANG_KEY])) or i18n.default()
+    i18n.set_current(lang)
+    if lang is i18n.default():
+        if LANG_PARAM in st.query_params:
+            del st.query_params[LANG_PARAM]
+    elif st.query_params.get(LANG_PARAM) != lang.value:
+        st.query_params[LANG_PARAM] = lang.value
+    return lang
+
+
+def _glossary() -> None:
+    rows = i18n.glossary()
+    st.caption(_("The terms this interface uses in Chinese (术语表):"))
+    st.dataframe(
+        pd.DataFrame(rows, columns=["English", "中文", _("Note")]),
+        hide_index=True,
+        height=240,
+    )
+
+
 def page_setup(page: PageInfo) -> None:
     """The one setup every page (and the landing page) calls first."""
+    session_language()
     st.set_page_config(
-        page_title=f"{page.title} · ptexplore" if page is not HOME else "ptexplore",
+        page_title=f"{_(page.title)} · ptexplore" if page is not HOME else "ptexplore",
         page_icon=page.icon,
         layout="wide",
         initial_sidebar_state="collapsed" if presenter() else "expanded",
@@ -62,42 +97,60 @@ def page_setup(page: PageInfo) -> None:
 
     with st.sidebar:
         st.markdown("### 🔦 ptexplore")
-        st.page_link(HOME.file, label="Home", icon=HOME.icon)
+        st.page_link(HOME.file, label=_("Home"), icon=HOME.icon)
         for i, p in enumerate(PAGES, start=1):
-            st.page_link(p.file, label=f"{i}. {p.title}", icon=p.icon)
+            st.page_link(p.file, label=f"{i}. {_(p.title)}", icon=p.icon)
         st.divider()
+        st.segmented_control(
+            "Language · 语言",
+            options=[lang.value for lang in Lang],
+            format_func=lambda v: Lang(v).label,
+            required=True,
+            **SHARED.widget("lang"),
+        )
         st.toggle(
-            "Presenter mode",
-            help="Larger text for a projector; the sidebar starts collapsed on every page "
-            "(open it with the » arrow at the top left).",
+            _("Presenter mode"),
+            help=_(
+                "Larger text for a projector; the sidebar starts collapsed on every page "
+                "(open it with the » arrow at the top left)."
+            ),
             **SHARED.widget("presenter", default=False, url=link_bool),
         )
-        with st.expander("About ptexplore", expanded=False):
+        with st.expander(_("About ptexplore"), expanded=False):
             st.markdown(
-                "Every number and picture here is computed live by real "
-                f"torch {torch.__version__} / torchvision {torchvision.__version__} code "
-                "running on this server — nothing is simulated. Where a figure is not "
-                "this server's run of the library's own code, its page says so: the "
-                "DataLoader lab's start-method timings are a quoted measurement "
-                "(`python -m ptexplore.data.startup`), and the Augmentation lab runs AugMix "
-                "and the auto-augment policies with their random draws taken first and "
-                "their pixel work after (their `forward` re-implemented line by line, "
-                "tested equal to torchvision's on many seeds)."
+                _(
+                    "Every number and picture here is computed live by real "
+                    "torch {torch} / torchvision {torchvision} code "
+                    "running on this server — nothing is simulated. Where a figure is not "
+                    "this server's run of the library's own code, its page says so: the "
+                    "DataLoader lab's start-method timings are a quoted measurement "
+                    "(`python -m ptexplore.data.startup`), and the Augmentation lab runs AugMix "
+                    "and the auto-augment policies with their random draws taken first and "
+                    "their pixel work after (their `forward` re-implemented line by line, "
+                    "tested equal to torchvision's on many seeds)."
+                ).format(torch=torch.__version__, torchvision=torchvision.__version__)
             )
-            st.caption(f"{len(PAGES)} pages · CUDA available: {torch.cuda.is_available()}")
-            st.caption(_CREDITS)
+            st.caption(
+                _("{n} pages · CUDA available: {cuda}").format(
+                    n=len(PAGES), cuda=torch.cuda.is_available()
+                )
+            )
+            st.caption(_(_CREDITS))
+            _glossary()
 
 
-def seed_input(*, label: str = "Seed") -> int:
+def seed_input(*, label: str = N_("Seed")) -> int:
     """The sidebar seed: one value for the whole session, shown on every page that uses it."""
     with st.sidebar:
         seed = st.number_input(
-            label,
+            _(label),
             min_value=0,
             max_value=2**31 - 1,
             step=1,
-            help="One seed for every page of this session: the same seed gives the same "
-            "picture (grids, random init, random fills).",
+            help=_(
+                "One seed for every page of this session: the same seed gives the same "
+                "picture (grids, random init, random fills)."
+            ),
             **SHARED.widget("seed", default=DEFAULT_SEED, url=link_int(0, 2**31 - 1)),
         )
     return int(seed)

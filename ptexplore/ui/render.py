@@ -23,13 +23,14 @@ from plotly.basedatatypes import BaseFigure
 from ptexplore import log
 from ptexplore.errors import LessonError, Refusal
 from ptexplore.figures import Figure
+from ptexplore.i18n import N_, _
 from ptexplore.live import Snippet
 from ptexplore.text import code_span
 
 #: Set to 1 by the test suite: after logging an incident, raise the exception again so a
 #: bug fails the test that hit it (the incident test itself unsets it).
 STRICT_ENV = "PTEXPLORE_STRICT"
-INCIDENT_TEXT = "Something went wrong on the server while computing this"
+INCIDENT_TEXT = N_("Something went wrong on the server while computing this")
 
 
 def inert(text: object, *, limit: int = 80) -> str:
@@ -43,21 +44,20 @@ def show_error(err: LessonError | Refusal, *, call: str | None = None) -> None:
     For a :class:`Refusal`, ``call`` names the code torch refused (``y = x.view(6)``).
     """
     if isinstance(err, Refusal):
-        head = f"{code_span(call, limit=200)} **failed** — " if call else ""
-        st.error(
-            f"{head}torch says: {code_span(err.line, limit=600)}\n\n"
-            f"{err.lesson}\n\n**Fix:** {err.fix}",
-            icon="🚫",
-        )
+        head = _("{call} **failed** — ").format(call=code_span(call, limit=200)) if call else ""
+        says = _("torch says: {line}").format(line=code_span(err.line, limit=600))
+        st.error(f"{head}{says}\n\n{err.lesson}\n\n{_('**Fix:**')} {err.fix}", icon="🚫")
         return
-    st.error(f"{err.message}\n\n**Fix:** {err.fix}", icon="🚫")
+    st.error(f"{err.message}\n\n{_('**Fix:**')} {err.fix}", icon="🚫")
 
 
 def show_incident(incident: str) -> None:
     st.error(
-        f"{INCIDENT_TEXT} (incident `{incident}`): this is a bug in ptexplore, not something "
-        "you did. The server log has the details under that id; try another setting, or "
-        "tell your teacher the id.",
+        _(
+            "{text} (incident `{incident}`): this is a bug in ptexplore, not something "
+            "you did. The server log has the details under that id; try another setting, or "
+            "tell your teacher the id."
+        ).format(text=_(INCIDENT_TEXT), incident=incident),
         icon="🐞",
     )
 
@@ -82,15 +82,21 @@ def error_boundary(where: str, config: Callable[[], object] | object = None) -> 
 
 
 def code_panel(
-    snippet: Snippet | None, *, title: str = "Reproduce this in Python", expanded: bool = False
+    snippet: Snippet | None, *, title: str = N_("Reproduce this in Python"), expanded: bool = False
 ) -> None:
-    """The code the page ran, and what running it prints (stdout and a final error line)."""
+    """The code the page ran, and what running it prints (stdout and a final error line).
+    The code and its output are the same in every language; ``title`` (translated here) and
+    the snippet's note are not code."""
     if snippet is None:
         return
-    with st.expander(f"🐍 {title}", expanded=expanded):
+    with st.expander(f"🐍 {_(title)}", expanded=expanded):
         st.code(snippet.code.strip() + "\n", language="python")
         if snippet.output:
-            st.caption("Running it prints" + (f" ({snippet.note})" if snippet.note else "") + ":")
+            st.caption(
+                _("Running it prints ({note}):").format(note=_(snippet.note))
+                if snippet.note
+                else _("Running it prints:")
+            )
             text = snippet.output
             st.code(text, language="text", height=320 if text.count("\n") > 20 else "content")
 

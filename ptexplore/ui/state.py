@@ -26,6 +26,7 @@ from typing import Any, Protocol, TypeVar
 import streamlit as st
 
 from ptexplore import limits
+from ptexplore.i18n import _
 from ptexplore.pages import ALL_PAGES, HOME, PageInfo
 
 T = TypeVar("T")
@@ -158,8 +159,12 @@ class PageState:
     def tabs(self, labels: Sequence[str], *, name: str = "tab", url: bool = True) -> list[Tab]:
         """``st.tabs`` that run only the open tab (``tab.open``) and reopen the learner's
         tab after a page switch (the open one is remembered on every run). With ``url``,
-        the open tab (other than the first) is in the address as its :func:`slug`."""
+        the open tab (other than the first) is in the address as its :func:`slug`.
+
+        ``labels`` are English (the tabs' ids: in the address and in state whatever the
+        language); each is shown translated, and a language switch keeps the open tab."""
         key = self.key(name)
+        shown = [_(label) for label in labels]
         remembered = st.session_state.get(key + _OPEN)
         if url:
             _link().linked[key] = slug(labels[0])
@@ -171,11 +176,15 @@ class PageState:
                     remembered = by_slug[asked]
                 else:
                     _link().refused.append((key, asked))
-        if key not in st.session_state and remembered in labels:
+        held = st.session_state.get(key)
+        if held in labels and held not in shown:
+            st.session_state[key] = _(str(held))  # set by its English id (a test, a link)
+        elif remembered in labels and held not in shown:
             # the tabs widget itself is not kept across page switches: seed it (passing
-            # default= instead would change the widget's identity whenever it changes)
-            st.session_state[key] = remembered
-        boxes: list[Tab] = list(st.tabs(list(labels), key=key, on_change="rerun"))
+            # default= instead would change the widget's identity whenever it changes);
+            # after a language switch it holds the other language's label: seed it again
+            st.session_state[key] = _(str(remembered))
+        boxes: list[Tab] = list(st.tabs(shown, key=key, on_change="rerun"))
         for label, box in zip(labels, boxes, strict=True):
             if box.open:
                 st.session_state[key + _OPEN] = label
@@ -184,7 +193,8 @@ class PageState:
     def open_tab(self, labels: Sequence[str], *, name: str = "tab") -> str:
         """The label of the tab that is open now (its widget value, else the remembered)."""
         key = self.key(name)
-        current = st.session_state.get(key) or st.session_state.get(key + _OPEN)
+        by_shown = {_(label): label for label in labels}
+        current = by_shown.get(str(st.session_state.get(key))) or st.session_state.get(key + _OPEN)
         return str(current) if current in labels else labels[0]
 
 

@@ -1,0 +1,71 @@
+"""Every tab of every page in 简体中文: it runs, shows no English sentence (code, names and
+torch's own messages aside), and its code panels print exactly what they print in English.
+
+One AppTest session per page walks its tabs: each tab runs in Chinese, then the same
+session switches to English and runs it again (the language is part of every result's
+key, so the English run recomputes), and the code blocks of both runs are compared.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from ptexplore import pages
+from ptexplore.ui import augment, autograd, checkpoints, data, models, tensors, view
+from tests.conftest import open_page
+from tests.i18n_tools import english_left
+
+#: (page, its sections), in sidebar order
+LABS: list[tuple[pages.PageInfo, tuple[Any, ...]]] = [
+    (pages.TENSORS, tuple(tensors.SECTIONS)),
+    (pages.VIEW, (view.SECTION,)),
+    (pages.MODELS, tuple(models.SECTIONS)),
+    (pages.AUGMENT, tuple(augment.SECTIONS)),
+    (pages.AUTOGRAD, tuple(autograd.SECTIONS)),
+    (pages.CHECKPOINTS, tuple(checkpoints.SECTIONS)),
+    (pages.DATA, tuple(data.SECTIONS)),
+]
+
+
+def _codes(at: AppTest) -> list[str]:
+    return [c.value for c in at.code]
+
+
+def _switch(at: AppTest, lang: str) -> None:
+    at.session_state["shared.lang"] = lang
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+
+
+def _open(at: AppTest, page: pages.PageInfo, section: Any, several: bool) -> None:
+    if several:
+        at.session_state[f"{page.key}.tab"] = section.label or section.name
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+
+
+def test_the_landing_page_is_all_chinese() -> None:
+    at = open_page(None, lang="zh")
+    assert english_left(at) == []
+
+
+@pytest.mark.parametrize(("page", "sections"), LABS, ids=[p.key for p, _s in LABS])
+def test_every_tab_in_chinese_prints_the_same_code_output(
+    page: pages.PageInfo, sections: tuple[Any, ...]
+) -> None:
+    at = open_page(page.file, lang="zh")
+    several = len(sections) > 1
+    left: dict[str, list[str]] = {}
+    for section in sections:
+        _open(at, page, section, several)
+        zh = _codes(at)
+        found = english_left(at)
+        if found:
+            left[section.name] = found
+        _switch(at, "en")
+        assert _codes(at) == zh, f"{page.key}.{section.name}: the code panels differ"
+        _switch(at, "zh")
+    assert not left, f"English left on {page.key} in Chinese: {left}"
