@@ -32,6 +32,12 @@ MODELS ?=
 ifneq ($(strip $(MODELS)),)
 run: export PTEXPLORE_MODELS := $(MODELS)
 endif
+# The interface's language: make run LANG=zh (简体中文) or LANG=en. Only a LANG given on the
+# command line counts (the shell's locale LANG is not a choice of interface language).
+ifeq ($(origin LANG),command line)
+run: export PTEXPLORE_LANG := $(LANG)
+run: override LANG := C.UTF-8
+endif
 run: $(VENV)/.runtime
 	$(PY) -m streamlit run app.py --server.address 127.0.0.1 --server.port $(PORT)
 

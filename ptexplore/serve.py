@@ -49,7 +49,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from ptexplore import haproxy, limits
+from ptexplore import haproxy, i18n, limits
 from ptexplore.classroom import CLASS_URL_ENV
 from ptexplore.errors import InputError
 from ptexplore.models import user
@@ -414,6 +414,12 @@ def _parser() -> argparse.ArgumentParser:
         "repeatable; the current folder is importable",
     )
     ap.add_argument(
+        "--lang",
+        choices=[lang.value for lang in i18n.Lang],
+        help="the interface's language for every learner who opens the class's address "
+        "(en, or zh for 简体中文; each learner can still switch it in the sidebar)",
+    )
+    ap.add_argument(
         "--input",
         action=_InputAction,
         metavar="1,3,224,224",
@@ -429,6 +435,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         ap.error("a host is either a worker (--listen) or the front (--backends), not both")
     if args.write_config and not args.backends:
         ap.error("--write-config needs --backends")
+    if args.lang:
+        os.environ[i18n.LANG_ENV] = args.lang  # every replica's default (classroom_env)
     models_path = os.getcwd()  # before any chdir: the replicas import from here
     mine = args.workdir is None
     try:

@@ -98,3 +98,25 @@ def test_code_upload_cap_equals_the_servers() -> None:
         check_image(cap + 1, "a.png")
     with pytest.raises(LessonError, match="50 MB"):
         check_checkpoint(cap + 1)
+
+
+def test_serve_lang_is_every_replicas_default(monkeypatch: pytest.MonkeyPatch) -> None:
+    """``serve --lang zh``: the class's server starts with ``PTEXPLORE_LANG=zh`` (a learner's
+    first page opens in Chinese); a language it does not have is refused by the parser."""
+    from ptexplore import i18n, serve
+
+    started: dict[str, str] = {}
+
+    def execve(path: str, cmd: list[str], env: dict[str, str]) -> None:
+        started.update(env)
+        raise SystemExit(0)
+
+    monkeypatch.setenv(i18n.LANG_ENV, "en")  # restored after the test: main() sets it
+    monkeypatch.setattr(serve.os, "execve", execve)
+    monkeypatch.setattr(serve.os, "chdir", lambda _path: None)
+    with pytest.raises(SystemExit):
+        serve.main(["--host", "127.0.0.1", "--replicas", "1", "--lang", "zh"])
+    assert started[i18n.LANG_ENV] == "zh"
+    with pytest.raises(SystemExit) as refused:
+        serve.main(["--host", "127.0.0.1", "--lang", "fr"])
+    assert refused.value.code == 2

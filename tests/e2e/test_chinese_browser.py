@@ -1,0 +1,94 @@
+"""Real Chromium at 1024×768 in 简体中文: every page opened by a ``?lang=zh`` link shows its
+Chinese title, no label, button or metric cut, no columns overlapping, nothing wider than
+the window; presenter mode too; the sidebar switches the language back and the address
+follows."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from ptexplore import i18n
+from ptexplore.i18n import Lang
+from ptexplore.pages import PAGES
+from tests.e2e.conftest import wait_for_app
+from tests.e2e.test_projecting_browser import HIDDEN
+
+#: Text that is cut: an element whose text is wider than its box while its overflow is
+#: hidden (or ends in an ellipsis), and the columns of one row that overlap each other.
+LAYOUT = """() => {
+  const main = document.querySelector("[data-testid='stMain']");
+  const cut = [];
+  for (const el of main.querySelectorAll(
+      "p, label, h1, h2, h3, [data-baseweb='tab'], [data-testid='stExpander'] summary")) {
+    const style = getComputedStyle(el);
+    if (el.offsetParent === null || !el.textContent.trim()) continue;
+    const hides = style.overflow !== "visible" || style.textOverflow === "ellipsis";
+    if (hides && el.scrollWidth > el.clientWidth + 1) cut.push(el.textContent.slice(0, 60));
+  }
+  const overlaps = [];
+  for (const row of main.querySelectorAll("[data-testid='stHorizontalBlock']")) {
+    const cols = Array.from(row.children).filter(c => c.offsetParent !== null)
+      .map(c => c.getBoundingClientRect());
+    for (let i = 1; i < cols.length; i++) {
+      if (cols[i].top < cols[i - 1].bottom && cols[i].left < cols[i - 1].right - 1)
+        overlaps.push(row.textContent.slice(0, 60));
+    }
+  }
+  return {cut, overlaps, width: document.documentElement.scrollWidth};
+}"""
+
+
+def _path(file: str) -> str:
+    return "" if file == "app.py" else file.split("_", 1)[1].removesuffix(".py")
+
+
+def _check(page: Any, where: str, shots: Path) -> None:
+    found = page.evaluate(LAYOUT)
+    assert found["cut"] == [] and found["overlaps"] == [], (where, found)
+    assert found["width"] <= 1024, (where, found["width"])
+    hidden = {text: px for text, px in page.evaluate(HIDDEN) if px > 1}
+    assert hidden == {}, (where, hidden)
+    page.screenshot(path=str(shots / f"{where}.png"))
+
+
+def test_every_page_in_chinese_at_1024x768(server_url: str, browser: Any, tmp_path: Path) -> None:
+    context = browser.new_context(viewport={"width": 1024, "height": 768})
+    page = context.new_page()
+    page.set_default_timeout(90_000)
+    with i18n.language(Lang.ZH):
+        titles = {p.file: f"{p.icon} {i18n._(p.title)}" for p in PAGES}
+        links = [f"{i}. {i18n._(p.title)}" for i, p in enumerate(PAGES, start=1)]
+    try:
+        page.goto(f"{server_url}/?lang=zh")
+        wait_for_app(page)
+        main = page.locator("[data-testid='stMain']")
+        main.get_by_text("看见 PyTorch").first.wait_for()
+        sidebar = page.locator("[data-testid='stSidebar']")
+        for label in links:
+            assert sidebar.get_by_text(label, exact=True).count() == 1
+        _check(page, "home", tmp_path)
+        for p in PAGES:
+            page.goto(f"{server_url}/{_path(p.file)}?lang=zh")
+            wait_for_app(page)
+            page.get_by_role("heading", name=titles[p.file]).first.wait_for()
+            _check(page, p.key, tmp_path)
+        # presenter mode (larger type) on the page with the most text beside widgets
+        page.goto(f"{server_url}/Tensor_Lab?lang=zh&shared.presenter=true")
+        wait_for_app(page)
+        page.get_by_role("heading", name=titles["pages/1_Tensor_Lab.py"]).first.wait_for()
+        _check(page, "tensors-presenter", tmp_path)
+
+        # the sidebar switches back to English; the address drops ?lang (the default)
+        page.goto(f"{server_url}/View_Reshape_Lab?lang=zh")
+        wait_for_app(page)
+        sidebar.get_by_role("button", name="English").click()
+        wait_for_app(page)
+        page.get_by_role("heading", name="🧮 view() / reshape lab").first.wait_for()
+        page.wait_for_function("() => !location.search.includes('lang=')")
+        sidebar.get_by_role("button", name="简体中文").click()
+        wait_for_app(page)
+        page.get_by_role("heading", name="🧮 view() / reshape 实验室").first.wait_for()
+        page.wait_for_function("() => location.search.includes('lang=zh')")
+    finally:
+        context.close()
