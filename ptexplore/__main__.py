@@ -17,7 +17,7 @@ import os
 import sys
 from collections.abc import Sequence
 
-from ptexplore import __version__
+from ptexplore import __version__, i18n
 from ptexplore.errors import LessonError
 from ptexplore.models import user
 from ptexplore.pages import ROOT
@@ -38,6 +38,11 @@ def _parser() -> argparse.ArgumentParser:
         default=None,
         help="your own models for the Model explorer, as PTEXPLORE_MODELS takes them "
         "('mypkg.nets:MyNet mypkg.nets:make_net{\"depth\": 4}@1,3,128,128')",
+    )
+    r.add_argument(
+        "--lang",
+        choices=[lang.value for lang in i18n.Lang],
+        help="the interface's language (en, or zh for 简体中文; switchable in the sidebar)",
     )
     s = sub.add_parser(
         "summary",
@@ -125,6 +130,8 @@ def _run(args: argparse.Namespace) -> int:
         return 2
     if args.models is not None:
         os.environ["PTEXPLORE_MODELS"] = args.models
+    if args.lang is not None:
+        os.environ[i18n.LANG_ENV] = args.lang
     os.chdir(ROOT)  # the app's .streamlit/config.toml is read from the working folder
     os.execv(sys.executable, cmd)  # Ctrl-C and the exit status are streamlit's own
 

@@ -3,6 +3,7 @@
     python -m tests.i18n_tools missing [PATH ...]   # marked strings with no Chinese yet
     python -m tests.i18n_tools stub PATH ... > ptexplore/locale/zh_CN/LC_MESSAGES/parts/x.po
     python -m tests.i18n_tools leaks PAGE_FILE      # English left on a page run in Chinese
+    python -m tests.i18n_tools merge                # every parts/*.po into ptexplore.po
 
 ``PATH`` is a file or folder of the app (``ptexplore/ui/view``, ``pages/2_View_Reshape_Lab.py``);
 without one, the whole app. :func:`english_left` is what the page tests use.
@@ -173,6 +174,54 @@ def english_left(at: Any) -> list[str]:
     return sorted(set(left))
 
 
+HEADER = """# ptexplore's 简体中文 interface: one entry per English text the app marks (_() / N_()),
+# grouped by the file that uses it first. Keep {placeholders}, `code spans`, numbers and
+# markdown exactly; terms: ../../glossary.tsv. New text: python -m tests.i18n_tools stub
+msgid ""
+msgstr ""
+"Project-Id-Version: ptexplore\\n"
+"Language: zh_CN\\n"
+"MIME-Version: 1.0\\n"
+"Content-Type: text/plain; charset=UTF-8\\n"
+"Content-Transfer-Encoding: 8bit\\n"
+"Plural-Forms: nplurals=1; plural=0;\\n"
+"""
+
+
+def merge() -> tuple[list[str], list[str]]:
+    """Every catalog file into ``ptexplore.po`` alone, in the order the code uses the text
+    (grouped by file); returns (conflicting translations, obsolete entries), writing nothing
+    when there is a conflict."""
+    translated: dict[str, str] = {}
+    conflicts: list[str] = []
+    for path in i18n.catalog_files():
+        for msgid, (msgstr, fuzzy) in i18n.read_po(path).items():
+            if not msgstr or fuzzy:
+                continue
+            if msgid in translated and translated[msgid] != msgstr:
+                conflicts.append(f"{msgid!r}: {translated[msgid]!r} vs {msgstr!r}")
+                continue
+            translated.setdefault(msgid, msgstr)
+    if conflicts:
+        return conflicts, []
+    used = extract()
+    obsolete = [m for m in translated if m not in used]
+    out = [HEADER]
+    group = None
+    for msgid, where in used.items():
+        if msgid not in translated:
+            continue
+        file = where[0].rsplit(":", 1)[0]
+        if file != group:
+            out.append(f"# --- {file}\n")
+            group = file
+        out.append(po_entry(msgid, translated[msgid]) + "\n")
+    i18n.CATALOG.write_text("".join(out), encoding="utf-8")
+    for path in i18n.catalog_files()[1:]:
+        path.unlink()
+    return [], obsolete
+
+
 def main(argv: list[str]) -> int:
     cmd, *paths = argv or ["missing"]
     if cmd == "missing":
@@ -183,6 +232,13 @@ def main(argv: list[str]) -> int:
         for msgid, where in missing(paths or SOURCES).items():
             print(po_entry(msgid, "", where))
         return 0
+    if cmd == "merge":
+        conflicts, obsolete = merge()
+        for line in conflicts:
+            print("conflict:", line)
+        for msgid in obsolete:
+            print("dropped (no longer in the code):", repr(msgid))
+        return 1 if conflicts else 0
     if cmd == "leaks":
         from tests.conftest import open_page
 

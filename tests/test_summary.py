@@ -306,3 +306,21 @@ def test_plain_ptexplore_is_ptexplore_run(monkeypatch: pytest.MonkeyPatch) -> No
     monkeypatch.setattr(cli, "_run", lambda a: seen.append((a.command, a.port, a.address)) or 0)
     assert cli.main([]) == 0
     assert seen == [("run", 8501, "127.0.0.1")]
+
+
+def test_ptexplore_run_lang_is_the_apps_default(monkeypatch: pytest.MonkeyPatch) -> None:
+    import ptexplore.__main__ as cli
+    from ptexplore import i18n
+
+    started: list[str] = []
+
+    def execv(path: str, cmd: list[str]) -> None:
+        started.append(os.environ[i18n.LANG_ENV])
+        raise SystemExit(0)
+
+    monkeypatch.setenv(i18n.LANG_ENV, "en")  # restored after the test: _run sets it
+    monkeypatch.setattr(cli.os, "execv", execv)
+    monkeypatch.setattr(cli.os, "chdir", lambda _path: None)
+    with pytest.raises(SystemExit):
+        cli.main(["run", "--lang", "zh"])
+    assert started == ["zh"]
