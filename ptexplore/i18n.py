@@ -133,8 +133,8 @@ def read_po(path: Path) -> dict[str, tuple[str, bool]]:
     """A ``.po`` file as ``{msgid: (msgstr, fuzzy)}`` (the header entry, id ``""``, left out).
 
     Only what this catalog uses: comments, ``#, fuzzy`` flags, ``msgctxt``-free singular
-    entries, strings continued over several quoted lines. A plural or context entry is an
-    error, not a silent skip.
+    entries, strings continued over several quoted lines. A plural or context entry, or an
+    entry given twice, is an error, not a silent skip.
     """
     entries: dict[str, tuple[str, bool]] = {}
     field: str | None = None
@@ -145,6 +145,8 @@ def read_po(path: Path) -> dict[str, tuple[str, bool]]:
         nonlocal fuzzy, field
         if "msgid" in parts:
             msgid = "".join(parts["msgid"])
+            if msgid in entries:
+                raise ValueError(f"{path}: {msgid[:60]!r} is in the catalog twice")
             if msgid:
                 entries[msgid] = ("".join(parts.get("msgstr", [])), fuzzy)
         parts.clear()
@@ -183,15 +185,7 @@ def catalog(lang: Lang) -> dict[str, str]:
     entries left out, so their English shows — the catalog test forbids both)."""
     if lang is Lang.EN:
         return {}
-    merged: dict[str, str] = {}
-    for path in catalog_files():
-        merged.update({k: v for k, (v, fuzzy) in read_po(path).items() if v and not fuzzy})
-    return merged
-
-
-def catalog_files() -> list[Path]:
-    """The catalog's files: ``ptexplore.po`` and the per-lab parts beside it."""
-    return [CATALOG, *sorted((CATALOG.parent / "parts").glob("*.po"))]
+    return {k: v for k, (v, fuzzy) in read_po(CATALOG).items() if v and not fuzzy}
 
 
 @functools.cache

@@ -1,9 +1,9 @@
 """The catalog's tools, for the tests and for whoever translates (Babel does the reading).
 
     python -m tests.i18n_tools missing [PATH ...]   # marked strings with no Chinese yet
-    python -m tests.i18n_tools stub PATH ... > ptexplore/locale/zh_CN/LC_MESSAGES/parts/x.po
+    python -m tests.i18n_tools stub PATH ... >> ptexplore/locale/zh_CN/LC_MESSAGES/ptexplore.po
     python -m tests.i18n_tools leaks PAGE_FILE      # English left on a page run in Chinese
-    python -m tests.i18n_tools merge                # every parts/*.po into ptexplore.po
+    python -m tests.i18n_tools sort                 # the catalog in the order the code uses it
 
 ``PATH`` is a file or folder of the app (``ptexplore/ui/view``, ``pages/2_View_Reshape_Lab.py``);
 without one, the whole app. :func:`english_left` is what the page tests use.
@@ -188,38 +188,26 @@ msgstr ""
 """
 
 
-def merge() -> tuple[list[str], list[str]]:
-    """Every catalog file into ``ptexplore.po`` alone, in the order the code uses the text
-    (grouped by file); returns (conflicting translations, obsolete entries), writing nothing
-    when there is a conflict."""
-    translated: dict[str, str] = {}
-    conflicts: list[str] = []
-    for path in i18n.catalog_files():
-        for msgid, (msgstr, fuzzy) in i18n.read_po(path).items():
-            if not msgstr or fuzzy:
-                continue
-            if msgid in translated and translated[msgid] != msgstr:
-                conflicts.append(f"{msgid!r}: {translated[msgid]!r} vs {msgstr!r}")
-                continue
-            translated.setdefault(msgid, msgstr)
-    if conflicts:
-        return conflicts, []
+def sort() -> list[str]:
+    """Rewrite ``ptexplore.po`` in the order the code uses the text (grouped by file),
+    dropping entries no longer in the code; returns those dropped. Entries still without a
+    translation are kept (empty) for the translator."""
+    entries = i18n.read_po(i18n.CATALOG)
     used = extract()
-    obsolete = [m for m in translated if m not in used]
+    obsolete = [m for m in entries if m not in used]
     out = [HEADER]
     group = None
     for msgid, where in used.items():
-        if msgid not in translated:
+        if msgid not in entries:
             continue
         file = where[0].rsplit(":", 1)[0]
         if file != group:
             out.append(f"# --- {file}\n")
             group = file
-        out.append(po_entry(msgid, translated[msgid]) + "\n")
+        msgstr, fuzzy = entries[msgid]
+        out.append(("#, fuzzy\n" if fuzzy else "") + po_entry(msgid, msgstr) + "\n")
     i18n.CATALOG.write_text("".join(out), encoding="utf-8")
-    for path in i18n.catalog_files()[1:]:
-        path.unlink()
-    return [], obsolete
+    return obsolete
 
 
 def main(argv: list[str]) -> int:
@@ -232,13 +220,10 @@ def main(argv: list[str]) -> int:
         for msgid, where in missing(paths or SOURCES).items():
             print(po_entry(msgid, "", where))
         return 0
-    if cmd == "merge":
-        conflicts, obsolete = merge()
-        for line in conflicts:
-            print("conflict:", line)
-        for msgid in obsolete:
+    if cmd == "sort":
+        for msgid in sort():
             print("dropped (no longer in the code):", repr(msgid))
-        return 1 if conflicts else 0
+        return 0
     if cmd == "leaks":
         from tests.conftest import open_page
 

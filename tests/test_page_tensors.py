@@ -275,8 +275,8 @@ def test_uint8_editor_caption_and_wrap_note() -> None:
 
 def test_a_is_one_table_with_a_plain_row_header() -> None:
     at = ok(open_page(TENSORS.file))
-    assert [f.key for f in at.dataframe][:1] == ["tensors.editor"]
-    tables = list(at.dataframe)  # the editable a, t, and the address/stride report
+    assert [f.key for f in at.main.dataframe][:1] == ["tensors.editor"]
+    tables = list(at.main.dataframe)  # the editable a, t, and the address/stride report
     assert len(tables) == 3 and "dtype" in tables[2].value.index  # no second copy of a
     config = at.data_editor[0].proto.columns
     assert '"_index"' in config and '"label": "row"' in config  # no internal counter

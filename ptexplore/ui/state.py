@@ -25,7 +25,7 @@ from typing import Any, Protocol, TypeVar
 
 import streamlit as st
 
-from ptexplore import limits
+from ptexplore import i18n, limits
 from ptexplore.i18n import _
 from ptexplore.pages import ALL_PAGES, HOME, PageInfo
 
@@ -51,6 +51,8 @@ _INPUTS = "#inputs"
 UNSET: Any = object()
 _UNSET = UNSET
 _OPEN = "#open"
+#: beside a tabs widget's key: the language it was last drawn in
+_LANG = "#lang"
 
 
 class PageState:
@@ -177,12 +179,16 @@ class PageState:
                 else:
                     _link().refused.append((key, asked))
         held = st.session_state.get(key)
-        if held in labels and held not in shown:
+        lang = i18n.current()
+        switched = st.session_state.get(key + _LANG, lang) != lang
+        st.session_state[key + _LANG] = lang
+        if held in labels and (held not in shown or switched):
             st.session_state[key] = _(str(held))  # set by its English id (a test, a link)
-        elif remembered in labels and held not in shown:
+        elif remembered in labels and (held not in shown or switched):
             # the tabs widget itself is not kept across page switches: seed it (passing
             # default= instead would change the widget's identity whenever it changes);
-            # after a language switch it holds the other language's label: seed it again
+            # a language switch changes the labels, so the widget's identity: seed it again
+            # (also where a label reads the same in both languages)
             st.session_state[key] = _(str(remembered))
         boxes: list[Tab] = list(st.tabs(shown, key=key, on_change="rerun"))
         for label, box in zip(labels, boxes, strict=True):

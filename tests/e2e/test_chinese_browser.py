@@ -44,6 +44,9 @@ def _path(file: str) -> str:
 
 
 def _check(page: Any, where: str, shots: Path) -> None:
+    # the first page a browser opens draws grey skeletons until the widgets' code has
+    # loaded: measure the widgets, not their placeholders
+    page.wait_for_function("() => !document.querySelector(\"[data-testid='stSkeleton']\")")
     found = page.evaluate(LAYOUT)
     assert found["cut"] == [] and found["overlaps"] == [], (where, found)
     assert found["width"] <= 1024, (where, found["width"])
@@ -82,11 +85,11 @@ def test_every_page_in_chinese_at_1024x768(server_url: str, browser: Any, tmp_pa
         # the sidebar switches back to English; the address drops ?lang (the default)
         page.goto(f"{server_url}/View_Reshape_Lab?lang=zh")
         wait_for_app(page)
-        sidebar.get_by_role("button", name="English").click()
+        sidebar.get_by_role("radio", name="English").click()
         wait_for_app(page)
         page.get_by_role("heading", name="🧮 view() / reshape lab").first.wait_for()
         page.wait_for_function("() => !location.search.includes('lang=')")
-        sidebar.get_by_role("button", name="简体中文").click()
+        sidebar.get_by_role("radio", name="简体中文").click()
         wait_for_app(page)
         page.get_by_role("heading", name="🧮 view() / reshape 实验室").first.wait_for()
         page.wait_for_function("() => location.search.includes('lang=zh')")
