@@ -23,6 +23,7 @@ import torch
 from ptexplore import live
 from ptexplore.errors import InputError
 from ptexplore.figures import Figure, figure
+from ptexplore.i18n import N_, _
 from ptexplore.limits import BENCH_MAX_N as MAX_N
 from ptexplore.limits import BENCH_MAX_WORK as MAX_WORK
 from ptexplore.limits import heavy
@@ -32,12 +33,15 @@ ITEM_SHAPE = (7, 7, 3)
 DEFAULT_N = 10_000
 SCALING_FRACTIONS = (0.1, 0.25, 0.5)
 
-WHY_SLOW = (
+#: English, marked for the catalog: translate where it is read (``_(WHY_SLOW)``).
+WHY_SLOW = N_(
     "torch.tensor(list) cannot see that the list holds same-shaped arrays: it inspects the "
     "list as a nested Python sequence, element by element, turning each number into a "
     "Python object and back (torch warns: 'extremely slow'); np.array/np.stack copy the "
     "arrays' buffers into one block in C, which torch then takes in one step."
 )
+#: What the page calls the benchmark while it waits for a free worker (translated there).
+JOB = N_("the conversion benchmark")
 
 
 class Path(StrEnum):
@@ -80,8 +84,8 @@ def _convert(path: Path, arrays: list[np.ndarray]) -> torch.Tensor:
 def make_arrays(n: int, dtype: BenchDtype, seed: int = 0) -> list[np.ndarray]:
     rng = np.random.default_rng(seed)
     if dtype is BenchDtype.UINT8:
-        return [rng.integers(0, 256, ITEM_SHAPE, dtype=np.uint8) for _ in range(n)]
-    return [rng.random(ITEM_SHAPE).astype(dtype.value) for _ in range(n)]
+        return [rng.integers(0, 256, ITEM_SHAPE, dtype=np.uint8) for _x in range(n)]
+    return [rng.random(ITEM_SHAPE).astype(dtype.value) for _x in range(n)]
 
 
 def slow_path_warning() -> str:
@@ -129,10 +133,16 @@ class BenchResult:
 
 
 def machine_description() -> str:
-    return (
-        f"{platform.system()} {platform.machine()}, {os.cpu_count()} CPUs, "
-        f"torch {torch.__version__} with {torch.get_num_threads()} intra-op thread(s), "
-        f"numpy {np.__version__}"
+    return _(
+        "{system} {machine}, {cpus} CPUs, torch {torch} with {threads} intra-op thread(s), "
+        "numpy {numpy}"
+    ).format(
+        system=platform.system(),
+        machine=platform.machine(),
+        cpus=os.cpu_count(),
+        torch=torch.__version__,
+        threads=torch.get_num_threads(),
+        numpy=np.__version__,
     )
 
 
@@ -143,11 +153,16 @@ def effective_repeats(n: int, repeats: int) -> int:
 def validate(n: int, repeats: int) -> None:
     if not 1 <= n <= MAX_N:
         raise InputError(
-            f"N = {n:,} is outside 1…{MAX_N:,}.",
-            fix=f"Pick N up to {MAX_N:,}: the slow path alone takes ~2 s there on a small box.",
+            _("N = {n:,} is outside 1…{max:,}.").format(n=n, max=MAX_N),
+            fix=_(
+                "Pick N up to {max:,}: the slow path alone takes ~2 s there on a small box."
+            ).format(max=MAX_N),
         )
     if not 1 <= repeats <= 9:
-        raise InputError(f"repeats = {repeats} is outside 1…9.", fix="Use 1 to 9 repeats.")
+        raise InputError(
+            _("repeats = {repeats} is outside 1…9.").format(repeats=repeats),
+            fix=_("Use 1 to 9 repeats."),
+        )
 
 
 def _time(path: Path, arrays: list[np.ndarray]) -> tuple[float, torch.Tensor]:
@@ -176,7 +191,7 @@ def run_benchmark(
         reps = effective_repeats(n, repeats)
     else:
         reps = max(1, repeats)
-    with heavy("the conversion benchmark"):
+    with heavy(_(JOB)):
         return _run_benchmark(n, repeats, reps, dtype, seed, scaling, progress)
 
 
@@ -209,7 +224,8 @@ def _run_benchmark(
             seconds, out = _time(path, arrays)
             times[path].append(seconds)
             outputs[path] = out
-            tick(n if path is Path.TENSOR_LIST else 0, f"repeat {r + 1}/{reps}: {path.value}")
+            label = _("repeat {r}/{reps}: {path}").format(r=r + 1, reps=reps, path=path.value)
+            tick(n if path is Path.TENSOR_LIST else 0, label)
     reference = outputs[Path.FROM_NUMPY_STACK]
     all_equal = all(
         o.shape == reference.shape and o.dtype == reference.dtype and torch.equal(o, reference)
@@ -232,9 +248,10 @@ def _run_benchmark(
     for size in sizes:
         subset = arrays[:size]
         for path in Path:
-            seconds, _ = _time(path, subset)
+            seconds, _out = _time(path, subset)
             points.append(ScalingPoint(n=size, path=path, seconds=seconds))
-            tick(size if path is Path.TENSOR_LIST else 0, f"scaling N={size:,}: {path.value}")
+            label = _("scaling N={n:,}: {path}").format(n=size, path=path.value)
+            tick(size if path is Path.TENSOR_LIST else 0, label)
     for path in Path:  # the main run is the largest scaling point
         points.append(ScalingPoint(n=n, path=path, seconds=medians[path]))
     return BenchResult(
@@ -285,17 +302,20 @@ def times_figure(result: BenchResult) -> Figure:
         "textposition": "outside",
         "cliponaxis": False,
         "customdata": [[t.ratio, len(t.times_s)] for t in result.timings],
-        "hovertemplate": (
+        # plotly's %{…} fields, not str.format ones: the translation keeps them as they are
+        "hovertemplate": _(
             "%{x}<br>median %{y:.4f} s over %{customdata[1]} runs"
             "<br>%{customdata[0]:.1f}× the fastest<extra></extra>"
         ),
     }
     return figure(
         [bars],
-        title=f"N = {result.n:,} arrays of {ITEM_SHAPE} {result.dtype.value}: median time",
+        title=_("N = {n:,} arrays of {shape} {dtype}: median time").format(
+            n=result.n, shape=ITEM_SHAPE, dtype=result.dtype.value
+        ),
         yaxis={
             "type": "log",
-            "title": {"text": "seconds (log scale)"},
+            "title": {"text": _("seconds (log scale)")},
             "range": [math.log10(lo) - 0.5, math.log10(hi) + 0.6],
             # decades only, labelled in full: no bare "2"/"5" minor labels
             "dtick": 1,
@@ -325,9 +345,9 @@ def scaling_figure(result: BenchResult) -> Figure:
         )
     return figure(
         traces,
-        title="Scaling: time vs N (log–log)",
-        xaxis={"type": "log", "title": {"text": "N arrays"}, "dtick": 1},
-        yaxis={"type": "log", "title": {"text": "seconds"}, "dtick": 1, "tickformat": ".0e"},
+        title=_("Scaling: time vs N (log–log)"),
+        xaxis={"type": "log", "title": {"text": _("N arrays")}, "dtick": 1},
+        yaxis={"type": "log", "title": {"text": _("seconds")}, "dtick": 1, "tickformat": ".0e"},
         height=420,
     )
 

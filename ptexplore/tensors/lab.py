@@ -24,6 +24,7 @@ import torch
 
 from ptexplore import live
 from ptexplore.errors import InputError, LessonError
+from ptexplore.i18n import N_, _
 from ptexplore.limits import TENSOR_MAX_DIM as MAX_DIM
 from ptexplore.limits import TENSOR_MAX_ELEMENTS as MAX_ELEMENTS
 from ptexplore.limits import VIEW_MAX_DIMS
@@ -48,11 +49,12 @@ class NpDtype(StrEnum):
 
     @property
     def label(self) -> str:
+        """The option's text: English, marked for the catalog (the page translates it)."""
         extra = {
-            NpDtype.FLOAT64: "float64 (numpy's default)",
-            NpDtype.BIG_ENDIAN: ">f8 (big-endian float64)",
-            NpDtype.OBJECT: "object (Python objects)",
-            NpDtype.STR: "str (<U…)",
+            NpDtype.FLOAT64: N_("float64 (numpy's default)"),
+            NpDtype.BIG_ENDIAN: N_(">f8 (big-endian float64)"),
+            NpDtype.OBJECT: N_("object (Python objects)"),
+            NpDtype.STR: N_("str (<U…)"),
         }
         return extra.get(self, self.value)
 
@@ -66,12 +68,13 @@ class NpDtype(StrEnum):
 
 
 class Layout(StrEnum):
-    """How the array sits in memory before it is bridged."""
+    """How the array sits in memory before it is bridged (the value is English, marked
+    for the catalog: the page shows it translated)."""
 
-    CONTIGUOUS = "C-contiguous"
-    TRANSPOSED = "transposed view (.T)"
-    REVERSED = "reversed view (a[::-1])"
-    READ_ONLY = "read-only (writeable=False)"
+    CONTIGUOUS = N_("C-contiguous")
+    TRANSPOSED = N_("transposed view (.T)")
+    REVERSED = N_("reversed view (a[::-1])")
+    READ_ONLY = N_("read-only (writeable=False)")
 
 
 class Bridge(StrEnum):
@@ -88,7 +91,7 @@ class Bridge(StrEnum):
 class Hop(StrEnum):
     """An optional trip to the GPU after the bridge."""
 
-    NONE = "stay on CPU"
+    NONE = N_("stay on CPU")
     CUDA = ".cuda()"
     CUDA_CPU = ".cuda().cpu()"
 
@@ -123,16 +126,20 @@ def parse_shape(text: str) -> tuple[int, ...]:
     The one size grammar (:mod:`ptexplore.parse`): ``3, 4``, ``(3, 4)``, ``[3, 4]``, ``3x4``
     and ``3 4`` all read as (3, 4).
     """
-    dims = tuple(parse_ints(text, "shape of a", example="3, 4", max_dims=VIEW_MAX_DIMS))
+    dims = tuple(parse_ints(text, _("shape of a"), example="3, 4", max_dims=VIEW_MAX_DIMS))
     if len(dims) > 2:
         raise InputError(
-            f"This lab edits 1-D or 2-D arrays; {dims} has {len(dims)} dims.",
-            fix="Use rows, cols such as 3, 4 (memory sharing works the same for any ndim).",
+            _("This lab edits 1-D or 2-D arrays; {dims} has {n} dims.").format(
+                dims=dims, n=len(dims)
+            ),
+            fix=_("Use rows, cols such as 3, 4 (memory sharing works the same for any ndim)."),
         )
     if any(d < 1 or d > MAX_DIM for d in dims):
         raise InputError(
-            f"Each dimension must be between 1 and {MAX_DIM}; got {dims}.",
-            fix="Pick a small shape such as 3, 4 so every cell fits on screen.",
+            _("Each dimension must be between 1 and {max}; got {dims}.").format(
+                max=MAX_DIM, dims=dims
+            ),
+            fix=_("Pick a small shape such as 3, 4 so every cell fits on screen."),
         )
     return dims
 
@@ -178,10 +185,11 @@ def bridge_error(err: Exception, where: str) -> LessonError:
     """Turn torch's real refusal into a lesson with the fix (torch's words kept verbatim)."""
     text = str(err).strip()
     low = text.lower()
+    refused = _("{where} refused: {text}").format(where=where, text=text)
     if "negative" in low and "stride" in low:
         return LessonError(
-            f"{where} refused: {text}",
-            fix=(
+            refused,
+            fix=_(
                 "a[::-1] is a view that walks memory backwards (negative strides), which "
                 "tensors cannot describe. Use torch.from_numpy(a.copy()) (or "
                 "np.ascontiguousarray(a)): the tensor then shares memory with the copy, not "
@@ -191,33 +199,31 @@ def bridge_error(err: Exception, where: str) -> LessonError:
         )
     if "byte order" in low:
         return LessonError(
-            f"{where} refused: {text}",
-            fix=(
+            refused,
+            fix=_(
                 "Convert to native byte order first: "
                 "a = a.astype(a.dtype.newbyteorder('=')) (this copies)."
             ),
         )
     if "numpy.object_" in text or "numpy.str_" in text or "numpy.bytes_" in text:
         return LessonError(
-            f"{where} refused: {text}",
-            fix=(
+            refused,
+            fix=_(
                 "Tensors hold numbers only. Convert first, e.g. a.astype(np.float64) "
                 "(strings of digits parse; other objects must be turned into numbers)."
             ),
         )
     if "requires grad" in low:
         return LessonError(
-            f"{where} refused: {text}",
-            fix="Call t.detach().numpy(): detach() shares memory and just drops the graph.",
+            refused,
+            fix=_("Call t.detach().numpy(): detach() shares memory and just drops the graph."),
         )
     if "cuda" in low or "device type" in low:
         return LessonError(
-            f"{where} refused: {text}",
-            fix="Copy to host memory first: t.cpu().numpy() (a copy, never shared with GPU).",
+            refused,
+            fix=_("Copy to host memory first: t.cpu().numpy() (a copy, never shared with GPU)."),
         )
-    return LessonError(
-        f"{where} refused: {text}", fix="Pick another bridge, dtype or layout for a."
-    )
+    return LessonError(refused, fix=_("Pick another bridge, dtype or layout for a."))
 
 
 #: torch warns about a read-only array only once per process (TORCH_WARN_ONCE); this code
@@ -240,15 +246,15 @@ def torch_read_only_warning() -> str:
 def _read_only_note(a: np.ndarray, t: torch.Tensor) -> str:
     """What a read-only ``a`` means for this ``t``: measured, not inferred from the bridge."""
     if t.device.type != "cpu":
-        return "a is read-only; t is a copy in GPU memory, so nothing written to t can reach a."
+        return _("a is read-only; t is a copy in GPU memory, so nothing written to t can reach a.")
     if np.shares_memory(a, t.detach().numpy()):
-        return (
+        return _(
             "a is read-only, yet t shares its memory (np.shares_memory is True) and t is "
             "writable: torch does not support read-only tensors, so writing through t changes "
             "a anyway (undefined behaviour). torch warns about this only once per process. "
             "Use torch.from_numpy(a.copy()) or torch.tensor(a)."
         )
-    return (
+    return _(
         "a is read-only and t is a copy (np.shares_memory is False): writing through t "
         "leaves a untouched. This is the safe way to make a tensor from a read-only array."
     )
@@ -262,9 +268,11 @@ def _bridge(ns: dict[str, Any], spec: LabSpec) -> None:
     """Run :func:`tensor_code` in ``ns`` (which holds ``a``); torch's refusal → lesson."""
     if spec.hop is not Hop.NONE and not cuda_available():
         raise LessonError(
-            "CUDA is not available on this server (torch.cuda.is_available() is False), so "
-            f"{spec.hop.value} cannot run here; nothing is simulated.",
-            fix="Stay on CPU, or run bench/cuda_check.py on a machine with an NVIDIA GPU.",
+            _(
+                "CUDA is not available on this server (torch.cuda.is_available() is False), "
+                "so {hop} cannot run here; nothing is simulated."
+            ).format(hop=spec.hop.value),
+            fix=_("Stay on CPU, or run bench/cuda_check.py on a machine with an NVIDIA GPU."),
         )
     ran = live.run(tensor_code(spec), ns)
     if ran.exception is not None:
@@ -279,11 +287,17 @@ def _notes(a: np.ndarray, t: torch.Tensor, spec: LabSpec) -> list[str]:
         notes.append(_read_only_note(a, t))
         said = torch_read_only_warning()
         if said and t.device.type == "cpu" and spec.bridge is not Bridge.TENSOR:
-            notes.append(f"torch's warning (it prints it once per server process): “{said}”")
+            notes.append(
+                _("torch's warning (it prints it once per server process): “{said}”").format(
+                    said=said
+                )
+            )
     if spec.layout is Layout.TRANSPOSED and a.ndim == 1:
         notes.append(
-            f"a is 1-D: a.T is the same layout (strides {a.strides}, contiguous), so nothing "
-            "is transposed. Use a 2-D shape such as 3, 4 to see swapped strides."
+            _(
+                "a is 1-D: a.T is the same layout (strides {strides}, contiguous), so nothing "
+                "is transposed. Use a 2-D shape such as 3, 4 to see swapped strides."
+            ).format(strides=a.strides)
         )
     return notes
 
@@ -332,28 +346,30 @@ def sharing_report(a: np.ndarray, t: torch.Tensor) -> SharingReport:
     shares: bool | None
     if t.device.type == "cpu":
         shares = bool(np.shares_memory(a, t.detach().numpy()))
-        if shares:
-            how = (
-                "the same address"
-                if np_ptr == t_ptr
-                else "overlapping bytes (different start addresses)"
+        if shares and np_ptr == t_ptr:
+            explanation = _(
+                "np.shares_memory(a, t.numpy()) is True and both point at the same address: "
+                "one buffer, two views. Writing through either name changes what the other "
+                "shows."
             )
-            explanation = (
-                f"np.shares_memory(a, t.numpy()) is True and both point at {how}: one buffer, "
-                "two views. Writing through either name changes what the other shows."
+        elif shares:
+            explanation = _(
+                "np.shares_memory(a, t.numpy()) is True and both point at overlapping bytes "
+                "(different start addresses): one buffer, two views. Writing through either "
+                "name changes what the other shows."
             )
         else:
-            explanation = (
+            explanation = _(
                 "np.shares_memory(a, t.numpy()) is False: the tensor owns its own copy. "
                 "Writing to one side never shows up on the other."
             )
     else:
         shares = None
-        explanation = (
-            f"t lives in {device} memory and a in host memory: they cannot share. "
+        explanation = _(
+            "t lives in {device} memory and a in host memory: they cannot share. "
             "t.data_ptr() is a GPU address, not comparable with a's host address. "
             "t.numpy() would refuse (use t.cpu().numpy(), which copies)."
-        )
+        ).format(device=device)
     verdict = Verdict.SHARED if shares else Verdict.SEPARATE
     return SharingReport(
         verdict=verdict,
@@ -454,17 +470,23 @@ def _check_value(dtype: np.dtype[Any], value: float, name: str = "a") -> None:
         info = np.iinfo(dtype)
         if value != int(value) or not info.min <= value <= info.max:
             raise InputError(
-                f"{value:g} does not fit {name}'s dtype {dtype} "
-                f"(whole numbers {info.min}…{info.max}).",
-                fix=f"Pick a whole number between {info.min} and {info.max}.",
+                _(
+                    "{value:g} does not fit {name}'s dtype {dtype} (whole numbers {lo}…{hi})."
+                ).format(value=value, name=name, dtype=dtype, lo=info.min, hi=info.max),
+                fix=_("Pick a whole number between {lo} and {hi}.").format(
+                    lo=info.min, hi=info.max
+                ),
             )
     elif dtype.kind == "f":
         finfo = np.finfo(dtype)
         if abs(value) > float(finfo.max):
+            big = float(finfo.max)
             raise InputError(
-                f"{value:g} does not fit {name}'s dtype {dtype}: its largest value is "
-                f"{float(finfo.max):g}, so it would become inf.",
-                fix=f"Pick a value between {-float(finfo.max):g} and {float(finfo.max):g}.",
+                _(
+                    "{value:g} does not fit {name}'s dtype {dtype}: its largest value is "
+                    "{big:g}, so it would become inf."
+                ).format(value=value, name=name, dtype=dtype, big=big),
+                fix=_("Pick a value between {lo:g} and {hi:g}.").format(lo=-big, hi=big),
             )
 
 
@@ -472,20 +494,21 @@ def editor_accepts(dtype: np.dtype[Any]) -> str:
     """What the cell editor of an array of ``dtype`` accepts, and why (numpy's dtype decides)."""
     if dtype.kind in "iu":
         info = np.iinfo(dtype)
-        return (
-            f"a is **{dtype}**: cells take whole numbers {info.min}…{info.max}. numpy's dtype "
-            f"decides: an array of dtype {dtype} cannot hold 1.5, so typing 1.5 is refused "
+        return _(
+            "a is **{dtype}**: cells take whole numbers {lo}…{hi}. numpy's dtype "
+            "decides: an array of dtype {dtype} cannot hold 1.5, so typing 1.5 is refused "
             "with a message, and so is a number outside that range. Pick a float dtype to "
             "store decimals."
-        )
+        ).format(dtype=dtype, lo=info.min, hi=info.max)
     if dtype.kind == "f":
         big = float(np.finfo(dtype).max)
-        return (
-            f"a is **{dtype}**: cells take any number up to ±{big:g}, stored rounded to "
-            f"{dtype} precision ({np.finfo(dtype).precision} significant digits) — numpy's "
-            "dtype decides."
-        )
-    return f"a is **{dtype}**: not a number type, so its cells cannot be edited here."
+        return _(
+            "a is **{dtype}**: cells take any number up to ±{big:g}, stored rounded to "
+            "{dtype} precision ({digits} significant digits) — numpy's dtype decides."
+        ).format(dtype=dtype, big=big, digits=np.finfo(dtype).precision)
+    return _("a is **{dtype}**: not a number type, so its cells cannot be edited here.").format(
+        dtype=dtype
+    )
 
 
 def wrap_note(code: str, before: np.ndarray, after: np.ndarray, library: str) -> str:
@@ -503,10 +526,20 @@ def wrap_note(code: str, before: np.ndarray, after: np.ndarray, library: str) ->
     info = np.iinfo(after.dtype)
     first = tuple(int(i) for i in np.argwhere(wrapped)[0])
     cell = ", ".join(map(str, first))
-    return (
-        f"`{code}` wrapped {count} cell(s) around: {after.dtype} holds {info.min}…{info.max}, "
-        f"so [{cell}] went {before[first]} → {after[first]}. That is real {library} integer "
+    return _(
+        "`{code}` wrapped {count} cell(s) around: {dtype} holds {lo}…{hi}, "
+        "so [{cell}] went {before} → {after}. That is real {library} integer "
         "arithmetic: fixed-width integers wrap silently, with no error or warning."
+    ).format(
+        code=code,
+        count=count,
+        dtype=after.dtype,
+        lo=info.min,
+        hi=info.max,
+        cell=cell,
+        before=before[first],
+        after=after[first],
+        library=library,
     )
 
 
@@ -577,14 +610,17 @@ class Lab:
         line = code.split("  #")[0].replace("\n", "; ")
         if isinstance(err, ValueError) and "read-only" in str(err):
             raise LessonError(
-                f"{line} refused: {err}. numpy protects a read-only array "
-                "(but a tensor made from it would not: torch cannot mark tensors read-only).",
-                fix="Work on a copy (a = a.copy()) or pick another layout.",
+                _(
+                    "{line} refused: {err}. numpy protects a read-only array "
+                    "(but a tensor made from it would not: torch cannot mark tensors "
+                    "read-only)."
+                ).format(line=line, err=err),
+                fix=_("Work on a copy (a = a.copy()) or pick another layout."),
             ) from None
         if isinstance(err, RuntimeError):  # torch refusing the value: its own words
             raise LessonError(
-                f"{code} refused by torch: {err}",
-                fix="Rebuild a and t (↺), or pick another action.",
+                _("{code} refused by torch: {err}").format(code=code, err=err),
+                fix=_("Rebuild a and t (↺), or pick another action."),
             ) from None
         raise err
 
@@ -644,7 +680,7 @@ class Lab:
             return None
         if not self.a.flags.writeable:
             raise LessonError(
-                "a is read-only: numpy refuses cell edits.", fix="Pick another layout."
+                _("a is read-only: numpy refuses cell edits."), fix=_("Pick another layout.")
             )
         for v in cells.values():
             _check_value(self.a.dtype, v)

@@ -16,6 +16,7 @@ import torch
 
 from ptexplore import live
 from ptexplore.errors import InputError
+from ptexplore.i18n import N_, _
 from ptexplore.memory import shares_memory
 from ptexplore.tensors.lab import cuda_available, torch_read_only_warning
 
@@ -23,13 +24,15 @@ _IMPORTS = "import numpy as np\nimport torch\n"
 
 
 class ErrorCase(StrEnum):
-    REQUIRES_GRAD = ".numpy() on a tensor that requires grad"
-    CUDA = ".numpy() on a CUDA tensor"
-    READ_ONLY = "torch.from_numpy(read-only array)"
-    NEGATIVE_STRIDES = "torch.from_numpy(a[::-1]) (negative strides)"
-    OBJECT_DTYPE = "torch.from_numpy(object array)"
-    STR_DTYPE = "torch.tensor(array of str)"
-    BIG_ENDIAN = "torch.from_numpy(big-endian array)"
+    """A lesson (the value is English, marked for the catalog: the page shows it translated)."""
+
+    REQUIRES_GRAD = N_(".numpy() on a tensor that requires grad")
+    CUDA = N_(".numpy() on a CUDA tensor")
+    READ_ONLY = N_("torch.from_numpy(read-only array)")
+    NEGATIVE_STRIDES = N_("torch.from_numpy(a[::-1]) (negative strides)")
+    OBJECT_DTYPE = N_("torch.from_numpy(object array)")
+    STR_DTYPE = N_("torch.tensor(array of str)")
+    BIG_ENDIAN = N_("torch.from_numpy(big-endian array)")
 
 
 class Outcome(StrEnum):
@@ -66,7 +69,7 @@ class _Case:
 _CASES: dict[ErrorCase, _Case] = {
     ErrorCase.REQUIRES_GRAD: _Case(
         code="t = torch.ones(3, requires_grad=True)\nt.numpy()",
-        lesson=(
+        lesson=N_(
             "A tensor that requires grad is part of autograd's graph; numpy could change it "
             "behind autograd's back, so torch refuses."
         ),
@@ -76,7 +79,7 @@ _CASES: dict[ErrorCase, _Case] = {
     ),
     ErrorCase.CUDA: _Case(
         code='t = torch.ones(3, device="cuda")\nt.numpy()',
-        lesson=(
+        lesson=N_(
             "numpy only sees host (CPU) memory; a CUDA tensor's bytes live on the GPU, so "
             "there is nothing numpy could point at."
         ),
@@ -89,7 +92,7 @@ _CASES: dict[ErrorCase, _Case] = {
             "a = np.zeros(3)\na.flags.writeable = False\n"
             "t = torch.from_numpy(a)  # only a warning\nt.add_(1)  # writes into 'read-only' a"
         ),
-        lesson=(
+        lesson=N_(
             "Not an error, a warning (and torch shows it only once per process): tensors "
             "cannot be read-only, so writing through t silently changes the array numpy "
             "promised to protect."
@@ -100,7 +103,7 @@ _CASES: dict[ErrorCase, _Case] = {
     ),
     ErrorCase.NEGATIVE_STRIDES: _Case(
         code="a = np.arange(6.0)\ntorch.from_numpy(a[::-1])",
-        lesson=(
+        lesson=N_(
             "a[::-1] is a view whose stride is negative (it walks memory backwards); "
             "tensor strides cannot be negative."
         ),
@@ -110,14 +113,16 @@ _CASES: dict[ErrorCase, _Case] = {
     ),
     ErrorCase.OBJECT_DTYPE: _Case(
         code='a = np.array([1, 2.5, "3"], dtype=object)\ntorch.from_numpy(a)',
-        lesson="An object array holds pointers to Python objects, not numbers a tensor can hold.",
+        lesson=N_(
+            "An object array holds pointers to Python objects, not numbers a tensor can hold."
+        ),
         fix_code="t = torch.from_numpy(a.astype(np.float64))  # converts (copies) first",
         result="t",
         original="a",
     ),
     ErrorCase.STR_DTYPE: _Case(
         code='a = np.array(["1.5", "2", "3"])\ntorch.tensor(a)',
-        lesson="Strings are not numbers; torch will not parse them for you.",
+        lesson=N_("Strings are not numbers; torch will not parse them for you."),
         fix_code="t = torch.tensor(a.astype(np.float64))  # numpy parses the digits",
         result="t",
         original="a",
@@ -125,7 +130,7 @@ _CASES: dict[ErrorCase, _Case] = {
     ErrorCase.BIG_ENDIAN: _Case(
         code='a = np.arange(3, dtype=">f8")  # e.g. read from a FITS or network file\n'
         "torch.from_numpy(a)",
-        lesson=(
+        lesson=N_(
             "Tensors always use the machine's native byte order; a big-endian array's bytes "
             "would be read backwards."
         ),
@@ -175,12 +180,12 @@ def run_error_lesson(case: ErrorCase) -> ErrorLesson:
             code=spec.code,
             outcome=Outcome.NOT_RUN,
             error_type="",
-            message=(
+            message=_(
                 "torch.cuda.is_available() is False on this server, so there is no CUDA "
                 "tensor to try this on, and nothing is simulated. On a GPU machine "
                 "t.numpy() raises a TypeError telling you to use Tensor.cpu() first."
             ),
-            lesson=spec.lesson,
+            lesson=_(spec.lesson),
             fix_code=spec.fix_code,
             fix_result="",
             fix_shares=None,
@@ -195,14 +200,19 @@ def run_error_lesson(case: ErrorCase) -> ErrorLesson:
             (w.message for w in ran.warnings if "not writable" in w.message), ""
         )
         a = ns["a"]
-        message = (f"“{said}” (torch prints this once per server process.) " if said else "") + (
-            f"Live result: after t.add_(1) the read-only array a is {a.tolist()} and "
-            f"a.flags.writeable is {a.flags.writeable}."
-        )
+        live_result = _(
+            "Live result: after t.add_(1) the read-only array a is {values} and "
+            "a.flags.writeable is {writeable}."
+        ).format(values=a.tolist(), writeable=a.flags.writeable)
+        message = (
+            _("“{said}” (torch prints this once per server process.) ").format(said=said)
+            if said
+            else ""
+        ) + live_result
     elif ran.error is not None:
         kind, message = ran.error.kind, _first_line(ran.error.message)
     else:  # pragma: no cover - would mean torch changed its behaviour
-        kind, message = "", "No error: this torch version accepts it."
+        kind, message = "", _("No error: this torch version accepts it.")
     fixed = live.run(spec.fix_code, ns)
     if fixed.error is not None:  # pragma: no cover - the fixes are fixed code
         raise AssertionError(f"the fix for {case} failed: {fixed.error.line}")
@@ -213,7 +223,7 @@ def run_error_lesson(case: ErrorCase) -> ErrorLesson:
         outcome=outcome,
         error_type=kind,
         message=message,
-        lesson=spec.lesson,
+        lesson=_(spec.lesson),
         fix_code=spec.fix_code,
         fix_result=repr(result),
         fix_shares=bool(shares_memory(result, original)),
@@ -285,7 +295,7 @@ def item_code(shape: ItemShape, dtype: ItemDtype, value: float) -> str:
             f"t = (torch.tensor({float(value)!r}, dtype=torch.{dtype.value}) "
             f"+ torch.arange({n}, dtype=torch.{dtype.value})).reshape({dims})"
         )
-    index = ", ".join("0" for _ in dims)
+    index = ", ".join("0" for _x in dims)
     pick = f"t[{index}].item()" if dims else "t.item()"
     return "\n".join(
         [
@@ -305,15 +315,20 @@ def item_code(shape: ItemShape, dtype: ItemDtype, value: float) -> str:
 def check_item_value(shape: ItemShape, dtype: ItemDtype, value: float) -> None:
     """Refuse a first value the tensor cannot be built from (instead of a wrap or a crash)."""
     if not math.isfinite(value):
-        raise InputError(f"{value} is not a finite number.", fix="Type a finite number.")
+        raise InputError(
+            _("{value} is not a finite number.").format(value=value),
+            fix=_("Type a finite number."),
+        )
     if dtype is ItemDtype.INT64:
         n = int(np.prod(shape.dims)) if shape.dims else 1
         info = np.iinfo(np.int64)
         if not info.min <= int(value) <= info.max - (n - 1):
             raise InputError(
-                f"{value:g} does not fit int64 (whole numbers {info.min}…{info.max}): "
-                "torch.arange + value would overflow.",
-                fix="Pick a first value within ±9.2e18, e.g. 5.",
+                _(
+                    "{value:g} does not fit int64 (whole numbers {lo}…{hi}): "
+                    "torch.arange + value would overflow."
+                ).format(value=value, lo=info.min, hi=info.max),
+                fix=_("Pick a first value within ±9.2e18, e.g. 5."),
             )
 
 
@@ -324,18 +339,21 @@ def item_lesson(shape: ItemShape, dtype: ItemDtype, value: float) -> ItemResult:
     ran = live.run(code)
     t: torch.Tensor = ran.namespace["t"]
     numel = int(t.numel())
-    index = tuple(0 for _ in shape.dims)
+    index = tuple(0 for _x in shape.dims)
     first = t[index].item() if index else t.item()
-    first_code = f"t[{', '.join('0' for _ in shape.dims)}].item()" if index else "t.item()"
+    first_code = f"t[{', '.join('0' for _x in shape.dims)}].item()" if index else "t.item()"
     notes: list[str] = []
     if dtype is ItemDtype.INT64 and value != int(value):
         notes.append(
-            f"int64 holds whole numbers: the first value {value!r} became int({value!r}) = "
-            f"{int(value)}."
+            _(
+                "int64 holds whole numbers: the first value {value} became int({value}) = {whole}."
+            ).format(value=repr(value), whole=int(value))
         )
     elif dtype is ItemDtype.BOOL:
         notes.append(
-            f"bool: the first element is {value!r} != 0 → {value != 0}; then they alternate."
+            _("bool: the first element is {value} != 0 → {truth}; then they alternate.").format(
+                value=repr(value), truth=value != 0
+            )
         )
     found = ItemResult(
         code=code,
@@ -362,18 +380,26 @@ def item_lesson(shape: ItemShape, dtype: ItemDtype, value: float) -> ItemResult:
             error_message=again.error.message,
             note=" ".join(
                 [
-                    ".item() needs exactly one element. Use t.tolist() for all of them as "
-                    f"Python numbers, or pick one first: {first_code}.",
+                    _(
+                        ".item() needs exactly one element. Use t.tolist() for all of them as "
+                        "Python numbers, or pick one first: {code}."
+                    ).format(code=first_code),
                     *notes,
                 ]
             ),
         )
     x = ran.namespace["x"]
     if shape is not ItemShape.SCALAR:
-        notes.append(f"Shape {shape.value} still holds exactly one element, so .item() works.")
+        notes.append(
+            _("Shape {shape} still holds exactly one element, so .item() works.").format(
+                shape=shape.value
+            )
+        )
     if dtype is ItemDtype.FLOAT32 and x != float(value):
         notes.append(
-            f"float32 cannot store {value!r} exactly: .item() returns a Python float (64-bit) "
-            f"holding the float32 value {x!r}."
+            _(
+                "float32 cannot store {value} exactly: .item() returns a Python float (64-bit) "
+                "holding the float32 value {x}."
+            ).format(value=repr(value), x=repr(x))
         )
     return replace(found, value_repr=repr(x), python_type=type(x).__name__, note=" ".join(notes))

@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from ptexplore.i18n import _
 from ptexplore.tensors.lab import Lab, SharingReport
 
 
@@ -21,10 +22,11 @@ def display_values(values: np.ndarray) -> np.ndarray:
 
 
 def frame(values: np.ndarray, index_name: str | None = None) -> pd.DataFrame:
-    """A 1-D array as one column ``value``; a 2-D array with columns ``0, 1, …``."""
+    """A 1-D array as one column ``value`` (its header translated); a 2-D array with
+    columns ``0, 1, …``."""
     shown = display_values(values)
     if shown.ndim == 1:
-        df = pd.DataFrame({"value": shown})
+        df = pd.DataFrame({_("value"): shown})
     else:
         df = pd.DataFrame(shown, columns=[str(j) for j in range(shown.shape[1])])
     df.index.name = index_name
@@ -42,7 +44,7 @@ def changed_cells(name: str, before: np.ndarray, after: np.ndarray, mask: np.nda
         )
         for idx in cells[:6]
     ]
-    more = f" (+{len(cells) - 6} more)" if len(cells) > 6 else ""
+    more = _(" (+{n} more)").format(n=len(cells) - 6) if len(cells) > 6 else ""
     return ", ".join(shown) + more
 
 
@@ -51,23 +53,23 @@ def report_table(rep: SharingReport) -> pd.DataFrame:
     t_strides = ", ".join(str(s) for s in rep.t_strides_elements)
     rows = [
         (
-            "start address",
+            _("start address"),
             f"a.__array_interface__['data'][0] = {rep.np_ptr:#x}",
             f"t.data_ptr() = {rep.t_ptr:#x}",
         ),
         ("dtype", f"a.dtype = {rep.np_dtype}", f"t.dtype = {rep.torch_dtype}"),
         (
-            "strides",
-            f"a.strides = ({np_strides}) bytes",
-            f"t.stride() = ({t_strides}) elements",
+            _("strides"),
+            _("a.strides = ({strides}) bytes").format(strides=np_strides),
+            _("t.stride() = ({strides}) elements").format(strides=t_strides),
         ),
         (
-            "bytes per element",
+            _("bytes per element"),
             f"a.itemsize = {rep.np_itemsize}",
             f"t.element_size() = {rep.t_element_size}",
         ),
-        ("device", "host (CPU) memory", rep.device),
-        ("id() — object identity only", f"id(a) = {rep.np_id}", f"id(t) = {rep.t_id}"),
+        (_("device"), _("host (CPU) memory"), rep.device),
+        (_("id() — object identity only"), f"id(a) = {rep.np_id}", f"id(t) = {rep.t_id}"),
     ]
     return pd.DataFrame(rows, columns=["", "numpy a", "torch t"]).set_index("")
 
@@ -77,20 +79,20 @@ def history_table(lab: Lab) -> pd.DataFrame:
     rows = [
         {
             "#": i + 1,
-            "code": r.code.split("  #")[0].replace("\n", "; "),
-            "side": r.side,
-            "a changed": r.a_changed,
-            "t changed": r.t_changed,
-            "other side followed": r.followed,
+            _("code"): r.code.split("  #")[0].replace("\n", "; "),
+            _("side"): r.side,
+            _("a changed"): r.a_changed,
+            _("t changed"): r.t_changed,
+            _("other side followed"): r.followed,
             # one type per column (Arrow): text only when a GPU row makes it n/a
-            "shares memory after": (
+            _("shares memory after"): (
                 r.shares_after
                 if not on_gpu
-                else "n/a (GPU)"
+                else _("n/a (GPU)")
                 if r.shares_after is None
                 else str(r.shares_after)
             ),
-            "id(a) changed": r.rebound,
+            _("id(a) changed"): r.rebound,
         }
         for i, r in enumerate(lab.history)
     ]

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ptexplore.figures import Figure, figure, grid
+from ptexplore.i18n import N_, _
 from ptexplore.memory import StorageFacts, TensorFacts
 from ptexplore.style import ACCENT, SEQUENTIAL_SCALE
 
@@ -105,7 +106,7 @@ def _index_text(prefix: tuple[int, ...], r: int, c: int, ndim: int) -> str:
 
 
 def _written_marks(
-    x: Sequence[int], y: Sequence[int], *, size: int, name: str | None = "written"
+    x: Sequence[int], y: Sequence[int], *, size: int, name: str | None = N_("written")
 ) -> dict[str, Any]:
     """Orange open squares over the cells a write changed (grid and storage row alike)."""
     trace: dict[str, Any] = {
@@ -118,7 +119,7 @@ def _written_marks(
         "showlegend": False,
     }
     if name is not None:
-        trace["name"] = name
+        trace["name"] = _(name)
     return trace
 
 
@@ -178,9 +179,10 @@ def tensor_figure(
             "xgap": cell_gap(across),
             "ygap": cell_gap(rows_cells),
             "textfont": {"size": 13 if across <= 12 else 11},
-            "hovertemplate": (
-                f"{name}[%{{customdata}}] = %{{text}}<br>memory position %{{z}}<extra></extra>"
-            ),
+            # plotly's %{…} fields stay as they are in the translation
+            "hovertemplate": f"{name}[%{{customdata}}] = %{{text}}<br>"
+            + _("memory position %{z}")
+            + "<extra></extra>",
             "name": g.title,
             "xaxis": xa,
             "yaxis": ya,
@@ -227,7 +229,7 @@ def tensor_figure(
             "cmin": 0,
             "cmax": top,
             "colorbar": {
-                "title": {"text": "memory<br>position"},
+                "title": {"text": _("memory<br>position")},
                 "thickness": 12,
                 "lenmode": "pixels",
                 "len": max(height - 60, 80),
@@ -277,9 +279,10 @@ def storage_figure(rows: Sequence[StorageRow]) -> Figure:
                     "colorscale": [[0, UNUSED_COLOUR], [1, UNUSED_COLOUR]],
                     "showscale": False,
                     "xgap": cell_gap(n),
-                    "hovertemplate": "storage[%{x}] = %{text}<br>not read by this tensor"
-                    "<extra></extra>",
-                    "name": "unused",
+                    "hovertemplate": "storage[%{x}] = %{text}<br>"
+                    + _("not read by this tensor")
+                    + "<extra></extra>",
+                    "name": _("unused"),
                     "xaxis": xa,
                     "yaxis": ya,
                 }

@@ -20,6 +20,7 @@ import torch
 
 from ptexplore import live
 from ptexplore.errors import InputError, Refusal
+from ptexplore.i18n import N_, _
 from ptexplore.limits import VIEW_MAX_ELEMENTS as MAX_ELEMENTS
 from ptexplore.limits import VIEW_MAX_STEP as MAX_STEP
 from ptexplore.limits import VIEW_MAX_WRITE as MAX_WRITE
@@ -49,11 +50,13 @@ class PreOp(StrEnum):
 
     @property
     def label(self) -> str:
+        """The option's text: English (code, or marked for the catalog: the page
+        translates it)."""
         return {
-            PreOp.NONE: "nothing (fresh, contiguous)",
+            PreOp.NONE: N_("nothing (fresh, contiguous)"),
             PreOp.TRANSPOSE: "transpose(-2, -1)",
             PreOp.PERMUTE: "permute(…)",
-            PreOp.SLICE: "slice with a step  [..., start::step]",
+            PreOp.SLICE: N_("slice with a step  [..., start::step]"),
             PreOp.CONTIGUOUS: "transpose(-2, -1).contiguous()",
         }[self]
 
@@ -149,8 +152,10 @@ def _check_size(config: LabConfig) -> None:
     n = math.prod(config.source_shape)
     if n > MAX_ELEMENTS or n < 1:
         raise InputError(
-            f"The source must have 1 … {MAX_ELEMENTS:,} elements, not {n:,}.",
-            fix="Use smaller sizes so every element fits on screen.",
+            _("The source must have 1 … {max:,} elements, not {n:,}.").format(
+                max=MAX_ELEMENTS, n=n
+            ),
+            fix=_("Use smaller sizes so every element fits on screen."),
         )
 
 
@@ -174,8 +179,10 @@ def _pre_op(config: LabConfig) -> tuple[str, tuple[int, ...] | None]:
     op = config.op
     if op in (PreOp.TRANSPOSE, PreOp.CONTIGUOUS) and ndim < 2:
         raise InputError(
-            f"transpose(-2, -1) swaps the last two dimensions, and the source has only {ndim}.",
-            fix="Give the source at least two sizes, e.g. `3, 2`.",
+            _(
+                "transpose(-2, -1) swaps the last two dimensions, and the source has only {ndim}."
+            ).format(ndim=ndim),
+            fix=_("Give the source at least two sizes, e.g. `3, 2`."),
         )
     if op is PreOp.TRANSPOSE:
         return ".transpose(-2, -1)", None
@@ -185,22 +192,30 @@ def _pre_op(config: LabConfig) -> tuple[str, tuple[int, ...] | None]:
         perm = config.perm if config.perm is not None else default_perm(ndim)
         if len(perm) != ndim or sorted(perm) != list(range(ndim)):
             raise InputError(
-                f"permute{perm} is not an order of the source's {ndim} dimensions.",
-                fix=f"List each of 0…{ndim - 1} once, e.g. {format_shape(default_perm(ndim))}.",
+                _("permute{perm} is not an order of the source's {ndim} dimensions.").format(
+                    perm=perm, ndim=ndim
+                ),
+                fix=_("List each of 0…{last} once, e.g. {example}.").format(
+                    last=ndim - 1, example=format_shape(default_perm(ndim))
+                ),
             )
         return f".permute({format_shape(perm)})", perm
     if op is PreOp.SLICE:
         if not 1 <= config.step <= MAX_STEP:
             raise InputError(
-                f"The slice step must be between 1 and {MAX_STEP}, not {config.step}.",
-                fix="torch slicing needs a positive step; try 2.",
+                _("The slice step must be between 1 and {max}, not {step}.").format(
+                    max=MAX_STEP, step=config.step
+                ),
+                fix=_("torch slicing needs a positive step; try 2."),
             )
         last = config.source_shape[-1]
         if not 0 <= config.start < last:
             raise InputError(
-                f"The slice start {config.start} is past the end of the last dimension "
-                f"(size {last}), so x would have no elements to show.",
-                fix=f"Pick a start from 0 to {last - 1}.",
+                _(
+                    "The slice start {start} is past the end of the last dimension "
+                    "(size {size}), so x would have no elements to show."
+                ).format(start=config.start, size=last),
+                fix=_("Pick a start from 0 to {last}.").format(last=last - 1),
             )
         start = str(config.start) if config.start else ""
         return f"[..., {start}::{config.step}]", None
@@ -209,7 +224,7 @@ def _pre_op(config: LabConfig) -> tuple[str, tuple[int, ...] | None]:
 
 def source_expr(config: LabConfig) -> str:
     """``base.view(2, 3, 4).transpose(-2, -1)`` — how the source ``x`` is made."""
-    suffix, _ = _pre_op(config)
+    suffix, _perm = _pre_op(config)
     return f"base.view({format_shape(config.source_shape)}){suffix}"
 
 
@@ -240,19 +255,25 @@ def infer_explanation(target: Sequence[int], numel: int) -> Inference | None:
     known = tuple(d for d in dims if d != -1)
     prod = math.prod(known)
     if not known:
-        text = f"{numel} / 1 = {numel} (no other sizes: -1 takes all {numel} elements)"
+        text = _("{n} / 1 = {n} (no other sizes: -1 takes all {n} elements)").format(n=numel)
         return Inference(idx, numel, known, numel, text)
     denom = str(known[0]) if len(known) == 1 else "(" + "·".join(str(d) for d in known) + ")"
     if prod == 0:
-        text = (
-            f"{numel} / {denom} — the other sizes multiply to 0, so no size for -1 can "
-            f"give {numel} elements"
-        )
+        text = _(
+            "{n} / {denom} — the other sizes multiply to 0, so no size for -1 can give {n} elements"
+        ).format(n=numel, denom=denom)
         return Inference(idx, numel, known, None, text)
     if numel % prod:
-        text = (
-            f"{numel} / {denom} = {numel / prod:.4g} is not a whole number "
-            f"({numel} = {numel // prod}·{prod} + {numel % prod}), so no size fits"
+        text = _(
+            "{n} / {denom} = {quotient:.4g} is not a whole number "
+            "({n} = {whole}·{prod} + {rest}), so no size fits"
+        ).format(
+            n=numel,
+            denom=denom,
+            quotient=numel / prod,
+            whole=numel // prod,
+            prod=prod,
+            rest=numel % prod,
         )
         return Inference(idx, numel, known, None, text)
     return Inference(idx, numel, known, numel // prod, f"{numel} / {denom} = {numel // prod}")
@@ -264,12 +285,19 @@ def _lesson(err: BaseException, x: torch.Tensor, config: LabConfig) -> tuple[str
     n = x.numel()
     if "view size is not compatible" in msg:
         return (
-            f"x is not contiguous (stride {tuple(x.stride())} for shape {tuple(x.shape)}): "
-            "reading it in row-major order jumps around memory, and view() only "
-            "re-labels the same memory with new strides — no stride pattern can describe "
-            "that reading order for the new shape, and view() never copies.",
-            f"Use `{method_call(config).replace('.view(', '.reshape(')}` (copies when it must) "
-            f"or `x.contiguous(){method_call(config)[1:]}` (copies explicitly first).",
+            _(
+                "x is not contiguous (stride {stride} for shape {shape}): "
+                "reading it in row-major order jumps around memory, and view() only "
+                "re-labels the same memory with new strides — no stride pattern can describe "
+                "that reading order for the new shape, and view() never copies."
+            ).format(stride=tuple(x.stride()), shape=tuple(x.shape)),
+            _(
+                "Use `{reshape}` (copies when it must) or `x.contiguous(){call}` "
+                "(copies explicitly first)."
+            ).format(
+                reshape=method_call(config).replace(".view(", ".reshape("),
+                call=method_call(config)[1:],
+            ),
         )
     if "is invalid for input of size" in msg:
         known = [d for d in config.target if d != -1]
@@ -277,45 +305,59 @@ def _lesson(err: BaseException, x: torch.Tensor, config: LabConfig) -> tuple[str
         if -1 in config.target:
             if prod == 0:
                 return (
-                    f"With -1, torch solves {n} / {prod} for the missing size, but the other "
-                    "sizes multiply to 0: no size can make them hold "
-                    f"{n} elements.",
-                    f"Use sizes of at least 1 whose product divides {n}.",
+                    _(
+                        "With -1, torch solves {n} / {prod} for the missing size, but the "
+                        "other sizes multiply to 0: no size can make them hold {n} elements."
+                    ).format(n=n, prod=prod),
+                    _("Use sizes of at least 1 whose product divides {n}.").format(n=n),
                 )
             return (
-                f"With -1, torch solves {n} / {prod} for the missing size, and that is not a "
-                "whole number.",
-                f"Pick sizes whose product divides {n}.",
+                _(
+                    "With -1, torch solves {n} / {prod} for the missing size, and that is not "
+                    "a whole number."
+                ).format(n=n, prod=prod),
+                _("Pick sizes whose product divides {n}.").format(n=n),
             )
         shown = "·".join(str(d) for d in config.target)
         if prod == 0:
             return (
-                f"A view keeps every element: the shape {list(config.target)} has 0 elements, "
-                f"the source has {n}.",
-                f"Make the sizes multiply to {n} (a size of 0 empties the tensor), or let "
-                "torch infer one of them with -1.",
+                _(
+                    "A view keeps every element: the shape {shape} has 0 elements, "
+                    "the source has {n}."
+                ).format(shape=list(config.target), n=n),
+                _(
+                    "Make the sizes multiply to {n} (a size of 0 empties the tensor), or let "
+                    "torch infer one of them with -1."
+                ).format(n=n),
             )
         return (
-            f"A view keeps every element: {shown} = {prod} ≠ {n}.",
-            f"Make the sizes multiply to {n}, or let torch infer one of them with -1.",
+            _("A view keeps every element: {shown} = {prod} ≠ {n}.").format(
+                shown=shown, prod=prod, n=n
+            ),
+            _("Make the sizes multiply to {n}, or let torch infer one of them with -1.").format(
+                n=n
+            ),
         )
     if "Dimension out of range" in msg:
         return (
-            "The dim argument must name an existing position "
-            "(unsqueeze may also name one past the end).",
-            "Pick a dim inside the range torch states.",
+            _(
+                "The dim argument must name an existing position "
+                "(unsqueeze may also name one past the end)."
+            ),
+            _("Pick a dim inside the range torch states."),
         )
-    return ("torch refused this call.", "Read torch's message above.")
+    return (_("torch refused this call."), _("Read torch's message above."))
 
 
+#: English, marked for the catalog: the result's verdict is translated when it is made.
 _VERDICTS = {
-    Sharing.COPY: (
+    Sharing.COPY: N_(
         "copied: new storage — y.data_ptr() is a different address, so writes to y do not reach x"
     ),
-    Sharing.SAME_PTR: (
+    Sharing.SAME_PTR: N_(
         "shares storage with the source: same data_ptr — y is a view, writes to y show up in x"
     ),
-    Sharing.SAME_STORAGE: (
+    Sharing.SAME_STORAGE: N_(
         "shares storage with the source (same storage, data_ptr shifted by the storage "
         "offset) — y is a view, writes to y show up in x"
     ),
@@ -337,8 +379,11 @@ def _resize_note(x: torch.Tensor, shape: tuple[int, ...]) -> str | None:
     got = live.run(f"import numpy as np\na = x.numpy()\nb = {call}.reshape(-1)", {"x": x})
     out = got.namespace["b"]
     head = ", ".join(str(int(v)) for v in out[:8]) + (", …" if want > 8 else "")
-    how = "repeats" if want > x.numel() else "cuts"
-    return f"{call} → {want} elements [{head}]: it {how} the data without a word"
+    if want > x.numel():
+        said = _("{call} → {n} elements [{head}]: it repeats the data without a word")
+    else:
+        said = _("{call} → {n} elements [{head}]: it cuts the data without a word")
+    return said.format(call=call, n=want, head=head)
 
 
 def _numpy_call(x: torch.Tensor, config: LabConfig) -> tuple[str, str] | None:
@@ -385,8 +430,10 @@ def _numpy_analogy(x: torch.Tensor, y: torch.Tensor | None, config: LabConfig) -
             None,
             None,
             None,
-            unavailable=f"this server has numpy {np.__version__}; `np.reshape` takes `copy=` "
-            "from numpy 2.1 on, so the view-or-error comparison cannot run here",
+            unavailable=_(
+                "this server has numpy {version}; `np.reshape` takes `copy=` "
+                "from numpy 2.1 on, so the view-or-error comparison cannot run here"
+            ).format(version=np.__version__),
         )
     resize = None
     if config.method.takes_shape or config.method is Method.VIEW_FLAT:
@@ -494,14 +541,16 @@ def _check_writes(writes: Sequence[tuple[int, int]], numel: int) -> None:
     for pos, value in writes:
         if not -MAX_WRITE <= value <= MAX_WRITE:
             raise InputError(
-                f"The value {value} is too large to write here: this lab writes values "
-                f"between -{MAX_WRITE:,} and {MAX_WRITE:,}.",
-                fix="Write a smaller number; any value shows whether x changes.",
+                _(
+                    "The value {value} is too large to write here: this lab writes values "
+                    "between -{max:,} and {max:,}."
+                ).format(value=value, max=MAX_WRITE),
+                fix=_("Write a smaller number; any value shows whether x changes."),
             )
         if not 0 <= pos < numel:
             raise InputError(
-                f"Position {pos} is outside y, which has {numel} elements.",
-                fix=f"Pick a position from 0 to {numel - 1}.",
+                _("Position {pos} is outside y, which has {n} elements.").format(pos=pos, n=numel),
+                fix=_("Pick a position from 0 to {last}.").format(last=numel - 1),
             )
 
 
@@ -554,7 +603,9 @@ def run_lab(config: LabConfig, writes: Sequence[tuple[int, int]] = ()) -> LabRes
             failure=failure,
             inference=inference,
             sharing=Sharing.FAILED,
-            verdict=f"{call} failed — torch says: {failure.message}",
+            verdict=_("{call} failed — torch says: {message}").format(
+                call=call, message=failure.message
+            ),
             writes=(),
             written_positions=frozenset(),
             numpy=_numpy_analogy(x, None, config),
@@ -563,7 +614,7 @@ def run_lab(config: LabConfig, writes: Sequence[tuple[int, int]] = ()) -> LabRes
     sharing = memory_sharing(x, y)
     yf = tensor_facts(y)
     applied = tuple((int(p), int(v)) for p, v in writes)
-    written = frozenset(yf.positions[p] for p, _ in applied)
+    written = frozenset(yf.positions[p] for p, _x in applied)
     return LabResult(
         config=config,
         source_expr=src_expr,
@@ -573,7 +624,7 @@ def run_lab(config: LabConfig, writes: Sequence[tuple[int, int]] = ()) -> LabRes
         failure=None,
         inference=inference,
         sharing=sharing,
-        verdict=_VERDICTS[sharing],
+        verdict=_(_VERDICTS[sharing]),
         writes=applied,
         written_positions=written,
         numpy=_numpy_analogy(x, y, config),

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 import streamlit as st
 
 from ptexplore.errors import Refusal
+from ptexplore.i18n import N_, _
 from ptexplore.pages import TENSORS
 from ptexplore.tensors import (
     ErrorCase,
@@ -21,49 +22,67 @@ from ptexplore.tensors import (
 from ptexplore.ui.lab import Section
 from ptexplore.ui.render import show_error
 from ptexplore.ui.state import PageState
-from ptexplore.ui.tensors.choices import choices
+from ptexplore.ui.tensors.choices import choices, shown
 
 STATE = PageState(TENSORS)
-ERRORS_TAB, ITEM_TAB = "🚫 Errors as lessons", "🔢 .item()"
+#: the tabs' labels: English (the tab's id in links and state), shown translated
+ERRORS_TAB, ITEM_TAB = N_("🚫 Errors as lessons"), N_("🔢 .item()")
 
 
 def error_lesson(lesson: ErrorLesson) -> None:
     st.code(lesson.code, language="python")
     if lesson.outcome is Outcome.NOT_RUN:
-        st.info(f"**Not run here.** {lesson.message}", icon="🖥️")
+        st.info(_("**Not run here.** {message}").format(message=lesson.message), icon="🖥️")
     elif lesson.outcome is Outcome.WARNING:
-        st.warning(f"**{lesson.error_type}** (live): {lesson.message}", icon="⚠️")
+        st.warning(
+            _("**{kind}** (live): {message}").format(
+                kind=lesson.error_type, message=lesson.message
+            ),
+            icon="⚠️",
+        )
     else:
         refused = lesson.code.splitlines()[-1].split("  #")[0]
         fix = lesson.fix_code.split("  #")[0]
         show_error(
-            Refusal(lesson.error_type, lesson.message, lesson.lesson, f"`{fix}` (run below)"),
+            Refusal(
+                lesson.error_type,
+                lesson.message,
+                lesson.lesson,
+                _("`{fix}` (run below)").format(fix=fix),
+            ),
             call=refused,
         )
     if lesson.outcome is not Outcome.ERROR:
-        st.markdown(f"**Why:** {lesson.lesson}")
-    st.markdown("**Fix:**")
+        st.markdown(_("**Why:** {lesson}").format(lesson=lesson.lesson))
+    st.markdown(_("**Fix:**"))
     st.code(lesson.fix_code, language="python")
     if lesson.fix_result:
-        shares = (
-            ""
+        st.markdown(
+            _("Fix run live → `{result}`").format(result=lesson.fix_result)
             if lesson.fix_shares is None
-            else f" · shares memory with the original: **{lesson.fix_shares}**"
+            else _(
+                "Fix run live → `{result}` · shares memory with the original: **{shares}**"
+            ).format(result=lesson.fix_result, shares=lesson.fix_shares)
         )
-        st.markdown(f"Fix run live → `{lesson.fix_result}`{shares}")
 
 
 def item_result(res: ItemResult) -> None:
     st.code(res.tensor_repr, language="python")
     if res.ok:
-        st.success(f"`t.item()` → `{res.value_repr}` (Python type: `{res.python_type}`)")
+        st.success(
+            _("`t.item()` → `{value}` (Python type: `{type}`)").format(
+                value=res.value_repr, type=res.python_type
+            )
+        )
     else:
         show_error(
             Refusal(
                 res.error_type,
                 res.error_message,
-                ".item() turns exactly one element into a Python number.",
-                f"Use `t.tolist()` for all of them, or pick one first: `{res.first_item_code}`.",
+                _(".item() turns exactly one element into a Python number."),
+                _("Use `t.tolist()` for all of them, or pick one first: `{code}`.").format(
+                    code=res.first_item_code
+                ),
             ),
             call="t.item()",
         )
@@ -80,10 +99,17 @@ def item_result(res: ItemResult) -> None:
 
 def _error_controls(_shared: object) -> ErrorCase:
     st.markdown(
-        "Each case below runs the real call on this server and shows torch's own message, "
-        "then runs the fix."
+        _(
+            "Each case below runs the real call on this server and shows torch's own message, "
+            "then runs the fix."
+        )
     )
-    return st.selectbox("case", choices(ErrorCase), **STATE.widget("error_case"))
+    return st.selectbox(
+        _("case"),
+        choices(ErrorCase),
+        format_func=shown(choices(ErrorCase)),  # the English value stays the option
+        **STATE.widget("error_case"),
+    )
 
 
 ERRORS: Section[ErrorCase, ErrorLesson] = Section(
@@ -108,13 +134,15 @@ class ItemRequest:
 
 def _item_controls(_shared: object) -> ItemRequest:
     st.markdown(
-        "`.item()` turns a **one-element** tensor into a plain Python number. "
-        "Any shape works as long as it holds exactly one element."
+        _(
+            "`.item()` turns a **one-element** tensor into a plain Python number. "
+            "Any shape works as long as it holds exactly one element."
+        )
     )
     i1, i2, i3 = st.columns(3)
-    shape = i1.selectbox("tensor shape", choices(ItemShape), **STATE.widget("item_shape"))
-    dtype = i2.selectbox("dtype", choices(ItemDtype), **STATE.widget("item_dtype"))
-    value = i3.number_input("first value", value=0.1, step=0.1, **STATE.widget("item_value"))
+    shape = i1.selectbox(_("tensor shape"), choices(ItemShape), **STATE.widget("item_shape"))
+    dtype = i2.selectbox(_("dtype"), choices(ItemDtype), **STATE.widget("item_dtype"))
+    value = i3.number_input(_("first value"), value=0.1, step=0.1, **STATE.widget("item_value"))
     return ItemRequest(shape, dtype, float(value))
 
 

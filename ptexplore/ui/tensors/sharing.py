@@ -15,6 +15,7 @@ import streamlit as st
 
 from ptexplore import live
 from ptexplore.errors import LessonError
+from ptexplore.i18n import N_, _
 from ptexplore.pages import TENSORS
 from ptexplore.tensors import (
     Action,
@@ -24,26 +25,25 @@ from ptexplore.tensors import (
     LabSpec,
     Layout,
     NpDtype,
-    Verdict,
     changed_mask,
     code_for,
     cuda_available,
     editor_accepts,
-    id_lesson,
     lab_code,
     make_array,
     new_lab,
     parse_shape,
     tensor_values,
 )
-from ptexplore.tensors.tables import changed_cells, frame, history_table, report_table
+from ptexplore.tensors.tables import changed_cells, frame, history_table
 from ptexplore.ui.lab import Section
 from ptexplore.ui.render import error_boundary, show_error
 from ptexplore.ui.state import PageState, link_text
-from ptexplore.ui.tensors.choices import choices
+from ptexplore.ui.tensors.choices import choices, shown
+from ptexplore.ui.tensors.verdict import id_expander, sharing_verdict
 
 STATE = PageState(TENSORS)
-SHARING_TAB = "🔗 Memory sharing"
+SHARING_TAB = N_("🔗 Memory sharing")
 #: where the framework keeps this session's live lab (the section's remembered result)
 LAB_KEY = STATE.key("_lab")
 EDITOR_KEY = STATE.key("editor")
@@ -52,6 +52,7 @@ EDITOR_BASE_KEY = STATE.key("_editor_base")
 #: the lab drawn last (its version feeds the next lab's editor base)
 SHOWN = "_shown_lab"
 GENERATION = "_generation"
+#: a metric's label that is code (the same in every language)
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,22 +89,23 @@ def sharing_inputs() -> SharingInputs:
     c1, c2, c3 = st.columns([1, 1.3, 1.3])
     with c1:
         shape_text = st.text_input(
-            "shape of a", **STATE.widget("shape", default="3, 4", url=link_text)
+            _("shape of a"), **STATE.widget("shape", default="3, 4", url=link_text)
         )
         dtype = st.selectbox(
-            "numpy dtype",
+            _("numpy dtype"),
             choices(NpDtype),
-            format_func=lambda d: d.label,
+            format_func=shown(choices(NpDtype), lambda d: d.label),
             **STATE.widget("dtype", default=choices(NpDtype)[0], url=NpDtype),
         )
     with c2:
         layout = st.selectbox(
-            "memory layout of a",
+            _("memory layout of a"),
             choices(Layout),
+            format_func=shown(choices(Layout)),  # the English value stays the option
             **STATE.widget("layout", default=choices(Layout)[0], url=Layout),
         )
         bridge = st.radio(
-            "how the tensor is made",
+            _("how the tensor is made"),
             choices(Bridge),
             format_func=str,
             **STATE.widget("bridge", default=choices(Bridge)[0], url=Bridge),
@@ -111,29 +113,34 @@ def sharing_inputs() -> SharingInputs:
     with c3:
         has_cuda = cuda_available()
         hop = st.radio(
-            "then move it",
+            _("then move it"),
             choices(Hop),
+            format_func=shown(choices(Hop)),
             **STATE.widget("hop"),
             disabled=not has_cuda,
-            help="Copies to GPU memory (and back): the copy never shares with a.",
+            help=_("Copies to GPU memory (and back): the copy never shares with a."),
         )
         if not has_cuda:
             st.caption(
-                "🖥️ `.cuda()` / `.cuda().cpu()` are disabled: `torch.cuda.is_available()` is "
-                "**False** on this server, and nothing is simulated. On a GPU, "
-                "`torch.from_numpy(a).cuda()` is always a copy (different memory, different "
-                "device), and `.cpu()` brings back another copy."
+                _(
+                    "🖥️ `.cuda()` / `.cuda().cpu()` are disabled: `torch.cuda.is_available()` "
+                    "is **False** on this server, and nothing is simulated. On a GPU, "
+                    "`torch.from_numpy(a).cuda()` is always a copy (different memory, "
+                    "different device), and `.cpu()` brings back another copy."
+                )
             )
             hop = Hop.NONE
-        reset = st.button("↺ Rebuild a and t", key=STATE.key("reset"))
+        reset = st.button(_("↺ Rebuild a and t"), key=STATE.key("reset"))
     return SharingInputs(shape_text, dtype, layout, bridge, hop, reset)
 
 
 def render_refused(refused: Refused) -> None:
     """``a`` was made but the bridge refused it: show ``a`` and torch's refusal."""
     st.markdown(
-        f"**numpy `a`** (made fine; the bridge refused it) · {refused.a.dtype} · "
-        f"`a.strides` = {refused.a.strides} bytes"
+        _(
+            "**numpy `a`** (made fine; the bridge refused it) · {dtype} · "
+            "`a.strides` = {strides} bytes"
+        ).format(dtype=refused.a.dtype, strides=refused.a.strides)
     )
     st.dataframe(frame(refused.a))
     show_error(refused.error)
@@ -159,7 +166,7 @@ def editor_cells(lab: Lab, *, disabled: bool) -> dict[tuple[int, ...], float]:
         num_rows="fixed",
         disabled=disabled,
         width="stretch",
-        column_config={"_index": st.column_config.Column("row")},
+        column_config={"_index": st.column_config.Column(_("row"))},
     )
     cells: dict[tuple[int, ...], float] = {}
     before = shown.to_numpy()
@@ -180,12 +187,20 @@ def values_side_by_side(lab: Lab) -> None:
     t_mask = changed_mask(lab.t_before, t_now)
     left, right = st.columns(2)
     with left:
-        st.markdown(f"**numpy `a`** · {a_now.dtype} · shape {a_now.shape} (the table above)")
+        st.markdown(
+            _("**numpy `a`** · {dtype} · shape {shape} (the table above)").format(
+                dtype=a_now.dtype, shape=a_now.shape
+            )
+        )
         # numpy wraps at 75 columns, torch at 80: print both rows the same way.
         st.code(f">>> a\n{np.array_repr(a_now, max_line_width=80)}", language="python")
         _changes_caption("a", lab.a_before, a_now, a_mask)
     with right:
-        st.markdown(f"**torch `t`** · {lab.t.dtype} · {lab.t.device} · shape {tuple(lab.t.shape)}")
+        st.markdown(
+            _("**torch `t`** · {dtype} · {device} · shape {shape}").format(
+                dtype=lab.t.dtype, device=lab.t.device, shape=tuple(lab.t.shape)
+            )
+        )
         st.dataframe(frame(t_now), width="stretch")
         st.code(f">>> t\n{lab.t!r}", language="python")
         _changes_caption("t", lab.t_before, t_now, t_mask)
@@ -194,10 +209,12 @@ def values_side_by_side(lab: Lab) -> None:
 def _changes_caption(name: str, before: np.ndarray, after: np.ndarray, mask: np.ndarray) -> None:
     n = int(mask.sum())
     if not n:
-        st.caption("No cell changed by the last action.")
+        st.caption(_("No cell changed by the last action."))
         return
     st.caption(
-        f"{n} cell(s) changed by the last action: {changed_cells(name, before, after, mask)}."
+        _("{n} cell(s) changed by the last action: {cells}.").format(
+            n=n, cells=changed_cells(name, before, after, mask)
+        )
     )
 
 
@@ -205,30 +222,30 @@ def mutate_controls(lab: Lab, spec: LabSpec) -> None:
     """Left: pick an action and apply it. Right: edit cells of ``a`` in place."""
     act_col, edit_col = st.columns([1, 1.2])
     with act_col:
-        st.markdown("**Mutate one side**")
+        st.markdown(_("**Mutate one side**"))
         action = st.radio(
-            "action",
+            _("action"),
             choices(Action),
             **STATE.widget("action"),
             horizontal=True,
             label_visibility="collapsed",
         )
         value = st.number_input(
-            "v (for a[:] = v, a[0, 0] = v, t[0] = v)",
+            _("v (for a[:] = v, a[0, 0] = v, t[0] = v)"),
             value=7.0,
             step=1.0,
             **STATE.widget("value"),
         )
-        applied = st.button("▶ Apply", key=STATE.key("apply"), type="primary")
+        applied = st.button(_("▶ Apply"), key=STATE.key("apply"), type="primary")
         with error_boundary(STATE.key("sharing")):
             if applied:
                 lab.apply(action, float(value))
     with edit_col:
         editable = lab.a.flags.writeable and spec.dtype.numeric
         st.markdown(
-            "**✏️ Edit cells of `a`** (each edit runs `a[i, j] = v` in place)"
+            _("**✏️ Edit cells of `a`** (each edit runs `a[i, j] = v` in place)")
             if editable
-            else "**`a` cannot be edited here** (read-only or non-numeric)"
+            else _("**`a` cannot be edited here** (read-only or non-numeric)")
         )
         if editable:
             st.caption(editor_accepts(lab.a.dtype))
@@ -245,77 +262,26 @@ def last_action(lab: Lab) -> None:
     line = last.code.split("  #")[0].replace("\n", "; ")
     if last.rebound:
         st.info(
-            f"`{line}` made a **new array** (id(a) {last.id_a_before} → "
-            f"{last.id_a_after}) and bound the name `a` to it. `t` did not follow: "
-            "nothing was written into the memory `t` uses.",
+            _(
+                "`{line}` made a **new array** (id(a) {before} → {after}) and bound the name "
+                "`a` to it. `t` did not follow: nothing was written into the memory `t` uses."
+            ).format(line=line, before=last.id_a_before, after=last.id_a_after),
             icon="🆕",
         )
     elif last.followed:
-        st.success(f"`{line}` → `{other}` changed too: they share memory.", icon="🔗")
+        st.success(
+            _("`{line}` → `{other}` changed too: they share memory.").format(
+                line=line, other=other
+            ),
+            icon="🔗",
+        )
     else:
-        st.info(f"`{line}` → `{other}` did **not** change.", icon="✂️")
+        st.info(
+            _("`{line}` → `{other}` did **not** change.").format(line=line, other=other),
+            icon="✂️",
+        )
     if last.wrap_note:
         st.warning(last.wrap_note, icon="🔁")
-
-
-def sharing_verdict(lab: Lab) -> None:
-    """The measured verdict: metrics, explanation, address/stride table, rebinding note."""
-    rep = lab.report()
-    m1, m2, m3 = st.columns(3)
-    m1.metric("verdict", "🔗 SHARED" if rep.verdict is Verdict.SHARED else "✂️ SEPARATE")
-    m2.metric(
-        "np.shares_memory(a, t.numpy())",
-        "n/a (t on GPU)" if rep.shares_memory is None else str(rep.shares_memory),
-    )
-    m3.metric("t.data_ptr() == a's address", str(rep.same_ptr))
-    st.markdown(rep.explanation)
-    t_values = tensor_values(lab.t)
-    if (
-        rep.verdict is Verdict.SEPARATE
-        and t_values.shape == lab.a.shape
-        and bool(np.array_equal(t_values, lab.a))
-    ):
-        st.info(
-            "**Equal values, separate memory.** a and t hold the same numbers right now, but "
-            f"in two places: a's data starts at {rep.np_ptr:#x}, t's at {rep.t_ptr:#x}. Equal "
-            "numbers are not shared memory: change one side and the other stays as it is.",
-            icon="🟰",
-        )
-    st.dataframe(report_table(rep), width="stretch")
-    st.caption(
-        "numpy strides count **bytes**, torch strides count **elements**: "
-        f"a.strides / a.itemsize = {tuple(s // rep.np_itemsize for s in rep.np_strides_bytes)}."
-    )
-    if lab.old_a is not None and lab.t.device.type == "cpu":
-        still = bool(np.shares_memory(lab.old_a, lab.t.numpy()))
-        first = f"The array `t` was made with (id {id(lab.old_a)}, no longer named `a`)"
-        st.caption(
-            f"{first} still shares memory with t: **True**. Only the name `a` moved."
-            if still
-            else f"{first} shares memory with t: **False**: this bridge copied from the "
-            "start, so rebinding `a` changed nothing about `t`'s memory."
-        )
-
-
-def id_expander(lab: Lab) -> None:
-    """Expander: two ``t.numpy()`` views are different objects over one buffer."""
-    with st.expander("🪪 Why id() proves nothing about memory", expanded=False):
-        ids = id_lesson(lab.t)
-        if ids is None:
-            st.write("t is on the GPU: t.numpy() is not possible, so there is no view.")
-        else:
-            st.markdown(
-                "`n1 = t.numpy(); n2 = t.numpy()` (both kept alive):\n\n"
-                f"- `id(n1)` = {ids.first_id}, `id(n2)` = {ids.second_id} → "
-                f"`n1 is n2` is **{ids.same_object}** (two Python objects)\n"
-                f"- `np.shares_memory(n1, n2)` is **{ids.share_memory}**, same data "
-                f"address: **{ids.same_ptr}** (one buffer)\n"
-                "- `id(t.numpy()) == id(t.numpy())` → "
-                f"**{ids.temporaries_same_id}** here: the first temporary is freed "
-                "before the second is made, so CPython may reuse its id.\n\n"
-                "`id()` is the Python object's identity. Memory is answered by "
-                "`np.shares_memory` or by comparing data pointers."
-            )
 
 
 def sharing_controls(_shared: object) -> SharingConfig:
@@ -359,7 +325,7 @@ def sharing_render(config: SharingConfig, lab: Lab | Refused, _views: None) -> N
     sharing_verdict(lab)
     id_expander(lab)
     if lab.history:
-        st.markdown("**What each action did**")
+        st.markdown(_("**What each action did**"))
         st.dataframe(history_table(lab), width="stretch")
 
 

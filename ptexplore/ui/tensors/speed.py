@@ -12,6 +12,7 @@ import streamlit as st
 
 from ptexplore import live
 from ptexplore.errors import LessonError
+from ptexplore.i18n import N_, _
 from ptexplore.pages import TENSORS
 from ptexplore.tensors import (
     DEFAULT_N,
@@ -24,18 +25,18 @@ from ptexplore.tensors import (
     scaling_figure,
     times_figure,
 )
-from ptexplore.tensors.bench import WHY_SLOW, fmt_seconds, ratio_label, slow_path_warning
+from ptexplore.tensors.bench import JOB, WHY_SLOW, fmt_seconds, ratio_label, slow_path_warning
 from ptexplore.ui.lab import Section
 from ptexplore.ui.render import chart
 from ptexplore.ui.state import PageState
 from ptexplore.ui.tensors.choices import choices
 
 STATE = PageState(TENSORS)
-SPEED_TAB = "⏱️ Conversion speed"
+SPEED_TAB = N_("⏱️ Conversion speed")
 #: where the framework keeps this session's last measurement (the section's result)
 BENCH_KEY = STATE.key("_bench")
 REQUEST = "_bench_request"
-NOT_YET = "Nothing measured yet in this session: press Run."
+NOT_YET = N_("Nothing measured yet in this session: press Run.")
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,18 +51,28 @@ class BenchRequest:
 
 def bench_controls(_shared: object) -> BenchRequest | None:
     st.markdown(
-        "N numpy arrays of shape (7, 7, 3) → one tensor of shape (N, 7, 7, 3), four ways, "
-        "timed **live on this server** when you press Run."
+        _(
+            "N numpy arrays of shape (7, 7, 3) → one tensor of shape (N, 7, 7, 3), four ways, "
+            "timed **live on this server** when you press Run."
+        )
     )
     b1, b2, b3 = st.columns(3)
     n = b1.number_input(
-        "N arrays", 1, MAX_N, DEFAULT_N, step=1000, help=f"≤ {MAX_N:,}", **STATE.widget("bench_n")
+        _("N arrays"),
+        1,
+        MAX_N,
+        DEFAULT_N,
+        step=1000,
+        help=f"≤ {MAX_N:,}",
+        **STATE.widget("bench_n"),
     )
-    repeats = b2.slider("repeats (median)", 1, 5, 3, **STATE.widget("bench_repeats"))
-    bench_dtype = b3.selectbox("dtype", choices(BenchDtype), **STATE.widget("bench_dtype"))
+    repeats = b2.slider(_("repeats (median)"), 1, 5, 3, **STATE.widget("bench_repeats"))
+    bench_dtype = b3.selectbox(_("dtype"), choices(BenchDtype), **STATE.widget("bench_dtype"))
     last: BenchRequest | None = STATE.get(REQUEST, None)
     if st.button(
-        "⏱️ Run benchmark (re-measures on every press)", key=STATE.key("bench_run"), type="primary"
+        _("⏱️ Run benchmark (re-measures on every press)"),
+        key=STATE.key("bench_run"),
+        type="primary",
     ):
         press = 1 if last is None else last.press + 1
         last = BenchRequest(int(n), int(repeats), bench_dtype, press)
@@ -70,14 +81,14 @@ def bench_controls(_shared: object) -> BenchRequest | None:
 
 
 def _ready(request: BenchRequest | None) -> str | None:
-    return NOT_YET if request is None else None
+    return _(NOT_YET) if request is None else None
 
 
 def measure(request: BenchRequest | None) -> BenchResult:
     """Run the benchmark, with a progress bar while it runs."""
     if request is None:  # not ready: the framework says so instead of computing
-        raise LessonError(NOT_YET, fix="Press Run.")
-    bar = st.progress(0.0, text="starting…")
+        raise LessonError(_(NOT_YET), fix=_("Press Run."))
+    bar = st.progress(0.0, text=_("starting…"))
 
     def progress(frac: float, label: str) -> None:
         bar.progress(frac, text=label)
@@ -96,25 +107,42 @@ def bench_results(result: BenchResult) -> None:
             st.metric(
                 timing.path.value,
                 fmt_seconds(timing.median_s),
-                delta="fastest" if fastest else f"{ratio_label(timing.ratio)} the fastest",
+                delta=_("fastest")
+                if fastest
+                else _("{ratio} the fastest").format(ratio=ratio_label(timing.ratio)),
                 delta_color="inverse" if timing.ratio > 2 else "off",
                 delta_arrow="off" if fastest else "auto",
             )
     slow = result.timing(Path.TENSOR_LIST)
     st.markdown(
-        f"**{result.speedup:.0f}×**: `torch.tensor(list)` took {fmt_seconds(slow.median_s)} "
-        f"for N = {result.n:,}; all four results are equal (`torch.equal`, asserted): "
-        f"shape {result.out_shape}, {result.out_dtype}."
+        _(
+            "**{speedup:.0f}×**: `torch.tensor(list)` took {slow} for N = {n:,}; all four "
+            "results are equal (`torch.equal`, asserted): shape {shape}, {dtype}."
+        ).format(
+            speedup=result.speedup,
+            slow=fmt_seconds(slow.median_s),
+            n=result.n,
+            shape=result.out_shape,
+            dtype=result.out_dtype,
+        )
+    )
+    measured = dict(
+        repeats=result.repeats,
+        asked=result.requested_repeats,
+        at=result.measured_at,
+        machine=result.machine,
+        total=result.total_s,
     )
     st.caption(
-        f"Median of {result.repeats} run(s)"
-        + (
-            f" (you asked for {result.requested_repeats}; capped so a run stays short)"
-            if result.repeats != result.requested_repeats
-            else ""
-        )
-        + f". Measured {result.measured_at} on this server: {result.machine}. "
-        f"The whole run took {result.total_s:.2f} s."
+        _(
+            "Median of {repeats} run(s) (you asked for {asked}; capped so a run stays short). "
+            "Measured {at} on this server: {machine}. The whole run took {total:.2f} s."
+        ).format(**measured)
+        if result.repeats != result.requested_repeats
+        else _(
+            "Median of {repeats} run(s). Measured {at} on this server: {machine}. "
+            "The whole run took {total:.2f} s."
+        ).format(**measured)
     )
     left, right = st.columns(2)
     with left:
@@ -123,14 +151,20 @@ def bench_results(result: BenchResult) -> None:
         sizes = sorted({p.n for p in result.scaling})
         if len(sizes) >= 2:
             chart(scaling_figure(result), key=STATE.key("bench_scaling"))
-            st.caption(f"Scaling sweep over N = {', '.join(f'{n:,}' for n in sizes)}.")
+            st.caption(
+                _("Scaling sweep over N = {sizes}.").format(
+                    sizes=", ".join(f"{n:,}" for n in sizes)
+                )
+            )
         else:
             st.info(
-                f"No scaling plot for N = {result.n}: there is no smaller N to compare with. "
-                "Pick N ≥ 2 (10 or more gives four points).",
+                _(
+                    "No scaling plot for N = {n}: there is no smaller N to compare with. "
+                    "Pick N ≥ 2 (10 or more gives four points)."
+                ).format(n=result.n),
                 icon="📈",
             )
-    st.info(f"**Why the slow path is slow:** {WHY_SLOW}", icon="🐢")
+    st.info(_("**Why the slow path is slow:** {why}").format(why=_(WHY_SLOW)), icon="🐢")
 
 
 def bench_render(_request: BenchRequest | None, result: BenchResult, _views: None) -> None:
@@ -138,8 +172,10 @@ def bench_render(_request: BenchRequest | None, result: BenchResult, _views: Non
     warning = slow_path_warning()
     if warning:
         st.caption(
-            f"torch's own warning for the slow path (it prints it once per server "
-            f"process; this is the text it emitted here): “{warning}”"
+            _(
+                "torch's own warning for the slow path (it prints it once per server "
+                "process; this is the text it emitted here): “{warning}”"
+            ).format(warning=warning)
         )
 
 
@@ -153,7 +189,7 @@ def bench_snippet(_request: BenchRequest | None, result: BenchResult) -> live.Sn
     return live.Snippet(
         bench_code(result.n, result.dtype, result.repeats),
         "\n".join(lines) + "\n",
-        note="measured on this server; timings differ from run to run",
+        note=N_("measured on this server; timings differ from run to run"),
     )
 
 
@@ -165,5 +201,5 @@ SPEED: Section[BenchRequest | None, BenchResult] = Section(
     bench_snippet,
     label=SPEED_TAB,
     ready=_ready,
-    heavy=lambda _request: "the conversion benchmark",
+    heavy=lambda _request: _(JOB),
 )

@@ -5,6 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from ptexplore.errors import InputError
+from ptexplore.i18n import N_, _
 from ptexplore.limits import VIEW_MAX_ELEMENTS as MAX_ELEMENTS
 from ptexplore.limits import VIEW_MAX_STEP as MAX_STEP
 from ptexplore.pages import VIEW
@@ -31,13 +32,14 @@ PENDING = STATE.key("_pending")
 DEFAULT_SOURCE = "2, 3, 4"
 DEFAULT_TARGET = "4, -1"
 
+#: the options' text (code, except one marked for the catalog; shown through ``_``)
 METHOD_LABELS = {
     Method.VIEW: "x.view(shape)",
     Method.RESHAPE: "x.reshape(shape)",
     Method.FLATTEN: "x.flatten(start_dim)",
     Method.UNSQUEEZE: "x.unsqueeze(dim)",
     Method.SQUEEZE: "x.squeeze(dim)",
-    Method.SQUEEZE_ALL: "x.squeeze()  — every size-1 dim",
+    Method.SQUEEZE_ALL: N_("x.squeeze()  — every size-1 dim"),
     Method.VIEW_FLAT: "x.view(-1)",
 }
 
@@ -50,32 +52,33 @@ def controls() -> tuple[LabConfig, InputError | None]:
     """
     c1, c2, c3 = st.columns(3, gap="large")
     with c1:
-        st.markdown("**1 · Source** `base` → `x`")
+        st.markdown(_("**1 · Source** `base` → `x`"))
         src_text = st.text_input(
-            "Source shape",
+            _("Source shape"),
             **STATE.widget("source_shape", default=DEFAULT_SOURCE, url=link_text),
-            help="Integers separated by commas, at most 6 dims and 10,000 elements.",
+            help=_("Integers separated by commas, at most 6 dims and 10,000 elements."),
         )
+        # the options' text translated now, in this rerun's language (a format_func may be
+        # called after the rerun: AppTest does)
+        fills = {Fill.ARANGE.value: "torch.arange(n)", Fill.RANDOM.value: _("random ints (seeded)")}
         fill = Fill(
             st.radio(
-                "Values in memory",
+                _("Values in memory"),
                 [f.value for f in Fill],
                 horizontal=True,
                 **STATE.widget("fill", default=Fill.ARANGE.value, url=Fill),
-                format_func=lambda v: {
-                    "arange": "torch.arange(n)",
-                    "random": "random ints (seeded)",
-                }[v],
+                format_func=fills.__getitem__,
             )
         )
     with c2:
-        st.markdown("**2 · Before the reshape**")
+        st.markdown(_("**2 · Before the reshape**"))
+        ops = {o.value: _(o.label) for o in PreOp}
         op = PreOp(
             st.selectbox(
-                "Operation on x",
+                _("Operation on x"),
                 [o.value for o in PreOp],
                 **STATE.widget("op", default=PreOp.NONE.value, url=PreOp),
-                format_func=lambda v: PreOp(v).label,
+                format_func=ops.__getitem__,
             )
         )
         perm_text = ""
@@ -83,26 +86,28 @@ def controls() -> tuple[LabConfig, InputError | None]:
         start = 0
         if op is PreOp.PERMUTE:
             perm_text = st.text_input(
-                "permute order (empty = reverse all dims)",
+                _("permute order (empty = reverse all dims)"),
                 **STATE.widget("perm", default="", url=link_text),
-                placeholder="e.g. 2, 0, 1",
+                placeholder=_("e.g. 2, 0, 1"),
             )
         elif op is PreOp.SLICE:
             s1, s2 = st.columns(2)
             start = int(
                 s1.number_input(
-                    "start",
+                    _("start"),
                     min_value=0,
                     max_value=MAX_ELEMENTS - 1,
                     step=1,
                     **STATE.widget("start", default=0, url=link_int(0, MAX_ELEMENTS - 1)),
-                    help="A start > 0 makes x begin later in memory: storage_offset() and "
-                    "data_ptr() move, the storage does not.",
+                    help=_(
+                        "A start > 0 makes x begin later in memory: storage_offset() and "
+                        "data_ptr() move, the storage does not."
+                    ),
                 )
             )
             step = int(
                 s2.number_input(
-                    "step",
+                    _("step"),
                     min_value=1,
                     max_value=MAX_STEP,
                     step=1,
@@ -110,32 +115,33 @@ def controls() -> tuple[LabConfig, InputError | None]:
                 )
             )
     with c3:
-        st.markdown("**3 · The call** `y = …`")
+        st.markdown(_("**3 · The call** `y = …`"))
+        methods = {m.value: _(METHOD_LABELS[m]) for m in Method}
         method = Method(
             st.selectbox(
-                "Method",
+                _("Method"),
                 [m.value for m in Method],
                 **STATE.widget("method", default=Method.VIEW.value, url=Method),
-                format_func=lambda v: METHOD_LABELS[Method(v)],
+                format_func=methods.__getitem__,
             )
         )
         target_text = DEFAULT_TARGET
         dim = 0
         if method.takes_shape:
             target_text = st.text_input(
-                "Target shape (at most one -1)",
+                _("Target shape (at most one -1)"),
                 **STATE.widget("shape", default=DEFAULT_TARGET, url=link_text),
-                help="-1 means: torch infers this size from the element count.",
+                help=_("-1 means: torch infers this size from the element count."),
             )
         elif method.takes_dim:
             dim = int(
                 st.number_input(
-                    "start_dim" if method is Method.FLATTEN else "dim",
+                    _("start_dim") if method is Method.FLATTEN else _("dim"),
                     min_value=-8,
                     max_value=7,
                     step=1,
                     **STATE.widget("dim", default=0, url=link_int(-8, 7)),
-                    help="torch checks the range itself; out-of-range dims show its message.",
+                    help=_("torch checks the range itself; out-of-range dims show its message."),
                 )
             )
     seed = seed_input() if fill is Fill.RANDOM else 0
@@ -185,23 +191,23 @@ def current_writes(config: LabConfig) -> tuple[list[tuple[int, int]], str | None
         return writes, None
     n = result_numel(config)
     if n is None:
-        return writes, (
-            f"Your write (position {pos} = {value}) was clicked together with a settings "
+        return writes, _(
+            "Your write (position {pos} = {value}) was clicked together with a settings "
             "change, and with the new settings torch refuses the call, so there is no `y` "
             "to write into. Nothing was written."
-        )
+        ).format(pos=pos, value=value)
     if 0 <= pos < n:
         writes.append((pos, value))
-        return writes, (
-            f"The settings changed in the same click as your write, so position {pos} = "
-            f"{value} was written into the **new** `y` (a fresh tensor; earlier writes "
+        return writes, _(
+            "The settings changed in the same click as your write, so position {pos} = "
+            "{value} was written into the **new** `y` (a fresh tensor; earlier writes "
             "belonged to the old settings)."
-        )
-    return writes, (
-        f"Your write (position {pos} = {value}) was clicked together with a settings "
-        f"change, and the new `y` has only {n} elements (positions 0…{n - 1}). Nothing "
+        ).format(pos=pos, value=value)
+    return writes, _(
+        "Your write (position {pos} = {value}) was clicked together with a settings "
+        "change, and the new `y` has only {n} elements (positions 0…{last}). Nothing "
         "was written: pick a position and click Write again."
-    )
+    ).format(pos=pos, value=value, n=n, last=n - 1)
 
 
 def add_write() -> None:
