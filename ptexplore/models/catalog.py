@@ -20,6 +20,7 @@ from torch import nn
 from torchvision import models as tvm
 
 from ptexplore.errors import ModelError
+from ptexplore.i18n import N_, _
 from ptexplore.limits import MAX_NUM_CLASSES
 from ptexplore.live.source import definitions, merge_imports
 from ptexplore.models import examples, user, zoo
@@ -30,6 +31,12 @@ from ptexplore.text import code_span
 EXAMPLE_PREFIX = "example:"
 USER_PREFIX = user.PREFIX
 TIMM_PREFIX = zoo.PREFIX
+#: an example's label in the picker (English in :func:`choices`; shown translated)
+EXAMPLE_LABEL = N_("{name} (example)")
+#: the examples' family
+EXAMPLE_FAMILY = N_("example")
+#: where a timm model's input comes from (translated where it is shown)
+TIMM_INPUT_SOURCE = N_("from timm's pretrained config")
 
 
 class Source(StrEnum):
@@ -87,6 +94,17 @@ _EXAMPLES: dict[str, _Example] = {
     "SmallVGG": _Example(examples.SmallVGG, InputKind.IMAGE, (3, 32, 32), True, 10),
     "SharedLayerNet": _Example(examples.SharedLayerNet, InputKind.VECTOR, (8,), False, None),
 }
+#: the examples' docs as :func:`_first_paragraph` reads them from their docstrings, marked
+#: for the catalog (:func:`shown_doc` translates them; a docstring that no longer reads
+#: so is shown as it is)
+EXAMPLE_DOCS: dict[str, str] = {
+    "Model": N_("The classic teaching model: two convs, a max-pool, and a named features block."),
+    "Net": N_("A small multilayer perceptron: Net(n_feature=2, n_hidden=5, n_output=3)."),
+    "SmallVGG": N_(
+        "A VGG-style net whose convs live in a vgg Sequential (names read vgg.0.weight)."
+    ),
+    "SharedLayerNet": N_("One Linear registered under two names: modules() yields it only once."),
+}
 
 #: Constructor keywords that silence torchvision's "init_weights will change" warnings
 #: while keeping today's behaviour.
@@ -143,9 +161,9 @@ def _example_entry(name: str) -> ModelEntry:
     ex = _EXAMPLES[name]
     return ModelEntry(
         key=EXAMPLE_PREFIX + name,
-        label=f"{name} (example)",
+        label=EXAMPLE_LABEL.format(name=name),
         source=Source.EXAMPLE,
-        family="example",
+        family=EXAMPLE_FAMILY,
         input_kind=ex.input_kind,
         default_input=ex.default_input,
         takes_num_classes=ex.takes_num_classes,
@@ -204,12 +222,36 @@ def _timm_entry(name: str) -> ModelEntry:
         published_weights=None,
         weights_match=False,
         doc=t.doc,
-        input_source="from timm's pretrained config",
+        input_source=TIMM_INPUT_SOURCE,
     )
 
 
 def timm_label(name: str) -> str:
     return f"{name} (timm · {zoo.family(name)})"
+
+
+def shown_label(key: str, label: str) -> str:
+    """A picker label (English, as :func:`choices` gives it) in the rerun's language."""
+    if key.startswith(EXAMPLE_PREFIX):
+        return _(EXAMPLE_LABEL).format(name=key.removeprefix(EXAMPLE_PREFIX))
+    if key.startswith(USER_PREFIX):
+        return user.shown_label(label)
+    return label
+
+
+def shown_family(e: ModelEntry) -> str:
+    """The entry's family in the rerun's language (only the examples' is a word)."""
+    return _(EXAMPLE_FAMILY) if e.source is Source.EXAMPLE else e.family
+
+
+def shown_doc(e: ModelEntry) -> str:
+    """The entry's doc: an example's in the rerun's language; torchvision's and timm's
+    docstrings as their libraries wrote them."""
+    if e.source is Source.EXAMPLE:
+        name = e.key.removeprefix(EXAMPLE_PREFIX)
+        if EXAMPLE_DOCS.get(name) == e.doc:
+            return _(EXAMPLE_DOCS[name])
+    return e.doc
 
 
 @functools.cache
@@ -230,7 +272,7 @@ def user_keys() -> tuple[str, ...]:
 @functools.cache
 def _fixed_choices() -> tuple[tuple[str, str], ...]:
     return (
-        tuple((EXAMPLE_PREFIX + n, f"{n} (example)") for n in _EXAMPLES)
+        tuple((EXAMPLE_PREFIX + n, EXAMPLE_LABEL.format(name=n)) for n in _EXAMPLES)
         + tuple((n, n) for n in torchvision_names())
         + tuple((TIMM_PREFIX + n, timm_label(n)) for n in zoo.names())
     )
@@ -291,9 +333,11 @@ def entry(key: str) -> ModelEntry:
     elif key in torchvision_names():
         return _torchvision_entry(key)
     raise ModelError(
-        f"There is no model called {key!r} here.",
-        fix="Pick one from the list: the examples, any torchvision classification model, "
-        "the timm zoo when timm is installed, or the models the server was started with.",
+        _("There is no model called {key} here.").format(key=repr(key)),
+        fix=_(
+            "Pick one from the list: the examples, any torchvision classification model, "
+            "the timm zoo when timm is installed, or the models the server was started with."
+        ),
     )
 
 
@@ -315,20 +359,22 @@ def _light(key: str) -> tuple[Source, bool, int | None]:
 
 
 def _check_num_classes(key: str, num_classes: int | None) -> int | None:
-    _, takes, default = _light(key)
+    _x, takes, default = _light(key)
     if num_classes is None or not takes:
         return default
     if not 1 <= num_classes <= MAX_NUM_CLASSES:
         raise ModelError(
-            f"num_classes must be between 1 and {MAX_NUM_CLASSES:,}, not {num_classes}.",
-            fix="Use the number of categories in your dataset, e.g. 10 for CIFAR-10.",
+            _("num_classes must be between 1 and {most:,}, not {n}.").format(
+                most=MAX_NUM_CLASSES, n=num_classes
+            ),
+            fix=_("Use the number of categories in your dataset, e.g. 10 for CIFAR-10."),
         )
     return num_classes
 
 
 def factory(key: str, num_classes: int | None = None) -> Callable[[], nn.Module]:
     """A zero-argument constructor for the model, with random (untrained) init."""
-    source, takes, _ = _light(key)
+    source, takes, _x = _light(key)
     n = _check_num_classes(key, num_classes)
     if source is Source.EXAMPLE:
         cls = _EXAMPLES[key.removeprefix(EXAMPLE_PREFIX)].cls
@@ -360,8 +406,10 @@ def build_meta(key: str, num_classes: int | None = None) -> MetaBuild:
         lines = str(err).strip().splitlines()
         said = f"{type(err).__name__}: {lines[0]}" if lines else type(err).__name__
         raise ModelError(
-            f"Building {code_span(key)} on the meta device failed: {code_span(said, limit=300)}",
-            fix="Pick another model (timm: see the list of what does not open on meta).",
+            _("Building {key} on the meta device failed: {said}").format(
+                key=code_span(key), said=code_span(said, limit=300)
+            ),
+            fix=_("Pick another model (timm: see the list of what does not open on meta)."),
         ) from err
 
 
@@ -390,7 +438,7 @@ class Constructor:
 def constructor_code(key: str, num_classes: int | None = None) -> Constructor:
     """The imports, pasted definition and expression that build this model in plain
     PyTorch."""
-    source, takes, _ = _light(key)
+    source, takes, _x = _light(key)
     n = _check_num_classes(key, num_classes)
     if source is Source.EXAMPLE:
         name = key.removeprefix(EXAMPLE_PREFIX)

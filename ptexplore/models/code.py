@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from ptexplore.i18n import N_
 from ptexplore.live import Snippet
 from ptexplore.models import catalog
 from ptexplore.models.params import ParamTable
@@ -157,7 +158,7 @@ def explorer_snippet(
     code = explorer_code(
         key, num_classes, input_shape, frozen=frozen, name_filter=name_filter, weights=weights
     )
-    note = "" if report is not None else "up to the forward pass, which refuses this input"
+    note = "" if report is not None else N_("up to the forward pass, which refuses this input")
     return Snippet(
         code, explorer_output(table, report, filter_hits=filter_hits, weights=weights), note
     )

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 from torch import nn
 
 from ptexplore import compat
+from ptexplore.i18n import N_, _
 
 if TYPE_CHECKING:
     from ptexplore.models.catalog import Constructor
@@ -24,20 +25,21 @@ class IteratorKind(StrEnum):
     NAMED_CHILDREN = "named_children()"
 
 
+#: what each iterator yields (English, marked: :func:`iterator_view` translates it)
 EXPLAIN: dict[IteratorKind, str] = {
-    IteratorKind.MODULES: (
+    IteratorKind.MODULES: N_(
         "Recursive, depth-first, starting with the model itself (item 0 is the whole model). "
         "A module object registered under two names is yielded once."
     ),
-    IteratorKind.NAMED_MODULES: (
+    IteratorKind.NAMED_MODULES: N_(
         "Same walk as modules(), but each item is a (name, module) tuple; the root's name is "
         "the empty string ''. Names join attribute names with dots: 'features.conv3'."
     ),
-    IteratorKind.CHILDREN: (
+    IteratorKind.CHILDREN: N_(
         "One level only: the direct sub-modules, in the order they were assigned in __init__. "
         "Not the model itself, not grandchildren."
     ),
-    IteratorKind.NAMED_CHILDREN: "children() with names: (attribute name, module) tuples.",
+    IteratorKind.NAMED_CHILDREN: N_("children() with names: (attribute name, module) tuples."),
 }
 
 
@@ -90,10 +92,10 @@ def iterator_view(model: nn.Module, kind: IteratorKind) -> IteratorView:
             assert isinstance(item, nn.Module)
             items.append(IterItem(idx, None, type(item).__name__, printed(idx, item)))
     if kind in (IteratorKind.MODULES, IteratorKind.NAMED_MODULES):
-        dup = sum(1 for _ in model.named_modules(remove_duplicate=False))
+        dup = sum(1 for _x in model.named_modules(remove_duplicate=False))
     else:
         dup = len(compat.own_modules(model))
-    return IteratorView(kind, tuple(items), EXPLAIN[kind], dup)
+    return IteratorView(kind, tuple(items), _(EXPLAIN[kind]), dup)
 
 
 def truncate(text: str, max_lines: int) -> str:

@@ -12,6 +12,7 @@ from torch import nn
 
 from ptexplore import compat, isolate
 from ptexplore.errors import ModelError
+from ptexplore.i18n import N_, _
 from ptexplore.limits import REAL_BUILD_MAX_PARAMS as EXACT_MAX_PARAMS
 from ptexplore.limits import SANDBOX_BUILD_MEMORY_MB, heavy
 from ptexplore.models import catalog
@@ -60,16 +61,16 @@ def freeze(model: nn.Module, groups: tuple[str, ...]) -> None:
     for g in groups:
         if g not in children:
             raise ModelError(
-                f"The model has no top-level child called {g!r}.",
-                fix="Pick from the model's own top-level children.",
+                _("The model has no top-level child called {name}.").format(name=repr(g)),
+                fix=_("Pick from the model's own top-level children."),
             )
         children[g].requires_grad_(False)
 
 
 def param_table(model: nn.Module) -> ParamTable:
     params = list(model.named_parameters())
-    total = sum(p.numel() for _, p in params)
-    trainable = sum(p.numel() for _, p in params if p.requires_grad)
+    total = sum(p.numel() for _x, p in params)
+    trainable = sum(p.numel() for _x, p in params if p.requires_grad)
     rows = tuple(
         ParamRow(
             name=name,
@@ -116,34 +117,38 @@ def explain_name(model: nn.Module, name: str) -> tuple[NamePart, ...]:
         if last:
             if part not in compat.own_parameters(module):
                 raise ModelError(
-                    f"{name!r} is not a parameter of this model.",
-                    fix="Pick a name from the parameter list.",
+                    _("{name} is not a parameter of this model.").format(name=repr(name)),
+                    fix=_("Pick a name from the parameter list."),
                 )
             out.append(
                 NamePart(
                     part,
                     "",
-                    f"the Parameter that {type(module).__name__} registered as self.{part}",
+                    _("the Parameter that {cls} registered as self.{part}").format(
+                        cls=type(module).__name__, part=part
+                    ),
                 )
             )
             break
         child = compat.own_modules(module).get(part)
         if child is None:
             raise ModelError(
-                f"{name!r} is not a parameter of this model.",
-                fix="Pick a name from the parameter list.",
+                _("{name} is not a parameter of this model.").format(name=repr(name)),
+                fix=_("Pick a name from the parameter list."),
             )
         if isinstance(module, nn.Sequential | nn.ModuleList) and part.isdigit():
-            how = (
-                f"position {part} inside the {type(module).__name__} "
-                "(Sequential and ModuleList name children by index)"
-            )
+            how = _(
+                "position {part} inside the {cls} (Sequential and ModuleList name children "
+                "by index)"
+            ).format(part=part, cls=type(module).__name__)
         elif isinstance(module, nn.Sequential):
-            how = "a name given to the Sequential through an OrderedDict"
+            how = _("a name given to the Sequential through an OrderedDict")
         elif isinstance(module, nn.ModuleDict):
-            how = "a key of the ModuleDict"
+            how = _("a key of the ModuleDict")
         else:
-            how = f"the attribute self.{part} set in {type(module).__name__}.__init__"
+            how = _("the attribute self.{part} set in {cls}.__init__").format(
+                part=part, cls=type(module).__name__
+            )
         out.append(NamePart(part, type(child).__name__, how))
         module = child
     return tuple(out)
@@ -212,10 +217,11 @@ def param_values(
     meta = catalog.build_meta(key, num_classes)
     if name not in meta.order:
         raise ModelError(
-            f"{name!r} is not a parameter of {key}.", fix="Pick a name from the parameter list."
+            _("{name} is not a parameter of {key}.").format(name=repr(name), key=key),
+            fix=_("Pick a name from the parameter list."),
         )
     total = sum(p.numel() for p in meta.model.parameters())
-    with heavy(f"building {key} for real"):
+    with heavy(_("building {key} for real").format(key=key)):
         if total <= EXACT_MAX_PARAMS and not force_owner_only:
             model = catalog.build_real(key, num_classes, seed=seed)
             source = ValuesSource.FULL_BUILD
@@ -227,12 +233,15 @@ def param_values(
             source = ValuesSource.OWNER_ONLY
     p = dict(model.named_parameters())[name].detach()
     if p.device.type == "meta":  # pragma: no cover - guarded by build_keeping
-        raise ModelError(f"Could not materialise {name!r}.", fix="Pick another parameter.")
+        raise ModelError(
+            _("Could not materialise {name}.").format(name=repr(name)),
+            fix=_("Pick another parameter."),
+        )
     return summarize(name, p, seed=seed, source=source, t0=t0, max_values=max_values)
 
 
 _BUILD_JOB = isolate.job(
-    "building the model for its real values",
+    N_("building the model for its real values"),
     isolate.Limits(memory_mb=SANDBOX_BUILD_MEMORY_MB),
     reuse=True,
 )
@@ -246,7 +255,7 @@ def sandboxed_param_values(
     timm's), so one that crashes, outgrows SANDBOX_BUILD_MEMORY_MB or spins ends its job
     only; a lesson there (a name the model does not have) is the same lesson here. The same
     seed gives the same values as in this process."""
-    with heavy(f"building {key} for real"):
+    with heavy(_("building {key} for real").format(key=key)):
         return _BUILD_JOB.call(param_values, key, num_classes, name, seed=seed)
 
 
@@ -285,10 +294,12 @@ def summarize(
     mean = std = lo = hi = abs_mean = math.nan
     if n == 0:
         note = (
-            "The tensor is empty: no values to summarise."
+            _("The tensor is empty: no values to summarise.")
             if numel == 0
-            else f"None of its {numel:,} values is finite ({nan:,} NaN, {posinf:,} +inf, "
-            f"{neginf:,} −inf): no statistics or histogram."
+            else _(
+                "None of its {numel:,} values is finite ({nan:,} NaN, {posinf:,} +inf, "
+                "{neginf:,} −inf): no statistics or histogram."
+            ).format(numel=numel, nan=nan, posinf=posinf, neginf=neginf)
         )
     else:
         sample = finite
@@ -313,8 +324,10 @@ def summarize(
         counts = tuple(int(x) for x in c.tolist())
         edges = tuple(float(x) * scale for x in e.tolist())
         note = (
-            f"{numel - n:,} of {numel:,} values are not finite ({nan:,} NaN, {posinf:,} +inf, "
-            f"{neginf:,} −inf): the statistics and the histogram cover the {n:,} finite ones."
+            _(
+                "{bad:,} of {numel:,} values are not finite ({nan:,} NaN, {posinf:,} +inf, "
+                "{neginf:,} −inf): the statistics and the histogram cover the {n:,} finite ones."
+            ).format(bad=numel - n, numel=numel, nan=nan, posinf=posinf, neginf=neginf, n=n)
             if n < numel
             else ""
         )

@@ -5,6 +5,7 @@ from __future__ import annotations
 from itertools import pairwise
 
 from ptexplore.figures import Figure, figure, vline
+from ptexplore.i18n import _
 from ptexplore.models.params import ParamTable, ParamValues
 from ptexplore.models.shapes import ShapeReport
 from ptexplore.style import ACCENT, PALETTE
@@ -21,14 +22,14 @@ def values_histogram(v: ParamValues) -> Figure:
         "width": edges[1] - edges[0],
         "marker": {"color": ACCENT},
         "name": v.name,
-        "hovertemplate": "%{x:.4g}: %{y:,} values<extra></extra>",
+        "hovertemplate": _("%{x:.4g}: %{y:,} values") + "<extra></extra>",
     }
-    line, label = vline(v.mean, color=PALETTE[1], label="mean")
+    line, label = vline(v.mean, color=PALETTE[1], label=_("mean"))
     return figure(
         [bars],
-        title=f"{v.name}: all {v.numel:,} values",
-        xaxis={"title": {"text": "value"}},
-        yaxis={"title": {"text": "count"}},
+        title=_("{name}: all {n:,} values").format(name=v.name, n=v.numel),
+        xaxis={"title": {"text": _("value")}},
+        yaxis={"title": {"text": _("count")}},
         bargap=0,
         height=340,
         showlegend=False,
@@ -47,12 +48,12 @@ def groups_bar(table: ParamTable) -> Figure:
         "marker": {"color": ACCENT},
         "text": [f"{g.share:.1%}" for g in groups],
         "textposition": "auto",
-        "hovertemplate": "%{y}: %{x:,} parameters<extra></extra>",
+        "hovertemplate": _("%{y}: %{x:,} parameters") + "<extra></extra>",
     }
     return figure(
         [bars],
-        title="Parameters per top-level child",
-        xaxis={"title": {"text": "parameters"}},
+        title=_("Parameters per top-level child"),
+        xaxis={"title": {"text": _("parameters")}},
         height=max(220, 28 * len(groups) + 90),
         yaxis={"autorange": "reversed"},
     )
@@ -72,8 +73,8 @@ def macs_bar(report: ShapeReport) -> Figure:
     }
     return figure(
         [bars],
-        title="MACs per top-level child (one forward pass)",
-        xaxis={"title": {"text": "multiply-accumulates"}},
+        title=_("MACs per top-level child (one forward pass)"),
+        xaxis={"title": {"text": _("multiply-accumulates")}},
         height=max(220, 28 * len(top) + 90),
         yaxis={"autorange": "reversed"},
     )

@@ -28,9 +28,10 @@ from torch.utils.flop_counter import FlopCounterMode
 
 from ptexplore import compat
 from ptexplore.errors import ModelError
+from ptexplore.i18n import _
 from ptexplore.limits import TRACE_MAX_BATCH as MAX_BATCH
 from ptexplore.limits import TRACE_MAX_SIDE as MAX_SIDE
-from ptexplore.models import catalog
+from ptexplore.models import catalog, user
 from ptexplore.models.catalog import InputKind
 from ptexplore.text import code_span
 
@@ -95,19 +96,25 @@ def input_shape_for(key: str, side: int | None, batch: int = 1) -> tuple[int, ..
     e = catalog.entry(key)
     if not 1 <= batch <= MAX_BATCH:
         raise ModelError(
-            f"Batch size must be between 1 and {MAX_BATCH}, not {batch}.",
-            fix="Shapes and MACs scale with the batch: 1 shows them per image.",
+            _("Batch size must be between 1 and {most}, not {batch}.").format(
+                most=MAX_BATCH, batch=batch
+            ),
+            fix=_("Shapes and MACs scale with the batch: 1 shows them per image."),
         )
     if e.input_kind is InputKind.VECTOR:
         return (batch, *e.default_input)
     if e.input_kind is not InputKind.IMAGE:  # FIXED: the shape its author gave
         return (batch, *e.default_input)
-    c, h, _ = e.default_input
+    c, h, _w = e.default_input
     s = h if side is None else side
     if not 1 <= s <= MAX_SIDE:
         raise ModelError(
-            f"Input side must be between 1 and {MAX_SIDE} pixels, not {s}.",
-            fix=f"Use the model's own size ({h} px) or another size up to {MAX_SIDE}.",
+            _("Input side must be between 1 and {most} pixels, not {side}.").format(
+                most=MAX_SIDE, side=s
+            ),
+            fix=_("Use the model's own size ({own} px) or another size up to {most}.").format(
+                own=h, most=MAX_SIDE
+            ),
         )
     return (batch, c, s, s)
 
@@ -116,9 +123,8 @@ def _one_sentence(err: BaseException, shape: tuple[int, ...]) -> str:
     """The forward's own words as an inert code span: they may come from the operator's
     model code, and pages render messages as Markdown."""
     msg = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
-    return (
-        f"The model's forward pass refused an input of shape {list(shape)}: "
-        f"{code_span(msg, limit=300)}"
+    return _("The model's forward pass refused an input of shape {shape}: {said}").format(
+        shape=list(shape), said=code_span(msg, limit=300)
     )
 
 
@@ -135,21 +141,27 @@ def _uncalled_note(
     parent = q.rsplit(".", 1)[0] if "." in q else ""
     owner = modules.get(parent)
     if owner is None or not calls.get(parent, 0):
-        return "never called in this forward pass"
-    return (
-        f"not called: {type(owner).__name__} uses its weights directly (functionally), so "
-        "these MACs are counted in the parent's row"
-    )
+        return _("never called in this forward pass")
+    return _(
+        "not called: {cls} uses its weights directly (functionally), so these MACs are "
+        "counted in the parent's row"
+    ).format(cls=type(owner).__name__)
 
 
 def _fix(e: catalog.ModelEntry) -> str:
     if e.input_kind is InputKind.IMAGE:
-        return f"Try the model's own input size ({e.default_input[1]} px), or another size."
-    return (
-        f"The model's input is {list(e.default_input)} per sample"
-        + (f" ({e.input_source})" if e.input_source else "")
-        + ": check that its forward takes one tensor of that shape."
-    )
+        return _("Try the model's own input size ({side} px), or another size.").format(
+            side=e.default_input[1]
+        )
+    if e.input_source:
+        return _(
+            "The model's input is {shape} per sample ({source}): check that its forward "
+            "takes one tensor of that shape."
+        ).format(shape=list(e.default_input), source=user.source_text(e.input_source))
+    return _(
+        "The model's input is {shape} per sample: check that its forward takes one tensor "
+        "of that shape."
+    ).format(shape=list(e.default_input))
 
 
 def trace(
@@ -179,7 +191,7 @@ def trace_module(
     key: str = "",
     published_gmacs: float | None = None,
     at_published_input: bool = False,
-    fix: str = "Check the input's shape and dtype against the model's forward.",
+    fix: str = "",
     t0: float | None = None,
 ) -> ShapeReport:
     """Trace ``model(*inputs)`` on meta: every module's output shape, MACs and calls.
@@ -190,6 +202,7 @@ def trace_module(
     train/eval modes are restored and every hook is removed afterwards.
     """
     t0 = time.perf_counter() if t0 is None else t0
+    fix = fix or _("Check the input's shape and dtype against the model's forward.")
     shape = tuple(inputs[0].shape) if inputs and isinstance(inputs[0], torch.Tensor) else ()
     modes = [(m, m.training) for m in model.modules()]
     model.eval()

@@ -8,22 +8,29 @@ from collections.abc import Sequence
 
 import pandas as pd
 
+from ptexplore.i18n import N_, _
 from ptexplore.models.params import NamePart, ParamTable
 from ptexplore.models.shapes import ShapeReport
 from ptexplore.models.weights import LoadReport
 from ptexplore.models.zoo import ZooFailure
+
+#: column names the page refers to (English, marked; the tables are built with ``_()`` of
+#: them, so the page looks them up the same way)
+NAME = N_("name")
+OWN_PARAMS = N_("params (own)")
+NOTE = N_("note")
 
 
 def parameters(table: ParamTable) -> pd.DataFrame:
     """``named_parameters()``: one row per parameter with its shape, size and share."""
     return pd.DataFrame(
         {
-            "name": [r.name for r in table.rows],
-            "shape": [str(list(r.shape)) for r in table.rows],
+            _(NAME): [r.name for r in table.rows],
+            _("shape"): [str(list(r.shape)) for r in table.rows],
             "numel": [r.numel for r in table.rows],
             "dtype": [r.dtype for r in table.rows],
             "requires_grad": [r.requires_grad for r in table.rows],
-            "share %": [round(100 * r.share, 3) for r in table.rows],
+            _("share %"): [round(100 * r.share, 3) for r in table.rows],
         }
     )
 
@@ -32,13 +39,13 @@ def naming(parts: Sequence[NamePart]) -> pd.DataFrame:
     """A parameter's name, one dotted part per row: what it reaches and why it is named so."""
     return pd.DataFrame(
         [(p.part, p.module_class or "Parameter", p.meaning) for p in parts],
-        columns=["part", "reaches", "why this name"],
-    ).set_index("part")
+        columns=[_("part"), _("reaches"), _("why this name")],
+    ).set_index(_("part"))
 
 
 def filter_hits(hits: Sequence[tuple[str, str]]) -> pd.DataFrame:
     """The modules ``named_modules()`` yields whose name holds the filter text."""
-    return pd.DataFrame(list(hits), columns=["name", "class"])
+    return pd.DataFrame(list(hits), columns=[_(NAME), _("class")])
 
 
 def layers(report: ShapeReport, leaves: bool) -> pd.DataFrame:
@@ -47,17 +54,17 @@ def layers(report: ShapeReport, leaves: bool) -> pd.DataFrame:
     rows = [r for r in report.rows if r.is_leaf or not leaves]
     return pd.DataFrame(
         {
-            "layer": [
+            _("layer"): [
                 ("  " * max(r.depth - 1, 0) if not leaves else "")
                 + (f"{r.name}: {r.class_name}" if r.depth else r.class_name)
                 for r in rows
             ],
-            "name": [r.qualname or "(root)" for r in rows],
-            "output shape": [r.output_shape for r in rows],
-            "params (own)": [r.own_params for r in rows],
+            _(NAME): [r.qualname or "(root)" for r in rows],
+            _("output shape"): [r.output_shape for r in rows],
+            _(OWN_PARAMS): [r.own_params for r in rows],
             "MACs": [r.macs for r in rows],
-            "calls": [r.calls for r in rows],
-            "note": [r.note for r in rows],
+            _("calls"): [r.calls for r in rows],
+            _(NOTE): [r.note for r in rows],
         }
     )
 
@@ -66,7 +73,7 @@ def mismatches(report: LoadReport) -> pd.DataFrame:
     """The keys whose shape in the file differs from the model's."""
     return pd.DataFrame(
         [(n, str(list(a)), str(list(b))) for n, a, b in report.mismatched],
-        columns=["name", "model", "file"],
+        columns=[_(NAME), _("model"), _("file")],
     )
 
 
@@ -74,8 +81,8 @@ def zoo_failures(failures: Sequence[ZooFailure]) -> pd.DataFrame:
     """The timm architectures that failed on meta, where, and why."""
     return pd.DataFrame(
         {
-            "architecture": [f.name for f in failures],
-            "fails to": [f.stage for f in failures],
-            "reason": [f.reason for f in failures],
+            _("architecture"): [f.name for f in failures],
+            _("fails to"): [f.stage for f in failures],
+            _("reason"): [f.reason for f in failures],
         }
     )

@@ -9,6 +9,7 @@ from enum import StrEnum
 from torch import nn
 
 from ptexplore import compat
+from ptexplore.i18n import N_, _
 
 
 class Trainable(StrEnum):
@@ -132,10 +133,10 @@ def _fmt_count(n: int) -> str:
 
 
 _BADGE = {
-    Trainable.YES: ("#0b7a3e", "trainable"),
-    Trainable.NO: ("#6b7280", "frozen"),
-    Trainable.MIXED: ("#b45309", "partly frozen"),
-    Trainable.NONE: ("#9ca3af", "no params"),
+    Trainable.YES: ("#0b7a3e", N_("trainable")),
+    Trainable.NO: ("#6b7280", N_("frozen")),
+    Trainable.MIXED: ("#b45309", N_("partly frozen")),
+    Trainable.NONE: ("#9ca3af", N_("no params")),
 }
 
 TREE_CSS = """
@@ -173,16 +174,18 @@ def _label(node: ModuleNode, highlight: str) -> str:
             esc_name = f"<mark>{esc_name}</mark>"
     colour, text = _BADGE[node.trainable]
     counts = (
-        f"own {_fmt_count(node.own_params)} · total {_fmt_count(node.total_params)}"
+        _("own {own} · total {total}").format(
+            own=_fmt_count(node.own_params), total=_fmt_count(node.total_params)
+        )
         if node.children
-        else f"{_fmt_count(node.total_params)} params"
+        else _("{n} params").format(n=_fmt_count(node.total_params))
     )
     return (
         f'<span class="ptx-name" title="{html.escape(node.qualname or "(root)")}">{esc_name}</span>'
         f' <span class="ptx-cls">{html.escape(node.class_name)}</span>'
         f'(<span class="ptx-extra">{html.escape(node.extra_repr)}</span>)'
         f' <span class="ptx-count">{counts}</span>'
-        f' <span class="ptx-badge" style="background:{colour}">{text}</span>'
+        f' <span class="ptx-badge" style="background:{colour}">{html.escape(_(text))}</span>'
     )
 
 
@@ -205,11 +208,14 @@ def tree_html(root: ModuleNode, *, open_depth: int, highlight: str = "") -> str:
         for c in node.children:
             emit(c)
         for s in node.shared:
-            parts.append(
-                f'<div class="ptx-shared">{html.escape(s.name)} → same {html.escape(s.class_name)}'
-                f" object as <code>{html.escape(s.first_qualname)}</code> "
-                "(not repeated: modules() yields it once)</div>"
+            said = _(
+                "{name} → same {cls} object as {first} (not repeated: modules() yields it once)"
+            ).format(
+                name=html.escape(s.name),
+                cls=html.escape(s.class_name),
+                first=f"<code>{html.escape(s.first_qualname)}</code>",
             )
+            parts.append(f'<div class="ptx-shared">{said}</div>')
         parts.append("</div></details>")
 
     emit(root)

@@ -40,8 +40,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from ptexplore import compat
+from ptexplore import compat, i18n
 from ptexplore.errors import InputError, ModelError
+from ptexplore.i18n import N_, _
 from ptexplore.limits import (
     USER_MAX_ENV_CHARS,
     USER_MAX_INPUT_DIMS,
@@ -65,6 +66,20 @@ PREFIX = "user:"
 _PATH = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)*")
 _DIMS = re.compile(r"\d+(?:,\d+)*")
 _DECODER = json.JSONDecoder()
+
+#: a user model's label in the picker (English in the registry; shown translated)
+LABEL = N_("{spec} (your model)")
+#: where the traced input comes from (:attr:`InputSpec.source`, English: the summary
+#: command prints it; :func:`source_text` shows it translated)
+FROM_INPUT = N_("from --input")
+FROM_EXAMPLE = N_("from example_input()")
+GUESSED_FROM = N_("guessed from its first layer ({name})")
+#: what :func:`check_input` names, and the fixes several errors share
+INPUT_SHAPE = N_("The input shape")
+FIX_BATCH = N_("Give the batch first, e.g. 1,3,224,224 for one RGB image.")
+FIX_MODULE = N_("Name an nn.Module subclass or a function that returns one.")
+GUESSED = N_("guessed (an RGB image): give --input or an example_input() method")
+_GUESSED_FROM = re.compile(r"guessed from its first layer \((\w*)\)")
 
 
 # ------------------------------------------------------------------------ parsing
@@ -105,18 +120,22 @@ def _canonical_json(value: dict[str, Any]) -> str:
     return json.dumps(value, sort_keys=True, separators=(", ", ": ")) if value else ""
 
 
-def check_input(dims: tuple[int, ...], *, what: str = "The input shape") -> tuple[int, ...]:
+def check_input(dims: tuple[int, ...], *, what: str = INPUT_SHAPE) -> tuple[int, ...]:
     """A traced input shape: 1 to USER_MAX_INPUT_DIMS sizes, each 1 to USER_MAX_INPUT_SIZE."""
     if not 1 <= len(dims) <= USER_MAX_INPUT_DIMS:
         raise InputError(
-            f"{what} has {len(dims)} sizes; give 1 to {USER_MAX_INPUT_DIMS}.",
-            fix="Give the batch first, e.g. 1,3,224,224 for one RGB image.",
+            _("{what} has {n} sizes; give 1 to {most}.").format(
+                what=_(what), n=len(dims), most=USER_MAX_INPUT_DIMS
+            ),
+            fix=_(FIX_BATCH),
         )
     bad = [d for d in dims if not 1 <= d <= USER_MAX_INPUT_SIZE]
     if bad:
         raise InputError(
-            f"{what} has a size of {bad[0]}; each must be 1 to {USER_MAX_INPUT_SIZE:,}.",
-            fix="Give the batch first, e.g. 1,3,224,224 for one RGB image.",
+            _("{what} has a size of {size}; each must be 1 to {most:,}.").format(
+                what=_(what), size=bad[0], most=USER_MAX_INPUT_SIZE
+            ),
+            fix=_(FIX_BATCH),
         )
     return dims
 
@@ -126,8 +145,8 @@ def parse_input(text: str) -> tuple[int, ...]:
     body = re.sub(r"\s+", "", text).removeprefix("@").strip("()[]")
     if len(body) > 200 or not _DIMS.fullmatch(body):
         raise InputError(
-            f"{shorten(text, 60)!r} is not an input shape.",
-            fix="Give sizes separated by commas, batch first: 1,3,224,224.",
+            _("{text} is not an input shape.").format(text=repr(shorten(text, 60))),
+            fix=_("Give sizes separated by commas, batch first: 1,3,224,224."),
         )
     return check_input(tuple(int(d) for d in body.split(",")))
 
@@ -137,15 +156,15 @@ def _parse_one(text: str, i: int) -> tuple[ModelSpec, int]:
     m = _PATH.match(text, i)
     if m is None or m.end() >= len(text) or text[m.end()] != ":":
         raise InputError(
-            f"{_near(text, i)} is not an import path.",
-            fix="Write package.module:Name (a class or a factory), e.g. mypkg.nets:MyNet.",
+            _("{text} is not an import path.").format(text=_near(text, i)),
+            fix=_("Write package.module:Name (a class or a factory), e.g. mypkg.nets:MyNet."),
         )
     module = m.group(0)
     a = _PATH.match(text, m.end() + 1)
     if a is None:
         raise InputError(
-            f"{_near(text, i)} names no class or function after the colon.",
-            fix="Write package.module:Name, e.g. mypkg.nets:MyNet.",
+            _("{text} names no class or function after the colon.").format(text=_near(text, i)),
+            fix=_("Write package.module:Name, e.g. mypkg.nets:MyNet."),
         )
     attr, j = a.group(0), a.end()
     kwargs: dict[str, Any] = {}
@@ -154,14 +173,18 @@ def _parse_one(text: str, i: int) -> tuple[ModelSpec, int]:
             value, j = _DECODER.raw_decode(text, j)
         except json.JSONDecodeError as err:
             raise InputError(
-                f"The keyword arguments of {module}:{attr} are not valid JSON ({err.msg}).",
-                fix='Write a JSON object right after the name: MyNet{"num_classes": 10}.',
+                _("The keyword arguments of {path} are not valid JSON ({error}).").format(
+                    path=f"{module}:{attr}", error=err.msg
+                ),
+                fix=_('Write a JSON object right after the name: MyNet{"num_classes": 10}.'),
             ) from err
         if not isinstance(value, dict) or not all(k.isidentifier() for k in value):
             raise InputError(
-                f"The keyword arguments of {module}:{attr} must be a JSON object whose keys "
-                "are parameter names.",
-                fix='e.g. MyNet{"num_classes": 10, "width": 64}.',
+                _(
+                    "The keyword arguments of {path} must be a JSON object whose keys are "
+                    "parameter names."
+                ).format(path=f"{module}:{attr}"),
+                fix=_('e.g. MyNet{"num_classes": 10, "width": 64}.'),
             )
         kwargs = value
     dims: tuple[int, ...] | None = None
@@ -169,22 +192,27 @@ def _parse_one(text: str, i: int) -> tuple[ModelSpec, int]:
         d = _DIMS.match(text, j + 1)
         if d is None:
             raise InputError(
-                f"The input after {module}:{attr}@ is not a shape.",
-                fix="Give sizes separated by commas, batch first: MyNet@1,3,128,128.",
+                _("The input after {path}@ is not a shape.").format(path=f"{module}:{attr}"),
+                fix=_("Give sizes separated by commas, batch first: MyNet@1,3,128,128."),
             )
         dims = check_input(tuple(int(x) for x in d.group(0).split(",")))
         j = d.end()
     if j < len(text) and not text[j].isspace():
         raise InputError(
-            f"Unexpected {text[j]!r} after {module}:{attr}.",
-            fix="Separate models with spaces or newlines; a spec is "
-            'pkg.mod:Name, then optional {"json": "kwargs"}, then optional @1,3,224,224.',
+            _("Unexpected {char} after {path}.").format(
+                char=repr(text[j]), path=f"{module}:{attr}"
+            ),
+            fix=_(
+                "Separate models with spaces or newlines; a spec is pkg.mod:Name, then "
+                'optional {"json": "kwargs"}, then optional @1,3,224,224.'
+            ),
         )
     if j - i > USER_MAX_SPEC_CHARS:
         raise InputError(
-            f"The spec of {module}:{attr} has {j - i:,} characters; at most "
-            f"{USER_MAX_SPEC_CHARS:,}.",
-            fix="Keep keyword arguments short, or give the model a factory with defaults.",
+            _("The spec of {path} has {n:,} characters; at most {most:,}.").format(
+                path=f"{module}:{attr}", n=j - i, most=USER_MAX_SPEC_CHARS
+            ),
+            fix=_("Keep keyword arguments short, or give the model a factory with defaults."),
         )
     return ModelSpec(module, attr, _canonical_json(kwargs), dims), j
 
@@ -225,7 +253,9 @@ def parse_specs_collect(text: str) -> tuple[tuple[ModelSpec, ...], tuple[LoadFai
         failures.append(
             LoadFailure(
                 f"{MODELS_ENV} ({len(text):,} characters)",
-                f"Only the first {USER_MAX_ENV_CHARS:,} characters of {MODELS_ENV} are read.",
+                _("Only the first {most:,} characters of {env} are read.").format(
+                    most=USER_MAX_ENV_CHARS, env=MODELS_ENV
+                ),
             )
         )
         text = text[:USER_MAX_ENV_CHARS]
@@ -241,7 +271,10 @@ def parse_specs_collect(text: str) -> tuple[tuple[ModelSpec, ...], tuple[LoadFai
             if len(specs) >= USER_MAX_MODELS and spec.key not in specs:
                 failures.append(
                     LoadFailure(
-                        spec.text, f"Only the first {USER_MAX_MODELS} models are registered."
+                        spec.text,
+                        _("Only the first {most} models are registered.").format(
+                            most=USER_MAX_MODELS
+                        ),
                     )
                 )
             else:
@@ -257,8 +290,10 @@ def parse_specs(text: str) -> tuple[ModelSpec, ...]:
         f = failures[0]
         raise InputError(
             f.message,
-            fix='A spec is pkg.mod:Name, then optional {"json": "kwargs"}, then optional '
-            "@1,3,224,224; separate specs with spaces or newlines.",
+            fix=_(
+                'A spec is pkg.mod:Name, then optional {"json": "kwargs"}, then optional '
+                "@1,3,224,224; separate specs with spaces or newlines."
+            ),
         )
     return specs
 
@@ -268,8 +303,8 @@ def parse_spec(text: str) -> ModelSpec:
     specs = parse_specs(text)
     if len(specs) != 1:
         raise InputError(
-            f"Expected one import path, found {len(specs)}.",
-            fix="Give one model, e.g. mypkg.nets:MyNet.",
+            _("Expected one import path, found {n}.").format(n=len(specs)),
+            fix=_("Give one model, e.g. mypkg.nets:MyNet."),
         )
     return specs[0]
 
@@ -313,7 +348,7 @@ class UserModel:
 
     @property
     def label(self) -> str:
-        return f"{self.spec.text} (your model)"
+        return LABEL.format(spec=self.spec.text)
 
     def factory(self, num_classes: int | None = None) -> Callable[[], nn.Module]:
         kwargs = self.spec.kwargs
@@ -360,34 +395,41 @@ def resolve(spec: ModelSpec) -> Callable[..., Any]:
         obj: Any = importlib.import_module(spec.module)
     except (Exception, SystemExit) as err:
         raise ModelError(
-            f"Importing {spec.module} failed: {_sentence(err)}.",
-            fix=f"Check that {spec.module} imports in a Python shell started in the same "
-            f"folder (the folders searched: {', '.join(_search_path())}).",
+            _("Importing {module} failed: {error}.").format(
+                module=spec.module, error=_sentence(err)
+            ),
+            fix=_(
+                "Check that {module} imports in a Python shell started in the same folder "
+                "(the folders searched: {folders})."
+            ).format(module=spec.module, folders=", ".join(_search_path())),
         ) from err
     for part in spec.attr.split("."):
         try:
             obj = getattr(obj, part)
         except AttributeError as err:
             raise ModelError(
-                f"{spec.module} has no attribute {spec.attr}.",
-                fix="Check the name after the colon (a class or a function in that module).",
+                _("{module} has no attribute {attr}.").format(module=spec.module, attr=spec.attr),
+                fix=_("Check the name after the colon (a class or a function in that module)."),
             ) from err
         except Exception as err:  # a module-level __getattr__ of the user's code
             raise ModelError(
-                f"Reading {spec.path} failed: {_sentence(err)}.", fix="Check the name."
+                _("Reading {path} failed: {error}.").format(path=spec.path, error=_sentence(err)),
+                fix=_("Check the name."),
             ) from err
     if not callable(obj):
         raise ModelError(
-            f"{spec.path} is an object of type {type(obj).__name__}, not a class or a function.",
-            fix="Name an nn.Module subclass or a function that returns one.",
+            _("{path} is an object of type {type}, not a class or a function.").format(
+                path=spec.path, type=type(obj).__name__
+            ),
+            fix=_(FIX_MODULE),
         )
     if inspect.isclass(obj):
         from torch import nn
 
         if not issubclass(obj, nn.Module):
             raise ModelError(
-                f"{spec.path} is a class but not an nn.Module.",
-                fix="Name an nn.Module subclass or a function that returns one.",
+                _("{path} is a class but not an nn.Module.").format(path=spec.path),
+                fix=_(FIX_MODULE),
             )
     return obj  # type: ignore[no-any-return]
 
@@ -422,7 +464,7 @@ def guess_input(model: nn.Module) -> InputSpec:
 
     layer = _first_layer(model)
     name = type(layer).__name__ if layer is not None else ""
-    how = f"guessed from its first layer ({name})" if layer is not None else ""
+    how = GUESSED_FROM.format(name=name) if layer is not None else ""
     if isinstance(layer, nn.Conv2d):
         return InputSpec((1, layer.in_channels, 224, 224), "float32", how)
     if isinstance(layer, nn.Conv1d):
@@ -437,11 +479,7 @@ def guess_input(model: nn.Module) -> InputSpec:
         batch_first = bool(layer.batch_first)
         shape = (1, 16, layer.input_size) if batch_first else (16, 1, layer.input_size)
         return InputSpec(shape, "float32", how)
-    return InputSpec(
-        (1, 3, 224, 224),
-        "float32",
-        "guessed (an RGB image): give --input or an example_input() method",
-    )
+    return InputSpec((1, 3, 224, 224), "float32", GUESSED)
 
 
 def example_input(model: nn.Module, path: str) -> torch.Tensor | None:
@@ -466,14 +504,17 @@ def example_input(model: nn.Module, path: str) -> torch.Tensor | None:
                 value = method()
         except Exception as err:
             raise ModelError(
-                f"{path}.example_input() failed: {_sentence(err)}.",
-                fix="Make example_input() return one tensor of the input's shape and dtype.",
+                _("{path}.example_input() failed: {error}.").format(
+                    path=path, error=_sentence(err)
+                ),
+                fix=_("Make example_input() return one tensor of the input's shape and dtype."),
             ) from err
     if not isinstance(value, torch.Tensor):
         raise ModelError(
-            f"{path}.example_input() returned an object of type {type(value).__name__}, not "
-            "a tensor.",
-            fix="Return one tensor (batch first); for several inputs, wrap the model.",
+            _("{path}.example_input() returned an object of type {type}, not a tensor.").format(
+                path=path, type=type(value).__name__
+            ),
+            fix=_("Return one tensor (batch first); for several inputs, wrap the model."),
         )
     return value
 
@@ -483,11 +524,27 @@ def model_input(model: nn.Module, spec: ModelSpec | None, path: str) -> InputSpe
     example = example_input(model, path)
     dtype = str(example.dtype).removeprefix("torch.") if example is not None else "float32"
     if spec is not None and spec.input_shape is not None:
-        return InputSpec(spec.input_shape, dtype, "from --input")
+        return InputSpec(spec.input_shape, dtype, FROM_INPUT)
     if example is not None:
         shape = check_input(tuple(example.shape), what=f"{path}.example_input()")
-        return InputSpec(shape, dtype, "from example_input()")
+        return InputSpec(shape, dtype, FROM_EXAMPLE)
     return guess_input(model)
+
+
+def source_text(source: str) -> str:
+    """An input's source (:attr:`InputSpec.source`, English) in the rerun's language."""
+    guessed = _GUESSED_FROM.fullmatch(source)
+    if guessed is not None:
+        return _(GUESSED_FROM).format(name=guessed.group(1))
+    return _(source)
+
+
+def shown_label(label: str) -> str:
+    """A user model's picker label (:attr:`UserModel.label`) in the rerun's language."""
+    suffix = LABEL.format(spec="")
+    if not label.endswith(suffix):
+        return label
+    return _(LABEL).format(spec=label.removesuffix(suffix))
 
 
 def load(spec: ModelSpec) -> tuple[UserModel, nn.Module]:
@@ -504,9 +561,13 @@ def load(spec: ModelSpec) -> tuple[UserModel, nn.Module]:
         model = build_on_meta(functools.partial(_call_checked, target, spec.path, kwargs)).model
     except Exception as err:
         raise ModelError(
-            f"Building {spec.path} on the meta device failed: {_sentence(err)}.",
-            fix="Check its keyword arguments; a constructor that reads real weight values "
-            "(not just shapes) cannot be built on meta.",
+            _("Building {path} on the meta device failed: {error}.").format(
+                path=spec.path, error=_sentence(err)
+            ),
+            fix=_(
+                "Check its keyword arguments; a constructor that reads real weight values "
+                "(not just shapes) cannot be built on meta."
+            ),
         ) from err
     doc = inspect.getdoc(target) or ""
     first = " ".join(doc.split("\n\n", 1)[0].split())
@@ -558,13 +619,15 @@ _cache: dict[str, Registry] = {}
 
 
 def registry() -> Registry:
-    """The models of ``PTEXPLORE_MODELS``, loaded once per process (per value of it)."""
+    """The models of ``PTEXPLORE_MODELS``, loaded once per process (per value of it); what
+    fails is said in the server's language (``serve --lang``), whichever session asked first."""
     text = configured()
     if not text:
         return Registry()
     with _lock:
         if text not in _cache:
-            _cache[text] = load_all(text)
+            with i18n.language(i18n.default()):
+                _cache[text] = load_all(text)
         return _cache[text]
 
 

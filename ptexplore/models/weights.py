@@ -29,6 +29,7 @@ from ptexplore.ckpt import (
     split_prefix,
 )
 from ptexplore.errors import ModelError
+from ptexplore.i18n import N_, _
 from ptexplore.models import catalog
 from ptexplore.text import code_span
 
@@ -45,9 +46,12 @@ __all__ = [
 
 
 class WeightsSource(StrEnum):
-    RANDOM = "random init"
-    HUB = "torch hub cache"
-    UPLOAD = "uploaded file"
+    """Where a parameter's values come from (the values are stable; marked for the catalog:
+    the page shows them translated)."""
+
+    RANDOM = N_("random init")
+    HUB = N_("torch hub cache")
+    UPLOAD = N_("uploaded file")
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,30 +130,35 @@ def _prefix_fix(
             restored = {back + k: v for k, v in state_dict.items()}
             if _matches(restored, expected):
                 still = "".join(parts[:i]) or None
-                note = (
-                    f"kept {code_span(back)} on every key: {key}'s own parameter names start "
-                    "with it"
-                )
+                note = _(
+                    "kept {prefix} on every key: {key}'s own parameter names start with it"
+                ).format(prefix=code_span(back), key=key)
                 return restored, still, note
     n = len(state_dict)
     for p, who in PREFIXES.items():
         have = [k for k in state_dict if k.startswith(p)]
         fits = sum(1 for k in have if k.removeprefix(p) in expected)
         if fits:
+            strip = f"{{k.removeprefix({p!r}): v for k, v in sd.items()}}"
             raise ModelError(
-                f"None of the file's {n} tensors match {key} as named, but {len(have)} of its "
-                f"keys start with {code_span(p)} (added by {who}): without it, {fits} of them "
-                f"would match.",
-                fix=f"Strip the prefix before saving or loading: "
-                f"{code_span(f'{{k.removeprefix({p!r}): v for k, v in sd.items()}}', limit=120)}"
-                ", or save the inner model's state_dict().",
+                _(
+                    "None of the file's {n} tensors match {key} as named, but {have} of its "
+                    "keys start with {prefix} (added by {who}): without it, {fits} of them "
+                    "would match."
+                ).format(n=n, key=key, have=len(have), prefix=code_span(p), who=_(who), fits=fits),
+                fix=_(
+                    "Strip the prefix before saving or loading: {strip}, or save the inner "
+                    "model's state_dict()."
+                ).format(strip=code_span(strip, limit=120)),
             )
     first = next(iter(state_dict), "(none)")
     theirs = next(iter(expected), "(none)")
     raise ModelError(
-        f"None of the file's {n} tensors belong to {key}: its first key is "
-        f"{code_span(first)}, the model's is {code_span(theirs)}.",
-        fix="Pick the model this file was saved from.",
+        _(
+            "None of the file's {n} tensors belong to {key}: its first key is {first}, the "
+            "model's is {theirs}."
+        ).format(n=n, key=key, first=code_span(first), theirs=code_span(theirs)),
+        fix=_("Pick the model this file was saved from."),
     )
 
 
@@ -182,21 +191,30 @@ def load_into_meta(
     except RuntimeError as err:  # a case fit() does not know yet: torch's words, inert
         words = next((ln.strip() for ln in str(err).splitlines() if ln.strip()), "")
         raise ModelError(
-            f"torch's load_state_dict refused this file's tensors for {key}: "
-            f"{code_span(words, limit=200)}",
-            fix="Save the weights with torch.save(model.state_dict(), 'weights.pth') from "
-            "the same model.",
+            _("torch's load_state_dict refused this file's tensors for {key}: {words}").format(
+                key=key, words=code_span(words, limit=200)
+            ),
+            fix=_(
+                "Save the weights with torch.save(model.state_dict(), 'weights.pth') from "
+                "the same model."
+            ),
         ) from err
     loaded = tuple(k for k in fitted.usable if k in expected)
     if not loaded:
         if not sd or not _matches(sd, expected):
             _prefix_fix(key, sd, expected, None)  # raises: nothing belongs to the model
+        counts = dict(n=len(sd), key=key, shapes=len(fitted.mismatched))
         raise ModelError(
-            f"None of the file's {len(sd)} tensors could be loaded into {key}: "
-            f"{len(fitted.mismatched)} have other shapes, {len(fitted.refused)} were refused"
-            + (f" ({fitted.refused[0][1]})" if fitted.refused else "")
-            + ".",
-            fix="Pick the model (and num_classes) this file was saved from.",
+            _(
+                "None of the file's {n} tensors could be loaded into {key}: {shapes} have "
+                "other shapes, {refused} were refused ({why})."
+            ).format(**counts, refused=len(fitted.refused), why=fitted.refused[0][1])
+            if fitted.refused
+            else _(
+                "None of the file's {n} tensors could be loaded into {key}: {shapes} have "
+                "other shapes, 0 were refused."
+            ).format(**counts),
+            fix=_("Pick the model (and num_classes) this file was saved from."),
         )
     report = LoadReport(
         source=source,
@@ -221,7 +239,7 @@ def tensor_from(model: nn.Module, name: str) -> torch.Tensor | None:
     p = dict(model.named_parameters()).get(name)
     if p is None:
         raise ModelError(
-            f"{code_span(name)} is not a parameter of this model.",
-            fix="Pick a name from the list.",
+            _("{name} is not a parameter of this model.").format(name=code_span(name)),
+            fix=_("Pick a name from the list."),
         )
     return None if p.device.type == "meta" else p.detach()

@@ -25,6 +25,7 @@ from types import ModuleType
 from typing import Any
 
 from ptexplore.errors import ModelError
+from ptexplore.i18n import _
 from ptexplore.limits import MAX_NUM_CLASSES
 
 #: Catalog keys of timm models start with this (``timm:resnet50``).
@@ -43,8 +44,8 @@ def timm() -> ModuleType:
     """The timm package, imported on first use."""
     if not available():
         raise ModelError(
-            "timm is not installed, so its models are not in the catalog.",
-            fix="pip install 'ptexplore[timm]' (or pip install timm) and start again.",
+            _("timm is not installed, so its models are not in the catalog."),
+            fix=_("pip install 'ptexplore[timm]' (or pip install timm) and start again."),
         )
     return importlib.import_module("timm")
 
@@ -119,8 +120,8 @@ def info(name: str) -> TimmInfo:
     """The pretrained config's input size and classes, and the entrypoint's docstring."""
     if not has(name):
         raise ModelError(
-            f"timm has no architecture called {name!r}.",
-            fix="Pick one from the list (timm.list_models() names, without a .tag).",
+            _("timm has no architecture called {name}.").format(name=repr(name)),
+            fix=_("Pick one from the list (timm.list_models() names, without a .tag)."),
         )
     cfg = _cfg(name)
     size = tuple(int(s) for s in getattr(cfg, "input_size", None) or (3, 224, 224))

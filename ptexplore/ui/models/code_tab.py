@@ -8,6 +8,7 @@ from dataclasses import dataclass
 import streamlit as st
 
 from ptexplore.errors import LessonError
+from ptexplore.i18n import _
 from ptexplore.live import Snippet
 from ptexplore.models import shapes
 from ptexplore.models.code import WeightsLoad, explorer_snippet
@@ -73,10 +74,12 @@ def _compute(k: CodeConfig) -> Snippet:
 
 def _render(_k: CodeConfig, _snippet: Snippet, _views: None) -> None:
     st.markdown(
-        "Plain PyTorch for what this page shows: build the model, freeze, the parameter "
-        "table, the name filter and the forward pass that counts MACs. The page itself works "
-        "on the `meta` device, so it shows what this script prints from its own results (a "
-        "test runs the script and compares)."
+        _(
+            "Plain PyTorch for what this page shows: build the model, freeze, the parameter "
+            "table, the name filter and the forward pass that counts MACs. The page itself "
+            "works on the `meta` device, so it shows what this script prints from its own "
+            "results (a test runs the script and compares)."
+        )
     )
 
 

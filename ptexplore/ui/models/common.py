@@ -15,6 +15,7 @@ import torch
 
 from ptexplore import limits
 from ptexplore.ckpt import CheckpointFormat
+from ptexplore.i18n import N_, _
 from ptexplore.models import catalog, iterators, params, shapes, tree, weights
 from ptexplore.models.catalog import InputKind, ModelEntry
 from ptexplore.models.code import WeightsLoad
@@ -26,12 +27,12 @@ from ptexplore.ui.state import PageState
 
 STATE = PageState(MODELS)
 TREE, ITERATORS, PARAMETERS, SHAPES, FLOW, CODE = (
-    "🌳 Module tree",
-    "🔁 modules() vs children()",
-    "🔢 Parameters",
-    "📐 Shapes & MACs",
-    "🕸️ Data flow",
-    "🐍 Code",
+    N_("🌳 Module tree"),
+    N_("🔁 modules() vs children()"),
+    N_("🔢 Parameters"),
+    N_("📐 Shapes & MACs"),
+    N_("🕸️ Data flow"),
+    N_("🐍 Code"),
 )
 #: the kept weights upload — survives the tab closing and page switches
 UPLOAD = "_upload"
@@ -115,15 +116,15 @@ def counts(key: str, num_classes: int | None) -> tuple[tuple[str, int], ...]:
     )
 
 
-@shared(32, spinner="Tracing a forward pass on meta tensors…")
+@shared(32, spinner=N_("Tracing a forward pass on meta tensors…"))
 def trace(key: str, num_classes: int | None, side: int | None, batch: int) -> shapes.ShapeReport:
     if param_table(key, num_classes, ()).total > limits.REAL_BUILD_MAX_PARAMS:
-        with limits.heavy(f"tracing {key}"):
+        with limits.heavy(_("tracing {key}").format(key=key)):
             return shapes.trace(key, num_classes, side, batch)
     return shapes.trace(key, num_classes, side, batch)
 
 
-@shared(32, spinner="Materialising the parameter's real values…")
+@shared(32, spinner=N_("Materialising the parameter's real values…"))
 def random_values(key: str, num_classes: int | None, name: str, seed: int) -> params.ParamValues:
     return params.sandboxed_param_values(key, num_classes, name, seed=seed)
 
@@ -138,13 +139,13 @@ def name_hits(key: str, num_classes: int | None, text: str) -> tuple[tuple[str, 
     return tuple(tree.filter_named_modules(shared_meta(key, num_classes), text))
 
 
-@shared(2, spinner="Reading the checkpoint…")
+@shared(2, spinner=N_("Reading the checkpoint…"))
 def _read_file(path: str, mtime: float) -> tuple[dict[str, torch.Tensor], str | None, str | None]:
     # read-only afterwards: tensors are only ever assigned into private meta builds and read
     return weights.read_state_dict(Path(path))
 
 
-@shared(2, spinner="Reading the uploaded checkpoint…")
+@shared(2, spinner=N_("Reading the uploaded checkpoint…"))
 def _read_upload(
     digest: str, _data: bytes
 ) -> tuple[dict[str, torch.Tensor], str | None, str | None]:
@@ -216,7 +217,7 @@ def code_load(r: LoadReport) -> WeightsLoad:
         r.unexpected,
         safetensors=r.format == CheckpointFormat.SAFETENSORS,
         skipped=bool(r.skipped),
-        refused=tuple(n for n, _ in r.refused),
+        refused=tuple(n for n, _x in r.refused),
     )
 
 

@@ -15,6 +15,7 @@ import streamlit as st
 
 from ptexplore import graph
 from ptexplore.graph import ItemKind, View
+from ptexplore.i18n import N_, _
 from ptexplore.live import Snippet
 from ptexplore.models import catalog
 from ptexplore.models.catalog import InputKind
@@ -42,7 +43,7 @@ class FlowViews:
     lit: tuple[str, ...]  # the items the filter highlights
 
 
-@shared(16, spinner="Tracing the data flow on meta tensors…")
+@shared(16, spinner=N_("Tracing the data flow on meta tensors…"))
 def traced(key: str, num_classes: int | None, side: int | None) -> graph.Graph:
     return graph.sandboxed(key, num_classes, side)
 
@@ -77,21 +78,25 @@ def _controls(c: Choice) -> FlowConfig:
     st.session_state[depth_key] = min(st.session_state.get(depth_key, min(2, deepest)), deepest)
     depth = int(
         a.slider(
-            "Open to depth",
+            _("Open to depth"),
             0,
             deepest,
             key=depth_key,
-            help="A module call deeper than this is one box: its input and output "
-            "shapes, parameters and MACs.",
+            help=_(
+                "A module call deeper than this is one box: its input and output "
+                "shapes, parameters and MACs."
+            ),
         )
     )
     fold = bool(
         b.toggle(
-            "Fold repeats",
+            _("Fold repeats"),
             value=True,
             key=STATE.key("flow_fold"),
-            help="Consecutive identical blocks (same class, parameter shapes and "
-            "input/output shapes, feeding one another) become one box ×N.",
+            help=_(
+                "Consecutive identical blocks (same class, parameter shapes and "
+                "input/output shapes, feeding one another) become one box ×N."
+            ),
         )
     )
     before = graph.build(g, depth, fold=fold)
@@ -104,15 +109,15 @@ def _controls(c: Choice) -> FlowConfig:
     collapse = _pick("flow_close", collapse_options)
     e1, e2 = st.columns(2)
     e1.multiselect(
-        "Open a box in place",
+        _("Open a box in place"),
         expand_options,
         key=STATE.key("flow_open"),
-        help="Its siblings stay closed.",
+        help=_("Its siblings stay closed."),
     )
-    e2.multiselect("Close a frame", collapse_options, key=STATE.key("flow_close"))
+    e2.multiselect(_("Close a frame"), collapse_options, key=STATE.key("flow_close"))
     modules = sorted({m for i in opened.items for m in i.modules if m})
     d.selectbox(
-        "Highlight a module (here, in the tree, in the parameter code)",
+        _("Highlight a module (here, in the tree, in the parameter code)"),
         ["", *modules],
         key=STATE.key("flow_focus"),
         on_change=_focus,
@@ -140,16 +145,30 @@ def _render(f: FlowConfig, v: View, views: FlowViews) -> None:
     boxes = sum(1 for i in v.items if i.kind is not ItemKind.NODE)
     folds = sum(1 for i in v.items if i.kind is ItemKind.FOLD)
     st.caption(
-        f"{g.method} {len(g.nodes):,} nodes and {len(g.edges):,} tensors traced in "
-        f"{g.seconds:.2f} s on input {list(g.input_shape)}; drawn: {len(v.items)} items "
-        f"({boxes} boxes, {folds} folded runs) and {len(v.edges)} edges."
+        _(
+            "{method} {nodes:,} nodes and {tensors:,} tensors traced in {seconds:.2f} s on "
+            "input {shape}; drawn: {items} items ({boxes} boxes, {folds} folded runs) and "
+            "{edges} edges."
+        ).format(
+            method=_(g.method),
+            nodes=len(g.nodes),
+            tensors=len(g.edges),
+            seconds=g.seconds,
+            shape=list(g.input_shape),
+            items=len(v.items),
+            boxes=boxes,
+            folds=folds,
+            edges=len(v.edges),
+        )
     )
     if g.stopped is not None:
         st.warning(g.stopped)
     if f.needle:
         st.caption(
-            f"Highlighted: {len(views.lit)} drawn item(s) whose module name holds "
-            f"{inert(repr(f.needle))} (the Module tree's filter)."
+            _(
+                "Highlighted: {n} drawn item(s) whose module name holds {needle} (the "
+                "Module tree's filter)."
+            ).format(n=len(views.lit), needle=inert(repr(f.needle)))
         )
     st.graphviz_chart(views.dot, width="stretch")
     name = f.key.replace(":", "_")
@@ -173,7 +192,7 @@ def _render(f: FlowConfig, v: View, views: FlowViews) -> None:
             on_click="ignore",
         )
     if not graph.render_available():
-        columns[2].caption("SVG and PNG need Graphviz (`dot`) on the server.")
+        columns[2].caption(_("SVG and PNG need Graphviz (`dot`) on the server."))
 
 
 def _code(f: FlowConfig, v: View) -> Snippet:
@@ -211,5 +230,5 @@ FLOW_SECTION: Section[FlowConfig, View] = Section(
     code=_code,
     label=FLOW,
     views=_views,
-    code_title="The same graph from Python (ptexplore.graph)",
+    code_title=N_("The same graph from Python (ptexplore.graph)"),
 )

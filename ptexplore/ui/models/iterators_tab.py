@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 import streamlit as st
 
+from ptexplore.i18n import _
 from ptexplore.models import catalog, iterators
 from ptexplore.ui.lab import Section
 from ptexplore.ui.models.common import ITERATORS, STATE, Choice, counts, iterator
@@ -37,15 +38,18 @@ def _controls(c: Choice) -> IterConfig:
     n = dict(counts(c.key, c.num_classes))
     cols = st.columns(3)
     for col, (label, k) in zip(cols, n.items(), strict=True):
-        col.metric(label, f"{k:,} items")
+        col.metric(label, _("{n:,} items").format(n=k))
     if n["named_modules(remove_duplicate=False)"] != n["modules()"]:
         st.info(
-            "This model registers one module object under more than one name: "
-            "modules() yields it once, named_modules(remove_duplicate=False) yields every name."
+            _(
+                "This model registers one module object under more than one name: "
+                "modules() yields it once, named_modules(remove_duplicate=False) yields every "
+                "name."
+            )
         )
     kind = iterators.IteratorKind(
         st.radio(
-            "Iterator",
+            _("Iterator"),
             options=[k.value for k in iterators.IteratorKind],
             horizontal=True,
             **STATE.widget("iterator"),
@@ -53,12 +57,19 @@ def _controls(c: Choice) -> IterConfig:
     )
     items = len(iterator(c.key, c.num_classes, kind.value).items)
     lines = st.slider(
-        "Lines shown per item", 1, 60, 6, help="Long reprs are cut.", **STATE.widget("iter_lines")
+        _("Lines shown per item"),
+        1,
+        60,
+        6,
+        help=_("Long reprs are cut."),
+        **STATE.widget("iter_lines"),
     )
     everything = st.toggle(
-        f"Show all {items:,} items",
+        _("Show all {n:,} items").format(n=items),
         value=False,
-        help=f"Off: the first {FIRST_ITEMS} items (a big model's listing is a long wall).",
+        help=_("Off: the first {n} items (a big model's listing is a long wall).").format(
+            n=FIRST_ITEMS
+        ),
         disabled=items <= FIRST_ITEMS,
         **STATE.widget("iter_all"),
     )

@@ -13,7 +13,8 @@ import torch
 
 from ptexplore.errors import LessonError
 from ptexplore.figures import Figure
-from ptexplore.models import params, plots, tables, weights
+from ptexplore.i18n import _
+from ptexplore.models import catalog, params, plots, tables, weights
 from ptexplore.models.weights import LoadReport, WeightsSource
 from ptexplore.text import md_escape
 from ptexplore.ui import uploads
@@ -73,12 +74,14 @@ def _default_param(table: params.ParamTable) -> int:
 
 def _weights(c: Choice) -> Weights:
     """The 'Values from' control: random init, the torch hub cache, or an uploaded file."""
+    shown = {s.value: _(s.value) for s in WeightsSource}  # made in this rerun's language
     source = WeightsSource(
         st.radio(
-            "Values from",
+            _("Values from"),
             [s.value for s in WeightsSource],
+            format_func=shown.__getitem__,
             horizontal=True,
-            help="Nothing is downloaded: real weights are used only when you have them.",
+            help=_("Nothing is downloaded: real weights are used only when you have them."),
             **STATE.widget("weights"),
         )
     )
@@ -87,30 +90,48 @@ def _weights(c: Choice) -> Weights:
         if hub is None:
             filename = weights.hub_filename(c.key)
             where = Path(torch.hub.get_dir()) / "checkpoints"
+            text = (
+                _(
+                    "No cached weights for {model}: torchvision keeps {file} in {where} after "
+                    "`weights='DEFAULT'` downloads them once. Nothing is downloaded here; "
+                    "showing the random init instead."
+                )
+                if filename
+                else _(
+                    "No cached weights for {model}: torchvision keeps its weights in {where} "
+                    "after `weights='DEFAULT'` downloads them once. Nothing is downloaded "
+                    "here; showing the random init instead."
+                )
+            )
             st.info(
-                f"No cached weights for {c.entry.label}: torchvision keeps "
-                + (f"`{filename}`" if filename else "its weights")
-                + f" in `{where}` after `weights='DEFAULT'` downloads them once. Nothing is "
-                "downloaded here; showing the random init instead."
+                text.format(
+                    model=catalog.shown_label(c.key, c.entry.label),
+                    file=f"`{filename}`",
+                    where=f"`{where}`",
+                )
             )
         return hub or RANDOM
     if source is WeightsSource.UPLOAD:
         st.file_uploader(
-            "A state_dict: torch.save (.pth, .pt, .bin, Lightning .ckpt) or .safetensors",
+            _("A state_dict: torch.save (.pth, .pt, .bin, Lightning .ckpt) or .safetensors"),
             type=["pth", "pt", "bin", "ckpt", "safetensors"],
-            help="Read with torch.load(weights_only=True) or safetensors, every size and "
-            "count checked first: a file that would run code, or claims more than it holds, "
-            "is refused.",
+            help=_(
+                "Read with torch.load(weights_only=True) or safetensors, every size and "
+                "count checked first: a file that would run code, or claims more than it "
+                "holds, is refused."
+            ),
             key=STATE.key("weights_file"),
             on_change=uploads.keep,
             args=(STATE, "weights_file", UPLOAD),
         )
         kept = uploaded_weights()
         if kept is None:
-            st.caption("No file yet: showing the random init.")
+            st.caption(_("No file yet: showing the random init."))
             return RANDOM
         if st.session_state.get(STATE.key("weights_file")) is None:
-            st.caption(f"Using {inert(kept.name)}, uploaded earlier in this session.")
+            st.caption(
+                _("Using {name}, uploaded earlier in this session.").format(name=inert(kept.name))
+            )
         return kept
     return RANDOM
 
@@ -123,7 +144,7 @@ def _controls(c: Choice) -> ParamConfig:
         name = (
             str(
                 st.selectbox(
-                    "Parameter",
+                    _("Parameter"),
                     names,
                     **STATE.widget(
                         "param",
@@ -141,7 +162,7 @@ def _controls(c: Choice) -> ParamConfig:
 
 
 def _no_parameters(p: ParamConfig) -> str | None:
-    return None if p.name else "This model has no parameters."
+    return None if p.name else _("This model has no parameters.")
 
 
 def _compute(p: ParamConfig) -> Values:
@@ -180,70 +201,90 @@ def _keys(keys: tuple[str, ...], limit: int = 50) -> str:
 
 
 def render_load_report(r: LoadReport) -> None:
-    st.markdown(f"**`model.load_state_dict(sd, strict=False)`** from {inert(r.origin)}")
+    st.markdown(
+        _("**`model.load_state_dict(sd, strict=False)`** from {origin}").format(
+            origin=inert(r.origin)
+        )
+    )
     notes = []
     if r.wrapper_key:
-        notes.append(f"the file is a checkpoint dict: its weights are under {inert(r.wrapper_key)}")
+        notes.append(
+            _("the file is a checkpoint dict: its weights are under {key}").format(
+                key=inert(r.wrapper_key)
+            )
+        )
     # what reading and fitting noticed (prefixes and who adds them, casts, skipped values):
     # markdown built by ptexplore.ckpt with every name from the file in a code span
     notes.extend(r.notes)
     if notes:
         st.caption("\n".join(f"- {n}" for n in notes))
     c = st.columns(4)
-    c[0].metric("loaded", len(r.loaded))
-    c[1].metric("missing keys", len(r.missing))
-    c[2].metric("unexpected keys", len(r.unexpected))
-    c[3].metric("shape mismatches", len(r.mismatched))
+    c[0].metric(_("loaded"), len(r.loaded))
+    c[1].metric(_("missing keys"), len(r.missing))
+    c[2].metric(_("unexpected keys"), len(r.unexpected))
+    c[3].metric(_("shape mismatches"), len(r.mismatched))
     if r.missing or r.unexpected or r.mismatched or r.refused:
-        with st.expander("Which keys"):
+        with st.expander(_("Which keys")):
             if r.refused:
                 st.markdown(
-                    "Not loaded (the file has them, but they cannot go in as they are): "
-                    + "; ".join(f"{inert(n)} {md_escape(why)}" for n, why in r.refused[:50])
+                    _(
+                        "Not loaded (the file has them, but they cannot go in as they are): {keys}"
+                    ).format(
+                        keys="; ".join(f"{inert(n)} {md_escape(why)}" for n, why in r.refused[:50])
+                    )
                 )
             if r.mismatched:
-                st.markdown("Shape mismatches (set aside; strict=False does not skip these):")
+                st.markdown(_("Shape mismatches (set aside; strict=False does not skip these):"))
                 st.dataframe(tables.mismatches(r), hide_index=True)
             if r.missing:
-                st.markdown("Missing (keep their random init): " + _keys(r.missing))
+                st.markdown(
+                    _("Missing (keep their random init): {keys}").format(keys=_keys(r.missing))
+                )
             if r.unexpected:
-                st.markdown("Unexpected (ignored): " + _keys(r.unexpected))
+                st.markdown(_("Unexpected (ignored): {keys}").format(keys=_keys(r.unexpected)))
 
 
 def _source_caption(v: params.ParamValues) -> str:
+    ms = v.seconds * 1000
     if v.source is params.ValuesSource.LOADED:
-        return f"Real values read from the checkpoint ({v.seconds * 1000:.0f} ms)."
+        return _("Real values read from the checkpoint ({ms:.0f} ms).").format(ms=ms)
     if v.source is params.ValuesSource.FULL_BUILD:
-        return (
-            f"Random init: real values from a normal build after `torch.manual_seed({v.seed})`"
-            f" — the same numbers plain PyTorch gives ({v.seconds * 1000:.0f} ms)."
-        )
-    return (
-        f"Random init, seed {v.seed}. This model is large, so only this tensor (owned by "
-        f"{inert(v.owner or '(root)')}) was materialised, every other weight stayed on "
-        "meta. The model's own init code ran on it, so the distribution is the real one, "
-        "but the random stream differs from a full build, so individual numbers differ "
-        f"({v.seconds * 1000:.0f} ms instead of building every layer)."
-    )
+        return _(
+            "Random init: real values from a normal build after {call} — the same numbers "
+            "plain PyTorch gives ({ms:.0f} ms)."
+        ).format(call=f"`torch.manual_seed({v.seed})`", ms=ms)
+    return _(
+        "Random init, seed {seed}. This model is large, so only this tensor (owned by "
+        "{owner}) was materialised, every other weight stayed on meta. The model's own init "
+        "code ran on it, so the distribution is the real one, but the random stream differs "
+        "from a full build, so individual numbers differ ({ms:.0f} ms instead of building "
+        "every layer)."
+    ).format(seed=v.seed, owner=inert(v.owner or "(root)"), ms=ms)
 
 
 def _render_values(p: ParamConfig, r: Values, views: Views) -> None:
     if r.failed is not None:
         show_error(r.failed)
-        st.caption("Showing the random init instead.")
+        st.caption(_("Showing the random init instead."))
     if r.report is not None:
         render_load_report(r.report)
     if r.not_in_file:
-        st.warning(f"{inert(p.name)} was not loaded from the file (see the report): random init.")
+        st.warning(
+            _("{name} was not loaded from the file (see the report): random init.").format(
+                name=inert(p.name)
+            )
+        )
     v = r.values
-    st.markdown(f"#### Values of {inert(p.name)} — shape {list(v.shape)}")
+    st.markdown(
+        _("#### Values of {name} — shape {shape}").format(name=inert(p.name), shape=list(v.shape))
+    )
     m = [*st.columns(3), *st.columns(3)]
-    m[0].metric("mean", f"{v.mean:.4g}")
-    m[1].metric("std", f"{v.std:.4g}")
-    m[2].metric("zeros", f"{v.zeros_share:.1%}")
-    m[3].metric("min", f"{v.min:.4g}")
-    m[4].metric("max", f"{v.max:.4g}")
-    m[5].metric("mean |x|", f"{v.abs_mean:.4g}")
+    m[0].metric(_("mean"), f"{v.mean:.4g}")
+    m[1].metric(_("std"), f"{v.std:.4g}")
+    m[2].metric(_("zeros"), f"{v.zeros_share:.1%}")
+    m[3].metric(_("min"), f"{v.min:.4g}")
+    m[4].metric(_("max"), f"{v.max:.4g}")
+    m[5].metric(_("mean |x|"), f"{v.abs_mean:.4g}")
     if v.note:  # NaN/inf in a diverged run's file, or an empty tensor
         st.warning(v.note, icon="⚠️")
     st.caption(_source_caption(v))
@@ -254,10 +295,12 @@ def _render(p: ParamConfig, r: Values, views: Views) -> None:
     left, right = st.columns([1, 1])
     with left:
         st.markdown(
-            "**The naming rule.** A parameter's name is the path of attribute names from the "
-            "model down to the module that registered it, joined by dots, then the tensor's "
-            "own name: `attribute.index.weight|bias`. Sequential and ModuleList children are "
-            "named by position (`0`, `1`, …) unless built from an OrderedDict."
+            _(
+                "**The naming rule.** A parameter's name is the path of attribute names from "
+                "the model down to the module that registered it, joined by dots, then the "
+                "tensor's own name: `attribute.index.weight|bias`. Sequential and ModuleList "
+                "children are named by position (`0`, `1`, …) unless built from an OrderedDict."
+            )
         )
         # a static table wraps the long "why" sentences instead of cutting them off
         st.table(views.naming)
@@ -268,10 +311,12 @@ def _render(p: ParamConfig, r: Values, views: Views) -> None:
     table: object = views.parameters
     needle = str(st.session_state.get(STATE.key("filter"), "")).strip()
     if needle:
-        held = views.parameters["name"].str.contains(needle, regex=False)
+        held = views.parameters[_(tables.NAME)].str.contains(needle, regex=False)
         st.caption(
-            f"{int(held.sum())} of {len(held)} parameters' names hold {inert(repr(needle))}: "
-            "highlighted (the Module tree's filter, or the module chosen in Data flow)."
+            _(
+                "{n} of {total} parameters' names hold {text}: highlighted (the Module tree's "
+                "filter, or the module chosen in Data flow)."
+            ).format(n=int(held.sum()), total=len(held), text=inert(repr(needle)))
         )
         table = views.parameters.style.apply(
             lambda row: [HIGHLIGHT_ROW if held[row.name] else ""] * len(row), axis=1

@@ -10,12 +10,16 @@ import streamlit as st
 
 from ptexplore import limits
 from ptexplore.figures import Figure
-from ptexplore.models import catalog, plots, shapes, tables
+from ptexplore.i18n import _
+from ptexplore.models import catalog, plots, shapes, tables, user
 from ptexplore.models.catalog import InputKind, ModelEntry
 from ptexplore.text import md_escape
 from ptexplore.ui.lab import Section
 from ptexplore.ui.models.common import SHAPES, STATE, Choice, trace
 from ptexplore.ui.render import chart, inert
+
+#: the unit's name (multiply-accumulates), the same in every language
+MACS = "MACs"
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,25 +45,31 @@ def side_input(e: ModelEntry) -> tuple[int | None, int, bool]:
     if e.input_kind is InputKind.IMAGE:
         side = int(
             c1.number_input(
-                "Input height = width (pixels)",
+                _("Input height = width (pixels)"),
                 min_value=1,
                 max_value=limits.TRACE_MAX_SIDE,
                 step=1,
-                help=f"Default {e.default_input[1]}: the crop size of torchvision's weights.",
+                help=_("Default {side}: the crop size of torchvision's weights.").format(
+                    side=e.default_input[1]
+                ),
                 **STATE.widget("side", reset_on=e.key, default=e.default_input[1]),
             )
         )
     elif e.input_kind is InputKind.FIXED:
+        shape, dtype = inert(["batch", *e.default_input]), inert(e.input_dtype)
         c1.markdown(
-            f"Input: {inert(['batch', *e.default_input])} {inert(e.input_dtype)}"
-            + (f" ({md_escape(e.input_source)})" if e.input_source else "")
+            _("Input: {shape} {dtype} ({source})").format(
+                shape=shape, dtype=dtype, source=md_escape(user.source_text(e.input_source))
+            )
+            if e.input_source
+            else _("Input: {shape} {dtype}").format(shape=shape, dtype=dtype)
         )
     else:
-        c1.markdown(f"Input: a batch of vectors of {e.default_input[0]} features.")
+        c1.markdown(_("Input: a batch of vectors of {n} features.").format(n=e.default_input[0]))
     batch = int(
-        c2.number_input("Batch size", 1, limits.TRACE_MAX_BATCH, 1, **STATE.widget("batch"))
+        c2.number_input(_("Batch size"), 1, limits.TRACE_MAX_BATCH, 1, **STATE.widget("batch"))
     )
-    leaves = bool(c3.toggle("Leaf layers only", value=False, **STATE.widget("leaves")))
+    leaves = bool(c3.toggle(_("Leaf layers only"), value=False, **STATE.widget("leaves")))
     return side, batch, leaves
 
 
@@ -84,32 +94,46 @@ def _published(report: shapes.ShapeReport) -> None:
     source = f"`{e.published_weights}`"
     if report.at_published_input:
         ok = round(report.gmacs, 3) == round(report.published_gmacs, 3)
-        verdict = "equal ✓" if ok else "differ ✗"
+        verdict = _("equal ✓") if ok else _("differ ✗")
         st.success(
-            f"torchvision publishes {report.published_gmacs:.3f} GMACs with {source}; "
-            f"counted here: {report.gmacs:.3f} GMACs — {verdict}. "
-            "(torchinfo misses matmuls inside attention and functional calls: it reports "
-            "0.36 GMACs for vit_l_16 instead of 61.6.)"
+            _(
+                "torchvision publishes {published:.3f} GMACs with {weights}; counted here: "
+                "{counted:.3f} GMACs — {verdict}. (torchinfo misses matmuls inside attention "
+                "and functional calls: it reports 0.36 GMACs for vit_l_16 instead of 61.6.)"
+            ).format(
+                published=report.published_gmacs,
+                weights=source,
+                counted=report.gmacs,
+                verdict=verdict,
+            )
         )
     else:
         st.info(
-            f"torchvision's published {report.published_gmacs:.3f} GMACs ({source}) is for "
-            f"one {e.default_input[1]}×{e.default_input[2]} image; this input differs, so "
-            "compare with care."
+            _(
+                "torchvision's published {published:.3f} GMACs ({weights}) is for one "
+                "{h}×{w} image; this input differs, so compare with care."
+            ).format(
+                published=report.published_gmacs,
+                weights=source,
+                h=e.default_input[1],
+                w=e.default_input[2],
+            )
         )
     if not e.weights_match:
         st.caption(
-            "Note: the published weights use a slightly different architecture than this "
-            "weights=None build (googlenet's drop the auxiliary classifiers)."
+            _(
+                "Note: the published weights use a slightly different architecture than this "
+                "weights=None build (googlenet's drop the auxiliary classifiers)."
+            )
         )
 
 
 def _render(_s: ShapeConfig, report: shapes.ShapeReport, views: Views) -> None:
     m = st.columns(4)
-    m[0].metric("input", str(list(report.input_shape)))
-    m[1].metric("output", report.output_shape)
-    m[2].metric("MACs", shapes.human(report.total_macs))
-    m[3].metric("FLOPs (2 per MAC)", shapes.human(2 * report.total_macs))
+    m[0].metric(_("input"), str(list(report.input_shape)))
+    m[1].metric(_("output"), report.output_shape)
+    m[2].metric(MACS, shapes.human(report.total_macs))
+    m[3].metric(_("FLOPs (2 per MAC)"), shapes.human(2 * report.total_macs))
     _published(report)
     st.dataframe(
         views.layers,
@@ -118,9 +142,9 @@ def _render(_s: ShapeConfig, report: shapes.ShapeReport, views: Views) -> None:
         height=420,
         key=STATE.key("shape_table"),
         column_config={
-            "params (own)": st.column_config.NumberColumn(format="localized"),
+            _(tables.OWN_PARAMS): st.column_config.NumberColumn(format="localized"),
             "MACs": st.column_config.NumberColumn(format="localized"),
-            "note": st.column_config.TextColumn(width="large"),
+            _(tables.NOTE): st.column_config.TextColumn(width="large"),
         },
     )
     chart(views.macs, key=STATE.key("macs_chart"))

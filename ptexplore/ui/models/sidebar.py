@@ -6,6 +6,7 @@ from __future__ import annotations
 import streamlit as st
 
 from ptexplore import limits
+from ptexplore.i18n import N_, _
 from ptexplore.models import catalog, tables, tree, user, zoo
 from ptexplore.models.catalog import ModelEntry
 from ptexplore.text import md_escape
@@ -16,14 +17,24 @@ from ptexplore.ui.render import inert
 from ptexplore.ui.state import LinkValue, link_choice, link_int
 
 DEFAULT_MODEL = "example:Model"
+#: the constructor's parameter: its name is code, the label in every language
+NUM_CLASSES = "num_classes"
 
 
 @shared(4)
 def _picker_options(models_env: str) -> tuple[tuple[str, ...], LinkValue]:
     """The picker's keys in their groups' order, and its deep-link parser (per value of
     PTEXPLORE_MODELS: a rerun rebuilds neither, even with ~1,400 timm names)."""
-    keys = tuple(k for k, _ in catalog.choices())
+    keys = tuple(k for k, _x in catalog.choices())
     return keys, link_choice(keys)
+
+
+#: what the failure says, by the first step that failed (bench/timm_zoo.py's stages)
+_FAILED_AT = {
+    "open": N_("Measured on meta, this architecture failed to open: {reason}"),
+    "trace": N_("Measured on meta, this architecture failed to trace: {reason}"),
+    "count": N_("Measured on meta, this architecture failed to count: {reason}"),
+}
 
 
 def _timm_status_note(e: ModelEntry) -> None:
@@ -33,18 +44,33 @@ def _timm_status_note(e: ModelEntry) -> None:
         return
     failure = measured.failure(e.key.removeprefix(catalog.TIMM_PREFIX))
     if failure is not None:
+        reason = inert(failure.reason, limit=240)
+        said = _FAILED_AT.get(failure.stage)
         st.warning(
-            f"Measured on meta, this architecture failed to {failure.stage}: "
-            f"{inert(failure.reason, limit=240)}",
+            _(said).format(reason=reason)
+            if said is not None
+            else _("Measured on meta, this architecture failed to {stage}: {reason}").format(
+                stage=failure.stage, reason=reason
+            ),
             icon="⚠️",
         )
     with st.expander(
-        f"timm on meta: {measured.counted:,} of {measured.total:,} count", expanded=False
+        _("timm on meta: {counted:,} of {total:,} count").format(
+            counted=measured.counted, total=measured.total
+        ),
+        expanded=False,
     ):
         st.caption(
-            f"timm {measured.timm_version}, torch {measured.torch_version}: "
-            f"{measured.opened:,} open, {measured.traced:,} trace, {measured.counted:,} "
-            "count MACs on the meta device (bench/timm_zoo.py)."
+            _(
+                "timm {timm}, torch {torch}: {opened:,} open, {traced:,} trace, {counted:,} "
+                "count MACs on the meta device (bench/timm_zoo.py)."
+            ).format(
+                timm=measured.timm_version,
+                torch=measured.torch_version,
+                opened=measured.opened,
+                traced=measured.traced,
+                counted=measured.counted,
+            )
         )
         if measured.failures:
             st.dataframe(
@@ -58,11 +84,11 @@ def _num_classes(e: ModelEntry) -> int | None:
     if e.takes_num_classes:
         return int(
             st.number_input(
-                "num_classes",
+                NUM_CLASSES,
                 min_value=1,
                 max_value=limits.MAX_NUM_CLASSES,
                 step=1,
-                help="Size of the final classification layer.",
+                help=_("Size of the final classification layer."),
                 **STATE.widget(
                     "num_classes",
                     reset_on=e.key,
@@ -72,9 +98,9 @@ def _num_classes(e: ModelEntry) -> int | None:
             )
         )
     if e.source is catalog.Source.EXAMPLE:
-        st.caption("This example has a fixed output size.")
+        st.caption(_("This example has a fixed output size."))
     else:
-        st.caption("This model takes no num_classes argument: its output size is its own.")
+        st.caption(_("This model takes no num_classes argument: its output size is its own."))
     return None
 
 
@@ -83,27 +109,46 @@ def model_picker() -> tuple[ModelEntry, int | None]:
     torchvision, then timm family by family (type to filter: ``resnet``, ``timm``)."""
     keys, link = _picker_options(user.configured())
     labels = catalog.labels()
+    # the translated labels, made in this rerun (the picker may format its options
+    # outside it): only the examples' and your models' labels have words to translate
+    shown = {
+        k: catalog.shown_label(k, labels.get(k, k))
+        for k in keys
+        if k.startswith((catalog.EXAMPLE_PREFIX, catalog.USER_PREFIX))
+    }
     with st.sidebar:
-        st.subheader("Model")
+        st.subheader(_("Model"))
         chosen = st.selectbox(
-            "Model",
+            _("Model"),
             options=keys,
-            format_func=lambda k: labels.get(k, k),
-            help="Your models (the server's --model / PTEXPLORE_MODELS) first, then the "
-            "examples, every torchvision classification model and, when timm is installed, "
-            "every timm architecture by family. Type to search. Random init: no weights "
-            "are downloaded.",
+            format_func=lambda k: shown.get(k) or labels.get(k, k),
+            help=_(
+                "Your models (the server's --model / PTEXPLORE_MODELS) first, then the "
+                "examples, every torchvision classification model and, when timm is installed, "
+                "every timm architecture by family. Type to search. Random init: no weights "
+                "are downloaded."
+            ),
             **STATE.widget("model", default=DEFAULT_MODEL, url=link),
         )
         e = catalog.entry(chosen)
         num_classes = _num_classes(e)
         if e.source is catalog.Source.USER:
             st.caption(
-                f"Your model, registered when the server started; input "
-                f"{inert([1, *e.default_input])} {e.input_dtype} ({e.input_source})."
+                _(
+                    "Your model, registered when the server started; input "
+                    "{shape} {dtype} ({source})."
+                ).format(
+                    shape=inert([1, *e.default_input]),
+                    dtype=e.input_dtype,
+                    source=user.source_text(e.input_source),
+                )
             )
         if e.doc:
-            st.caption(md_escape(e.doc, limit=400) if e.source is catalog.Source.USER else e.doc)
+            st.caption(
+                md_escape(e.doc, limit=400)
+                if e.source is catalog.Source.USER
+                else catalog.shown_doc(e)
+            )
         if e.source is catalog.Source.TIMM:
             _timm_status_note(e)
     return e, num_classes
@@ -116,25 +161,27 @@ def setup() -> Choice:
     top_groups = [g.group for g in table.groups if g.group != "(root)"]
     frozen = tuple(
         st.sidebar.multiselect(
-            "Freeze top-level children",
+            _("Freeze top-level children"),
             top_groups,
-            help="Calls .requires_grad_(False) on them: watch trainable vs frozen change.",
+            help=_("Calls .requires_grad_(False) on them: watch trainable vs frozen change."),
             **STATE.widget("freeze", reset_on=(entry.key, num_classes), default=[]),
         )
     )
-    seed = seed_input(label="Seed (parameter values)")
+    seed = seed_input(label=N_("Seed (parameter values)"))
     choice = Choice(entry, num_classes, frozen, seed)
     table = param_table(entry.key, num_classes, frozen)
     root = module_tree(entry.key, num_classes, frozen)
-    st.subheader(f"{entry.label} · {entry.family}")
+    st.subheader(f"{catalog.shown_label(entry.key, entry.label)} · {catalog.shown_family(entry)}")
     m = st.columns(5)
-    m[0].metric("Total parameters", f"{table.total:,}")
-    m[1].metric("Trainable", f"{table.trainable:,}")
-    m[2].metric("Frozen", f"{table.frozen:,}")
-    m[3].metric("Size at fp32", f"{table.mb_fp32:,.1f} MB")
-    m[4].metric("Modules", f"{tree.count_nodes(root):,}")
+    m[0].metric(_("Total parameters"), f"{table.total:,}")
+    m[1].metric(_("Trainable"), f"{table.trainable:,}")
+    m[2].metric(_("Frozen"), f"{table.frozen:,}")
+    m[3].metric(_("Size at fp32"), _("{mb:,.1f} MB").format(mb=table.mb_fp32))
+    m[4].metric(_("Modules"), f"{tree.count_nodes(root):,}")
     st.caption(
-        "Built on the `meta` device: names, shapes and counts without allocating a single "
-        "weight; each tab below computes only when you open it."
+        _(
+            "Built on the `meta` device: names, shapes and counts without allocating a single "
+            "weight; each tab below computes only when you open it."
+        )
     )
     return choice

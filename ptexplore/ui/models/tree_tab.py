@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 import streamlit as st
 
+from ptexplore.i18n import _
 from ptexplore.models import tables, tree
 from ptexplore.ui.cache import shared
 from ptexplore.ui.lab import Section
@@ -61,18 +62,18 @@ def _controls(c: Choice) -> TreeConfig:
     deepest = tree.max_depth(module_tree(c.key, c.num_classes, c.frozen)) + 1
     c1, c2, c3, c4 = st.columns([3, 3, 1.6, 1.6], vertical_alignment="bottom")
     text = c1.text_input(
-        "Filter by name",
-        placeholder="e.g. conv",
-        help="Keeps modules whose qualified name contains this text (and their parents).",
+        _("Filter by name"),
+        placeholder=_("e.g. conv"),
+        help=_("Keeps modules whose qualified name contains this text (and their parents)."),
         **STATE.widget("filter"),
     )
     depth_key = STATE.key("depth")
     if depth_key not in st.session_state:
         st.session_state[depth_key] = min(1, deepest)
     st.session_state[depth_key] = min(st.session_state[depth_key], deepest)
-    depth = c2.slider("Expand to depth", 0, deepest, **STATE.widget("depth"))
-    c3.button("Expand all", key=STATE.key("expand_all"), on_click=_expand_all, args=(deepest,))
-    c4.button("Collapse all", key=STATE.key("collapse_all"), on_click=_expand_all, args=(0,))
+    depth = c2.slider(_("Expand to depth"), 0, deepest, **STATE.widget("depth"))
+    c3.button(_("Expand all"), key=STATE.key("expand_all"), on_click=_expand_all, args=(deepest,))
+    c4.button(_("Collapse all"), key=STATE.key("collapse_all"), on_click=_expand_all, args=(0,))
     needle = text.strip()
     return TreeConfig(c, needle, deepest + 1 if needle else int(depth))
 
@@ -88,16 +89,20 @@ def _compute(t: TreeConfig) -> TreeView:
 def _render(t: TreeConfig, v: TreeView, _views: None) -> None:
     needle = t.needle
     if v.drawn is None:
-        st.warning(f"No module name contains {inert(needle)}.")
+        st.warning(_("No module name contains {text}.").format(text=inert(needle)))
         return
-    caption = f"Showing {v.drawn.shown} of {v.total} modules"
+    caption = _("Showing {shown} of {total} modules").format(shown=v.drawn.shown, total=v.total)
     if needle:
-        caption += f" · {v.drawn.matches} match {inert(repr(needle))}"
-    caption += " · click a ▸ row to open it"
+        caption += _(" · {n} match {text}").format(n=v.drawn.matches, text=inert(repr(needle)))
+    caption += _(" · click a ▸ row to open it")
     st.caption(caption)
     st.html(v.drawn.html)
     if needle:
-        with st.expander(f"The classic loop: {len(v.hits)} modules with {needle!r} in the name"):
+        with st.expander(
+            _("The classic loop: {n} modules with {text} in the name").format(
+                n=len(v.hits), text=repr(needle)
+            )
+        ):
             st.code(
                 "for name, layer in model.named_modules():\n"
                 f"    if {needle!r} in name:\n        print(name, '-', layer)",
