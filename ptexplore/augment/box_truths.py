@@ -32,6 +32,7 @@ from typing import Any
 import torch
 
 from ptexplore.errors import InputError, LessonError
+from ptexplore.i18n import N_, _
 from ptexplore.live import Caught, Raised, Run, Snippet, run
 from ptexplore.rng import forked
 
@@ -310,20 +311,24 @@ class _Unexpected(Exception):
 
 def _get(ns: dict[str, Any], name: str) -> Any:
     if name not in ns:
-        raise _Unexpected(f"the script left no {name!r}")
+        raise _Unexpected(_("the script left no {name!r}").format(name=name))
     return ns[name]
 
 
 def _bool(ns: dict[str, Any], name: str) -> bool:
     value = _get(ns, name)
     if not isinstance(value, bool):
-        raise _Unexpected(f"{name!r} is a {type(value).__name__}, not a bool")
+        raise _Unexpected(
+            _("{name!r} is a {type}, not a bool").format(name=name, type=type(value).__name__)
+        )
     return value
 
 
 def _int(value: object, name: str) -> int:
     if isinstance(value, bool) or not isinstance(value, int):
-        raise _Unexpected(f"{name!r} is a {type(value).__name__}, not an int")
+        raise _Unexpected(
+            _("{name!r} is a {type}, not an int").format(name=name, type=type(value).__name__)
+        )
     return value
 
 
@@ -333,19 +338,21 @@ def _values(value: object) -> tuple[Any, ...]:
         value = value.detach().as_subclass(torch.Tensor).tolist()
     if isinstance(value, list | tuple):
         return tuple(_values(v) if isinstance(v, list | tuple) else float(v) for v in value)
-    raise _Unexpected(f"expected numbers, got a {type(value).__name__}")
+    raise _Unexpected(_("expected numbers, got a {type}").format(type=type(value).__name__))
 
 
 def _shape(value: object) -> tuple[int, ...]:
     if not isinstance(value, torch.Tensor):
-        raise _Unexpected(f"expected a tensor, got a {type(value).__name__}")
+        raise _Unexpected(_("expected a tensor, got a {type}").format(type=type(value).__name__))
     return tuple(int(s) for s in value.shape)
 
 
 def _tensor(ns: dict[str, Any], name: str) -> torch.Tensor:
     value = _get(ns, name)
     if not isinstance(value, torch.Tensor):
-        raise _Unexpected(f"{name!r} is a {type(value).__name__}, not a tensor")
+        raise _Unexpected(
+            _("{name!r} is a {type}, not a tensor").format(name=name, type=type(value).__name__)
+        )
     return value
 
 
@@ -353,17 +360,17 @@ def _facts_plain(r: Run) -> tuple[tuple[Fact, ...], bool]:
     ns = r.namespace
     unchanged, changed = _bool(ns, "plain_unchanged"), _bool(ns, "boxes_changed")
     facts = (
-        Fact("plain_unchanged", "plain tensor unchanged", unchanged),
+        Fact("plain_unchanged", _("plain tensor unchanged"), unchanged),
         Fact(
             "plain_same_object",
-            "plain tensor: the very object passed in",
+            _("plain tensor: the very object passed in"),
             _get(ns, "plain_out") is _get(ns, "plain"),
         ),
-        Fact("boxes_changed", "BoundingBoxes changed", changed),
-        Fact("boxes_in", "boxes in (XYXY)", _values(_tensor(ns, "plain"))),
-        Fact("plain_out", "plain tensor out", _values(_tensor(ns, "plain_out"))),
-        Fact("boxes_out", "BoundingBoxes out (XYXY)", _values(_tensor(ns, "boxes_out"))),
-        Fact("image_out", "image out (C, H, W)", _shape(_get(ns, "img_a"))),
+        Fact("boxes_changed", _("BoundingBoxes changed"), changed),
+        Fact("boxes_in", _("boxes in (XYXY)"), _values(_tensor(ns, "plain"))),
+        Fact("plain_out", _("plain tensor out"), _values(_tensor(ns, "plain_out"))),
+        Fact("boxes_out", _("BoundingBoxes out (XYXY)"), _values(_tensor(ns, "boxes_out"))),
+        Fact("image_out", _("image out (C, H, W)"), _shape(_get(ns, "img_a"))),
     )
     return facts, unchanged and changed
 
@@ -379,12 +386,12 @@ def _facts_iou(r: Run) -> tuple[tuple[Fact, ...], bool]:
     except (KeyError, TypeError, ValueError) as err:
         raise _Unexpected(f"counts: {err}") from err
     facts = (
-        Fact("draws", "draws (the same crops for both pipelines)", draws),
-        Fact("boxes_in", "boxes in, over all draws", boxes_in),
-        Fact("boxes_out_without", "boxes out without Sanitize", kept_without),
-        Fact("degenerate_without", "of them under 1 px, without Sanitize", bad_without),
-        Fact("boxes_out_with", "boxes out with Sanitize", kept_with),
-        Fact("degenerate_with", "of them under 1 px, with Sanitize", bad_with),
+        Fact("draws", _("draws (the same crops for both pipelines)"), draws),
+        Fact("boxes_in", _("boxes in, over all draws"), boxes_in),
+        Fact("boxes_out_without", _("boxes out without Sanitize"), kept_without),
+        Fact("degenerate_without", _("of them under 1 px, without Sanitize"), bad_without),
+        Fact("boxes_out_with", _("boxes out with Sanitize"), kept_with),
+        Fact("degenerate_with", _("of them under 1 px, with Sanitize"), bad_with),
     )
     holds = (
         bad_without > 0
@@ -403,18 +410,18 @@ def _facts_labels(r: Run) -> tuple[tuple[Fact, ...], bool]:
     ns = r.namespace
     target = _get(ns, "target")
     if r.error is None:
-        raise _Unexpected("the default labels_getter accepted (img, boxes, labels)")
+        raise _Unexpected(_("the default labels_getter accepted (img, boxes, labels)"))
     none = (len(_tensor(ns, "none_boxes")), _labels(ns, "none_labels"))
     own = (len(_tensor(ns, "own_boxes")), _labels(ns, "own_labels"))
     swapped = (len(_tensor(ns, "swapped_boxes")), _labels(ns, "swapped_labels"))
     in_dict = (len(target["boxes"]), tuple(int(v) for v in target["labels"].tolist()))
     facts = (
-        Fact("tuple_error_kind", "(img, boxes, labels), default getter: raises", r.error.kind),
-        Fact("tuple_error", "torchvision's words", r.error.message),
-        Fact("dict", "(img, {boxes, labels}): boxes, labels", in_dict),
-        Fact("swapped", "(img, labels, boxes), default getter: boxes, labels", swapped),
-        Fact("getter_none", "labels_getter=None: boxes, labels", none),
-        Fact("getter_callable", "labels_getter=lambda s: s[2]: boxes, labels", own),
+        Fact("tuple_error_kind", _("(img, boxes, labels), default getter: raises"), r.error.kind),
+        Fact("tuple_error", _("torchvision's words"), r.error.message),
+        Fact("dict", _("(img, {boxes, labels}): boxes, labels"), in_dict),
+        Fact("swapped", _("(img, labels, boxes), default getter: boxes, labels"), swapped),
+        Fact("getter_none", _("labels_getter=None: boxes, labels"), none),
+        Fact("getter_callable", _("labels_getter=lambda s: s[2]: boxes, labels"), own),
     )
     aligned = in_dict == own == swapped == (1, (1,))
     holds = r.error.kind == "ValueError" and aligned and none == (1, (1, 2))
@@ -426,16 +433,16 @@ def _facts_xywh(r: Run) -> tuple[tuple[Fact, ...], bool]:
     wrong, right = _values(_get(ns, "wrong_xyxy")), _values(_get(ns, "right_xyxy"))
     wrong_f, right_f = _values(_get(ns, "wrong_flipped")), _values(_get(ns, "right_flipped"))
     kept, total = _int(_get(ns, "kept"), "kept"), len(_tensor(ns, "wrong"))
-    drew = r.error.line if r.error is not None else "(no error)"
+    drew = r.error.line if r.error is not None else _("(no error)")
     facts = (
-        Fact("warned", "torchvision warned", bool(r.warnings)),
-        Fact("wrong_xyxy", "declared XYXY (wrong), as XYXY", wrong),
-        Fact("right_xyxy", "declared XYWH (right), as XYXY", right),
-        Fact("wrong_flipped", "flipped, declared XYXY", wrong_f),
-        Fact("right_flipped", "flipped, declared XYWH, as XYXY", right_f),
-        Fact("sanitize_kept", "wrongly declared boxes SanitizeBoundingBoxes keeps", kept),
-        Fact("boxes", "boxes", total),
-        Fact("draw_error", "draw_bounding_boxes on the wrong boxes", drew),
+        Fact("warned", _("torchvision warned"), bool(r.warnings)),
+        Fact("wrong_xyxy", _("declared XYXY (wrong), as XYXY"), wrong),
+        Fact("right_xyxy", _("declared XYWH (right), as XYXY"), right),
+        Fact("wrong_flipped", _("flipped, declared XYXY"), wrong_f),
+        Fact("right_flipped", _("flipped, declared XYWH, as XYXY"), right_f),
+        Fact("sanitize_kept", _("wrongly declared boxes SanitizeBoundingBoxes keeps"), kept),
+        Fact("boxes", _("boxes"), total),
+        Fact("draw_error", _("draw_bounding_boxes on the wrong boxes"), drew),
     )
     holds = wrong != right and wrong_f != right_f and not r.warnings and kept < total
     return facts, holds
@@ -449,18 +456,24 @@ def _facts_semantic(r: Run) -> tuple[tuple[Fact, ...], bool]:
     facts = (
         Fact(
             "boxes",
-            "boxes before → after crop + Sanitize",
+            _("boxes before → after crop + Sanitize"),
             (len(_tensor(ns, "boxes")), len(out["boxes"])),
         ),
-        Fact("labels_out", "labels after", _labels(out, "labels")),
-        Fact("instances_out", "instance masks N×H×W after", _shape(out["masks"])),
-        Fact("semantic_out", "semantic H×W Mask after", _shape(out["semantic"])),
-        Fact("semantic_ids", "class ids left in the semantic mask", ids),
-        Fact("semantic_plain_out", "semantic as a plain tensor, after", _shape(plain["semantic"])),
-        Fact("semantic_1hw_lost", "one box, 1×H×W semantic Mask, after", _shape(lost["semantic"])),
-        Fact("semantic_popped", "popped before Sanitize, after", _shape(_get(ns, "kept_semantic"))),
-        Fact("popped_boxes_left", "boxes left (popped case)", len(kept["boxes"])),
-        Fact("raised", "an error or a warning", r.error is not None or bool(r.warnings)),
+        Fact("labels_out", _("labels after"), _labels(out, "labels")),
+        Fact("instances_out", _("instance masks N×H×W after"), _shape(out["masks"])),
+        Fact("semantic_out", _("semantic H×W Mask after"), _shape(out["semantic"])),
+        Fact("semantic_ids", _("class ids left in the semantic mask"), ids),
+        Fact(
+            "semantic_plain_out", _("semantic as a plain tensor, after"), _shape(plain["semantic"])
+        ),
+        Fact(
+            "semantic_1hw_lost", _("one box, 1×H×W semantic Mask, after"), _shape(lost["semantic"])
+        ),
+        Fact(
+            "semantic_popped", _("popped before Sanitize, after"), _shape(_get(ns, "kept_semantic"))
+        ),
+        Fact("popped_boxes_left", _("boxes left (popped case)"), len(kept["boxes"])),
+        Fact("raised", _("an error or a warning"), r.error is not None or bool(r.warnings)),
     )
     holds = (
         _shape(out["masks"]) == (2, 50, 100)
@@ -481,12 +494,12 @@ def _facts_datasets(r: Run) -> tuple[tuple[Fact, ...], bool]:
     except (KeyError, TypeError) as err:
         raise _Unexpected(f"box_x1/object_x1: {err}") from err
     facts = (
-        Fact("box_x1_before", "box x1, no transform", b["none"]),
-        Fact("object_x1_before", "object x1 in the image, no transform", o["none"]),
-        Fact("box_x1_transform", "box x1, transform=flip", b["transform"]),
-        Fact("object_x1_transform", "object x1 in the image, transform=flip", o["transform"]),
-        Fact("box_x1_transforms", "box x1, transforms=flip", b["transforms"]),
-        Fact("object_x1_transforms", "object x1 in the image, transforms=flip", o["transforms"]),
+        Fact("box_x1_before", _("box x1, no transform"), b["none"]),
+        Fact("object_x1_before", _("object x1 in the image, no transform"), o["none"]),
+        Fact("box_x1_transform", _("box x1, transform=flip"), b["transform"]),
+        Fact("object_x1_transform", _("object x1 in the image, transform=flip"), o["transform"]),
+        Fact("box_x1_transforms", _("box x1, transforms=flip"), b["transforms"]),
+        Fact("object_x1_transforms", _("object x1 in the image, transforms=flip"), o["transforms"]),
     )
     holds = (
         b["none"] == o["none"]
@@ -501,6 +514,8 @@ def _facts_datasets(r: Run) -> tuple[tuple[Fact, ...], bool]:
 
 @dataclass(frozen=True, slots=True)
 class _Spec:
+    """A trap's texts (English, marked with ``N_``: :func:`run_trap` translates them)."""
+
     title: str
     myth: str
     fix: str
@@ -513,10 +528,10 @@ class _Spec:
 
 _SPECS: dict[Trap, _Spec] = {
     Trap.PLAIN_TENSOR: _Spec(
-        title="A plain tensor of boxes is not boxes",
-        myth="v2 transforms move whatever box tensor you pass beside the image.",
-        fix="Wrap boxes as tv_tensors.BoundingBoxes(xyxy, format=..., canvas_size=(H, W)).",
-        explanation=(
+        title=N_("A plain tensor of boxes is not boxes"),
+        myth=N_("v2 transforms move whatever box tensor you pass beside the image."),
+        fix=N_("Wrap boxes as tv_tensors.BoundingBoxes(xyxy, format=..., canvas_size=(H, W))."),
+        explanation=N_(
             "v2 transforms dispatch on type: the sample is flattened with torch's pytree "
             "utilities and every leaf goes to the kernel registered for its class. A pure "
             "torch.Tensor is taken as the image only when the sample holds no tv_tensors.Image, "
@@ -532,10 +547,12 @@ _SPECS: dict[Trap, _Spec] = {
         facts=_facts_plain,
     ),
     Trap.IOU_CROP_SANITIZE: _Spec(
-        title="RandomIoUCrop leaves degenerate boxes behind",
-        myth="A crop removes the boxes it cuts away.",
-        fix="Put v2.SanitizeBoundingBoxes() after RandomIoUCrop (and at the end of the pipeline).",
-        explanation=(
+        title=N_("RandomIoUCrop leaves degenerate boxes behind"),
+        myth=N_("A crop removes the boxes it cuts away."),
+        fix=N_(
+            "Put v2.SanitizeBoundingBoxes() after RandomIoUCrop (and at the end of the pipeline)."
+        ),
+        explanation=N_(
             "RandomIoUCrop (the SSD crop) samples a minimum IoU, then a crop that keeps at least "
             "one box centre and overlaps some kept box by that IoU, and crops every input. Boxes "
             "whose centre falls outside the crop are not removed: torchvision sets them to "
@@ -554,11 +571,13 @@ _SPECS: dict[Trap, _Spec] = {
         facts=_facts_iou,
     ),
     Trap.LABELS_GETTER: _Spec(
-        title="SanitizeBoundingBoxes must find the labels",
-        myth="SanitizeBoundingBoxes filters the labels whatever shape the sample has.",
-        fix="Pass (img, {'boxes': ..., 'labels': ...}), or labels_getter=lambda s: s[2] for a "
-        "tuple; never labels_getter=None when there are labels.",
-        explanation=(
+        title=N_("SanitizeBoundingBoxes must find the labels"),
+        myth=N_("SanitizeBoundingBoxes filters the labels whatever shape the sample has."),
+        fix=N_(
+            "Pass (img, {'boxes': ..., 'labels': ...}), or labels_getter=lambda s: s[2] for a "
+            "tuple; never labels_getter=None when there are labels."
+        ),
+        explanation=N_(
             "Sanitize must drop the same rows from the labels as from the boxes, so it has to "
             "find them, and its default labels_getter looks at the sample's structure, not at "
             "types: it takes the second item of a tuple (or the sample itself if it is a dict); "
@@ -578,11 +597,13 @@ _SPECS: dict[Trap, _Spec] = {
         facts=_facts_labels,
     ),
     Trap.XYWH_AS_XYXY: _Spec(
-        title="The declared box format is believed, never checked",
-        myth="torchvision would warn if boxes were not in the format you declared.",
-        fix="Declare the format the numbers are in (COCO bbox: format='XYWH'); convert with "
-        "F.convert_bounding_box_format(boxes, new_format='XYXY').",
-        explanation=(
+        title=N_("The declared box format is believed, never checked"),
+        myth=N_("torchvision would warn if boxes were not in the format you declared."),
+        fix=N_(
+            "Declare the format the numbers are in (COCO bbox: format='XYWH'); convert with "
+            "F.convert_bounding_box_format(boxes, new_format='XYXY')."
+        ),
+        explanation=N_(
             "tv_tensors.BoundingBoxes stores four numbers per box and the format you declare; "
             "it cannot tell [10, 20, 50, 60] as XYWH from the same numbers as XYXY, and it does "
             "not check x2 ≥ x1 either: the run emitted no warning and no error. Every kernel "
@@ -601,11 +622,13 @@ _SPECS: dict[Trap, _Spec] = {
         facts=_facts_xywh,
     ),
     Trap.SEMANTIC_MASK: _Spec(
-        title="A semantic mask is not a per-box mask",
-        myth="SanitizeBoundingBoxes knows which masks belong to the boxes.",
-        fix="Keep a semantic mask a tv_tensors.Mask through the geometric transforms, then pop it "
-        "out of the sample before SanitizeBoundingBoxes.",
-        explanation=(
+        title=N_("A semantic mask is not a per-box mask"),
+        myth=N_("SanitizeBoundingBoxes knows which masks belong to the boxes."),
+        fix=N_(
+            "Keep a semantic mask a tv_tensors.Mask through the geometric transforms, then pop it "
+            "out of the sample before SanitizeBoundingBoxes."
+        ),
+        explanation=N_(
             "SanitizeBoundingBoxes filters every tv_tensors.Mask by indexing its first dimension "
             "with the boxes' keep vector, and passes the mask through when that indexing raises "
             "IndexError (first dimension not the number of boxes) — no error or warning reaches "
@@ -624,11 +647,13 @@ _SPECS: dict[Trap, _Spec] = {
         facts=_facts_semantic,
     ),
     Trap.TRANSFORM_VS_TRANSFORMS: _Spec(
-        title="transform= sees the image, transforms= sees the sample",
-        myth="A dataset's transform= flips the boxes along with the image.",
-        fix="Build detection datasets with transforms=v2.Compose([...]) (image and target), "
-        "wrapped with datasets.wrap_dataset_for_transforms_v2.",
-        explanation=(
+        title=N_("transform= sees the image, transforms= sees the sample"),
+        myth=N_("A dataset's transform= flips the boxes along with the image."),
+        fix=N_(
+            "Build detection datasets with transforms=v2.Compose([...]) (image and target), "
+            "wrapped with datasets.wrap_dataset_for_transforms_v2."
+        ),
+        explanation=N_(
             "A VisionDataset calls transform= on the image alone and target_transform= on the "
             "target alone (it wraps them in a StandardTransform); transforms= is called on "
             "(image, target) together. wrap_dataset_for_transforms_v2 turns CocoDetection's "
@@ -651,8 +676,10 @@ _SPECS: dict[Trap, _Spec] = {
 def _check_seed(seed: int) -> int:
     if isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed <= SEED_MAX:
         raise InputError(
-            f"The seed must be a whole number from 0 to {SEED_MAX}; got {seed!r}.",
-            fix="Pick a seed in that range (0 is fine).",
+            _("The seed must be a whole number from 0 to {most}; got {seed!r}.").format(
+                most=SEED_MAX, seed=seed
+            ),
+            fix=_("Pick a seed in that range (0 is fine)."),
         )
     return seed
 
@@ -663,7 +690,8 @@ def trap_code(trap: Trap, seed: int = 0) -> str:
 
 
 def trap_title(trap: Trap) -> str:
-    return _SPECS[Trap(trap)].title
+    """The trap's title in the language of this rerun."""
+    return _(_SPECS[Trap(trap)].title)
 
 
 def _run_trap(trap: Trap, seed: int) -> TrapResult:
@@ -673,27 +701,34 @@ def _run_trap(trap: Trap, seed: int) -> TrapResult:
     # share this process)
     with forked():
         r = run(code)
+    title = _(spec.title)
     if (r.error is not None) != spec.raises:
-        what = r.error.line if r.error is not None else "ran without the expected error"
+        what = r.error.line if r.error is not None else _("ran without the expected error")
         raise LessonError(
-            f"The '{spec.title}' script did not run as measured on torchvision 0.29: {what}",
-            fix="Run the script at home to see this torchvision's behaviour; the lesson's "
-            "facts were measured on torchvision 0.29.",
+            _("The '{title}' script did not run as measured on torchvision 0.29: {what}").format(
+                title=title, what=what
+            ),
+            fix=_(
+                "Run the script at home to see this torchvision's behaviour; the lesson's "
+                "facts were measured on torchvision 0.29."
+            ),
         )
     try:
         facts, holds = spec.facts(r)
     except (_Unexpected, KeyError, TypeError, AttributeError) as err:
         raise LessonError(
-            f"The '{spec.title}' script left different objects than on torchvision 0.29 ({err}).",
-            fix="Run the script at home to see this torchvision's behaviour.",
+            _(
+                "The '{title}' script left different objects than on torchvision 0.29 ({error})."
+            ).format(title=title, error=err),
+            fix=_("Run the script at home to see this torchvision's behaviour."),
         ) from err
     return TrapResult(
         trap=trap,
         seed=seed,
-        title=spec.title,
-        myth=spec.myth,
-        fix=spec.fix,
-        explanation=spec.explanation,
+        title=title,
+        myth=_(spec.myth),
+        fix=_(spec.fix),
+        explanation=_(spec.explanation),
         code=code,
         printed=r.stdout,
         output=r.output,

@@ -58,6 +58,7 @@ import torch
 from ptexplore.augment.catalog import Category, Value, spec_for
 from ptexplore.augment.pipeline import Pipeline, Step, train_preset, val_preset
 from ptexplore.errors import LessonError
+from ptexplore.i18n import N_, _
 from ptexplore.limits import (
     AUGMENT_MAX_CPU_S,
     AUGMENT_MAX_LOCKED_S,
@@ -276,8 +277,8 @@ class TensorSize:
     @property
     def text(self) -> str:
         """``3×224×224 float32`` (``up to …`` for a worst case)."""
-        head = "" if self.exact else "up to "
-        return f"{head}{'×'.join(map(str, self.shape))} {self.dtype}"
+        exact = f"{'×'.join(map(str, self.shape))} {self.dtype}"
+        return exact if self.exact else _("up to {size}").format(size=exact)
 
 
 @dataclass(frozen=True, slots=True)
@@ -298,17 +299,18 @@ class StepEstimate:
     new_bytes: int
     #: Temporary memory while the step runs (float copies, padded buffers, sample grids).
     scratch_bytes: int
-    #: What would make this step cheaper, as an instruction.
+    #: What would make this step cheaper, as an instruction (in the learner's language).
     hint: str
     #: Set when the step cannot run on this input (the run will say why; nothing after
     #: it is estimated).
     fails: str | None = None
-    #: Set when running the step could crash the server process: :func:`check` refuses it.
+    #: Set when running the step could crash the server process: :func:`check` refuses it
+    #: (in the learner's language).
     unsafe: str | None = None
 
     @property
     def label(self) -> str:
-        return f"step {self.index + 1} ({self.name})"
+        return _("step {n} ({name})").format(n=self.index + 1, name=self.name)
 
 
 @dataclass(frozen=True, slots=True)
@@ -435,23 +437,27 @@ def rotated_hw(h: int, w: int, degrees: float) -> tuple[int, int]:
     return math.ceil(best_h - 1e-6) + 1, math.ceil(best_w - 1e-6) + 1
 
 
+#: the hints (English, marked: translated where a step's estimate is made)
+_OFF = N_("turn off Full-resolution preview")
+_RESIZE_BEFORE = N_("add a Resize step before it")
+
 _POINTWISE = {
-    "RandomHorizontalFlip": ("flip", "turn off Full-resolution preview"),
-    "RandomVerticalFlip": ("flip", "turn off Full-resolution preview"),
-    "RandomInvert": ("invert", "turn off Full-resolution preview"),
-    "RandomPosterize": ("posterize", "turn off Full-resolution preview"),
-    "RandomSolarize": ("solarize", "turn off Full-resolution preview"),
-    "RandomAdjustSharpness": ("sharpness", "add a Resize step before it"),
-    "RandomAutocontrast": ("autocontrast", "turn off Full-resolution preview"),
-    "RandomEqualize": ("equalize", "add a Resize step before it"),
-    "Normalize": ("normalize", "turn off Full-resolution preview"),
+    "RandomHorizontalFlip": ("flip", _OFF),
+    "RandomVerticalFlip": ("flip", _OFF),
+    "RandomInvert": ("invert", _OFF),
+    "RandomPosterize": ("posterize", _OFF),
+    "RandomSolarize": ("solarize", _OFF),
+    "RandomAdjustSharpness": ("sharpness", _RESIZE_BEFORE),
+    "RandomAutocontrast": ("autocontrast", _OFF),
+    "RandomEqualize": ("equalize", _RESIZE_BEFORE),
+    "Normalize": ("normalize", _OFF),
 }
 
-_RESIZE_HINT = "add a Resize step first, or turn off Full-resolution preview"
+_RESIZE_HINT = N_("add a Resize step first, or turn off Full-resolution preview")
 #: Measured here (torch 2.14 CPU): ``grid_sample`` on float16 segfaults — the whole server
 #: process — on images of a few hundred thousand pixels (512×650 and up; 400×400 survived
 #: 30 tries, which proves nothing). Every step that resamples through it is refused.
-_F16_GRID = (
+_F16_GRID = N_(
     "resamples its input with grid_sample, which on a float16 tensor can crash PyTorch's "
     "CPU kernel (and with it this shared server) on images of a few hundred thousand pixels"
 )
@@ -459,10 +465,9 @@ _F16_GRID = (
 
 #: Measured here (torch 2.14 CPU, 1 thread): GaussianBlur on a float16 tensor with
 #: kernel_size ≥ 15 does not finish — k=13 on 3×32×32 takes 2 ms, k=15 ran for minutes.
-_F16_BLUR = (
-    f"with a kernel_size of {F16_BLUR_MAX_KERNEL} or more on a float16 tensor runs PyTorch's "
-    "CPU convolution for minutes even on a tiny image (measured: k=13 takes 2 ms, k=15 did "
-    "not finish)"
+_F16_BLUR = N_(
+    "with a kernel_size of {k} or more on a float16 tensor runs PyTorch's CPU convolution "
+    "for minutes even on a tiny image (measured: k=13 takes 2 ms, k=15 did not finish)"
 )
 
 
@@ -508,12 +513,14 @@ def _step(index: int, step: Step, x: TensorSize) -> StepEstimate:
     new = True
     storage: int | None = None  # bytes kept alive, when not the output's own size
     scratch = 0.0
-    hint = "turn off Full-resolution preview"
+    hint = _(_OFF)
     fails: str | None = None
     unsafe: str | None = None
+    grid_unsafe = _(_F16_GRID) if d == "float16" else None
 
     if name in _POINTWISE:
-        kind, hint = _POINTWISE[name]
+        kind, marked = _POINTWISE[name]
+        hint = _(marked)
         work = E * ns(kind, d)
         scratch = E * scratch_per_element(kind, d)
     elif name in ("Resize", "RandomResizedCrop"):
@@ -524,11 +531,11 @@ def _step(index: int, step: Step, x: TensorSize) -> StepEstimate:
             except ValueError as err:
                 h, w, fails = x.h, x.w, str(err)
             out = x.with_hw(h, w)
-            hint = "make the Resize smaller, or turn off Full-resolution preview"
+            hint = _("make the Resize smaller, or turn off Full-resolution preview")
         else:  # a crop of at most the whole image, resized to a fixed size
             h, w = _pair(step.get("size"))
             out = x.with_hw(h, w, exact=True)
-            hint = _RESIZE_HINT
+            hint = _(_RESIZE_HINT)
         if name == "Resize" and (h, w) == (x.h, x.w):
             new = False  # returned as is
         else:
@@ -562,16 +569,16 @@ def _step(index: int, step: Step, x: TensorSize) -> StepEstimate:
         out = x.with_hw(x.h + 2 * pad, x.w + 2 * pad)
         work = out.numel * ns(_pad_kind(step), d)
         scratch = E * scratch_per_element(_pad_kind(step), d)
-        hint = "use a smaller padding, or turn off Full-resolution preview"
+        hint = _("use a smaller padding, or turn off Full-resolution preview")
     elif name in ("RandomRotation", "RandomAffine", "RandomPerspective"):
-        unsafe = _F16_GRID if d == "float16" else None
+        unsafe = grid_unsafe
         if name == "RandomRotation" and bool(step.get("expand")):
             h, w = rotated_hw(x.h, x.w, _num(step, "degrees"))
             out = x.with_hw(h, w, exact=_num(step, "degrees") == 0 and x.exact)
         work = out.numel * ns(f"warp_{_mode(step)}", d)
         scratch = max(E, out.numel) * scratch_per_element("warp", d)
     elif name == "ElasticTransform":
-        unsafe = _F16_GRID if d == "float16" else None
+        unsafe = grid_unsafe
         sigma = _num(step, "sigma")
         k = int(8 * sigma + 1)
         k += 1 - k % 2
@@ -582,7 +589,9 @@ def _step(index: int, step: Step, x: TensorSize) -> StepEstimate:
         work += E * ns("elastic_warp", d) + P * ns("describe_elastic", "float32")
         # the warp's measured working memory, plus the two padded float32 fields
         scratch = E * scratch_per_element("elastic", d) + 2 * 4 * (x.h + k) * (x.w + k)
-        hint = "use a smaller sigma (its blur kernel is 8·sigma+1 wide: cost grows with its square)"
+        hint = _(
+            "use a smaller sigma (its blur kernel is 8·sigma+1 wide: cost grows with its square)"
+        )
     elif name == "ColorJitter":
         parts = [p for p in ("brightness", "contrast", "saturation", "hue") if _num(step, p) > 0]
         if not parts:
@@ -601,34 +610,38 @@ def _step(index: int, step: Step, x: TensorSize) -> StepEstimate:
         slow = subnormal_taps(k, lo, hi, "float32" if d == "uint8" else d)
         work = E * (ns("blur_px", d) + k * k * ns("blur_tap", d) + slow * ns("blur_subnormal", d))
         if d == "float16" and k >= F16_BLUR_MAX_KERNEL:
-            unsafe = _F16_BLUR
+            unsafe = _(_F16_BLUR).format(k=F16_BLUR_MAX_KERNEL)
         # oneDNN's blocked layout (uint8/float32) or im2col (float16/float64: ∝ k²)
         padded_numel = x.with_hw(x.h + k - 1, x.w + k - 1).numel
         scratch = padded_numel * scratch_per_element("blur", d)
         scratch += E * k * k * scratch_per_element("blur_tap", d)
-        hint = f"use a smaller kernel_size than {k} (cost grows with its square)"
+        hint = _("use a smaller kernel_size than {k} (cost grows with its square)").format(k=k)
     elif name in ("AutoAugment", "RandAugment", "TrivialAugmentWide"):
-        unsafe = _F16_GRID if d == "float16" else None
+        unsafe = grid_unsafe
         ops = {"AutoAugment": 2, "TrivialAugmentWide": 1}.get(name)
         n_ops = int(_num(step, "num_ops")) if ops is None else ops
         work = n_ops * E * ns(f"auto_op_{_mode(step)}", d)
         locked += n_ops * ns("draw", d)
         scratch = E * scratch_per_element("auto_op", d) if n_ops else 0.0
         new = n_ops > 0
-        hint = "add a Resize step before it" + (", or use fewer num_ops" if ops is None else "")
+        hint = (
+            _(_RESIZE_BEFORE)
+            if ops is not None
+            else _("add a Resize step before it, or use fewer num_ops")
+        )
     elif name == "AugMix":
-        unsafe = _F16_GRID if d == "float16" else None
+        unsafe = grid_unsafe
         width = int(_num(step, "mixture_width"))
         depth = int(_num(step, "chain_depth"))
         ops = width * (depth if depth > 0 else 3)
         work = ops * E * ns(f"auto_op_{_mode(step)}", d) + (width + 1) * E * ns("augmix_mix", d)
         locked += 3 * ops * ns("draw", d)  # its draws are taken first, then the work
         scratch = E * scratch_per_element("augmix", d)
-        hint = "add a Resize step before it, or lower mixture_width / chain_depth"
+        hint = _("add a Resize step before it, or lower mixture_width / chain_depth")
     elif name == "RandomErasing":
         work = E * ns("erase", d)
         if step.get("value") == "random":
-            hint = "use a number as value, a smaller scale, or turn off Full-resolution preview"
+            hint = _("use a number as value, a smaller scale, or turn off Full-resolution preview")
             lo_hi = step.get("scale")
             assert isinstance(lo_hi, tuple)
             box = math.ceil(lo_hi[1] * E)
@@ -640,7 +653,7 @@ def _step(index: int, step: Step, x: TensorSize) -> StepEstimate:
         new = False
         trials = int(_num(step, "trials"))
         locked += 7 * trials * ns("draw", d)  # up to every IoU option's trials, drawn
-        hint = "use fewer trials"
+        hint = _("use fewer trials")
     elif name == "RandomZoomOut":
         lo_hi = step.get("side_range")
         assert isinstance(lo_hi, tuple)
@@ -648,7 +661,7 @@ def _step(index: int, step: Step, x: TensorSize) -> StepEstimate:
         out = x.with_hw(math.ceil(x.h * side), math.ceil(x.w * side), exact=False)
         work = out.numel * ns("pad", d)
         scratch = E * scratch_per_element("pad", d)
-        hint = "use a smaller side_range, or turn off Full-resolution preview"
+        hint = _("use a smaller side_range, or turn off Full-resolution preview")
     elif name in ("SanitizeBoundingBoxes", "ClampBoundingBoxes", "ConvertBoundingBoxFormat"):
         new = False  # the image passes through untouched
     elif name == "ToImage":
@@ -725,7 +738,7 @@ def estimate(
 class Work:
     """What one part of a request computes: ``calls`` calls of one pipeline."""
 
-    #: "a grid of 8 samples", "the train preset's 4 samples", …
+    #: "a grid of 8 samples", "the train preset's 4 samples", … (in the learner's language)
     what: str
     sample: SampleEstimate
     calls: int
@@ -771,8 +784,8 @@ def grid_work(
 ) -> Work:
     """A grid of ``n`` samples, one of them traced step by step when ``trace``; with
     ``masks`` instance masks (one H×W uint8 plane each) transformed beside the image."""
-    what = f"a grid of {n} sample{'s' if n != 1 else ''}"
-    return Work(what, estimate(pipeline, shape, dtype, masks=masks), n, traced=trace)
+    what = _("a grid of {n} samples") if n != 1 else _("a grid of {n} sample")
+    return Work(what.format(n=n), estimate(pipeline, shape, dtype, masks=masks), n, traced=trace)
 
 
 def train_val_work(
@@ -782,8 +795,8 @@ def train_val_work(
     train = estimate(train_preset(), shape, dtype, masks=masks)
     val = estimate(val_preset(), shape, dtype, masks=masks)
     return (
-        Work(f"the train preset's {n} samples", train, n),
-        Work(f"the val preset's {n} samples", val, n),
+        Work(_("the train preset's {n} samples").format(n=n), train, n),
+        Work(_("the val preset's {n} samples").format(n=n), val, n),
     )
 
 
@@ -796,6 +809,31 @@ def _mb(nbytes: float) -> str:
 
 def _s(seconds: float) -> str:
     return f"{seconds:,.1f} s" if seconds >= 0.95 else f"{seconds:.2f} s"
+
+
+#: how :func:`_listed` joins: "a and b" (no comma), "a, b and c"; "a, b" (commas only);
+#: "a or b", "a, b, or c" (the time limit's fixes)
+_AND, _COMMA, _OR = "and", "comma", "or"
+
+
+def _listed(parts: Sequence[str], how: str) -> str:
+    """``parts`` joined as one phrase, in the learner's language."""
+    if not parts:
+        return ""
+    if len(parts) == 1:
+        return parts[0]
+    if how == _COMMA:
+        return functools.reduce(lambda a, b: _("{items}, {item}").format(items=a, item=b), parts)
+    if how == _AND:
+        return functools.reduce(lambda a, b: _("{a} and {b}").format(a=a, b=b), parts)
+    head = functools.reduce(lambda a, b: _("{items}, {item}").format(items=a, item=b), parts[:-1])
+    many = _("{items}, or {last}") if len(parts) > 2 else _("{items} or {last}")
+    return many.format(items=head, last=parts[-1])
+
+
+def _instruction(text: str) -> str:
+    """``text`` as a sentence: its first letter upper-case, a full stop at its end."""
+    return _("{instruction}.").format(instruction=text[:1].upper() + text[1:])
 
 
 def _total_bytes(works: Sequence[Work]) -> int:
@@ -815,9 +853,11 @@ def _memory_error(works: Sequence[Work], max_bytes: int) -> LessonError | None:
     each = main.sample.kept_bytes
     if each > max_bytes:
         return LessonError(
-            f"One sample of {out.text} alone takes {_mb(each)} of memory, more than the "
-            f"{limit} one request may use on this shared server (memory limit).",
-            fix="Add or shrink a Resize step, or turn off Full-resolution preview.",
+            _(
+                "One sample of {size} alone takes {mb} of memory, more than the {limit} one "
+                "request may use on this shared server (memory limit)."
+            ).format(size=out.text, mb=_mb(each), limit=limit),
+            fix=_("Add or shrink a Resize step, or turn off Full-resolution preview."),
         )
     # everything but the main part's outputs (its traced call's intermediates stay)
     others = total - main.output_bytes - (each if main.traced else 0)
@@ -825,39 +865,52 @@ def _memory_error(works: Sequence[Work], max_bytes: int) -> LessonError | None:
     n = main.calls
     if 1 <= fits < n:  # fewer outputs would fit: say so
         parts = [
-            f"{_mb(w.output_bytes + w.trace_bytes)} for {w.what}"
+            _("{mb} for {what}").format(mb=_mb(w.output_bytes + w.trace_bytes), what=w.what)
             for w in works
             if w is not main and w.output_bytes + w.trace_bytes
         ]
         if main.trace_bytes - each > 0:
-            parts.append(f"{_mb(main.trace_bytes - each)} for the step trace")
+            parts.append(_("{mb} for the step trace").format(mb=_mb(main.trace_bytes - each)))
         if transient:
-            parts.append(f"{_mb(transient)} of working memory")
-        extra = f", plus {' and '.join(parts)}" if parts else ""
-        head = f"{n} samples of {out.text} would take {_mb(n * each)} of memory"
+            parts.append(_("{mb} of working memory").format(mb=_mb(transient)))
+        head = _("{n} samples of {size} would take {mb} of memory").format(
+            n=n, size=out.text, mb=_mb(n * each)
+        )
+        if parts:
+            head = _("{head}, plus {parts}").format(head=head, parts=_listed(parts, _AND))
         return LessonError(
-            f"{head}{extra}; one request may use at most {limit} on this shared server "
-            f"(about {fits} samples of this size).",
-            fix=f"Show at most {fits} samples, add a Resize/RandomResizedCrop step, or turn "
-            "off Full-resolution preview.",
+            _(
+                "{head}; one request may use at most {limit} on this shared server (about "
+                "{fits} samples of this size)."
+            ).format(head=head, limit=limit, fits=fits),
+            fix=_(
+                "Show at most {fits} samples, add a Resize/RandomResizedCrop step, or turn off "
+                "Full-resolution preview."
+            ).format(fits=fits),
         )
     parts = []
     for w in works:
         if w.output_bytes:
-            parts.append(f"{_mb(w.output_bytes)} for {w.what}")
+            parts.append(_("{mb} for {what}").format(mb=_mb(w.output_bytes), what=w.what))
         if w.trace_bytes:
             biggest = max(s.new_bytes for s in w.sample.steps)
             parts.append(
-                f"{_mb(w.trace_bytes)} for the step-by-step trace (it keeps every "
-                f"intermediate of one sample, up to {_mb(biggest)} each)"
+                _(
+                    "{mb} for the step-by-step trace (it keeps every intermediate of one "
+                    "sample, up to {each} each)"
+                ).format(mb=_mb(w.trace_bytes), each=_mb(biggest))
             )
     if transient:
-        parts.append(f"{_mb(transient)} of working memory while a step runs")
+        parts.append(_("{mb} of working memory while a step runs").format(mb=_mb(transient)))
     return LessonError(
-        f"Memory limit: this would take {_mb(total)} ({', '.join(parts)}); one request may "
-        f"use at most {limit} on this shared server.",
-        fix="Show fewer samples, add a Resize step early in the pipeline, or turn off "
-        "Full-resolution preview.",
+        _(
+            "Memory limit: this would take {mb} ({parts}); one request may use at most {limit} "
+            "on this shared server."
+        ).format(mb=_mb(total), parts=_listed(parts, _COMMA), limit=limit),
+        fix=_(
+            "Show fewer samples, add a Resize step early in the pipeline, or turn off "
+            "Full-resolution preview."
+        ),
     )
 
 
@@ -869,20 +922,30 @@ def _time_error(works: Sequence[Work], max_seconds: float) -> LessonError | None
     per_call = main.sample.ns / 1e9
     worst = main.sample.costliest
     assert worst is not None
-    detail = f"{worst.label} alone about {_s(worst.ns / 1e9)} per call on {worst.input.text}"
+    detail = _("{step} alone about {s} per call on {size}").format(
+        step=worst.label, s=_s(worst.ns / 1e9), size=worst.input.text
+    )
     fits = int((max_seconds - (total - main.seconds)) // per_call) if per_call else 0
     fixes = []
     if 1 <= fits < main.calls:
-        fixes.append(f"show at most {fits} samples")
+        fixes.append(_("show at most {n} samples").format(n=fits))
     fixes.append(worst.hint)
-    if "Full-resolution" not in worst.hint:
-        fixes.append("turn off Full-resolution preview")
-    fix = ", ".join(fixes[:-1]) + (", or " if len(fixes) > 2 else " or ") + fixes[-1]
+    off = _(_OFF)
+    if off not in worst.hint:
+        fixes.append(off)
     return LessonError(
-        f"Time limit: {main.what} would take about {_s(total)} of CPU ({main.calls} × "
-        f"{_s(per_call)}; {detail}), more than the {max_seconds:g} s one request may use on "
-        "this shared server.",
-        fix=fix[0].upper() + fix[1:] + ".",
+        _(
+            "Time limit: {what} would take about {s} of CPU ({calls} × {per_call}; {detail}), "
+            "more than the {most:g} s one request may use on this shared server."
+        ).format(
+            what=main.what,
+            s=_s(total),
+            calls=main.calls,
+            per_call=_s(per_call),
+            detail=detail,
+            most=max_seconds,
+        ),
+        fix=_instruction(_listed(fixes, _OR)),
     )
 
 
@@ -893,11 +956,17 @@ def _lock_error(works: Sequence[Work], max_locked: float) -> LessonError | None:
     step = main.sample.max_locked_step
     assert step is not None
     return LessonError(
-        f"Time limit: {step.label} draws so many random numbers per call on "
-        f"{step.input.text} that it would hold the random-number lock every learner shares "
-        f"for about {step.locked_ns / 1e6:,.0f} ms, more than the {max_locked * 1000:g} ms one "
-        "call may hold it (everyone else's draws wait meanwhile).",
-        fix=step.hint[0].upper() + step.hint[1:] + ".",
+        _(
+            "Time limit: {step} draws so many random numbers per call on {size} that it would "
+            "hold the random-number lock every learner shares for about {ms:,.0f} ms, more "
+            "than the {most:g} ms one call may hold it (everyone else's draws wait meanwhile)."
+        ).format(
+            step=step.label,
+            size=step.input.text,
+            ms=step.locked_ns / 1e6,
+            most=max_locked * 1000,
+        ),
+        fix=_instruction(step.hint),
     )
 
 
@@ -916,8 +985,12 @@ def check(
         bad = next((s for s in w.sample.steps if s.unsafe), None)
         if bad is not None:
             raise LessonError(
-                f"Safety limit: {bad.label} {bad.unsafe}; it is not run on {bad.input.text}.",
-                fix=f"Move ToDtype(float16) after {bad.name}, or convert to float32 instead.",
+                _("Safety limit: {step} {why}; it is not run on {size}.").format(
+                    step=bad.label, why=bad.unsafe, size=bad.input.text
+                ),
+                fix=_("Move ToDtype(float16) after {name}, or convert to float32 instead.").format(
+                    name=bad.name
+                ),
             )
     memory = _memory_error(works, max_bytes)
     slow = _time_error(works, max_seconds)
@@ -926,9 +999,13 @@ def check(
         nbytes = _total_bytes(works)
         seconds = sum(w.seconds for w in works)
         if seconds / max_seconds >= nbytes / max_bytes:
-            also = f"It would also need {_mb(nbytes)} of memory (at most {_mb(max_bytes)})."
+            also = _("It would also need {mb} of memory (at most {most}).").format(
+                mb=_mb(nbytes), most=_mb(max_bytes)
+            )
             raise LessonError(f"{slow.message} {also}", fix=slow.fix)
-        also = f"It would also take about {_s(seconds)} of CPU (at most {max_seconds:g} s)."
+        also = _("It would also take about {s} of CPU (at most {most:g} s).").format(
+            s=_s(seconds), most=max_seconds
+        )
         raise LessonError(f"{memory.message} {also}", fix=memory.fix)
     for err in (memory, slow, _lock_error(works, max_locked_seconds)):
         if err is not None:

@@ -17,6 +17,7 @@ import torch
 from torchvision.transforms import v2
 
 from ptexplore.errors import InputError
+from ptexplore.i18n import N_, _
 from ptexplore.text import code_span
 
 #: A parameter value as stored in a pipeline and in JSON (pairs/triples are tuples).
@@ -52,12 +53,20 @@ class Scaling(enum.StrEnum):
 
 
 class Category(enum.StrEnum):
-    SIZE = "Size & crop"
-    GEOMETRY = "Geometry"
-    COLOR = "Colour"
-    AUTO = "Auto-augment policies"
-    TENSOR = "Tensor & normalise"
-    BOXES = "Boxes (detection)"
+    """A transform's group in the editor (the English value is its id; :attr:`label`
+    is what a learner reads)."""
+
+    SIZE = N_("Size & crop")
+    GEOMETRY = N_("Geometry")
+    COLOR = N_("Colour")
+    AUTO = N_("Auto-augment policies")
+    TENSOR = N_("Tensor & normalise")
+    BOXES = N_("Boxes (detection)")
+
+    @property
+    def label(self) -> str:
+        """The group's name in the language of this rerun."""
+        return _(self.value)
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,6 +74,7 @@ class ParamSpec:
     name: str
     kind: Kind
     default: Value
+    #: English, marked with ``N_``: translate it where it is read (``_(param.doc)``)
     doc: str
     lo: float | None = None
     hi: float | None = None
@@ -85,6 +95,7 @@ class ParamSpec:
 @dataclass(frozen=True, slots=True)
 class TransformSpec:
     name: str
+    #: English, marked with ``N_``: translate it where it is read (``_(spec.doc)``)
     doc: str
     category: Category
     scaling: Scaling
@@ -96,11 +107,14 @@ class TransformSpec:
         unknown = set(names) - {p.name for p in self.params}
         if unknown:
             raise InputError(
-                f"{self.name} has no parameter(s) "
-                f"{', '.join(code_span(u, limit=40) for u in sorted(unknown))} "
-                "(unknown parameter name).",
-                fix=f"{self.name} takes: "
-                f"{', '.join(p.name for p in self.params) or 'no parameters'}.",
+                _("{name} has no parameter(s) {unknown} (unknown parameter name).").format(
+                    name=self.name,
+                    unknown=", ".join(code_span(u, limit=40) for u in sorted(unknown)),
+                ),
+                fix=_("{name} takes: {params}.").format(
+                    name=self.name,
+                    params=", ".join(p.name for p in self.params) or _("no parameters"),
+                ),
             )
 
     def param(self, name: str) -> ParamSpec:
@@ -116,17 +130,21 @@ _PAD_MODES = ("constant", "edge", "reflect", "symmetric")
 
 
 def _p(name: str, default: float = 0.5) -> ParamSpec:
-    return ParamSpec(name, Kind.FLOAT, default, "Probability of applying it.", 0.0, 1.0, 0.05)
+    return ParamSpec(name, Kind.FLOAT, default, N_("Probability of applying it."), 0.0, 1.0, 0.05)
 
 
 def _interp(default: str) -> ParamSpec:
     return ParamSpec(
-        "interpolation", Kind.CHOICE, default, "How new pixel values are sampled.", choices=_INTERP
+        "interpolation",
+        Kind.CHOICE,
+        default,
+        N_("How new pixel values are sampled."),
+        choices=_INTERP,
     )
 
 
 #: Where a pixel value's range comes from (shown with every fill / erase value).
-PIXEL_RANGE_DOC = (
+PIXEL_RANGE_DOC = N_(
     "In the units the step receives: 0–255 (whole) on uint8, 0–1 after "
     "ToDtype(float, scale=True), normalised units after Normalize."
 )
@@ -137,7 +155,11 @@ def _fill() -> ParamSpec:
         "fill",
         Kind.FLOAT,
         0.0,
-        f"Value for pixels outside the image. {PIXEL_RANGE_DOC}",
+        N_(
+            "Value for pixels outside the image. In the units the step receives: 0–255 "
+            "(whole) on uint8, 0–1 after ToDtype(float, scale=True), normalised units after "
+            "Normalize."
+        ),
         step=1.0,
         pixel=True,
     )
@@ -148,7 +170,7 @@ def _size(default: int) -> ParamSpec:
         "size",
         Kind.SIZE,
         default,
-        "Output size: one number = square (crops) / shorter side (Resize); “h, w” = exact.",
+        N_("Output size: one number = square (crops) / shorter side (Resize); “h, w” = exact."),
         1,
         4096,
         1,
@@ -156,15 +178,15 @@ def _size(default: int) -> ParamSpec:
     )
 
 
-_ANTIALIAS = ParamSpec("antialias", Kind.BOOL, True, "Low-pass filter before downsampling.")
+_ANTIALIAS = ParamSpec("antialias", Kind.BOOL, True, N_("Low-pass filter before downsampling."))
 _PADDING_MODE = ParamSpec(
-    "padding_mode", Kind.CHOICE, "constant", "How padding is filled.", choices=_PAD_MODES
+    "padding_mode", Kind.CHOICE, "constant", N_("How padding is filled."), choices=_PAD_MODES
 )
 
 CATALOG: tuple[TransformSpec, ...] = (
     TransformSpec(
         "Resize",
-        "Resize the input; an int resizes the SHORTER side and keeps the aspect ratio.",
+        N_("Resize the input; an int resizes the SHORTER side and keeps the aspect ratio."),
         Category.SIZE,
         Scaling.RESCALES,
         (
@@ -174,7 +196,7 @@ CATALOG: tuple[TransformSpec, ...] = (
                 "max_size",
                 Kind.INT,
                 0,
-                "Cap on the longer side after resizing (0 = no cap).",
+                N_("Cap on the longer side after resizing (0 = no cap)."),
                 0,
                 4096,
                 1,
@@ -186,7 +208,7 @@ CATALOG: tuple[TransformSpec, ...] = (
     ),
     TransformSpec(
         "CenterCrop",
-        "Crop the centre of the input (pads with 0 if the image is smaller).",
+        N_("Crop the centre of the input (pads with 0 if the image is smaller)."),
         Category.SIZE,
         Scaling.PIXELS,
         (_size(224),),
@@ -194,7 +216,7 @@ CATALOG: tuple[TransformSpec, ...] = (
     ),
     TransformSpec(
         "RandomCrop",
-        "Crop the input at a random location.",
+        N_("Crop the input at a random location."),
         Category.SIZE,
         Scaling.PIXELS,
         (
@@ -203,20 +225,22 @@ CATALOG: tuple[TransformSpec, ...] = (
                 "padding",
                 Kind.INT,
                 0,
-                "Pad every border first (0 = none).",
+                N_("Pad every border first (0 = none)."),
                 0,
                 256,
                 1,
                 none_value=0,
             ),
-            ParamSpec("pad_if_needed", Kind.BOOL, False, "Pad if the image is smaller than size."),
+            ParamSpec(
+                "pad_if_needed", Kind.BOOL, False, N_("Pad if the image is smaller than size.")
+            ),
             _fill(),
             _PADDING_MODE,
         ),
     ),
     TransformSpec(
         "RandomResizedCrop",
-        "Crop a random area (scale) with a random aspect ratio, then resize it to size.",
+        N_("Crop a random area (scale) with a random aspect ratio, then resize it to size."),
         Category.SIZE,
         Scaling.RESCALES,
         (
@@ -225,7 +249,7 @@ CATALOG: tuple[TransformSpec, ...] = (
                 "scale",
                 Kind.RANGE,
                 (0.08, 1.0),
-                "Crop area as a fraction of the image.",
+                N_("Crop area as a fraction of the image."),
                 0.01,
                 1.0,
                 0.01,
@@ -234,7 +258,7 @@ CATALOG: tuple[TransformSpec, ...] = (
                 "ratio",
                 Kind.RANGE,
                 (0.75, 4.0 / 3.0),
-                "Crop aspect ratio (width / height), drawn log-uniformly.",
+                N_("Crop aspect ratio (width / height), drawn log-uniformly."),
                 0.1,
                 10.0,
                 0.01,
@@ -245,12 +269,12 @@ CATALOG: tuple[TransformSpec, ...] = (
     ),
     TransformSpec(
         "Pad",
-        "Pad the input on all sides.",
+        N_("Pad the input on all sides."),
         Category.SIZE,
         Scaling.PIXELS,
         (
             ParamSpec(
-                "padding", Kind.INT, 16, "Pixels added on each side.", 0, 512, 1, required=True
+                "padding", Kind.INT, 16, N_("Pixels added on each side."), 0, 512, 1, required=True
             ),
             _fill(),
             _PADDING_MODE,
@@ -259,21 +283,21 @@ CATALOG: tuple[TransformSpec, ...] = (
     ),
     TransformSpec(
         "RandomHorizontalFlip",
-        "Mirror the input left↔right with probability p.",
+        N_("Mirror the input left↔right with probability p."),
         Category.GEOMETRY,
         Scaling.FREE,
         (_p("p"),),
     ),
     TransformSpec(
         "RandomVerticalFlip",
-        "Mirror the input top↕bottom with probability p.",
+        N_("Mirror the input top↕bottom with probability p."),
         Category.GEOMETRY,
         Scaling.FREE,
         (_p("p"),),
     ),
     TransformSpec(
         "RandomRotation",
-        "Rotate by an angle drawn uniformly from [-degrees, +degrees].",
+        N_("Rotate by an angle drawn uniformly from [-degrees, +degrees]."),
         Category.GEOMETRY,
         Scaling.FREE,
         (
@@ -281,7 +305,7 @@ CATALOG: tuple[TransformSpec, ...] = (
                 "degrees",
                 Kind.FLOAT,
                 15.0,
-                "Largest rotation, in degrees.",
+                N_("Largest rotation, in degrees."),
                 0.0,
                 180.0,
                 1.0,
@@ -289,14 +313,14 @@ CATALOG: tuple[TransformSpec, ...] = (
             ),
             _interp("nearest"),
             ParamSpec(
-                "expand", Kind.BOOL, False, "Grow the output so the whole rotated image fits."
+                "expand", Kind.BOOL, False, N_("Grow the output so the whole rotated image fits.")
             ),
             _fill(),
         ),
     ),
     TransformSpec(
         "RandomAffine",
-        "Random rotation, translation, scale and shear, keeping the centre fixed.",
+        N_("Random rotation, translation, scale and shear, keeping the centre fixed."),
         Category.GEOMETRY,
         Scaling.FREE,
         (
@@ -304,7 +328,7 @@ CATALOG: tuple[TransformSpec, ...] = (
                 "degrees",
                 Kind.FLOAT,
                 0.0,
-                "Largest rotation, in degrees.",
+                N_("Largest rotation, in degrees."),
                 0.0,
                 180.0,
                 1.0,
@@ -314,7 +338,7 @@ CATALOG: tuple[TransformSpec, ...] = (
                 "translate",
                 Kind.PAIR,
                 (0.0, 0.0),
-                "Largest shift as a fraction of width, height (0, 0 = none).",
+                N_("Largest shift as a fraction of width, height (0, 0 = none)."),
                 0.0,
                 1.0,
                 0.01,
@@ -324,7 +348,7 @@ CATALOG: tuple[TransformSpec, ...] = (
                 "scale",
                 Kind.RANGE,
                 (1.0, 1.0),
-                "Zoom factor range (1, 1 = none).",
+                N_("Zoom factor range (1, 1 = none)."),
                 0.1,
                 3.0,
                 0.05,
@@ -334,7 +358,7 @@ CATALOG: tuple[TransformSpec, ...] = (
                 "shear",
                 Kind.FLOAT,
                 0.0,
-                "Largest x-shear, in degrees (0 = none).",
+                N_("Largest x-shear, in degrees (0 = none)."),
                 0.0,
                 80.0,
                 1.0,
@@ -346,12 +370,18 @@ CATALOG: tuple[TransformSpec, ...] = (
     ),
     TransformSpec(
         "RandomPerspective",
-        "Random perspective warp with probability p.",
+        N_("Random perspective warp with probability p."),
         Category.GEOMETRY,
         Scaling.FREE,
         (
             ParamSpec(
-                "distortion_scale", Kind.FLOAT, 0.5, "How far corners move (0–1).", 0.0, 1.0, 0.05
+                "distortion_scale",
+                Kind.FLOAT,
+                0.5,
+                N_("How far corners move (0–1)."),
+                0.0,
+                1.0,
+                0.05,
             ),
             _p("p"),
             _interp("bilinear"),
@@ -360,15 +390,21 @@ CATALOG: tuple[TransformSpec, ...] = (
     ),
     TransformSpec(
         "ElasticTransform",
-        "Bend the image with a smooth random displacement field (like water).",
+        N_("Bend the image with a smooth random displacement field (like water)."),
         Category.GEOMETRY,
         Scaling.PIXELS,
         (
             ParamSpec(
-                "alpha", Kind.FLOAT, 50.0, "Displacement strength, in pixels.", 0.0, 500.0, 1.0
+                "alpha", Kind.FLOAT, 50.0, N_("Displacement strength, in pixels."), 0.0, 500.0, 1.0
             ),
             ParamSpec(
-                "sigma", Kind.FLOAT, 5.0, "Smoothness of the displacement field.", 0.1, 50.0, 0.1
+                "sigma",
+                Kind.FLOAT,
+                5.0,
+                N_("Smoothness of the displacement field."),
+                0.1,
+                50.0,
+                0.1,
             ),
             _interp("bilinear"),
             _fill(),
@@ -376,7 +412,7 @@ CATALOG: tuple[TransformSpec, ...] = (
     ),
     TransformSpec(
         "ColorJitter",
-        "Randomly change brightness, contrast, saturation and hue (in a random order).",
+        N_("Randomly change brightness, contrast, saturation and hue (in a random order)."),
         Category.COLOR,
         Scaling.FREE,
         (
@@ -384,7 +420,7 @@ CATALOG: tuple[TransformSpec, ...] = (
                 "brightness",
                 Kind.FLOAT,
                 0.0,
-                "Factor drawn from [1-b, 1+b] (0 = off).",
+                N_("Factor drawn from [1-b, 1+b] (0 = off)."),
                 0.0,
                 2.0,
                 0.05,
@@ -394,7 +430,7 @@ CATALOG: tuple[TransformSpec, ...] = (
                 "contrast",
                 Kind.FLOAT,
                 0.0,
-                "Factor drawn from [1-c, 1+c] (0 = off).",
+                N_("Factor drawn from [1-c, 1+c] (0 = off)."),
                 0.0,
                 2.0,
                 0.05,
@@ -404,7 +440,7 @@ CATALOG: tuple[TransformSpec, ...] = (
                 "saturation",
                 Kind.FLOAT,
                 0.0,
-                "Factor drawn from [1-s, 1+s] (0 = off).",
+                N_("Factor drawn from [1-s, 1+s] (0 = off)."),
                 0.0,
                 2.0,
                 0.05,
@@ -414,7 +450,7 @@ CATALOG: tuple[TransformSpec, ...] = (
                 "hue",
                 Kind.FLOAT,
                 0.0,
-                "Hue shift drawn from [-h, +h] (0 = off).",
+                N_("Hue shift drawn from [-h, +h] (0 = off)."),
                 0.0,
                 0.5,
                 0.01,
@@ -424,7 +460,7 @@ CATALOG: tuple[TransformSpec, ...] = (
     ),
     TransformSpec(
         "Grayscale",
-        "Convert to grayscale (1 channel, or 3 identical channels).",
+        N_("Convert to grayscale (1 channel, or 3 identical channels)."),
         Category.COLOR,
         Scaling.FREE,
         (
@@ -432,7 +468,7 @@ CATALOG: tuple[TransformSpec, ...] = (
                 "num_output_channels",
                 Kind.CHOICE,
                 1,
-                "Output channels (3 keeps RGB-shaped tensors).",
+                N_("Output channels (3 keeps RGB-shaped tensors)."),
                 choices=(1, 3),
             ),
         ),
@@ -440,14 +476,14 @@ CATALOG: tuple[TransformSpec, ...] = (
     ),
     TransformSpec(
         "RandomGrayscale",
-        "Convert to grayscale with probability p (keeps the channel count).",
+        N_("Convert to grayscale with probability p (keeps the channel count)."),
         Category.COLOR,
         Scaling.FREE,
         (_p("p", 0.1),),
     ),
     TransformSpec(
         "GaussianBlur",
-        "Blur with a Gaussian kernel whose sigma is drawn from a range.",
+        N_("Blur with a Gaussian kernel whose sigma is drawn from a range."),
         Category.COLOR,
         Scaling.PIXELS,
         (
@@ -455,36 +491,38 @@ CATALOG: tuple[TransformSpec, ...] = (
                 "kernel_size",
                 Kind.INT,
                 5,
-                "Kernel size in pixels (odd).",
+                N_("Kernel size in pixels (odd)."),
                 1,
                 101,
                 2,
                 required=True,
                 odd=True,
             ),
-            ParamSpec("sigma", Kind.RANGE, (0.1, 2.0), "Sigma range (min, max).", 0.01, 20.0, 0.01),
+            ParamSpec(
+                "sigma", Kind.RANGE, (0.1, 2.0), N_("Sigma range (min, max)."), 0.01, 20.0, 0.01
+            ),
         ),
     ),
     TransformSpec(
         "RandomInvert",
-        "Invert the colours with probability p.",
+        N_("Invert the colours with probability p."),
         Category.COLOR,
         Scaling.FREE,
         (_p("p"),),
     ),
     TransformSpec(
         "RandomPosterize",
-        "Keep only the top `bits` bits of each channel, with probability p (uint8 only).",
+        N_("Keep only the top `bits` bits of each channel, with probability p (uint8 only)."),
         Category.COLOR,
         Scaling.FREE,
         (
-            ParamSpec("bits", Kind.INT, 4, "Bits kept per channel.", 0, 8, 1, required=True),
+            ParamSpec("bits", Kind.INT, 4, N_("Bits kept per channel."), 0, 8, 1, required=True),
             _p("p"),
         ),
     ),
     TransformSpec(
         "RandomSolarize",
-        "Invert every pixel above threshold, with probability p.",
+        N_("Invert every pixel above threshold, with probability p."),
         Category.COLOR,
         Scaling.FREE,
         (
@@ -492,7 +530,7 @@ CATALOG: tuple[TransformSpec, ...] = (
                 "threshold",
                 Kind.FLOAT,
                 128.0,
-                "Pixels ≥ threshold are inverted (0–255 for uint8, 0–1 after ToDtype).",
+                N_("Pixels ≥ threshold are inverted (0–255 for uint8, 0–1 after ToDtype)."),
                 0.0,
                 255.0,
                 1.0,
@@ -503,7 +541,7 @@ CATALOG: tuple[TransformSpec, ...] = (
     ),
     TransformSpec(
         "RandomAdjustSharpness",
-        "Sharpen (factor > 1) or blur (factor < 1) with probability p.",
+        N_("Sharpen (factor > 1) or blur (factor < 1) with probability p."),
         Category.COLOR,
         Scaling.PIXELS,
         (
@@ -511,7 +549,7 @@ CATALOG: tuple[TransformSpec, ...] = (
                 "sharpness_factor",
                 Kind.FLOAT,
                 2.0,
-                "0 = blurred, 1 = original, 2 = sharper.",
+                N_("0 = blurred, 1 = original, 2 = sharper."),
                 0.0,
                 10.0,
                 0.1,
@@ -522,21 +560,21 @@ CATALOG: tuple[TransformSpec, ...] = (
     ),
     TransformSpec(
         "RandomAutocontrast",
-        "Stretch each channel to the full 0–255 range, with probability p.",
+        N_("Stretch each channel to the full 0–255 range, with probability p."),
         Category.COLOR,
         Scaling.FREE,
         (_p("p"),),
     ),
     TransformSpec(
         "RandomEqualize",
-        "Equalize the histogram, with probability p (uint8 only).",
+        N_("Equalize the histogram, with probability p (uint8 only)."),
         Category.COLOR,
         Scaling.FREE,
         (_p("p"),),
     ),
     TransformSpec(
         "AutoAugment",
-        "Apply one of the learned AutoAugment sub-policies (2 ops each).",
+        N_("Apply one of the learned AutoAugment sub-policies (2 ops each)."),
         Category.AUTO,
         Scaling.FREE,
         (
@@ -544,7 +582,7 @@ CATALOG: tuple[TransformSpec, ...] = (
                 "policy",
                 Kind.CHOICE,
                 "imagenet",
-                "Policy learned on this dataset.",
+                N_("Policy learned on this dataset."),
                 choices=("imagenet", "cifar10", "svhn"),
             ),
             _interp("nearest"),
@@ -552,51 +590,59 @@ CATALOG: tuple[TransformSpec, ...] = (
     ),
     TransformSpec(
         "RandAugment",
-        "Apply num_ops random ops, all at the same magnitude.",
+        N_("Apply num_ops random ops, all at the same magnitude."),
         Category.AUTO,
         Scaling.FREE,
         (
-            ParamSpec("num_ops", Kind.INT, 2, "Ops applied in a row.", 0, 10, 1),
-            ParamSpec("magnitude", Kind.INT, 9, "Strength bin (< num_magnitude_bins).", 0, 99, 1),
-            ParamSpec("num_magnitude_bins", Kind.INT, 31, "Number of strength bins.", 2, 100, 1),
+            ParamSpec("num_ops", Kind.INT, 2, N_("Ops applied in a row."), 0, 10, 1),
+            ParamSpec(
+                "magnitude", Kind.INT, 9, N_("Strength bin (< num_magnitude_bins)."), 0, 99, 1
+            ),
+            ParamSpec(
+                "num_magnitude_bins", Kind.INT, 31, N_("Number of strength bins."), 2, 100, 1
+            ),
             _interp("nearest"),
         ),
     ),
     TransformSpec(
         "TrivialAugmentWide",
-        "Apply ONE random op at a random magnitude (no tuning needed).",
+        N_("Apply ONE random op at a random magnitude (no tuning needed)."),
         Category.AUTO,
         Scaling.FREE,
         (
-            ParamSpec("num_magnitude_bins", Kind.INT, 31, "Number of strength bins.", 2, 100, 1),
+            ParamSpec(
+                "num_magnitude_bins", Kind.INT, 31, N_("Number of strength bins."), 2, 100, 1
+            ),
             _interp("nearest"),
         ),
     ),
     TransformSpec(
         "AugMix",
-        "Mix several randomly augmented chains with the original image.",
+        N_("Mix several randomly augmented chains with the original image."),
         Category.AUTO,
         Scaling.FREE,
         (
-            ParamSpec("severity", Kind.INT, 3, "Strength of each op (1–10).", 1, 10, 1),
-            ParamSpec("mixture_width", Kind.INT, 3, "Number of chains mixed.", 1, 10, 1),
-            ParamSpec("chain_depth", Kind.INT, -1, "Ops per chain (-1 = random 1–3).", -1, 10, 1),
+            ParamSpec("severity", Kind.INT, 3, N_("Strength of each op (1–10)."), 1, 10, 1),
+            ParamSpec("mixture_width", Kind.INT, 3, N_("Number of chains mixed."), 1, 10, 1),
+            ParamSpec(
+                "chain_depth", Kind.INT, -1, N_("Ops per chain (-1 = random 1–3)."), -1, 10, 1
+            ),
             ParamSpec(
                 "alpha",
                 Kind.FLOAT,
                 1.0,
-                "Dirichlet/Beta concentration of the mix.",
+                N_("Dirichlet/Beta concentration of the mix."),
                 0.05,
                 10.0,
                 0.05,
             ),
-            ParamSpec("all_ops", Kind.BOOL, True, "Also use the ops that overlap ImageNet-C."),
+            ParamSpec("all_ops", Kind.BOOL, True, N_("Also use the ops that overlap ImageNet-C.")),
             _interp("bilinear"),
         ),
     ),
     TransformSpec(
         "RandomErasing",
-        "Erase a random rectangle (cutout), with probability p.",
+        N_("Erase a random rectangle (cutout), with probability p."),
         Category.TENSOR,
         Scaling.FREE,
         (
@@ -605,51 +651,91 @@ CATALOG: tuple[TransformSpec, ...] = (
                 "scale",
                 Kind.RANGE,
                 (0.02, 0.33),
-                "Erased area as a fraction of the image.",
+                N_("Erased area as a fraction of the image."),
                 0.001,
                 1.0,
                 0.001,
             ),
             ParamSpec(
-                "ratio", Kind.RANGE, (0.3, 3.3), "Aspect ratio of the erased box.", 0.05, 20.0, 0.05
+                "ratio",
+                Kind.RANGE,
+                (0.3, 3.3),
+                N_("Aspect ratio of the erased box."),
+                0.05,
+                20.0,
+                0.05,
             ),
             ParamSpec(
                 "value",
                 Kind.FILL,
                 0.0,
-                "Fill of the erased box: a number, one per channel (r, g, b), or “random” "
-                f"(N(0, 1) noise: float tensors only). {PIXEL_RANGE_DOC}",
+                N_(
+                    "Fill of the erased box: a number, one per channel (r, g, b), or “random” "
+                    "(N(0, 1) noise: float tensors only). In the units the step receives: "
+                    "0–255 (whole) on uint8, 0–1 after ToDtype(float, scale=True), normalised "
+                    "units after Normalize."
+                ),
                 pixel=True,
             ),
         ),
     ),
     TransformSpec(
         "RandomIoUCrop",
-        "SSD's crop: a random crop whose IoU with at least one box passes a drawn threshold; "
-        "boxes whose centre falls outside are dropped. Needs boxes; follow it with "
-        "SanitizeBoundingBoxes.",
+        N_(
+            "SSD's crop: a random crop whose IoU with at least one box passes a drawn threshold; "
+            "boxes whose centre falls outside are dropped. Needs boxes; follow it with "
+            "SanitizeBoundingBoxes."
+        ),
         Category.BOXES,
         Scaling.FREE,
         (
             ParamSpec(
-                "min_scale", Kind.FLOAT, 0.3, "Smallest crop side, as a fraction.", 0.01, 1.0, 0.01
+                "min_scale",
+                Kind.FLOAT,
+                0.3,
+                N_("Smallest crop side, as a fraction."),
+                0.01,
+                1.0,
+                0.01,
             ),
             ParamSpec(
-                "max_scale", Kind.FLOAT, 1.0, "Largest crop side, as a fraction.", 0.01, 1.0, 0.01
+                "max_scale",
+                Kind.FLOAT,
+                1.0,
+                N_("Largest crop side, as a fraction."),
+                0.01,
+                1.0,
+                0.01,
             ),
             ParamSpec(
-                "min_aspect_ratio", Kind.FLOAT, 0.5, "Smallest crop aspect ratio.", 0.05, 20.0, 0.05
+                "min_aspect_ratio",
+                Kind.FLOAT,
+                0.5,
+                N_("Smallest crop aspect ratio."),
+                0.05,
+                20.0,
+                0.05,
             ),
             ParamSpec(
-                "max_aspect_ratio", Kind.FLOAT, 2.0, "Largest crop aspect ratio.", 0.05, 20.0, 0.05
+                "max_aspect_ratio",
+                Kind.FLOAT,
+                2.0,
+                N_("Largest crop aspect ratio."),
+                0.05,
+                20.0,
+                0.05,
             ),
-            ParamSpec("trials", Kind.INT, 40, "Crops tried per drawn IoU threshold.", 1, 1000, 1),
+            ParamSpec(
+                "trials", Kind.INT, 40, N_("Crops tried per drawn IoU threshold."), 1, 1000, 1
+            ),
         ),
     ),
     TransformSpec(
         "RandomZoomOut",
-        "SSD's zoom out: the image placed at a random spot of a canvas up to side_range× "
-        "larger, filled with fill (boxes shrink with it), with probability p.",
+        N_(
+            "SSD's zoom out: the image placed at a random spot of a canvas up to side_range× "
+            "larger, filled with fill (boxes shrink with it), with probability p."
+        ),
         Category.BOXES,
         Scaling.FREE,
         (
@@ -658,7 +744,7 @@ CATALOG: tuple[TransformSpec, ...] = (
                 "side_range",
                 Kind.RANGE,
                 (1.0, 4.0),
-                "The canvas side, as a multiple of the image's.",
+                N_("The canvas side, as a multiple of the image's."),
                 1.0,
                 8.0,
                 0.1,
@@ -668,19 +754,23 @@ CATALOG: tuple[TransformSpec, ...] = (
     ),
     TransformSpec(
         "SanitizeBoundingBoxes",
-        "Remove degenerate boxes (thinner than min_size, smaller than min_area, or off the "
-        'canvas) with their labels and masks. Finds the labels under a "labels" key.',
+        N_(
+            "Remove degenerate boxes (thinner than min_size, smaller than min_area, or off the "
+            'canvas) with their labels and masks. Finds the labels under a "labels" key.'
+        ),
         Category.BOXES,
         Scaling.FREE,
         (
-            ParamSpec("min_size", Kind.FLOAT, 1.0, "Smallest width and height, px.", 1.0, 1e4, 0.5),
-            ParamSpec("min_area", Kind.FLOAT, 1.0, "Smallest area, px².", 1.0, 1e8, 1.0),
+            ParamSpec(
+                "min_size", Kind.FLOAT, 1.0, N_("Smallest width and height, px."), 1.0, 1e4, 0.5
+            ),
+            ParamSpec("min_area", Kind.FLOAT, 1.0, N_("Smallest area, px²."), 1.0, 1e8, 1.0),
         ),
         random=False,
     ),
     TransformSpec(
         "ClampBoundingBoxes",
-        "Clamp boxes to their canvas (a box partly outside is cut at the edge).",
+        N_("Clamp boxes to their canvas (a box partly outside is cut at the edge)."),
         Category.BOXES,
         Scaling.FREE,
         (),
@@ -688,7 +778,7 @@ CATALOG: tuple[TransformSpec, ...] = (
     ),
     TransformSpec(
         "ConvertBoundingBoxFormat",
-        "Rewrite the boxes' four numbers in another format (the same boxes).",
+        N_("Rewrite the boxes' four numbers in another format (the same boxes)."),
         Category.BOXES,
         Scaling.FREE,
         (
@@ -696,7 +786,7 @@ CATALOG: tuple[TransformSpec, ...] = (
                 "format",
                 Kind.CHOICE,
                 "XYXY",
-                "XYXY: corners; XYWH: top-left, width, height; CXCYWH: centre, width, height.",
+                N_("XYXY: corners; XYWH: top-left, width, height; CXCYWH: centre, width, height."),
                 choices=("XYXY", "XYWH", "CXCYWH"),
                 required=True,
             ),
@@ -705,7 +795,7 @@ CATALOG: tuple[TransformSpec, ...] = (
     ),
     TransformSpec(
         "ToImage",
-        "Wrap the input as a tv_tensors.Image (uint8 stays uint8: no scaling yet).",
+        N_("Wrap the input as a tv_tensors.Image (uint8 stays uint8: no scaling yet)."),
         Category.TENSOR,
         Scaling.FREE,
         (),
@@ -713,7 +803,7 @@ CATALOG: tuple[TransformSpec, ...] = (
     ),
     TransformSpec(
         "ToDtype",
-        "Change dtype; scale=True maps uint8 0–255 to float 0–1 (what ToTensor did).",
+        N_("Change dtype; scale=True maps uint8 0–255 to float 0–1 (what ToTensor did)."),
         Category.TENSOR,
         Scaling.FREE,
         (
@@ -721,17 +811,17 @@ CATALOG: tuple[TransformSpec, ...] = (
                 "dtype",
                 Kind.CHOICE,
                 "float32",
-                "Target dtype.",
+                N_("Target dtype."),
                 choices=("float32", "float16", "float64", "uint8"),
                 required=True,
             ),
-            ParamSpec("scale", Kind.BOOL, False, "Rescale values to the new dtype's range."),
+            ParamSpec("scale", Kind.BOOL, False, N_("Rescale values to the new dtype's range.")),
         ),
         random=False,
     ),
     TransformSpec(
         "Normalize",
-        "Subtract mean and divide by std, per channel (float input only).",
+        N_("Subtract mean and divide by std, per channel (float input only)."),
         Category.TENSOR,
         Scaling.FREE,
         (
@@ -739,7 +829,7 @@ CATALOG: tuple[TransformSpec, ...] = (
                 "mean",
                 Kind.TRIPLE,
                 (0.485, 0.456, 0.406),
-                "Per-channel mean (ImageNet shown).",
+                N_("Per-channel mean (ImageNet shown)."),
                 -10.0,
                 10.0,
                 required=True,
@@ -748,7 +838,7 @@ CATALOG: tuple[TransformSpec, ...] = (
                 "std",
                 Kind.TRIPLE,
                 (0.229, 0.224, 0.225),
-                "Per-channel std (ImageNet shown).",
+                N_("Per-channel std (ImageNet shown)."),
                 1e-6,
                 10.0,
                 required=True,
@@ -777,8 +867,8 @@ def spec_for(name: str) -> TransformSpec:
         return _BY_NAME[name]
     except KeyError:
         raise InputError(
-            f"{code_span(name, limit=40)} is not a transform in the catalog.",
-            fix=f"Use one of: {', '.join(NAMES)}.",
+            _("{name} is not a transform in the catalog.").format(name=code_span(name, limit=40)),
+            fix=_("Use one of: {names}.").format(names=", ".join(NAMES)),
         ) from None
 
 
@@ -804,40 +894,53 @@ def coerce(spec: TransformSpec, param: ParamSpec, value: Any) -> Value:
     where = f"{spec.name}.{param.name}"
 
     def bad(msg: str, fix: str | None = None) -> InputError:
-        return InputError(f"{where}: {msg}", fix=fix or f"{param.doc}")
+        return InputError(
+            _("{where}: {message}").format(where=where, message=msg), fix=fix or _(param.doc)
+        )
 
     def in_range(x: float | int) -> float:
         try:
             x = float(x)
         except OverflowError:
-            raise bad("that number is far too large.") from None
+            raise bad(_("that number is far too large.")) from None
         if not math.isfinite(x):
-            raise bad(f"{x} is not a finite number.")
+            raise bad(_("{x} is not a finite number.").format(x=x))
         if param.lo is not None and x < param.lo:
-            raise bad(f"{x:g} is below the smallest allowed value {param.lo:g}.")
+            raise bad(
+                _("{x:g} is below the smallest allowed value {lo:g}.").format(x=x, lo=param.lo)
+            )
         if param.hi is not None and x > param.hi:
-            raise bad(f"{x:g} is above the largest allowed value {param.hi:g}.")
+            raise bad(
+                _("{x:g} is above the largest allowed value {hi:g}.").format(x=x, hi=param.hi)
+            )
         return x
 
     kind = param.kind
     if kind is Kind.BOOL:
         if not isinstance(value, bool):
-            raise bad(f"expected true/false, got {_shown(value)}.")
+            raise bad(_("expected true/false, got {value}.").format(value=_shown(value)))
         return value
     if kind is Kind.CHOICE:
         if value not in param.choices or isinstance(value, bool):
-            raise bad(f"{_shown(value)} is not one of {list(param.choices)}.")
+            raise bad(
+                _("{value} is not one of {choices}.").format(
+                    value=_shown(value), choices=list(param.choices)
+                )
+            )
         return value  # type: ignore[no-any-return]
     if kind is Kind.INT:
         if not _whole(value):
-            raise bad(f"expected a whole number, got {_shown(value)}.")
+            raise bad(_("expected a whole number, got {value}.").format(value=_shown(value)))
         out = int(in_range(value))
         if param.odd and out % 2 == 0:
-            raise bad(f"{out} is even; the kernel needs an odd size.", fix=f"Use {out + 1}.")
+            raise bad(
+                _("{n} is even; the kernel needs an odd size.").format(n=out),
+                fix=_("Use {n}.").format(n=out + 1),
+            )
         return out
     if kind is Kind.FLOAT:
         if isinstance(value, bool) or not isinstance(value, int | float):
-            raise bad(f"expected a number, got {_shown(value)}.")
+            raise bad(_("expected a number, got {value}.").format(value=_shown(value)))
         return in_range(value)
     if kind is Kind.SIZE:
         if isinstance(value, int | float) and not isinstance(value, bool):
@@ -845,15 +948,19 @@ def coerce(spec: TransformSpec, param: ParamSpec, value: Any) -> Value:
         elif isinstance(value, list | tuple):
             items = list(value)
         else:
-            raise bad(f"expected a number or “h, w”, got {_shown(value)}.")
+            raise bad(_("expected a number or “h, w”, got {value}.").format(value=_shown(value)))
         if len(items) not in (1, 2) or not all(_whole(v) for v in items):
-            raise bad(f"expected one or two whole numbers, got {_shown(value)}.")
+            raise bad(
+                _("expected one or two whole numbers, got {value}.").format(value=_shown(value))
+            )
         sides = tuple(int(in_range(v)) for v in items)
         return sides[0] if len(sides) == 1 else (sides[0], sides[1])
     if kind is Kind.FILL:
         if isinstance(value, str):
             if value.strip().lower() != "random":
-                raise bad(f"{_shown(value)} is neither a number nor “random”.")
+                raise bad(
+                    _("{value} is neither a number nor “random”.").format(value=_shown(value))
+                )
             return "random"
         if isinstance(value, int | float) and not isinstance(value, bool):
             return in_range(value)
@@ -862,19 +969,25 @@ def coerce(spec: TransformSpec, param: ParamSpec, value: Any) -> Value:
             or len(value) not in (1, 3)
             or any(isinstance(v, bool) or not isinstance(v, int | float) for v in value)
         ):
-            raise bad(f"expected a number, 1 or 3 numbers (one per channel), got {_shown(value)}.")
+            raise bad(
+                _("expected a number, 1 or 3 numbers (one per channel), got {value}.").format(
+                    value=_shown(value)
+                )
+            )
         fills = tuple(in_range(v) for v in value)
         return fills[0] if len(fills) == 1 else fills
     width = 3 if kind is Kind.TRIPLE else 2
-    if not isinstance(value, list | tuple) or len(value) != width:
-        raise bad(f"expected {width} numbers, got {_shown(value)}.")
-    if any(isinstance(v, bool) or not isinstance(v, int | float) for v in value):
-        raise bad(f"expected {width} numbers, got {_shown(value)}.")
+    if (
+        not isinstance(value, list | tuple)
+        or len(value) != width
+        or any(isinstance(v, bool) or not isinstance(v, int | float) for v in value)
+    ):
+        raise bad(_("expected {n} numbers, got {value}.").format(n=width, value=_shown(value)))
     nums = tuple(in_range(v) for v in value)
     if kind is Kind.RANGE and nums[0] > nums[1]:
         raise bad(
-            f"min {nums[0]:g} is greater than max {nums[1]:g}.",
-            fix="Make the first value (min) smaller than or equal to the second (max).",
+            _("min {lo:g} is greater than max {hi:g}.").format(lo=nums[0], hi=nums[1]),
+            fix=_("Make the first value (min) smaller than or equal to the second (max)."),
         )
     return nums
 
@@ -922,17 +1035,19 @@ def check_combination(spec: TransformSpec, params: Mapping[str, Value]) -> None:
         assert isinstance(mag, int) and isinstance(bins, int)
         if mag >= bins:
             raise InputError(
-                f"RandAugment: magnitude {mag} must be smaller than num_magnitude_bins {bins} "
-                "(it indexes one of the bins).",
-                fix=f"Set magnitude ≤ {bins - 1} or raise num_magnitude_bins.",
+                _(
+                    "RandAugment: magnitude {mag} must be smaller than num_magnitude_bins "
+                    "{bins} (it indexes one of the bins)."
+                ).format(mag=mag, bins=bins),
+                fix=_("Set magnitude ≤ {most} or raise num_magnitude_bins.").format(most=bins - 1),
             )
     if spec.name == "Normalize":
         std = params["std"]
         assert isinstance(std, tuple)
         if any(s <= 0 for s in std):
             raise InputError(
-                "Normalize: every std must be > 0 (it is a divisor).",
-                fix="Use e.g. 0.229, 0.224, 0.225.",
+                _("Normalize: every std must be > 0 (it is a divisor)."),
+                fix=_("Use e.g. 0.229, 0.224, 0.225."),
             )
 
 
@@ -949,7 +1064,7 @@ def build_transform(name: str, params: Mapping[str, Value]) -> v2.Transform:
         transform: v2.Transform = cls(**to_kwargs(spec, canon))
     except (ValueError, TypeError) as err:
         raise InputError(
-            f"{name}: torchvision refused these settings — {err}",
-            fix="Change the parameters torchvision names, or go back to the defaults.",
+            _("{name}: torchvision refused these settings — {error}").format(name=name, error=err),
+            fix=_("Change the parameters torchvision names, or go back to the defaults."),
         ) from err
     return transform

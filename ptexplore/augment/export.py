@@ -21,6 +21,7 @@ from ptexplore.augment.pipeline import Pipeline, Step, pipeline_from_mapping
 from ptexplore.augment.preview import Grid, draw_grid
 from ptexplore.augment.targets import Annotations
 from ptexplore.errors import InputError, LessonError
+from ptexplore.i18n import N_, _
 from ptexplore.images.decode import Conversion, DecodedImage
 from ptexplore.images.samples import SAMPLES_DIR
 from ptexplore.limits import PIPELINE_MAX_JSON_CHARS as MAX_JSON_CHARS
@@ -318,7 +319,7 @@ def grid_snippet(
         return Snippet(
             code,
             "",
-            "run it for the full-size samples: the grid here came from a downscaled copy",
+            N_("run it for the full-size samples: the grid here came from a downscaled copy"),
         )
     if printed is not None:
         return Snippet(code, printed)
@@ -328,7 +329,7 @@ def grid_snippet(
                 pipeline, image.pixels, seed=seed, n=n, trace_index=None, target=target
             )
         except LessonError:
-            return Snippet(code, "", "the pipeline fails on this image: see the 🎲 Grid tab")
+            return Snippet(code, "", N_("the pipeline fails on this image: see the 🎲 Grid tab"))
     return Snippet(code, grid_output(grid, target))
 
 
@@ -358,51 +359,61 @@ def to_json(pipeline: Pipeline) -> str:
 def _no_constant(name: str) -> object:
     """``NaN``/``Infinity`` are not JSON numbers (Python's json reads them anyway)."""
     raise InputError(
-        f"The JSON holds {name}, which is not a number a pipeline can use.",
-        fix="Use ordinary numbers (an exported pipeline never holds NaN or Infinity).",
+        _("The JSON holds {name}, which is not a number a pipeline can use.").format(name=name),
+        fix=_("Use ordinary numbers (an exported pipeline never holds NaN or Infinity)."),
     )
+
+
+_IMPORT_FIX = N_("Import a file exported from this page.")
 
 
 def from_json(text: str) -> Pipeline:
     """Parse exported JSON back into a validated Pipeline (learner-facing errors)."""
     if len(text) > MAX_JSON_CHARS:
         raise InputError(
-            f"This JSON is {len(text):,} characters; a pipeline export is far smaller "
-            f"(limit {MAX_JSON_CHARS:,}).",
-            fix="Import a file exported from this page.",
+            _(
+                "This JSON is {n:,} characters; a pipeline export is far smaller (limit {most:,})."
+            ).format(n=len(text), most=MAX_JSON_CHARS),
+            fix=_(_IMPORT_FIX),
         )
     if not text.strip():
-        raise InputError("The JSON is empty.", fix="Paste or upload an exported pipeline.")
+        raise InputError(_("The JSON is empty."), fix=_("Paste or upload an exported pipeline."))
     try:
         data = json.loads(text, parse_constant=_no_constant)
     except json.JSONDecodeError as err:
         raise InputError(
-            f"This is not valid JSON: {err.msg} at line {err.lineno}, column {err.colno}.",
-            fix="Import a file exported from this page without editing its syntax.",
+            _("This is not valid JSON: {error} at line {line}, column {column}.").format(
+                error=err.msg, line=err.lineno, column=err.colno
+            ),
+            fix=_("Import a file exported from this page without editing its syntax."),
         ) from err
     except (ValueError, RecursionError) as err:  # a 5000-digit number, [[[[…]]]] nesting
         raise InputError(
-            "This JSON cannot be read: it holds a number with thousands of digits or "
-            "thousands of nested brackets.",
-            fix="Import a file exported from this page.",
+            _(
+                "This JSON cannot be read: it holds a number with thousands of digits or "
+                "thousands of nested brackets."
+            ),
+            fix=_(_IMPORT_FIX),
         ) from err
     if not isinstance(data, dict):
         raise InputError(
-            "The JSON must be an object with a “steps” list.",
-            fix="Import a file exported from this page.",
+            _("The JSON must be an object with a “steps” list."),
+            fix=_(_IMPORT_FIX),
         )
     fmt = data.get("format", JSON_FORMAT)
     if fmt != JSON_FORMAT:
         raise InputError(
-            f"This JSON is a {code_span(str(fmt), limit=40)}, not a ptexplore augmentation "
-            "pipeline.",
-            fix="Import a file exported from this page.",
+            _("This JSON is a {format}, not a ptexplore augmentation pipeline.").format(
+                format=code_span(str(fmt), limit=40)
+            ),
+            fix=_(_IMPORT_FIX),
         )
     version = data.get("version", JSON_VERSION)
     if version != JSON_VERSION:
         raise InputError(
-            f"Pipeline format version {code_span(repr(version), limit=20)} is not supported "
-            f"(only {JSON_VERSION}).",
-            fix="Export the pipeline again from this version of ptexplore.",
+            _("Pipeline format version {version} is not supported (only {supported}).").format(
+                version=code_span(repr(version), limit=20), supported=JSON_VERSION
+            ),
+            fix=_("Export the pipeline again from this version of ptexplore."),
         )
     return pipeline_from_mapping(data)

@@ -11,18 +11,20 @@ from typing import Any
 from ptexplore.augment.catalog import Kind, ParamSpec, Value, spec_for
 from ptexplore.augment.pipeline import PixelDomain
 from ptexplore.errors import InputError
+from ptexplore.i18n import N_, _
 from ptexplore.parse import parse_ints
 from ptexplore.text import md_escape
 
 #: A float slider with more positions than this becomes a number box (type any value).
 MAX_SLIDER_POSITIONS = 200
 
-#: The placeholder of each typed parameter's text box.
+#: The placeholder of each typed parameter's text box (English, marked with ``N_``:
+#: translate it where it is shown, ``_(TEXT_HINTS[kind])``).
 TEXT_HINTS = {
-    Kind.SIZE: "e.g. 224 or 224, 160",
+    Kind.SIZE: N_("e.g. 224 or 224, 160"),
     Kind.PAIR: "x, y",
     Kind.TRIPLE: "r, g, b",
-    Kind.FILL: "a number, r, g, b or random",
+    Kind.FILL: N_("a number, r, g, b or random"),
 }
 
 
@@ -44,7 +46,7 @@ def numbers(text: str, kind: type[float] | type[int]) -> tuple[Any, ...]:
     parts = [p.strip() for p in str(text).split(",") if p.strip()]
     if not parts:
         raise InputError(
-            "This field is empty.", fix="Type a number, or numbers separated by commas."
+            _("This field is empty."), fix=_("Type a number, or numbers separated by commas.")
         )
     out: list[Any] = []
     for part in parts:
@@ -52,20 +54,23 @@ def numbers(text: str, kind: type[float] | type[int]) -> tuple[Any, ...]:
             number = float(part)
         except (ValueError, OverflowError):
             raise InputError(
-                f"“{md_escape(text, limit=40)}” is not a comma-separated list of numbers.",
-                fix="Type numbers separated by commas, e.g. 224, 160.",
+                _("“{text}” is not a comma-separated list of numbers.").format(
+                    text=md_escape(text, limit=40)
+                ),
+                fix=_("Type numbers separated by commas, e.g. 224, 160."),
             ) from None
         if not math.isfinite(number):
             raise InputError(
-                f"“{md_escape(part, limit=40)}” is not a finite number.",
-                fix="Type an ordinary number.",
+                _("“{text}” is not a finite number.").format(text=md_escape(part, limit=40)),
+                fix=_("Type an ordinary number."),
             )
         if kind is int:
             if not number.is_integer():
                 raise InputError(
-                    f"“{md_escape(part, limit=40)}” is not a whole number; sizes are counted "
-                    "in pixels.",
-                    fix=f"Use {math.floor(number)} or {math.ceil(number)}.",
+                    _("“{text}” is not a whole number; sizes are counted in pixels.").format(
+                        text=md_escape(part, limit=40)
+                    ),
+                    fix=_("Use {lo} or {hi}.").format(lo=math.floor(number), hi=math.ceil(number)),
                 )
             out.append(int(number))
         else:
@@ -123,27 +128,38 @@ def param_help(param: ParamSpec, domain: PixelDomain | None = None) -> str:
 
     For a pixel value (fill, erase value) the range is the one this step's input has.
     """
-    parts = [param.doc]
+    parts = [_(param.doc)]
     if param.required:
         parts.append(
-            f"torchvision has no default (required); the lab starts at {show(param.default)}."
+            _("torchvision has no default (required); the lab starts at {value}.").format(
+                value=show(param.default)
+            )
         )
     elif param.none_value is not None and param.default == param.none_value:
-        parts.append(f"torchvision default: None (here {show(param.none_value)}).")
+        parts.append(
+            _("torchvision default: None (here {value}).").format(value=show(param.none_value))
+        )
     else:
-        parts.append(f"torchvision default: {show(param.default)}.")
+        parts.append(_("torchvision default: {value}.").format(value=show(param.default)))
     if param.kind is Kind.CHOICE:
-        parts.append("Choices: " + ", ".join(str(c) for c in param.choices) + ".")
+        parts.append(
+            # the values torchvision takes, as code (they are the same in every language)
+            _("Choices: {choices}.").format(choices=", ".join(f"`{c}`" for c in param.choices))
+        )
     elif param.lo is not None and param.hi is not None:
-        parts.append(
-            f"Allowed: {param.lo:g} to {param.hi:g}" + (", odd only." if param.odd else ".")
+        allowed = (
+            _("Allowed: {lo:g} to {hi:g}, odd only.")
+            if param.odd
+            else _("Allowed: {lo:g} to {hi:g}.")
         )
+        parts.append(allowed.format(lo=param.lo, hi=param.hi))
     if param.pixel and domain is not None:
-        whole = " (whole numbers)" if domain.whole else ""
-        parts.append(
-            f"This step receives {domain.describe()}: allowed {domain.lo:.4g} to "
-            f"{domain.hi:.4g}{whole}."
+        receives = (
+            _("This step receives {domain}: allowed {lo:.4g} to {hi:.4g} (whole numbers).")
+            if domain.whole
+            else _("This step receives {domain}: allowed {lo:.4g} to {hi:.4g}.")
         )
+        parts.append(receives.format(domain=domain.describe(), lo=domain.lo, hi=domain.hi))
     return " ".join(parts)
 
 
@@ -178,8 +194,7 @@ def added_note(name: str, at: int, visible: Mapping[str, Value]) -> str | None:
     spec = spec_for(name)
     shown = ", ".join(f"{k}={show(v)}" for k, v in visible.items())
     torchvision = ", ".join(f"{k}={show(spec.param(k).default)}" for k in visible)
-    return (
-        f"Added {name} at position {at + 1} with {shown}: torchvision's defaults "
-        f"({torchvision}) change nothing you could see. The exported code writes these "
-        "values out."
-    )
+    return _(
+        "Added {name} at position {position} with {shown}: torchvision's defaults "
+        "({defaults}) change nothing you could see. The exported code writes these values out."
+    ).format(name=name, position=at + 1, shown=shown, defaults=torchvision)

@@ -22,6 +22,7 @@ from ptexplore.augment.catalog import (
     spec_for,
 )
 from ptexplore.errors import InputError, LessonError
+from ptexplore.i18n import N_, _
 from ptexplore.limits import PIPELINE_MAX_STEPS as MAX_STEPS
 
 IMAGENET_MEAN: tuple[float, float, float] = (0.485, 0.456, 0.406)
@@ -74,7 +75,8 @@ class Pipeline:
         inserted at ``index`` (the end when None)."""
         if len(self.steps) >= MAX_STEPS:
             raise InputError(
-                f"A pipeline holds at most {MAX_STEPS} steps.", fix="Remove a step first."
+                _("A pipeline holds at most {n} steps.").format(n=MAX_STEPS),
+                fix=_("Remove a step first."),
             )
         step = Step.make(name)
         for key, value in (params or {}).items():
@@ -85,8 +87,10 @@ class Pipeline:
     def _check(self, i: int) -> None:
         if not 0 <= i < len(self.steps):
             raise InputError(
-                f"There is no step {i + 1} (the pipeline has {len(self.steps)}).",
-                fix="Pick one of the steps listed in the editor.",
+                _("There is no step {n} (the pipeline has {count}).").format(
+                    n=i + 1, count=len(self.steps)
+                ),
+                fix=_("Pick one of the steps listed in the editor."),
             )
 
     def remove(self, i: int) -> Pipeline:
@@ -140,7 +144,12 @@ class Pipeline:
                 built.append(step.build())
                 check_pixel_values(step, domain)
             except LessonError as err:
-                raise type(err)(f"Step {i + 1} ({step.name}) — {err.message}", fix=err.fix) from err
+                raise type(err)(
+                    _("Step {n} ({name}) — {message}").format(
+                        n=i + 1, name=step.name, message=err.message
+                    ),
+                    fix=err.fix,
+                ) from err
         return tuple(built)
 
     def build(self) -> v2.Transform:
@@ -152,7 +161,7 @@ class Pipeline:
     def normalization(self) -> tuple[tuple[float, ...], tuple[float, ...]] | None:
         """Mean and std of the last enabled Normalize step (for display), if any."""
         found: tuple[tuple[float, ...], tuple[float, ...]] | None = None
-        for _, step in self.active:
+        for _i, step in self.active:
             if step.name == "Normalize":
                 mean, std = step.get("mean"), step.get("std")
                 assert isinstance(mean, tuple) and isinstance(std, tuple)
@@ -170,7 +179,8 @@ class PixelDomain:
     dtype: str
     lo: float
     hi: float
-    #: Where this range comes from, e.g. "the decoded image" or "step 4 (ToDtype)".
+    #: Where this range comes from, e.g. "the decoded image" or "step 4 (ToDtype)", in
+    #: the language it was built in (:data:`INPUT_DOMAIN`'s is English, marked with ``N_``)
     source: str
 
     @property
@@ -179,16 +189,17 @@ class PixelDomain:
         return not self.dtype.startswith("float")
 
     def describe(self) -> str:
-        return f"{self.dtype} values {self.lo:.4g} to {self.hi:.4g} ({self.source})"
+        return _("{dtype} values {lo:.4g} to {hi:.4g} ({source})").format(
+            dtype=self.dtype, lo=self.lo, hi=self.hi, source=_(self.source)
+        )
 
 
 #: What the lab feeds a pipeline: the decoded image as a uint8 tensor.
-INPUT_DOMAIN = PixelDomain("uint8", 0.0, 255.0, "the decoded image")
+INPUT_DOMAIN = PixelDomain("uint8", 0.0, 255.0, N_("the decoded image"))
 
 
 def _next_domain(domain: PixelDomain, index: int, step: Step) -> PixelDomain:
     """The domain after ``step`` (only ToDtype and Normalize change it)."""
-    where = f"after step {index + 1}, {step.name}"
     if step.name == "ToDtype":
         dtype, scale = str(step.get("dtype")), bool(step.get("scale"))
         lo, hi = domain.lo, domain.hi
@@ -199,7 +210,8 @@ def _next_domain(domain: PixelDomain, index: int, step: Step) -> PixelDomain:
             lo, hi = lo * 255.0, hi * 255.0
         if not to_float:
             lo, hi = float(min(max(math.floor(lo), 0), 255)), float(min(max(math.ceil(hi), 0), 255))
-        return PixelDomain(dtype, lo, hi, f"{where}(scale={scale})")
+        where = _("after step {n}, {name}").format(n=index + 1, name=f"ToDtype(scale={scale})")
+        return PixelDomain(dtype, lo, hi, where)
     if step.name == "Normalize":
         mean, std = step.get("mean"), step.get("std")
         assert isinstance(mean, tuple) and isinstance(std, tuple)
@@ -211,7 +223,12 @@ def _next_domain(domain: PixelDomain, index: int, step: Step) -> PixelDomain:
         ]
         if not ends:
             return domain
-        return PixelDomain(domain.dtype, min(ends), max(ends), f"{where}: normalised units")
+        return PixelDomain(
+            domain.dtype,
+            min(ends),
+            max(ends),
+            _("after step {n}, {name}: normalised units").format(n=index + 1, name=step.name),
+        )
     return domain
 
 
@@ -236,10 +253,12 @@ def check_pixel_values(step: Step, domain: PixelDomain) -> None:
         if value == "random":
             if domain.whole:
                 raise InputError(
-                    f"{where}: “random” fills the box with N(0, 1) noise, which only makes "
-                    f"sense on a float tensor; this step receives {domain.describe()}, where "
-                    "the noise becomes 0s, 1s and 255s.",
-                    fix="Move RandomErasing after ToDtype(scale=True), or use a number.",
+                    _(
+                        "{where}: “random” fills the box with N(0, 1) noise, which only makes "
+                        "sense on a float tensor; this step receives {domain}, where the noise "
+                        "becomes 0s, 1s and 255s."
+                    ).format(where=where, domain=domain.describe()),
+                    fix=_("Move RandomErasing after ToDtype(scale=True), or use a number."),
                 )
             continue
         numbers = value if isinstance(value, tuple) else (value,)
@@ -248,16 +267,21 @@ def check_pixel_values(step: Step, domain: PixelDomain) -> None:
             assert isinstance(x, int | float)
             if domain.whole and not float(x).is_integer():
                 raise InputError(
-                    f"{where}: {x:g} is not a whole number, but this step receives "
-                    f"{domain.describe()} (it would be truncated).",
-                    fix=f"Use {math.floor(x)} or {math.ceil(x)}.",
+                    _(
+                        "{where}: {x:g} is not a whole number, but this step receives "
+                        "{domain} (it would be truncated)."
+                    ).format(where=where, x=x, domain=domain.describe()),
+                    fix=_("Use {lo} or {hi}.").format(lo=math.floor(x), hi=math.ceil(x)),
                 )
             if not domain.lo - tol <= x <= domain.hi + tol:
                 raise InputError(
-                    f"{where}: {x:g} is outside the values this step receives: "
-                    f"{domain.describe()}.",
-                    fix=f"Use a value from {domain.lo:.4g} to {domain.hi:.4g}, or move "
-                    f"{step.name} to where the values are in the range you meant.",
+                    _("{where}: {x:g} is outside the values this step receives: {domain}.").format(
+                        where=where, x=x, domain=domain.describe()
+                    ),
+                    fix=_(
+                        "Use a value from {lo:.4g} to {hi:.4g}, or move {name} to where the "
+                        "values are in the range you meant."
+                    ).format(lo=domain.lo, hi=domain.hi, name=step.name),
                 )
 
 
@@ -300,8 +324,8 @@ def preset(which: Preset | str) -> Pipeline:
     if which is Preset.VAL:
         return val_preset()
     raise InputError(
-        "The custom preset is whatever you build; it has no fixed steps.",
-        fix="Pick train or val, then edit the steps.",
+        _("The custom preset is whatever you build; it has no fixed steps."),
+        fix=_("Pick train or val, then edit the steps."),
     )
 
 
@@ -320,7 +344,7 @@ def _side_of(value: Value) -> int:
 
 def keeps_source_size(pipeline: Pipeline) -> bool:
     """True when no enabled step resamples to a fixed size: the output follows the source."""
-    return not any(spec_for(s.name).scaling is Scaling.RESCALES for _, s in pipeline.active)
+    return not any(spec_for(s.name).scaling is Scaling.RESCALES for _x, s in pipeline.active)
 
 
 def preview_source_side(pipeline: Pipeline) -> int | None:
@@ -333,7 +357,7 @@ def preview_source_side(pipeline: Pipeline) -> int | None:
     has the source's size, and a :data:`PREVIEW_MIN_SIDE` copy shows the same picture at
     screen size (the page says the real output size; see :func:`keeps_source_size`).
     """
-    for _, step in pipeline.active:
+    for _i, step in pipeline.active:
         spec = spec_for(step.name)
         if spec.scaling is Scaling.PIXELS:
             return None
@@ -355,31 +379,39 @@ def pipeline_from_mapping(data: Mapping[str, object]) -> Pipeline:
     steps_raw = data.get("steps")
     if not isinstance(steps_raw, list):
         raise InputError(
-            "The JSON has no “steps” list.",
-            fix="Export a pipeline from this page to see the format.",
+            _("The JSON has no “steps” list."),
+            fix=_("Export a pipeline from this page to see the format."),
         )
     if len(steps_raw) > MAX_STEPS:
         raise InputError(
-            f"The JSON has {len(steps_raw)} steps; at most {MAX_STEPS} are allowed.",
-            fix="Import a pipeline exported from this page.",
+            _("The JSON has {n} steps; at most {most} are allowed.").format(
+                n=len(steps_raw), most=MAX_STEPS
+            ),
+            fix=_("Import a pipeline exported from this page."),
         )
     steps = []
     for k, raw in enumerate(steps_raw, start=1):
         if not isinstance(raw, dict) or not isinstance(raw.get("transform"), str):
             raise InputError(
-                f"Step {k} of the JSON needs a “transform” name.",
-                fix='Each step looks like {"transform": "Resize", "params": {"size": 256}}.',
+                _("Step {n} of the JSON needs a “transform” name.").format(n=k),
+                fix=_(_STEP_SHAPE),
             )
         params = raw.get("params", {})
         enabled = raw.get("enabled", True)
         if not isinstance(params, dict) or not isinstance(enabled, bool):
             raise InputError(
-                f"Step {k}: “params” must be an object and “enabled” true/false.",
-                fix='Each step looks like {"transform": "Resize", "params": {"size": 256}}.',
+                _("Step {n}: “params” must be an object and “enabled” true/false.").format(n=k),
+                fix=_(_STEP_SHAPE),
             )
         name = raw["transform"]
         try:
             steps.append(Step.make(name, enabled=enabled, **params))
         except LessonError as err:
-            raise InputError(f"Step {k} — {err.message}", fix=err.fix) from err
+            raise InputError(
+                _("Step {n} — {message}").format(n=k, message=err.message), fix=err.fix
+            ) from err
     return Pipeline(tuple(steps))
+
+
+#: What one step of the JSON looks like (a fix; the JSON itself is never translated)
+_STEP_SHAPE = N_('Each step looks like {"transform": "Resize", "params": {"size": 256}}.')

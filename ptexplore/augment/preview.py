@@ -27,6 +27,7 @@ record; they draw nothing, so the random stream is untouched.
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -65,6 +66,7 @@ from ptexplore.compat import (
 )
 from ptexplore.errors import LessonError
 from ptexplore.figures import Figure, figure
+from ptexplore.i18n import N_, _
 from ptexplore.images.display import Norm
 from ptexplore.limits import (
     AUGMENT_MAX_CPU_S,
@@ -93,7 +95,12 @@ def caption(index: int, draws: Sequence[Draw], fates: tuple[BoxFate, ...] = ()) 
     """A sample's caption: its index, what its random steps drew and, with boxes, what
     the pipeline did to them."""
     parts = [d.text for d in draws if d.text]
-    head = f"#{index} · " + ("; ".join(parts) if parts else "no random step")
+    drawn = (
+        functools.reduce(lambda a, b: _("{draws}; {draw}").format(draws=a, draw=b), parts)
+        if parts
+        else _("no random step")
+    )
+    head = f"#{index} · {drawn}"
     return f"{head} · {fate_summary(fates)}" if fates else head
 
 
@@ -145,8 +152,14 @@ class TraceStep:
     def caption(self) -> str:
         c, h, w = self.shape[-3:]
         lo, hi = self.value_range
-        head = "input" if self.step < 0 else f"step {self.step + 1}: {self.name}"
-        return f"{head} → {c}×{h}×{w} {self.dtype}, values {lo:.3g}…{hi:.3g}"
+        head = (
+            _("input")
+            if self.step < 0
+            else _("step {k}: {name}").format(k=self.step + 1, name=self.name)
+        )
+        return _("{head} → {c}×{h}×{w} {dtype}, values {lo:.3g}…{hi:.3g}").format(
+            head=head, c=c, h=h, w=w, dtype=self.dtype, lo=lo, hi=hi
+        )
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -309,14 +322,14 @@ def _augmix(t: v2.AugMix, x: Any, stream: Stream) -> Any:
         weights = private.sample_dirichlet(
             torch.tensor([t.alpha] * t.mixture_width, device=batch.device).expand(batch_dims[0], -1)
         )
-        for _ in range(t.mixture_width):
+        for _chain in range(t.mixture_width):
             depth = (
                 t.chain_depth
                 if t.chain_depth > 0
                 else int(torch.randint(low=1, high=4, size=(1,)).item())
             )
             ops = []
-            for _ in range(depth):
+            for _op in range(depth):
                 transform_id, (magnitudes_fn, signed) = private.random_item(space)
                 magnitudes = magnitudes_fn(private.parameter_max, height, width)
                 if magnitudes is not None:
@@ -416,23 +429,28 @@ _RANDOM_APPLY = (
     "RandomErasing",
 )
 
+#: what a random-apply step's caption calls it (English, marked: translated where used)
 _SHORT = {
-    "RandomHorizontalFlip": "h-flip",
-    "RandomVerticalFlip": "v-flip",
-    "RandomPerspective": "perspective",
-    "RandomGrayscale": "gray",
-    "RandomInvert": "invert",
-    "RandomPosterize": "posterize",
-    "RandomSolarize": "solarize",
-    "RandomAdjustSharpness": "sharpen",
-    "RandomAutocontrast": "autocontrast",
-    "RandomEqualize": "equalize",
-    "RandomErasing": "erase",
+    "RandomHorizontalFlip": N_("h-flip"),
+    "RandomVerticalFlip": N_("v-flip"),
+    "RandomPerspective": N_("perspective"),
+    "RandomGrayscale": N_("gray"),
+    "RandomInvert": N_("invert"),
+    "RandomPosterize": N_("posterize"),
+    "RandomSolarize": N_("solarize"),
+    "RandomAdjustSharpness": N_("sharpen"),
+    "RandomAutocontrast": N_("autocontrast"),
+    "RandomEqualize": N_("equalize"),
+    "RandomErasing": N_("erase"),
 }
 
 
 def _f(x: Any) -> float:
     return float(x.item() if isinstance(x, torch.Tensor) else x)
+
+
+#: ColorJitter's factors in a caption, by ``fn_idx`` (hue has its own: a shift, not a factor)
+_JITTER = (N_("bri×{factor:.2f}"), N_("con×{factor:.2f}"), N_("sat×{factor:.2f}"))
 
 
 def describe(
@@ -445,13 +463,15 @@ def describe(
     """Turn recorded params into a Draw with a short human text (step set by the caller)."""
     if name in _RANDOM_APPLY:
         applied = params is not None
-        short = _SHORT[name]
+        short = _(_SHORT[name])
         if not applied:
-            return Draw(-1, name, False, f"no {short}")
+            return Draw(-1, name, False, _("no {short}").format(short=short))
         assert params is not None
         if name == "RandomErasing":
             i, j, h, w = (int(params[k]) for k in ("i", "j", "h", "w"))
-            return Draw(-1, name, True, f"erased {w}×{h} at x={j}, y={i}")
+            return Draw(
+                -1, name, True, _("erased {w}×{h} at x={x}, y={y}").format(w=w, h=h, x=j, y=i)
+            )
         return Draw(-1, name, True, short)
     if params is None and not ops:
         return Draw(-1, name, None, "")
@@ -459,17 +479,25 @@ def describe(
     if name in ("RandomResizedCrop", "RandomCrop") and "top" in p:
         top, left, h, w = (int(p[k]) for k in ("top", "left", "height", "width"))
         area = h * w / (in_hw[0] * in_hw[1])
-        return Draw(-1, name, None, f"crop {w}×{h} at x={left}, y={top} ({area:.0%} of area)")
+        text = _("crop {w}×{h} at x={x}, y={y} ({area:.0%} of area)").format(
+            w=w, h=h, x=left, y=top, area=area
+        )
+        return Draw(-1, name, None, text)
     if name == "RandomRotation":
-        return Draw(-1, name, None, f"angle {_f(p['angle']):+.1f}°")
+        return Draw(-1, name, None, _("angle {angle:+.1f}°").format(angle=_f(p["angle"])))
     if name == "RandomAffine":
         tx, ty = (int(v) for v in p["translate"])
         sx, sy = (_f(v) for v in p["shear"])
-        text = (
-            f"angle {_f(p['angle']):+.1f}°, shift ({tx:+d},{ty:+d}) px, scale {_f(p['scale']):.2f}"
-        )
+        fields = {"angle": _f(p["angle"]), "tx": tx, "ty": ty, "scale": _f(p["scale"])}
         if sx or sy:
-            text += f", shear ({sx:+.1f}°, {sy:+.1f}°)"
+            text = _(
+                "angle {angle:+.1f}°, shift ({tx:+d},{ty:+d}) px, scale {scale:.2f}, "
+                "shear ({sx:+.1f}°, {sy:+.1f}°)"
+            ).format(sx=sx, sy=sy, **fields)
+        else:
+            text = _("angle {angle:+.1f}°, shift ({tx:+d},{ty:+d}) px, scale {scale:.2f}").format(
+                **fields
+            )
         return Draw(-1, name, None, text)
     if name == "ColorJitter":
         names = ("brightness", "contrast", "saturation", "hue")
@@ -479,44 +507,61 @@ def describe(
             v = p[f"{names[k]}_factor"]
             if v is None:
                 continue
-            parts.append(f"hue {_f(v):+.3f}" if k == 3 else f"{names[k][:3]}×{_f(v):.2f}")
-        return Draw(-1, name, None, ", ".join(parts) or "no jitter (all factors 0)")
+            parts.append(
+                _("hue {hue:+.3f}").format(hue=_f(v))
+                if k == 3
+                else _(_JITTER[k]).format(factor=_f(v))
+            )
+        listed = (
+            functools.reduce(lambda a, b: _("{list}, {item}").format(list=a, item=b), parts)
+            if parts
+            else _("no jitter (all factors 0)")
+        )
+        return Draw(-1, name, None, listed)
     if name == "GaussianBlur":
-        return Draw(-1, name, None, f"blur σ={_f(p['sigma'][0]):.2f}")
+        return Draw(-1, name, None, _("blur σ={sigma:.2f}").format(sigma=_f(p["sigma"][0])))
     if name == "ElasticTransform":
         disp = p["displacement"]
         h, w = in_hw
         scale = torch.tensor([w / 2.0, h / 2.0])
         shift = float((disp * scale).norm(dim=-1).max())
-        return Draw(-1, name, None, f"elastic, max shift {shift:.1f} px")
+        return Draw(-1, name, None, _("elastic, max shift {shift:.1f} px").format(shift=shift))
     if ops or name in ("AutoAugment", "RandAugment", "TrivialAugmentWide", "AugMix"):
         shown = [f"{op}({m:+.2f})" if m else op for op, m in ops]
         if name == "AugMix":
-            head = f"AugMix {len(ops)} ops"
-            if mix:
-                head += f", original weight {mix[0]:.2f}"
-            more = f" +{len(shown) - 3} more" if len(shown) > 3 else ""
+            head = (
+                _("AugMix {n} ops, original weight {weight:.2f}").format(n=len(ops), weight=mix[0])
+                if mix
+                else _("AugMix {n} ops").format(n=len(ops))
+            )
+            more = _(" +{n} more").format(n=len(shown) - 3) if len(shown) > 3 else ""
             return Draw(-1, name, None, f"{head}: {', '.join(shown[:3])}{more}")
-        return Draw(-1, name, None, ", ".join(shown) if shown else f"{name}: no op applied")
+        return Draw(
+            -1,
+            name,
+            None,
+            ", ".join(shown) if shown else _("{name}: no op applied").format(name=name),
+        )
     return Draw(-1, name, None, "")
 
 
 # ----------------------------------------------------------------------------- errors
 
+#: (step, a part of torch's message, the fix: English, marked, translated where used)
 _HINTS: tuple[tuple[str, str, str], ...] = (
-    ("Normalize", "float tensor", "Put ToDtype(float32, scale=True) before Normalize."),
+    ("Normalize", "float tensor", N_("Put ToDtype(float32, scale=True) before Normalize.")),
     (
         "Normalize",
         "",
-        "Normalize needs one mean/std per channel: check Grayscale(num_output_channels).",
+        N_("Normalize needs one mean/std per channel: check Grayscale(num_output_channels)."),
     ),
-    ("RandomPosterize", "", "Posterize works on uint8 only: move it before ToDtype."),
-    ("RandomEqualize", "", "Equalize works on uint8 only: move it before ToDtype."),
-    ("RandomSolarize", "", "After ToDtype(scale=True) values are 0–1: use a threshold ≤ 1."),
-    ("RandomCrop", "larger than", "Tick pad_if_needed, or crop smaller than the image."),
+    ("RandomPosterize", "", N_("Posterize works on uint8 only: move it before ToDtype.")),
+    ("RandomEqualize", "", N_("Equalize works on uint8 only: move it before ToDtype.")),
+    ("RandomSolarize", "", N_("After ToDtype(scale=True) values are 0–1: use a threshold ≤ 1.")),
+    ("RandomCrop", "larger than", N_("Tick pad_if_needed, or crop smaller than the image.")),
 )
 #: a detection step on a photo without boxes
-_NEEDS_BOXES = (
+_NEEDS_BOXES = N_(
     "This step works on boxes: pick a sample photo (they come annotated) or add boxes for "
     "your photo under Images → Boxes."
 )
@@ -528,24 +573,32 @@ def _fail(
 ) -> LessonError:
     shape = "×".join(str(int(s)) for s in x.shape)
     dtype = str(x.dtype).removeprefix("torch.")
-    fix = "Change this step's settings, move it, or disable it."
+    fix = _("Change this step's settings, move it, or disable it.")
     if step.name in _BOX_STEPS and "bounding box" in str(err).lower():
-        fix = _NEEDS_BOXES
+        fix = _(_NEEDS_BOXES)
     if masks and "fill" in step.kwargs and "overflow" in str(err):
         return LessonError(
-            f"Step {index + 1} ({step.name}) failed: torchvision fills the masks with this "
-            f"step's fill too, and a uint8 Mask cannot hold {step.get('fill')!r} — {err}",
-            fix="Use a fill of 0 to 255 (the masks get it as well: 0 keeps them clean), "
-            "switch off Boxes, masks & keypoints, or in your code give fill per type: "
-            'fill={tv_tensors.Mask: 0, "others": value} (a key tv_tensors.Image would miss '
-            "a plain-tensor image, which then silently gets 0).",
+            _(
+                "Step {k} ({name}) failed: torchvision fills the masks with this "
+                "step's fill too, and a uint8 Mask cannot hold {fill} — {err}"
+            ).format(k=index + 1, name=step.name, fill=repr(step.get("fill")), err=err),
+            # (no .format: the braces below are the code's own)
+            fix=_(
+                "Use a fill of 0 to 255 (the masks get it as well: 0 keeps them clean), "
+                "switch off Boxes, masks & keypoints, or in your code give fill per type: "
+                'fill={tv_tensors.Mask: 0, "others": value} (a key tv_tensors.Image would miss '
+                "a plain-tensor image, which then silently gets 0)."
+            ),
         )
     for name, needle, hint in _HINTS:
         if step.name == name and needle in str(err):
-            fix = hint
+            fix = _(hint)
             break
     return LessonError(
-        f"Step {index + 1} ({step.name}) failed on a {shape} {dtype} tensor: {err}", fix=fix
+        _("Step {k} ({name}) failed on a {shape} {dtype} tensor: {err}").format(
+            k=index + 1, name=step.name, shape=shape, dtype=dtype, err=err
+        ),
+        fix=fix,
     )
 
 
@@ -556,7 +609,7 @@ def seeded_pipeline(pipeline: Pipeline, seed: int) -> Callable[[torch.Tensor], t
     raises the grid's :class:`LessonError`. Run the budget check first."""
     active = pipeline.active
     transforms = pipeline.build_steps()
-    randoms = [spec_for(step.name).random for _, step in active]
+    randoms = [spec_for(step.name).random for _x, step in active]
     stream = Stream(seed)
 
     def call(image: torch.Tensor) -> torch.Tensor:
@@ -581,21 +634,29 @@ def _too_big(n: int, first: torch.Tensor, budget: int) -> LessonError:
     fits = budget // max(each, 1)
     if fits < 1:
         return LessonError(
-            f"One sample of {shape} {dtype} alone takes {each / 2**20:,.0f} MB, more than the "
-            f"{budget / 2**20:,.0f} MB one grid may use on this shared server.",
-            fix="Add or shrink a Resize step, or turn off Full-resolution preview.",
+            _(
+                "One sample of {shape} {dtype} alone takes {mb:,.0f} MB, more than the "
+                "{budget:,.0f} MB one grid may use on this shared server."
+            ).format(shape=shape, dtype=dtype, mb=each / 2**20, budget=budget / 2**20),
+            fix=_("Add or shrink a Resize step, or turn off Full-resolution preview."),
         )
     return LessonError(
-        f"{n} samples of {shape} {dtype} would take {n * each / 2**20:,.0f} MB; one grid may "
-        f"use at most {budget / 2**20:,.0f} MB on this shared server (about {fits} samples "
-        "of this size).",
-        fix=f"Show at most {fits} samples, add a Resize/RandomResizedCrop step, or turn off "
-        "Full-resolution preview.",
+        _(
+            "{n} samples of {shape} {dtype} would take {mb:,.0f} MB; one grid may "
+            "use at most {budget:,.0f} MB on this shared server (about {fits} samples "
+            "of this size)."
+        ).format(
+            n=n, shape=shape, dtype=dtype, mb=n * each / 2**20, budget=budget / 2**20, fits=fits
+        ),
+        fix=_(
+            "Show at most {fits} samples, add a Resize/RandomResizedCrop step, or turn off "
+            "Full-resolution preview."
+        ).format(fits=fits),
     )
 
 
 _GRID_JOB = isolate.job(
-    "drawing the augmentation grid",
+    N_("drawing the augmentation grid"),
     isolate.Limits(
         memory_mb=SANDBOX_GRID_MEMORY_MB, cpu_s=SANDBOX_GRID_CPU_S, wall_s=SANDBOX_GRID_WALL_S
     ),
@@ -639,13 +700,13 @@ def _refuse(
 ) -> None:
     if not 1 <= n <= MAX_SAMPLES:
         raise LessonError(
-            f"The grid shows 1 to {MAX_SAMPLES} samples, not {n}.",
-            fix=f"Pick 1 to {MAX_SAMPLES} samples in the sidebar.",
+            _("The grid shows 1 to {most} samples, not {n}.").format(most=MAX_SAMPLES, n=n),
+            fix=_("Pick 1 to {most} samples in the sidebar.").format(most=MAX_SAMPLES),
         )
     if trace_index is not None and not 0 <= trace_index < n:
         raise LessonError(
-            f"Sample {trace_index} is not in a grid of {n}.",
-            fix=f"Follow a sample from 0 to {n - 1}.",
+            _("Sample {k} is not in a grid of {n}.").format(k=trace_index, n=n),
+            fix=_("Follow a sample from 0 to {last}.").format(last=n - 1),
         )
     check(
         grid_work(
@@ -696,10 +757,10 @@ def run_grid(
     active = pipeline.active
     transforms = pipeline.build_steps()
     recorders = [_Recorder(t) for t in transforms]
-    randoms = [spec_for(step.name).random for _, step in active]
+    randoms = [spec_for(step.name).random for _x, step in active]
     norm_after: list[Norm | None] = []
     current: Norm | None = None
-    for _, step in active:
+    for _k, step in active:
         if step.name == "Normalize":
             mean, std = step.get("mean"), step.get("std")
             assert isinstance(mean, tuple) and isinstance(std, tuple)
@@ -773,7 +834,7 @@ _SANITISE = ("SanitizeBoundingBoxes",)
 def _id_map_exact(active: Sequence[tuple[int, Step]]) -> bool:
     """Is one plane of instance ids exactly the N masks through these steps? Yes unless a
     step fills new pixels with a non-zero value (every Mask plane would get it)."""
-    for _, step in active:
+    for _k, step in active:
         fill = step.kwargs.get("fill")
         if fill is None:
             continue
@@ -880,7 +941,7 @@ def histogram_figure(x: torch.Tensor, *, title: str, bins: int = 64) -> Figure:
     names = ("R", "G", "B") if f.shape[0] == 3 else tuple(f"c{i}" for i in range(f.shape[0]))
     traces = []
     for c in range(f.shape[0]):
-        counts, _ = np.histogram(f[c], bins=edges)
+        counts, _edges = np.histogram(f[c], bins=edges)
         traces.append(
             {
                 "type": "scatter",
@@ -907,8 +968,8 @@ def histogram_figure(x: torch.Tensor, *, title: str, bins: int = 64) -> Figure:
         traces,
         title={"text": title, "font": {"size": 14}},
         height=300,
-        xaxis={"title": {"text": "value"}},
-        yaxis={"title": {"text": "pixels"}},
+        xaxis={"title": {"text": _("value")}},
+        yaxis={"title": {"text": _("pixels")}},
         legend={"orientation": "h", "y": 1.12, "x": 1, "xanchor": "right"},
         shapes=[zero],
     )

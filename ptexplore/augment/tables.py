@@ -1,4 +1,5 @@
-"""The tables the Augmentation lab shows, as DataFrames (no Streamlit here)."""
+"""The tables the Augmentation lab shows, as DataFrames (no Streamlit here); their headers
+are in the language of the current rerun."""
 
 from __future__ import annotations
 
@@ -7,18 +8,20 @@ import torch
 
 from ptexplore.augment.preview import channel_stats
 from ptexplore.augment.targets import Box, BoxFate
+from ptexplore.i18n import _
 
 
 def stats_table(x: torch.Tensor) -> pd.DataFrame:
     """Mean, std, min and max of each channel of ``x`` (e.g. after Normalize)."""
+    channel, mean, std, lo, hi = _("channel"), _("mean"), _("std"), _("min"), _("max")
     return pd.DataFrame(
         [
             {
-                "channel": s.channel,
-                "mean": round(s.mean, 4),
-                "std": round(s.std, 4),
-                "min": round(s.min, 3),
-                "max": round(s.max, 3),
+                channel: s.channel,
+                mean: round(s.mean, 4),
+                std: round(s.std, 4),
+                lo: round(s.min, 3),
+                hi: round(s.max, 3),
             }
             for s in channel_stats(x)
         ]
@@ -31,16 +34,8 @@ def _box(b: Box | None) -> str:
 
 def fates_table(fates: tuple[BoxFate, ...]) -> pd.DataFrame:
     """One row per box: its label, where it was and is (XYXY pixels), what happened."""
+    columns = [_("box"), _("label"), _("before (x1, y1, x2, y2)"), _("after"), _("fate")]
     return pd.DataFrame(
-        [
-            {
-                "box": f.box,
-                "label": f.label,
-                "before (x1, y1, x2, y2)": _box(f.before),
-                "after": _box(f.after),
-                "fate": f.fate.value,
-            }
-            for f in fates
-        ],
-        columns=["box", "label", "before (x1, y1, x2, y2)", "after", "fate"],
+        [(f.box, f.label, _box(f.before), _box(f.after), _(f.fate.value)) for f in fates],
+        columns=columns,
     )

@@ -22,6 +22,8 @@ import PIL.ImageFont
 import torch
 from torchvision import tv_tensors
 
+from ptexplore.i18n import N_, _
+
 #: (x1, y1, x2, y2) in XYXY, (x, y, w, h) in XYWH, (cx, cy, w, h) in CXCYWH: pixels
 Box = tuple[float, float, float, float]
 
@@ -198,13 +200,19 @@ MIN_SIZE_PX = 1.0
 
 
 class Fate(StrEnum):
-    """What one step (or the whole pipeline) did to one box."""
+    """What one step (or the whole pipeline) did to one box (the English value is its id;
+    :attr:`label` is what a learner reads)."""
 
-    UNCHANGED = "unchanged"
-    MOVED = "moved"
-    CLIPPED = "clipped"  # part of it left the canvas and was cut at the edge
-    DEGENERATE = "degenerate"  # thinner or lower than 1 px: kept, but a useless target
-    REMOVED = "removed"  # taken out by SanitizeBoundingBoxes (with its label and mask)
+    UNCHANGED = N_("unchanged")
+    MOVED = N_("moved")
+    CLIPPED = N_("clipped")  # part of it left the canvas and was cut at the edge
+    DEGENERATE = N_("degenerate")  # thinner or lower than 1 px: kept, but a useless target
+    REMOVED = N_("removed")  # taken out by SanitizeBoundingBoxes (with its label and mask)
+
+    @property
+    def label(self) -> str:
+        """The fate in the language of this rerun."""
+        return _(self.value)
 
 
 #: worst first: a box's overall fate is the worst of its steps' (its end state decides
@@ -302,8 +310,10 @@ def fate_summary(fates: tuple[BoxFate, ...]) -> str:
     if not fates:
         return ""
     counts = {f: sum(1 for b in fates if b.fate is f) for f in Fate}
-    parts = [f"{n} {f.value}" for f, n in counts.items() if n]
-    return f"{len(fates)} box{'es' if len(fates) != 1 else ''}: " + ", ".join(parts)
+    parts = [_("{n} {fate}").format(n=n, fate=f.label) for f, n in counts.items() if n]
+    head = _("{n} boxes: {fates}") if len(fates) != 1 else _("{n} box: {fates}")
+    listed = functools.reduce(lambda a, b: _("{fates}, {fate}").format(fates=a, fate=b), parts)
+    return head.format(n=len(fates), fates=listed)
 
 
 # ------------------------------------------------------------------------------- drawing

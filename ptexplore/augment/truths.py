@@ -15,6 +15,7 @@ from ptexplore.augment.budget import check, train_val_work
 from ptexplore.augment.pipeline import Pipeline, train_preset, val_preset
 from ptexplore.augment.preview import Grid, draw_grid
 from ptexplore.augment.targets import Annotations
+from ptexplore.i18n import N_
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,6 +49,7 @@ def resize_truth(width: int = 400, height: int = 300, size: int = 256) -> Resize
 class PresetDraws:
     """``k`` draws of one preset on one image."""
 
+    #: the preset's name (English, marked: translated where it is shown)
     label: str
     pipeline: Pipeline
     grid: Grid
@@ -80,4 +82,4 @@ def train_vs_val(
         grid = draw_grid(pipe, image, seed=seed, n=k, trace_index=None, target=target)
         return PresetDraws(label, pipe, grid)
 
-    return draws("train", train_preset()), draws("val", val_preset())
+    return draws(N_("train"), train_preset()), draws(N_("val"), val_preset())

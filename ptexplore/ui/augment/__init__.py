@@ -15,6 +15,7 @@ the pipeline editor) and five lazy tabs, one :class:`~ptexplore.ui.lab.Section` 
 * :mod:`~ptexplore.ui.augment.export` — 📦 Python and JSON out, JSON back in.
 """
 
+from ptexplore.i18n import N_
 from ptexplore.ui.augment.box_truths import BOX_TRUTHS
 from ptexplore.ui.augment.export import EXPORT
 from ptexplore.ui.augment.grid import GRID
@@ -23,7 +24,7 @@ from ptexplore.ui.augment.steps import STEPS
 from ptexplore.ui.augment.train_val import TRAIN_VAL
 from ptexplore.ui.augment.truths import TRUTHS
 
-INTRO = (
+INTRO = N_(
     "Build a `torchvision.transforms.v2` pipeline, see what it does to **your** photos "
     "(their boxes, masks and keypoints too), and take the code home. Every image below is "
     "produced live by the real transforms, and each caption lists the random parameters "

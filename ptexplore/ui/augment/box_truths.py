@@ -11,12 +11,13 @@ import pandas as pd
 import streamlit as st
 
 from ptexplore.augment.box_truths import Trap, TrapResult, run_trap, trap_title
+from ptexplore.i18n import N_, _
 from ptexplore.ui.augment.pipeline import STATE
 from ptexplore.ui.augment.preview import Preview
 from ptexplore.ui.lab import Section
 from ptexplore.ui.state import link_choice
 
-LABEL = "📦 Boxes truths"
+LABEL = N_("📦 Boxes truths")
 TRAPS = tuple(t.value for t in Trap)
 
 
@@ -27,10 +28,13 @@ class TrapChoice:
 
 
 def _controls(preview: Preview) -> TrapChoice:
+    # the titles in this rerun's language, now (a format_func may be called after the
+    # rerun: AppTest does)
+    titles = {v: _(trap_title(Trap(v))) for v in TRAPS}
     chosen = st.radio(
-        "Trap",
+        _("Trap"),
         TRAPS,
-        format_func=lambda v: trap_title(Trap(v)),
+        format_func=titles.__getitem__,
         horizontal=True,
         **STATE.widget("trap", default=TRAPS[0], url=link_choice(TRAPS)),
     )
@@ -39,29 +43,40 @@ def _controls(preview: Preview) -> TrapChoice:
 
 def _facts(result: TrapResult) -> pd.DataFrame:
     return pd.DataFrame(
-        [{"measured": f.label, "value": str(f.value)} for f in result.facts],
-        columns=["measured", "value"],
+        [(_(f.label), str(f.value)) for f in result.facts],
+        columns=[_("measured"), _("value")],
     )
 
 
 def _render(_choice: TrapChoice, result: TrapResult, facts: pd.DataFrame) -> None:
-    st.markdown(f"#### {result.title}")
-    st.markdown(f"**Myth:** {result.myth}")
-    verdict = "reproduced here, now" if result.holds else "did not reproduce on this torchvision"
-    st.caption(f"Run live with seed {result.seed}: {verdict}.")
+    # the trap's texts come from augment.box_truths: _() translates them if they are still
+    # its English (marked there), and leaves text already translated as it is
+    st.markdown(f"#### {_(result.title)}")
+    st.markdown(_("**Myth:** {myth}").format(myth=_(result.myth)))
+    verdict = (
+        _("Run live with seed {seed}: reproduced here, now.")
+        if result.holds
+        else _("Run live with seed {seed}: did not reproduce on this torchvision.")
+    )
+    st.caption(verdict.format(seed=result.seed))
     a, b = st.columns([3, 2])
     with a:
-        st.markdown("**What the script printed**")
+        st.markdown(_("**What the script printed**"))
+        # the script's own output: code, the same in every language
         st.code(result.output or "(nothing)", language="text")
         for w in result.warnings:
-            st.warning(f"torchvision warned — {w.category}: {w.message}")
+            st.warning(
+                _("torchvision warned — {category}: {message}").format(
+                    category=w.category, message=w.message
+                )
+            )
         if result.error is not None:
-            st.error(f"torchvision raised — {result.error.line}")
+            st.error(_("torchvision raised — {line}").format(line=result.error.line))
     with b:
-        st.markdown("**Measured**")
+        st.markdown(_("**Measured**"))
         st.dataframe(facts, hide_index=True, width="stretch", key=STATE.key("trap_facts"))
-    st.markdown(result.explanation)
-    st.success(f"**Fix:** {result.fix}")
+    st.markdown(_(result.explanation))
+    st.success(f"{_('**Fix:**')} {_(result.fix)}")
 
 
 BOX_TRUTHS: Section[TrapChoice, TrapResult] = Section(

@@ -23,6 +23,7 @@ from ptexplore.augment import annotations as ann_io
 from ptexplore.augment.targets import Annotations, BoxFormat
 from ptexplore.augment.texts import escaped_error
 from ptexplore.errors import LessonError
+from ptexplore.i18n import _
 from ptexplore.images.decode import DecodedImage
 from ptexplore.ui.augment.pipeline import STATE
 from ptexplore.ui.render import show_error
@@ -45,14 +46,23 @@ class Target:
     full: Annotations | None = None
 
 
+def _listed(items: list[str]) -> str:
+    """``a, b, c`` (in Chinese ``a、b、c``)."""
+    text = items[0] if items else ""
+    for item in items[1:]:
+        text = _("{list}, {item}").format(list=text, item=item)
+    return text
+
+
 def _summary(ann: Annotations) -> str:
-    names = sorted({ann.name_of(label) for label in ann.labels})
-    parts = [f"{len(ann.boxes)} box{'es' if len(ann.boxes) != 1 else ''} ({', '.join(names)})"]
+    names = _listed(sorted({ann.name_of(label) for label in ann.labels}))
+    n = len(ann.boxes)
+    text = (_("{n} box ({names})") if n == 1 else _("{n} boxes ({names})")).format(n=n, names=names)
     if ann.mask_png is not None:
-        parts.append("a mask per box")
+        text = _("{boxes}, a mask per box").format(boxes=text)
     if ann.keypoints:
-        parts.append(f"{len(ann.keypoints)} keypoints")
-    return ", ".join(parts)
+        text = _("{boxes}, {n} keypoints").format(boxes=text, n=len(ann.keypoints))
+    return text
 
 
 def _rows_editor(fmt: BoxFormat) -> list[Mapping[str, Any]]:
@@ -76,14 +86,14 @@ def _rows_editor(fmt: BoxFormat) -> list[Mapping[str, Any]]:
             num_rows="dynamic",
             key=STATE.key(f"box_rows_{fmt.value}_{version}"),
             column_config={
-                c: st.column_config.NumberColumn(c, help="Pixels of your photo.", format="%.1f")
+                c: st.column_config.NumberColumn(c, help=_("Pixels of your photo."), format="%.1f")
                 for c in fmt.columns
             }
-            | {"label": st.column_config.TextColumn("label", help="A class name, e.g. cat.")},
+            | {"label": st.column_config.TextColumn(_("label"), help=_("A class name, e.g. cat."))},
             hide_index=True,
             width="stretch",
         )
-        st.form_submit_button("Use these boxes", key=STATE.key(f"box_apply_{fmt.value}"))
+        st.form_submit_button(_("Use these boxes"), key=STATE.key(f"box_apply_{fmt.value}"))
     rows = tuple(tuple(row) for row in edited[columns].itertuples(index=False))
     if repr(rows) != repr(saved):
         STATE.set(saved_name, rows)
@@ -103,11 +113,13 @@ def _for_upload(chosen: DecodedImage) -> Target:
     w, h = chosen.original_size
     fmt = BoxFormat(
         st.selectbox(
-            "Box format",
+            _("Box format"),
             FORMATS,
-            help="XYXY: corners; XYWH: top-left, width, height; CXCYWH: centre, width, "
-            "height (pixels). Declaring the wrong one is a silent bug: the Boxes truths "
-            "tab shows it.",
+            help=_(
+                "XYXY: corners; XYWH: top-left, width, height; CXCYWH: centre, width, "
+                "height (pixels). Declaring the wrong one is a silent bug: the Boxes truths "
+                "tab shows it."
+            ),
             **STATE.widget("box_format", default=FORMATS[0], url=link_choice(FORMATS)),
         )
     )
@@ -116,15 +128,15 @@ def _for_upload(chosen: DecodedImage) -> Target:
         "ann_upload",
         ANNOTATION_FILE,
         ["json", "xml", "txt"],
-        "…or an annotation file (COCO JSON, VOC XML, YOLO txt)",
-        "Read on this server with size caps (XML without entities); used instead of the table.",
+        _("…or an annotation file (COCO JSON, VOC XML, YOLO txt)"),
+        _("Read on this server with size caps (XML without entities); used instead of the table."),
     )
     mask = _uploaded(
         "mask_upload",
         MASK_FILE,
         ["png"],
-        "Instance mask (PNG, optional)",
-        "The photo's size: pixel value i marks box i (a palette PNG), or 0/255 for one box.",
+        _("Instance mask (PNG, optional)"),
+        _("The photo's size: pixel value i marks box i (a palette PNG), or 0/255 for one box."),
     )
     try:
         if file is not None:
@@ -132,14 +144,14 @@ def _for_upload(chosen: DecodedImage) -> Target:
         elif ann_io.any_filled(rows):
             ann = ann_io.from_rows(rows, (h, w), fmt)
         else:
-            st.caption("No boxes for this photo yet: add rows above, or upload a file.")
+            st.caption(_("No boxes for this photo yet: add rows above, or upload a file."))
             return Target(None, None)
         if mask is not None:
             ann = ann_io.with_mask_sandboxed(ann, mask.data)
     except LessonError as err:
         show_error(escaped_error(err, file.name if file is not None else "the table"))
         return Target(None, None)
-    st.caption(f"{_summary(ann)} on this {w}×{h} photo.")
+    st.caption(_("{summary} on this {w}×{h} photo.").format(summary=_summary(ann), w=w, h=h))
     return Target(ann, mask.name if mask is not None and ann.mask_png is not None else None)
 
 
@@ -147,10 +159,12 @@ def target_block(chosen: DecodedImage | None, *, sample: bool, editor: DeltaGene
     """The toggle and the photo's target (scaled to the previewed copy); an upload's boxes
     are entered in ``editor`` (above the tabs: the table needs the page's width)."""
     on = st.toggle(
-        "Boxes, masks & keypoints",
+        _("Boxes, masks & keypoints"),
         True,
-        help="Transform the photo's boxes, labels, masks and keypoints with it, as a "
-        "detection dataset gives them (image, target). Off: the image alone.",
+        help=_(
+            "Transform the photo's boxes, labels, masks and keypoints with it, as a "
+            "detection dataset gives them (image, target). Off: the image alone."
+        ),
         **STATE.widget("boxes"),
     )
     if not on or chosen is None:
@@ -159,17 +173,17 @@ def target_block(chosen: DecodedImage | None, *, sample: bool, editor: DeltaGene
         ann = ann_io.samples().get(chosen.name)
         if ann is None:
             return Target(None, None)
-        st.caption(f"Hand-annotated: {_summary(ann)}.")
+        st.caption(_("Hand-annotated: {summary}.").format(summary=_summary(ann)))
         mask = ann_io.sample_mask_path(chosen.name)
         found = Target(ann, None if mask is None else str(mask))
     else:
-        with editor, st.expander("📦 Boxes, masks and keypoints for your photo", expanded=True):
+        with editor, st.expander(_("📦 Boxes, masks and keypoints for your photo"), expanded=True):
             found = _for_upload(chosen)
         ann = found.annotations
         st.caption(
-            f"Your photo: {_summary(ann)} (edit them above the tabs)."
+            _("Your photo: {summary} (edit them above the tabs).").format(summary=_summary(ann))
             if ann is not None
-            else "Your photo has no boxes yet: add them above the tabs."
+            else _("Your photo has no boxes yet: add them above the tabs.")
         )
     if found.annotations is None:
         return found

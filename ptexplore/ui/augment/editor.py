@@ -12,6 +12,7 @@ from ptexplore.augment.catalog import CATALOG, Category, Kind, ParamSpec, Value,
 from ptexplore.augment.params import TEXT_HINTS, number_box_step, param_help, widget_value
 from ptexplore.augment.pipeline import Pipeline, PixelDomain, Preset, pixel_domains
 from ptexplore.augment.texts import AFTER_NORMALIZE, PRESET_HELP
+from ptexplore.i18n import N_, _
 from ptexplore.ui.augment.pipeline import (
     ADD_KEY,
     ADDED_NOTE_KEY,
@@ -32,10 +33,11 @@ from ptexplore.ui.augment.pipeline import (
 )
 from ptexplore.ui.render import show_error
 
+#: what the preset control shows (English, marked: translated where it is drawn)
 PRESET_LABELS = {
-    Preset.TRAIN: "train",
-    Preset.VAL: "val",
-    Preset.CUSTOM: "custom",
+    Preset.TRAIN: N_("train"),
+    Preset.VAL: N_("val"),
+    Preset.CUSTOM: N_("custom"),
 }
 _PIXEL_CATEGORIES = (Category.COLOR, Category.GEOMETRY, Category.AUTO, Category.SIZE)
 
@@ -84,7 +86,7 @@ def _param_widget(i: int, param: ParamSpec, value: Value, domain: PixelDomain | 
             **common,
         )
     else:
-        st.text_input(f"{label} ({TEXT_HINTS[kind]})", **common)
+        st.text_input(f"{label} ({_(TEXT_HINTS[kind])})", **common)
     err = step_errors().get(f"{i}.{param.name}")
     if err is not None:
         show_error(err)
@@ -108,28 +110,37 @@ def _step_card(pipeline: Pipeline, i: int, domain: PixelDomain | None) -> None:
             key=en_key,
             on_change=on_enabled,
             args=(i, en_key),
-            help="Untick to disable this step (it stays in the list and the export).",
+            help=_("Untick to disable this step (it stays in the list and the export)."),
         )
-        up, down, rm, _ = st.columns([1, 1, 1, 2], gap="small")
+        up, down, rm, _rest = st.columns([1, 1, 1, 2], gap="small")
         up.button(
             "↑", key=f"{STEP_PREFIX}{i}.up", on_click=on_move, args=(i, i - 1),
-            disabled=i == 0, help="Move up", width="stretch",
+            disabled=i == 0, help=_("Move up"), width="stretch",
         )  # fmt: skip
         down.button(
             "↓", key=f"{STEP_PREFIX}{i}.down", on_click=on_move, args=(i, i + 1),
-            disabled=i == n - 1, help="Move down", width="stretch",
+            disabled=i == n - 1, help=_("Move down"), width="stretch",
         )  # fmt: skip
         rm.button(
             "✕", key=f"{STEP_PREFIX}{i}.remove", on_click=on_remove, args=(i,),
-            help="Remove this step", width="stretch",
+            help=_("Remove this step"), width="stretch",
         )  # fmt: skip
-        st.caption(spec.doc)
+        st.caption(_(spec.doc))
         if step.enabled and _after_normalize(pipeline, i) and spec.category in _PIXEL_CATEGORIES:
-            st.warning(AFTER_NORMALIZE.format(name=step.name), icon="⚠️")
+            st.warning(_(AFTER_NORMALIZE).format(name=step.name), icon="⚠️")
         if spec.params:
-            with st.expander("Parameters", key=open_key(i), on_change="rerun"):
+            with st.expander(_("Parameters"), key=open_key(i), on_change="rerun"):
                 for param in spec.params:
                     _param_widget(i, param, step.get(param.name), domain)
+
+
+def _position(k: int, *, n: int, tail: int) -> str:
+    """Where "Insert new steps at" puts them: position ``k + 1`` of ``n + 1``."""
+    if k == tail and tail < n:
+        return _("position {k} — before the ToDtype/Normalize steps").format(k=k + 1)
+    if k == n:
+        return _("position {k} — the end").format(k=k + 1)
+    return _("position {k}").format(k=k + 1)
 
 
 def pipeline_editor() -> Pipeline:
@@ -137,45 +148,48 @@ def pipeline_editor() -> Pipeline:
     pipeline = current_pipeline()
     if PRESET_KEY not in st.session_state:
         set_pipeline(pipeline, structural=False)
+    # every option's label translated now, in this rerun's language (a format_func may be
+    # called after the rerun: AppTest does)
+    presets = {p.value: _(PRESET_LABELS[p]) for p in Preset}
     st.segmented_control(
-        "Preset",
-        [p.value for p in Preset],
-        format_func=lambda v: PRESET_LABELS[Preset(v)],
+        _("Preset"),
+        list(presets),
+        format_func=presets.__getitem__,
         key=PRESET_KEY,
         on_change=on_preset,
-        help=PRESET_HELP,
+        help=_(PRESET_HELP),
     )
     note = st.session_state.pop(PRESET_NOTE_KEY, None)
     if note:
         st.info(note, icon="ℹ️")
-    domains = dict(zip((i for i, _ in pipeline.active), pixel_domains(pipeline), strict=True))
+    domains = dict(zip((i for i, _s in pipeline.active), pixel_domains(pipeline), strict=True))
     n = len(pipeline.steps)
     if n == 0:
-        st.info("The pipeline is empty: the grid shows the image unchanged. Add a step below.")
+        st.info(_("The pipeline is empty: the grid shows the image unchanged. Add a step below."))
     for i in range(n):
         _step_card(pipeline, i, domains.get(i))
     tail = pipeline.tail_start
+    positions = [_position(k, n=n, tail=tail) for k in range(n + 1)]
     st.selectbox(
-        "Insert new steps at",
+        _("Insert new steps at"),
         list(range(n + 1)),
-        format_func=lambda k: (
-            f"position {k + 1}"
-            + (" — before the ToDtype/Normalize steps" if k == tail and tail < n else "")
-            + (" — the end" if k == n else "")
-        ),
-        help="Augmentations belong before the tensor is converted and normalised.",
+        format_func=positions.__getitem__,
+        help=_("Augmentations belong before the tensor is converted and normalised."),
         **STATE.widget("add_at", reset_on=(n, tail), default=tail),
     )
+    steps = {s.name: f"{s.name} · {_(s.category.value)}" for s in CATALOG}
     st.selectbox(
-        "Add a step",
-        [s.name for s in CATALOG],
+        _("Add a step"),
+        list(steps),
         index=None,
-        placeholder="➕ Add a torchvision.transforms.v2 step…",
-        format_func=lambda name: f"{name} · {spec_for(name).category.value}",
+        placeholder=_("➕ Add a torchvision.transforms.v2 step…"),
+        format_func=steps.__getitem__,
         key=ADD_KEY,
         on_change=on_add,
-        help="Every transform comes with torchvision's defaults (except where those change "
-        "nothing visible: then the card says which values it used); edit them in its card.",
+        help=_(
+            "Every transform comes with torchvision's defaults (except where those change "
+            "nothing visible: then the card says which values it used); edit them in its card."
+        ),
     )
     added = st.session_state.pop(ADDED_NOTE_KEY, None)
     if added:

@@ -15,6 +15,7 @@ import streamlit as st
 from ptexplore.augment.export import grid_snippet
 from ptexplore.augment.pipeline import keeps_source_size
 from ptexplore.augment.tiles import Tiles, draw_tiles
+from ptexplore.i18n import N_, _
 from ptexplore.images.display import for_screen
 from ptexplore.live import Snippet
 from ptexplore.ui.augment.pipeline import STATE
@@ -22,7 +23,7 @@ from ptexplore.ui.augment.preview import Preview, heavy_grid, image_of, no_image
 from ptexplore.ui.lab import Section
 from ptexplore.ui.page import SEED_KEY
 
-LABEL = "🎲 Grid"
+LABEL = N_("🎲 Grid")
 #: steps whose forward the preview runs split into draws, then pixels (augment.preview)
 SPLIT_FORWARD = ("AugMix", "AutoAugment", "RandAugment", "TrivialAugmentWide")
 
@@ -93,26 +94,28 @@ def _render(preview: Preview, drawn: Drawn, tiles: tuple[bytes, ...]) -> None:
     """Re-roll, the seed, the output shape/dtype, and the grid of samples."""
     grid = drawn.grid
     top = st.columns([1, 1, 2], vertical_alignment="center")
-    top[0].button("🎲 Re-roll", key=STATE.key("reroll"), on_click=_reroll, type="primary")
-    top[1].metric("Seed", preview.seed)
+    top[0].button(_("🎲 Re-roll"), key=STATE.key("reroll"), on_click=_reroll, type="primary")
+    top[1].metric(_("Seed"), preview.seed)
     shapes = sorted({"×".join(map(str, s)) for s in grid.output_shapes})
     dtypes = sorted({s.dtype for s in grid.samples})
     copy = image_of(preview).downscaled and keeps_source_size(preview.pipeline)
     top[2].metric(
-        "Output (of the preview copy)" if copy else "Output",
+        _("Output (of the preview copy)") if copy else _("Output"),
         f"{', '.join(shapes)} {', '.join(dtypes)}",
     )
     image_grid(tiles, [s.caption for s in grid.samples], columns=preview.columns)
     split = [s.name for s in preview.pipeline.steps if s.name in SPLIT_FORWARD]
     if split:
         st.caption(
-            f"{', '.join(split)}: torchvision's own `forward` draws and computes in turns; "
-            "here its random draws are taken first and its pixel work done after (the "
-            "forward re-implemented line by line, tested equal to torchvision's on many "
-            "seeds), so that one learner's draws never wait for another's pixels."
+            _(
+                "{names}: torchvision's own `forward` draws and computes in turns; "
+                "here its random draws are taken first and its pixel work done after (the "
+                "forward re-implemented line by line, tested equal to torchvision's on many "
+                "seeds), so that one learner's draws never wait for another's pixels."
+            ).format(names=", ".join(split))
         )
     if grid.norm is not None:
-        st.caption("Normalised tensors are shown denormalised (x·std + mean, clipped to 0–1).")
+        st.caption(_("Normalised tensors are shown denormalised (x·std + mean, clipped to 0–1)."))
 
 
 GRID: Section[Preview, Drawn] = Section(

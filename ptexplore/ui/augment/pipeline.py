@@ -5,20 +5,33 @@ writes back through a callback (a structural edit — add, move, remove, a prese
 — re-seeds every step widget). The preset control says what the pipeline *is*: train or
 val while the steps equal one, else custom; the preset is in the address
 (``?augment.preset=val``).
+
+Streamlit runs a widget's callback before the script, so before ``page_setup`` sets the
+rerun's language: every callback here runs in the session's language
+(:func:`in_session_language`), so the notes and refusals it builds are in it.
 """
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
+from typing import ParamSpec as Params
+
 import streamlit as st
 
+from ptexplore import i18n
 from ptexplore.augment.catalog import VISIBLE_DEFAULTS, ParamSpec
 from ptexplore.augment.export import from_json
 from ptexplore.augment.params import added_note, parse_widget
 from ptexplore.augment.pipeline import Pipeline, Preset, preset
 from ptexplore.augment.texts import CUSTOM_LINK_NOTE, still_equals_note
 from ptexplore.errors import LessonError
+from ptexplore.i18n import _
 from ptexplore.pages import AUGMENT
+from ptexplore.ui.page import LANG_KEY
 from ptexplore.ui.state import PageState
+
+P = Params("P")
 
 STATE = PageState(AUGMENT)
 PIPELINE_KEY = STATE.key("pipeline")
@@ -32,6 +45,19 @@ IMPORT_RESULT_KEY = STATE.key("import_result")
 PRESET_NOTE_KEY = STATE.key("preset_note")
 
 
+def in_session_language(callback: Callable[P, None]) -> Callable[P, None]:
+    """``callback`` run in this session's language (the sidebar's choice), not in the
+    server's default that a callback's thread starts in."""
+
+    @functools.wraps(callback)
+    def run(*args: P.args, **kwargs: P.kwargs) -> None:
+        lang = i18n.parse_lang(str(st.session_state.get(LANG_KEY, ""))) or i18n.default()
+        with i18n.language(lang):
+            callback(*args, **kwargs)
+
+    return run
+
+
 def current_pipeline() -> Pipeline:
     # the preset is in the address (?augment.preset=val): a teacher's link opens it
     linked = STATE.link("preset", default=Preset.TRAIN.value, url=Preset)
@@ -40,7 +66,7 @@ def current_pipeline() -> Pipeline:
         st.session_state[PIPELINE_KEY] = preset(which)
         st.session_state[PRESET_KEY] = which.value
         if linked == Preset.CUSTOM:
-            st.session_state[PRESET_NOTE_KEY] = CUSTOM_LINK_NOTE
+            st.session_state[PRESET_NOTE_KEY] = _(CUSTOM_LINK_NOTE)
     pipeline: Pipeline = st.session_state[PIPELINE_KEY]
     return pipeline
 
@@ -71,6 +97,7 @@ def set_pipeline(pipeline: Pipeline, *, structural: bool) -> None:
     st.session_state[PRESET_KEY] = label
 
 
+@in_session_language
 def on_preset() -> None:
     choice = st.session_state.get(PRESET_KEY)
     if choice in (Preset.TRAIN.value, Preset.VAL.value):
@@ -98,6 +125,7 @@ def _reorder_open(order: list[int]) -> None:
     st.session_state.pop(open_key(len(order)), None)
 
 
+@in_session_language
 def on_add() -> None:
     name = st.session_state.get(ADD_KEY)
     st.session_state[ADD_KEY] = None
@@ -118,6 +146,7 @@ def on_add() -> None:
         st.session_state[ADDED_NOTE_KEY] = note
 
 
+@in_session_language
 def on_move(i: int, j: int) -> None:
     pipeline = current_pipeline()
     moved = pipeline.move(i, j)
@@ -127,16 +156,19 @@ def on_move(i: int, j: int) -> None:
     _reorder_open(order)
 
 
+@in_session_language
 def on_remove(i: int) -> None:
     pipeline = current_pipeline()
     set_pipeline(pipeline.remove(i), structural=True)
     _reorder_open([k for k in range(len(pipeline.steps)) if k != i])
 
 
+@in_session_language
 def on_enabled(i: int, key: str) -> None:
     set_pipeline(current_pipeline().set_enabled(i, bool(st.session_state[key])), structural=False)
 
 
+@in_session_language
 def on_param(i: int, param: ParamSpec, key: str) -> None:
     errors = step_errors()
     err_key = f"{i}.{param.name}"
@@ -148,6 +180,7 @@ def on_param(i: int, param: ParamSpec, key: str) -> None:
         errors[err_key] = err
 
 
+@in_session_language
 def on_import() -> None:
     """The Export tab's Import button: the uploaded (or pasted) JSON replaces the pipeline."""
     upload = st.session_state.get(STATE.key("import"))

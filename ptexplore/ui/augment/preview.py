@@ -12,6 +12,7 @@ from ptexplore.augment.pipeline import Pipeline, keeps_source_size
 from ptexplore.augment.targets import Annotations
 from ptexplore.augment.texts import NO_IMAGE, downscaled_note, image_line
 from ptexplore.errors import LessonError
+from ptexplore.i18n import _
 from ptexplore.images.decode import DecodedImage
 from ptexplore.limits import GRID_MAX_SAMPLES, HEAVY_GRID_PIXELS
 from ptexplore.ui.augment.boxes import target_block
@@ -49,13 +50,13 @@ class Preview:
 def image_of(preview: Preview) -> DecodedImage:
     """The previewed image (sections are ready only when there is one)."""
     if preview.image is None:
-        raise LessonError(NO_IMAGE, fix="Upload a photo or pick a sample.")
+        raise LessonError(_(NO_IMAGE), fix=_("Upload a photo or pick a sample."))
     return preview.image
 
 
 def no_image(preview: Preview) -> str | None:
     """The tabs' precondition: an image to preview."""
-    return NO_IMAGE if preview.image is None else None
+    return _(NO_IMAGE) if preview.image is None else None
 
 
 def heavy_grid(preview: Preview) -> str | None:
@@ -63,7 +64,9 @@ def heavy_grid(preview: Preview) -> str | None:
     if preview.image is None:
         return None
     w, h = preview.image.size
-    return f"a {w}×{h} grid of {preview.n}" if w * h > HEAVY_GRID_PIXELS else None
+    if w * h <= HEAVY_GRID_PIXELS:
+        return None
+    return _("a {w}×{h} grid of {n}").format(w=w, h=h, n=preview.n)
 
 
 def _legacy_tab_link() -> None:
@@ -84,23 +87,27 @@ def setup() -> Preview:
     with st.sidebar:
         n = int(
             st.slider(
-                "Samples in the grid", 1, GRID_MAX_SAMPLES, help="All from one seed.",
+                _("Samples in the grid"), 1, GRID_MAX_SAMPLES, help=_("All from one seed."),
                 **STATE.widget("n", default=16, url=link_int(1, GRID_MAX_SAMPLES)),
             )
         )  # fmt: skip
-        columns = int(st.select_slider("Grid columns", [2, 3, 4, 6, 8], 4, **STATE.widget("cols")))
+        columns = int(
+            st.select_slider(_("Grid columns"), [2, 3, 4, 6, 8], 4, **STATE.widget("cols"))
+        )
         fullres = st.toggle(
-            "Full-resolution preview",
+            _("Full-resolution preview"),
             False,
-            help="Off: big photos are previewed from a smaller copy when the pipeline "
-            "resamples to a fixed size anyway (fast). On: always the full image (exact, "
-            "slower).",
+            help=_(
+                "Off: big photos are previewed from a smaller copy when the pipeline "
+                "resamples to a fixed size anyway (fast). On: always the full image (exact, "
+                "slower)."
+            ),
             **STATE.widget("fullres"),
         )
-        st.subheader("Images")
+        st.subheader(_("Images"))
         sources = image_sources()
         boxes = st.container()
-        st.subheader("Pipeline")
+        st.subheader(_("Pipeline"))
         pipeline = pipeline_editor()
     images = load_images(sources, pipeline, fullres=bool(fullres))
     chosen = images.chosen

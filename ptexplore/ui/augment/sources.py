@@ -19,6 +19,7 @@ from streamlit.delta_generator import DeltaGenerator
 from ptexplore.augment.pipeline import Pipeline, preview_source_side
 from ptexplore.augment.texts import escaped_error
 from ptexplore.errors import InputError, LessonError
+from ptexplore.i18n import _
 from ptexplore.images.decode import (
     UPLOAD_EXTENSIONS,
     DecodedImage,
@@ -73,14 +74,16 @@ class Images:
 def image_sources() -> ImageSources:
     """The uploader and the sample picker's place; refused uploads are reported under it."""
     widget = st.file_uploader(
-        "Upload photos (PNG, JPEG, WebP, BMP, GIF, TIFF)",
+        _("Upload photos (PNG, JPEG, WebP, BMP, GIF, TIFF)"),
         type=list(UPLOAD_EXTENSIONS),
         accept_multiple_files=True,
         key=STATE.key("upload"),
         on_change=keep,
         args=(STATE, "upload", UPLOADS, MAX_UPLOAD_FILES),
-        help=f"Up to {MAX_UPLOAD_FILES} photos, decoded on this server with explicit formats "
-        "and size caps; nothing is stored beyond your session.",
+        help=_(
+            "Up to {n} photos, decoded on this server with explicit formats "
+            "and size caps; nothing is stored beyond your session."
+        ).format(n=MAX_UPLOAD_FILES),
     )
     # Errors about the uploads and the picker sit right under the uploader; they are
     # filled in later, once the pipeline (which decides the preview size) is known.
@@ -92,14 +95,20 @@ def image_sources() -> ImageSources:
         files = list(earlier)
         with messages:
             names = ", ".join(md_escape(f.name, limit=40) for f in earlier)
-            st.caption(f"Using the photo(s) you uploaded earlier in this session: {names}.")
+            st.caption(
+                _("Using the photo(s) you uploaded earlier in this session: {names}.").format(
+                    names=names
+                )
+            )
     if len(files) > MAX_UPLOAD_FILES:
         with messages:
             show_error(
                 InputError(
-                    f"{len(files)} files were uploaded; the lab uses the first "
-                    f"{MAX_UPLOAD_FILES} (the limit for one learner on a shared server).",
-                    fix="Remove some photos (✕ in the uploader) to use others.",
+                    _(
+                        "{n} files were uploaded; the lab uses the first "
+                        "{most} (the limit for one learner on a shared server)."
+                    ).format(n=len(files), most=MAX_UPLOAD_FILES),
+                    fix=_("Remove some photos (✕ in the uploader) to use others."),
                 )
             )
         files = files[:MAX_UPLOAD_FILES]
@@ -117,9 +126,11 @@ def image_sources() -> ImageSources:
         with messages:
             show_error(
                 InputError(
-                    f"Together these photos declare more than {MAX_SESSION_PIXELS / 1e6:.0f} "
-                    f"megapixels, the limit for one learner: not decoded — {dropped}.",
-                    fix="Upload fewer or smaller photos (resize big ones to ~12 MP first).",
+                    _(
+                        "Together these photos declare more than {mp:.0f} "
+                        "megapixels, the limit for one learner: not decoded — {dropped}."
+                    ).format(mp=MAX_SESSION_PIXELS / 1e6, dropped=dropped),
+                    fix=_("Upload fewer or smaller photos (resize big ones to ~12 MP first)."),
                 )
             )
         sources = sources[:fits]
@@ -134,11 +145,15 @@ def image_sources() -> ImageSources:
 def _sample_picker(sources: ImageSources, *, uploads_used: bool) -> str:
     with sources.picker:
         choice = st.selectbox(
-            "…or a sample photo",
+            _("…or a sample photo"),
             sources.samples,
             disabled=uploads_used,
-            help="Freely licensed photos shipped with ptexplore (see About in the sidebar)."
-            + (" Remove your uploads (✕) to use one." if uploads_used else ""),
+            help=_(
+                "Freely licensed photos shipped with ptexplore (see About in the sidebar). "
+                "Remove your uploads (✕) to use one."
+            )
+            if uploads_used
+            else _("Freely licensed photos shipped with ptexplore (see About in the sidebar)."),
             **STATE.widget("sample", default=sources.samples[0], url=link_choice(sources.samples)),
         )
     return str(choice)
@@ -170,8 +185,10 @@ def load_images(sources: ImageSources, pipeline: Pipeline, *, fullres: bool) -> 
         if sources.uploads and chosen is not None:
             with sources.picker:
                 st.caption(
-                    f"None of your uploads could be used (see above): the preview shows the "
-                    f"sample photo **{md_escape(chosen.name)}** instead."
+                    _(
+                        "None of your uploads could be used (see above): the preview shows the "
+                        "sample photo **{name}** instead."
+                    ).format(name=md_escape(chosen.name))
                 )
         return Images(chosen=chosen, using_samples=True)
     pick = 0
@@ -179,7 +196,7 @@ def load_images(sources: ImageSources, pipeline: Pipeline, *, fullres: bool) -> 
         with sources.messages:
             pick = int(
                 st.selectbox(
-                    "Image to preview",
+                    _("Image to preview"),
                     range(len(decoded)),
                     format_func=lambda i: f"{i + 1}. {decoded[i].name}",
                     **STATE.widget("image", reset_on=tuple(d.digest for d in decoded)),

@@ -15,6 +15,7 @@ from ptexplore.augment.targets import fate_summary
 from ptexplore.augment.texts import FATES_NOTE
 from ptexplore.augment.tiles import picture
 from ptexplore.figures import Figure
+from ptexplore.i18n import N_, _
 from ptexplore.images.display import jpeg, to_display
 from ptexplore.live import Snippet
 from ptexplore.ui.augment.grid import snippet
@@ -23,7 +24,7 @@ from ptexplore.ui.augment.preview import Preview, heavy_grid, image_of, no_image
 from ptexplore.ui.lab import Section
 from ptexplore.ui.render import chart
 
-LABEL = "🪜 Step by step"
+LABEL = N_("🪜 Step by step")
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,7 +53,7 @@ def _controls(preview: Preview) -> Follow:
     trace = min(max(trace, 0), n - 1)
     if preview.image is not None:
         trace = int(
-            st.number_input("Sample to follow", 0, n - 1, trace, key=STATE.key("trace"), step=1)
+            st.number_input(_("Sample to follow"), 0, n - 1, trace, key=STATE.key("trace"), step=1)
         )
     return Follow(preview, trace)
 
@@ -90,7 +91,7 @@ def _views(config: Follow, drawn: Traced) -> StepViews:
         final=jpeg(to_display(final.tensor, final.norm)) if normalised else None,
         stats=stats_table(final.tensor) if normalised else None,
         histogram=(
-            histogram_figure(final.tensor, title="Normalised values per channel")
+            histogram_figure(final.tensor, title=_("Normalised values per channel"))
             if normalised
             else None
         ),
@@ -108,26 +109,28 @@ def _render(_config: Follow, drawn: Traced, views: StepViews) -> None:
                 st.caption(fate_summary(t.fates))
     tables = [(t, f) for t, f in zip(strip, views.fates, strict=True) if f is not None]
     if tables:
-        st.markdown("#### What each step did to each box")
+        st.markdown(_("#### What each step did to each box"))
         for t, table in tables:
             st.caption(
-                f"Step {t.step + 1}: {t.name}"
+                _("Step {k}: {name}").format(k=t.step + 1, name=t.name)
                 + (f" · {t.draw.text}" if t.draw and t.draw.text else "")
             )
             st.dataframe(table, hide_index=True, width="stretch", key=STATE.key(f"fates{t.step}"))
-        st.caption(FATES_NOTE)
+        st.caption(_(FATES_NOTE))
     if views.final is None or views.stats is None or views.histogram is None:
         return
-    st.markdown("#### After Normalize")
+    st.markdown(_("#### After Normalize"))
     a, b = st.columns([1, 2])
     with a:
-        st.image(views.final, caption="denormalised for display", width="stretch")
+        st.image(views.final, caption=_("denormalised for display"), width="stretch")
         st.dataframe(views.stats, hide_index=True, key=STATE.key("stats"))
     with b:
         chart(views.histogram, key=STATE.key("hist"))
     st.caption(
-        "Normalize uses the dataset's mean/std, not this image's: per-channel means "
-        "near 0 and stds near 1 only hold on average over the dataset."
+        _(
+            "Normalize uses the dataset's mean/std, not this image's: per-channel means "
+            "near 0 and stds near 1 only hold on average over the dataset."
+        )
     )
 
 

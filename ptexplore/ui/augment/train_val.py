@@ -9,13 +9,14 @@ import streamlit as st
 
 from ptexplore.augment.tiles import picture
 from ptexplore.augment.truths import PresetDraws, train_vs_val
+from ptexplore.i18n import N_, _
 from ptexplore.images.display import jpeg
 from ptexplore.live import Snippet
 from ptexplore.ui.augment.grid import image_grid, snippet
 from ptexplore.ui.augment.preview import Preview, heavy_grid, image_of, no_image
 from ptexplore.ui.lab import Section
 
-LABEL = "⚖️ Train vs val"
+LABEL = N_("⚖️ Train vs val")
 #: draws of each preset (at most the grid's size)
 DRAWS = 4
 
@@ -43,15 +44,17 @@ def _tiles(preview: Preview, compared: Compared) -> tuple[tuple[bytes, ...], ...
 def _render(_preview: Preview, compared: Compared, tiles: tuple[tuple[bytes, ...], ...]) -> None:
     for col, p, images in zip(st.columns(2, gap="large"), compared.presets, tiles, strict=True):
         with col:
-            st.markdown(f"#### {p.label}")
+            st.markdown(f"#### {_(p.label)}")
             st.caption(" → ".join(s.name for s in p.pipeline.steps))
             st.metric(
-                f"{p.label} output",
+                _("{preset} output").format(preset=_(p.label)),
                 ", ".join("×".join(map(str, s)) for s in p.shapes),
-                help="Shape of pipeline(img), computed now.",
+                help=_("Shape of pipeline(img), computed now."),
             )
             image_grid(images, [s.caption for s in p.grid.samples], columns=2)
-            st.caption(f"{p.distinct} distinct image(s) among {len(images)} draws.")
+            st.caption(
+                _("{k} distinct image(s) among {n} draws.").format(k=p.distinct, n=len(images))
+            )
 
 
 TRAIN_VAL: Section[Preview, Compared] = Section(

@@ -10,13 +10,14 @@ import streamlit as st
 
 from ptexplore.augment.texts import GROWTH_NOTE, resize_caption
 from ptexplore.augment.truths import ResizeTruth, resize_truth
+from ptexplore.i18n import N_, _
 from ptexplore.live import Snippet
 from ptexplore.pages import DATA
 from ptexplore.ui.augment.grid import snippet
 from ptexplore.ui.augment.preview import Preview, heavy_grid, image_of, no_image
 from ptexplore.ui.lab import Section
 
-LABEL = "🔎 Truths"
+LABEL = N_("🔎 Truths")
 #: the DataLoader lab's tab that runs ``len(dataset)`` across epochs in worker processes
 EPOCHS_TAB = "epochs"
 
@@ -35,24 +36,24 @@ def _truths(preview: Preview) -> Truths:
 
 def _render(_preview: Preview, truths: Truths, _views: None) -> None:
     demo, mine = truths.demo, truths.mine
-    st.markdown("#### `Resize(256)` resizes the *shorter* side")
+    st.markdown(_("#### `Resize(256)` resizes the *shorter* side"))
     c1, c2, c3 = st.columns(3)
-    c1.metric("Resize(256) on 400×300", "×".join(map(str, demo.out_wh)))
+    c1.metric(_("Resize(256) on 400×300"), "×".join(map(str, demo.out_wh)))
     c2.metric(
-        "what many tutorials claim it makes",
+        _("what many tutorials claim it makes"),
         "×".join(map(str, demo.naive_wh)),
-        help="A common misconception: an int size is the shorter side, not a square.",
+        help=_("A common misconception: an int size is the shorter side, not a square."),
     )
     c3.metric(
-        f"Resize(256) on this image ({'×'.join(map(str, mine.in_wh))})",
+        _("Resize(256) on this image ({size})").format(size="×".join(map(str, mine.in_wh))),
         "×".join(map(str, mine.out_wh)),
     )
     st.caption(resize_caption(*mine.in_wh))
-    st.markdown("#### Augmentation does not grow the dataset")
-    st.markdown(GROWTH_NOTE)
+    st.markdown(_("#### Augmentation does not grow the dataset"))
+    st.markdown(_(GROWTH_NOTE))
     st.page_link(
         DATA.file,
-        label="Open the DataLoader lab's Epochs tab",
+        label=_("Open the DataLoader lab's Epochs tab"),
         icon=DATA.icon,
         query_params={f"{DATA.key}.tab": EPOCHS_TAB},
     )
