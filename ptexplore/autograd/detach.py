@@ -22,6 +22,7 @@ import torch
 
 from ptexplore.autograd.graph import Cut, Graph, extract, to_dot
 from ptexplore.errors import Refusal
+from ptexplore.i18n import N_, _
 from ptexplore.live import Snippet
 from ptexplore.live.script import Script
 from ptexplore.memory import same_storage, tensor_facts
@@ -45,8 +46,9 @@ class Fn(StrEnum):
 
     @property
     def derivative(self) -> str:
+        """The derivative in words (English, marked: translated where it is shown)."""
         return {
-            Fn.RELU: "relu'(y) = 1 where y > 0, else 0",
+            Fn.RELU: N_("relu'(y) = 1 where y > 0, else 0"),
             Fn.SIGMOID: "sigmoid'(y) = σ(y)·(1 − σ(y))",
             Fn.SQUARE: "square'(y) = 2·y",
         }[self]
@@ -79,13 +81,14 @@ class CutAt(StrEnum):
 
     @property
     def label(self) -> str:
+        """What the picker shows (English, marked: translated where it is shown)."""
         return {
-            CutAt.NONE: "nowhere (the full graph)",
-            CutAt.DETACH_W: "w.detach() in y = w·x + b",
-            CutAt.DETACH_X: "x.detach() in y = w·x + b",
-            CutAt.DETACH_B: "b.detach() in y = w·x + b",
-            CutAt.DETACH_Y: "y.detach() before f",
-            CutAt.NEW_LEAF: "y.detach().requires_grad_() before f (a new leaf)",
+            CutAt.NONE: N_("nowhere (the full graph)"),
+            CutAt.DETACH_W: N_("w.detach() in y = w·x + b"),
+            CutAt.DETACH_X: N_("x.detach() in y = w·x + b"),
+            CutAt.DETACH_B: N_("b.detach() in y = w·x + b"),
+            CutAt.DETACH_Y: N_("y.detach() before f"),
+            CutAt.NEW_LEAF: N_("y.detach().requires_grad_() before f (a new leaf)"),
             CutAt.NO_GRAD_Y: "with torch.no_grad(): y = w·x + b",
             CutAt.NO_GRAD_Z: "with torch.no_grad(): z = f(y)",
         }[self]
@@ -284,7 +287,7 @@ def expected_grad(config: GraphConfig, leaf: str) -> tuple[float, ...] | None:
         return None
     if not any(config.requires(n) and config.cut.detached_leaf != n for n in LEAVES):
         return None
-    other = {"x": W, "w": X, "b": tuple(1.0 for _ in X)}[leaf]
+    other = {"x": W, "w": X, "b": tuple(1.0 for _x in X)}[leaf]
     return tuple(u * o for u, o in zip(up, other, strict=True))
 
 
@@ -298,7 +301,7 @@ def _cuts(config: GraphConfig) -> tuple[Cut, ...]:
     if config.cut is CutAt.DETACH_Y:
         return (Cut("y", "y_d", "✂ detach()"),)
     if config.cut is CutAt.NEW_LEAF:
-        return (Cut("y", "y_new", "✂ new leaf"),)
+        return (Cut("y", "y_new", _("✂ new leaf")),)
     # nothing was recorded: draw the result above its inputs, joined by a red line
     if config.cut is CutAt.NO_GRAD_Y:
         return tuple(Cut("y", n, "no_grad()", constrain=True) for n in LEAVES)
@@ -353,10 +356,14 @@ def run_graph_lab(config: GraphConfig) -> GraphResult:
         refusal = Refusal(
             type(err).__name__,
             str(err),
-            "loss has no grad_fn: every path from loss back to a tensor that requires grad "
-            "was cut (or no leaf requires grad), so backward() has nothing to walk.",
-            "Move the detach() / no_grad() off the path you want gradients for, or start a "
-            "new graph on purpose with y.detach().requires_grad_().",
+            _(
+                "loss has no grad_fn: every path from loss back to a tensor that requires grad "
+                "was cut (or no leaf requires grad), so backward() has nothing to walk."
+            ),
+            _(
+                "Move the detach() / no_grad() off the path you want gradients for, or start "
+                "a new graph on purpose with y.detach().requires_grad_()."
+            ),
         )
     leaves: list[LeafGrad] = []
     for name in leaf_names(config):

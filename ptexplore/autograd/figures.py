@@ -6,6 +6,7 @@ from typing import Any
 
 from ptexplore.autograd.freeze import FreezeResult
 from ptexplore.figures import Figure, figure
+from ptexplore.i18n import _
 from ptexplore.style import PALETTE
 
 FROZEN_COLOUR = "#a0aec0"
@@ -19,7 +20,7 @@ def grad_norm_figure(result: FreezeResult) -> Figure:
     data: list[dict[str, Any]] = [
         {
             "type": "bar",
-            "name": "trainable: ‖p.grad‖",
+            "name": _("trainable: ‖p.grad‖"),
             "x": [p.name for p in trained],
             "y": [p.grad_norm for p in trained],
             "marker": {"color": PALETTE[1]},
@@ -28,17 +29,19 @@ def grad_norm_figure(result: FreezeResult) -> Figure:
         {
             "type": "scatter",
             "mode": "markers",
-            "name": "frozen: .grad is None",
+            "name": _("frozen: .grad is None"),
             "x": [p.name for p in frozen],
-            "y": [0.0 for _ in frozen],
+            "y": [0.0 for _x in frozen],
             "marker": {"color": FROZEN_COLOUR, "symbol": "x", "size": 7},
-            "hovertemplate": "%{x}<br>.grad is None (requires_grad=False)<extra></extra>",
+            "hovertemplate": _("%{x}<br>.grad is None (requires_grad=False)<extra></extra>"),
         },
     ]
     return figure(
         data,
         height=420,
-        title={"text": f"Gradient norm of each of the {len(names)} parameter tensors"},
+        title={
+            "text": _("Gradient norm of each of the {n} parameter tensors").format(n=len(names))
+        },
         xaxis={
             "type": "category",
             "categoryorder": "array",
@@ -47,7 +50,7 @@ def grad_norm_figure(result: FreezeResult) -> Figure:
             "tickfont": {"size": 9},
             "showticklabels": len(names) <= 80,
         },
-        yaxis={"title": {"text": "‖p.grad‖ (L2 norm)"}, "rangemode": "tozero"},
+        yaxis={"title": {"text": _("‖p.grad‖ (L2 norm)")}, "rangemode": "tozero"},
         legend={"orientation": "h", "y": 1.02, "x": 0, "yanchor": "bottom"},
         margin={"l": 60, "r": 20, "t": 70, "b": 140},
     )

@@ -30,6 +30,7 @@ from torch import nn
 
 from ptexplore import compat, isolate
 from ptexplore.errors import InputError, ModelError, Refusal
+from ptexplore.i18n import N_, _
 from ptexplore.limits import (
     AUTOGRAD_DEFAULT_SIDE,
     AUTOGRAD_MAX_BATCH,
@@ -70,11 +71,12 @@ class FreezeMode(StrEnum):
 
     @property
     def label(self) -> str:
+        """What the picker shows (English, marked: translated where it is shown)."""
         return {
-            FreezeMode.NONE: "nothing (train every parameter)",
-            FreezeMode.PATTERN: "by name pattern ('conv' in name)",
-            FreezeMode.CHILDREN: "by top-level child",
-            FreezeMode.ALL_BUT_HEAD: "all but the classifier",
+            FreezeMode.NONE: N_("nothing (train every parameter)"),
+            FreezeMode.PATTERN: N_("by name pattern ('conv' in name)"),
+            FreezeMode.CHILDREN: N_("by top-level child"),
+            FreezeMode.ALL_BUT_HEAD: N_("all but the classifier"),
         }[self]
 
 
@@ -107,8 +109,8 @@ def head_name(key: str) -> str:
     with_params = [c.name for c in top_level(key) if c.params]
     if not with_params:
         raise ModelError(
-            f"{code_span(key)} has no top-level child with parameters.",
-            fix="Pick another model, or freeze by name pattern.",
+            _("{model} has no top-level child with parameters.").format(model=code_span(key)),
+            fix=_("Pick another model, or freeze by name pattern."),
         )
     return with_params[-1]
 
@@ -192,48 +194,63 @@ class FreezeResult:
 def _check(config: FreezeConfig | NormConfig) -> None:
     if not AUTOGRAD_MIN_BATCH <= config.batch <= AUTOGRAD_MAX_BATCH:
         raise InputError(
-            f"The batch must hold {AUTOGRAD_MIN_BATCH} to {AUTOGRAD_MAX_BATCH} samples, not "
-            f"{config.batch}.",
-            fix=f"Pick a batch of {AUTOGRAD_MIN_BATCH} to {AUTOGRAD_MAX_BATCH}: BatchNorm in "
-            "train() mode needs more than one value per channel, and small batches keep "
-            "this fast for everyone.",
+            _("The batch must hold {low} to {high} samples, not {batch}.").format(
+                low=AUTOGRAD_MIN_BATCH, high=AUTOGRAD_MAX_BATCH, batch=config.batch
+            ),
+            fix=_(
+                "Pick a batch of {low} to {high}: BatchNorm in train() mode needs more than "
+                "one value per channel, and small batches keep this fast for everyone."
+            ).format(low=AUTOGRAD_MIN_BATCH, high=AUTOGRAD_MAX_BATCH),
         )
     if side_choices(config.key) and config.side not in AUTOGRAD_SIDES:
         raise InputError(
-            f"The input side must be one of {', '.join(map(str, AUTOGRAD_SIDES))}, not "
-            f"{config.side}.",
-            fix=f"Pick {AUTOGRAD_DEFAULT_SIDE}: small inputs keep one forward/backward fast.",
+            _("The input side must be one of {sides}, not {side}.").format(
+                sides=", ".join(map(str, AUTOGRAD_SIDES)), side=config.side
+            ),
+            fix=_("Pick {side}: small inputs keep one forward/backward fast.").format(
+                side=AUTOGRAD_DEFAULT_SIDE
+            ),
         )
 
 
 def _check_freeze(config: FreezeConfig) -> None:
     if config.key not in FREEZE_MODELS and not config.key.startswith(catalog.USER_PREFIX):
         raise ModelError(
-            f"The freezing demo does not offer {code_span(config.key)}.",
-            fix=f"Pick one of {', '.join(FREEZE_MODELS)}, or a model the server registered.",
+            _("The freezing demo does not offer {model}.").format(model=code_span(config.key)),
+            fix=_("Pick one of {models}, or a model the server registered.").format(
+                models=", ".join(FREEZE_MODELS)
+            ),
         )
     dtype = catalog.entry(config.key).input_dtype
     if not dtype.startswith("float"):
         raise ModelError(
-            f"{code_span(config.key)} takes {dtype} input, and the freezing demo feeds it a "
-            "random float batch (torch.randn).",
-            fix="Pick a model that takes float input; the Model explorer still shows this "
-            "one's parameters and shapes.",
+            _(
+                "{model} takes {dtype} input, and the freezing demo feeds it a random float "
+                "batch (torch.randn)."
+            ).format(model=code_span(config.key), dtype=dtype),
+            fix=_(
+                "Pick a model that takes float input; the Model explorer still shows this "
+                "one's parameters and shapes."
+            ),
         )
     _check(config)
     if config.mode is FreezeMode.PATTERN and not 0 < len(config.pattern) <= (
         AUTOGRAD_MAX_PATTERN_CHARS
     ):
         raise InputError(
-            f"The name pattern must have 1 to {AUTOGRAD_MAX_PATTERN_CHARS} characters.",
-            fix="Type part of a parameter name, e.g. conv, bn or layer4.",
+            _("The name pattern must have 1 to {n} characters.").format(
+                n=AUTOGRAD_MAX_PATTERN_CHARS
+            ),
+            fix=_("Type part of a parameter name, e.g. conv, bn or layer4."),
         )
     names = {c.name for c in top_level(config.key)}
     unknown = [c for c in config.children if c not in names]
     if unknown:
         raise ModelError(
-            f"{code_span(config.key)} has no top-level child called {code_span(unknown[0])}.",
-            fix="Pick from the model's own top-level children.",
+            _("{model} has no top-level child called {child}.").format(
+                model=code_span(config.key), child=code_span(unknown[0])
+            ),
+            fix=_("Pick from the model's own top-level children."),
         )
 
 
@@ -302,7 +319,7 @@ def _randn(shape: tuple[int, ...]) -> str:
     return f"torch.randn({', '.join(map(str, shape))}, generator=g)"
 
 
-_FREEZE_JOB = isolate.job("the freezing lesson's forward and backward", reuse=True)
+_FREEZE_JOB = isolate.job(N_("the freezing lesson's forward and backward"), reuse=True)
 
 
 def sandboxed_freeze(config: FreezeConfig) -> FreezeResult:
@@ -367,9 +384,11 @@ def run_freeze(config: FreezeConfig) -> FreezeResult:
             Refusal(
                 type(err).__name__,
                 str(err),
-                "Every parameter is frozen and the input does not require grad, so the loss "
-                "has no grad_fn: there is nothing for backward() to compute.",
-                "Leave at least one part trainable, e.g. the classifier.",
+                _(
+                    "Every parameter is frozen and the input does not require grad, so the "
+                    "loss has no grad_fn: there is nothing for backward() to compute."
+                ),
+                _("Leave at least one part trainable, e.g. the classifier."),
             )
         )
     opt = (
@@ -397,9 +416,11 @@ def run_freeze(config: FreezeConfig) -> FreezeResult:
             Refusal(
                 type(opt_err).__name__,
                 str(opt_err),
-                "filter(lambda p: p.requires_grad, …) yields nothing when everything is "
-                "frozen, and an optimizer refuses an empty parameter list.",
-                "Unfreeze what you want to fine-tune before building the optimizer.",
+                _(
+                    "filter(lambda p: p.requires_grad, …) yields nothing when everything is "
+                    "frozen, and an optimizer refuses an empty parameter list."
+                ),
+                _("Unfreeze what you want to fine-tune before building the optimizer."),
             )
         )
     groups: tuple[ParamGroup, ...] = ()
@@ -436,8 +457,10 @@ def run_freeze(config: FreezeConfig) -> FreezeResult:
         seconds=seconds,
         dropout=dropout,
         snippet=script.snippet(
-            note="gradient norms to 3 significant digits; torch's thread count can change "
-            "the last bits"
+            note=N_(
+                "gradient norms to 3 significant digits; torch's thread count can change "
+                "the last bits"
+            )
         ),
     )
 
@@ -458,6 +481,7 @@ class NormConfig:
 class StatsRow:
     """The first BatchNorm layer's buffers at one moment, and how many layers changed."""
 
+    #: English, marked (the page finds rows by it; the table translates it)
     moment: str
     running_mean: tuple[float, ...]
     running_var: tuple[float, ...]
@@ -506,7 +530,7 @@ def _norm_layers(model: nn.Module) -> list[tuple[str, Any]]:
 
 def _snapshot(model: nn.Module) -> list[tuple[torch.Tensor, ...]]:
     out: list[tuple[torch.Tensor, ...]] = []
-    for _, m in _norm_layers(model):
+    for _name, m in _norm_layers(model):
         assert m.running_mean is not None and m.running_var is not None
         assert m.num_batches_tracked is not None
         out.append((m.running_mean.clone(), m.running_var.clone(), m.num_batches_tracked.clone()))
@@ -569,23 +593,30 @@ def _alternatives(script: Script, seed: int) -> tuple[Alternative, ...]:
     return (
         Alternative(
             "BatchNorm2d(…, momentum=0.0)",
-            f"running statistics unchanged by a train() forward, but num_batches_tracked "
-            f"still counts ({tracked}); the forward itself normalises with the batch's own "
-            "statistics, as every train() forward does",
+            _(
+                "running statistics unchanged by a train() forward, but num_batches_tracked "
+                "still counts ({tracked}); the forward itself normalises with the batch's own "
+                "statistics, as every train() forward does"
+            ).format(tracked=tracked),
             not moved,
         ),
         Alternative(
             "BatchNorm2d(…, track_running_stats=False)",
-            f"no running statistics at all (running_mean is {only.running_mean}): train() "
-            f"and eval() both normalise with the batch's own statistics (outputs equal: "
-            f"{same}) — a batch of one image is normalised by itself",
+            _(
+                "no running statistics at all (running_mean is {mean}): train() and eval() "
+                "both normalise with the batch's own statistics (outputs equal: {same}) — a "
+                "batch of one image is normalised by itself"
+            ).format(mean=only.running_mean, same=same),
             only.running_mean is None and same,
         ),
         Alternative(
             "torchvision.ops.FrozenBatchNorm2d",
-            "weight, bias and statistics are buffers (0 parameters): in train() and eval() "
-            "alike it normalises with the stored statistics, which nothing updates — what "
-            "torchvision's detection models put in a backbone built with pretrained weights",
+            _(
+                "weight, bias and statistics are buffers (0 parameters): in train() and "
+                "eval() alike it normalises with the stored statistics, which nothing "
+                "updates — what torchvision's detection models put in a backbone built with "
+                "pretrained weights"
+            ),
             bool(frozen_ok),
         ),
     )
@@ -601,14 +632,18 @@ def sandboxed_norm(config: NormConfig) -> NormResult:
 def _check_norm(config: NormConfig) -> None:
     if config.key not in NORM_MODELS:
         raise ModelError(
-            f"{code_span(config.key)} is not offered for the BatchNorm truth.",
-            fix=f"Pick one of {', '.join(NORM_MODELS)} (both have BatchNorm layers).",
+            _("{model} is not offered for the BatchNorm truth.").format(
+                model=code_span(config.key)
+            ),
+            fix=_("Pick one of {models} (both have BatchNorm layers).").format(
+                models=", ".join(NORM_MODELS)
+            ),
         )
     _check(config)
     if not 0.0 <= config.p < 1.0:
         raise InputError(
-            f"Dropout's p must be at least 0 and below 1, not {config.p}.",
-            fix="Try p = 0.5.",
+            _("Dropout's p must be at least 0 and below 1, not {p}.").format(p=config.p),
+            fix=_("Try p = 0.5."),
         )
 
 
@@ -640,7 +675,7 @@ def run_norm(config: NormConfig) -> NormResult:
     )
     trainable = sum(p.numel() for p in model.parameters() if p.requires_grad)
     snaps = [_snapshot(model)]
-    rows = [_stats("before", bn, 0)]
+    rows = [_stats(N_("before"), bn, 0)]
 
     def forward(code: str, moment: str, *, seeded: bool = True) -> None:
         """Run one step of the script, then record the first layer's buffers and how many
@@ -652,14 +687,14 @@ def run_norm(config: NormConfig) -> NormResult:
 
     seed = config.seed if has_dropout(model) else None
     started = time.perf_counter()
-    forward('model.eval()\nmodel(x)\nshow("eval() forward:")\n', "after an eval() forward",
+    forward('model.eval()\nmodel(x)\nshow("eval() forward:")\n', N_("after an eval() forward"),
             seeded=False)  # fmt: skip
-    forward('model.train()\nmodel(x)\nshow("train() forward:")\n', "after a train() forward")
+    forward('model.train()\nmodel(x)\nshow("train() forward:")\n', N_("after a train() forward"))
     forward(
         "with torch.no_grad():  # no_grad() does not stop it either\n"
         "    model(x)\n"
         'show("train() in no_grad():")\n',
-        "after a train() forward in no_grad()",
+        N_("after a train() forward in no_grad()"),
     )
     forward(
         "norms = (torch.nn.BatchNorm1d, torch.nn.BatchNorm2d, torch.nn.BatchNorm3d)\n"
@@ -668,13 +703,13 @@ def run_norm(config: NormConfig) -> NormResult:
         "        m.eval()\n"
         "model(x)\n"
         'show("BatchNorm eval() only:")\n',
-        "after a forward with only BatchNorm in eval()",
+        N_("after a forward with only BatchNorm in eval()"),
     )
     forward(
         "model.train()  # the next epoch starts: every submodule back in training mode\n"
         "model(x)\n"
         'show("after model.train():")\n',
-        "after the next model.train() and a forward",
+        N_("after the next model.train() and a forward"),
     )
     seconds = time.perf_counter() - started
     alternatives = _alternatives(script, config.seed)

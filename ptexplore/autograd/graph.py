@@ -10,6 +10,9 @@ shows it) is read before ``backward()`` frees it.
 Edges point the way autograd holds them: tensor → its ``grad_fn`` → each of its
 ``next_functions`` → … → ``AccumulateGrad`` → the leaf. :func:`to_dot` turns a graph into a
 Graphviz DOT string (every label escaped: names come from torch and from the page).
+
+The words of the labels (a tensor's kind, a saved value's note) are in the language of the
+rerun (``i18n._``); names from torch and code stay as they are.
 """
 
 from __future__ import annotations
@@ -21,12 +24,15 @@ from typing import Any
 
 import torch
 
+from ptexplore.i18n import N_, _
 from ptexplore.memory import Sharing, sharing
 
 #: Attributes torch gives a backward function for each value it saved.
 SAVED_PREFIX = "_saved_"
 #: A saved tensor's values are written out only up to this many elements.
 SAVED_VALUES_SHOWN = 6
+#: a saved ``None`` (its translation starts with ``None`` too: :func:`_saved_line` shortens it)
+SAVED_NONE = N_("None (not needed for the inputs that need a gradient)")
 
 
 class NodeKind(StrEnum):
@@ -172,14 +178,14 @@ def saved_values(fn: Any, named: Mapping[str, torch.Tensor]) -> tuple[Saved, ...
         try:
             value = getattr(fn, attr)
         except RuntimeError:  # backward() already freed it
-            out.append(Saved(short, "freed by backward()"))
+            out.append(Saved(short, _("freed by backward()")))
             continue
         if isinstance(value, torch.Tensor):
             out.append(Saved(short, _tensor_text(value), _same_memory(value, named)))
         elif isinstance(value, tuple | list) and any(isinstance(v, torch.Tensor) for v in value):
-            out.append(Saved(short, f"{len(value)} tensors"))
+            out.append(Saved(short, _("{n} tensors").format(n=len(value))))
         elif value is None:
-            out.append(Saved(short, "None (not needed for the inputs that need a gradient)"))
+            out.append(Saved(short, _(SAVED_NONE)))
         else:
             out.append(Saved(short, repr(value)))
     return tuple(out)
@@ -188,12 +194,12 @@ def saved_values(fn: Any, named: Mapping[str, torch.Tensor]) -> tuple[Saved, ...
 def _tensor_label(name: str, t: torch.Tensor) -> str:
     shape = tuple(t.shape)
     if t.grad_fn is not None:
-        kind = "computed"
+        label = _("{name}\n{shape} · computed")
     elif t.requires_grad:
-        kind = "leaf, requires_grad"
+        label = _("{name}\n{shape} · leaf, requires_grad")
     else:
-        kind = "no grad"
-    return f"{name}\n{shape} · {kind}"
+        label = _("{name}\n{shape} · no grad")
+    return label.format(name=name, shape=shape)
 
 
 def _saved_line(s: Saved) -> str:
@@ -260,7 +266,7 @@ def extract(
         kind_name = type(fn).__name__
         if kind_name == "AccumulateGrad":
             variable: torch.Tensor = fn.variable
-            leaf = leaf_name(variable) or f"leaf {tuple(variable.shape)}"
+            leaf = leaf_name(variable) or _("leaf {shape}").format(shape=tuple(variable.shape))
             nodes.append(
                 Node(
                     node_id,
@@ -274,12 +280,14 @@ def extract(
             saved = saved_values(fn, tensors)
             label = "\n".join([kind_name, *(_saved_line(s) for s in saved)])
             nodes.append(Node(node_id, NodeKind.FUNCTION, unique(kind_name), label, saved))
-        for slot, (next_fn, _) in enumerate(fn.next_functions):
+        for slot, (next_fn, _input) in enumerate(fn.next_functions):
             if next_fn is None:
                 none_count += 1
                 none_id = f"z{none_count}"
                 nodes.append(Node(none_id, NodeKind.NONE, f"None#{none_count}", "None"))
-                edges.append(Edge(node_id, none_id, EdgeKind.NONE, f"input {slot}"))
+                edges.append(
+                    Edge(node_id, none_id, EdgeKind.NONE, _("input {slot}").format(slot=slot))
+                )
             else:
                 edges.append(Edge(node_id, visit(next_fn), EdgeKind.NEXT))
         return node_id

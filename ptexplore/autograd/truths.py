@@ -25,6 +25,7 @@ from enum import StrEnum
 import torch
 
 from ptexplore.errors import Refusal
+from ptexplore.i18n import N_, _
 from ptexplore.live import Snippet
 from ptexplore.live.script import Script
 from ptexplore.memory import same_storage, tensor_facts
@@ -35,10 +36,12 @@ TOLERANCE = 1e-6
 
 
 class Truth(StrEnum):
-    VERSION = "shared memory, shared version counter"
-    NEW_LEAF = "detach().requires_grad_() is a new leaf"
-    DATA = ".data vs .detach()"
-    MODES = "no_grad() vs detach() vs requires_grad_(False)"
+    """The truths; a value is the picker's option (English, marked: shown translated)."""
+
+    VERSION = N_("shared memory, shared version counter")
+    NEW_LEAF = N_("detach().requires_grad_() is a new leaf")
+    DATA = N_(".data vs .detach()")
+    MODES = N_("no_grad() vs detach() vs requires_grad_(False)")
 
 
 class SavesOutput(StrEnum):
@@ -104,7 +107,7 @@ class Check:
 class FactRow:
     """One tensor at one moment, as torch reports it."""
 
-    moment: str
+    moment: str  # in the rerun's language
     name: str
     made_by: str
     requires_grad: bool
@@ -122,7 +125,8 @@ class TruthResult:
     lesson: str
     checks: tuple[Check, ...]
     facts: tuple[FactRow, ...]
-    #: the gradients the truth is about: (name, values or None)
+    #: the gradients the truth is about: (name, values or None); the names are English,
+    #: marked (looked up by :meth:`grad`, translated by the table)
     grads: tuple[tuple[str, tuple[float, ...] | None], ...]
     refusal: Refusal | None
     #: the code torch refused (for the error box)
@@ -163,9 +167,12 @@ def _row(
         ref_name, other = ref
         if same_storage(t, other):
             same_ptr = facts.data_ptr == tensor_facts(other).data_ptr
-            shares = f"yes: {ref_name}'s storage" + (", same data_ptr" if same_ptr else "")
+            if same_ptr:
+                shares = _("yes: {ref}'s storage, same data_ptr").format(ref=ref_name)
+            else:
+                shares = _("yes: {ref}'s storage").format(ref=ref_name)
         else:
-            shares = f"no (own storage, not {ref_name}'s)"
+            shares = _("no (own storage, not {ref}'s)").format(ref=ref_name)
     return FactRow(
         moment=moment,
         name=name,
@@ -211,27 +218,31 @@ def _version(config: TruthConfig) -> TruthResult:
     )
     s, d = script["s"], script["d"]
     before = (
-        _row("before", "s", f"a.{fn.value}()", s, None),
-        _row("before", "d", "s.detach()", d, ("s", s)),
+        _row(_("before"), "s", f"a.{fn.value}()", s, None),
+        _row(_("before"), "d", "s.detach()", d, ("s", s)),
     )
     script.run(
         f"d.{write.value}  # an in-place write through the detached tensor ...\n"
         'print("versions after: ", s._version, d._version)  # ... bumps the shared counter\n'
         'print("s is now", s)\n'
     )
+    moment = _("after {call}").format(call=f"d.{write.value}")
     after = (
-        _row(f"after d.{write.value}", "s", f"a.{fn.value}()", s, None),
-        _row(f"after d.{write.value}", "d", "s.detach()", d, ("s", s)),
+        _row(moment, "s", f"a.{fn.value}()", s, None),
+        _row(moment, "d", "s.detach()", d, ("s", s)),
     )
     script.run(_BACKWARD_TRY.format(why="the saved s was overwritten"))
     refusal = _refusal(
         script,
-        f"d shares s's memory *and* its version counter. {fn.value}'s backward saved s at "
-        f"version {before[0].version}; d.{write.value} moved the counter to "
-        f"{after[0].version}, so autograd knows the value it saved is gone and refuses to "
-        "compute a wrong gradient.",
-        "Write into a copy: `d = s.detach().clone()` (own memory, own version counter), or "
-        "make the write before s is used in the graph.",
+        _(
+            "d shares s's memory *and* its version counter. {fn}'s backward saved s at "
+            "version {before}; d.{write} moved the counter to {after}, so autograd knows the "
+            "value it saved is gone and refuses to compute a wrong gradient."
+        ).format(fn=fn.value, before=before[0].version, write=write.value, after=after[0].version),
+        _(
+            "Write into a copy: `d = s.detach().clone()` (own memory, own version counter), "
+            "or make the write before s is used in the graph."
+        ),
     )
     script.run(
         "# the fix: a copy has its own memory, so the saved s is untouched\n"
@@ -247,40 +258,50 @@ def _version(config: TruthConfig) -> TruthResult:
     checks = (
         Check(
             "same_ptr",
-            "d is a different object over the same memory",
+            _("d is a different object over the same memory"),
             d is not s and same_storage(d, s) and before[0].data_ptr == before[1].data_ptr,
-            f"d is s: {d is s}; same storage (memory.same_storage): {same_storage(d, s)}; "
-            f"same data_ptr: {before[0].data_ptr == before[1].data_ptr}",
+            _(
+                "d is s: {same_object}; same storage (memory.same_storage): {same_storage}; "
+                "same data_ptr: {same_ptr}"
+            ).format(
+                same_object=d is s,
+                same_storage=same_storage(d, s),
+                same_ptr=before[0].data_ptr == before[1].data_ptr,
+            ),
         ),
         Check(
             "version_shared",
-            f"d.{write.value} bumps the version counter s and d share",
+            _("{call} bumps the version counter s and d share").format(call=f"d.{write.value}"),
             after[0].version == after[1].version == before[0].version + 1,
             f"s._version {before[0].version} → {after[0].version}, d._version "
             f"{before[1].version} → {after[1].version}",
         ),
         Check(
             "backward_raises",
-            "backward() then raises “modified by an inplace operation”",
+            _("backward() then raises “modified by an inplace operation”"),
             refusal is not None and "modified by an inplace operation" in refusal.message,
-            "torch's own message is shown below",
+            _("torch's own message is shown below"),
         ),
         Check(
             "fix_works",
-            f"with .clone() the gradient is {fn.formula} of the untouched s",
+            _("with .clone() the gradient is {formula} of the untouched s").format(
+                formula=fn.formula
+            ),
             _close(fixed, want),
-            f"a.grad = {_fmt(fixed)}; formula {_fmt(want)}",
+            _("a.grad = {got}; formula {want}").format(got=_fmt(fixed), want=_fmt(want)),
         ),
     )
     return TruthResult(
         config,
-        f"`d = s.detach()` gives **a new tensor that shares `s`'s memory and its version "
-        f"counter** (`_version`). `{fn.value}` saves its output for backward, so an in-place "
-        "write through `d` is a write into a value autograd still needs — and autograd "
-        "notices, because the counter moved.",
+        _(
+            "`d = s.detach()` gives **a new tensor that shares `s`'s memory and its version "
+            "counter** (`_version`). `{fn}` saves its output for backward, so an in-place "
+            "write through `d` is a write into a value autograd still needs — and autograd "
+            "notices, because the counter moved."
+        ).format(fn=fn.value),
         checks,
         before + after,
-        (("a.grad (after the fix)", fixed),),
+        ((N_("a.grad (after the fix)"), fixed),),
         refusal,
         "s.sum().backward()",
         script.snippet(),
@@ -301,10 +322,11 @@ def _new_leaf(config: TruthConfig) -> TruthResult:
         'print("same data_ptr as s:", d.data_ptr() == s.data_ptr())\n'
     )
     s, d = script["s"], script["d"]
+    made = _("made")
     facts = (
-        _row("made", "a", "torch.tensor(..., requires_grad=True)", script["a"], None),
-        _row("made", "s", f"a.{fn.value}()", s, None),
-        _row("made", "d", "s.detach().requires_grad_()", d, ("s", s)),
+        _row(made, "a", "torch.tensor(..., requires_grad=True)", script["a"], None),
+        _row(made, "s", f"a.{fn.value}()", s, None),
+        _row(made, "d", "s.detach().requires_grad_()", d, ("s", s)),
     )
     script.run(
         "(d * d).sum().backward()  # a new computation that starts at d\n"
@@ -322,41 +344,43 @@ def _new_leaf(config: TruthConfig) -> TruthResult:
     checks = (
         Check(
             "new_leaf",
-            "d is a leaf that requires grad, with no grad_fn",
+            _("d is a leaf that requires grad, with no grad_fn"),
             bool(d.is_leaf and d.requires_grad and d.grad_fn is None),
             f"d.is_leaf={d.is_leaf}, d.requires_grad={d.requires_grad}, d.grad_fn={d.grad_fn}",
         ),
         Check(
             "d_has_grad",
-            "a detached tensor CAN have a .grad: d gets its own (2·d)",
+            _("a detached tensor CAN have a .grad: d gets its own (2·d)"),
             _close(d_grad, tuple(2.0 * o for o in out)),
             f"d.grad = {_fmt(d_grad)}; 2·d = {_fmt(tuple(2.0 * o for o in out))}",
         ),
         Check(
             "nothing_back",
-            "… and nothing flowed back into the original graph: a.grad is None",
+            _("… and nothing flowed back into the original graph: a.grad is None"),
             a_after_new is None,
-            f"a.grad after (d * d).sum().backward() = {_fmt(a_after_new)}",
+            _("a.grad after (d * d).sum().backward() = {got}").format(got=_fmt(a_after_new)),
         ),
         Check(
             "original_works",
-            f"the original graph still gives a.grad = {fn.formula}",
+            _("the original graph still gives a.grad = {formula}").format(formula=fn.formula),
             _close(a_grad, tuple(fn.derivative(o) for o in out)),
             f"a.grad = {_fmt(a_grad)}",
         ),
     )
     return TruthResult(
         config,
-        "The popular claim “a detached tensor can never have a grad” is wrong — **both "
-        "halves are true at once**: `s.detach().requires_grad_()` is a brand-new **leaf** "
-        "that collects its own `.grad` in any new computation, while no gradient ever flows "
-        "from it back into `s` or `a`.",
+        _(
+            "The popular claim “a detached tensor can never have a grad” is wrong — **both "
+            "halves are true at once**: `s.detach().requires_grad_()` is a brand-new **leaf** "
+            "that collects its own `.grad` in any new computation, while no gradient ever "
+            "flows from it back into `s` or `a`."
+        ),
         checks,
         facts,
         (
             ("d.grad", d_grad),
-            ("a.grad after d's backward", a_after_new),
-            ("a.grad after s's backward", a_grad),
+            (N_("a.grad after d's backward"), a_after_new),
+            (N_("a.grad after s's backward"), a_grad),
         ),
         None,
         "",
@@ -401,11 +425,15 @@ def _data(config: TruthConfig) -> TruthResult:
     detach_version = int(script["s"]._version)
     refusal = _refusal(
         script,
-        "Through `.detach()` the write bumps the version counter autograd checks, so "
-        "backward refuses instead of returning a wrong gradient.",
-        "Never write into tensors the graph saved; if you must change values, write into a "
-        "`.clone()`. Use `.detach()`, not `.data`: it fails loudly where `.data` is silently "
-        "wrong.",
+        _(
+            "Through `.detach()` the write bumps the version counter autograd checks, so "
+            "backward refuses instead of returning a wrong gradient."
+        ),
+        _(
+            "Never write into tensors the graph saved; if you must change values, write into "
+            "a `.clone()`. Use `.detach()`, not `.data`: it fails loudly where `.data` is "
+            "silently wrong."
+        ),
     )
     out = tuple(fn.forward(v) for v in A)
     written = tuple(write.apply(o) for o in out)
@@ -413,35 +441,50 @@ def _data(config: TruthConfig) -> TruthResult:
     checks = (
         Check(
             "data_hidden",
-            f"s.data.{write.value} leaves s._version unchanged (hidden from autograd)",
+            _("{call} leaves s._version unchanged (hidden from autograd)").format(
+                call=f"s.data.{write.value}"
+            ),
             data_version == 0,
             f"s._version = {data_version}",
         ),
         Check(
             "data_wrong",
-            ".data: backward runs and the gradient is silently wrong",
+            _(".data: backward runs and the gradient is silently wrong"),
             via_data is not None and correct is not None and not _close(via_data, correct),
-            f".data a.grad = {_fmt(via_data)} vs correct {_fmt(correct)} (it is "
-            f"{fn.formula} of the overwritten s: {_fmt(want_wrong)})",
+            _(
+                ".data a.grad = {got} vs correct {correct} (it is {formula} of the "
+                "overwritten s: {wrong})"
+            ).format(
+                got=_fmt(via_data),
+                correct=_fmt(correct),
+                formula=fn.formula,
+                wrong=_fmt(want_wrong),
+            ),
         ),
         Check(
             "detach_raises",
-            f"s.detach().{write.value} bumps s._version and backward() raises",
+            _("{call} bumps s._version and backward() raises").format(
+                call=f"s.detach().{write.value}"
+            ),
             detach_version == 1
             and refusal is not None
             and "modified by an inplace operation" in refusal.message,
-            f"s._version = {detach_version}; torch's message is shown below",
+            _("s._version = {version}; torch's message is shown below").format(
+                version=detach_version
+            ),
         ),
     )
     return TruthResult(
         config,
-        "`.data` and `.detach()` both give a tensor over the same memory without a graph, "
-        "but `.data` also has **its own version counter**: in-place writes through it are "
-        "invisible to autograd. Same write, two outcomes: `.data` → **a wrong gradient, "
-        "silently**; `.detach()` → **an error**.",
+        _(
+            "`.data` and `.detach()` both give a tensor over the same memory without a graph, "
+            "but `.data` also has **its own version counter**: in-place writes through it are "
+            "invisible to autograd. Same write, two outcomes: `.data` → **a wrong gradient, "
+            "silently**; `.detach()` → **an error**."
+        ),
         checks,
         (),
-        (("correct a.grad", correct), ("a.grad via .data", via_data)),
+        ((N_("correct a.grad"), correct), (N_("a.grad via .data"), via_data)),
         refusal,
         f"s.detach().{write.value}; s.sum().backward()",
         script.snippet(),
@@ -487,68 +530,88 @@ def _modes(config: TruthConfig) -> TruthResult:
         _row("", "n", f"with torch.no_grad(): a.{fn.value}()", ns["n"], ("a", a)),
         _row("", "v", "with torch.no_grad(): a.view(3)", ns["v"], ("a", a)),
         _row("", "d", "a.detach()", ns["d"], ("a", a)),
-        _row("", "m", f"a.{fn.value}()  (requires_grad_(False) refused)", ns["m"], ("a", a)),
+        _row(
+            "",
+            "m",
+            _("{call}  (requires_grad_(False) refused)").format(call=f"a.{fn.value}()"),
+            ns["m"],
+            ("a", a),
+        ),
         _row("", "p", "torch.tensor(...).requires_grad_(False)", ns["p"], None),
     )
     refusal = _refusal(
         script,
-        "A computed tensor's requires_grad follows from its inputs; only a leaf's flag is "
-        "yours to set.",
-        "Use `m.detach()` for a computed tensor you want outside the graph.",
+        _(
+            "A computed tensor's requires_grad follows from its inputs; only a leaf's flag is "
+            "yours to set."
+        ),
+        _("Use `m.detach()` for a computed tensor you want outside the graph."),
     )
     n, d, p, q, v = ns["n"], ns["d"], ns["p"], ns["q"], ns["v"]
     bumped = int(ns["w"]._version) - int(ns["before"])
     checks = (
         Check(
             "no_grad",
-            "no_grad(): a new result with requires_grad=False, no grad_fn, a leaf",
+            _("no_grad(): a new result with requires_grad=False, no grad_fn, a leaf"),
             bool(not n.requires_grad and n.grad_fn is None and n.is_leaf)
             and not same_storage(n, a),
-            f"n.requires_grad={n.requires_grad}, n.grad_fn={n.grad_fn}, is_leaf={n.is_leaf}, "
-            f"shares a's storage: {same_storage(n, a)}",
+            _(
+                "n.requires_grad={requires_grad}, n.grad_fn={grad_fn}, is_leaf={is_leaf}, "
+                "shares a's storage: {shares}"
+            ).format(
+                requires_grad=n.requires_grad,
+                grad_fn=n.grad_fn,
+                is_leaf=n.is_leaf,
+                shares=same_storage(n, a),
+            ),
         ),
         Check(
             "no_grad_view",
-            "a view op under no_grad() is still a view: the same memory as a, no grad_fn",
+            _("a view op under no_grad() is still a view: the same memory as a, no grad_fn"),
             v.grad_fn is None and same_storage(v, a) and v.data_ptr() == a.data_ptr(),
-            f"v shares a's storage: {same_storage(v, a)}, v.grad_fn={v.grad_fn}; "
-            f"v.requires_grad={v.requires_grad} (a view reports its base's flag)",
+            _(
+                "v shares a's storage: {shares}, v.grad_fn={grad_fn}; "
+                "v.requires_grad={requires_grad} (a view reports its base's flag)"
+            ).format(shares=same_storage(v, a), grad_fn=v.grad_fn, requires_grad=v.requires_grad),
         ),
         Check(
             "no_grad_write",
-            "an in-place write under no_grad() still bumps _version (unlike one through .data)",
+            _("an in-place write under no_grad() still bumps _version (unlike one through .data)"),
             bumped == 1,
-            f"w._version {int(ns['before'])} → {int(ns['w']._version)} after "
-            "`with torch.no_grad(): w -= 0.1 * w.grad`",
+            _(
+                "w._version {before} → {after} after `with torch.no_grad(): w -= 0.1 * w.grad`"
+            ).format(before=int(ns["before"]), after=int(ns["w"]._version)),
         ),
         Check(
             "detach",
-            "detach(): the same memory as a, requires_grad=False, no grad_fn",
+            _("detach(): the same memory as a, requires_grad=False, no grad_fn"),
             bool(not d.requires_grad and d.grad_fn is None and d.is_leaf) and same_storage(d, a),
-            f"d shares a's storage: {same_storage(d, a)}",
+            _("d shares a's storage: {shares}").format(shares=same_storage(d, a)),
         ),
         Check(
             "requires_grad_false",
-            "requires_grad_(False) on a leaf changes that leaf itself (returns it)",
+            _("requires_grad_(False) on a leaf changes that leaf itself (returns it)"),
             q is p and not p.requires_grad and p.is_leaf,
             f"q is p: {q is p}; p.requires_grad={p.requires_grad}",
         ),
         Check(
             "non_leaf_refused",
-            "requires_grad_(False) on a computed tensor is refused",
+            _("requires_grad_(False) on a computed tensor is refused"),
             refusal is not None and "leaf variables" in refusal.message,
-            "torch's own message is shown below",
+            _("torch's own message is shown below"),
         ),
     )
     return TruthResult(
         config,
-        "Three ways to “stop gradients”, three different things: `torch.no_grad()` stops "
-        "**recording** (new results have no `grad_fn`) — nothing else: a view op in it "
-        "still aliases its input, and an in-place write in it still bumps `_version` "
-        "(which is why `with torch.no_grad(): w -= lr * w.grad` replaced writing through "
-        "`w.data`, whose writes autograd cannot see); `.detach()` gives **a graph-free "
-        "view of the same memory**; and `requires_grad_(False)` **flips a leaf's own flag** "
-        "(and is refused on computed tensors).",
+        _(
+            "Three ways to “stop gradients”, three different things: `torch.no_grad()` stops "
+            "**recording** (new results have no `grad_fn`) — nothing else: a view op in it "
+            "still aliases its input, and an in-place write in it still bumps `_version` "
+            "(which is why `with torch.no_grad(): w -= lr * w.grad` replaced writing through "
+            "`w.data`, whose writes autograd cannot see); `.detach()` gives **a graph-free "
+            "view of the same memory**; and `requires_grad_(False)` **flips a leaf's own "
+            "flag** (and is refused on computed tensors)."
+        ),
         checks,
         rows,
         (),

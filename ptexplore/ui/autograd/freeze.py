@@ -26,6 +26,7 @@ from ptexplore.autograd.freeze import (
     side_choices,
     top_level,
 )
+from ptexplore.i18n import N_, _
 from ptexplore.limits import (
     AUTOGRAD_DEFAULT_SIDE,
     AUTOGRAD_MAX_BATCH,
@@ -41,7 +42,10 @@ from ptexplore.ui.render import chart, inert, show_error
 from ptexplore.ui.state import PageState, link_choice, link_int
 
 STATE = PageState(AUTOGRAD)
-FREEZE_TAB, NORM_TAB = "🧊 Freezing", "📊 BatchNorm & Dropout"
+FREEZE_TAB, NORM_TAB = N_("🧊 Freezing"), N_("📊 BatchNorm & Dropout")
+#: the classifier-size input's label: the constructor's parameter name (code, the same in
+#: every language)
+NUM_CLASSES_LABEL = "num_classes"
 
 
 # ------------------------------------------------------------------ tab 3: freezing
@@ -56,9 +60,9 @@ def _pattern(text: str) -> str:
 def _model_picker(options: tuple[str, ...], name: str) -> str:
     labels = catalog.labels()
     key: str = st.selectbox(
-        "Model",
+        _("Model"),
         list(options),
-        format_func=lambda k: labels.get(k, k),
+        format_func=lambda k: catalog.shown_label(k, labels.get(k, str(k))),
         **STATE.widget(name, default=options[0], url=link_choice(options)),
     )
     return key
@@ -66,24 +70,28 @@ def _model_picker(options: tuple[str, ...], name: str) -> str:
 
 def _size_pickers(key: str, batch_name: str, side_name: str) -> tuple[int, int]:
     batch = st.slider(
-        "batch size",
+        _("batch size"),
         AUTOGRAD_MIN_BATCH,
         AUTOGRAD_MAX_BATCH,
         AUTOGRAD_MIN_BATCH,
         **STATE.widget(batch_name),
-        help=f"{AUTOGRAD_MIN_BATCH} … {AUTOGRAD_MAX_BATCH}: BatchNorm in train() needs more "
-        "than one value per channel; small keeps it fast for the whole class.",
+        help=_(
+            "{low} … {high}: BatchNorm in train() needs more than one value per channel; "
+            "small keeps it fast for the whole class."
+        ).format(low=AUTOGRAD_MIN_BATCH, high=AUTOGRAD_MAX_BATCH),
     )
     sides = side_choices(key)
     side = AUTOGRAD_DEFAULT_SIDE
     if sides:
         side = st.select_slider(
-            "input side (square images)",
+            _("input side (square images)"),
             list(sides),
             value=AUTOGRAD_DEFAULT_SIDE,
             **STATE.widget(side_name),
-            help="Smaller than the model's 224 default so one forward/backward stays fast; "
-            "these models accept any side ≥ 32.",
+            help=_(
+                "Smaller than the model's 224 default so one forward/backward stays fast; "
+                "these models accept any side ≥ 32."
+            ),
         )
     return int(batch), int(side)
 
@@ -97,7 +105,7 @@ def freeze_controls(_shared: object) -> FreezeConfig:
         if entry.takes_num_classes:
             num_classes = int(
                 st.number_input(
-                    "num_classes",
+                    NUM_CLASSES_LABEL,
                     min_value=1,
                     max_value=MAX_NUM_CLASSES,
                     step=1,
@@ -106,16 +114,19 @@ def freeze_controls(_shared: object) -> FreezeConfig:
                         default=DEFAULT_NUM_CLASSES,
                         url=link_int(1, MAX_NUM_CLASSES),
                     ),
-                    help="The classifier's outputs: fc of resnet18 has 512 × num_classes "
-                    "weights + num_classes biases.",
+                    help=_(
+                        "The classifier's outputs: fc of resnet18 has 512 × num_classes "
+                        "weights + num_classes biases."
+                    ),
                 )
             )
     with c2:
+        modes = {m.value: _(m.label) for m in FreezeMode}  # translated now, in this rerun
         mode = FreezeMode(
             st.radio(
-                "Freeze",
+                _("Freeze"),
                 [m.value for m in FreezeMode],
-                format_func=lambda v: FreezeMode(v).label,
+                format_func=modes.__getitem__,
                 **STATE.widget("mode", default=FreezeMode.ALL_BUT_HEAD.value, url=FreezeMode),
             )
         )
@@ -123,14 +134,14 @@ def freeze_controls(_shared: object) -> FreezeConfig:
         children: tuple[str, ...] = ()
         if mode is FreezeMode.PATTERN:
             pattern = st.text_input(
-                "freeze every parameter whose name contains",
+                _("freeze every parameter whose name contains"),
                 max_chars=AUTOGRAD_MAX_PATTERN_CHARS,
                 **STATE.widget("pattern", default="conv", url=_pattern),
             )
         elif mode is FreezeMode.CHILDREN:
             kids = top_level(key)
             picked = st.multiselect(
-                "top-level children to freeze",
+                _("top-level children to freeze"),
                 [c.name for c in kids],
                 default=[],
                 format_func=lambda n: f"{n} ({next(c for c in kids if c.name == n).class_name})",
@@ -139,8 +150,9 @@ def freeze_controls(_shared: object) -> FreezeConfig:
             children = tuple(picked)
         elif mode is FreezeMode.ALL_BUT_HEAD:
             st.caption(
-                f"The classifier here is {inert(head_name(key))}: the last top-level child "
-                "with parameters."
+                _(
+                    "The classifier here is {head}: the last top-level child with parameters."
+                ).format(head=inert(head_name(key)))
             )
     with c3:
         batch, side = _size_pickers(key, "batch", "side")
@@ -150,41 +162,53 @@ def freeze_controls(_shared: object) -> FreezeConfig:
 
 def _size_text(shape: tuple[int, ...]) -> str:
     if len(shape) == 4:
-        return f"a random batch of {shape[0]} images of {shape[1]}×{shape[2]}×{shape[3]}"
-    return f"a random batch of {shape[0]} vectors of {shape[1]} features"
+        return _("a random batch of {n} images of {c}×{h}×{w}").format(
+            n=shape[0], c=shape[1], h=shape[2], w=shape[3]
+        )
+    return _("a random batch of {n} vectors of {features} features").format(
+        n=shape[0], features=shape[1]
+    )
 
 
 def freeze_render(config: FreezeConfig, result: FreezeResult, _views: None) -> None:
     m1, m2, m3, m4 = st.columns(4)
     m1.metric(
-        "trainable parameters",
+        _("trainable parameters"),
         f"{result.trainable:,}",
-        delta=f"{result.trainable_tensors} tensors",
+        delta=_("{n} tensors").format(n=result.trainable_tensors),
         delta_color="off",
         delta_arrow="off",
     )
     m2.metric(
-        "frozen parameters",
+        _("frozen parameters"),
         f"{result.frozen:,}",
-        delta=f"{result.frozen_tensors} tensors",
+        delta=_("{n} tensors").format(n=result.frozen_tensors),
         delta_color="off",
         delta_arrow="off",
     )
-    m3.metric("total", f"{result.total:,}")
-    m4.metric("forward + backward", f"{result.seconds * 1000:.0f} ms")
-    seeded = " (its Dropout masks seeded)" if result.dropout else ""
+    m3.metric(_("total"), f"{result.total:,}")
+    m4.metric(_("forward + backward"), _("{ms:.0f} ms").format(ms=result.seconds * 1000))
+    seeded = _(" (its Dropout masks seeded)") if result.dropout else ""
     st.caption(
-        f"One `model.train()` forward and backward on {_size_text(result.input_shape)} "
-        f"(shape {result.input_shape}) → output {result.output_shape}, loss = "
-        f"{result.loss:.4f}{seeded}; measured on this server. A private copy built with "
-        f"seed {config.seed}: your freezing never touches another learner's model."
+        _(
+            "One `model.train()` forward and backward on {batch} (shape {shape}) → output "
+            "{output}, loss = {loss:.4f}{seeded}; measured on this server. A private copy "
+            "built with seed {seed}: your freezing never touches another learner's model."
+        ).format(
+            batch=_size_text(result.input_shape),
+            shape=result.input_shape,
+            output=result.output_shape,
+            loss=result.loss,
+            seeded=seeded,
+            seed=config.seed,
+        )
     )
     for refusal in result.refusals:
         show_error(refusal, call="loss.backward() / torch.optim.SGD(...)")
     chart(figures.grad_norm_figure(result), key=STATE.key("grad_norms"))
     left, right = st.columns([1, 1.2], gap="large")
     with left:
-        st.markdown("**The optimizer** gets only what trains:")
+        st.markdown(_("**The optimizer** gets only what trains:"))
         st.code(
             "optimizer = torch.optim.SGD(\n"
             "    filter(lambda p: p.requires_grad, model.parameters()),\n"
@@ -194,17 +218,19 @@ def freeze_render(config: FreezeConfig, result: FreezeResult, _views: None) -> N
         )
         for g in result.groups:
             st.markdown(
-                f"`optimizer.param_groups[{g.index}]`: **{g.tensors} tensors, "
-                f"{g.numel:,} parameters** — exactly the trainable ones."
+                _(
+                    "`optimizer.param_groups[{index}]`: **{tensors} tensors, {numel:,} "
+                    "parameters** — exactly the trainable ones."
+                ).format(index=g.index, tensors=g.tensors, numel=g.numel)
             )
             st.dataframe(tables.group_options(g), hide_index=True)
     with right:
-        st.markdown("**Every parameter tensor**")
+        st.markdown(_("**Every parameter tensor**"))
         st.dataframe(tables.parameters(result), hide_index=True, height=320)
 
 
 def _freeze_job(config: FreezeConfig) -> str:
-    return f"one forward/backward of {config.key}"
+    return _("one forward/backward of {key}").format(key=config.key)
 
 
 FREEZE: Section[FreezeConfig, FreezeResult] = Section(
@@ -228,7 +254,7 @@ def norm_controls(_shared: object) -> NormConfig:
     with c2:
         batch, side = _size_pickers(key, "bn_batch", "bn_side")
     with c3:
-        p = st.slider("Dropout p", 0.0, 0.9, 0.5, step=0.1, **STATE.widget("dropout_p"))
+        p = st.slider(_("Dropout p"), 0.0, 0.9, 0.5, step=0.1, **STATE.widget("dropout_p"))
     seed = seed_input()
     return NormConfig(key, batch, side, seed, round(float(p), 2))
 
@@ -237,45 +263,59 @@ def norm_render(_config: NormConfig, result: NormResult, _views: None) -> None:
     train = result.row("after a train() forward")
     in_eval = result.row("after an eval() forward")
     st.markdown(
-        f"Every parameter is frozen (**{result.trainable} trainable**), yet one forward in "
-        f"`train()` mode changed the running statistics of **{train.layers_changed} of "
-        f"{result.layers}** BatchNorm layers: they are buffers, updated by the forward "
-        "itself, not by gradients. `eval()` kept "
-        f"**{result.layers - in_eval.layers_changed} of {result.layers}** as they were. "
-        "`torch.no_grad()` does not stop the update either; `eval()` does (and so do "
-        "the layer settings below)."
+        _(
+            "Every parameter is frozen (**{trainable} trainable**), yet one forward in "
+            "`train()` mode changed the running statistics of **{changed} of {layers}** "
+            "BatchNorm layers: they are buffers, updated by the forward itself, not by "
+            "gradients. `eval()` kept **{kept} of {layers}** as they were. "
+            "`torch.no_grad()` does not stop the update either; `eval()` does (and so do "
+            "the layer settings below)."
+        ).format(
+            trainable=result.trainable,
+            changed=train.layers_changed,
+            layers=result.layers,
+            kept=result.layers - in_eval.layers_changed,
+        )
     )
     st.dataframe(tables.running_stats(result), hide_index=True, width="stretch")
     only = result.row("after a forward with only BatchNorm")
     again = result.row("after the next model.train()")
     st.markdown(
-        "**The fine-tuning trap.** Putting only the BatchNorm layers in `eval()` keeps "
-        f"their statistics (**{only.layers_changed}** changed) — until the next "
-        "`model.train()`, which sets every submodule back to training mode: the forward "
-        f"after it changed **{again.layers_changed} of {result.layers}** again. Re-apply "
-        "the BatchNorm `eval()` after every `model.train()`, or override `train()` in "
-        "your model to do it."
+        _(
+            "**The fine-tuning trap.** Putting only the BatchNorm layers in `eval()` keeps "
+            "their statistics (**{only}** changed) — until the next `model.train()`, which "
+            "sets every submodule back to training mode: the forward after it changed "
+            "**{again} of {layers}** again. Re-apply the BatchNorm `eval()` after every "
+            "`model.train()`, or override `train()` in your model to do it."
+        ).format(only=only.layers_changed, again=again.layers_changed, layers=result.layers)
     )
     st.caption(
-        f"The first BatchNorm layer is {inert(result.layer)}; batch of "
-        f"{result.config.batch} random {result.config.side}×{result.config.side} images; "
-        f"the model's forwards took {result.seconds * 1000:.0f} ms on this server."
+        _(
+            "The first BatchNorm layer is {layer}; batch of {batch} random {side}×{side} "
+            "images; the model's forwards took {ms:.0f} ms on this server."
+        ).format(
+            layer=inert(result.layer),
+            batch=result.config.batch,
+            side=result.config.side,
+            ms=result.seconds * 1000,
+        )
     )
-    st.markdown("**Besides `eval()`**, three ways to stop the statistics, each run live:")
+    st.markdown(_("**Besides `eval()`**, three ways to stop the statistics, each run live:"))
     # a static table: its sentences wrap (a dataframe's cells cut them at 1024 px)
-    st.table(pd.DataFrame(tables.norm_alternatives(result)).set_index("way"))
+    st.table(pd.DataFrame(tables.norm_alternatives(result)).set_index(_(tables.WAY)))
     p = result.config.p
     st.markdown(
-        f"**Dropout(p={p}) on the same input**: `eval()` is the identity; `train()` zeroes "
-        f"each element with probability p and scales the survivors by 1/(1−p) = "
-        f"{1 / (1 - p):.4g}. Here {result.dropped} of {len(result.dropout_train)} were "
-        "zeroed (seeded)."
+        _(
+            "**Dropout(p={p}) on the same input**: `eval()` is the identity; `train()` "
+            "zeroes each element with probability p and scales the survivors by 1/(1−p) = "
+            "{scale:.4g}. Here {dropped} of {n} were zeroed (seeded)."
+        ).format(p=p, scale=1 / (1 - p), dropped=result.dropped, n=len(result.dropout_train))
     )
     st.dataframe(tables.dropout(result), hide_index=True)
 
 
 def _norm_job(config: NormConfig) -> str:
-    return f"forward passes of {config.key}"
+    return _("forward passes of {key}").format(key=config.key)
 
 
 NORM: Section[NormConfig, NormResult] = Section(

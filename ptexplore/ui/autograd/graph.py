@@ -19,13 +19,17 @@ from ptexplore.autograd.truths import (
     run_truth,
     truth_uses_write,
 )
+from ptexplore.i18n import N_, _
 from ptexplore.pages import AUTOGRAD
 from ptexplore.ui.lab import Section
 from ptexplore.ui.render import inert, show_error
 from ptexplore.ui.state import PageState
 
 STATE = PageState(AUTOGRAD)
-GRAPH_TAB, TRUTHS_TAB = "🕸️ Graph & detach()", "🔍 detach() truths"
+GRAPH_TAB, TRUTHS_TAB = N_("🕸️ Graph & detach()"), N_("🔍 detach() truths")
+#: the leaves' toggles: (leaf, default); each label is code (``x.requires_grad``), the same
+#: in every language
+_LEAF_TOGGLES = (("x", False), ("w", True), ("b", True))
 
 
 # --------------------------------------------------------------------- tab 1: graph
@@ -34,12 +38,13 @@ GRAPH_TAB, TRUTHS_TAB = "🕸️ Graph & detach()", "🔍 detach() truths"
 def graph_controls(_shared: object) -> GraphConfig:
     c1, c2, c3 = st.columns([1.3, 1.1, 1.4])  # at 1024 px "x.requires_grad" fits
     with c1:
-        st.markdown("**1 · Leaves** (each its own `requires_grad`)")
-        x = st.toggle("x.requires_grad", value=False, **STATE.widget("x_grad"))
-        w = st.toggle("w.requires_grad", value=True, **STATE.widget("w_grad"))
-        b = st.toggle("b.requires_grad", value=True, **STATE.widget("b_grad"))
+        st.markdown(_("**1 · Leaves** (each its own `requires_grad`)"))
+        on: dict[str, bool] = {}
+        for leaf, default in _LEAF_TOGGLES:
+            label = f"{leaf}.requires_grad"
+            on[leaf] = bool(st.toggle(label, value=default, **STATE.widget(f"{leaf}_grad")))
     with c2:
-        st.markdown("**2 · The computation** `y = w * x + b`")
+        st.markdown(_("**2 · The computation** `y = w * x + b`"))
         fn = st.radio(
             "z = f(y)",
             [f.value for f in Fn],
@@ -48,23 +53,28 @@ def graph_controls(_shared: object) -> GraphConfig:
             **STATE.widget("fn", default=next(iter(Fn)).value, url=Fn),
         )
         reduce = st.radio(
-            "loss",
+            _("loss"),
             [r.value for r in Reduce],
             horizontal=True,
             format_func=lambda v: f"z.{v}()",
             **STATE.widget("reduce", default=next(iter(Reduce)).value, url=Reduce),
         )
     with c3:
-        st.markdown("**3 · Cut the graph**")
+        st.markdown(_("**3 · Cut the graph**"))
+        # each option's label translated now, in this rerun's language (a format_func may
+        # be called after the rerun: AppTest does)
+        cuts = {c.value: _(c.label) for c in CutAt}
         cut = st.selectbox(
-            "Insert .detach() or torch.no_grad() at",
+            _("Insert .detach() or torch.no_grad() at"),
             [c.value for c in CutAt],
-            format_func=lambda v: CutAt(v).label,
+            format_func=cuts.__getitem__,
             **STATE.widget("cut", default=next(iter(CutAt)).value, url=CutAt),
-            help="Watch the drawn graph and the .grad column: a cut removes exactly the "
-            "edges below it.",
+            help=_(
+                "Watch the drawn graph and the .grad column: a cut removes exactly the "
+                "edges below it."
+            ),
         )
-    return GraphConfig(bool(x), bool(w), bool(b), Fn(fn), Reduce(reduce), CutAt(cut))
+    return GraphConfig(on["x"], on["w"], on["b"], Fn(fn), Reduce(reduce), CutAt(cut))
 
 
 def _graph_verdict(result: GraphResult) -> None:
@@ -73,38 +83,53 @@ def _graph_verdict(result: GraphResult) -> None:
         return
     reached = [g.name for g in result.leaves if g.grad is not None]
     missed = [g.name for g in result.leaves if g.grad is None]
-    got = ", ".join(f"`{n}`" for n in reached) or "no leaf"
-    none = f"; `.grad` stays **None** for {', '.join(f'`{n}`' for n in missed)}" if missed else ""
-    st.success(f"`loss.backward()` reached {got}{none}.", icon="🕸️")
+    got = ", ".join(f"`{n}`" for n in reached)
+    none = ", ".join(f"`{n}`" for n in missed)
+    if not reached:
+        text = _("`loss.backward()` reached no leaf; `.grad` stays **None** for {none}.")
+    elif missed:
+        text = _("`loss.backward()` reached {got}; `.grad` stays **None** for {none}.")
+    else:
+        text = _("`loss.backward()` reached {got}.")
+    st.success(text.format(got=got, none=none), icon="🕸️")
 
 
 def _grads_table(result: GraphResult) -> None:
-    st.markdown("**Every leaf's `.grad` after `backward()`, beside the formula**")
+    st.markdown(_("**Every leaf's `.grad` after `backward()`, beside the formula**"))
     st.dataframe(tables.grads(result), hide_index=True, width="stretch")
     y = ", ".join(f"{v:g}" for v in next(r.values for r in result.tensors if r.name == "y"))
-    st.caption(
-        f"By hand: y = w·x + b = [{y}]; d loss/d y = f'(y)"
-        + (" / 3 (mean over 3 elements)" if result.config.reduce is Reduce.MEAN else "")
-        + f", with {result.config.fn.derivative}; the chain rule through y = w·x + b "
-        "gives x.grad = f'(y)·w, w.grad = f'(y)·x, b.grad = f'(y). Computed in plain "
-        "Python, independently of autograd; None where no path of edges reaches the leaf "
-        "(or backward() refused)."
-    )
+    if result.config.reduce is Reduce.MEAN:
+        text = _(
+            "By hand: y = w·x + b = [{y}]; d loss/d y = f'(y) / 3 (mean over 3 elements), "
+            "with {derivative}; the chain rule through y = w·x + b gives x.grad = f'(y)·w, "
+            "w.grad = f'(y)·x, b.grad = f'(y). Computed in plain Python, independently of "
+            "autograd; None where no path of edges reaches the leaf (or backward() refused)."
+        )
+    else:
+        text = _(
+            "By hand: y = w·x + b = [{y}]; d loss/d y = f'(y), with {derivative}; the chain "
+            "rule through y = w·x + b gives x.grad = f'(y)·w, w.grad = f'(y)·x, b.grad = "
+            "f'(y). Computed in plain Python, independently of autograd; None where no path "
+            "of edges reaches the leaf (or backward() refused)."
+        )
+    st.caption(text.format(y=y, derivative=_(result.config.fn.derivative)))
 
 
 def _tensors_table(result: GraphResult) -> None:
-    st.markdown("**The script's tensors** (storage facts from `ptexplore.memory`)")
+    st.markdown(_("**The script's tensors** (storage facts from `ptexplore.memory`)"))
     st.dataframe(tables.tensors(result), hide_index=True, width="stretch")
 
 
 def _saved_table(result: GraphResult) -> None:
     saved = tables.saved(result)
     st.markdown(
-        "**What each backward function saved** (`grad_fn._saved_*`, read before "
-        "`backward()` frees them — torchviz's `show_saved`)"
+        _(
+            "**What each backward function saved** (`grad_fn._saved_*`, read before "
+            "`backward()` frees them — torchviz's `show_saved`)"
+        )
     )
-    if not saved["node"]:
-        st.caption("Nothing: no backward function was recorded.")
+    if not any(n.saved for n in result.graph.functions):  # the table has no rows
+        st.caption(_("Nothing: no backward function was recorded."))
         return
     st.dataframe(saved, hide_index=True, width="stretch")
 
@@ -115,14 +140,16 @@ def graph_render(_config: GraphConfig, result: GraphResult, _views: None) -> Non
         st.graphviz_chart(
             result.dot,
             width="content",
-            alt="The autograd graph of loss: tensors, backward functions and edges.",
+            alt=_("The autograd graph of loss: tensors, backward functions and edges."),
         )
     st.caption(
-        "Walked from each tensor's `grad_fn` through `next_functions`, as `backward()` walks "
-        "it; arrows point the way autograd holds them (towards the leaves). 🟩 leaf that "
-        "requires grad · 🟪 computed tensor · ⬜ dashed: needs no grad · 🟧 backward function "
-        "(with what it saved) · 🟦 `AccumulateGrad` (writes `.grad`) · `None`: an input that "
-        "needs no gradient · red dashed: a cut, not an autograd edge."
+        _(
+            "Walked from each tensor's `grad_fn` through `next_functions`, as `backward()` walks "
+            "it; arrows point the way autograd holds them (towards the leaves). 🟩 leaf that "
+            "requires grad · 🟪 computed tensor · ⬜ dashed: needs no grad · 🟧 backward function "
+            "(with what it saved) · 🟦 `AccumulateGrad` (writes `.grad`) · `None`: an input that "
+            "needs no gradient · red dashed: a cut, not an autograd edge."
+        )
     )
     _grads_table(result)
     _tensors_table(result)
@@ -144,16 +171,18 @@ GRAPH: Section[GraphConfig, GraphResult] = Section(
 
 def truth_controls(_shared: object) -> TruthConfig:
     c1, c2, c3 = st.columns([1.6, 1, 1], gap="large")
+    truths = {t.value: _(t.value) for t in Truth}  # translated now (see graph_controls)
     truth = Truth(
         c1.selectbox(
-            "Truth",
+            _("Truth"),
             [t.value for t in Truth],
+            format_func=truths.__getitem__,
             **STATE.widget("truth", default=next(iter(Truth)).value, url=Truth),
         )
     )
     fn = SavesOutput(
         c2.radio(
-            "s = a.f()  (f saves its output)",
+            _("s = a.f()  (f saves its output)"),
             [f.value for f in SavesOutput],
             horizontal=True,
             format_func=lambda v: f"a.{v}()",
@@ -164,7 +193,7 @@ def truth_controls(_shared: object) -> TruthConfig:
     if truth_uses_write(truth):
         write = Write(
             c3.radio(
-                "the in-place write",
+                _("the in-place write"),
                 [w.value for w in Write],
                 horizontal=True,
                 **STATE.widget("truth_write"),
