@@ -22,6 +22,7 @@ import torch
 from torch import nn
 
 from ptexplore.checkpoints.inspector import common_prefix, prefix_owners
+from ptexplore.i18n import N_, _
 
 
 class Status(StrEnum):
@@ -32,8 +33,10 @@ class Status(StrEnum):
 
 
 class Role(StrEnum):
-    PARAMETER = "parameter"
-    BUFFER = "buffer"
+    """The values are English, marked for the catalog: shown translated, ``_(role.value)``."""
+
+    PARAMETER = N_("parameter")
+    BUFFER = N_("buffer")
     NONE = "—"  # a key the model does not have
 
 
@@ -98,7 +101,7 @@ def _first_other(groups: tuple[tuple[str, ...], ...]) -> dict[str, str]:
 def compare(model: nn.Module, ckpt: Mapping[str, object]) -> Comparison:
     """``ckpt`` (the state_dict as the script will load it) against ``model``."""
     own = model.state_dict()
-    params = {n for n, _ in model.named_parameters(remove_duplicate=False)}
+    params = {n for n, _p in model.named_parameters(remove_duplicate=False)}
     tensors = {k: v for k, v in ckpt.items() if isinstance(v, torch.Tensor)}
     not_tensors = tuple(str(k) for k, v in ckpt.items() if not isinstance(v, torch.Tensor))
     model_tied = tied_groups(own)
@@ -194,9 +197,11 @@ def find_prefix(ckpt_keys: list[str], model_keys: set[str]) -> PrefixFinding | N
 class ErrorRow:
     """One problem ``load_state_dict`` listed in its error."""
 
-    problem: str  # "missing key", "unexpected key", "size mismatch", or "other"
+    #: "missing key", "unexpected key", "size mismatch", or "other" (English, marked for
+    #: the catalog: shown translated, ``_(row.problem)``)
+    problem: str
     key: str
-    detail: str
+    detail: str  # in the learner's language (torch's own line for "other")
 
 
 def _listed(text: str) -> list[str]:
@@ -223,11 +228,11 @@ def parse_load_error(text: str) -> tuple[ErrorRow, ...]:
         if not line:
             continue
         if line.startswith(("Missing key(s)", "Unexpected key(s)")):
-            problem = "missing key" if line.startswith("Missing") else "unexpected key"
+            problem = N_("missing key") if line.startswith("Missing") else N_("unexpected key")
             where = (
-                "in the model, not in the checkpoint"
+                _("in the model, not in the checkpoint")
                 if problem == "missing key"
-                else ("in the checkpoint, not in the model")
+                else _("in the checkpoint, not in the model")
             )
             rows.extend(ErrorRow(problem, k, where) for k in _listed(line.split(": ", 1)[-1]))
             continue
@@ -235,14 +240,16 @@ def parse_load_error(text: str) -> tuple[ErrorRow, ...]:
         if m:
             rows.append(
                 ErrorRow(
-                    "size mismatch",
+                    N_("size mismatch"),
                     m["key"],
-                    f"checkpoint {m['ckpt'].removeprefix('torch.Size')}, "
-                    f"model {m['model'].removeprefix('torch.Size')}",
+                    _("checkpoint {ckpt}, model {model}").format(
+                        ckpt=m["ckpt"].removeprefix("torch.Size"),
+                        model=m["model"].removeprefix("torch.Size"),
+                    ),
                 )
             )
             continue
-        rows.append(ErrorRow("other", "", line))
+        rows.append(ErrorRow(N_("other"), "", line))
     return tuple(rows)
 
 

@@ -61,6 +61,7 @@ from ptexplore.ckpt.read import (
     torch_reason,
 )
 from ptexplore.errors import InputError
+from ptexplore.i18n import N_, _
 from ptexplore.limits import (
     CKPT_LAB_MAX_HUB_FILES,
     CKPT_LAB_MAX_ROWS,
@@ -92,7 +93,7 @@ SAFETENSORS_DTYPES = {
 }
 
 #: the fixed sentence for a file torch's weights-only unpickler refuses
-UNSAFE_MESSAGE = (
+UNSAFE_MESSAGE = N_(
     "Refused: this file is not plain weights. torch.load(weights_only=True) stopped "
     "because its pickle wants to import names torch does not allow, and unpickling a name "
     "can run any code it points to. Nothing from it was run."
@@ -103,7 +104,7 @@ class UnsafeCheckpoint(InputError):
     """torch's weights-only unpickler refused the file: the globals it wanted, and why."""
 
     def __init__(self, wanted: tuple[str, ...], reason: str) -> None:
-        super().__init__(UNSAFE_MESSAGE, fix=FIX_UNSAFE)
+        super().__init__(_(UNSAFE_MESSAGE), fix=_(FIX_UNSAFE))
         self.wanted = wanted
         self.reason = reason
 
@@ -282,17 +283,28 @@ def _items(v: Any) -> Iterator[tuple[str, Any]]:
             yield str(i), x
 
 
+#: (one, many) of each thing a container's summary counts
+_COUNTS = {
+    "tensor": (N_("{n:,} tensor"), N_("{n:,} tensors")),
+    "entry": (N_("{n:,} entry"), N_("{n:,} entries")),
+    "item": (N_("{n:,} item"), N_("{n:,} items")),
+}
+
+
 def _plural(n: int, word: str) -> str:
-    return f"{n:,} {word}" + ("" if n == 1 else "s")
+    one, many = _COUNTS[word]
+    return (_(one) if n == 1 else _(many)).format(n=n)
 
 
 def _summary(v: Any) -> str:
     n = len(v)
-    tensors = sum(1 for _, x in _items(v) if isinstance(x, torch.Tensor))
+    tensors = sum(1 for _x, x in _items(v) if isinstance(x, torch.Tensor))
     if tensors and tensors == n:
         return _plural(n, "tensor")
-    what = _plural(n, "entry" if isinstance(v, Mapping) else "item").replace("entrys", "entries")
-    return what + (f", {_plural(tensors, 'tensor')}" if tensors else "")
+    what = _plural(n, "entry" if isinstance(v, Mapping) else "item")
+    if not tensors:
+        return what
+    return _("{what}, {tensors}").format(what=what, tensors=_plural(tensors, "tensor"))
 
 
 def _join(where: str, name: str) -> str:
@@ -432,8 +444,10 @@ def describe(checked: Checked, obj: Any) -> Inspection:
     weights = tuple(t for t in rows if t.where == at) if at is not None else ()
     if checked.format is CheckpointFormat.LEGACY:
         notes.append(
-            "a legacy stream says nothing about where each tensor's bytes are, and a meta "
-            "load of it cannot tell which tensors share storage"
+            _(
+                "a legacy stream says nothing about where each tensor's bytes are, and a meta "
+                "load of it cannot tell which tensors share storage"
+            )
         )
     return Inspection(
         format=checked.format,
@@ -467,7 +481,7 @@ def describe_safetensors(checked: Checked) -> Inspection:
         )
         for name, (dtype, shape, span) in plan.tensors.items()
     )
-    entries = (Entry("", 0, Kind.MAPPING, "safetensors", f"{len(rows):,} tensors"),)
+    entries = (Entry("", 0, Kind.MAPPING, "safetensors", _("{n:,} tensors").format(n=len(rows))),)
     return Inspection(
         format=checked.format,
         size=checked.size,
@@ -532,13 +546,17 @@ def hub_file(name: str) -> Path:
     """The hub cache file called ``name`` (only a name listed by :func:`hub_files`)."""
     if name not in hub_files():
         raise InputError(
-            f"There is no checkpoint called {code_span(name)} in the torch hub cache.",
-            fix="Pick a file from the list.",
+            _("There is no checkpoint called {name} in the torch hub cache.").format(
+                name=code_span(name)
+            ),
+            fix=_("Pick a file from the list."),
         )
     return hub_checkpoints_dir() / name
 
 
 def prefix_owners(prefix: str) -> str:
+    """Who adds ``prefix``, in English: the scripts' comments say it (code is the same in
+    every language; :func:`ptexplore.ckpt.read.who_added` says it in the learner's)."""
     return " then ".join(PREFIXES[p] for p in split_prefix(prefix))
 
 

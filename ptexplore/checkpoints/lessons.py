@@ -33,6 +33,7 @@ from torch import nn
 from ptexplore import isolate
 from ptexplore.ckpt.formats import CheckpointFormat
 from ptexplore.errors import ModelError
+from ptexplore.i18n import N_, _
 from ptexplore.limits import SANDBOX_BUILD_MEMORY_MB
 from ptexplore.live.script import Script, Step
 from ptexplore.live.source import merge_imports
@@ -60,24 +61,27 @@ STEP_MOMENTUM = 0.9
 
 def lab_models() -> tuple[str, ...]:
     """:data:`LAB_MODELS` that the catalog offers (its list may change)."""
-    keys = {k for k, _ in catalog.choices()}
+    keys = {k for k, _x in catalog.choices()}
     return tuple(k for k in LAB_MODELS if k in keys)
 
 
 def check_model(key: str) -> None:
     if key not in lab_models():
         raise ModelError(
-            f"The Checkpoint lab does not build {code_span(key)}.",
-            fix=f"Pick one of {', '.join(lab_models())}: small models keep every lesson fast.",
+            _("The Checkpoint lab does not build {model}.").format(model=code_span(key)),
+            fix=_("Pick one of {models}: small models keep every lesson fast.").format(
+                models=", ".join(lab_models())
+            ),
         )
 
 
 class Origin(StrEnum):
-    """Where a lesson's checkpoint comes from."""
+    """Where a lesson's checkpoint comes from (the values are English, marked for the
+    catalog: shown translated, ``_(origin.value)``)."""
 
-    MADE = "made here"
-    UPLOAD = "uploaded file"
-    HUB = "torch hub cache"
+    MADE = N_("made here")
+    UPLOAD = N_("uploaded file")
+    HUB = N_("torch hub cache")
 
 
 class SavedAs(StrEnum):
@@ -95,16 +99,17 @@ class SavedAs(StrEnum):
 
     @property
     def label(self) -> str:
+        """English, marked for the catalog: shown translated, ``_(saved_as.label)``."""
         return {
-            SavedAs.STATE_DICT: "torch.save(model.state_dict())",
-            SavedAs.CHECKPOINT: "a checkpoint dict (+ epoch, loss, optimizer)",
-            SavedAs.DATAPARALLEL: "from nn.DataParallel (keys start module.)",
-            SavedAs.LIGHTNING: "a Lightning .ckpt (state_dict with model. keys)",
-            SavedAs.COMPILED: "from torch.compile (keys start _orig_mod.)",
-            SavedAs.FP16: "in float16 (model.half())",
-            SavedAs.BF16: "in bfloat16",
-            SavedAs.SAFETENSORS: "as safetensors",
-            SavedAs.LEGACY: "legacy format (_use_new_zipfile_serialization=False)",
+            SavedAs.STATE_DICT: "torch.save(model.state_dict())",  # code: the same in Chinese
+            SavedAs.CHECKPOINT: N_("a checkpoint dict (+ epoch, loss, optimizer)"),
+            SavedAs.DATAPARALLEL: N_("from nn.DataParallel (keys start module.)"),
+            SavedAs.LIGHTNING: N_("a Lightning .ckpt (state_dict with model. keys)"),
+            SavedAs.COMPILED: N_("from torch.compile (keys start _orig_mod.)"),
+            SavedAs.FP16: N_("in float16 (model.half())"),
+            SavedAs.BF16: N_("in bfloat16"),
+            SavedAs.SAFETENSORS: N_("as safetensors"),
+            SavedAs.LEGACY: N_("legacy format (_use_new_zipfile_serialization=False)"),
         }[self]
 
     @property

@@ -60,8 +60,15 @@ from ptexplore.checkpoints.lessons import (
     temporary_copy,
 )
 from ptexplore.ckpt.formats import CheckpointFormat
-from ptexplore.ckpt.read import Checkpoint, check_upload_size, read_checkpoint, read_upload
+from ptexplore.ckpt.read import (
+    Checkpoint,
+    check_upload_size,
+    read_checkpoint,
+    read_upload,
+    who_added,
+)
 from ptexplore.errors import InputError, ModelError, Refusal
+from ptexplore.i18n import N_, _
 from ptexplore.limits import CKPT_LAB_KEYS_PRINTED
 from ptexplore.live import Snippet
 from ptexplore.live.script import Script
@@ -78,12 +85,13 @@ class Lesson(StrEnum):
 
     @property
     def label(self) -> str:
+        """English, marked for the catalog: shown translated, ``_(lesson.label)``."""
         return {
-            Lesson.STRICT: "model.load_state_dict(ckpt)  — strict=True",
-            Lesson.NOT_STRICT: "model.load_state_dict(ckpt, strict=False)",
-            Lesson.PARTIAL: "partial load: filter by key and shape, then update",
-            Lesson.BROKEN: "the broken recipe: net1_dict.update(net1_dict)",
-            Lesson.LAYER: "one layer: param.copy_(ckpt[name])",
+            Lesson.STRICT: "model.load_state_dict(ckpt)  — strict=True",  # code: the same
+            Lesson.NOT_STRICT: "model.load_state_dict(ckpt, strict=False)",  # in Chinese
+            Lesson.PARTIAL: N_("partial load: filter by key and shape, then update"),
+            Lesson.BROKEN: N_("the broken recipe: net1_dict.update(net1_dict)"),
+            Lesson.LAYER: N_("one layer: param.copy_(ckpt[name])"),
         }[self]
 
 
@@ -327,8 +335,8 @@ def _read_guarded(config: LoadConfig) -> tuple[Checkpoint, str, str, Path | None
         up = config.upload
         if up is None:
             raise InputError(
-                "No file uploaded yet.",
-                fix="Upload a .pt, .pth, .ckpt, .bin or .safetensors file, or pick 'made here'.",
+                _("No file uploaded yet."),
+                fix=_("Upload a .pt, .pth, .ckpt, .bin or .safetensors file, or pick 'made here'."),
             )
         ck = read_upload(up.data)
         name = script_name(up.name, ck.format)
@@ -336,7 +344,8 @@ def _read_guarded(config: LoadConfig) -> tuple[Checkpoint, str, str, Path | None
         return ck, name, shown, None
     if config.hub is None:
         raise InputError(
-            "No cached weights picked.", fix="Pick 'made here', or put weights in the hub cache."
+            _("No cached weights picked."),
+            fix=_("Pick 'made here', or put weights in the hub cache."),
         )
     path = hub_file(config.hub)
     return read_checkpoint(path), config.hub, hub_path_code(config.hub), path
@@ -371,7 +380,7 @@ def _strip_code(prefix: str, who: str) -> str:
 
 
 def _default_layer(model: nn.Module) -> str:
-    return next(n for n, _ in model.named_parameters(remove_duplicate=False))
+    return next(n for n, _p in model.named_parameters(remove_duplicate=False))
 
 
 def _check(config: LoadConfig) -> None:
@@ -385,9 +394,9 @@ def run_load(config: LoadConfig) -> LoadResult:
     _check(config)
     if config.origin is Origin.UPLOAD and config.upload is not None:
         check_upload_size(len(config.upload.data))
-        return on_upload("loading this checkpoint", _run_load, config)
+        return on_upload(_("loading this checkpoint"), _run_load, config)
     made = config.origin is Origin.MADE  # (a hub file is read from disk: a fresh child)
-    return built_here("loading this checkpoint", _run_load, config, reuse=made)
+    return built_here(_("loading this checkpoint"), _run_load, config, reuse=made)
 
 
 def _run_load(config: LoadConfig) -> LoadResult:
@@ -408,8 +417,12 @@ def _run_load(config: LoadConfig) -> LoadResult:
                 + _unwrap_code(made.saved_as.wrapper, False)
             )
         wrapper = made.saved_as.wrapper
-        classes = f" ({made.num_classes} classes)" if made.num_classes else ""
-        origin = f"{catalog.entry(made.key).label}{classes} saved {made.saved_as.label}"
+        label, how = catalog.entry(made.key).label, _(made.saved_as.label)
+        origin = (
+            _("{model} ({n} classes) saved {how}").format(model=label, n=made.num_classes, how=how)
+            if made.num_classes
+            else _("{model} saved {how}").format(model=label, how=how)
+        )
         return _lesson(script, config, origin, wrapper)
     ck, name, shown, hub = _read_guarded(config)
     st = ck.format is CheckpointFormat.SAFETENSORS
@@ -451,15 +464,17 @@ def _lesson(script: Script, config: LoadConfig, origin: str, wrapper: str | None
         script.run(_strip_code(prefix.prefix, prefix.who))
         stripped = True
     elif config.strip:
-        notes.append("no wrapper prefix to strip: the keys are used as they are")
+        notes.append(_("no wrapper prefix to strip: the keys are used as they are"))
     script.run(_COMPARE)
     ckpt = script["ckpt"]
     cmp = compare(model, ckpt)
     layer = config.layer or _default_layer(model)
     if config.lesson is Lesson.LAYER and layer not in {r.key for r in cmp.rows}:
         raise ModelError(
-            f"{code_span(layer)} is not a parameter of {config.target}.",
-            fix="Pick a name from the list.",
+            _("{layer} is not a parameter of {model}.").format(
+                layer=code_span(layer), model=config.target
+            ),
+            fix=_("Pick a name from the list."),
         )
     started = time.perf_counter()
     target = attr_path(model, layer) if config.lesson is Lesson.LAYER else ""
@@ -536,13 +551,16 @@ def _result(
     if not cmp.count(Status.MATCHED):
         notes.insert(
             0,
-            "0 keys match: "
-            + (
-                f"every checkpoint key starts with {code_span(prefix.prefix)} "
-                f"(added by {prefix.who}); strip it and {prefix.matches_stripped} match"
-                if prefix is not None and not stripped
-                else "this checkpoint belongs to another model"
-            ),
+            _(
+                "0 keys match: every checkpoint key starts with {prefix} "
+                "(added by {who}); strip it and {n} match"
+            ).format(
+                prefix=code_span(prefix.prefix),
+                who=who_added(prefix.prefix),
+                n=prefix.matches_stripped,
+            )
+            if prefix is not None and not stripped
+            else _("0 keys match: this checkpoint belongs to another model"),
         )
     return LoadResult(
         config=config,
@@ -566,27 +584,40 @@ def _why(lesson: Lesson, cmp: Comparison) -> tuple[str, str]:
     """(lesson, fix) for torch's error."""
     if lesson is Lesson.LAYER:
         return (
-            "copy_ needs the same number of elements in every dimension (or a shape it can "
-            "broadcast): the checkpoint's tensor has another shape.",
-            "Load a layer whose shape matches, or change the model (num_classes) to fit.",
+            _(
+                "copy_ needs the same number of elements in every dimension (or a shape it can "
+                "broadcast): the checkpoint's tensor has another shape."
+            ),
+            _("Load a layer whose shape matches, or change the model (num_classes) to fit."),
         )
     if lesson is Lesson.NOT_STRICT:
         return (
-            "strict=False forgives missing and unexpected keys only: a size mismatch still "
-            "raises, as with strict=True. (It is a popular belief that strict=False skips "
-            "mismatched shapes; it does not.)",
-            "Filter by key and shape first (the partial-load recipe), then load.",
+            _(
+                "strict=False forgives missing and unexpected keys only: a size mismatch still "
+                "raises, as with strict=True. (It is a popular belief that strict=False skips "
+                "mismatched shapes; it does not.)"
+            ),
+            _("Filter by key and shape first (the partial-load recipe), then load."),
         )
-    extra = (
-        " Size mismatches raise even with strict=False."
+    why = (
+        _(
+            "strict=True wants exactly the model's keys with the model's shapes. And note: "
+            "torch copied every entry that fits BEFORE it raised. Size mismatches raise even "
+            "with strict=False."
+        )
         if cmp.count(Status.SHAPE)
-        else " strict=False would accept it and return the missing/unexpected keys."
+        else _(
+            "strict=True wants exactly the model's keys with the model's shapes. And note: "
+            "torch copied every entry that fits BEFORE it raised. strict=False would accept "
+            "it and return the missing/unexpected keys."
+        )
     )
     return (
-        "strict=True wants exactly the model's keys with the model's shapes. And note: torch "
-        "copied every entry that fits BEFORE it raised." + extra,
-        "Filter by key and shape (the partial-load recipe), or pick the matching model and "
-        "num_classes.",
+        why,
+        _(
+            "Filter by key and shape (the partial-load recipe), or pick the matching model "
+            "and num_classes."
+        ),
     )
 
 

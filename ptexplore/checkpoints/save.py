@@ -30,6 +30,7 @@ from ptexplore.checkpoints.lessons import (
 from ptexplore.ckpt.guard import Source
 from ptexplore.ckpt.layout import SafetensorsLayout, ZipLayout
 from ptexplore.errors import InputError, Refusal
+from ptexplore.i18n import N_, _
 from ptexplore.limits import (
     CKPT_LAB_KEYS_PRINTED,
     CKPT_LAB_MAX_EPOCH,
@@ -47,9 +48,10 @@ class SaveWhat(StrEnum):
 
     @property
     def label(self) -> str:
+        """English, marked for the catalog: shown translated, ``_(what.label)``."""
         return {
-            SaveWhat.STATE_DICT: "torch.save(model.state_dict(), …)",
-            SaveWhat.CHECKPOINT: "a checkpoint dict: state_dict + epoch, loss, f1, lr, stage",
+            SaveWhat.STATE_DICT: "torch.save(model.state_dict(), …)",  # code: the same in Chinese
+            SaveWhat.CHECKPOINT: N_("a checkpoint dict: state_dict + epoch, loss, f1, lr, stage"),
         }[self]
 
 
@@ -97,19 +99,23 @@ def _check(config: SaveConfig) -> None:
     check_model(config.key)
     if not 0 <= config.epoch <= CKPT_LAB_MAX_EPOCH:
         raise InputError(
-            f"epoch must be 0 to {CKPT_LAB_MAX_EPOCH:,}, not {config.epoch}.",
-            fix="Type the epoch the checkpoint was saved at.",
+            _("epoch must be 0 to {most:,}, not {epoch}.").format(
+                most=CKPT_LAB_MAX_EPOCH, epoch=config.epoch
+            ),
+            fix=_("Type the epoch the checkpoint was saved at."),
         )
     for name, value in (("loss", config.loss), ("f1", config.f1), ("lr", config.lr)):
         if not math.isfinite(value) or value < 0:
             raise InputError(
-                f"{name} must be a finite number ≥ 0, not {value}.",
-                fix=f"Type the {name} the checkpoint was saved with.",
+                _("{name} must be a finite number ≥ 0, not {value}.").format(
+                    name=name, value=value
+                ),
+                fix=_("Type the {name} the checkpoint was saved with.").format(name=name),
             )
     if not 0 < len(config.stage) <= CKPT_LAB_MAX_STAGE_CHARS:
         raise InputError(
-            f"The stage must have 1 to {CKPT_LAB_MAX_STAGE_CHARS} characters.",
-            fix="Type a short word: finetune, best, last…",
+            _("The stage must have 1 to {most} characters.").format(most=CKPT_LAB_MAX_STAGE_CHARS),
+            fix=_("Type a short word: finetune, best, last…"),
         )
 
 
@@ -223,11 +229,11 @@ def tied_names_meta(model: nn.Module) -> tuple[tuple[str, ...], ...]:
 def save_files(config: SaveConfig) -> tuple[bytes, bytes]:
     """The two files the lesson makes (.pth, .safetensors), made again (in the sandbox)."""
     _check(config)
-    return built_here("saving this model again", _save_files, config)
+    return built_here(_("saving this model again"), _save_files, config)
 
 
 def _save_files(config: SaveConfig) -> tuple[bytes, bytes]:
-    _, pth, sft = _run(config)
+    _x, pth, sft = _run(config)
     return pth, sft
 
 
@@ -235,7 +241,7 @@ def run_save(config: SaveConfig) -> SaveResult:
     """Build, train one step, save both ways and read both files back — in the sandbox
     (:func:`ptexplore.checkpoints.lessons.built_here`: a real build)."""
     _check(config)
-    return built_here("building and saving this model", _run_save, config)
+    return built_here(_("building and saving this model"), _run_save, config)
 
 
 def _run_save(config: SaveConfig) -> SaveResult:
@@ -253,16 +259,20 @@ def _run_save(config: SaveConfig) -> SaveResult:
         refusal = Refusal(
             type(err).__name__,
             str(err).strip().split(":")[0],
-            "safetensors.torch.save refuses two names for one tensor (tied weights): "
-            "torch.save keeps the sharing, safetensors would store the bytes twice.",
-            "safetensors.torch.save_model(model, path) keeps one name per shared tensor; "
-            "load it back with load_model(model, path), which ties them again.",
+            _(
+                "safetensors.torch.save refuses two names for one tensor (tied weights): "
+                "torch.save keeps the sharing, safetensors would store the bytes twice."
+            ),
+            _(
+                "safetensors.torch.save_model(model, path) keeps one name per shared tensor; "
+                "load it back with load_model(model, path), which ties them again."
+            ),
         )
     left_out = []
     if config.what is SaveWhat.CHECKPOINT:
-        left_out.append("epoch, loss, f1, lr and stage become strings in `__metadata__`")
+        left_out.append(_("epoch, loss, f1, lr and stage become strings in `__metadata__`"))
         if config.optimizer:
-            left_out.append("the optimizer's state_dict (not plain named tensors): not saved")
+            left_out.append(_("the optimizer's state_dict (not plain named tensors): not saved"))
     stem = file_stem(config.key)
     return SaveResult(
         config=config,

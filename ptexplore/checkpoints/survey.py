@@ -44,6 +44,7 @@ from ptexplore.ckpt.formats import CheckpointFormat, detect
 from ptexplore.ckpt.guard import Source
 from ptexplore.ckpt.read import check_upload_size
 from ptexplore.errors import InputError
+from ptexplore.i18n import _
 from ptexplore.limits import CKPT_LAB_KEYS_PRINTED, CKPT_MAX_FILE_BYTES
 from ptexplore.live import Snippet
 from ptexplore.live.script import Script
@@ -291,21 +292,22 @@ def _upload(config: InspectConfig) -> InspectResult:
 def run_inspect(config: InspectConfig) -> InspectResult:
     """Check and inspect the chosen file (see the module docstring), in the sandbox."""
     if config.origin is Origin.MADE:
-        return built_here("making and inspecting this checkpoint", _made, config)
+        return built_here(_("making and inspecting this checkpoint"), _made, config)
     if config.origin is Origin.UPLOAD:
         up = config.upload
         if up is None:
             raise InputError(
-                "No file uploaded yet.", fix="Upload a .pt, .pth, .ckpt, .bin or .safetensors file."
+                _("No file uploaded yet."),
+                fix=_("Upload a .pt, .pth, .ckpt, .bin or .safetensors file."),
             )
         check_upload_size(len(up.data))
-        return on_upload("inspecting this checkpoint", _upload, config)
+        return on_upload(_("inspecting this checkpoint"), _upload, config)
     if config.hub is None:
         raise InputError(
-            "No file picked from the torch hub cache.", fix="Pick a file from the list."
+            _("No file picked from the torch hub cache."), fix=_("Pick a file from the list.")
         )
     hub_file(config.hub)  # (a file that is not there is said here, without a job)
-    return built_here("inspecting this checkpoint", _hub, config, reuse=False)
+    return built_here(_("inspecting this checkpoint"), _hub, config, reuse=False)
 
 
 def _hub(config: InspectConfig) -> InspectResult:
@@ -322,7 +324,9 @@ def sniff(data: bytes) -> CheckpointFormat:
 
 
 def made_label(made: Made) -> str:
-    return f"{catalog.entry(made.key).label} saved {made.saved_as.label}"
+    return _("{model} saved {how}").format(
+        model=catalog.entry(made.key).label, how=_(made.saved_as.label)
+    )
 
 
 __all__ = ["InspectConfig", "InspectResult", "Refused", "made_label", "run_inspect", "sniff"]

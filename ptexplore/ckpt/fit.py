@@ -31,6 +31,7 @@ from dataclasses import dataclass
 
 import torch
 
+from ptexplore.i18n import _
 from ptexplore.text import code_span
 
 #: how many keys a note names before it counts the rest
@@ -63,7 +64,9 @@ def _kind(d: torch.dtype) -> str:
 
 def _names(keys: list[str]) -> str:
     shown = ", ".join(code_span(k) for k in keys[:_NAMED])
-    return shown + (f" and {len(keys) - _NAMED} more" if len(keys) > _NAMED else "")
+    if len(keys) > _NAMED:
+        return _("{names} and {n} more").format(names=shown, n=len(keys) - _NAMED)
+    return shown
 
 
 def fit(expected: Mapping[str, torch.Tensor], state_dict: Mapping[str, object]) -> Fitted:
@@ -77,14 +80,14 @@ def fit(expected: Mapping[str, torch.Tensor], state_dict: Mapping[str, object]) 
     dequantized: list[str] = []
     for k, v in state_dict.items():
         if not isinstance(v, torch.Tensor):
-            refused.append((k, f"holds a {type(v).__name__}, not a tensor"))
+            refused.append((k, _("holds a {type}, not a tensor").format(type=type(v).__name__)))
             continue
         if k not in expected:
             usable[k] = v  # torch reports it as unexpected
             continue
         want = expected[k]
         if v.device.type == "meta":
-            refused.append((k, "holds no data (a meta tensor)"))
+            refused.append((k, _("holds no data (a meta tensor)")))
             continue
         if tuple(v.shape) != tuple(want.shape):
             mismatched.append((k, tuple(want.shape), tuple(v.shape)))
@@ -93,8 +96,9 @@ def fit(expected: Mapping[str, torch.Tensor], state_dict: Mapping[str, object]) 
             refused.append(
                 (
                     k,
-                    f"is {_dtype(v.dtype)}: copy_ into a {_dtype(want.dtype)} parameter would "
-                    "keep only the real part",
+                    _(
+                        "is {dtype}: copy_ into a {want} parameter would keep only the real part"
+                    ).format(dtype=_dtype(v.dtype), want=_dtype(want.dtype)),
                 )
             )
             continue
@@ -106,7 +110,9 @@ def fit(expected: Mapping[str, torch.Tensor], state_dict: Mapping[str, object]) 
                 v = v.dequantize()
                 dequantized.append(k)
         except Exception as err:  # an inconsistent sparse/quantized tensor
-            refused.append((k, f"could not be made dense ({type(err).__name__})"))
+            refused.append(
+                (k, _("could not be made dense ({error})").format(error=type(err).__name__))
+            )
             continue
         if _kind(v.dtype) != _kind(want.dtype):
             casts.setdefault((_dtype(v.dtype), _dtype(want.dtype)), []).append(k)
@@ -116,18 +122,27 @@ def fit(expected: Mapping[str, torch.Tensor], state_dict: Mapping[str, object]) 
         usable[k] = v
     notes: list[str] = []
     for (src, dst), keys in casts.items():
-        notes.append(f"cast from {src} to {dst}, as load_state_dict's copy_ would: {_names(keys)}")
+        notes.append(
+            _("cast from {src} to {dst}, as load_state_dict's copy_ would: {names}").format(
+                src=src, dst=dst, names=_names(keys)
+            )
+        )
     for (src, dst), keys in kept.items():
         notes.append(
-            f"kept as saved in {src} (load_state_dict would copy them into the model's {dst} "
-            f"parameters, widening them exactly): {_names(keys)}"
+            _(
+                "kept as saved in {src} (load_state_dict would copy them into the model's {dst} "
+                "parameters, widening them exactly): {names}"
+            ).format(src=src, dst=dst, names=_names(keys))
         )
     if densified:
-        notes.append(f"sparse in the file, made dense: {_names(densified)}")
+        notes.append(_("sparse in the file, made dense: {names}").format(names=_names(densified)))
     if dequantized:
-        notes.append(f"quantized in the file, dequantized: {_names(dequantized)}")
+        notes.append(
+            _("quantized in the file, dequantized: {names}").format(names=_names(dequantized))
+        )
     if refused:
-        shown = "; ".join(f"{code_span(k)} {why}" for k, why in refused[:_NAMED])
-        more = f" (and {len(refused) - _NAMED} more)" if len(refused) > _NAMED else ""
-        notes.append(f"not loaded (they keep their random init): {shown}{more}")
+        shown = _("; ").join(f"{code_span(k)} {why}" for k, why in refused[:_NAMED])
+        if len(refused) > _NAMED:
+            shown = _("{shown} (and {n} more)").format(shown=shown, n=len(refused) - _NAMED)
+        notes.append(_("not loaded (they keep their random init): {shown}").format(shown=shown))
     return Fitted(usable, tuple(mismatched), tuple(refused), tuple(notes))

@@ -20,6 +20,7 @@ from enum import StrEnum
 
 from ptexplore import compat
 from ptexplore.errors import InputError
+from ptexplore.i18n import N_, _
 from ptexplore.text import code_span
 
 #: torch's legacy magic number, pickled with protocol 2 exactly as ``torch.save`` writes it
@@ -28,32 +29,40 @@ LEGACY_MAGIC = b"\x80\x02\x8a\x0a" + (0x1950A86A20F9469CFC6C).to_bytes(10, "litt
 ZIP_MAGIC = b"PK\x03\x04"
 
 #: What a learner can do about a file that is not a checkpoint (or a damaged one).
-FIX_RESAVE = (
+#: (The messages here are English, marked for the catalog, and translated where raised.)
+FIX_RESAVE = N_(
     "Save the weights with torch.save(model.state_dict(), 'weights.pth') (or with "
     "safetensors) and use that file."
 )
 #: What a learner can do about a file that asks for more than a checkpoint needs.
-FIX_BOUNDED = (
+FIX_BOUNDED = N_(
     "Use a checkpoint that torch.save or safetensors wrote: they store tensors uncompressed, "
     "one entry per tensor, with a small index."
 )
 
 
 class CheckpointFormat(StrEnum):
-    ZIP = "torch.save zip archive"
-    LEGACY = "legacy torch.save stream"
+    """The values are English, marked for the catalog: shown translated, ``_(fmt.value)``."""
+
+    ZIP = N_("torch.save zip archive")
+    LEGACY = N_("legacy torch.save stream")
     SAFETENSORS = "safetensors"
 
 
 def damaged(detail: str, *, fix: str = FIX_RESAVE) -> InputError:
-    """The one error for bytes that are not a readable checkpoint."""
-    return InputError(f"This is not a PyTorch checkpoint, or it is damaged: {detail}.", fix=fix)
+    """The one error for bytes that are not a readable checkpoint (``detail`` in the
+    learner's language; ``fix`` English, marked with ``N_``)."""
+    return InputError(
+        _("This is not a PyTorch checkpoint, or it is damaged: {detail}.").format(detail=detail),
+        fix=_(fix),
+    )
 
 
 def too_much(detail: str) -> InputError:
     """The error for a file that declares more than ptexplore's limits allow."""
     return InputError(
-        f"This checkpoint asks for more than ptexplore allows: {detail}.", fix=FIX_BOUNDED
+        _("This checkpoint asks for more than ptexplore allows: {detail}.").format(detail=detail),
+        fix=_(FIX_BOUNDED),
     )
 
 
@@ -70,8 +79,8 @@ def detect(head: bytes, size: int) -> CheckpointFormat:
     whole file) and whose length is ``size``; :class:`InputError` when it is none."""
     if size == 0:
         raise InputError(
-            "The file is empty: 0 bytes, so no tensors.",
-            fix="Upload the file torch.save(model.state_dict(), …) wrote.",
+            _("The file is empty: 0 bytes, so no tensors."),
+            fix=_("Upload the file torch.save(model.state_dict(), …) wrote."),
         )
     if head.startswith(ZIP_MAGIC):
         return CheckpointFormat.ZIP
@@ -84,31 +93,31 @@ def detect(head: bytes, size: int) -> CheckpointFormat:
 
 def _looks_like(head: bytes) -> str:
     signatures = {
-        b"\x89PNG": "a PNG image",
-        b"\xff\xd8\xff": "a JPEG image",
-        b"GIF8": "a GIF image",
-        b"RIFF": "a RIFF file (WebP, WAV…)",
-        b"%PDF": "a PDF document",
-        b"\x1f\x8b": "a gzip file",
-        b"BZh": "a bzip2 file",
-        b"\xfd7zXZ": "an xz file",
-        b"7z\xbc\xaf": "a 7-Zip archive",
-        b"PK\x05\x06": "an empty zip archive",
-        b"\x93NUMPY": "a NumPy .npy array",
-        b"\x89HDF": "an HDF5 file (Keras .h5?)",
+        b"\x89PNG": N_("a PNG image"),
+        b"\xff\xd8\xff": N_("a JPEG image"),
+        b"GIF8": N_("a GIF image"),
+        b"RIFF": N_("a RIFF file (WebP, WAV…)"),
+        b"%PDF": N_("a PDF document"),
+        b"\x1f\x8b": N_("a gzip file"),
+        b"BZh": N_("a bzip2 file"),
+        b"\xfd7zXZ": N_("an xz file"),
+        b"7z\xbc\xaf": N_("a 7-Zip archive"),
+        b"PK\x05\x06": N_("an empty zip archive"),
+        b"\x93NUMPY": N_("a NumPy .npy array"),
+        b"\x89HDF": N_("an HDF5 file (Keras .h5?)"),
     }
     for magic, what in signatures.items():
         if head.startswith(magic):
-            return what
+            return _(what)
     if head.startswith(b"\x80") and len(head) > 1 and head[1] <= pickle.HIGHEST_PROTOCOL:
-        return (
-            f"a pickle (protocol {head[1]}) without torch's magic number: pickle.dump wrote it, "
-            "not torch.save"
-        )
+        return _(
+            "a pickle (protocol {protocol}) without torch's magic number: pickle.dump wrote "
+            "it, not torch.save"
+        ).format(protocol=head[1])
     text = _utf8_prefix(head)
     if text and all(c.isprintable() or c in "\r\n\t" for c in text):
-        return f"text (it starts {code_span(text[:40])})"
-    return "bytes of no format ptexplore knows"
+        return _("text (it starts {start})").format(start=code_span(text[:40]))
+    return _("bytes of no format ptexplore knows")
 
 
 def _utf8_prefix(head: bytes) -> str:
@@ -139,8 +148,12 @@ def _torch_words(head: bytes) -> str | None:
 def _unknown(head: bytes, size: int) -> str:
     what = _looks_like(head)
     words = _torch_words(head)
-    said = f" ({words})" if words else ""
-    return (
-        f"the {size:,} bytes look like {what}: not a checkpoint torch.load(weights_only=True) "
-        f"can read{said}, nor a safetensors file"
-    )
+    if words:
+        return _(
+            "the {size:,} bytes look like {what}: not a checkpoint "
+            "torch.load(weights_only=True) can read ({words}), nor a safetensors file"
+        ).format(size=size, what=what, words=words)
+    return _(
+        "the {size:,} bytes look like {what}: not a checkpoint "
+        "torch.load(weights_only=True) can read, nor a safetensors file"
+    ).format(size=size, what=what)

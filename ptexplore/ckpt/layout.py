@@ -24,18 +24,20 @@ from ptexplore.ckpt.guard import (
     Source,
     ZipPlan,
 )
+from ptexplore.i18n import N_, _
 from ptexplore.limits import CKPT_LAB_HEADER_CHARS
 from ptexplore.text import shorten
 
-#: what each small record of a torch.save archive holds
+#: what each small record of a torch.save archive holds (English, marked for the catalog:
+#: a layout's descriptions are in the learner's language, like the rest of a result)
 _RECORDS = {
-    "data.pkl": "the pickled object tree (tensors by reference to data/<key>)",
-    "byteorder": "the byte order of the tensor data (little)",
-    "version": "torch.save's archive version",
-    ".format_version": "the storage layout version",
-    ".storage_alignment": "the alignment of every data entry, in bytes",
-    ".data/version": "the archive format version",
-    ".data/serialization_id": "an id torch.save gives the file",
+    "data.pkl": N_("the pickled object tree (tensors by reference to data/<key>)"),
+    "byteorder": N_("the byte order of the tensor data (little)"),
+    "version": N_("torch.save's archive version"),
+    ".format_version": N_("the storage layout version"),
+    ".storage_alignment": N_("the alignment of every data entry, in bytes"),
+    ".data/version": N_("the archive format version"),
+    ".data/serialization_id": N_("an id torch.save gives the file"),
 }
 
 
@@ -101,13 +103,20 @@ class SafetensorsLayout:
     @property
     def regions(self) -> tuple[Region, ...]:
         return (
-            Region("header length", 0, 8, f"N = {self.header_length:,} (8 bytes, little-endian)"),
-            Region("JSON header", 8, self.header_length, "dtype, shape, data_offsets per tensor"),
+            Region(
+                "header length",
+                0,
+                8,
+                _("N = {n:,} (8 bytes, little-endian)").format(n=self.header_length),
+            ),
+            Region(
+                "JSON header", 8, self.header_length, _("dtype, shape, data_offsets per tensor")
+            ),
             Region(
                 "tensor data",
                 self.data_start,
                 self.size - self.data_start,
-                f"{len(self.tensors)} tensors, raw bytes",
+                _("{n} tensors, raw bytes").format(n=len(self.tensors)),
             ),
         )
 
@@ -121,10 +130,11 @@ def zip_layout(plan: ZipPlan, size: int) -> ZipLayout:
     headers = 0
     for name, header_at, data_at, length in plan.records:
         short = name.removeprefix(f"{plan.top}/")
-        what = _RECORDS.get(short)
+        known = _RECORDS.get(short)
+        what = _(known) if known is not None else None
         if what is None and short.startswith("data/"):
-            what = f"the raw bytes of storage {short.removeprefix('data/')}"
-        entries.append(Region(short, data_at, length, what or "a record torch.save wrote"))
+            what = _("the raw bytes of storage {key}").format(key=short.removeprefix("data/"))
+        entries.append(Region(short, data_at, length, what or _("a record torch.save wrote")))
         headers += data_at - header_at
     cd_offset, cd_size = plan.directory
     return ZipLayout(
@@ -137,14 +147,16 @@ def zip_layout(plan: ZipPlan, size: int) -> ZipLayout:
             "central directory",
             cd_offset,
             size - cd_offset,
-            f"the index of all {plan.entries} entries ({cd_size:,} bytes) and the end record",
+            _("the index of all {n} entries ({size:,} bytes) and the end record").format(
+                n=plan.entries, size=cd_size
+            ),
         ),
         stored_uncompressed=True,  # check_zip refuses any compressed entry
     )
 
 
 def legacy_layout(plan: LegacyPlan, size: int) -> LegacyLayout:
-    parts = tuple(Region(what.split(" (")[0], at, n, what) for what, at, n in plan.parts)
+    parts = tuple(Region(name, at, n, what) for name, what, at, n in plan.parts)
     return LegacyLayout(format=CheckpointFormat.LEGACY, size=size, parts=parts)
 
 

@@ -38,6 +38,7 @@ from typing import Any, ClassVar, cast
 from ptexplore import compat
 from ptexplore.ckpt.formats import damaged, too_much
 from ptexplore.errors import InputError
+from ptexplore.i18n import N_, _
 from ptexplore.limits import (
     CKPT_MAX_DEPTH,
     CKPT_MAX_PICKLE_BYTES,
@@ -111,7 +112,8 @@ _SHORT_SIZED = frozenset({_SHORT_BINSTRING, _LONG1})  # one length byte, then th
 
 
 def _name(what: str) -> str:
-    return f"its pickle ({what})"
+    """``its pickle (data.pkl)``; ``what`` is English, marked with ``N_`` where it is named."""
+    return _("its pickle ({what})").format(what=_(what))
 
 
 def scan(data: bytes | memoryview, start: int, *, what: str, limit: int) -> Scan:
@@ -145,10 +147,18 @@ def scan(data: bytes | memoryview, start: int, *, what: str, limit: int) -> Scan
                     idx = unpack_from("<I", buf, pos)[0]
                     pos += 4
                 if idx > len(memo):  # pickle numbers its memo 0, 1, 2…
-                    raise damaged(f"{_name(what)} stores memo slot {idx:,} out of order")
+                    raise damaged(
+                        _("{pickle} stores memo slot {idx:,} out of order").format(
+                            pickle=_name(what), idx=idx
+                        )
+                    )
                 memo[idx] = stack[-1]
                 if len(memo) > max_objects:
-                    raise too_much(f"{_name(what)} memoizes more than {max_objects:,} objects")
+                    raise too_much(
+                        _("{pickle} memoizes more than {most:,} objects").format(
+                            pickle=_name(what), most=max_objects
+                        )
+                    )
             elif op == _BINGET:
                 stack.append(memo[buf[pos]])
                 pos += 1
@@ -202,7 +212,9 @@ def scan(data: bytes | memoryview, start: int, *, what: str, limit: int) -> Scan
                 made += 1
                 if refs > CKPT_MAX_TENSORS:
                     raise too_much(
-                        f"{_name(what)} references more than {CKPT_MAX_TENSORS:,} storages"
+                        _("{pickle} references more than {most:,} storages").format(
+                            pickle=_name(what), most=CKPT_MAX_TENSORS
+                        )
                     )
             elif op in _FILLS:
                 m = marks.pop()
@@ -210,7 +222,11 @@ def scan(data: bytes | memoryview, start: int, *, what: str, limit: int) -> Scan
                 del stack[m:]
                 if op == _SETITEMS:
                     if len(items) % 2:
-                        raise damaged(f"{_name(what)} has a SETITEMS with an odd number of items")
+                        raise damaged(
+                            _("{pickle} has a SETITEMS with an odd number of items").format(
+                                pickle=_name(what)
+                            )
+                        )
                     work += sum(k >> 8 for k in items[::2])
                 target = stack[-1]
                 for v in items:
@@ -232,8 +248,10 @@ def scan(data: bytes | memoryview, start: int, *, what: str, limit: int) -> Scan
                 names.add(full)
                 if len(names) > max_globals:
                     raise damaged(
-                        f"{_name(what)} names more than {max_globals} different globals, more "
-                        "than torch's weights-only loader knows"
+                        _(
+                            "{pickle} names more than {most} different globals, more "
+                            "than torch's weights-only loader knows"
+                        ).format(pickle=_name(what), most=max_globals)
                     )
                 stack.append(leaf)
             elif op in _SHORT_SIZED:
@@ -250,39 +268,58 @@ def scan(data: bytes | memoryview, start: int, *, what: str, limit: int) -> Scan
                 )
             else:
                 raise damaged(
-                    f"{_name(what)} uses pickle opcode {code_span(repr(bytes([op])))} at byte "
-                    f"{start + pos - 1:,}, which torch's weights-only loader does not support"
+                    _(
+                        "{pickle} uses pickle opcode {op} at byte {at:,}, which torch's "
+                        "weights-only loader does not support"
+                    ).format(
+                        pickle=_name(what), op=code_span(repr(bytes([op]))), at=start + pos - 1
+                    )
                 )
             if work > budget:
                 raise too_much(
-                    f"unpickling {_name(what)} would hash or walk more than {budget:,} values "
-                    "(a checkpoint's pickle touches each value about once)"
+                    _(
+                        "unpickling {pickle} would hash or walk more than {most:,} values "
+                        "(a checkpoint's pickle touches each value about once)"
+                    ).format(pickle=_name(what), most=budget)
                 )
             if made > max_objects:
                 raise too_much(
-                    f"{_name(what)} builds more than {max_objects:,} containers (torch.save "
-                    f"writes about 8 per tensor)"
+                    _(
+                        "{pickle} builds more than {most:,} containers (torch.save "
+                        "writes about 8 per tensor)"
+                    ).format(pickle=_name(what), most=max_objects)
                 )
     except InputError:
         raise
     except (IndexError, KeyError, ValueError, struct.error, UnicodeDecodeError) as err:
         raise damaged(
-            f"{_name(what)} is malformed near byte {start + pos:,} "
-            f"({type(err).__name__} while reading opcode {ops:,})"
+            _(
+                "{pickle} is malformed near byte {at:,} ({error} while reading opcode {ops:,})"
+            ).format(pickle=_name(what), at=start + pos, error=type(err).__name__, ops=ops)
         ) from err
     if n > limit:
         raise too_much(
-            f"{_name(what)} is longer than {limit / 2**20:.1f} MB (torch.save writes ~100 "
-            "bytes per tensor: efficientnet_b7 with its Adam state takes 0.3 MB)"
+            _(
+                "{pickle} is longer than {mb:.1f} MB (torch.save writes ~100 "
+                "bytes per tensor: efficientnet_b7 with its Adam state takes 0.3 MB)"
+            ).format(pickle=_name(what), mb=limit / 2**20)
         )
-    raise damaged(f"{_name(what)} ends before its STOP opcode (the file is cut short?)")
+    raise damaged(
+        _("{pickle} ends before its STOP opcode (the file is cut short?)").format(
+            pickle=_name(what)
+        )
+    )
 
 
 def _deeper(target: int, item: int, what: str) -> int:
     """The depth of ``target`` once ``item`` is inside it (refused past CKPT_MAX_DEPTH)."""
     d = max(target & 0xFF, (item & 0xFF) + 1)
     if d > CKPT_MAX_DEPTH:
-        raise too_much(f"{_name(what)} nests containers more than {CKPT_MAX_DEPTH} deep")
+        raise too_much(
+            _("{pickle} nests containers more than {most} deep").format(
+                pickle=_name(what), most=CKPT_MAX_DEPTH
+            )
+        )
     return d
 
 
@@ -296,7 +333,11 @@ def _tuple_of(items: list[int], budget: int, what: str) -> int:
             depth = d
     depth += 1
     if depth > CKPT_MAX_DEPTH:
-        raise too_much(f"{_name(what)} nests containers more than {CKPT_MAX_DEPTH} deep")
+        raise too_much(
+            _("{pickle} nests containers more than {most} deep").format(
+                pickle=_name(what), most=CKPT_MAX_DEPTH
+            )
+        )
     return (min(size, budget + 1) << 8) | depth
 
 
@@ -404,9 +445,9 @@ _TENSOR_REBUILDS = frozenset(
 )
 #: tensor kinds a model's state_dict never holds; refused (smaller attack surface)
 _REFUSED_REBUILDS = {
-    "torch._utils._rebuild_nested_tensor": "a nested tensor",
-    "torch._utils._rebuild_wrapper_subclass": "a tensor subclass without storage",
-    "torch._utils._rebuild_device_tensor_from_numpy": "a tensor rebuilt from a NumPy array",
+    "torch._utils._rebuild_nested_tensor": N_("a nested tensor"),
+    "torch._utils._rebuild_wrapper_subclass": N_("a tensor subclass without storage"),
+    "torch._utils._rebuild_device_tensor_from_numpy": N_("a tensor rebuilt from a NumPy array"),
 }
 #: builtins that iterate (and hash) their argument
 _ITERATING = frozenset(
@@ -448,13 +489,19 @@ class _Counter:
     def persistent_load(self, pid: Any) -> _Storage:
         self.references += 1
         if self.references > CKPT_MAX_TENSORS:
-            raise too_much(f"its pickle references more than {CKPT_MAX_TENSORS:,} storages")
+            raise too_much(
+                _("its pickle references more than {most:,} storages").format(most=CKPT_MAX_TENSORS)
+            )
         decl = self._decl(pid)
         known = self.storages.get(decl.key)
         if known is None:
             self.storages[decl.key] = decl
         elif (known.itemsize, known.numel) != (decl.itemsize, decl.numel):
-            raise damaged(f"storage {code_span(decl.key)} is declared twice with different sizes")
+            raise damaged(
+                _("storage {key} is declared twice with different sizes").format(
+                    key=code_span(decl.key)
+                )
+            )
         return _Storage(decl)
 
     def made(self, cls: type[_Global], args: tuple[Any, ...]) -> _Made:
@@ -467,14 +514,18 @@ class _Counter:
     def _decl(self, pid: Any) -> StorageDecl:
         fields = 6 if self.legacy else 5
         if not (isinstance(pid, tuple) and len(pid) == fields):
-            raise damaged("its pickle has a persistent id that is not torch's storage tuple")
+            raise damaged(_("its pickle has a persistent id that is not torch's storage tuple"))
         kind, storage_type, key, _location, numel = pid[:5]
         if isinstance(kind, bytes):
             kind = kind.decode("ascii", errors="replace")
         if kind != "storage":
-            raise damaged(f"its pickle loads a persistent {code_span(str(kind))}, not a storage")
+            raise damaged(
+                _("its pickle loads a persistent {kind}, not a storage").format(
+                    kind=code_span(str(kind))
+                )
+            )
         if not (isinstance(storage_type, type) and issubclass(storage_type, _Global)):
-            raise damaged("a storage's type in its pickle is not a torch storage class")
+            raise damaged(_("a storage's type in its pickle is not a torch storage class"))
         full = storage_type.full()
         itemsize = (
             1
@@ -484,9 +535,13 @@ class _Counter:
             else None
         )
         if itemsize is None:
-            raise damaged(f"a storage's type, {code_span(full)}, is not a torch storage class")
+            raise damaged(
+                _("a storage's type, {type}, is not a torch storage class").format(
+                    type=code_span(full)
+                )
+            )
         if not isinstance(key, str) or not isinstance(numel, int) or numel < 0:
-            raise damaged("a storage in its pickle has no valid key and size")
+            raise damaged(_("a storage in its pickle has no valid key and size"))
         view = None
         if self.legacy and pid[5] is not None:
             v = pid[5]
@@ -497,7 +552,9 @@ class _Counter:
                 and all(isinstance(x, int) and x >= 0 for x in v[1:])
                 and v[1] + v[2] <= numel
             ):
-                raise damaged(f"storage {code_span(key)} declares a view outside itself")
+                raise damaged(
+                    _("storage {key} declares a view outside itself").format(key=code_span(key))
+                )
             view = (v[0], v[1], v[2])
         return StorageDecl(key, storage_type.name, itemsize, numel, view)
 
@@ -505,29 +562,37 @@ class _Counter:
         self.work += amount
         if self.work > CKPT_MAX_PICKLE_BYTES:
             raise too_much(
-                f"unpickling it would walk more than {CKPT_MAX_PICKLE_BYTES:,} values "
-                "inside set()/Counter()/bytes calls"
+                _(
+                    "unpickling it would walk more than {most:,} values "
+                    "inside set()/Counter()/bytes calls"
+                ).format(most=CKPT_MAX_PICKLE_BYTES)
             )
 
     def _allocate(self, nbytes: int, full: str) -> None:
         self.allocates += nbytes
         if self.allocates > self.alloc_cap:
             raise too_much(
-                f"its pickle calls {code_span(full)} in a way that would allocate "
-                f"{self.allocates / 2**20:,.0f} MB outside its storages "
-                f"(at most {self.alloc_cap / 2**20:,.0f} MB)"
+                _(
+                    "its pickle calls {call} in a way that would allocate "
+                    "{mb:,.0f} MB outside its storages (at most {cap:,.0f} MB)"
+                ).format(
+                    call=code_span(full), mb=self.allocates / 2**20, cap=self.alloc_cap / 2**20
+                )
             )
 
     def _account(self, full: str, args: tuple[Any, ...], *, depth: int) -> None:
         if full in _REFUSED_REBUILDS:
             raise damaged(
-                f"it holds {_REFUSED_REBUILDS[full]} ({code_span(full)}); a model's "
-                "state_dict holds plain tensors"
+                _("it holds {what} ({call}); a model's state_dict holds plain tensors").format(
+                    what=_(_REFUSED_REBUILDS[full]), call=code_span(full)
+                )
             )
         if full in _TENSOR_REBUILDS:
             self.tensors += 1
             if self.tensors > CKPT_MAX_TENSORS:
-                raise too_much(f"it holds more than {CKPT_MAX_TENSORS:,} tensors")
+                raise too_much(
+                    _("it holds more than {most:,} tensors").format(most=CKPT_MAX_TENSORS)
+                )
         if full.startswith("torch._utils._rebuild_tensor"):
             _check_view(args)
         elif full == "torch._utils._rebuild_qtensor":
@@ -552,8 +617,9 @@ class _Counter:
             encoding = args[1] if len(args) > 1 else "utf-8"
             if not isinstance(encoding, str) or encoding.lower() not in _BYTES_ENCODINGS:
                 raise damaged(
-                    f"its pickle encodes text with {code_span(str(encoding))}; pickle writes "
-                    "bytes with latin1"
+                    _(
+                        "its pickle encodes text with {encoding}; pickle writes bytes with latin1"
+                    ).format(encoding=code_span(str(encoding)))
                 )
             self._charge(_length(args[0]) if args else 0)
         elif full in _ITERATING or full == "builtins.complex":
@@ -580,8 +646,10 @@ def _flat_length(x: Any, full: str) -> int:
             if isinstance(item, tuple):
                 if not all(isinstance(i, _SCALARS) for i in item):
                     raise damaged(
-                        f"its pickle calls {code_span(full)} on nested containers; torch.save "
-                        "never writes that for weights"
+                        _(
+                            "its pickle calls {call} on nested containers; torch.save "
+                            "never writes that for weights"
+                        ).format(call=code_span(full))
                     )
                 total += len(item)
             elif isinstance(item, list | dict | set):
@@ -638,21 +706,26 @@ def _check_view(args: tuple[Any, ...]) -> None:
         or len(size) != len(stride)
         or offset < 0
     ):
-        raise _bad_view(decl, "has no valid offset, size and stride")
+        raise _bad_view(decl, _("has no valid offset, size and stride"))
     last = offset
     empty = False
     for n, step in zip(size, stride, strict=True):
         if type(n) is not int or type(step) is not int or n < 0 or step < 0:
-            raise _bad_view(decl, "has a size or stride that is not a whole number ≥ 0")
+            raise _bad_view(decl, _("has a size or stride that is not a whole number ≥ 0"))
         if n == 0:
             empty = True
         last += (n - 1) * step
     if not empty and last >= decl.numel:
-        raise _bad_view(decl, f"reaches element {last:,} of a storage of {decl.numel:,}")
+        raise _bad_view(
+            decl,
+            _("reaches element {last:,} of a storage of {numel:,}").format(
+                last=last, numel=decl.numel
+            ),
+        )
 
 
 def _bad_view(decl: StorageDecl, what: str) -> InputError:
-    return damaged(f"a tensor on storage {code_span(decl.key)} {what}")
+    return damaged(_("a tensor on storage {key} {what}").format(key=code_span(decl.key), what=what))
 
 
 class _CensusUnpickler(pickle.Unpickler):
@@ -687,7 +760,11 @@ def census(
     except InputError:
         raise
     except Exception as err:  # the scan bounded it; whatever else breaks, it is damaged
-        raise damaged(f"{_name(what)} does not unpickle ({type(err).__name__})") from err
+        raise damaged(
+            _("{pickle} does not unpickle ({error})").format(
+                pickle=_name(what), error=type(err).__name__
+            )
+        ) from err
     return Census(
         end=s.end,
         globals=s.globals,

@@ -26,6 +26,7 @@ from ptexplore.ckpt.guard import (
     check_zip,
 )
 from ptexplore.errors import InputError
+from ptexplore.i18n import N_, _
 from ptexplore.limits import (
     CKPT_MAX_DECLARED_BYTES,
     CKPT_MAX_FILE_BYTES,
@@ -38,16 +39,17 @@ from ptexplore.text import code_span
 #: keys under which training scripts nest the state_dict in a checkpoint dict, in the
 #: order they are tried (PyTorch Lightning's is ``state_dict``)
 WRAPPER_KEYS = ("state_dict", "model_state_dict", "model", "net")
-#: prefixes a wrapper adds to every key, and who adds them
+#: prefixes a wrapper adds to every key, and who adds them (English: the scripts' comments
+#: say it; :func:`who_added` says it in the learner's language)
 PREFIXES = {
     "module.": "nn.DataParallel / DistributedDataParallel",
     "_orig_mod.": "torch.compile",
-    "model.": "a PyTorch Lightning module",
+    "model.": N_("a PyTorch Lightning module"),
 }
 #: how many skipped keys a note names before it counts the rest
 _NAMED = 5
 
-FIX_UNSAFE = (
+FIX_UNSAFE = N_(
     "Save only the weights: torch.save(model.state_dict(), 'weights.pth'), or save them with "
     "safetensors (safetensors.torch.save_file). ptexplore never loads with "
     "weights_only=False: that can run code hidden in the file."
@@ -104,7 +106,7 @@ def read_upload(data: bytes) -> Checkpoint:
     here. (Files on disk — the hub cache, the operator's own — are read in place, memory
     mapped.)"""
     check_upload_size(len(data))
-    return isolate.job("reading this checkpoint", _UPLOAD_LIMITS).call(read_checkpoint, data)
+    return isolate.job(_("reading this checkpoint"), _UPLOAD_LIMITS).call(read_checkpoint, data)
 
 
 def check_upload_size(size: int, cap: int | None = None) -> None:
@@ -113,8 +115,10 @@ def check_upload_size(size: int, cap: int | None = None) -> None:
     cap = MAX_UPLOAD_BYTES if cap is None else cap
     if size > cap:
         raise InputError(
-            f"The file is {size / 2**20:.0f} MB; uploads are capped at {cap // 2**20} MB.",
-            fix="Put big checkpoints in the torch hub cache folder instead.",
+            _("The file is {mb:.0f} MB; uploads are capped at {cap} MB.").format(
+                mb=size / 2**20, cap=cap // 2**20
+            ),
+            fix=_("Put big checkpoints in the torch hub cache folder instead."),
         )
 
 
@@ -125,9 +129,10 @@ def entries_cap(src: Source) -> int:
         return CKPT_MAX_DECLARED_BYTES
     if src.size > CKPT_MAX_FILE_BYTES:
         raise InputError(
-            f"The checkpoint is {src.size / 2**30:.1f} GB; ptexplore reads at most "
-            f"{CKPT_MAX_FILE_BYTES / 2**30:.0f} GB from disk.",
-            fix="Pick a smaller model's weights.",
+            _(
+                "The checkpoint is {gb:.1f} GB; ptexplore reads at most {cap:.0f} GB from disk."
+            ).format(gb=src.size / 2**30, cap=CKPT_MAX_FILE_BYTES / 2**30),
+            fix=_("Pick a smaller model's weights."),
         )
     return CKPT_MAX_FILE_BYTES
 
@@ -144,8 +149,10 @@ def read_checkpoint(data: bytes | Path, *, max_upload_bytes: int = MAX_UPLOAD_BY
         src = Source(data if isinstance(data, Path) else bytes(data))
     except OSError as err:
         raise InputError(
-            f"The checkpoint {code_span(str(data))} cannot be opened ({type(err).__name__}).",
-            fix="Check that the file exists and can be read.",
+            _("The checkpoint {path} cannot be opened ({error}).").format(
+                path=code_span(str(data)), error=type(err).__name__
+            ),
+            fix=_("Check that the file exists and can be read."),
         ) from err
     with src:
         cap = entries_cap(src)
@@ -179,13 +186,15 @@ def _load_torch(src: Source, fmt: CheckpointFormat, cap: int, notes: list[str]) 
         raise _refusal(src, fmt, err, plan_globals) from None
     except MemoryError as err:
         raise InputError(
-            "The server ran out of memory loading this checkpoint.",
-            fix="Try a smaller checkpoint, or try again when fewer learners are loading files.",
+            _("The server ran out of memory loading this checkpoint."),
+            fix=_("Try a smaller checkpoint, or try again when fewer learners are loading files."),
         ) from err
     except Exception as err:  # torch.load raises many types; a learner reads one
         raise load_failed(err) from None
     for w in caught[:3]:
-        notes.append(f"torch warned while loading: {code_span(w.line, limit=200)}")
+        notes.append(
+            _("torch warned while loading: {warning}").format(warning=code_span(w.line, limit=200))
+        )
     return obj
 
 
@@ -216,7 +225,7 @@ def torch_reason(err: BaseException) -> str:
         lines = [ln.strip() for ln in rest.splitlines()]
     reason = next((ln for ln in lines if ln and not any(a in ln for a in _TORCH_ADVICE)), "")
     if not reason:
-        return "torch's weights-only unpickler refused the file."
+        return _("torch's weights-only unpickler refused the file.")
     sentence = reason.split(". ")[0].rstrip(".")
     return f"{marker} {sentence}." if marker in text else f"{sentence}."
 
@@ -245,8 +254,9 @@ def refused_globals(
     reason = torch_reason(err)
     if not wanted and "Unsupported global" not in reason:
         raise damaged(
-            "not a checkpoint torch.load(weights_only=True) can read "
-            f"({code_span(reason, limit=200)})"
+            _("not a checkpoint torch.load(weights_only=True) can read ({reason})").format(
+                reason=code_span(reason, limit=200)
+            )
         )
     return wanted
 
@@ -254,8 +264,9 @@ def refused_globals(
 def load_failed(err: BaseException) -> InputError:
     """The damaged-file lesson for any other exception ``torch.load`` raised."""
     return damaged(
-        f"torch.load(weights_only=True) failed: {type(err).__name__}: "
-        f"{code_span(torch_reason(err), limit=200)}"
+        _("torch.load(weights_only=True) failed: {error}").format(
+            error=f"{type(err).__name__}: {code_span(torch_reason(err), limit=200)}"
+        )
     )
 
 
@@ -266,13 +277,16 @@ def _refusal(
         wanted = refused_globals(src, fmt, err, census_globals)
     except InputError as damaged_file:
         return damaged_file
-    names = ", ".join(code_span(g) for g in wanted[:8]) or "a global torch does not allow"
-    more = f" and {len(wanted) - 8} more" if len(wanted) > 8 else ""
+    names = ", ".join(code_span(g) for g in wanted[:8]) or _("a global torch does not allow")
+    if len(wanted) > 8:
+        names = _("{names} and {n} more").format(names=names, n=len(wanted) - 8)
     return InputError(
-        "This checkpoint is not plain weights, so torch.load(weights_only=True) refuses it: "
-        f"its pickle wants to import {names}{more}, and unpickling a global can run any code "
-        f"it names. torch said: {code_span(torch_reason(err), limit=200)}",
-        fix=FIX_UNSAFE,
+        _(
+            "This checkpoint is not plain weights, so torch.load(weights_only=True) refuses "
+            "it: its pickle wants to import {names}, and unpickling a global can run any code "
+            "it names. torch said: {said}"
+        ).format(names=names, said=code_span(torch_reason(err), limit=200)),
+        fix=_(FIX_UNSAFE),
     )
 
 
@@ -290,13 +304,14 @@ def _load_safetensors(src: Source) -> tuple[dict[str, torch.Tensor], dict[str, s
             tensors = load_bytes(src.raw)
     except ImportError as err:
         raise InputError(
-            "Reading safetensors files needs the safetensors package, which is not installed.",
-            fix="pip install safetensors (it is in requirements.txt).",
+            _("Reading safetensors files needs the safetensors package, which is not installed."),
+            fix=_("pip install safetensors (it is in requirements.txt)."),
         ) from err
     except Exception as err:  # safetensors' own checks refused it
         raise damaged(
-            f"safetensors refused it ({type(err).__name__}: "
-            f"{code_span(_first_line(err), limit=200)})"
+            _("safetensors refused it ({error})").format(
+                error=f"{type(err).__name__}: {code_span(_first_line(err), limit=200)}"
+            )
         ) from None
     return tensors, plan.metadata
 
@@ -332,45 +347,60 @@ def _unwrap(
             extras = tuple(str(k) for k in obj if k != wrapper)
             if is_lightning(obj):
                 notes.append(
-                    f"a PyTorch Lightning checkpoint: its weights are under {code_span(wrapper)}"
+                    _("a PyTorch Lightning checkpoint: its weights are under {key}").format(
+                        key=code_span(wrapper)
+                    )
                 )
             if extras:
                 shown = ", ".join(code_span(k) for k in extras[:8])
-                more = f" and {len(extras) - 8} more" if len(extras) > 8 else ""
-                notes.append(f"the checkpoint also holds {shown}{more}: not weights, not loaded")
+                if len(extras) > 8:
+                    shown = _("{names} and {n} more").format(names=shown, n=len(extras) - 8)
+                notes.append(
+                    _("the checkpoint also holds {names}: not weights, not loaded").format(
+                        names=shown
+                    )
+                )
             obj = obj[wrapper]
     if not holds_tensors(obj):
         raise InputError(
-            "The file holds no state_dict (a dict of parameter names to tensors): it holds "
-            f"{code_span(_describe(obj))}.",
-            fix="Save model.state_dict(), or a checkpoint dict with a 'state_dict' entry.",
+            _(
+                "The file holds no state_dict (a dict of parameter names to tensors): it holds "
+                "{what}."
+            ).format(what=code_span(_describe(obj))),
+            fix=_("Save model.state_dict(), or a checkpoint dict with a 'state_dict' entry."),
         )
     tensors: dict[str, torch.Tensor] = {}
     skipped: list[tuple[str, str]] = []
     for k, v in obj.items():
         if not isinstance(k, str):
-            skipped.append((repr(k), f"its key is a {type(k).__name__}, not a name"))
+            skipped.append(
+                (repr(k), _("its key is a {type}, not a name").format(type=type(k).__name__))
+            )
         elif not isinstance(v, torch.Tensor):
-            skipped.append((k, f"holds a {_describe(v)}, not a tensor"))
+            skipped.append((k, _("holds a {type}, not a tensor").format(type=_describe(v))))
         else:
             tensors[k] = v
     if skipped:
-        shown = "; ".join(f"{code_span(k)} {why}" for k, why in skipped[:_NAMED])
-        more = f" (and {len(skipped) - _NAMED} more)" if len(skipped) > _NAMED else ""
-        notes.append(f"not loaded: {shown}{more}")
+        shown = _("; ").join(f"{code_span(k)} {why}" for k, why in skipped[:_NAMED])
+        if len(skipped) > _NAMED:
+            shown = _("{shown} (and {n} more)").format(shown=shown, n=len(skipped) - _NAMED)
+        notes.append(_("not loaded: {shown}").format(shown=shown))
     tensors, prefix = strip_prefixes(tensors)
     if prefix:
-        who = " then ".join(PREFIXES[p] for p in split_prefix(prefix))
-        notes.append(f"every key started with {code_span(prefix)} ({who}): stripped")
+        notes.append(
+            _("every key started with {prefix} ({who}): stripped").format(
+                prefix=code_span(prefix), who=who_added(prefix)
+            )
+        )
     if metadata:
         shown = ", ".join(f"{code_span(k)}: {code_span(v)}" for k, v in list(metadata.items())[:8])
-        notes.append(f"safetensors metadata: {shown}")
+        notes.append(_("safetensors metadata: {shown}").format(shown=shown))
     sd = StateDict(
         tensors,
         format=fmt,
         notes=tuple(notes),
         metadata=metadata,
-        skipped=tuple(k for k, _ in skipped),
+        skipped=tuple(k for k, _x in skipped),
     )
     return Checkpoint(
         format=fmt,
@@ -400,6 +430,18 @@ def strip_prefixes(
     return out, stripped or None
 
 
+def who_added(prefix: str) -> str:
+    """Who adds ``prefix`` (``"module._orig_mod."``: nn.DataParallel … then torch.compile),
+    in the learner's language."""
+    names = [_(PREFIXES[p]) for p in split_prefix(prefix)]
+    if not names:
+        return ""
+    said = names[0]
+    for name in names[1:]:
+        said = _("{first} then {then}").format(first=said, then=name)
+    return said
+
+
 def split_prefix(prefix: str) -> list[str]:
     """``"module._orig_mod."`` → ``["module.", "_orig_mod."]`` (known prefixes only)."""
     parts: list[str] = []
@@ -426,4 +468,5 @@ __all__ = [
     "read_upload",
     "split_prefix",
     "strip_prefixes",
+    "who_added",
 ]

@@ -11,13 +11,14 @@ semaphore. Inspect and Load wait for a file (``ready``) when the learner picked 
 the hub cache and there is none yet.
 """
 
+from ptexplore.i18n import N_
 from ptexplore.ui.checkpoints.inspect import INSPECT
 from ptexplore.ui.checkpoints.load import LOAD
 from ptexplore.ui.checkpoints.save import SAVE
 
 SECTIONS = (SAVE, INSPECT, LOAD)
 
-INTRO = (
+INTRO = N_(
     "What a `.pth` file really holds, and what each way of loading it really does. Every "
     "table is read from real files and every claim is **proven live**: the load lessons "
     "compare each tensor before and after. Files are always read with "

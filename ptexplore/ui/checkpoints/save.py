@@ -19,6 +19,7 @@ from ptexplore.checkpoints.save import (
     run_save,
     save_files,
 )
+from ptexplore.i18n import N_, _
 from ptexplore.models import catalog
 from ptexplore.ui.checkpoints.common import (
     SAVE_TAB,
@@ -47,9 +48,9 @@ def save_controls(_shared: object) -> SaveConfig:
     with c2:
         what = SaveWhat(
             st.radio(
-                "What to save",
+                _("What to save"),
                 [w.value for w in SaveWhat],
-                format_func=lambda v: SaveWhat(v).label,
+                format_func=lambda v: _(SaveWhat(v).label),
                 horizontal=True,
                 **STATE.widget("save_what", default=SaveWhat.CHECKPOINT.value, url=SaveWhat),
             )
@@ -61,7 +62,7 @@ def save_controls(_shared: object) -> SaveConfig:
             d, e = st.columns([1, 2])
             epoch = int(
                 a.number_input(
-                    "epoch",
+                    _("epoch"),
                     min_value=0,
                     max_value=limits.CKPT_LAB_MAX_EPOCH,
                     step=1,
@@ -69,19 +70,24 @@ def save_controls(_shared: object) -> SaveConfig:
                 )
             )
             loss = float(
-                b.number_input("loss", 0.0, 1e6, step=0.01, **STATE.widget("loss", default=0.25))
+                b.number_input(_("loss"), 0.0, 1e6, step=0.01, **STATE.widget("loss", default=0.25))
             )
             f1 = float(
                 c.number_input("f1", 0.0, 1.0, step=0.01, **STATE.widget("f1", default=0.81))
             )
             lr = float(
                 d.number_input(
-                    "lr", 0.0, 10.0, step=0.001, format="%.4g", **STATE.widget("lr", default=0.01)
+                    _("lr"),
+                    0.0,
+                    10.0,
+                    step=0.001,
+                    format="%.4g",
+                    **STATE.widget("lr", default=0.01),
                 )
             )
             stage = str(
                 e.selectbox(
-                    "stage",
+                    _("stage"),
                     STAGES,
                     accept_new_options=True,
                     **STATE.widget("stage", default="finetune"),
@@ -89,10 +95,12 @@ def save_controls(_shared: object) -> SaveConfig:
             )[: limits.CKPT_LAB_MAX_STAGE_CHARS]
             optimizer = bool(
                 st.toggle(
-                    "+ optimizer.state_dict() after one SGD step",
+                    _("+ optimizer.state_dict() after one SGD step"),
                     **STATE.widget("optimizer", default=False, url=link_bool),
-                    help="SGD with momentum keeps a momentum buffer per parameter, as big as "
-                    "the weights: the .pth file doubles (safetensors cannot hold it).",
+                    help=_(
+                        "SGD with momentum keeps a momentum buffer per parameter, as big as "
+                        "the weights: the .pth file doubles (safetensors cannot hold it)."
+                    ),
                 )
             )
     seed = seed_input()
@@ -115,25 +123,34 @@ def save_render(
     config: SaveConfig, r: SaveResult, views: tuple[pd.DataFrame, pd.DataFrame]
 ) -> None:
     m = st.columns(4)
-    m[0].metric("state_dict entries", f"{r.tensors:,}")
-    m[1].metric("values", f"{r.numel:,}")
+    m[0].metric(_("state_dict entries"), f"{r.tensors:,}")
+    m[1].metric(_("values"), f"{r.numel:,}")
     m[2].metric(r.pth_name, mb(r.pth.size))
     m[3].metric(r.st_name, mb(r.safetensors.size))
+    model = inert(catalog.entry(config.key).label)
     st.caption(
-        f"A private {inert(catalog.entry(config.key).label)} built with seed {config.seed}"
-        + (" after one real SGD step" if config.optimizer else "")
-        + ": yours alone. Both files were read back from the bytes the script wrote."
+        (
+            _(
+                "A private {model} built with seed {seed} after one real SGD step: yours "
+                "alone. Both files were read back from the bytes the script wrote."
+            )
+            if config.optimizer
+            else _(
+                "A private {model} built with seed {seed}: yours alone. Both files were read "
+                "back from the bytes the script wrote."
+            )
+        ).format(model=model, seed=config.seed)
     )
     if r.refusal is not None:
         show_error(r.refusal, call="save(model.state_dict())")
     for line in r.left_out:
-        st.caption(f"In the .safetensors file: {line}.")
+        st.caption(_("In the .safetensors file: {line}.").format(line=line))
     left, right = st.columns(2, gap="large")
     with left:
-        st.markdown(f"#### `{r.pth_name}` — what `torch.save` wrote")
+        st.markdown(_("#### {name} — what `torch.save` wrote").format(name=f"`{r.pth_name}`"))
         render_zip(r.pth, views[0])
         st.download_button(
-            f"⬇ Download {r.pth_name}",
+            _("⬇ Download {name}").format(name=r.pth_name),
             _download(config, 0),
             file_name=r.pth_name,
             mime="application/octet-stream",
@@ -141,10 +158,10 @@ def save_render(
             on_click="ignore",
         )
     with right:
-        st.markdown(f"#### `{r.st_name}` — what safetensors wrote")
+        st.markdown(_("#### {name} — what safetensors wrote").format(name=f"`{r.st_name}`"))
         render_safetensors(r.safetensors, views[1])
         st.download_button(
-            f"⬇ Download {r.st_name}",
+            _("⬇ Download {name}").format(name=r.st_name),
             _download(config, 1),
             file_name=r.st_name,
             mime="application/octet-stream",
@@ -152,8 +169,10 @@ def save_render(
             on_click="ignore",
         )
     st.caption(
-        "Downloads are made again when you click (the same seed makes the same tensors), so "
-        "the server keeps only the layouts above."
+        _(
+            "Downloads are made again when you click (the same seed makes the same tensors), "
+            "so the server keeps only the layouts above."
+        )
     )
 
 
@@ -164,6 +183,6 @@ SAVE: Section[SaveConfig, SaveResult] = Section(
     save_render,
     lambda _c, r: r.snippet,
     label=SAVE_TAB,
-    heavy=lambda c: heavy_label(c.key, "building and saving"),
+    heavy=lambda c: heavy_label(c.key, N_("building and saving {model}")),
     views=save_views,
 )
