@@ -16,9 +16,10 @@ from typing import Any
 from ptexplore.data.loader import LoaderRun
 from ptexplore.data.parallel import INITS, SOURCES, SeedsLesson, SweepResult
 from ptexplore.figures import Figure, figure, vline
+from ptexplore.i18n import N_, _
 from ptexplore.style import PALETTE
 
-MAIN = "main process"
+MAIN = N_("main process")
 STARTUP_COLOUR = "#BDBDBD"
 WAIT_COLOUR = "#E0E0E0"
 STEP_COLOUR = "#555555"
@@ -26,17 +27,23 @@ ITER_COLOUR = "#8D6E63"
 
 
 def row_name(worker: int) -> str:
-    return MAIN if worker < 0 else f"worker {worker}"
+    """The main process's or a worker's name (a chart's row, a table's cell), translated."""
+    return _(MAIN) if worker < 0 else _("worker {worker}").format(worker=worker)
 
 
 def _ms(seconds: float) -> str:
     return f"{seconds * 1000:.1f} ms"
 
 
+#: the x axis of the run's charts
+SINCE_ITER = N_("seconds since the first iter(loader)")
+
+
 def timeline_figure(run: LoaderRun) -> Figure:
     """The run as a Gantt chart (horizontal bars: ``base`` = start, ``x`` = duration)."""
     workers = run.config.num_workers
-    rows = [MAIN] + [row_name(w) for w in range(workers)]
+    main = row_name(-1)
+    rows = [main] + [row_name(w) for w in range(workers)]
     traces: list[dict[str, Any]] = []
 
     # worker start-up: iter(loader) → the worker's first __getitem__ in that epoch
@@ -47,12 +54,16 @@ def timeline_figure(run: LoaderRun) -> Figure:
                 ys.append(row_name(w))
                 bases.append(e.started)
                 widths.append(seconds)
-                hovers.append(f"{row_name(w)} · epoch {e.epoch} · start-up {_ms(seconds)}")
+                hovers.append(
+                    _("{row} · epoch {epoch} · start-up {ms}").format(
+                        row=row_name(w), epoch=e.epoch, ms=_ms(seconds)
+                    )
+                )
     traces.append(
         {
             "type": "bar",
             "orientation": "h",
-            "name": "start-up: iter(loader) → first call",
+            "name": _("start-up: iter(loader) → first call"),
             "y": ys,
             "x": widths,
             "base": bases,
@@ -68,32 +79,43 @@ def timeline_figure(run: LoaderRun) -> Figure:
         {
             "type": "bar",
             "orientation": "h",
-            "name": "main: iter(loader), starting the workers",
-            "y": [MAIN] * len(run.epochs),
+            "name": _("main: iter(loader), starting the workers"),
+            "y": [main] * len(run.epochs),
             "x": [max(e.ready - e.started, 0.0) for e in run.epochs],
             "base": [e.started for e in run.epochs],
             "marker": {"color": ITER_COLOUR},
             "hovertext": [
-                f"epoch {e.epoch}: iter(loader) took {_ms(e.ready - e.started)}" for e in run.epochs
+                _("epoch {epoch}: iter(loader) took {ms}").format(
+                    epoch=e.epoch, ms=_ms(e.ready - e.started)
+                )
+                for e in run.epochs
             ],
             "hoverinfo": "text",
         }
     )
     wy, wb, wx, wh, sy, sb, sx, sh = [], [], [], [], [], [], [], []
     for b in run.batches:
-        wy.append(MAIN)
+        wy.append(main)
         wb.append(b.asked)
         wx.append(max(b.got - b.asked, 0.0))
-        wh.append(f"main waits for batch {b.position} ({_ms(b.got - b.asked)})")
-        sy.append(MAIN)
+        wh.append(
+            _("main waits for batch {batch} ({ms})").format(
+                batch=b.position, ms=_ms(b.got - b.asked)
+            )
+        )
+        sy.append(main)
         sb.append(b.got)
         sx.append(max(b.step_end - b.got, 0.0))
-        sh.append(f"batch {b.position} {list(b.indices)} yielded · training step")
+        sh.append(
+            _("batch {batch} {indices} yielded · training step").format(
+                batch=b.position, indices=list(b.indices)
+            )
+        )
     traces.append(
         {
             "type": "bar",
             "orientation": "h",
-            "name": "main: waiting for the next batch",
+            "name": _("main: waiting for the next batch"),
             "y": wy,
             "x": wx,
             "base": wb,
@@ -106,7 +128,7 @@ def timeline_figure(run: LoaderRun) -> Figure:
         {
             "type": "bar",
             "orientation": "h",
-            "name": "main: batch yielded → training step",
+            "name": _("main: batch yielded → training step"),
             "y": sy,
             "x": sx,
             "base": sb,
@@ -122,7 +144,7 @@ def timeline_figure(run: LoaderRun) -> Figure:
         {
             "type": "bar",
             "orientation": "h",
-            "name": "__getitem__(idx) (colour = batch)",
+            "name": _("__getitem__(idx) (colour = batch)"),
             "y": [row_name(c.worker) for c in run.calls],
             "x": [c.end - c.start for c in run.calls],
             "base": [c.start for c in run.calls],
@@ -134,8 +156,14 @@ def timeline_figure(run: LoaderRun) -> Figure:
             "textposition": "inside",
             "insidetextanchor": "middle",
             "hovertext": [
-                f"idx {c.idx} · batch {c.batch} · {row_name(c.worker)} (pid {c.pid}) · "
-                f"{_ms(c.start)} → {_ms(c.end)}"
+                _("idx {idx} · batch {batch} · {row} (pid {pid}) · {start} → {end}").format(
+                    idx=c.idx,
+                    batch=c.batch,
+                    row=row_name(c.worker),
+                    pid=c.pid,
+                    start=_ms(c.start),
+                    end=_ms(c.end),
+                )
                 for c in run.calls
             ],
             "hoverinfo": "text",
@@ -143,7 +171,9 @@ def timeline_figure(run: LoaderRun) -> Figure:
     )
     shapes, notes = [], []
     for e in run.epochs[1:]:
-        shape, note = vline(e.started, color="#888888", label=f"epoch {e.epoch}")
+        shape, note = vline(
+            e.started, color="#888888", label=_("epoch {epoch}").format(epoch=e.epoch)
+        )
         shapes.append(shape)
         if note is not None:
             notes.append(note)
@@ -151,7 +181,7 @@ def timeline_figure(run: LoaderRun) -> Figure:
         traces,
         barmode="overlay",
         height=200 + 46 * len(rows),
-        xaxis={"title": {"text": "seconds since the first iter(loader)"}, "rangemode": "tozero"},
+        xaxis={"title": {"text": _(SINCE_ITER)}, "rangemode": "tozero"},
         yaxis={"categoryorder": "array", "categoryarray": list(reversed(rows))},
         legend={"orientation": "h", "y": -0.18, "yanchor": "top"},
         shapes=shapes,
@@ -186,7 +216,7 @@ def prefetch_figure(run: LoaderRun) -> Figure:
             "type": "scatter",
             "mode": "lines",
             "line": {"shape": "hv", "width": 3},
-            "name": "dispatched to a worker, not yet yielded",
+            "name": _("dispatched to a worker, not yet yielded"),
             "x": times,
             "y": flight,
         },
@@ -194,7 +224,7 @@ def prefetch_figure(run: LoaderRun) -> Figure:
             "type": "scatter",
             "mode": "lines",
             "line": {"shape": "hv", "dash": "dot", "width": 3},
-            "name": "built, waiting in the queue",
+            "name": _("built, waiting in the queue"),
             "x": times,
             "y": ready,
         },
@@ -210,8 +240,8 @@ def prefetch_figure(run: LoaderRun) -> Figure:
     return figure(
         traces,
         height=300,
-        xaxis={"title": {"text": "seconds since the first iter(loader)"}},
-        yaxis={"title": {"text": "batches"}, "rangemode": "tozero", "dtick": 1},
+        xaxis={"title": {"text": _(SINCE_ITER)}},
+        yaxis={"title": {"text": _("batches")}, "rangemode": "tozero", "dtick": 1},
         legend={"orientation": "h", "y": -0.25, "yanchor": "top"},
     )
 
@@ -222,21 +252,21 @@ def sweep_figure(result: SweepResult) -> Figure:
     traces: list[dict[str, Any]] = [
         {
             "type": "bar",
-            "name": "iter(loader) → first batch (start-up included)",
+            "name": _("iter(loader) → first batch (start-up included)"),
             "x": xs,
             "y": [p.first_s for p in result.points],
             "marker": {"color": STARTUP_COLOUR},
-            "hovertemplate": "%{y:.3f} s<extra>to the first batch</extra>",
+            "hovertemplate": "%{y:.3f} s<extra>" + _("to the first batch") + "</extra>",
         },
         {
             "type": "bar",
-            "name": "the rest of the epoch",
+            "name": _("the rest of the epoch"),
             "x": xs,
             "y": [max(p.total_s - p.first_s, 0.0) for p in result.points],
             "marker": {"color": PALETTE[1]},
             "text": [f"{p.total_s:.2f} s" for p in result.points],
             "textposition": "outside",
-            "hovertemplate": "%{y:.3f} s<extra>rest of the epoch</extra>",
+            "hovertemplate": "%{y:.3f} s<extra>" + _("rest of the epoch") + "</extra>",
         },
     ]
     if base is not None:
@@ -244,7 +274,7 @@ def sweep_figure(result: SweepResult) -> Figure:
             {
                 "type": "scatter",
                 "mode": "lines+markers",
-                "name": "ideal: the items' work ÷ num_workers (no start-up)",
+                "name": _("ideal: the items' work ÷ num_workers (no start-up)"),
                 "x": xs,
                 "y": [base.item_s / max(p.workers, 1) for p in result.points],
                 "line": {"color": PALETTE[0], "dash": "dash"},
@@ -255,23 +285,23 @@ def sweep_figure(result: SweepResult) -> Figure:
         barmode="stack",
         height=360,
         xaxis={"title": {"text": "num_workers"}, "type": "category"},
-        yaxis={"title": {"text": "seconds for one epoch"}, "rangemode": "tozero"},
+        yaxis={"title": {"text": _("seconds for one epoch")}, "rangemode": "tozero"},
         legend={"orientation": "h", "y": -0.25, "yanchor": "top"},
     )
 
 
 def seeds_figure(lesson: SeedsLesson) -> Figure:
-    labels = dict(SOURCES)
     traces = []
     for i, (source, label) in enumerate(SOURCES):
         traces.append(
             {
                 "type": "bar",
-                "name": labels[source],
-                "x": [f"worker_init_fn={name}" for name, _ in INITS],
-                "y": [lesson.result(name).count(source).repeated for name, _ in INITS],
+                "name": _(label),
+                "x": [f"worker_init_fn={name}" for name, _what in INITS],
+                "y": [lesson.result(name).count(source).repeated for name, _what in INITS],
                 "marker": {"color": PALETTE[i + 1]},
-                "hovertemplate": f"%{{y}} items repeat another's value<extra>{label}</extra>",
+                "hovertemplate": _("%{y} items repeat another's value")
+                + f"<extra>{_(label)}</extra>",
             }
         )
     return figure(
@@ -279,7 +309,7 @@ def seeds_figure(lesson: SeedsLesson) -> Figure:
         barmode="group",
         height=320,
         yaxis={
-            "title": {"text": "items whose value another item drew too"},
+            "title": {"text": _("items whose value another item drew too")},
             "rangemode": "tozero",
             "range": [0, lesson.config.n],
         },

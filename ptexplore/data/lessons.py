@@ -21,6 +21,7 @@ from torch.utils.data import ConcatDataset
 from ptexplore import live
 from ptexplore.data import datasets
 from ptexplore.errors import InputError, Refusal
+from ptexplore.i18n import _
 from ptexplore.limits import DATA_MAX_ITEMS
 from ptexplore.live import Snippet, source
 
@@ -28,8 +29,8 @@ from ptexplore.live import Snippet, source
 def _check_n(n: int, *, low: int = 1) -> None:
     if not low <= n <= DATA_MAX_ITEMS:
         raise InputError(
-            f"{n} items is outside {low}…{DATA_MAX_ITEMS}.",
-            fix=f"Pick between {low} and {DATA_MAX_ITEMS} items.",
+            _("{n} items is outside {low}…{high}.").format(n=n, low=low, high=DATA_MAX_ITEMS),
+            fix=_("Pick between {low} and {high} items.").format(low=low, high=DATA_MAX_ITEMS),
         )
 
 
@@ -97,8 +98,10 @@ def dataset_lesson(config: DatasetConfig) -> DatasetLesson:
     _check_n(config.n)
     if not 0 <= config.index < config.n:
         raise InputError(
-            f"Index {config.index} is not in the dataset (0…{config.n - 1}).",
-            fix="Pick an index below the number of items.",
+            _("Index {index} is not in the dataset (0…{last}).").format(
+                index=config.index, last=config.n - 1
+            ),
+            fix=_("Pick an index below the number of items."),
         )
     code = dataset_code(config)
     ran = live.run(code)
@@ -108,10 +111,12 @@ def dataset_lesson(config: DatasetConfig) -> DatasetLesson:
     refusal = Refusal(
         error.kind,
         error.message,
-        "`data.shape[0]` is already the number of samples, an `int`; `len()` of an int is "
-        "a TypeError. DataLoader calls `len(dataset)` to build its sampler, so this breaks "
-        "every loader built on the dataset.",
-        "Return `len(self.data)` (or `self.data.shape[0]`, without `len`).",
+        _(
+            "`data.shape[0]` is already the number of samples, an `int`; `len()` of an int "
+            "is a TypeError. DataLoader calls `len(dataset)` to build its sampler, so this "
+            "breaks every loader built on the dataset."
+        ),
+        _("Return `len(self.data)` (or `self.data.shape[0]`, without `len`)."),
     )
     return DatasetLesson(
         config=config,
@@ -198,8 +203,10 @@ def split_lesson(config: SplitConfig) -> SplitLesson:
     _check_n(config.n, low=2)
     if not 1 <= config.val < config.n:
         raise InputError(
-            f"A validation split of {config.val} of {config.n} leaves no training items.",
-            fix=f"Pick between 1 and {config.n - 1} validation items.",
+            _("A validation split of {val} of {n} leaves no training items.").format(
+                val=config.val, n=config.n
+            ),
+            fix=_("Pick between 1 and {high} validation items.").format(high=config.n - 1),
         )
     code = split_code(config)
     ran = live.run(code)
@@ -302,8 +309,10 @@ def concat_lesson(config: ConcatConfig) -> ConcatLesson:
     limit = 2 * config.n
     if not -limit - 1 <= config.index <= limit:
         raise InputError(
-            f"Pick an index between {-limit - 1} and {limit} (one past each end shows the error).",
-            fix="Move the index picker back into that range.",
+            _("Pick an index between {low} and {high} (one past each end shows the error).").format(
+                low=-limit - 1, high=limit
+            ),
+            fix=_("Move the index picker back into that range."),
         )
     code = concat_code(config)
     ran = live.run(code)
@@ -313,15 +322,22 @@ def concat_lesson(config: ConcatConfig) -> ConcatLesson:
     if ran.error is not None:
         n = len(both)
         lesson = (
-            f"`both` holds {n} items: global indices 0…{n - 1}. Past the last one, `bisect` "
-            f"points one past the last dataset, so the list `both.datasets` is indexed out of "
-            "range."
+            _(
+                "`both` holds {n} items: global indices 0…{last}. Past the last one, `bisect` "
+                "points one past the last dataset, so the list `both.datasets` is indexed out "
+                "of range."
+            ).format(n=n, last=n - 1)
             if ran.error.kind == "IndexError"
-            else f"A negative index counts from the end, down to {-n}; ConcatDataset checks "
-            "that itself before it maps the index."
+            else _(
+                "A negative index counts from the end, down to {low}; ConcatDataset checks "
+                "that itself before it maps the index."
+            ).format(low=-n)
         )
         refusal = Refusal(
-            ran.error.kind, ran.error.message, lesson, f"Use an index between {-n} and {n - 1}."
+            ran.error.kind,
+            ran.error.message,
+            lesson,
+            _("Use an index between {low} and {high}.").format(low=-n, high=n - 1),
         )
     else:
         picked = _row(both, config.index)

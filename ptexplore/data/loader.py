@@ -33,6 +33,7 @@ from ptexplore.data import datasets
 from ptexplore.data.runs import Processes, run_script, sandboxed
 from ptexplore.data.workers import ServerBoot, ensure_forkserver
 from ptexplore.errors import Cancelled, InputError, LessonError, Refusal
+from ptexplore.i18n import N_, _
 from ptexplore.images.samples import SAMPLES_DIR
 from ptexplore.limits import (
     DATA_BATCH_TIMEOUT_SLACK_S,
@@ -68,6 +69,20 @@ class Work(StrEnum):
     @property
     def sleeps(self) -> bool:
         return self in (Work.SLEEP, Work.VARIABLE)
+
+    @property
+    def label(self) -> str:
+        """The value as the page shows it (translated; the value stays the option's id)."""
+        return _(WORK_LABELS[self])
+
+
+#: How the per-item work picker names each :class:`Work` (its English text is its value).
+WORK_LABELS = {
+    Work.NONE: N_("none"),
+    Work.SLEEP: N_("fixed sleep"),
+    Work.VARIABLE: N_("variable sleep"),
+    Work.PHOTO: N_("decode + augment"),
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -125,31 +140,37 @@ class LoaderConfig:
 def check(config: LoaderConfig) -> None:
     """Refuse a config outside the lab's limits (before any process starts)."""
     c = config
-    bounds = [
-        ("items", c.n, 1, DATA_MAX_ITEMS),
+    bounds = [  # (name: a setting's name in the code, or English marked N_)
+        (N_("items"), c.n, 1, DATA_MAX_ITEMS),
         ("batch_size", c.batch_size, 1, DATA_MAX_BATCH),
         ("num_workers", c.num_workers, 0, DATA_MAX_WORKERS),
         ("prefetch_factor", c.prefetch_factor, 1, DATA_MAX_PREFETCH),
-        ("epochs", c.epochs, 1, DATA_MAX_EPOCHS),
-        ("per-item ms", c.ms, 0, DATA_MAX_ITEM_MS),
-        ("training step ms", c.step_ms, 0, DATA_MAX_STEP_MS),
+        (N_("epochs"), c.epochs, 1, DATA_MAX_EPOCHS),
+        (N_("per-item ms"), c.ms, 0, DATA_MAX_ITEM_MS),
+        (N_("training step ms"), c.step_ms, 0, DATA_MAX_STEP_MS),
     ]
     for name, value, lo, hi in bounds:
         if not lo <= value <= hi:
             raise InputError(
-                f"{name} = {value} is outside {lo}…{hi}.",
-                fix=f"Pick a {name} between {lo} and {hi}.",
+                _("{name} = {value} is outside {lo}…{hi}.").format(
+                    name=_(name), value=value, lo=lo, hi=hi
+                ),
+                fix=_("Pick a {name} between {lo} and {hi}.").format(name=_(name), lo=lo, hi=hi),
             )
     if c.fail_at is not None and not 0 <= c.fail_at < c.n:
         raise InputError(
-            f"fail_at = {c.fail_at} is not an index of the dataset (0…{c.n - 1}).",
-            fix="Pick an index the dataset has.",
+            _("fail_at = {fail_at} is not an index of the dataset (0…{last}).").format(
+                fail_at=c.fail_at, last=c.n - 1
+            ),
+            fix=_("Pick an index the dataset has."),
         )
     if c.planned_work_s > DATA_MAX_WORK_S:
         raise InputError(
-            f"This run plans {c.planned_work_s:.1f} s of work (items × cost + training "
-            f"steps, before workers divide it); the lab allows {DATA_MAX_WORK_S:.0f} s per run.",
-            fix="Use fewer items or epochs, or a smaller per-item cost or training step.",
+            _(
+                "This run plans {planned:.1f} s of work (items × cost + training steps, "
+                "before workers divide it); the lab allows {allowed:.0f} s per run."
+            ).format(planned=c.planned_work_s, allowed=DATA_MAX_WORK_S),
+            fix=_("Use fewer items or epochs, or a smaller per-item cost or training step."),
         )
 
 
@@ -423,12 +444,14 @@ def _refusal(kind: str, message: str) -> Refusal:
         return Refusal(
             kind,
             message,
-            "Persistent workers are worker *processes* kept alive between epochs; with "
-            "num_workers=0 every item is built in the main process, so there is nothing to "
-            "keep.",
-            "Set num_workers to 1 or more, or persistent_workers=False.",
+            _(
+                "Persistent workers are worker *processes* kept alive between epochs; with "
+                "num_workers=0 every item is built in the main process, so there is nothing "
+                "to keep."
+            ),
+            _("Set num_workers to 1 or more, or persistent_workers=False."),
         )
-    return Refusal(kind, message, "torch refused these DataLoader arguments.", "Change them.")
+    return Refusal(kind, message, _("torch refused these DataLoader arguments."), _("Change them."))
 
 
 def _read(ns: dict[str, Any]) -> dict[str, Any]:
@@ -500,7 +523,7 @@ def _run_here(config: LoaderConfig, limit_s: float) -> LoaderRun:
         EpochInfo(e, a - t0, b - t0, tuple(tuple(batch) for batch in data["planned"][e]))
         for e, (a, b) in enumerate(starts)
     ]
-    rows = [(e, asked - t0, got - t0) for e, asked, got, _ in data["log"]]
+    rows = [(e, asked - t0, got - t0) for e, asked, got, _records in data["log"]]
     drawn = [[t - t0 for t in e] for e in data["drawn"]]
     received = [(e, a - t0, g - t0, tuple(int(r[0]) for r in rec)) for e, a, g, rec in data["log"]]
     dispatched = _dispatch_times(config, drawn, received, data["planned"])
@@ -557,18 +580,24 @@ def _stopped(line: str, processes: Processes, config: LoaderConfig) -> LessonErr
     """The run did not finish: the hard limit, a cancel, or a batch past ``timeout``."""
     if processes.stopped_by == "cancelled":
         return Cancelled(
-            "This run was stopped: you started a newer one.",
-            fix="Nothing to do: the newer run's result is shown.",
+            _("This run was stopped: you started a newer one."),
+            fix=_("Nothing to do: the newer run's result is shown."),
         )
     if processes.stopped_by == "time limit":
         return InputError(
-            f"The run passed the hard limit of {processes.limit_s:g} s and its "
-            f"{processes.started} worker process(es) were stopped.",
-            fix="Use fewer items or a smaller per-item cost, or try again when the server "
-            "is less busy.",
+            _(
+                "The run passed the hard limit of {limit:g} s and its {started} worker "
+                "process(es) were stopped."
+            ).format(limit=processes.limit_s, started=processes.started),
+            fix=_(
+                "Use fewer items or a smaller per-item cost, or try again when the server "
+                "is less busy."
+            ),
         )
     return InputError(
-        f"The DataLoader stopped: {line}",
-        fix=f"Each batch may take at most timeout={config.timeout_s} s: use a smaller "
-        "per-item cost or batch, or try again when the server is less busy.",
+        _("The DataLoader stopped: {line}").format(line=line),
+        fix=_(
+            "Each batch may take at most timeout={timeout} s: use a smaller per-item cost or "
+            "batch, or try again when the server is less busy."
+        ).format(timeout=config.timeout_s),
     )

@@ -31,6 +31,7 @@ from ptexplore.data.loader import (
 from ptexplore.data.runs import Processes, run_script, sandboxed
 from ptexplore.data.workers import ensure_forkserver
 from ptexplore.errors import InputError, LessonError
+from ptexplore.i18n import N_, _
 from ptexplore.images import to_display
 from ptexplore.images.samples import SAMPLES_DIR
 from ptexplore.limits import (
@@ -51,28 +52,42 @@ def _timeout(batch: int, item_s: float) -> int:
 
 
 def _in_range(name: str, value: int, lo: int, hi: int) -> None:
+    """``name``: a setting's name in the code, or English marked with ``N_``."""
     if not lo <= value <= hi:
-        raise InputError(f"{name} = {value} is outside {lo}…{hi}.", fix=f"Pick {lo}…{hi}.")
+        raise InputError(
+            _("{name} = {value} is outside {lo}…{hi}.").format(
+                name=_(name), value=value, lo=lo, hi=hi
+            ),
+            fix=_("Pick {lo}…{hi}.").format(lo=lo, hi=hi),
+        )
 
 
 def _budget(work_s: float) -> None:
     if work_s > DATA_MAX_WORK_S:
         raise InputError(
-            f"This plans {work_s:.1f} s of work (before workers divide it); the lab allows "
-            f"{DATA_MAX_WORK_S:.0f} s per run.",
-            fix="Use fewer items, or a smaller per-item cost.",
+            _(
+                "This plans {planned:.1f} s of work (before workers divide it); the lab "
+                "allows {allowed:.0f} s per run."
+            ).format(planned=work_s, allowed=DATA_MAX_WORK_S),
+            fix=_("Use fewer items, or a smaller per-item cost."),
         )
+
+
+#: Why the watchdog stopped a run (``Processes.stopped_by``), as a lesson says it.
+STOPPED = {
+    "time limit": N_("The run was stopped (time limit, {limit:g} s)."),
+    "cancelled": N_("The run was stopped (cancelled, {limit:g} s)."),
+}
 
 
 def _failed(script_error: Any, processes: Processes) -> LessonError:
+    fix = _("Try again with fewer items, or when the server is less busy.")
     if processes.stopped_by is not None:
-        return InputError(
-            f"The run was stopped ({processes.stopped_by}, {processes.limit_s:g} s).",
-            fix="Try again with fewer items, or when the server is less busy.",
-        )
+        said = _(STOPPED[processes.stopped_by])
+        return InputError(said.format(limit=processes.limit_s), fix=fix)
     return InputError(
-        f"The DataLoader stopped: {script_error.line}",
-        fix="Try again with fewer items, or when the server is less busy.",
+        _("The DataLoader stopped: {line}").format(line=script_error.line),
+        fix=fix,
     )
 
 
@@ -128,8 +143,8 @@ for idx in range(len(dataset)):
 
 
 def epochs_lesson(config: EpochsConfig, *, cancel: threading.Event | None = None) -> EpochsLesson:
-    _in_range("items", config.n, 1, len(PHOTOS) * 2)
-    _in_range("epochs", config.epochs, 2, DATA_MAX_EPOCHS + 1)
+    _in_range(N_("items"), config.n, 1, len(PHOTOS) * 2)
+    _in_range(N_("epochs"), config.epochs, 2, DATA_MAX_EPOCHS + 1)
     _budget(config.n * config.epochs * PHOTO_ITEM_S)
     return sandboxed(cancel).call(_epochs_here, config)
 
@@ -175,19 +190,21 @@ def _epochs_here(config: EpochsConfig) -> EpochsLesson:
 # ------------------------------------------------------------------ worker randomness
 
 #: The three ``worker_init_fn`` s compared: what the script names them, what they do.
+#: (what they do: English marked with ``N_``, translated where it is shown)
 INITS: tuple[tuple[str, str], ...] = (
-    ("None", "no worker_init_fn: the DataLoader's own per-worker seeding only"),
-    ("seed_numpy_naively", "every worker calls np.random.seed(0)"),
+    ("None", N_("no worker_init_fn: the DataLoader's own per-worker seeding only")),
+    ("seed_numpy_naively", N_("every worker calls np.random.seed(0)")),
     (
         "seed_from_worker_info",
-        "every worker's dataset copy gets default_rng(get_worker_info().seed) (the fix)",
+        N_("every worker's dataset copy gets default_rng(get_worker_info().seed) (the fix)"),
     ),
 )
-#: The three sources each item draws from (``Draw`` fields) and how the page names them.
+#: The three sources each item draws from (``Draw`` fields) and how the page names them
+#: (English marked with ``N_``, translated where it is shown).
 SOURCES: tuple[tuple[str, str], ...] = (
-    ("owned", "dataset's own np.random.default_rng"),
-    ("np_global", "np.random.randint (global)"),
-    ("torch", "torch.randint (global)"),
+    ("owned", N_("dataset's own np.random.default_rng")),
+    ("np_global", N_("np.random.randint (global)")),
+    ("torch", N_("torch.randint (global)")),
 )
 
 
@@ -269,7 +286,7 @@ class SeedsLesson:
 
 
 def seeds_code(c: SeedsConfig) -> str:
-    inits = "".join(f'    "{name}": {name},\n' for name, _ in INITS)
+    inits = "".join(f'    "{name}": {name},\n' for name, _what in INITS)
     body = f"""dataset = RandomDraws(n={c.n}, seed={c.seed})  # its Generator is made here, once
 inits = {{
 {inits}}}
@@ -333,7 +350,7 @@ for stream in (CountTo({ITER_N}), CountToSplit({ITER_N})):
 
 
 def seeds_lesson(config: SeedsConfig, *, cancel: threading.Event | None = None) -> SeedsLesson:
-    _in_range("items", config.n, 2, DATA_MAX_ITEMS)
+    _in_range(N_("items"), config.n, 2, DATA_MAX_ITEMS)
     _in_range("num_workers", config.num_workers, 2, DATA_MAX_WORKERS)
     _in_range("batch_size", config.batch_size, 1, DATA_MAX_BATCH)
     return sandboxed(cancel).call(_seeds_here, config)
@@ -357,7 +374,7 @@ def _seeds_here(config: SeedsConfig) -> SeedsLesson:
     if script.error is not None or script.processes.stopped_by is not None:
         raise _failed(script.error, script.processes)
     results = []
-    for name, _ in INITS:
+    for name, _what in INITS:
         rows = tuple(DrawRow(*d) for d in draws[name])
         counts = []
         for field, _label in SOURCES:
@@ -465,10 +482,10 @@ for workers in range({c.max_workers + 1}):
 
 
 def sweep(config: SweepConfig, *, cancel: threading.Event | None = None) -> SweepResult:
-    _in_range("items", config.n, 1, DATA_MAX_ITEMS)
+    _in_range(N_("items"), config.n, 1, DATA_MAX_ITEMS)
     _in_range("batch_size", config.batch_size, 1, DATA_MAX_BATCH)
-    _in_range("max num_workers", config.max_workers, 1, DATA_MAX_WORKERS)
-    _in_range("per-item ms", config.ms, 0, DATA_MAX_ITEM_MS)
+    _in_range(N_("max num_workers"), config.max_workers, 1, DATA_MAX_WORKERS)
+    _in_range(N_("per-item ms"), config.ms, 0, DATA_MAX_ITEM_MS)
     _budget(config.planned_work_s)
     return sandboxed(cancel).call(_sweep_here, config)
 

@@ -28,6 +28,7 @@ from ptexplore.data.workers import (
     script_as_main,
     watched,
 )
+from ptexplore.i18n import N_
 from ptexplore.limits import (
     DATA_RUN_LIMIT_S,
     SANDBOX_DATA_CPU_S,
@@ -116,7 +117,7 @@ def sandboxed(cancel: threading.Event | None, limit_s: float = DATA_RUN_LIMIT_S)
     limits = isolate.Limits(
         SANDBOX_DATA_MEMORY_MB, SANDBOX_DATA_CPU_S, limit_s + SANDBOX_DATA_SLACK_S
     )
-    return isolate.job("this DataLoader run", limits, cancel=cancel, reuse=True)
+    return isolate.job(N_("this DataLoader run"), limits, cancel=cancel, reuse=True)
 
 
 def run_script(

@@ -1,6 +1,6 @@
 """The tables the DataLoader lab shows (pure: pandas, no Streamlit): the three orders, who
 built each batch, the sweep, the worker-seed draws, random_split's samples, ConcatDataset's
-index map."""
+index map. Their headers are translated where a table is built."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from ptexplore.data.figures import row_name
 from ptexplore.data.lessons import NAMES, ConcatLesson, SplitLesson
 from ptexplore.data.loader import LoaderRun
 from ptexplore.data.parallel import INITS, SOURCES, SeedsLesson, SweepResult
+from ptexplore.i18n import N_, _
 
 
 def orders(run: LoaderRun) -> pd.DataFrame:
@@ -31,28 +32,29 @@ def orders(run: LoaderRun) -> pd.DataFrame:
             row([row_name(c.worker) for c in calls]),
         ],
         index=[
-            "sampler order",
-            "yielded by the loader",
-            "__getitem__ called (start time)",
-            "called in",
+            _("sampler order"),
+            _("yielded by the loader"),
+            _("__getitem__ called (start time)"),
+            _("called in"),
         ],
         columns=[str(k) for k in range(width)],
     )
-    frame.index.name = "position →"
+    frame.index.name = _("position →")
     return frame
 
 
+#: the batches table's headers (English marked with ``N_``: translated where it is built)
 BATCH_COLUMNS = (
-    "batch",
-    "epoch",
-    "indices",
-    "built by",
+    N_("batch"),
+    N_("epoch"),
+    N_("indices"),
+    N_("built by"),
     "pid",
-    "dispatched (ms)",
-    "first call (ms)",
-    "built (ms)",
-    "yielded (ms)",
-    "ready, waiting (ms)",
+    N_("dispatched (ms)"),
+    N_("first call (ms)"),
+    N_("built (ms)"),
+    N_("yielded (ms)"),
+    N_("ready, waiting (ms)"),
 )
 
 
@@ -72,7 +74,8 @@ def batches(run: LoaderRun) -> pd.DataFrame:
         )
         for b in run.batches
     ]
-    return pd.DataFrame(rows, columns=list(BATCH_COLUMNS)).set_index("batch")
+    columns = [_(c) for c in BATCH_COLUMNS]
+    return pd.DataFrame(rows, columns=columns).set_index(columns[0])
 
 
 def sweep(result: SweepResult) -> pd.DataFrame:
@@ -81,11 +84,11 @@ def sweep(result: SweepResult) -> pd.DataFrame:
     rows = [
         {
             "num_workers": p.workers,
-            "to the first batch (s)": round(p.first_s, 3),
-            "epoch (s)": round(p.total_s, 3),
-            "speed-up vs 0": round(base.total_s / p.total_s, 2) if p.total_s else None,
-            "inside __getitem__ (s)": round(p.item_s, 3),
-            "in sampler order": p.in_order,
+            _("to the first batch (s)"): round(p.first_s, 3),
+            _("epoch (s)"): round(p.total_s, 3),
+            _("speed-up vs 0"): round(base.total_s / p.total_s, 2) if p.total_s else None,
+            _("inside __getitem__ (s)"): round(p.item_s, 3),
+            _("in sampler order"): p.in_order,
         }
         for p in result.points
     ]
@@ -97,9 +100,11 @@ def epoch_seeds(lesson: SeedsLesson) -> pd.DataFrame:
     rows = {}
     for e in lesson.epochs:
         for epoch, seeds in enumerate(e.seeds):
-            rows[f"persistent_workers={e.persistent}, epoch {epoch}"] = {
-                f"worker {w}": str(s) for w, s in enumerate(seeds)
-            }
+            rows[
+                _("persistent_workers={persistent}, epoch {epoch}").format(
+                    persistent=e.persistent, epoch=epoch
+                )
+            ] = {row_name(w): str(s) for w, s in enumerate(seeds)}
     return pd.DataFrame.from_dict(rows, orient="index")
 
 
@@ -107,21 +112,22 @@ def streams(lesson: SeedsLesson) -> pd.DataFrame:
     """The items the loop received from each IterableDataset, in order."""
     return pd.DataFrame(
         {
-            "dataset": [s.dataset for s in lesson.streams],
-            "items received, in order": [", ".join(map(str, s.items)) for s in lesson.streams],
-            "duplicates": [s.duplicates for s in lesson.streams],
+            _("dataset"): [s.dataset for s in lesson.streams],
+            _("items received, in order"): [", ".join(map(str, s.items)) for s in lesson.streams],
+            _("duplicates"): [s.duplicates for s in lesson.streams],
         }
     )
 
 
 def seeds_summary(lesson: SeedsLesson) -> pd.DataFrame:
-    labels = dict(SOURCES)
     return pd.DataFrame(
         [
-            {"worker_init_fn": name, "what it does": what}
+            {"worker_init_fn": name, _("what it does"): _(what)}
             | {
-                labels[s]: f"{r.count(s).distinct} distinct, {r.count(s).repeated} repeated"
-                for s, _ in SOURCES
+                _(label): _("{distinct} distinct, {repeated} repeated").format(
+                    distinct=r.count(s).distinct, repeated=r.count(s).repeated
+                )
+                for s, label in SOURCES
             }
             for (name, what), r in zip(INITS, lesson.results, strict=True)
         ]
@@ -129,58 +135,58 @@ def seeds_summary(lesson: SeedsLesson) -> pd.DataFrame:
 
 
 def draws(lesson: SeedsLesson, init: str) -> pd.DataFrame:
-    labels = dict(SOURCES)
+    idx = "idx"
     return pd.DataFrame(
         [
-            {"idx": r.idx, "worker": r.worker} | {labels[s]: getattr(r, s) for s, _ in SOURCES}
+            {idx: r.idx, _("worker"): r.worker} | {_(label): getattr(r, s) for s, label in SOURCES}
             for r in lesson.result(init).rows
         ]
-    ).set_index("idx")
+    ).set_index(idx)
 
 
 def split_trap(lesson: SplitLesson) -> pd.DataFrame:
     """``train[0]`` before and after ``val.dataset.transform = None``."""
+    x, when = "train[0] x", _("when")
     return pd.DataFrame(
         [
-            {"train[0] x": str(list(lesson.before)), "when": "before: flipped (augmented)"},
-            {
-                "train[0] x": str(list(lesson.after)),
-                "when": "after val.dataset.transform = None",
-            },
+            {x: str(list(lesson.before)), when: _("before: flipped (augmented)")},
+            {x: str(list(lesson.after)), when: _("after val.dataset.transform = None")},
         ]
-    ).set_index("when")
+    ).set_index(when)
 
 
 def split_right(lesson: SplitLesson) -> pd.DataFrame:
     """The two correct patterns: training augmented, validation plain."""
+    pattern = _("pattern")
     return pd.DataFrame(
         [
             {
-                "pattern": "two datasets, one split of the indices",
+                pattern: _("two datasets, one split of the indices"),
                 "train[0] x": str(list(lesson.two_datasets[0])),
                 "val[0] x": str(list(lesson.two_datasets[1])),
             },
             {
-                "pattern": "split without transform, wrap each split",
+                pattern: _("split without transform, wrap each split"),
                 "train[0] x": str(list(lesson.wrapper[0])),
                 "val[0] x": str(list(lesson.wrapper[1])),
             },
         ]
-    ).set_index("pattern")
+    ).set_index(pattern)
 
 
 def concat(lesson: ConcatLesson) -> pd.DataFrame:
     picked = None if lesson.picked is None else lesson.picked.index % lesson.lengths[2]
+    index = _("global index")
     return pd.DataFrame(
         [
             {
-                "global index": r.index,
-                "dataset": f"{r.dataset} · {NAMES[r.dataset]}",
-                "local index": r.local,
+                index: r.index,
+                _("dataset"): f"{r.dataset} · {NAMES[r.dataset]}",
+                _("local index"): r.local,
                 "y": r.target,
-                "same as datasets[d][local]": r.matches,
-                "picked": "◀" if r.index == picked else "",
+                _("same as datasets[d][local]"): r.matches,
+                _("picked"): "◀" if r.index == picked else "",
             }
             for r in lesson.rows
         ]
-    ).set_index("global index")
+    ).set_index(index)

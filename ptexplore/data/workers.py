@@ -49,6 +49,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from ptexplore import compat
+from ptexplore.i18n import N_
 from ptexplore.limits import DATA_RUN_LIMIT_S
 
 R = TypeVar("R")
@@ -65,11 +66,12 @@ PRELOAD = (
 
 #: Start-up of the three start methods, measured with ``python -m ptexplore.data.startup``
 #: (2 DataLoader workers, a trivial dataset, 3 rounds, two sessions; a 2-core box at load
-#: average 2–4, torch 2.14.1, Python 3.11): seconds from ``iter(loader)`` to the first batch.
+#: average 2–4, torch 2.14.1, Python 3.11): seconds from ``iter(loader)`` to the first batch
+#: (English marked with ``N_``: the page translates it where it quotes it).
 MEASURED: dict[str, str] = {
-    "fork": "0.08–0.39 s (unsafe here)",
-    "spawn": "2.2–6.2 s, every time",
-    "forkserver": "2.5–5.7 s once (the forkserver's own start), then 0.05–0.09 s",
+    "fork": N_("0.08–0.39 s (unsafe here)"),
+    "spawn": N_("2.2–6.2 s, every time"),
+    "forkserver": N_("2.5–5.7 s once (the forkserver's own start), then 0.05–0.09 s"),
 }
 
 

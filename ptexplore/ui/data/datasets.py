@@ -19,24 +19,31 @@ from ptexplore.data.lessons import (
     dataset_lesson,
     split_lesson,
 )
+from ptexplore.i18n import N_, _
 from ptexplore.limits import DATA_MAX_ITEMS
-from ptexplore.ui.data.common import STATE
+from ptexplore.ui.data.common import STATE, code_name
 from ptexplore.ui.lab import Section
 from ptexplore.ui.page import seed_input
 from ptexplore.ui.render import show_error
 
-DATASET_TAB, SPLIT_TAB, CONCAT_TAB = "📜 The Dataset", "✂️ random_split", "➕ ConcatDataset"
+DATASET_TAB, SPLIT_TAB, CONCAT_TAB = N_("📜 The Dataset"), "✂️ random_split", "➕ ConcatDataset"
 
 
 def _dataset_controls(_shared: object) -> DatasetConfig:
     st.markdown(
-        "The classic map-style pattern: `__init__(data, targets, transform)`, `__len__`, "
-        "`__getitem__(idx)` applying the transform. Everything below runs the real class."
+        _(
+            "The classic map-style pattern: `__init__(data, targets, transform)`, `__len__`, "
+            "`__getitem__(idx)` applying the transform. Everything below runs the real class."
+        )
     )
     a, b = st.columns(2)
-    n = a.slider("items (torch.rand(n, 1, 2, 2))", 1, DATA_MAX_ITEMS, 8, **STATE.widget("ds_n"))
+    n = a.slider(_("items (torch.rand(n, 1, 2, 2))"), 1, DATA_MAX_ITEMS, 8, **STATE.widget("ds_n"))
     index = b.number_input(
-        "dataset[idx]", 0, int(n) - 1, min(3, int(n) - 1), **STATE.widget("ds_index", reset_on=n)
+        code_name("dataset[idx]"),
+        0,
+        int(n) - 1,
+        min(3, int(n) - 1),
+        **STATE.widget("ds_index", reset_on=n),
     )
     return DatasetConfig(int(n), int(index), seed_input())
 
@@ -44,15 +51,15 @@ def _dataset_controls(_shared: object) -> DatasetConfig:
 def _dataset_render(_c: DatasetConfig, lesson: DatasetLesson, _views: None) -> None:
     left, right = st.columns(2, gap="large")
     with left:
-        st.markdown("**The Dataset** (`ptexplore/data/datasets.py`)")
+        st.markdown(_("**The Dataset** (`ptexplore/data/datasets.py`)"))
         st.code(lesson.source, language="python")
     with right:
         a, b, c = st.columns(3)
-        a.metric("len(dataset)", lesson.length)
-        b.metric(f"dataset[{lesson.config.index}] x.shape", str(lesson.item_shape))
+        a.metric(code_name("len(dataset)"), lesson.length)
+        b.metric(code_name(f"dataset[{lesson.config.index}] x.shape"), str(lesson.item_shape))
         c.metric("y", lesson.target)
         st.caption(f"x = {list(lesson.item_values)}")
-        st.markdown("**The common slip** — run live on the same data:")
+        st.markdown(_("**The common slip** — run live on the same data:"))
         st.code(lesson.broken_len, language="python")
         show_error(lesson.refusal, call="len(BrokenLenDataset(data, targets))")
 
@@ -72,14 +79,20 @@ DATASET: Section[DatasetConfig, DatasetLesson] = Section(
 
 def _split_controls(_shared: object) -> SplitConfig:
     st.markdown(
-        "`random_split` returns `Subset`s of **one** dataset. Setting a transform for the "
-        "validation split sets it for training too — live below, then the two correct "
-        "patterns. The stand-in augmentation is a horizontal flip (easy to see)."
+        _(
+            "`random_split` returns `Subset`s of **one** dataset. Setting a transform for the "
+            "validation split sets it for training too — live below, then the two correct "
+            "patterns. The stand-in augmentation is a horizontal flip (easy to see)."
+        )
     )
     a, b = st.columns(2)
-    n = a.slider("items (2×2 images)", 2, 32, 8, **STATE.widget("sp_n"))
+    n = a.slider(_("items (2×2 images)"), 2, 32, 8, **STATE.widget("sp_n"))
     val = b.slider(
-        "validation items", 1, int(n) - 1, min(2, int(n) - 1), **STATE.widget("sp_val", reset_on=n)
+        _("validation items"),
+        1,
+        int(n) - 1,
+        min(2, int(n) - 1),
+        **STATE.widget("sp_val", reset_on=n),
     )
     return SplitConfig(int(n), int(val), seed_input())
 
@@ -99,12 +112,14 @@ def _split_render(
     st.dataframe(views[0], width="stretch")
     if lesson.after == lesson.plain:
         st.error(
-            "**The trap, live:** `val.dataset.transform = None` removed training's "
-            "augmentation too — `train[0]` is now the plain sample. `val.dataset` *is* "
-            "the one dataset both splits read.",
+            _(
+                "**The trap, live:** `val.dataset.transform = None` removed training's "
+                "augmentation too — `train[0]` is now the plain sample. `val.dataset` *is* "
+                "the one dataset both splits read."
+            ),
             icon="🪤",
         )
-    st.markdown("**Right:** training augmented, validation plain.")
+    st.markdown(_("**Right:** training augmented, validation plain."))
     st.dataframe(views[1], width="stretch")
 
 
@@ -124,14 +139,16 @@ SPLIT: Section[SplitConfig, SplitLesson] = Section(
 
 def _concat_controls(_shared: object) -> ConcatConfig:
     st.markdown(
-        "`ConcatDataset([augmented, original])`: `len` doubles, and a global index maps to "
-        "(dataset, local index) through `cumulative_sizes`."
+        _(
+            "`ConcatDataset([augmented, original])`: `len` doubles, and a global index maps "
+            "to (dataset, local index) through `cumulative_sizes`."
+        )
     )
     a, b = st.columns(2)
-    n = a.slider("items per dataset", 1, 16, 6, **STATE.widget("cc_n"))
+    n = a.slider(_("items per dataset"), 1, 16, 6, **STATE.widget("cc_n"))
     limit = 2 * int(n)
     index = b.number_input(
-        f"global index (valid: {-limit}…{limit - 1})",
+        _("global index (valid: {low}…{high})").format(low=-limit, high=limit - 1),
         -limit - 1,
         limit,
         min(7, limit - 1),
@@ -142,18 +159,26 @@ def _concat_controls(_shared: object) -> ConcatConfig:
 
 def _concat_render(config: ConcatConfig, lesson: ConcatLesson, frame: pd.DataFrame) -> None:
     a, b, c, d = st.columns(4)
-    a.metric("len(augmented)", lesson.lengths[0])
-    b.metric("len(original)", lesson.lengths[1])
-    c.metric("len(both)", lesson.lengths[2])
-    d.metric("cumulative_sizes", str(list(lesson.cumulative_sizes)))
+    a.metric(code_name("len(augmented)"), lesson.lengths[0])
+    b.metric(code_name("len(original)"), lesson.lengths[1])
+    c.metric(code_name("len(both)"), lesson.lengths[2])
+    d.metric(code_name("cumulative_sizes"), str(list(lesson.cumulative_sizes)))
     if lesson.refusal is not None:
         show_error(lesson.refusal, call=f"both[{config.index}]")
     elif lesson.picked is not None:
         p = lesson.picked
         st.success(
-            f"`both[{p.index}]` → `datasets[{p.dataset}]` (**{NAMES[p.dataset]}**), item "
-            f"**{p.local}** · y = {p.target} · equal to `both.datasets[{p.dataset}]"
-            f"[{p.local}]`: **{p.matches}**",
+            _(
+                "`both[{index}]` → `datasets[{dataset}]` (**{name}**), item **{local}** · "
+                "y = {target} · equal to `both.datasets[{dataset}][{local}]`: **{matches}**"
+            ).format(
+                index=p.index,
+                dataset=p.dataset,
+                name=NAMES[p.dataset],
+                local=p.local,
+                target=p.target,
+                matches=p.matches,
+            ),
             icon="🧭",
         )
     st.dataframe(
