@@ -68,6 +68,7 @@ from typing import Any, NoReturn, ParamSpec, TypeVar
 
 from ptexplore import i18n, log
 from ptexplore.errors import Cancelled, InputError, LessonError
+from ptexplore.i18n import N_, _
 from ptexplore.limits import (
     SANDBOX_CANCEL_GRACE_S,
     SANDBOX_IDLE_CHILDREN,
@@ -325,8 +326,8 @@ def _checked_sparse() -> Iterator[None]:
         yield
     except RuntimeError as err:
         raise InputError(
-            f"A sparse tensor in this result breaks torch's invariants: {err}",
-            fix="The file is damaged or was made by hand: save the tensor again with torch.",
+            _("A sparse tensor in this result breaks torch's invariants: {err}").format(err=err),
+            fix=_("The file is damaged or was made by hand: save the tensor again with torch."),
         ) from None
 
 
@@ -383,8 +384,10 @@ class _Pickler(pickle.Pickler):
             q = (t.q_per_channel_scales(), t.q_per_channel_zero_points(), t.q_per_channel_axis())
             return _quantized, (t.dequantize(), "per_channel", *q, str(t.dtype)[6:])
         raise InputError(
-            f"A tensor of layout {t.layout} cannot be sent back from the sandbox.",
-            fix="Save dense, sparse or per-tensor/per-channel quantized tensors.",
+            _("A tensor of layout {layout} cannot be sent back from the sandbox.").format(
+                layout=t.layout
+            ),
+            fix=_("Save dense, sparse or per-tensor/per-channel quantized tensors."),
         )
 
 
@@ -563,15 +566,16 @@ def _run_job(
         rss_kb = _status_kb("VmRSS")
         start_cpu = usage.ru_utime + usage.ru_stime
         try:
-            with i18n.language(i18n.Lang(job["lang"])):  # its lessons in the caller's language
+            # its lessons in the caller's language (sending the result may raise one too)
+            with i18n.language(i18n.Lang(job["lang"])):
                 result = _target(job["module"], job["qualname"])(*job["args"], **job["kwargs"])
-            usage = resource.getrusage(resource.RUSAGE_SELF)
-            used = {
-                "added_mb": max(0, _status_kb("VmHWM") - rss_kb) / 1024,
-                "cpu_s": usage.ru_utime + usage.ru_stime - start_cpu,
-            }
-            _send(sock, b"U", json.dumps(used).encode())
-            _send_result(sock, result, int(header["cap"]), ready)
+                usage = resource.getrusage(resource.RUSAGE_SELF)
+                used = {
+                    "added_mb": max(0, _status_kb("VmHWM") - rss_kb) / 1024,
+                    "cpu_s": usage.ru_utime + usage.ru_stime - start_cpu,
+                }
+                _send(sock, b"U", json.dumps(used).encode())
+                _send_result(sock, result, int(header["cap"]), ready)
             return 0
         except LessonError as err:
             kind = type(err)
@@ -619,7 +623,7 @@ def _spare_child(chan: int) -> NoReturn:
         done = 0
         with socket.socket(fileno=chan) as ctl:
             while True:
-                msg, fds, _, _ = socket.recv_fds(ctl, 65536, 1)
+                msg, fds, _flags, _addr = socket.recv_fds(ctl, 65536, 1)
                 if not msg or not fds:
                     code = 0
                     break
@@ -716,9 +720,9 @@ def _serve(control_fd: int) -> None:
     while open_ or running:
         now = time.monotonic()
         wait = min((r.deadline for r in running.values()), default=now + 1.0) - now
-        for key, _ in sel.select(max(0.0, min(wait, 1.0))):
+        for key, _events in sel.select(max(0.0, min(wait, 1.0))):
             if key.fileobj is ctl:
-                msg, fds, _, _ = socket.recv_fds(ctl, 65536, 1)
+                msg, fds, _flags, _addr = socket.recv_fds(ctl, 65536, 1)
                 if not msg:
                     open_ = False
                     sel.unregister(ctl)
@@ -856,8 +860,8 @@ class _Helper:
             proc.wait()
             mine.close()
             raise LessonError(
-                "The sandbox for uploads and heavy work could not start on this server.",
-                fix="Ask the teacher to look at the server's log, then reload the page.",
+                _("The sandbox for uploads and heavy work could not start on this server."),
+                fix=_("Ask the teacher to look at the server's log, then reload the page."),
             )
         self._proc, self._ctl = proc, mine
         return mine
@@ -936,46 +940,61 @@ def warm() -> None:
 
 
 _SIGNALS: dict[int, str] = {
-    signal.SIGSEGV: "a segmentation fault",
-    signal.SIGBUS: "a bus error",
-    signal.SIGABRT: "an abort",
-    signal.SIGILL: "an illegal instruction",
-    signal.SIGFPE: "an arithmetic fault",
+    signal.SIGSEGV: N_("a segmentation fault"),
+    signal.SIGBUS: N_("a bus error"),
+    signal.SIGABRT: N_("an abort"),
+    signal.SIGILL: N_("an illegal instruction"),
+    signal.SIGFPE: N_("an arithmetic fault"),
 }
 
 
 def _lesson(what: str, limits: Limits, report: Report | None, detail: str) -> SandboxError:
-    said = what[:1].upper() + what[1:]  # (str.capitalize would lower a file's name)
-    nothing_else = "Nothing else was affected: it ran in a sandboxed process of its own."
+    """The lesson of a job that gave no result; ``what`` is the job's name (English marked
+    with ``N_``, or already translated), said in the caller's language."""
+    job = _(what)
+    said = job[:1].upper() + job[1:]  # (str.capitalize would lower a file's name)
     if report is None:
-        ending, message = Ending.LOST, f"The sandbox stopped while {what} ran."
+        ending, message = Ending.LOST, _("The sandbox stopped while {what} ran.").format(what=job)
     elif report.timed_out:
         ending = Ending.TIMEOUT
-        message = f"{said} took longer than {limits.wall_s:g} s and was stopped."
+        message = _("{what} took longer than {s:g} s and was stopped.").format(
+            what=said, s=limits.wall_s
+        )
     elif report.signal == signal.SIGXCPU or (
         report.signal == signal.SIGKILL and report.cpu_s >= limits.cpu_s
     ):
         ending = Ending.CPU
-        message = f"{said} needed more than {limits.cpu_s} s of CPU and was stopped."
+        message = _("{what} needed more than {s} s of CPU and was stopped.").format(
+            what=said, s=limits.cpu_s
+        )
     elif report.exit_code == 3:
         ending = Ending.MEMORY
-        message = f"{said} needed more than {limits.memory_mb} MB of memory."
+        message = _("{what} needed more than {mb} MB of memory.").format(
+            what=said, mb=limits.memory_mb
+        )
     else:
         ending = Ending.CRASHED
         if report.signal:
-            why = _SIGNALS.get(report.signal, f"signal {report.signal}")
+            found = _SIGNALS.get(report.signal)
+            why = _(found) if found else _("signal {n}").format(n=report.signal)
         else:
-            why = f"exit status {report.exit_code}"
-        message = f"{said} crashed the process it ran in ({why})."
+            why = _("exit status {n}").format(n=report.exit_code)
+        message = _("{what} crashed the process it ran in ({why}).").format(what=said, why=why)
     err = SandboxError(
-        f"{message} {nothing_else}",
-        fix="Try a smaller or different input; if it keeps happening, give the teacher "
-        "the incident id.",
+        _(
+            "{what_happened} Nothing else was affected: it ran in a sandboxed process of its own."
+        ).format(what_happened=message),
+        fix=_(
+            "Try a smaller or different input; if it keeps happening, give the teacher the "
+            "incident id."
+        ),
         ending=ending,
         incident="",
     )
     err.incident = log.incident("isolate", {"what": what, "report": report, "detail": detail}, err)
-    err.message = f"{err.message} (incident {err.incident})"
+    err.message = _("{message} (incident {incident})").format(
+        message=err.message, incident=err.incident
+    )
     return err
 
 
@@ -1022,7 +1041,7 @@ class Job:
     def call(self, fn: Callable[P, R], /, *args: P.args, **kwargs: P.kwargs) -> R:
         """``fn(*args, **kwargs)`` in a sandboxed child process; ``fn`` is a module-level
         function (the child imports it by name) and the arguments pickle."""
-        result, _ = self.call_with_report(fn, *args, **kwargs)
+        result, _report = self.call_with_report(fn, *args, **kwargs)
         return result
 
     def call_with_report(
@@ -1078,8 +1097,8 @@ class Job:
                     _HELPER.cancel(job_id)
                     _until_ended(sock, SANDBOX_CANCEL_GRACE_S + 2.0)
                     raise Cancelled(
-                        "This run was stopped: you started a newer one.",
-                        fix="Nothing to do: the newer run's result is shown.",
+                        _("This run was stopped: you started a newer one."),
+                        fix=_("Nothing to do: the newer run's result is shown."),
                     )
                 if time.monotonic() > deadline:
                     return  # the read below times out and says so

@@ -19,6 +19,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 from ptexplore.errors import LessonError
+from ptexplore.i18n import _
 
 # ------------------------------------------------------------------------------ uploads
 
@@ -347,7 +348,9 @@ def heavy(label: str) -> Iterator[None]:
     """Run a block under the process-wide semaphore for expensive work.
 
     Re-entrant per thread (a heavy job that calls another heavy function holds one slot).
-    Waits at most :data:`HEAVY_WAIT_S`; past that raises a :class:`LessonError`.
+    Waits at most :data:`HEAVY_WAIT_S`; past that raises a :class:`LessonError`. ``label``
+    names the job in a lesson: English marked with ``N_`` (translated here), or text
+    already translated.
     """
     depth = heavy_depth()
     if depth:
@@ -364,9 +367,11 @@ def heavy(label: str) -> Iterator[None]:
         started = time.monotonic()
         if not _heavy.acquire(timeout=HEAVY_WAIT_S):
             raise LessonError(
-                f"The server is busy: {label} waited {time.monotonic() - started:.0f} s for "
-                "a free worker while other learners' heavy jobs ran.",
-                fix="Try again in a minute, or pick a smaller setting (it may not need one).",
+                _(
+                    "The server is busy: {job} waited {s:.0f} s for a free worker while other "
+                    "learners' heavy jobs ran."
+                ).format(job=_(label), s=time.monotonic() - started),
+                fix=_("Try again in a minute, or pick a smaller setting (it may not need one)."),
             )
     _local.depth = 1
     try:

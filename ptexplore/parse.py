@@ -18,6 +18,7 @@ from __future__ import annotations
 import re
 
 from ptexplore.errors import InputError
+from ptexplore.i18n import _
 from ptexplore.limits import MAX_SHAPE_CHARS, MAX_SIZE_DIGITS
 from ptexplore.text import code_span
 
@@ -29,31 +30,51 @@ _HEX = re.compile(r"(?<![0-9])0[xX][0-9A-Fa-f]")
 
 def parse_ints(text: object, what: str, *, example: str = "2, 3, 4", max_dims: int) -> list[int]:
     """The integers of ``text`` under the grammar above (bounds on each value are the
-    caller's: this checks syntax, the digit count and the number of sizes only)."""
+    caller's: this checks syntax, the digit count and the number of sizes only).
+
+    ``what`` names the text in the messages ("shape", "input size"): English marked with
+    ``N_`` (translated here), or text already translated."""
+    what = _(what)
     if not isinstance(text, str):
-        raise InputError(f"The {what} must be text such as `{example}`.", fix=f"Type {example}.")
+        raise InputError(
+            _("The {what} must be text such as `{example}`.").format(what=what, example=example),
+            fix=_("Type {example}.").format(example=example),
+        )
     body = text.strip()
     if len(body) > MAX_SHAPE_CHARS:
         raise InputError(
-            f"The {what} is {len(body):,} characters long; a shape is a few numbers.",
-            fix=f"Type at most {max_dims} sizes, e.g. `{example}`.",
+            _("The {what} is {n:,} characters long; a shape is a few numbers.").format(
+                what=what, n=len(body)
+            ),
+            fix=_("Type at most {most} sizes, e.g. `{example}`.").format(
+                most=max_dims, example=example
+            ),
         )
     if len(body) >= 2 and body[0] in "([" and body[-1] in ")]":
         if (body[0], body[-1]) not in {("(", ")"), ("[", "]")}:
             raise InputError(
-                f"The {what} {code_span(body)} opens and closes with different brackets.",
-                fix=f"Write `({example})`, `[{example}]` or just `{example}`.",
+                _("The {what} {text} opens and closes with different brackets.").format(
+                    what=what, text=code_span(body)
+                ),
+                fix=_("Write `({example})`, `[{example}]` or just `{example}`.").format(
+                    example=example
+                ),
             )
         body = body[1:-1].strip()
     if not body:
         raise InputError(
-            f"The {what} is empty.", fix=f"Type sizes separated by commas, e.g. `{example}`."
+            _("The {what} is empty.").format(what=what),
+            fix=_("Type sizes separated by commas, e.g. `{example}`.").format(example=example),
         )
     if _HEX.search(body):
         raise InputError(
-            f"The {what} {code_span(body, limit=40)} looks like a hexadecimal number; sizes "
-            "are plain decimal integers.",
-            fix=f"Type decimal sizes, e.g. `{example}` (write 16, not 0x10).",
+            _(
+                "The {what} {text} looks like a hexadecimal number; sizes are plain decimal "
+                "integers."
+            ).format(what=what, text=code_span(body, limit=40)),
+            fix=_("Type decimal sizes, e.g. `{example}` (write 16, not 0x10).").format(
+                example=example
+            ),
         )
     if "," in body:
         parts = [p.strip() for p in body.split(",")]
@@ -66,23 +87,34 @@ def parse_ints(text: object, what: str, *, example: str = "2, 3, 4", max_dims: i
     for i, part in enumerate(parts):
         if part == "":
             raise InputError(
-                f"The {what} {code_span(text.strip())} has an empty size at position {i + 1}.",
-                fix=f"Separate sizes with single commas, e.g. `{example}`.",
+                _("The {what} {text} has an empty size at position {i}.").format(
+                    what=what, text=code_span(text.strip()), i=i + 1
+                ),
+                fix=_("Separate sizes with single commas, e.g. `{example}`.").format(
+                    example=example
+                ),
             )
         if not _INT.fullmatch(part):
             raise InputError(
-                f"{code_span(part, limit=20)} in the {what} is not a whole number: sizes are "
-                "integers only.",
-                fix=f"Type integers separated by commas, e.g. `{example}`.",
+                _("{part} in the {what} is not a whole number: sizes are integers only.").format(
+                    part=code_span(part, limit=20), what=what
+                ),
+                fix=_("Type integers separated by commas, e.g. `{example}`.").format(
+                    example=example
+                ),
             )
         if len(part) > MAX_SIZE_DIGITS:
             raise InputError(
-                f"The size {code_span(part, limit=20)} is too large for this lab.",
-                fix="Use smaller sizes so the figures stay readable.",
+                _("The size {part} is too large for this lab.").format(
+                    part=code_span(part, limit=20)
+                ),
+                fix=_("Use smaller sizes so the figures stay readable."),
             )
     if len(parts) > max_dims:
         raise InputError(
-            f"The {what} has {len(parts)} dimensions; this lab shows at most {max_dims}.",
-            fix="Drop some dimensions (or merge them: a shape is just a way to read memory).",
+            _("The {what} has {n} dimensions; this lab shows at most {most}.").format(
+                what=what, n=len(parts), most=max_dims
+            ),
+            fix=_("Drop some dimensions (or merge them: a shape is just a way to read memory)."),
         )
     return [int(p) for p in parts]

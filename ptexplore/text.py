@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import re
 
+from ptexplore.i18n import _
+
 #: Untrusted text longer than this is shortened before it is echoed back.
 ECHO_CHARS = 80
 
@@ -29,7 +31,7 @@ def shorten(text: str, limit: int = ECHO_CHARS) -> str:
     """``text`` cut to ``limit`` characters with ``…`` (and the full length) when longer."""
     if len(text) <= limit:
         return text
-    return f"{text[:limit]}… ({len(text):,} characters)"
+    return _("{head}… ({n:,} characters)").format(head=text[:limit], n=len(text))
 
 
 def _one_line(text: str) -> str:
@@ -45,7 +47,7 @@ def code_span(text: str, *, limit: int = ECHO_CHARS) -> str:
     fence = "`" * (max((len(r) for r in runs), default=0) + 1)
     pad = " " if runs or body.startswith(" ") or body.endswith(" ") else ""
     if not body:
-        return "`(empty)`"
+        return "`" + _("(empty)") + "`"
     return f"{fence}{pad}{body}{pad}{fence}"
 
 

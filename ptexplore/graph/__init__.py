@@ -36,6 +36,7 @@ from ptexplore.graph.render import have_dot as render_available
 from ptexplore.graph.render import render, to_dot, to_json
 from ptexplore.graph.trace import METHOD, trace_graph
 from ptexplore.graph.view import Item, ItemKind, View, build, fold_runs
+from ptexplore.i18n import N_, _
 from ptexplore.limits import GRAPH_MAX_NODES, SANDBOX_BUILD_MEMORY_MB
 
 __all__ = [
@@ -72,7 +73,9 @@ def graph(
     or on ``inputs``; traced on meta tensors, so even a huge model costs no memory."""
     if inputs is None:
         if input_size is None:
-            raise InputError("Give input_size (or inputs).", fix="e.g. input_size=(1, 3, 224, 224)")
+            raise InputError(
+                _("Give input_size (or inputs)."), fix=_("e.g. input_size=(1, 3, 224, 224)")
+            )
         inputs = (torch.empty(tuple(input_size), device="meta", dtype=dtype),)
     return trace_graph(model, inputs, name=type(model).__name__)
 
@@ -97,15 +100,16 @@ def of_key(
     g = trace_graph(model, (x,), name=key)
     if len(g.nodes) > GRAPH_MAX_NODES:
         raise ModelError(
-            f"{key}'s forward makes {len(g.nodes):,} nodes; the graph is drawn up to "
-            f"{GRAPH_MAX_NODES:,}.",
-            fix="Use the Module tree and Shapes tabs for this model.",
+            _("{key}'s forward makes {nodes:,} nodes; the graph is drawn up to {most:,}.").format(
+                key=key, nodes=len(g.nodes), most=GRAPH_MAX_NODES
+            ),
+            fix=_("Use the Module tree and Shapes tabs for this model."),
         )
     return g
 
 
 _GRAPH_JOB = isolate.job(
-    "tracing the model's data flow",
+    N_("tracing the model's data flow"),  # translated where a lesson says it
     isolate.Limits(memory_mb=SANDBOX_BUILD_MEMORY_MB),
     reuse=True,
 )

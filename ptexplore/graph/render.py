@@ -15,6 +15,7 @@ from collections.abc import Iterable
 from ptexplore.errors import InputError
 from ptexplore.graph.model import NodeKind, Shape
 from ptexplore.graph.view import Item, ItemKind, View
+from ptexplore.i18n import _
 from ptexplore.limits import GRAPH_RENDER_TIMEOUT_S
 from ptexplore.models import shapes
 
@@ -29,7 +30,7 @@ _FILL = {
 
 
 def dims(shape: Shape) -> str:
-    return "×".join(map(str, shape)) if shape else "scalar"
+    return "×".join(map(str, shape)) if shape else _("scalar")
 
 
 def _shapes(shapes: tuple[Shape, ...]) -> str:
@@ -46,7 +47,7 @@ def label(item: Item) -> str:
     if item.kind is ItemKind.NODE and item.node_kind is NodeKind.OP:
         lines.append(item.label)
     elif item.kind is ItemKind.NODE and item.node_kind in (NodeKind.INPUT, NodeKind.OUTPUT):
-        lines.append(item.title)
+        lines.append(_("input") if item.node_kind is NodeKind.INPUT else _("output"))
     else:
         head = f"{item.title}  ×{item.repeat}" if item.kind is ItemKind.FOLD else item.title
         lines += [head, item.label]
@@ -56,9 +57,9 @@ def label(item: Item) -> str:
         lines.append(_shapes(item.out_shapes))
     facts = []
     if item.params:
-        facts.append(f"{shapes.human(item.params)} params")
+        facts.append(_("{n} params").format(n=shapes.human(item.params)))
     if item.macs:
-        facts.append(f"{shapes.human(item.macs)} MACs")
+        facts.append(f"{shapes.human(item.macs)} MACs")  # a unit: the same in every language
     if facts:
         lines.append(" · ".join(facts))
     return "\n".join(lines)
@@ -165,12 +166,15 @@ def have_dot() -> bool:
 def render(dot: str, fmt: str) -> bytes:
     """SVG or PNG bytes of ``dot`` by Graphviz's ``dot`` (a separate process, bounded)."""
     if fmt not in ("svg", "png"):
-        raise InputError(f"No format {fmt!r} here.", fix="Use svg or png (or dot, json).")
+        raise InputError(
+            _("No format {fmt} here.").format(fmt=repr(fmt)),
+            fix=_("Use svg or png (or dot, json)."),
+        )
     exe = shutil.which("dot")
     if exe is None:
         raise InputError(
-            "Graphviz's `dot` is not installed here, so there is no SVG or PNG.",
-            fix="Install Graphviz (Debian: apt-get install graphviz), or take the DOT file.",
+            _("Graphviz's `dot` is not installed here, so there is no SVG or PNG."),
+            fix=_("Install Graphviz (Debian: apt-get install graphviz), or take the DOT file."),
         )
     try:
         done = subprocess.run(
@@ -182,13 +186,17 @@ def render(dot: str, fmt: str) -> bytes:
         )
     except subprocess.TimeoutExpired:
         raise InputError(
-            f"Graphviz took longer than {GRAPH_RENDER_TIMEOUT_S:g} s to lay this graph out.",
-            fix="Collapse it to a smaller depth or fold repeated blocks, then export again.",
+            _("Graphviz took longer than {s:g} s to lay this graph out.").format(
+                s=GRAPH_RENDER_TIMEOUT_S
+            ),
+            fix=_("Collapse it to a smaller depth or fold repeated blocks, then export again."),
         ) from None
     if done.returncode != 0:
         said = done.stderr.decode(errors="replace").strip().splitlines()[:1]
         raise InputError(
-            f"Graphviz could not draw this graph ({'; '.join(said) or done.returncode}).",
-            fix="Export the DOT file instead.",
+            _("Graphviz could not draw this graph ({why}).").format(
+                why="; ".join(said) or done.returncode
+            ),
+            fix=_("Export the DOT file instead."),
         )
     return done.stdout

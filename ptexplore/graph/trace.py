@@ -32,9 +32,11 @@ from torch.utils.flop_counter import FlopCounterMode
 
 from ptexplore import compat
 from ptexplore.graph.model import Call, Edge, Graph, Node, NodeKind, Shape
+from ptexplore.i18n import N_, _
 from ptexplore.text import code_span
 
-METHOD = (
+#: (English, marked: the page translates it where it shows it)
+METHOD = N_(
     "Traced with module hooks and a TorchFunctionMode on one forward pass with meta "
     "tensors (no torch.fx: what ran is what is drawn)."
 )
@@ -62,7 +64,7 @@ def _tensors(value: Any) -> list[torch.Tensor]:
         elif isinstance(v, dict):
             todo.extend(reversed(list(v.values())))
         elif not isinstance(v, _PLAIN):
-            leaves, _ = compat.tree_flatten(v)
+            leaves, _x = compat.tree_flatten(v)
             out.extend(t for t in leaves if isinstance(t, torch.Tensor))
     return out
 
@@ -238,8 +240,8 @@ class _ParamFacts:
         self._seen: dict[int, tuple[int, tuple[Shape, ...]]] = {}
         every = list(model.named_parameters(remove_duplicate=False))
         mods = list(model.named_modules(remove_duplicate=False))
-        self._shared = len({id(p) for _, p in every}) < len(every) or len(
-            {id(m) for _, m in mods}
+        self._shared = len({id(p) for _x, p in every}) < len(every) or len(
+            {id(m) for _x, m in mods}
         ) < len(mods)
 
     def _of(self, m: nn.Module) -> tuple[int, tuple[Shape, ...]]:
@@ -298,13 +300,28 @@ def trace_graph(model: nn.Module, inputs: tuple[Any, ...], *, name: str = "") ->
     except Exception as err:  # a forward that a meta run cannot finish: keep what ran
         msg = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
         where = tracer.stack[-1].qualname if tracer.stack else ""
-        inside = f" inside {code_span(where)}" if where else ""
+        said = code_span(msg, limit=200)
         failed = tracer.failed
         if failed is not None and failed[1] in (err, err.__cause__, err.__context__):
-            what = f"The trace stopped at {code_span(_op_name(failed[0])[1])}"
+            op = code_span(_op_name(failed[0])[1])
+            stopped = (
+                _(
+                    "The trace stopped at {op} inside {module}: {said} — what ran before it "
+                    "is drawn."
+                )
+                if where
+                else _("The trace stopped at {op}: {said} — what ran before it is drawn.")
+            ).format(op=op, module=code_span(where), said=said)
         else:  # the model's own Python raised, between torch calls
-            what = f"The forward raised {code_span(type(err).__name__)}"
-        stopped = f"{what}{inside}: {code_span(msg, limit=200)} — what ran before it is drawn."
+            kind = code_span(type(err).__name__)
+            stopped = (
+                _(
+                    "The forward raised {kind} inside {module}: {said} — what ran before it "
+                    "is drawn."
+                )
+                if where
+                else _("The forward raised {kind}: {said} — what ran before it is drawn.")
+            ).format(kind=kind, module=code_span(where), said=said)
     finally:
         for h in handles:
             h.remove()

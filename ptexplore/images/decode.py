@@ -30,6 +30,7 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 
 from ptexplore import isolate
 from ptexplore.errors import InputError
+from ptexplore.i18n import N_, _
 from ptexplore.limits import (
     MAX_ASPECT,
     MAX_FRAMES,
@@ -110,46 +111,58 @@ def _open(data: bytes) -> Image.Image:
         return im
     except Image.DecompressionBombError as err:
         raise InputError(
-            f"This file declares a huge image and was refused as a possible decompression "
-            f"bomb (over {MAX_PIXELS / 1e6:.0f} megapixels).",
-            fix="Upload a smaller image (resize it to at most ~6000×6000 pixels first).",
+            _(
+                "This file declares a huge image and was refused as a possible decompression "
+                "bomb (over {mp:.0f} megapixels)."
+            ).format(mp=MAX_PIXELS / 1e6),
+            fix=_("Upload a smaller image (resize it to at most ~6000×6000 pixels first)."),
         ) from err
     except UnidentifiedImageError as err:
         raise InputError(
-            f"This file is not an image in a supported format ({_FORMAT_LIST}).",
-            fix="Upload a photo saved as PNG, JPEG, WebP, BMP, GIF or TIFF.",
+            _("This file is not an image in a supported format ({formats}).").format(
+                formats=_FORMAT_LIST
+            ),
+            fix=_("Upload a photo saved as PNG, JPEG, WebP, BMP, GIF or TIFF."),
         ) from err
     except (OSError, SyntaxError, ValueError, EOFError) as err:
         raise InputError(
-            f"The image header could not be read: the file is corrupt ({err}).",
-            fix="Re-export the image from an image editor and upload it again.",
+            _("The image header could not be read: the file is corrupt ({err}).").format(err=err),
+            fix=_("Re-export the image from an image editor and upload it again."),
         ) from err
 
 
 def _check_geometry(width: int, height: int, notes: list[str]) -> None:
     if width * height > MAX_PIXELS:
         raise InputError(
-            f"This image is {width}×{height} = {width * height / 1e6:.1f} megapixels; the cap "
-            f"is {MAX_PIXELS / 1e6:.0f} MP (decompression-bomb guard).",
-            fix="Resize the image to at most ~6000×6000 pixels and upload it again.",
+            _(
+                "This image is {w}×{h} = {mp:.1f} megapixels; the cap is {cap:.0f} MP "
+                "(decompression-bomb guard)."
+            ).format(w=width, h=height, mp=width * height / 1e6, cap=MAX_PIXELS / 1e6),
+            fix=_("Resize the image to at most ~6000×6000 pixels and upload it again."),
         )
     if min(width, height) < MIN_SIDE:
         raise InputError(
-            f"This image is only {width}×{height} pixels; augmenting needs at least "
-            f"{MIN_SIDE} pixels on each side.",
-            fix="Upload a larger photo.",
+            _(
+                "This image is only {w}×{h} pixels; augmenting needs at least {side} pixels "
+                "on each side."
+            ).format(w=width, h=height, side=MIN_SIDE),
+            fix=_("Upload a larger photo."),
         )
     aspect = max(width, height) / min(width, height)
     if aspect > MAX_ASPECT:
         raise InputError(
-            f"This image is {width}×{height}: an aspect ratio of {aspect:.0f}:1 is too extreme "
-            f"to preview (limit {MAX_ASPECT:.0f}:1).",
-            fix="Crop it to a less extreme shape first.",
+            _(
+                "This image is {w}×{h}: an aspect ratio of {aspect:.0f}:1 is too extreme to "
+                "preview (limit {most:.0f}:1)."
+            ).format(w=width, h=height, aspect=aspect, most=MAX_ASPECT),
+            fix=_("Crop it to a less extreme shape first."),
         )
     if aspect > WARN_ASPECT:
         notes.append(
-            f"Very elongated image ({aspect:.1f}:1): RandomResizedCrop's default ratio range "
-            "(3/4–4/3) will only ever see part of it."
+            _(
+                "Very elongated image ({aspect:.1f}:1): RandomResizedCrop's default ratio "
+                "range (3/4–4/3) will only ever see part of it."
+            ).format(aspect=aspect)
         )
 
 
@@ -159,14 +172,18 @@ def _check_frames(im: Image.Image, fmt: str) -> int:
         n_frames = int(getattr(im, "n_frames", 1))
     except (OSError, SyntaxError, ValueError, EOFError, struct.error) as err:
         raise InputError(
-            f"The frames of this {fmt} file could not be counted: it is corrupt ({err}).",
-            fix="Re-export the image from an image editor and upload it again.",
+            _("The frames of this {fmt} file could not be counted: it is corrupt ({err}).").format(
+                fmt=fmt, err=err
+            ),
+            fix=_("Re-export the image from an image editor and upload it again."),
         ) from err
     if n_frames > MAX_FRAMES:
         raise InputError(
-            f"This {fmt} file declares {n_frames:,} frames; the lab reads at most "
-            f"{MAX_FRAMES} (it only uses the first).",
-            fix="Upload a single still image (export the first frame).",
+            _(
+                "This {fmt} file declares {n:,} frames; the lab reads at most {most} (it only "
+                "uses the first)."
+            ).format(fmt=fmt, n=n_frames, most=MAX_FRAMES),
+            fix=_("Upload a single still image (export the first frame)."),
         )
     if n_frames > 1:
         try:
@@ -175,11 +192,15 @@ def _check_frames(im: Image.Image, fmt: str) -> int:
                 _check_geometry(*im.size, [])
             im.seek(0)
         except InputError as err:
-            raise InputError(f"Frame {i + 1}: {err.message}", fix=err.fix) from err
+            raise InputError(
+                _("Frame {i}: {message}").format(i=i + 1, message=err.message), fix=err.fix
+            ) from err
         except (OSError, SyntaxError, ValueError, EOFError, struct.error) as err:
             raise InputError(
-                f"Frame {i + 1} of this {fmt} file is corrupt ({err}).",
-                fix="Upload a single still image (export the first frame).",
+                _("Frame {i} of this {fmt} file is corrupt ({err}).").format(
+                    i=i + 1, fmt=fmt, err=err
+                ),
+                fix=_("Upload a single still image (export the first frame)."),
             ) from err
     return n_frames
 
@@ -199,10 +220,12 @@ def _check_jpeg_data(data: bytes, fmt: str, width: int, height: int) -> None:
     scan = len(data) - sos if sos >= 0 else 0
     if scan < JPEG_MIN_SCAN_BYTES_PER_PIXEL * width * height:
         raise InputError(
-            f"This JPEG declares {width}×{height} pixels but holds only {scan:,} bytes of "
-            "image data — far fewer than any complete picture of that size needs: the file "
-            "is truncated (a decoder would fill the missing part with grey).",
-            fix="Re-download or re-export the photo and upload it again.",
+            _(
+                "This JPEG declares {w}×{h} pixels but holds only {scan:,} bytes of image "
+                "data — far fewer than any complete picture of that size needs: the file is "
+                "truncated (a decoder would fill the missing part with grey)."
+            ).format(w=width, h=height, scan=scan),
+            fix=_("Re-download or re-export the photo and upload it again."),
         )
 
 
@@ -214,25 +237,30 @@ def _load(im: Image.Image) -> None:
             raise Image.DecompressionBombError("over MAX_IMAGE_PIXELS")
     except Image.DecompressionBombError as err:
         raise InputError(
-            "A frame of this file is too large and was refused as a possible decompression bomb.",
-            fix="Upload a smaller image.",
+            _(
+                "A frame of this file is too large and was refused as a possible "
+                "decompression bomb."
+            ),
+            fix=_("Upload a smaller image."),
         ) from err
     except (OSError, SyntaxError, ValueError, EOFError, IndexError) as err:
         raise InputError(
-            f"The image data is truncated or corrupt: its header was fine but the pixels "
-            f"could not be decoded ({err}).",
-            fix="Re-export or re-download the image and upload it again.",
+            _(
+                "The image data is truncated or corrupt: its header was fine but the pixels "
+                "could not be decoded ({err})."
+            ).format(err=err),
+            fix=_("Re-export or re-download the image and upload it again."),
         ) from err
 
 
 _ORIENTATION_TEXT = {
-    2: "mirrored horizontally",
-    3: "rotated 180°",
-    4: "mirrored vertically",
-    5: "transposed",
-    6: "rotated 90° clockwise",
-    7: "transversed",
-    8: "rotated 90° counter-clockwise",
+    2: N_("mirrored horizontally"),
+    3: N_("rotated 180°"),
+    4: N_("mirrored vertically"),
+    5: N_("transposed"),
+    6: N_("rotated 90° clockwise"),
+    7: N_("transversed"),
+    8: N_("rotated 90° counter-clockwise"),
 }
 
 
@@ -249,28 +277,40 @@ def _to_rgb(im: Image.Image, notes: list[str]) -> tuple[np.ndarray, Conversion]:
         alpha = np.asarray(rgba.getchannel("A"))
         transparent = float((alpha < 255).mean())
         if transparent == 0.0:
-            notes.append(f"Mode {mode}: the alpha channel was fully opaque, so it was dropped.")
+            notes.append(
+                _("Mode {mode}: the alpha channel was fully opaque, so it was dropped.").format(
+                    mode=mode
+                )
+            )
             return np.asarray(rgba.convert("RGB"), dtype=np.uint8), Conversion.ON_WHITE
         white = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
         notes.append(
-            f"Mode {mode}: {transparent:.0%} of the pixels are (partly) transparent; "
-            "composited on a white background, then the alpha channel was dropped."
+            _(
+                "Mode {mode}: {share:.0%} of the pixels are (partly) transparent; composited "
+                "on a white background, then the alpha channel was dropped."
+            ).format(mode=mode, share=transparent)
         )
         out = np.asarray(Image.alpha_composite(white, rgba).convert("RGB"), dtype=np.uint8)
         return out, Conversion.ON_WHITE
     if mode == "P":
-        notes.append("Palette image (mode P): colours looked up and converted to RGB.")
+        notes.append(_("Palette image (mode P): colours looked up and converted to RGB."))
         return np.asarray(im.convert("RGB"), dtype=np.uint8), Conversion.RGB
     if mode in {"L", "1"}:
-        what = "Black-and-white (mode 1)" if mode == "1" else "Grayscale (mode L)"
         notes.append(
-            f"{what}: copied into 3 identical channels so RGB transforms and a 3-channel "
-            "Normalize apply."
+            _(
+                "Black-and-white (mode 1): copied into 3 identical channels so RGB "
+                "transforms and a 3-channel Normalize apply."
+            )
+            if mode == "1"
+            else _(
+                "Grayscale (mode L): copied into 3 identical channels so RGB transforms and "
+                "a 3-channel Normalize apply."
+            )
         )
         gray = np.asarray(im.convert("L"), dtype=np.uint8)
         return np.repeat(gray[:, :, None], 3, axis=2), Conversion.RGB
     if mode == "CMYK":
-        notes.append("CMYK image: converted to RGB (Pillow's conversion, no colour profile).")
+        notes.append(_("CMYK image: converted to RGB (Pillow's conversion, no colour profile)."))
         return np.asarray(im.convert("RGB"), dtype=np.uint8), Conversion.RGB
     if mode.startswith("I;16") or mode in {"I", "F"}:
         raw = np.asarray(im)
@@ -279,8 +319,10 @@ def _to_rgb(im: Image.Image, notes: list[str]) -> tuple[np.ndarray, Conversion]:
             wide = raw.astype(np.uint32)
             gray = ((wide * 255 + 32767) // 65535).astype(np.uint8)
             notes.append(
-                f"16-bit grayscale (mode {mode}): values scaled 0–65535 → 0–255 "
-                f"(max {int(raw.max())} → {int(gray.max())}), not clipped at 255."
+                _(
+                    "16-bit grayscale (mode {mode}): values scaled 0–65535 → 0–255 (max "
+                    "{high} → {low}), not clipped at 255."
+                ).format(mode=mode, high=int(raw.max()), low=int(gray.max()))
             )
         else:
             conversion = Conversion.MIN_MAX
@@ -288,23 +330,29 @@ def _to_rgb(im: Image.Image, notes: list[str]) -> tuple[np.ndarray, Conversion]:
             finite = np.isfinite(values)
             if not finite.any():
                 raise InputError(
-                    f"Every pixel of this mode {mode} image is NaN or infinite: there is no "
-                    "picture to show.",
-                    fix="Export the image with real pixel values.",
+                    _(
+                        "Every pixel of this mode {mode} image is NaN or infinite: there is no "
+                        "picture to show."
+                    ).format(mode=mode),
+                    fix=_("Export the image with real pixel values."),
                 )
             lo, hi = float(values[finite].min()), float(values[finite].max())
             span = hi - lo if hi > lo else 1.0
             values = np.where(finite, values, lo)
             gray = np.round((values - lo) / span * 255.0).astype(np.uint8)
             notes.append(
-                f"Mode {mode} ({raw.dtype} values {lo:g}…{hi:g}): rescaled min–max to 0–255."
+                _("Mode {mode} ({dtype} values {lo:g}…{hi:g}): rescaled min–max to 0–255.").format(
+                    mode=mode, dtype=raw.dtype, lo=lo, hi=hi
+                )
             )
             if not finite.all():
                 notes.append(
-                    f"{int((~finite).sum())} NaN/infinite pixel(s) were set to the minimum."
+                    _("{n} NaN/infinite pixel(s) were set to the minimum.").format(
+                        n=int((~finite).sum())
+                    )
                 )
         return np.repeat(gray[:, :, None], 3, axis=2), conversion
-    notes.append(f"Mode {mode}: converted to RGB.")
+    notes.append(_("Mode {mode}: converted to RGB.").format(mode=mode))
     return np.asarray(im.convert("RGB"), dtype=np.uint8), Conversion.RGB
 
 
@@ -323,7 +371,9 @@ def decode_image_bytes(
         prefix = f"“{name}”"
         if err.message.startswith(prefix):
             raise
-        raise InputError(f"{prefix}: {err.message}", fix=err.fix) from err
+        raise InputError(
+            _("“{name}”: {message}").format(name=name, message=err.message), fix=err.fix
+        ) from err
 
 
 def decode_upload(
@@ -335,7 +385,7 @@ def decode_upload(
     lesson, and the server's other sessions never notice. The checks that refuse in
     microseconds (size, declared pixels) run first, here."""
     check_upload_size(len(data), name)
-    return isolate.job(f"decoding “{name}”", _DECODE_LIMITS).call(
+    return isolate.job(_("decoding “{name}”").format(name=name), _DECODE_LIMITS).call(
         decode_image_bytes, data, name=name, max_short_side=max_short_side
     )
 
@@ -346,7 +396,8 @@ _DECODE_LIMITS = isolate.Limits(memory_mb=SANDBOX_DECODE_MEMORY_MB)
 def _decode(data: bytes, name: str, max_short_side: int | None) -> DecodedImage:
     if len(data) == 0:
         raise InputError(
-            f"“{name}” is empty (0 bytes).", fix="Upload the image file itself, not an empty file."
+            _("“{name}” is empty (0 bytes).").format(name=name),
+            fix=_("Upload the image file itself, not an empty file."),
         )
     check_upload_size(len(data), name)
     notes: list[str] = []
@@ -356,7 +407,9 @@ def _decode(data: bytes, name: str, max_short_side: int | None) -> DecodedImage:
     _check_geometry(stored_w, stored_h, notes)
     n_frames = _check_frames(im, fmt)
     if n_frames > 1:
-        notes.append(f"{fmt} with {n_frames} frames: only the first frame is used.")
+        notes.append(
+            _("{fmt} with {n} frames: only the first frame is used.").format(fmt=fmt, n=n_frames)
+        )
     _check_jpeg_data(data, fmt, stored_w, stored_h)
 
     target: tuple[int, int] | None = None
@@ -367,26 +420,40 @@ def _decode(data: bytes, name: str, max_short_side: int | None) -> DecodedImage:
             drafted = im.draft(None, target)
             if drafted is not None and im.size != (stored_w, stored_h):
                 notes.append(
-                    f"Preview copy: JPEG decoded directly at 1/{stored_w // im.size[0]} scale "
-                    f"(draft mode) — {stored_w}×{stored_h} → {im.size[0]}×{im.size[1]}."
+                    _(
+                        "Preview copy: JPEG decoded directly at 1/{k} scale (draft mode) — "
+                        "{w}×{h} → {w2}×{h2}."
+                    ).format(
+                        k=stored_w // im.size[0],
+                        w=stored_w,
+                        h=stored_h,
+                        w2=im.size[0],
+                        h2=im.size[1],
+                    )
                 )
     _load(im)
     try:
         orientation = int(im.getexif().get(0x0112, 1))
     except (OSError, SyntaxError, ValueError, TypeError):
         orientation = 1
-        notes.append("The EXIF block is unreadable: orientation left as stored.")
+        notes.append(_("The EXIF block is unreadable: orientation left as stored."))
     original_size = (stored_h, stored_w) if orientation in {5, 6, 7, 8} else (stored_w, stored_h)
     original_mode = im.mode
     if orientation in _ORIENTATION_TEXT:
         im = ImageOps.exif_transpose(im)
-        notes.append(f"EXIF orientation {orientation} applied: {_ORIENTATION_TEXT[orientation]}.")
+        notes.append(
+            _("EXIF orientation {n} applied: {what}.").format(
+                n=orientation, what=_(_ORIENTATION_TEXT[orientation])
+            )
+        )
     try:
         rgb, conversion = _to_rgb(im, notes)
     except (OSError, ValueError) as err:  # e.g. a mode Pillow cannot convert to RGB
         raise InputError(
-            f"This mode {original_mode} image could not be converted to RGB ({err}).",
-            fix="Save it as an ordinary RGB PNG or JPEG and upload that.",
+            _("This mode {mode} image could not be converted to RGB ({err}).").format(
+                mode=original_mode, err=err
+            ),
+            fix=_("Save it as an ordinary RGB PNG or JPEG and upload that."),
         ) from err
     if target is not None:
         want = (target[1], target[0]) if orientation in {5, 6, 7, 8} else target
@@ -394,7 +461,9 @@ def _decode(data: bytes, name: str, max_short_side: int | None) -> DecodedImage:
         if min(h, w) > 1.25 * min(want):
             small = Image.fromarray(rgb).resize(want, Image.Resampling.BILINEAR, reducing_gap=2.0)
             notes.append(
-                f"Preview copy: resized {w}×{h} → {want[0]}×{want[1]} (antialiased) for speed."
+                _("Preview copy: resized {w}×{h} → {w2}×{h2} (antialiased) for speed.").format(
+                    w=w, h=h, w2=want[0], h2=want[1]
+                )
             )
             rgb = np.asarray(small, dtype=np.uint8)
     pixels = torch.from_numpy(np.require(rgb, requirements=["W"])).permute(2, 0, 1).contiguous()
@@ -437,7 +506,8 @@ def check_upload_size(size: int, name: str) -> None:
     ``len(data)`` again when decoding (the widget's own limit is only the browser's)."""
     if size > MAX_UPLOAD_BYTES:
         raise InputError(
-            f"“{name}” is {size / 2**20:.1f} MB; uploads are limited to "
-            f"{MAX_UPLOAD_BYTES // 2**20} MB.",
-            fix="Upload a smaller file (re-save the photo as JPEG).",
+            _("“{name}” is {mb:.1f} MB; uploads are limited to {most} MB.").format(
+                name=name, mb=size / 2**20, most=MAX_UPLOAD_BYTES // 2**20
+            ),
+            fix=_("Upload a smaller file (re-save the photo as JPEG)."),
         )

@@ -13,6 +13,7 @@ import torch
 from PIL import Image
 
 from ptexplore.errors import LessonError
+from ptexplore.i18n import _
 
 #: ``(mean, std)`` per channel, as ``v2.Normalize`` takes them
 Norm = tuple[tuple[float, ...], tuple[float, ...]]
@@ -30,8 +31,8 @@ def to_display(x: torch.Tensor, norm: Norm | None = None) -> np.ndarray:
     t = x.detach().as_subclass(torch.Tensor)
     if t.ndim != 3:
         raise LessonError(
-            f"Cannot display a tensor of shape {tuple(t.shape)} as an image.",
-            fix="End the pipeline with a (C, H, W) image: check Grayscale and crop steps.",
+            _("Cannot display a tensor of shape {shape} as an image.").format(shape=tuple(t.shape)),
+            fix=_("End the pipeline with a (C, H, W) image: check Grayscale and crop steps."),
         )
     if t.dtype != torch.uint8:
         f = t.float()

@@ -8,6 +8,7 @@ from importlib import resources
 from pathlib import Path
 
 from ptexplore.errors import InputError
+from ptexplore.i18n import _
 
 #: A folder on disk (the DataLoader lab's scripts run in it): ptexplore is never zipped.
 SAMPLES_DIR = Path(str(resources.files("ptexplore").joinpath("assets", "samples")))
@@ -25,7 +26,7 @@ def sample_bytes(name: str) -> bytes:
     """The bytes of one sample photo (only names from :func:`sample_names`)."""
     if name not in sample_names():
         raise InputError(
-            f"“{name}” is not one of the sample photos.",
-            fix=f"Pick one of: {', '.join(sample_names())}.",
+            _("“{name}” is not one of the sample photos.").format(name=name),
+            fix=_("Pick one of: {names}.").format(names=", ".join(sample_names())),
         )
     return (SAMPLES_DIR / name).read_bytes()

@@ -12,6 +12,7 @@ from collections.abc import Callable, Hashable
 from typing import Any, TypeVar
 
 from ptexplore.errors import Cancelled, LessonError
+from ptexplore.i18n import _
 from ptexplore.limits import DATA_SESSION_WAIT_S
 
 R = TypeVar("R")
@@ -51,8 +52,8 @@ class RunSlot:
                 on_wait()
             if not self._lock.acquire(timeout=wait_s):
                 raise LessonError(
-                    f"Your previous run is still stopping after {wait_s:.0f} s.",
-                    fix="Wait a few seconds, then change a setting or press Run again.",
+                    _("Your previous run is still stopping after {s:.0f} s.").format(s=wait_s),
+                    fix=_("Wait a few seconds, then change a setting or press Run again."),
                 )
         try:
             if self._done is not None and self._done[0] == key:
@@ -64,8 +65,8 @@ class RunSlot:
             result = job(cancel)
             if cancel.is_set():
                 raise Cancelled(
-                    "This run was stopped: you started a newer one.",
-                    fix="Nothing to do: the newer run's result is shown.",
+                    _("This run was stopped: you started a newer one."),
+                    fix=_("Nothing to do: the newer run's result is shown."),
                 )
             self._done = (key, result)
             return result
