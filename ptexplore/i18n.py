@@ -24,6 +24,7 @@ import ast
 import contextvars
 import functools
 import os
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from enum import StrEnum
@@ -38,6 +39,7 @@ __all__ = [
     "current",
     "default",
     "glossary",
+    "glossary_markdown",
     "language",
     "parse_lang",
 ]
@@ -200,3 +202,20 @@ def glossary() -> tuple[tuple[str, str, str], ...]:
             raise ValueError(f"{GLOSSARY}: a row needs English and Chinese: {line!r}")
         rows.append((cells[0], cells[1], cells[2] if len(cells) > 2 else ""))
     return tuple(rows)
+
+
+def _cell(text: str) -> str:
+    """Glossary text as a Markdown table cell that shows it literally."""
+    return re.sub(r"([\\`*_\[\]<>#|~])", r"\\\1", text) or " "
+
+
+@functools.cache
+def glossary_markdown(lang: Lang) -> str:
+    """The glossary as one Markdown table, its head in ``lang`` (built once per language:
+    the About box on every page sends a string, not a dataframe)."""
+    with language(lang):
+        note = _("Note")
+    head = f"| English | 中文 | {note} |\n|---|---|---|\n"
+    return head + "".join(
+        f"| {_cell(en)} | {_cell(zh)} | {_cell(remark)} |\n" for en, zh, remark in glossary()
+    )

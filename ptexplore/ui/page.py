@@ -7,9 +7,6 @@ draws it itself.
 
 from __future__ import annotations
 
-import functools
-import re
-
 import streamlit as st
 
 from ptexplore import i18n
@@ -73,26 +70,9 @@ def session_language() -> Lang:
     return lang
 
 
-def _cell(text: str) -> str:
-    """Glossary text as a Markdown table cell that shows it literally."""
-    return re.sub(r"([\\`*_\[\]<>#|~])", r"\\\1", text) or " "
-
-
-@functools.cache
-def _glossary_table(lang: Lang) -> str:
-    """The glossary as one Markdown table (built once per language: a string per rerun is
-    cheaper than a dataframe on every page of every session)."""
-    with i18n.language(lang):
-        note = _("Note")
-    head = f"| English | 中文 | {note} |\n|---|---|---|\n"
-    return head + "".join(
-        f"| {_cell(en)} | {_cell(zh)} | {_cell(note)} |\n" for en, zh, note in i18n.glossary()
-    )
-
-
 def _glossary() -> None:
     st.caption(_("The terms this interface uses in Chinese (术语表):"))
-    st.markdown(_glossary_table(i18n.current()))
+    st.markdown(i18n.glossary_markdown(i18n.current()))
 
 
 def page_setup(page: PageInfo) -> None:
