@@ -23,6 +23,12 @@ def class_url() -> str | None:
     return url if _URL.fullmatch(url) else None
 
 
+def in_language(url: str, lang: str | None) -> str:
+    """The class address that opens in ``lang`` (``?lang=zh``); ``None``: as it is (every
+    learner then gets the server's default)."""
+    return url if lang is None else f"{url.rstrip('/')}/?lang={lang}"
+
+
 @functools.lru_cache(maxsize=4)
 def qr_png(url: str, *, scale: int = 8) -> bytes:
     """``url`` as a QR code PNG (segno, pure Python; ~10 ms, cached)."""

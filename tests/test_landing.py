@@ -70,6 +70,22 @@ def test_a_class_server_shows_its_address_and_a_qr_code_that_decodes_to_it(
     assert px[0].min() == 255  # quiet zone
 
 
+def test_a_teacher_in_chinese_shares_an_address_that_opens_in_chinese(monkeypatch: object) -> None:
+    from ptexplore.classroom import CLASS_URL_ENV
+    from ptexplore.i18n import LANG_ENV
+    from tests.conftest import open_page
+
+    monkeypatch.setenv(CLASS_URL_ENV, "http://192.168.1.20:8501")  # type: ignore[attr-defined]
+    at = open_page(lang="zh")
+    assert any("`http://192.168.1.20:8501/?lang=zh`" in m.value for m in at.markdown)
+    at.session_state["shared.lang"] = "en"  # back to the server's language: the plain address
+    at.run()
+    assert any(m.value == "### `http://192.168.1.20:8501`" for m in at.markdown)
+    monkeypatch.setenv(LANG_ENV, "zh")  # type: ignore[attr-defined]
+    at = open_page()  # a server started with --lang zh: the plain address opens in Chinese
+    assert any(m.value == "### `http://192.168.1.20:8501`" for m in at.markdown)
+
+
 def test_a_single_user_server_shows_no_class_address(monkeypatch: object) -> None:
     from ptexplore.classroom import CLASS_URL_ENV
     from tests.conftest import open_page

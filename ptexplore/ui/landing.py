@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import streamlit as st
 
-from ptexplore.classroom import class_url, qr_png
+from ptexplore import i18n
+from ptexplore.classroom import class_url, in_language, qr_png
 from ptexplore.i18n import _
 from ptexplore.models import user
 from ptexplore.pages import HOME, PAGES
@@ -15,7 +16,10 @@ from ptexplore.ui.render import inert
 
 
 def classroom_card(url: str) -> None:
-    """The address learners open, big, with its QR code (only when serving a class)."""
+    """The address learners open, big, with its QR code (only when serving a class); a
+    teacher who switched the language shares an address that opens in it."""
+    lang = i18n.current()
+    url = in_language(url, None if lang is i18n.default() else lang.value)
     with st.container(border=True):
         text, qr = st.columns([3, 1], vertical_alignment="center")
         with text:
