@@ -344,16 +344,19 @@ def _by_colour(masks: torch.Tensor, colours: list[str]) -> tuple[torch.Tensor, l
     draws to the same pixels at a fraction of the work (it paints plane by plane); else the
     masks as they are, whose overlaps it blackens."""
     used = list(dict.fromkeys(colours))
+    planes = masks.bool()
     if len(used) == len(colours):
-        return masks.bool(), colours
-    plain = masks.to(torch.uint8)
-    planes = torch.stack(
-        [plain[[k for k, c in enumerate(colours) if c == u]].amax(0) for u in used]
-    )
-    # the masks are disjoint exactly when their pixel counts add up to their union's
-    if int(plain.sum()) != int(planes.amax(0).sum()):
-        return masks.bool(), colours
-    return planes.bool(), used
+        return planes, colours
+    flat = planes.reshape(len(colours), -1)
+    # disjoint exactly when no pixel is in two masks (a uint8 count: at most 255 masks)
+    count = torch.uint8 if len(colours) < 256 else torch.int32
+    if int(flat.sum(0, dtype=count).max()) > 1:
+        return planes, colours
+    slot = {c: i for i, c in enumerate(used)}
+    merged = torch.zeros(len(used), flat.shape[1], dtype=torch.bool)
+    for k, c in enumerate(colours):
+        merged[slot[c]] |= flat[k]
+    return merged.view(len(used), *planes.shape[-2:]), used
 
 
 def draw(
