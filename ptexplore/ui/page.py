@@ -42,6 +42,35 @@ _LAYOUT_CSS = """
 #: Presenter mode: everything larger for the back row of a classroom.
 _PRESENTER_CSS = "html { font-size: 125%; }"
 
+#: Streamlit's file uploader: its button's text, its size line (drawn by Streamlit's
+#: frontend, in English only)
+_UPLOADER_TEXT = (
+    '[data-testid="stFileUploaderDropzone"] button [data-testid="stMarkdownContainer"] p'
+)
+_UPLOADER_LIMIT = '[data-testid="stFileUploaderDropzoneInstructions"] span'
+
+
+def _css_string(text: str) -> str:
+    """``text`` as a CSS string literal."""
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", " ") + '"'
+
+
+def _uploader_css() -> str:
+    """The uploader's own text in the session's language, when that is not English:
+    Streamlit has no setting for it, so its words are hidden and ours drawn in their place
+    (the same 14 px type; the formats are in every uploader's label)."""
+    if i18n.current() is Lang.EN:
+        return ""
+    upload = _css_string(_("Upload"))
+    mb = st.get_option("server.maxUploadSize")
+    limit = _css_string(_("At most {mb} MB per file").format(mb=mb))
+    return (
+        f"{_UPLOADER_TEXT}, {_UPLOADER_LIMIT} {{ font-size: 0; }}"
+        f"{_UPLOADER_TEXT}::after {{ content: {upload}; font-size: 0.875rem; }}"
+        f"{_UPLOADER_LIMIT}::after {{ content: {limit}; font-size: 0.875rem; }}"
+    )
+
+
 _CREDITS = N_(
     "Sample photos (from scikit-image's sample data): *chelsea* (Stefan van der Walt, CC0), "
     "*coffee* (Rachel Michetti, CC0), *astronaut* (NASA, public domain), *rocket* (SpaceX, "
@@ -84,7 +113,7 @@ def page_setup(page: PageInfo) -> None:
         layout="wide",
         initial_sidebar_state="collapsed" if presenter() else "expanded",
     )
-    st.html(f"<style>{_LAYOUT_CSS}{_PRESENTER_CSS if presenter() else ''}</style>")
+    st.html(f"<style>{_LAYOUT_CSS}{_PRESENTER_CSS if presenter() else ''}{_uploader_css()}</style>")
     configure_process()
     import torch
     import torchvision

@@ -43,6 +43,18 @@ def _path(file: str) -> str:
     return "" if file == "app.py" else file.split("_", 1)[1].removesuffix(".py")
 
 
+#: what the first file uploader's button and size line show instead of Streamlit's English
+UPLOADER = """() => {
+  const zone = document.querySelector("[data-testid='stFileUploaderDropzone']");
+  const p = zone.querySelector("button [data-testid='stMarkdownContainer'] p");
+  const line = zone.querySelector("[data-testid='stFileUploaderDropzoneInstructions'] span");
+  return {button: getComputedStyle(p, "::after").content,
+          limit: getComputedStyle(line, "::after").content,
+          hidden: parseFloat(getComputedStyle(p).fontSize)
+                  + parseFloat(getComputedStyle(line).fontSize)};
+}"""
+
+
 def _check(page: Any, where: str, shots: Path) -> None:
     # the first page a browser opens draws grey skeletons until the widgets' code has
     # loaded: measure the widgets, not their placeholders
@@ -76,6 +88,9 @@ def test_every_page_in_chinese_at_1024x768(server_url: str, browser: Any, tmp_pa
             wait_for_app(page)
             page.get_by_role("heading", name=titles[p.file]).first.wait_for()
             _check(page, p.key, tmp_path)
+            if p.key == "augment":  # Streamlit's uploader: its words replaced, ours shown
+                said = page.evaluate(UPLOADER)
+                assert said == {"button": '"上传"', "limit": '"每个文件最多 50 MB"', "hidden": 0}
         # presenter mode (larger type) on the page with the most text beside widgets
         page.goto(f"{server_url}/Tensor_Lab?lang=zh&shared.presenter=true")
         wait_for_app(page)
