@@ -88,3 +88,20 @@ def test_every_tab_in_chinese_prints_the_same_code_output(
         assert _codes(at) == zh, f"{page.key}.{section.name}: the code panels differ"
         _switch(at, "zh")
     assert not left, f"English left on {page.key} in Chinese: {left}"
+
+
+def test_a_lesson_in_chinese_quotes_torchs_own_words() -> None:
+    """The explanation and the fix are translated; what torch said stays as torch said it."""
+    at = open_page(pages.VIEW.file, lang="zh")
+    at.text_input(key="view.shape").set_value("5, -1")
+    _run(at)
+    (said,) = [e.value for e in at.error]
+    assert "shape '[5, -1]' is invalid for input of size 24" in said  # torch's RuntimeError
+    assert "**修正：**" in said and "24 / 5" in said
+    assert english_left(at) == ["Error: cannot reshape array of size"]  # numpy's, in the output
+    at = open_page(pages.TENSORS.file, lang="zh")
+    at.selectbox(key="tensors.layout").set_value("reversed view (a[::-1])")
+    _run(at)
+    (said,) = [e.value for e in at.error]
+    assert "被拒绝：At least one stride in the given numpy array is negative" in said
+    assert "**修正：**" in said
