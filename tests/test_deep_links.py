@@ -111,6 +111,12 @@ def test_another_pages_values_do_not_linger_in_the_address() -> None:
 
 
 def test_presenter_mode_can_be_linked() -> None:
+    # the very first run of a linked session (the toggle is drawn after the page's style)
+    first = AppTest.from_file(str(ROOT / "app.py"), default_timeout=APPTEST_TIMEOUT)
+    first.query_params["shared.presenter"] = "true"
+    first.run()
+    styles = [h.proto.body for h in first.get("html") if "<style>" in h.proto.body]
+    assert "html { font-size: 125%; }" in styles[0]
     at = open_link(VIEW.file, {"shared.presenter": "true"})
     assert at.toggle(key="shared.presenter").value is True
     styles = [h.proto.body for h in at.get("html") if "<style>" in h.proto.body]

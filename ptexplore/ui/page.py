@@ -79,7 +79,13 @@ _CREDITS = N_(
 
 
 def presenter() -> bool:
-    """Is presenter mode on for this session (larger type, sidebar collapsed)?"""
+    """Is presenter mode on for this session (larger type, sidebar collapsed)? On a
+    session's first run its toggle is not drawn yet: a link's ``shared.presenter`` counts."""
+    if PRESENTER_KEY not in st.session_state and PRESENTER_KEY in st.query_params:
+        try:
+            return link_bool(st.query_params[PRESENTER_KEY])
+        except ValueError:
+            return False  # the toggle refuses it, and the page says so
     return bool(st.session_state.get(PRESENTER_KEY, False))
 
 

@@ -91,11 +91,14 @@ def test_every_page_in_chinese_at_1024x768(server_url: str, browser: Any, tmp_pa
             if p.key == "augment":  # Streamlit's uploader: its words replaced, ours shown
                 said = page.evaluate(UPLOADER)
                 assert said == {"button": '"上传"', "limit": '"每个文件最多 50 MB"', "hidden": 0}
-        # presenter mode (larger type) on the page with the most text beside widgets
-        page.goto(f"{server_url}/Tensor_Lab?lang=zh&shared.presenter=true")
-        wait_for_app(page)
-        page.get_by_role("heading", name=titles["pages/1_Tensor_Lab.py"]).first.wait_for()
-        _check(page, "tensors-presenter", tmp_path)
+        # presenter mode from a link: larger type (from the first run on), every page
+        for p in PAGES:
+            page.goto(f"{server_url}/{_path(p.file)}?lang=zh&shared.presenter=true")
+            wait_for_app(page)
+            page.get_by_role("heading", name=titles[p.file]).first.wait_for()
+            root = page.evaluate("() => getComputedStyle(document.documentElement).fontSize")
+            assert root == "20px", (p.key, root)
+            _check(page, f"{p.key}-presenter", tmp_path)
 
         # the sidebar switches back to English; the address drops ?lang (the default)
         page.goto(f"{server_url}/View_Reshape_Lab?lang=zh")
