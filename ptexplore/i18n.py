@@ -204,18 +204,17 @@ def glossary() -> tuple[tuple[str, str, str], ...]:
     return tuple(rows)
 
 
-def _cell(text: str) -> str:
-    """Glossary text as a Markdown table cell that shows it literally."""
-    return re.sub(r"([\\`*_\[\]<>#|~])", r"\\\1", text) or " "
+def _literal(text: str) -> str:
+    """Glossary text as Markdown that shows it literally."""
+    return re.sub(r"([\\`*_\[\]<>#|~])", r"\\\1", text)
 
 
 @functools.cache
-def glossary_markdown(lang: Lang) -> str:
-    """The glossary as one Markdown table, its head in ``lang`` (built once per language:
-    the About box on every page sends a string, not a dataframe)."""
-    with language(lang):
-        note = _("Note")
-    head = f"| English | 中文 | {note} |\n|---|---|---|\n"
-    return head + "".join(
-        f"| {_cell(en)} | {_cell(zh)} | {_cell(remark)} |\n" for en, zh, remark in glossary()
+def glossary_markdown() -> str:
+    """The glossary as one Markdown list, a term a line (``tensor → **张量** — a note``),
+    the same in both languages: it wraps in the 300 px sidebar, where a three-column table
+    did not fit. Built once: the About box on every page sends a string, not a dataframe."""
+    return "\n".join(
+        f"- {_literal(en)} → **{_literal(zh)}**" + (f" — {_literal(note)}" if note else "")
+        for en, zh, note in glossary()
     )

@@ -7,6 +7,8 @@ draws it itself.
 
 from __future__ import annotations
 
+import json
+
 import streamlit as st
 
 from ptexplore import i18n
@@ -48,6 +50,23 @@ _UPLOADER_TEXT = (
     '[data-testid="stFileUploaderDropzone"] button [data-testid="stMarkdownContainer"] p'
 )
 _UPLOADER_LIMIT = '[data-testid="stFileUploaderDropzoneInstructions"] span'
+
+
+#: the page's language as HTML declares it (``<html lang>``)
+_HTML_LANG = {Lang.EN: "en", Lang.ZH: "zh-CN"}
+
+
+def _declare_language() -> None:
+    """Tell the browser the page's language (``<html lang="zh-CN">``): it then draws Han
+    text with Simplified Chinese glyphs (a pan-CJK font's default is often Japanese: Noto
+    Sans CJK's on Debian) and screen readers read it as Chinese. Streamlit's page says
+    ``en`` and has no setting for it; this fixed script (no user text) sets it, inside the
+    About box, where its empty element takes no room."""
+    tag = _HTML_LANG[i18n.current()]
+    st.html(
+        f"<script>document.documentElement.lang = {json.dumps(tag)};</script>",
+        unsafe_allow_javascript=True,
+    )
 
 
 def _css_string(text: str) -> str:
@@ -107,7 +126,7 @@ def session_language() -> Lang:
 
 def _glossary() -> None:
     st.caption(_("The terms this interface uses in Chinese (术语表):"))
-    st.markdown(i18n.glossary_markdown(i18n.current()))
+    st.markdown(i18n.glossary_markdown())
 
 
 def page_setup(page: PageInfo) -> None:
@@ -166,6 +185,7 @@ def page_setup(page: PageInfo) -> None:
             )
             st.caption(_(_CREDITS))
             _glossary()
+            _declare_language()
 
 
 def seed_input(*, label: str = N_("Seed")) -> int:

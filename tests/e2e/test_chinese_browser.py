@@ -55,6 +55,18 @@ UPLOADER = """() => {
 }"""
 
 
+def _fonts(page: Any, selector: str) -> list[str]:
+    """The fonts Chromium drew the element's text with (DevTools' platform fonts)."""
+    cdp = page.context.new_cdp_session(page)
+    cdp.send("DOM.enable")
+    cdp.send("CSS.enable")
+    root = cdp.send("DOM.getDocument")["root"]["nodeId"]
+    node = cdp.send("DOM.querySelector", {"nodeId": root, "selector": selector})["nodeId"]
+    used = cdp.send("CSS.getPlatformFontsForNode", {"nodeId": node})["fonts"]
+    cdp.detach()
+    return [f["familyName"] for f in used]
+
+
 def _check(page: Any, where: str, shots: Path) -> None:
     # the first page a browser opens draws grey skeletons until the widgets' code has
     # loaded: measure the widgets, not their placeholders
@@ -100,16 +112,22 @@ def test_every_page_in_chinese_at_1024x768(server_url: str, browser: Any, tmp_pa
             assert root == "20px", (p.key, root)
             _check(page, f"{p.key}-presenter", tmp_path)
 
-        # the sidebar switches back to English; the address drops ?lang (the default)
+        # the page says it is Chinese: Han text in Simplified Chinese glyphs (without the
+        # language, Noto Sans CJK draws Japanese ones)
         page.goto(f"{server_url}/View_Reshape_Lab?lang=zh")
         wait_for_app(page)
+        page.wait_for_function("() => document.documentElement.lang === 'zh-CN'")
+        assert "Noto Sans CJK SC" in _fonts(page, "[data-testid='stMain'] h1")
+        # the sidebar switches back to English; the address drops ?lang (the default)
         sidebar.get_by_role("radio", name="English").click()
         wait_for_app(page)
         page.get_by_role("heading", name="🧮 view() / reshape lab").first.wait_for()
         page.wait_for_function("() => !location.search.includes('lang=')")
+        page.wait_for_function("() => document.documentElement.lang === 'en'")
         sidebar.get_by_role("radio", name="简体中文").click()
         wait_for_app(page)
         page.get_by_role("heading", name="🧮 view() / reshape 实验室").first.wait_for()
         page.wait_for_function("() => location.search.includes('lang=zh')")
+        page.wait_for_function("() => document.documentElement.lang === 'zh-CN'")
     finally:
         context.close()
