@@ -171,7 +171,9 @@ def setup() -> Choice:
     choice = Choice(entry, num_classes, frozen, seed)
     table = param_table(entry.key, num_classes, frozen)
     root = module_tree(entry.key, num_classes, frozen)
-    st.subheader(f"{catalog.shown_label(entry.key, entry.label)} · {catalog.shown_family(entry)}")
+    label, family = catalog.shown_label(entry.key, entry.label), catalog.shown_family(entry)
+    # a family the label already names (an example's, a timm model's) is not said twice
+    st.subheader(label if family in label else f"{label} · {family}")
     m = st.columns(5)
     m[0].metric(_("Total parameters"), f"{table.total:,}")
     m[1].metric(_("Trainable"), f"{table.trainable:,}")
