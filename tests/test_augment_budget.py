@@ -181,8 +181,10 @@ def _boxes(h: int = 240, w: int = 300, n: int = 2) -> targets.Annotations:
         ids[y : y + 30, x : x + 30] = i + 1
         boxes.append((float(x), float(y), float(x + 30), float(y + 30)))
     return targets.Annotations(
-        (h, w), targets.BoxFormat.XYXY, tuple(boxes), (1,) * n, mask_png=targets.png_of(ids)
-    )
+        (h, w), targets.BoxFormat.XYXY, tuple(boxes), (1,) * n,
+        keypoints=((20.0, 25.0), (w - 5.0, h - 5.0)), keypoint_names=("a", "b"),
+        mask_png=targets.png_of(ids),
+    )  # fmt: skip
 
 
 def test_masks_cost_what_the_geometry_costs_them_and_colour_steps_leave_them() -> None:

@@ -59,8 +59,9 @@ def test_every_spec_builds_with_defaults_and_runs(name: str) -> None:
 
 def _boxes() -> targets.Annotations:
     return targets.Annotations(
-        (232, 240), targets.BoxFormat.XYXY, ((10, 20, 110, 120), (100, 50, 230, 200)), (1, 2)
-    )
+        (232, 240), targets.BoxFormat.XYXY, ((10, 20, 110, 120), (100, 50, 230, 200)), (1, 2),
+        keypoints=((50.0, 60.0), (235.0, 228.0)), keypoint_names=("a", "b"),
+    )  # fmt: skip
 
 
 @pytest.mark.parametrize("name", NAMES)

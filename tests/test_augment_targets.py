@@ -230,6 +230,36 @@ def test_a_detection_step_on_a_photo_without_boxes_says_what_to_do() -> None:
     assert "pick a sample photo" in err.value.fix
 
 
+def test_keypoints_pushed_off_the_canvas_are_clamped_or_removed() -> None:
+    """CenterCrop(60) leaves a keypoint outside the canvas; ClampKeyPoints moves it onto
+    the edge, SanitizeKeyPoints drops it — and neither touches the boxes or labels."""
+    from ptexplore.errors import LessonError
+
+    crop = Pipeline((Step.make("CenterCrop", size=60),))
+    ann = _ann()
+    base = run_grid(crop, _image(), seed=0, n=1, trace_index=None, target=ann)
+    kept = base.samples[0].target
+    assert kept is not None
+    xy = kept["keypoints"].as_subclass(torch.Tensor).tolist()
+    inside = [0 <= x < 60 and 0 <= y < 60 for x, y in xy]
+    assert inside.count(False) >= 1  # the crop put a keypoint off the canvas
+    clamped = run_grid(crop.add("ClampKeyPoints"), _image(), seed=0, n=1, target=ann)
+    sanitised = run_grid(crop.add("SanitizeKeyPoints"), _image(), seed=0, n=1, target=ann)
+    c, z = clamped.samples[0].target, sanitised.samples[0].target
+    assert c is not None and z is not None
+    clamped_xy = c["keypoints"].as_subclass(torch.Tensor).tolist()
+    assert len(clamped_xy) == len(xy) and all(0 <= v <= 59 for p in clamped_xy for v in p)
+    assert z["keypoints"].as_subclass(torch.Tensor).tolist() == [
+        p for p, ok in zip(xy, inside, strict=True) if ok
+    ]
+    for t in (c, z):
+        assert torch.equal(t["boxes"], kept["boxes"]) and torch.equal(t["labels"], kept["labels"])
+    with pytest.raises(LessonError) as err:  # a photo without keypoints
+        run_grid(crop.add("SanitizeKeyPoints"), _image(), seed=0, n=1)
+    assert "No keypoints were found in the sample" in str(err.value)  # torchvision's words
+    assert "they come with keypoints" in err.value.fix
+
+
 @pytest.mark.parametrize("name", sorted(GEOMETRIC))
 def test_one_plane_of_instance_ids_gives_exactly_the_n_masks(name: str) -> None:
     settings, _ = GEOMETRIC[name]

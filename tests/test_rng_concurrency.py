@@ -142,6 +142,7 @@ def test_each_box_step_with_a_target_equals_manual_seed_and_compose(name: str) -
     ids[10:50, 5:60], ids[40:85, 70:115] = 1, 2
     ann = targets.Annotations(
         (90, 120), targets.BoxFormat.XYXY, ((5, 10, 60, 50), (70, 40, 115, 85)), (1, 2),
+        keypoints=((30.0, 30.0), (118.0, 88.0)), keypoint_names=("a", "b"),
         mask_png=targets.png_of(ids),
     )  # fmt: skip
     pipe = Pipeline((Step.make(name), Step.make("SanitizeBoundingBoxes")))

@@ -662,7 +662,13 @@ def _step(index: int, step: Step, x: TensorSize) -> StepEstimate:
         work = out.numel * ns("pad", d)
         scratch = E * scratch_per_element("pad", d)
         hint = _("use a smaller side_range, or turn off Full-resolution preview")
-    elif name in ("SanitizeBoundingBoxes", "ClampBoundingBoxes", "ConvertBoundingBoxFormat"):
+    elif name in (
+        "SanitizeBoundingBoxes",
+        "ClampBoundingBoxes",
+        "ConvertBoundingBoxFormat",
+        "SanitizeKeyPoints",
+        "ClampKeyPoints",
+    ):
         new = False  # the image passes through untouched
     elif name == "ToImage":
         new = False  # wraps the same storage

@@ -777,6 +777,25 @@ CATALOG: tuple[TransformSpec, ...] = (
         random=False,
     ),
     TransformSpec(
+        "SanitizeKeyPoints",
+        N_(
+            "Remove the keypoints that lie outside the canvas (after a crop, a zoom or an "
+            "affine step); with no labels_getter it removes nothing else."
+        ),
+        Category.BOXES,
+        Scaling.FREE,
+        (),
+        random=False,
+    ),
+    TransformSpec(
+        "ClampKeyPoints",
+        N_("Move the keypoints outside the canvas onto its nearest edge."),
+        Category.BOXES,
+        Scaling.FREE,
+        (),
+        random=False,
+    ),
+    TransformSpec(
         "ConvertBoundingBoxFormat",
         N_("Rewrite the boxes' four numbers in another format (the same boxes)."),
         Category.BOXES,

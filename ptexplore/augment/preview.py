@@ -566,6 +566,11 @@ _NEEDS_BOXES = N_(
     "your photo under Images → Boxes."
 )
 _BOX_STEPS = ("RandomIoUCrop", "SanitizeBoundingBoxes")
+#: SanitizeKeyPoints on a photo without keypoints ("No keypoints were found in the sample")
+_NEEDS_KEYPOINTS = N_(
+    "This step works on keypoints: pick a sample photo (they come with keypoints), or "
+    "remove the step."
+)
 
 
 def _fail(
@@ -576,6 +581,8 @@ def _fail(
     fix = _("Change this step's settings, move it, or disable it.")
     if step.name in _BOX_STEPS and "bounding box" in str(err).lower():
         fix = _(_NEEDS_BOXES)
+    if step.name == "SanitizeKeyPoints" and "no keypoints" in str(err).lower():
+        fix = _(_NEEDS_KEYPOINTS)
     if masks and "fill" in step.kwargs and "overflow" in str(err):
         return LessonError(
             _(
