@@ -44,20 +44,19 @@ def _codes(at: AppTest) -> list[Any]:
     return out
 
 
-def _run(at: AppTest) -> None:
+def _run(at: AppTest, drawn: str | None = None) -> None:
     """Rerun. AppTest sends each widget's value as its ``format_func`` shows it, calling
     that in the test's own thread: give the thread the language the page was last drawn in
-    (as a browser sends the label it shows)."""
-    with i18n.language(Lang(at.session_state["shared.lang"])):
+    (``drawn``, else the session's; as a browser sends the label it shows)."""
+    with i18n.language(Lang(drawn or at.session_state["shared.lang"])):
         at.run()
     assert not at.exception, [e.value for e in at.exception]
 
 
 def _switch(at: AppTest, lang: str) -> None:
-    with i18n.language(Lang(at.session_state["shared.lang"])):
-        at.session_state["shared.lang"] = lang
-        at.run()
-    assert not at.exception, [e.value for e in at.exception]
+    drawn = str(at.session_state["shared.lang"])
+    at.session_state["shared.lang"] = lang
+    _run(at, drawn)
 
 
 def _open(at: AppTest, page: pages.PageInfo, section: Any, several: bool) -> None:

@@ -98,13 +98,7 @@ _CREDITS = N_(
 
 
 def presenter() -> bool:
-    """Is presenter mode on for this session (larger type, sidebar collapsed)? On a
-    session's first run its toggle is not drawn yet: a link's ``shared.presenter`` counts."""
-    if PRESENTER_KEY not in st.session_state and PRESENTER_KEY in st.query_params:
-        try:
-            return link_bool(st.query_params[PRESENTER_KEY])
-        except ValueError:
-            return False  # the toggle refuses it, and the page says so
+    """Is presenter mode on for this session (larger type, sidebar collapsed)?"""
     return bool(st.session_state.get(PRESENTER_KEY, False))
 
 
@@ -132,13 +126,17 @@ def _glossary() -> None:
 def page_setup(page: PageInfo) -> None:
     """The one setup every page (and the landing page) calls first."""
     session_language()
+    # the toggle is drawn in the sidebar below, but the page's style needs its value now:
+    # its widget state first (on a session's first run that reads a link's value)
+    presenting = SHARED.widget("presenter", default=False, url=link_bool)
+    large = presenter()
     st.set_page_config(
         page_title=f"{_(page.title)} · ptexplore" if page is not HOME else "ptexplore",
         page_icon=page.icon,
         layout="wide",
-        initial_sidebar_state="collapsed" if presenter() else "expanded",
+        initial_sidebar_state="collapsed" if large else "expanded",
     )
-    st.html(f"<style>{_LAYOUT_CSS}{_PRESENTER_CSS if presenter() else ''}{_uploader_css()}</style>")
+    st.html(f"<style>{_LAYOUT_CSS}{_PRESENTER_CSS if large else ''}{_uploader_css()}</style>")
     configure_process()
     import torch
     import torchvision
@@ -162,7 +160,7 @@ def page_setup(page: PageInfo) -> None:
                 "Larger text for a projector; the sidebar starts collapsed on every page "
                 "(open it with the » arrow at the top left)."
             ),
-            **SHARED.widget("presenter", default=False, url=link_bool),
+            **presenting,
         )
         with st.expander(_("About ptexplore"), expanded=False):
             st.markdown(

@@ -182,14 +182,14 @@ class PageState:
         lang = i18n.current()
         switched = st.session_state.get(key + _LANG, lang) != lang
         st.session_state[key + _LANG] = lang
-        if held in labels and (held not in shown or switched):
-            st.session_state[key] = _(str(held))  # set by its English id (a test, a link)
-        elif remembered in labels and (held not in shown or switched):
-            # the tabs widget itself is not kept across page switches: seed it (passing
-            # default= instead would change the widget's identity whenever it changes);
-            # a language switch changes the labels, so the widget's identity: seed it again
-            # (also where a label reads the same in both languages)
-            st.session_state[key] = _(str(remembered))
+        # the tab to open: one set by its English id (a test, a link), else the remembered
+        # one. The tabs widget itself is not kept across page switches: seed it (passing
+        # default= instead would change the widget's identity whenever it changes); a
+        # language switch changes the labels, so the widget's identity: seed it again (also
+        # where a label reads the same in both languages)
+        target = held if held in labels else remembered
+        if target in labels and (held not in shown or switched):
+            st.session_state[key] = _(str(target))
         boxes: list[Tab] = list(st.tabs(shown, key=key, on_change="rerun"))
         for label, box in zip(labels, boxes, strict=True):
             if box.open:
