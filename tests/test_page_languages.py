@@ -14,8 +14,7 @@ from typing import Any
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from ptexplore import i18n, pages
-from ptexplore.i18n import Lang
+from ptexplore import pages
 from ptexplore.ui import augment, autograd, checkpoints, data, models, tensors, view
 from tests.conftest import open_page
 from tests.i18n_tools import english_left
@@ -44,19 +43,14 @@ def _codes(at: AppTest) -> list[Any]:
     return out
 
 
-def _run(at: AppTest, drawn: str | None = None) -> None:
-    """Rerun. AppTest sends each widget's value as its ``format_func`` shows it, calling
-    that in the test's own thread: give the thread the language the page was last drawn in
-    (``drawn``, else the session's; as a browser sends the label it shows)."""
-    with i18n.language(Lang(drawn or at.session_state["shared.lang"])):
-        at.run()
+def _run(at: AppTest) -> None:
+    at.run()
     assert not at.exception, [e.value for e in at.exception]
 
 
 def _switch(at: AppTest, lang: str) -> None:
-    drawn = str(at.session_state["shared.lang"])
     at.session_state["shared.lang"] = lang
-    _run(at, drawn)
+    _run(at)
 
 
 def _open(at: AppTest, page: pages.PageInfo, section: Any, several: bool) -> None:

@@ -62,7 +62,8 @@ def _model_picker(options: tuple[str, ...], name: str) -> str:
     key: str = st.selectbox(
         _("Model"),
         list(options),
-        format_func=lambda k: catalog.shown_label(k, labels.get(k, str(k))),
+        # made in this rerun: a format_func may be called outside it (AppTest does)
+        format_func={k: catalog.shown_label(k, labels.get(k, k)) for k in options}.__getitem__,
         **STATE.widget(name, default=options[0], url=link_choice(options)),
     )
     return key

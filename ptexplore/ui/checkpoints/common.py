@@ -15,6 +15,7 @@ from ptexplore.i18n import N_, _
 from ptexplore.models import catalog, weights
 from ptexplore.pages import CHECKPOINTS
 from ptexplore.ui import uploads
+from ptexplore.ui.choices import choices, shown
 from ptexplore.ui.render import inert
 from ptexplore.ui.state import PageState, link_choice, link_int
 
@@ -59,7 +60,8 @@ def model_picker(name: str, label: str = N_("Model"), default: str = DEFAULT_MOD
         st.selectbox(
             _(label),
             keys,
-            format_func=lambda k: catalog.shown_label(k, names.get(k, str(k))),
+            # made in this rerun: a format_func may be called outside it (AppTest does)
+            format_func={k: catalog.shown_label(k, names.get(k, k)) for k in keys}.__getitem__,
             help=_("Small models only: each lesson builds a private copy for real."),
             **STATE.widget(name, default=default, url=link_choice(keys)),
         )
@@ -113,7 +115,7 @@ def origin_radio(name: str) -> Origin:
         st.radio(
             _("Checkpoint"),
             [o.value for o in Origin],
-            format_func=_,
+            format_func=shown(choices(Origin)),
             horizontal=True,
             **STATE.widget(name, default=Origin.MADE.value, url=Origin),
             help=_(
@@ -129,7 +131,7 @@ def saved_as_picker(name: str, default: SavedAs) -> SavedAs:
         st.selectbox(
             _("saved as"),
             [s.value for s in SavedAs],
-            format_func=lambda v: _(SavedAs(v).label),
+            format_func=shown(choices(SavedAs), lambda s: s.label),
             **STATE.widget(name, default=default.value, url=SavedAs),
         )
     )

@@ -28,6 +28,7 @@ from ptexplore.ui.checkpoints.common import (
     saved_as_picker,
     upload_widget,
 )
+from ptexplore.ui.choices import choices, shown
 from ptexplore.ui.lab import Section
 from ptexplore.ui.page import seed_input
 from ptexplore.ui.render import inert, show_error
@@ -81,7 +82,7 @@ def load_controls(_shared: object) -> LoadConfig:
             st.radio(
                 _("Recipe"),
                 [x.value for x in Lesson],
-                format_func=lambda v: _(Lesson(v).label),
+                format_func=shown(choices(Lesson), lambda x: x.label),
                 **STATE.widget("lesson", default=Lesson.PARTIAL.value, url=Lesson),
             )
         )

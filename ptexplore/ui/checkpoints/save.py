@@ -31,6 +31,7 @@ from ptexplore.ui.checkpoints.common import (
     render_safetensors,
     render_zip,
 )
+from ptexplore.ui.choices import choices, shown
 from ptexplore.ui.lab import Section
 from ptexplore.ui.page import seed_input
 from ptexplore.ui.render import inert, show_error
@@ -50,7 +51,7 @@ def save_controls(_shared: object) -> SaveConfig:
             st.radio(
                 _("What to save"),
                 [w.value for w in SaveWhat],
-                format_func=lambda v: _(SaveWhat(v).label),
+                format_func=shown(choices(SaveWhat), lambda w: w.label),
                 horizontal=True,
                 **STATE.widget("save_what", default=SaveWhat.CHECKPOINT.value, url=SaveWhat),
             )

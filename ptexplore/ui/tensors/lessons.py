@@ -19,10 +19,10 @@ from ptexplore.tensors import (
     item_lesson,
     run_error_lesson,
 )
+from ptexplore.ui.choices import choices, shown
 from ptexplore.ui.lab import Section
 from ptexplore.ui.render import show_error
 from ptexplore.ui.state import PageState
-from ptexplore.ui.tensors.choices import choices, shown
 
 STATE = PageState(TENSORS)
 #: the tabs' labels: English (the tab's id in links and state), shown translated

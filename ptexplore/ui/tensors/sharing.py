@@ -36,10 +36,10 @@ from ptexplore.tensors import (
     tensor_values,
 )
 from ptexplore.tensors.tables import changed_cells, frame, history_table
+from ptexplore.ui.choices import choices, shown
 from ptexplore.ui.lab import Section
 from ptexplore.ui.render import error_boundary, show_error
 from ptexplore.ui.state import PageState, link_text
-from ptexplore.ui.tensors.choices import choices, shown
 from ptexplore.ui.tensors.verdict import id_expander, sharing_verdict
 
 STATE = PageState(TENSORS)

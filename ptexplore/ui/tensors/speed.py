@@ -26,10 +26,10 @@ from ptexplore.tensors import (
     times_figure,
 )
 from ptexplore.tensors.bench import JOB, WHY_SLOW, fmt_seconds, ratio_label, slow_path_warning
+from ptexplore.ui.choices import choices
 from ptexplore.ui.lab import Section
 from ptexplore.ui.render import chart
 from ptexplore.ui.state import PageState
-from ptexplore.ui.tensors.choices import choices
 
 STATE = PageState(TENSORS)
 SPEED_TAB = N_("⏱️ Conversion speed")

@@ -1,4 +1,4 @@
-"""Enum members as widget options, and their text in the rerun's language."""
+"""Enum members as widget options, and their text in the rerun's language (every lab)."""
 
 from __future__ import annotations
 
