@@ -67,10 +67,14 @@ def _fonts(page: Any, selector: str) -> list[str]:
     return [f["familyName"] for f in used]
 
 
-def _check(page: Any, where: str, shots: Path) -> None:
-    # the first page a browser opens draws grey skeletons until the widgets' code has
-    # loaded: measure the widgets, not their placeholders
+def _settled(page: Any) -> None:
+    """The first page a browser opens draws grey skeletons (the sidebar's links too) until
+    the widgets' code has loaded: wait for the widgets, not their placeholders."""
     page.wait_for_function("() => !document.querySelector(\"[data-testid='stSkeleton']\")")
+
+
+def _check(page: Any, where: str, shots: Path) -> None:
+    _settled(page)
     found = page.evaluate(LAYOUT)
     assert found["cut"] == [] and found["overlaps"] == [], (where, found)
     assert found["width"] <= 1024, (where, found["width"])
@@ -92,6 +96,7 @@ def test_every_page_in_chinese_at_1024x768(server_url: str, browser: Any, tmp_pa
         main = page.locator("[data-testid='stMain']")
         main.get_by_text("看见 PyTorch").first.wait_for()
         sidebar = page.locator("[data-testid='stSidebar']")
+        _settled(page)
         for label in links:
             assert sidebar.get_by_text(label, exact=True).count() == 1
         _check(page, "home", tmp_path)
