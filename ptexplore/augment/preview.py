@@ -47,6 +47,7 @@ from ptexplore.augment.pipeline import Pipeline, Step
 from ptexplore.augment.targets import (
     ID_MAP,
     Annotations,
+    Box,
     BoxFate,
     fate_summary,
     instance_masks,
@@ -781,10 +782,12 @@ def run_grid(
     one_plane = not instance_planes and _id_map_exact(active)
     start = None if target is None else target_of(target, id_map=one_plane)
     names = () if target is None else tuple(target.name_of(lab) for lab in target.labels)
+    first_rows = [] if start is None else xyxy_rows(start["boxes"])
     has_masks = target is not None and target.mask_png is not None
     for i in range(n):
         x: Any = image if start is None else (image, dict(start))
         ids = tuple(range(len(names)))
+        rows = first_rows  # the boxes alive now, as XYXY rows
         draws: list[Draw] = []
         steps_fates: list[tuple[BoxFate, ...]] = []
         tracing = i == trace_index
@@ -812,7 +815,9 @@ def run_grid(
                 x, unclamped = _unshadowed(x)
                 if aside is not None:
                     x[1][ID_MAP] = aside
-                ids, fates = _fates(ids, names, before, x[1], unclamped, rec.params)
+                after = xyxy_rows(x[1]["boxes"])
+                ids, fates = _fates(ids, names, rows, after, unclamped, rec.params)
+                rows = after
                 steps_fates.append(fates)
             d = describe(step.name, rec.params, rec.ops, rec.mix, hw)
             draw = Draw(idx, d.name, d.applied, d.text)
@@ -830,7 +835,7 @@ def run_grid(
         total += out.numel() * out.element_size()
         if total > max_bytes:  # pragma: no cover - the estimate is a worst case
             raise _too_big(n, out, max_bytes)
-        whole = () if start is None else overall(xyxy_rows(start["boxes"]), names, steps_fates)
+        whole = () if start is None else overall(first_rows, names, steps_fates)
         samples.append(Sample(i, out, tuple(draws), result, ids, whole))
     return Grid(seed, tuple(samples), tuple(trace), trace_index, current)
 
@@ -889,8 +894,8 @@ def _unshadowed(x: Any) -> tuple[Any, tv_tensors.BoundingBoxes]:
 def _fates(
     ids: tuple[int, ...],
     names: tuple[str, ...],
-    before: dict[str, Any],
-    after: dict[str, Any],
+    before: list[Box],
+    after: list[Box],
     unclamped: tv_tensors.BoundingBoxes,
     params: dict[str, Any] | None,
 ) -> tuple[tuple[int, ...], tuple[BoxFate, ...]]:
@@ -902,8 +907,8 @@ def _fates(
     return step_fates(
         ids,
         tuple(names[b] for b in ids),
-        xyxy_rows(before["boxes"]),
-        xyxy_rows(after["boxes"]),
+        before,
+        after,
         xyxy_rows(unclamped),
         valid,
     )
