@@ -352,7 +352,10 @@ def _by_colour(masks: torch.Tensor, colours: list[str]) -> tuple[torch.Tensor, l
     draws to the same pixels at a fraction of the work (it paints plane by plane); else the
     masks as they are, whose overlaps it blackens. (numpy: a fifth of torch's time here.)"""
     used = list(dict.fromkeys(colours))
-    bools = masks.numpy().astype(np.bool_)
+    values = masks.numpy()
+    # 0/1 planes (as instance_masks makes them) read as bools in place; others copied
+    zero_one = values.dtype == np.uint8 and values.size and int(values.max()) <= 1
+    bools = values.view(np.bool_) if zero_one else values.astype(np.bool_)
     planes = torch.from_numpy(bools)
     if len(used) == len(colours):
         return planes, colours
