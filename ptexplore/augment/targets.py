@@ -335,12 +335,14 @@ BOX_COLOURS = (
 @functools.cache
 def _font(size: int) -> str | None:
     """A scalable font for the labels when the system has DejaVu Sans (Debian's fonts),
-    else None: torchvision's small built-in bitmap font."""
+    else None: torchvision's small built-in bitmap font. Its full path: torchvision opens
+    the font on every call, and PIL searches the system's font folders for a bare name
+    (0.18 ms a tile, 0.04 ms by path)."""
     try:
-        PIL.ImageFont.truetype(_LABEL_FONT, size)
+        found = PIL.ImageFont.truetype(_LABEL_FONT, size)
     except OSError:
         return None
-    return _LABEL_FONT
+    return str(found.path) if isinstance(found.path, str) else _LABEL_FONT
 
 
 _LABEL_FONT = "DejaVuSans.ttf"
