@@ -6,6 +6,7 @@ exported script rebuilds the same tensors bit for bit."""
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import io
 from collections.abc import Callable
 from typing import Any
@@ -273,6 +274,28 @@ def test_one_plane_of_instance_ids_gives_exactly_the_n_masks(name: str) -> None:
         assert list(a.target) == list(b.target) and "ptexplore.instance_ids" not in a.target
         assert torch.equal(a.target["masks"], b.target["masks"]), name
         assert torch.equal(a.tensor, b.tensor) and a.ids == b.ids
+
+
+def test_boxes_past_the_255th_with_a_mask_have_empty_masks_not_a_crash() -> None:
+    """An 8-bit mask numbers at most 255 instances; a photo may have more boxes than that
+    (the later ones without mask pixels): their masks are empty, from the id plane as from
+    the N planes (the id plane's compare raised an OverflowError for id 256)."""
+    ann = _ann()
+    many = dataclasses.replace(
+        ann,
+        boxes=ann.boxes * 100,
+        labels=ann.labels * 100,  # 300 boxes, ids 1-3 in the mask
+    )
+    pipe = Pipeline((Step.make("RandomHorizontalFlip", p=1.0),))
+    fast = run_grid(pipe, _image(), seed=0, n=1, trace_index=None, target=many)
+    planes = run_grid(
+        pipe, _image(), seed=0, n=1, trace_index=None, target=many, instance_planes=True
+    )
+    a, b = fast.samples[0].target, planes.samples[0].target
+    assert a is not None and b is not None
+    assert a["masks"].shape == (300, H, W) and torch.equal(a["masks"], b["masks"])
+    assert int(a["masks"][:3].sum()) > 0 and int(a["masks"][255:].sum()) == 0
+    assert torch.equal(target(many)["masks"][:3], target(ann)["masks"])
 
 
 def test_a_non_zero_fill_moves_the_n_planes_themselves() -> None:

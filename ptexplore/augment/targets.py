@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import functools
 import io
+from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
@@ -162,12 +163,7 @@ def target(ann: Annotations, *, id_map: bool = False) -> dict[str, Any]:
     if ann.mask_png is not None and id_map:
         out[ID_MAP] = tv_tensors.Mask(torch.from_numpy(ann.instance_ids()).unsqueeze(0))
     elif ann.mask_png is not None:
-        ids = torch.from_numpy(ann.instance_ids())
-        out["masks"] = tv_tensors.Mask(
-            torch.stack([ids == i + 1 for i in range(len(ann.boxes))]).to(torch.uint8)
-            if ann.boxes
-            else torch.zeros((0, h, w), dtype=torch.uint8)
-        )
+        out["masks"] = tv_tensors.Mask(_planes(ann.instance_ids(), range(len(ann.boxes))))
     if ann.keypoints:
         out["keypoints"] = tv_tensors.KeyPoints(
             torch.tensor(ann.keypoints, dtype=torch.float32), canvas_size=(h, w)
@@ -175,18 +171,27 @@ def target(ann: Annotations, *, id_map: bool = False) -> dict[str, Any]:
     return out
 
 
+def _planes(plane: np.ndarray, boxes: Sequence[int]) -> torch.Tensor:
+    """The N×H×W uint8 0/1 masks of the ``boxes`` (by their index in the annotations)
+    from an H×W ``plane`` of instance ids, where box ``b`` is id ``b + 1``. A box whose id
+    the plane's dtype cannot hold (the 256th of a uint8 mask's boxes on) has no pixel.
+
+    One broadcast compare, by numpy: torch's single-threaded uint8 broadcast ``==`` took
+    ~18× as long (2.8 ms for 50 planes of 224×224)."""
+    wanted = np.array([b + 1 for b in boxes], dtype=np.int64).reshape(-1, 1, 1)
+    top = int(np.iinfo(plane.dtype).max)
+    masks = np.equal(plane[None], np.minimum(wanted, top).astype(plane.dtype))
+    masks[wanted.reshape(-1) > top] = False
+    assert masks.shape == (len(wanted), *plane.shape)
+    return torch.from_numpy(masks).view(torch.uint8)
+
+
 def instance_masks(result: dict[str, Any], ids: tuple[int, ...]) -> dict[str, Any]:
     """``result`` with its :data:`ID_MAP` turned into the N×H×W ``masks`` of the boxes
     ``ids`` (by their index in the annotations), as the N planes would have come out."""
     if ID_MAP not in result:
         return result
-    plane = result[ID_MAP].as_subclass(torch.Tensor)[0].numpy()
-    h, w = int(plane.shape[-2]), int(plane.shape[-1])
-    wanted = np.array([b + 1 for b in ids], dtype=plane.dtype).reshape(-1, 1, 1)
-    # one broadcast compare, by numpy: torch's single-threaded uint8 broadcast ``==`` took
-    # ~18× as long (2.8 ms for 50 planes of 224×224)
-    masks = torch.from_numpy(np.equal(plane[None], wanted)).view(torch.uint8)
-    assert masks.shape == (len(ids), h, w)
+    masks = _planes(result[ID_MAP].as_subclass(torch.Tensor)[0].numpy(), ids)
     out = {k: v for k, v in result.items() if k != ID_MAP}
     out["masks"] = tv_tensors.Mask(masks)
     order = ("boxes", "labels", "masks", "keypoints")  # as target() puts them
