@@ -4,6 +4,8 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterator
+from typing import Any
 
 from ptexplore.ui.cache import shared
 
@@ -38,3 +40,33 @@ def test_many_threads_read_one_value() -> None:
     for t in threads:
         t.join()
     assert all(v is first for v in seen)
+
+
+def test_the_spinner_says_what_it_does_in_the_reruns_language(monkeypatch: Any) -> None:
+    """The marked English ``spinner`` is looked up when the miss runs: a Chinese rerun
+    shows the catalog's Chinese (it showed the English)."""
+    import contextlib
+
+    import ptexplore.ui.cache as cache
+    from ptexplore import i18n
+    from ptexplore.i18n import Lang
+
+    said: list[str] = []
+
+    @contextlib.contextmanager
+    def spinner(text: str) -> Iterator[None]:
+        said.append(text)
+        yield
+
+    monkeypatch.setattr(cache.st, "spinner", spinner)
+    english = "Tracing a forward pass on meta tensors…"
+
+    @shared(2, spinner=i18n.N_(english))
+    def trace(k: int) -> int:
+        return k
+
+    trace(1)
+    with i18n.language(Lang.ZH):
+        trace(1)  # a Chinese rerun misses too: the language is part of the key
+    assert said[0] == english
+    assert said[1] == i18n.catalog(Lang.ZH)[english] and said[1] != english

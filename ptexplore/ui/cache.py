@@ -8,7 +8,8 @@ under a lock. Arguments are the key, so they must be hashable (str, int, tuples)
 parameters whose names start with ``_`` are left out of the key, as Streamlit does (pass
 the bytes with their digest); the rerun's language is part of every key. A miss computes
 outside the lock (two sessions may compute the same value once each; the first stored
-wins) and, with ``spinner``, says what it does.
+wins) and, with ``spinner`` (English, marked ``N_()``), says what it does in the rerun's
+language.
 """
 
 from __future__ import annotations
@@ -54,7 +55,7 @@ def shared(
             if spinner is None:
                 value = fn(*args, **kwargs)
             else:
-                with st.spinner(spinner):
+                with st.spinner(i18n._(spinner)):  # marked N_(), said in the rerun's language
                     value = fn(*args, **kwargs)
             with lock:
                 value = store.setdefault(key, value)
