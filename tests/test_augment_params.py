@@ -65,3 +65,16 @@ def test_added_note_names_the_visible_values_and_torchvisions_defaults() -> None
     assert note is not None and note.startswith("Added ColorJitter at position 3")
     assert "brightness=0.4" in note and "(brightness=0)" in note
     assert added_note("RandomHorizontalFlip", 0, {}) is None
+
+
+def test_a_size_with_too_many_sides_is_named_in_the_reruns_language() -> None:
+    from ptexplore import i18n
+    from ptexplore.augment.params import numbers
+    from ptexplore.i18n import Lang
+
+    with pytest.raises(InputError) as english:
+        numbers("224, 160, 3", int)
+    assert str(english.value).startswith("The size has 3 dimensions")
+    with i18n.language(Lang.ZH), pytest.raises(InputError) as chinese:
+        numbers("224, 160, 3", int)
+    assert str(chinese.value).startswith("尺寸有 3 个维度")  # was "size有 3 个维度"

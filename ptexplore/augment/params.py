@@ -76,7 +76,7 @@ def numbers(text: str, kind: type[float] | type[int]) -> tuple[Any, ...]:
         else:
             out.append(number)
     if kind is int:
-        return tuple(parse_ints(text, "size", example="224, 160", max_dims=2))
+        return tuple(parse_ints(text, N_("size"), example="224, 160", max_dims=2))
     return tuple(out)
 
 
