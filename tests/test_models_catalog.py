@@ -109,3 +109,21 @@ def test_meta_build_is_thread_local() -> None:
         done.wait(10)
     t.join()
     assert inside == "meta" and seen == ["cpu"]
+
+
+def test_a_models_label_is_said_in_the_reruns_language_in_pickers_and_sentences() -> None:
+    """The example models' labels have words ("(example)"): the pickers and the sentences
+    that name a model (the checkpoint lab's "Model (example) saved as …") say them in the
+    rerun's language; torchvision's and timm's names stay as they are."""
+    from ptexplore import i18n
+    from ptexplore.checkpoints.survey import Made, made_label
+    from ptexplore.i18n import Lang
+
+    keys = ["example:Model", "resnet18"]
+    assert catalog.shown_name("example:Model") == catalog.entry("example:Model").label
+    with i18n.language(Lang.ZH):
+        picker = catalog.shown_labels(keys)
+        assert picker("example:Model") == catalog.shown_name("example:Model") == "Model（示例）"
+        assert picker("resnet18") == "resnet18"
+        said = made_label(Made("example:Model", None))
+    assert said.startswith("Model（示例）") and "(example)" not in said  # was "Model (example)，…"

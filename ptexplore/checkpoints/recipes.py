@@ -417,7 +417,7 @@ def _run_load(config: LoadConfig) -> LoadResult:
                 + _unwrap_code(made.saved_as.wrapper, False)
             )
         wrapper = made.saved_as.wrapper
-        label, how = catalog.entry(made.key).label, _(made.saved_as.label)
+        label, how = catalog.shown_name(made.key), _(made.saved_as.label)
         origin = (
             _("{model} ({n} classes) saved {how}").format(model=label, n=made.num_classes, how=how)
             if made.num_classes

@@ -325,7 +325,7 @@ def sniff(data: bytes) -> CheckpointFormat:
 
 def made_label(made: Made) -> str:
     return _("{model} saved {how}").format(
-        model=catalog.entry(made.key).label, how=_(made.saved_as.label)
+        model=catalog.shown_name(made.key), how=_(made.saved_as.label)
     )
 
 

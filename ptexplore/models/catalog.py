@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
@@ -237,6 +237,26 @@ def shown_label(key: str, label: str) -> str:
     if key.startswith(USER_PREFIX):
         return user.shown_label(label)
     return label
+
+
+def shown_name(key: str) -> str:
+    """The model's label in the rerun's language, for a sentence ("Model (example) has a
+    fixed output size")."""
+    return shown_label(key, entry(key).label)
+
+
+def shown_labels(keys: Iterable[str]) -> Callable[[str], str]:
+    """A model picker's ``format_func`` for ``keys``: their labels in the rerun's language,
+    made in this rerun (a picker may format its options outside it; AppTest does). Only
+    the examples' and your models' labels have words to translate, so only they are kept
+    (not timm's ~1,400)."""
+    names = labels()
+    shown = {
+        k: shown_label(k, names.get(k, k))
+        for k in keys
+        if k.startswith((EXAMPLE_PREFIX, USER_PREFIX))
+    }
+    return lambda k: shown.get(k) or names.get(k, k)
 
 
 def shown_family(e: ModelEntry) -> str:

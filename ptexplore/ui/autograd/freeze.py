@@ -58,12 +58,10 @@ def _pattern(text: str) -> str:
 
 
 def _model_picker(options: tuple[str, ...], name: str) -> str:
-    labels = catalog.labels()
     key: str = st.selectbox(
         _("Model"),
         list(options),
-        # made in this rerun: a format_func may be called outside it (AppTest does)
-        format_func={k: catalog.shown_label(k, labels.get(k, k)) for k in options}.__getitem__,
+        format_func=catalog.shown_labels(options),
         **STATE.widget(name, default=options[0], url=link_choice(options)),
     )
     return key

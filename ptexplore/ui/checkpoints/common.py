@@ -31,10 +31,6 @@ UPLOAD_HELP = N_(
 )
 
 
-def labels() -> dict[str, str]:
-    return dict(catalog.choices())
-
-
 def mb(n: int) -> str:
     if n < 2**20:
         return _("{n:,} bytes").format(n=n)
@@ -55,13 +51,11 @@ def no_file(origin: Origin, upload: Upload | None, hub: str | None) -> bool:
 
 def model_picker(name: str, label: str = N_("Model"), default: str = DEFAULT_MODEL) -> str:
     keys = list(lab_models())
-    names = labels()
     return str(
         st.selectbox(
             _(label),
             keys,
-            # made in this rerun: a format_func may be called outside it (AppTest does)
-            format_func={k: catalog.shown_label(k, names.get(k, k)) for k in keys}.__getitem__,
+            format_func=catalog.shown_labels(keys),
             help=_("Small models only: each lesson builds a private copy for real."),
             **STATE.widget(name, default=default, url=link_choice(keys)),
         )
@@ -71,7 +65,7 @@ def model_picker(name: str, label: str = N_("Model"), default: str = DEFAULT_MOD
 def classes_input(name: str, key: str, default: int, label: str = "num_classes") -> int | None:
     if not catalog.entry(key).takes_num_classes:
         st.caption(
-            _("{model} has a fixed output size.").format(model=inert(catalog.entry(key).label))
+            _("{model} has a fixed output size.").format(model=inert(catalog.shown_name(key)))
         )
         return None
     return int(

@@ -60,7 +60,7 @@ def load_controls(_shared: object) -> LoadConfig:
             saved_as = saved_as_picker("from_saved_as", SavedAs.STATE_DICT)
             st.caption(
                 _("{model} after one real SGD step, saved that way.").format(
-                    model=inert(catalog.entry(target).label)
+                    model=inert(catalog.shown_name(target))
                 )
             )
         elif origin is Origin.UPLOAD:
@@ -114,7 +114,7 @@ def load_controls(_shared: object) -> LoadConfig:
 
 def _comparison(r: LoadResult, views: LoadViews) -> None:
     c = r.comparison
-    label = catalog.entry(r.config.target).label
+    label = catalog.shown_name(r.config.target)
     st.markdown(
         _("#### Key by key: the checkpoint against {model}'s state_dict").format(model=inert(label))
     )

@@ -108,20 +108,12 @@ def model_picker() -> tuple[ModelEntry, int | None]:
     """One searchable selectbox, in groups: your models (PTEXPLORE_MODELS), the examples,
     torchvision, then timm family by family (type to filter: ``resnet``, ``timm``)."""
     keys, link = _picker_options(user.configured())
-    labels = catalog.labels()
-    # the translated labels, made in this rerun (the picker may format its options
-    # outside it): only the examples' and your models' labels have words to translate
-    shown = {
-        k: catalog.shown_label(k, labels.get(k, k))
-        for k in keys
-        if k.startswith((catalog.EXAMPLE_PREFIX, catalog.USER_PREFIX))
-    }
     with st.sidebar:
         st.subheader(_("Model"))
         chosen = st.selectbox(
             _("Model"),
             options=keys,
-            format_func=lambda k: shown.get(k) or labels.get(k, k),
+            format_func=catalog.shown_labels(keys),
             help=_(
                 "Your models (the server's --model / PTEXPLORE_MODELS) first, then the "
                 "examples, every torchvision classification model and, when timm is installed, "
