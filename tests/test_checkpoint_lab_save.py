@@ -138,3 +138,30 @@ def test_typed_text_stays_text_in_the_generated_code(
 def test_numbers_must_be_finite(field: str) -> None:
     with pytest.raises(InputError, match="finite"):
         run_save(SaveConfig(key="example:Net", num_classes=None, **{field: float("nan")}))  # type: ignore[arg-type]
+
+
+def test_a_download_names_its_job_in_the_language_of_the_rerun_that_offered_it(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The download button saves again when clicked, after the rerun: the job's name (what
+    a "server is busy" lesson says) is made in the rerun, in its language."""
+    import contextlib
+    from collections.abc import Iterator
+
+    from ptexplore import i18n, limits
+    from ptexplore.checkpoints.save import SaveConfig
+    from ptexplore.i18n import Lang
+    from ptexplore.ui.checkpoints import save as page
+
+    named: list[str] = []
+
+    @contextlib.contextmanager
+    def heavy(label: str) -> Iterator[None]:
+        named.append(label)
+        yield
+
+    monkeypatch.setattr(limits, "heavy", heavy)
+    with i18n.language(Lang.ZH):
+        make = page._download(SaveConfig(), 0)
+    assert make()[:2] == b"PK"  # the .pth: a zip
+    assert named == ["为下载再次保存 example:SmallVGG"]  # was English, whatever the rerun

@@ -109,8 +109,11 @@ def save_controls(_shared: object) -> SaveConfig:
 
 
 def _download(config: SaveConfig, which: int) -> Callable[[], bytes]:
+    # named in this rerun: the download button may call make() after it
+    job = _("saving {model} again for a download").format(model=config.key)
+
     def make() -> bytes:
-        with limits.heavy(f"saving {config.key} again for a download"):
+        with limits.heavy(job):
             return save_files(config)[which]
 
     return make
@@ -128,7 +131,7 @@ def save_render(
     m[1].metric(_("values"), f"{r.numel:,}")
     m[2].metric(r.pth_name, mb(r.pth.size))
     m[3].metric(r.st_name, mb(r.safetensors.size))
-    model = inert(catalog.entry(config.key).label)
+    model = inert(catalog.shown_name(config.key))
     st.caption(
         (
             _(
