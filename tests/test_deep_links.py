@@ -119,6 +119,10 @@ def test_presenter_mode_can_be_linked() -> None:
     assert "html { font-size: 125%; }" in styles[0]
     at = open_link(VIEW.file, {"shared.presenter": "true"})
     assert at.toggle(key="shared.presenter").value is True
+    # and it stays in the address to be shared on (the page's link run, begun after the
+    # toggle was linked, dropped it on every rerun)
+    at.run()
+    assert at.query_params.get("shared.presenter") == "True"
     styles = [h.proto.body for h in at.get("html") if "<style>" in h.proto.body]
     assert "html { font-size: 125%; }" in styles[0]
 

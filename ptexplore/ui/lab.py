@@ -199,8 +199,8 @@ def lab_page(
     setup: Callable[[], object] | None = None,
 ) -> None:
     """A whole lab page: setup, title, lesson, the shared widgets, then its sections."""
+    begin_link()  # first: page_setup links the shared widgets (presenter mode)
     page_setup(page)
-    begin_link()
     st.title(f"{page.icon} {_(page.title)}")
     if intro is None:
         st.caption(_(page.lesson))
