@@ -22,6 +22,7 @@ import io
 import statistics
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -79,17 +80,15 @@ PIPELINES = {
 }
 
 
-#: what :func:`timed` reads: wall time, or with ``--clock cpu`` this process's CPU time
-#: (steadier on a shared machine; the grid runs on one thread, so the two agree there)
-CLOCK = time.perf_counter
-
-
-def timed(fn: object, repeat: int) -> float:
+def timed(fn: object, repeat: int, clock: Callable[[], float]) -> float:
+    """The median of ``repeat`` runs of ``fn`` by ``clock``: wall time, or with
+    ``--clock cpu`` this process's CPU time (steadier on a shared machine; the grid runs
+    on one thread, so the two agree there)."""
     times = []
     for _ in range(repeat):
-        t0 = CLOCK()
+        t0 = clock()
         fn()  # type: ignore[operator]
-        times.append(CLOCK() - t0)
+        times.append(clock() - t0)
     return statistics.median(times)
 
 
@@ -98,15 +97,21 @@ def main() -> None:
     ap.add_argument("--repeat", type=int, default=5)
     ap.add_argument("--clock", choices=("wall", "cpu"), default="wall")
     args = ap.parse_args()
-    global CLOCK
-    CLOCK = time.process_time if args.clock == "cpu" else time.perf_counter
+    clock = time.process_time if args.clock == "cpu" else time.perf_counter
     torch.set_num_threads(1)  # as in the lab's sandboxed grid
     data, ann = photo(), annotations()
     for label, pipe in PIPELINES.items():
-        one(label, pipe, data, ann, args.repeat)
+        one(label, pipe, data, ann, args.repeat, clock)
 
 
-def one(label: str, pipe: Pipeline, data: bytes, ann: Annotations, repeat: int) -> None:
+def one(
+    label: str,
+    pipe: Pipeline,
+    data: bytes,
+    ann: Annotations,
+    repeat: int,
+    clock: Callable[[], float],
+) -> None:
     img = decode_image_bytes(data, max_short_side=preview_source_side(pipe))
     w, h = img.size
     target = ann.scaled(h, w)
@@ -117,11 +122,11 @@ def one(label: str, pipe: Pipeline, data: bytes, ann: Annotations, repeat: int) 
 
     grid(target)  # warm up
     needs_boxes = any(s.name == "RandomIoUCrop" for s in pipe.steps)
-    base = None if needs_boxes else timed(lambda: grid(None), repeat)
-    boxed = timed(lambda: grid(boxes_only), repeat)
-    masked = timed(lambda: grid(target), repeat)
+    base = None if needs_boxes else timed(lambda: grid(None), repeat, clock)
+    boxed = timed(lambda: grid(boxes_only), repeat, clock)
+    masked = timed(lambda: grid(target), repeat, clock)
     seeds = iter(range(1, 1000))
-    reroll = timed(lambda: grid(target, next(seeds)), repeat)
+    reroll = timed(lambda: grid(target, next(seeds)), repeat, clock)
     ref = base if base is not None else boxed
     print(f"{label}: previewed at {w}×{h}, {TILES} tiles")
     if base is not None:
@@ -139,6 +144,7 @@ def one(label: str, pipe: Pipeline, data: bytes, ann: Annotations, repeat: int) 
             picture(s.tensor, grid_done.norm, s.target, s.ids, target) for s in grid_done.samples
         ],
         repeat,
+        clock,
     )
     print(f"    of which drawing     {drawing * 1000:8.1f} ms  ({drawing / ref:.2f}× the baseline)")
 

@@ -801,17 +801,14 @@ def run_grid(
             rec.reset()
             img = x if start is None else x[0]
             hw = (int(img.shape[-2]), int(img.shape[-1]))
-            before = None if start is None else x[1]
             # SanitizeBoundingBoxes indexes every Mask by box: the id map sits it out
-            aside = (
-                x[1].pop(ID_MAP, None) if before is not None and step.name in _SANITISE else None
-            )
+            aside = x[1].pop(ID_MAP, None) if start is not None and step.name in _SANITISE else None
             try:
                 x = apply_step(t, _shadowed(x), stream, random=random, recorder=rec)
             except (RuntimeError, ValueError, TypeError, IndexError) as err:
                 raise _fail(idx, step, img, err, masks=has_masks) from err
             fates: tuple[BoxFate, ...] = ()
-            if before is not None:
+            if start is not None:
                 x, unclamped = _unshadowed(x)
                 if aside is not None:
                     x[1][ID_MAP] = aside
