@@ -690,8 +690,8 @@ def trap_code(trap: Trap, seed: int = 0) -> str:
 
 
 def trap_title(trap: Trap) -> str:
-    """The trap's title in the language of this rerun."""
-    return _(_SPECS[Trap(trap)].title)
+    """The trap's title: English, marked (shown translated, as by ``ui.choices.shown``)."""
+    return _SPECS[Trap(trap)].title
 
 
 def _run_trap(trap: Trap, seed: int) -> TrapResult:

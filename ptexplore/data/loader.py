@@ -61,28 +61,14 @@ SPREAD = 0.8
 class Work(StrEnum):
     """What one ``__getitem__`` costs."""
 
-    NONE = "none"
-    SLEEP = "fixed sleep"
-    VARIABLE = "variable sleep"
-    PHOTO = "decode + augment"
+    NONE = N_("none")
+    SLEEP = N_("fixed sleep")
+    VARIABLE = N_("variable sleep")
+    PHOTO = N_("decode + augment")
 
     @property
     def sleeps(self) -> bool:
         return self in (Work.SLEEP, Work.VARIABLE)
-
-    @property
-    def label(self) -> str:
-        """The value as the page shows it (translated; the value stays the option's id)."""
-        return _(WORK_LABELS[self])
-
-
-#: How the per-item work picker names each :class:`Work` (its English text is its value).
-WORK_LABELS = {
-    Work.NONE: N_("none"),
-    Work.SLEEP: N_("fixed sleep"),
-    Work.VARIABLE: N_("variable sleep"),
-    Work.PHOTO: N_("decode + augment"),
-}
 
 
 @dataclass(frozen=True, slots=True)

@@ -14,6 +14,7 @@ from ptexplore.augment.box_truths import Trap, TrapResult, run_trap, trap_title
 from ptexplore.i18n import N_, _
 from ptexplore.ui.augment.pipeline import STATE
 from ptexplore.ui.augment.preview import Preview
+from ptexplore.ui.choices import choices, shown
 from ptexplore.ui.lab import Section
 from ptexplore.ui.state import link_choice
 
@@ -28,13 +29,10 @@ class TrapChoice:
 
 
 def _controls(preview: Preview) -> TrapChoice:
-    # the titles in this rerun's language, now (a format_func may be called after the
-    # rerun: AppTest does)
-    titles = {v: _(trap_title(Trap(v))) for v in TRAPS}
     chosen = st.radio(
         _("Trap"),
         TRAPS,
-        format_func=titles.__getitem__,
+        format_func=shown(choices(Trap), trap_title),
         horizontal=True,
         **STATE.widget("trap", default=TRAPS[0], url=link_choice(TRAPS)),
     )

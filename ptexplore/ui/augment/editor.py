@@ -31,6 +31,7 @@ from ptexplore.ui.augment.pipeline import (
     set_pipeline,
     step_errors,
 )
+from ptexplore.ui.choices import choices, shown
 from ptexplore.ui.render import show_error
 
 #: what the preset control shows (English, marked: translated where it is drawn)
@@ -148,13 +149,10 @@ def pipeline_editor() -> Pipeline:
     pipeline = current_pipeline()
     if PRESET_KEY not in st.session_state:
         set_pipeline(pipeline, structural=False)
-    # every option's label translated now, in this rerun's language (a format_func may be
-    # called after the rerun: AppTest does)
-    presets = {p.value: _(PRESET_LABELS[p]) for p in Preset}
     st.segmented_control(
         _("Preset"),
-        list(presets),
-        format_func=presets.__getitem__,
+        [p.value for p in Preset],
+        format_func=shown(choices(Preset), PRESET_LABELS.__getitem__),
         key=PRESET_KEY,
         on_change=on_preset,
         help=_(PRESET_HELP),

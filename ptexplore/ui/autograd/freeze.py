@@ -36,6 +36,7 @@ from ptexplore.limits import (
 )
 from ptexplore.models import catalog
 from ptexplore.pages import AUTOGRAD
+from ptexplore.ui.choices import choices, shown
 from ptexplore.ui.lab import Section
 from ptexplore.ui.page import seed_input
 from ptexplore.ui.render import chart, inert, show_error
@@ -120,12 +121,11 @@ def freeze_controls(_shared: object) -> FreezeConfig:
                 )
             )
     with c2:
-        modes = {m.value: _(m.label) for m in FreezeMode}  # translated now, in this rerun
         mode = FreezeMode(
             st.radio(
                 _("Freeze"),
                 [m.value for m in FreezeMode],
-                format_func=modes.__getitem__,
+                format_func=shown(choices(FreezeMode), lambda m: m.label),
                 **STATE.widget("mode", default=FreezeMode.ALL_BUT_HEAD.value, url=FreezeMode),
             )
         )

@@ -21,6 +21,7 @@ from ptexplore.autograd.truths import (
 )
 from ptexplore.i18n import N_, _
 from ptexplore.pages import AUTOGRAD
+from ptexplore.ui.choices import choices, shown
 from ptexplore.ui.lab import Section
 from ptexplore.ui.render import inert, show_error
 from ptexplore.ui.state import PageState
@@ -61,13 +62,10 @@ def graph_controls(_shared: object) -> GraphConfig:
         )
     with c3:
         st.markdown(_("**3 · Cut the graph**"))
-        # each option's label translated now, in this rerun's language (a format_func may
-        # be called after the rerun: AppTest does)
-        cuts = {c.value: _(c.label) for c in CutAt}
         cut = st.selectbox(
             _("Insert .detach() or torch.no_grad() at"),
             [c.value for c in CutAt],
-            format_func=cuts.__getitem__,
+            format_func=shown(choices(CutAt), lambda c: c.label),
             **STATE.widget("cut", default=next(iter(CutAt)).value, url=CutAt),
             help=_(
                 "Watch the drawn graph and the .grad column: a cut removes exactly the "
@@ -171,12 +169,11 @@ GRAPH: Section[GraphConfig, GraphResult] = Section(
 
 def truth_controls(_shared: object) -> TruthConfig:
     c1, c2, c3 = st.columns([1.6, 1, 1], gap="large")
-    truths = {t.value: _(t.value) for t in Truth}  # translated now (see graph_controls)
     truth = Truth(
         c1.selectbox(
             _("Truth"),
             [t.value for t in Truth],
-            format_func=truths.__getitem__,
+            format_func=shown(choices(Truth)),
             **STATE.widget("truth", default=next(iter(Truth)).value, url=Truth),
         )
     )

@@ -6,7 +6,6 @@ from __future__ import annotations
 import streamlit as st
 
 from ptexplore.data import workers
-from ptexplore.data.loader import Work
 from ptexplore.data.runs import Processes
 from ptexplore.i18n import N_, _
 from ptexplore.pages import DATA
@@ -20,12 +19,6 @@ def code_name(name: str) -> str:
     """A widget label that is a name in the code (``batch_size``, ``len(dataset)``): the
     same in every language, so it is not a catalog message."""
     return name
-
-
-def work_labels() -> dict[str, str]:
-    """The per-item work picker's labels by option value, translated now, in this rerun's
-    language (a ``format_func`` may be called after the rerun, outside its context)."""
-    return {w.value: w.label for w in Work}
 
 
 def processes_caption(p: Processes) -> None:

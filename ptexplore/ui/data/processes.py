@@ -36,13 +36,13 @@ from ptexplore.limits import (
     DATA_MAX_WORKERS,
 )
 from ptexplore.live import Snippet
+from ptexplore.ui.choices import choices, shown
 from ptexplore.ui.data.common import (
     STATE,
     TIMING_NOTE,
     code_name,
     processes_caption,
     start_method_note,
-    work_labels,
 )
 from ptexplore.ui.lab import Section
 from ptexplore.ui.page import seed_input
@@ -64,7 +64,7 @@ def _sweep_controls(_shared: object) -> SweepConfig:
             _("per-item work"),
             [w.value for w in Work],
             index=1,
-            format_func=work_labels().__getitem__,
+            format_func=shown(choices(Work)),
             **STATE.widget("sw_work"),
         )
     )

@@ -18,6 +18,7 @@ from ptexplore.models import catalog, params, plots, tables, weights
 from ptexplore.models.weights import LoadReport, WeightsSource
 from ptexplore.text import md_escape
 from ptexplore.ui import uploads
+from ptexplore.ui.choices import choices, shown
 from ptexplore.ui.lab import Section
 from ptexplore.ui.models.common import (
     PARAMETERS,
@@ -74,12 +75,11 @@ def _default_param(table: params.ParamTable) -> int:
 
 def _weights(c: Choice) -> Weights:
     """The 'Values from' control: random init, the torch hub cache, or an uploaded file."""
-    shown = {s.value: _(s.value) for s in WeightsSource}  # made in this rerun's language
     source = WeightsSource(
         st.radio(
             _("Values from"),
             [s.value for s in WeightsSource],
-            format_func=shown.__getitem__,
+            format_func=shown(choices(WeightsSource)),
             horizontal=True,
             help=_("Nothing is downloaded: real weights are used only when you have them."),
             **STATE.widget("weights"),
