@@ -143,13 +143,6 @@ def _interp(default: str) -> ParamSpec:
     )
 
 
-#: Where a pixel value's range comes from (shown with every fill / erase value).
-PIXEL_RANGE_DOC = N_(
-    "In the units the step receives: 0–255 (whole) on uint8, 0–1 after "
-    "ToDtype(float, scale=True), normalised units after Normalize."
-)
-
-
 def _fill() -> ParamSpec:
     return ParamSpec(
         "fill",

@@ -560,6 +560,14 @@ _HINTS: tuple[tuple[str, str, str], ...] = (
     ("RandomEqualize", "", N_("Equalize works on uint8 only: move it before ToDtype.")),
     ("RandomSolarize", "", N_("After ToDtype(scale=True) values are 0–1: use a threshold ≤ 1.")),
     ("RandomCrop", "larger than", N_("Tick pad_if_needed, or crop smaller than the image.")),
+    (
+        "SanitizeKeyPoints",  # on a photo without keypoints (torchvision's fixed words)
+        "No keypoints were found in the sample",
+        N_(
+            "This step works on keypoints: pick a sample photo (they come with keypoints), or "
+            "remove the step."
+        ),
+    ),
 )
 #: a detection step on a photo without boxes
 _NEEDS_BOXES = N_(
@@ -567,11 +575,6 @@ _NEEDS_BOXES = N_(
     "your photo under Images → Boxes."
 )
 _BOX_STEPS = ("RandomIoUCrop", "SanitizeBoundingBoxes")
-#: SanitizeKeyPoints on a photo without keypoints ("No keypoints were found in the sample")
-_NEEDS_KEYPOINTS = N_(
-    "This step works on keypoints: pick a sample photo (they come with keypoints), or "
-    "remove the step."
-)
 
 
 def _fail(
@@ -582,8 +585,6 @@ def _fail(
     fix = _("Change this step's settings, move it, or disable it.")
     if step.name in _BOX_STEPS and "bounding box" in str(err).lower():
         fix = _(_NEEDS_BOXES)
-    if step.name == "SanitizeKeyPoints" and "no keypoints" in str(err).lower():
-        fix = _(_NEEDS_KEYPOINTS)
     if masks and "fill" in step.kwargs and "overflow" in str(err):
         return LessonError(
             _(

@@ -36,6 +36,6 @@ def fates_table(fates: tuple[BoxFate, ...]) -> pd.DataFrame:
     """One row per box: its label, where it was and is (XYXY pixels), what happened."""
     columns = [_("box"), _("label"), _("before (x1, y1, x2, y2)"), _("after"), _("fate")]
     return pd.DataFrame(
-        [(f.box, f.label, _box(f.before), _box(f.after), _(f.fate.value)) for f in fates],
+        [(f.box, f.label, _box(f.before), _box(f.after), f.fate.label) for f in fates],
         columns=columns,
     )

@@ -175,7 +175,7 @@ def pipeline_editor() -> Pipeline:
         help=_("Augmentations belong before the tensor is converted and normalised."),
         **STATE.widget("add_at", reset_on=(n, tail), default=tail),
     )
-    steps = {s.name: f"{s.name} · {_(s.category.value)}" for s in CATALOG}
+    steps = {s.name: f"{s.name} · {s.category.label}" for s in CATALOG}
     st.selectbox(
         _("Add a step"),
         list(steps),

@@ -283,7 +283,7 @@ def _run_render(config: LoaderConfig, run: LoaderRun, views: RunViews) -> None:
             )
         )
     else:
-        st.markdown(_("**Which worker built which batch**") + " ")
+        st.markdown(_("**Which worker built which batch**"))
     st.dataframe(views.batches, width="stretch")
     if views.prefetch is not None:
         st.markdown(_("#### The prefetch queue"))

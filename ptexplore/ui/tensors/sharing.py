@@ -52,7 +52,6 @@ EDITOR_BASE_KEY = STATE.key("_editor_base")
 #: the lab drawn last (its version feeds the next lab's editor base)
 SHOWN = "_shown_lab"
 GENERATION = "_generation"
-#: a metric's label that is code (the same in every language)
 
 
 @dataclass(frozen=True, slots=True)
