@@ -7,7 +7,10 @@ draws it itself.
 
 from __future__ import annotations
 
+import functools
 import json
+from collections.abc import Callable
+from typing import ParamSpec
 
 import streamlit as st
 
@@ -16,6 +19,8 @@ from ptexplore.i18n import N_, Lang, _
 from ptexplore.pages import HOME, PAGES, PageInfo
 from ptexplore.runtime import configure_process
 from ptexplore.ui.state import SHARED, link_bool, link_int
+
+P = ParamSpec("P")
 
 DEFAULT_SEED = 0
 #: The one seed of the session: every page that draws random things reads it.
@@ -102,13 +107,18 @@ def presenter() -> bool:
     return bool(st.session_state.get(PRESENTER_KEY, False))
 
 
+def _kept_language() -> Lang:
+    """The language this session keeps (the sidebar control's value), else the server's."""
+    return i18n.parse_lang(str(st.session_state.get(LANG_KEY, ""))) or i18n.default()
+
+
 def session_language() -> Lang:
     """This session's language, set for the rest of the rerun: the sidebar control's value;
     on the session's first run, the address's ``?lang=`` or else the server's default."""
     if LANG_KEY not in st.session_state:
         asked = i18n.parse_lang(st.query_params.get(LANG_PARAM))
         st.session_state[LANG_KEY] = (asked or i18n.default()).value
-    lang = i18n.parse_lang(str(st.session_state[LANG_KEY])) or i18n.default()
+    lang = _kept_language()
     i18n.set_current(lang)
     if lang is i18n.default():
         if LANG_PARAM in st.query_params:
@@ -116,6 +126,19 @@ def session_language() -> Lang:
     elif st.query_params.get(LANG_PARAM) != lang.value:
         st.query_params[LANG_PARAM] = lang.value
     return lang
+
+
+def in_session_language(callback: Callable[P, None]) -> Callable[P, None]:
+    """``callback`` run in this session's language (the sidebar's choice), not in the
+    server's default that a widget callback starts in: callbacks run before the rerun's
+    :func:`page_setup` sets it."""
+
+    @functools.wraps(callback)
+    def run(*args: P.args, **kwargs: P.kwargs) -> None:
+        with i18n.language(_kept_language()):
+            callback(*args, **kwargs)
+
+    return run
 
 
 def _glossary() -> None:

@@ -8,18 +8,13 @@ val while the steps equal one, else custom; the preset is in the address
 
 Streamlit runs a widget's callback before the script, so before ``page_setup`` sets the
 rerun's language: every callback here runs in the session's language
-(:func:`in_session_language`), so the notes and refusals it builds are in it.
+(:func:`ptexplore.ui.page.in_session_language`), so the notes and refusals it builds are in it.
 """
 
 from __future__ import annotations
 
-import functools
-from collections.abc import Callable
-from typing import ParamSpec as Params
-
 import streamlit as st
 
-from ptexplore import i18n
 from ptexplore.augment.catalog import VISIBLE_DEFAULTS, ParamSpec
 from ptexplore.augment.export import from_json
 from ptexplore.augment.params import added_note, parse_widget
@@ -28,10 +23,8 @@ from ptexplore.augment.texts import CUSTOM_LINK_NOTE, still_equals_note
 from ptexplore.errors import LessonError
 from ptexplore.i18n import _
 from ptexplore.pages import AUGMENT
-from ptexplore.ui.page import LANG_KEY
+from ptexplore.ui.page import in_session_language
 from ptexplore.ui.state import PageState
-
-P = Params("P")
 
 STATE = PageState(AUGMENT)
 PIPELINE_KEY = STATE.key("pipeline")
@@ -43,19 +36,6 @@ ADDED_NOTE_KEY = STATE.key("added_note")
 STEP_PREFIX = STATE.key("step.")
 IMPORT_RESULT_KEY = STATE.key("import_result")
 PRESET_NOTE_KEY = STATE.key("preset_note")
-
-
-def in_session_language(callback: Callable[P, None]) -> Callable[P, None]:
-    """``callback`` run in this session's language (the sidebar's choice), not in the
-    server's default that a callback's thread starts in."""
-
-    @functools.wraps(callback)
-    def run(*args: P.args, **kwargs: P.kwargs) -> None:
-        lang = i18n.parse_lang(str(st.session_state.get(LANG_KEY, ""))) or i18n.default()
-        with i18n.language(lang):
-            callback(*args, **kwargs)
-
-    return run
 
 
 def current_pipeline() -> Pipeline:
