@@ -127,3 +127,22 @@ def test_dot_escapes_every_label() -> None:
     g = extract({"out": out, name: t})
     assert all(f"  {n.id} [label=" in dot for n in g.nodes)
     assert sum(" -> " in line for line in dot.splitlines()) == len(g.edges)
+
+
+def test_a_saved_none_reads_none_on_the_node_in_every_language() -> None:
+    """A saved ``None`` is the sentence SAVED_NONE in the saved table and plain ``None`` on
+    its node, told by the sentence itself (not by its translation's first word)."""
+    from ptexplore import i18n
+    from ptexplore.autograd.graph import SAVED_NONE, extract
+    from ptexplore.i18n import Lang
+
+    x, w = torch.ones(3), torch.ones(3, requires_grad=True)
+    y = x * w  # MulBackward0 needs x to give w its gradient, not w: it saves None for it
+    for lang in Lang:
+        with i18n.language(lang):
+            g = extract({"x": x, "w": w, "y": y})
+            mul = next(n.label for n in g.nodes if n.label.startswith("MulBackward0"))
+            saved = {s.attr: s.value for f in g.functions for s in f.saved}
+        assert "other: None" in mul.split("\n"), (lang, mul)
+        with i18n.language(lang):
+            assert saved["other"] == i18n._(SAVED_NONE)

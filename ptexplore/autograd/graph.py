@@ -31,7 +31,7 @@ from ptexplore.memory import Sharing, sharing
 SAVED_PREFIX = "_saved_"
 #: A saved tensor's values are written out only up to this many elements.
 SAVED_VALUES_SHOWN = 6
-#: a saved ``None`` (its translation starts with ``None`` too: :func:`_saved_line` shortens it)
+#: a saved ``None`` (:func:`_saved_line` shortens it to ``None``)
 SAVED_NONE = N_("None (not needed for the inputs that need a gradient)")
 
 
@@ -207,7 +207,7 @@ def _saved_line(s: Saved) -> str:
         return f"{s.attr} = {' = '.join(s.same_memory_as)}"
     if s.value.startswith("tensor"):
         return f"{s.attr}: {s.value.split(' [', 1)[0]}"
-    if s.value.startswith("None"):
+    if s.value == _(SAVED_NONE):  # made in this language (results are kept per language)
         return f"{s.attr}: None"
     return f"{s.attr}: {s.value}"
 
