@@ -463,3 +463,18 @@ def test_a_float16_blur_with_a_big_kernel_is_refused_before_it_runs() -> None:
     assert took < 0.1
     assert err.message.startswith("Safety limit: step 2 (GaussianBlur) with a kernel_size of 15")
     assert "float32" in (err.fix or "")
+
+
+def test_every_hint_that_offers_full_resolution_off_says_it_in_the_same_words() -> None:
+    """The time-limit lesson adds "turn off Full-resolution preview" unless the step's hint
+    already offers it, found as text in the hint (the hints are made translated): every
+    translation that offers it must use the words of the one it adds, or the lesson says
+    it twice."""
+    from ptexplore import i18n
+    from ptexplore.augment.budget import _OFF
+    from ptexplore.i18n import Lang
+
+    zh = i18n.catalog(Lang.ZH)
+    offering = [m for m in zh if _OFF in m]
+    assert len(offering) >= 5  # _OFF itself and the hints of Resize, RandomResizedCrop, …
+    assert all(zh[_OFF] in zh[m] for m in offering), [m for m in offering if zh[_OFF] not in zh[m]]
