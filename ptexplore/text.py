@@ -14,6 +14,7 @@ heading. Two helpers do that, everywhere:
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 
 from ptexplore.i18n import _
 
@@ -59,3 +60,19 @@ def md_escape(text: str, *, limit: int | None = None) -> str:
     body = _AUTOLINK.sub(lambda m: m.group(0)[:1] + "\u2060" + m.group(0)[1:], body)
     # ". - +" only matter at the start of a line (lists), where this text never is
     return "".join(f"\\{c}" if c in _MD_SPECIAL else c for c in body)
+
+
+def named(names: Sequence[str], most: int) -> str:
+    """The first ``most`` names as code spans: ``a``, ``b`` and 3 more ("" for none)."""
+    shown = ", ".join(code_span(k) for k in names[:most])
+    if len(names) > most:
+        return _("{names} and {n} more").format(names=shown, n=len(names) - most)
+    return shown
+
+
+def named_reasons(pairs: Sequence[tuple[str, str]], most: int) -> str:
+    """The first ``most`` (name, why) pairs: ``a`` why; ``b`` why (and 3 more)."""
+    shown = _("; ").join(f"{code_span(k)} {why}" for k, why in pairs[:most])
+    if len(pairs) > most:
+        return _("{shown} (and {n} more)").format(shown=shown, n=len(pairs) - most)
+    return shown

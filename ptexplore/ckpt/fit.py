@@ -32,7 +32,7 @@ from dataclasses import dataclass
 import torch
 
 from ptexplore.i18n import _
-from ptexplore.text import code_span
+from ptexplore.text import named, named_reasons
 
 #: how many keys a note names before it counts the rest
 _NAMED = 5
@@ -63,10 +63,7 @@ def _kind(d: torch.dtype) -> str:
 
 
 def _names(keys: list[str]) -> str:
-    shown = ", ".join(code_span(k) for k in keys[:_NAMED])
-    if len(keys) > _NAMED:
-        return _("{names} and {n} more").format(names=shown, n=len(keys) - _NAMED)
-    return shown
+    return named(keys, _NAMED)
 
 
 def fit(expected: Mapping[str, torch.Tensor], state_dict: Mapping[str, object]) -> Fitted:
@@ -141,8 +138,6 @@ def fit(expected: Mapping[str, torch.Tensor], state_dict: Mapping[str, object]) 
             _("quantized in the file, dequantized: {names}").format(names=_names(dequantized))
         )
     if refused:
-        shown = _("; ").join(f"{code_span(k)} {why}" for k, why in refused[:_NAMED])
-        if len(refused) > _NAMED:
-            shown = _("{shown} (and {n} more)").format(shown=shown, n=len(refused) - _NAMED)
+        shown = named_reasons(refused, _NAMED)
         notes.append(_("not loaded (they keep their random init): {shown}").format(shown=shown))
     return Fitted(usable, tuple(mismatched), tuple(refused), tuple(notes))

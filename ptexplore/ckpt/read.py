@@ -34,7 +34,7 @@ from ptexplore.limits import (
     SANDBOX_UPLOAD_MEMORY_MB,
 )
 from ptexplore.live import capture_warnings
-from ptexplore.text import code_span
+from ptexplore.text import code_span, named, named_reasons
 
 #: keys under which training scripts nest the state_dict in a checkpoint dict, in the
 #: order they are tried (PyTorch Lightning's is ``state_dict``)
@@ -277,9 +277,7 @@ def _refusal(
         wanted = refused_globals(src, fmt, err, census_globals)
     except InputError as damaged_file:
         return damaged_file
-    names = ", ".join(code_span(g) for g in wanted[:8]) or _("a global torch does not allow")
-    if len(wanted) > 8:
-        names = _("{names} and {n} more").format(names=names, n=len(wanted) - 8)
+    names = named(wanted, 8) or _("a global torch does not allow")
     return InputError(
         _(
             "This checkpoint is not plain weights, so torch.load(weights_only=True) refuses "
@@ -352,9 +350,7 @@ def _unwrap(
                     )
                 )
             if extras:
-                shown = ", ".join(code_span(k) for k in extras[:8])
-                if len(extras) > 8:
-                    shown = _("{names} and {n} more").format(names=shown, n=len(extras) - 8)
+                shown = named(extras, 8)
                 notes.append(
                     _("the checkpoint also holds {names}: not weights, not loaded").format(
                         names=shown
@@ -381,9 +377,7 @@ def _unwrap(
         else:
             tensors[k] = v
     if skipped:
-        shown = _("; ").join(f"{code_span(k)} {why}" for k, why in skipped[:_NAMED])
-        if len(skipped) > _NAMED:
-            shown = _("{shown} (and {n} more)").format(shown=shown, n=len(skipped) - _NAMED)
+        shown = named_reasons(skipped, _NAMED)
         notes.append(_("not loaded: {shown}").format(shown=shown))
     tensors, prefix = strip_prefixes(tensors)
     if prefix:
