@@ -123,6 +123,20 @@ class LoaderConfig:
         return items + steps
 
 
+def in_range(
+    name: str, value: int, lo: int, hi: int, fix: str = N_("Pick a {name} between {lo} and {hi}.")
+) -> None:
+    """Refuse ``value`` outside ``lo``…``hi``. ``name``: a setting's name in the code, or
+    English marked with ``N_``; ``fix``: English marked, with ``{name}``, ``{lo}``, ``{hi}``."""
+    if not lo <= value <= hi:
+        raise InputError(
+            _("{name} = {value} is outside {lo}…{hi}.").format(
+                name=_(name), value=value, lo=lo, hi=hi
+            ),
+            fix=_(fix).format(name=_(name), lo=lo, hi=hi),
+        )
+
+
 def check(config: LoaderConfig) -> None:
     """Refuse a config outside the lab's limits (before any process starts)."""
     c = config
@@ -136,13 +150,7 @@ def check(config: LoaderConfig) -> None:
         (N_("training step ms"), c.step_ms, 0, DATA_MAX_STEP_MS),
     ]
     for name, value, lo, hi in bounds:
-        if not lo <= value <= hi:
-            raise InputError(
-                _("{name} = {value} is outside {lo}…{hi}.").format(
-                    name=_(name), value=value, lo=lo, hi=hi
-                ),
-                fix=_("Pick a {name} between {lo} and {hi}.").format(name=_(name), lo=lo, hi=hi),
-            )
+        in_range(name, value, lo, hi)
     if c.fail_at is not None and not 0 <= c.fail_at < c.n:
         raise InputError(
             _("fail_at = {fail_at} is not an index of the dataset (0…{last}).").format(

@@ -26,6 +26,7 @@ from ptexplore.data.loader import (
     SPREAD,
     Work,
     cost_args,
+    in_range,
     photo_lines,
 )
 from ptexplore.data.runs import Processes, run_script, sandboxed
@@ -52,14 +53,7 @@ def _timeout(batch: int, item_s: float) -> int:
 
 
 def _in_range(name: str, value: int, lo: int, hi: int) -> None:
-    """``name``: a setting's name in the code, or English marked with ``N_``."""
-    if not lo <= value <= hi:
-        raise InputError(
-            _("{name} = {value} is outside {lo}…{hi}.").format(
-                name=_(name), value=value, lo=lo, hi=hi
-            ),
-            fix=_("Pick {lo}…{hi}.").format(lo=lo, hi=hi),
-        )
+    in_range(name, value, lo, hi, fix=N_("Pick {lo}…{hi}."))
 
 
 def _budget(work_s: float) -> None:
